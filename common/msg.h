@@ -1,0 +1,206 @@
+/*
+ * msg.h - the hand-written form of tocsin's wire messages.
+ *
+ * Only common/wire.c sees the protobuf-c generated types; every other module
+ * works with these plain structs. Strings live in fixed-size arrays so that a
+ * message can be copied with `=` and owns no heap memory; the limits below
+ * are also the validation limits applied to every decoded frame (a longer
+ * value is rejected, never truncated, except free-text `output`/`summary`
+ * /`detail`, which are truncated at a UTF-8 boundary).
+ */
+#ifndef TC_MSG_H
+#define TC_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TC_PROTOCOL_VERSION 1
+#define TC_ID_MAX 64        /* ids: agent, host, check, service (with NUL) */
+#define TC_TEXT_MAX 512     /* free text: output, summary, detail (with NUL) */
+#define TC_PERF_MAX 16      /* perfdata items kept per result */
+#define TC_LABEL_MAX 64     /* perfdata label (with NUL) */
+#define TC_UOM_MAX 8        /* perfdata unit (with NUL) */
+#define TC_HOSTS_MAX 32     /* hosts listed in one incident */
+#define TC_ROLES_MAX 16     /* roles listed in one incident */
+#define TC_COORDINATOR_ID "coordinator"
+
+typedef enum {
+    TC_STATE_OK = 0,
+    TC_STATE_WARNING = 1,
+    TC_STATE_CRITICAL = 2,
+    TC_STATE_UNKNOWN = 3,
+} tc_check_state_t;
+
+typedef enum {
+    TC_INC_TRIGGERED = 0,
+    TC_INC_INVESTIGATING = 1,
+    TC_INC_IDENTIFIED = 2,
+    TC_INC_MONITORING = 3,
+    TC_INC_RESOLVED = 4,
+} tc_incident_state_t;
+
+typedef enum {
+    TC_MSG_NONE = 0,
+    TC_MSG_HELLO,
+    TC_MSG_HEARTBEAT,
+    TC_MSG_CHECK_RESULT,
+    TC_MSG_ACK,
+    TC_MSG_REJECT,
+    TC_MSG_BROADCAST,
+    TC_MSG_HOST_STATUS,
+} tc_msg_kind_t;
+
+typedef enum {
+    TC_REJECT_UNSPECIFIED = 0,
+    TC_REJECT_MALFORMED = 1,
+    TC_REJECT_BAD_VERSION = 2,
+    TC_REJECT_INVALID = 3,
+    TC_REJECT_UNAUTHORIZED = 4,
+} tc_reject_reason_t;
+
+typedef enum {
+    TC_BCAST_UNSPECIFIED = 0,
+    TC_BCAST_INCIDENT_OPENED = 1,
+    TC_BCAST_INCIDENT_UPDATED = 2,
+    TC_BCAST_INCIDENT_RESOLVED = 3,
+    TC_BCAST_HOST_DOWN = 4,
+    TC_BCAST_HOST_UP = 5,
+} tc_bcast_kind_t;
+
+/* Bits of tc_perf_t.present. */
+#define TC_PERF_WARN 0x1u
+#define TC_PERF_CRIT 0x2u
+#define TC_PERF_MIN 0x4u
+#define TC_PERF_MAX_BIT 0x8u
+
+typedef struct {
+    char label[TC_LABEL_MAX];
+    double value;
+    char uom[TC_UOM_MAX];
+    double warn, crit, min, max;
+    unsigned present; /* TC_PERF_* bits */
+} tc_perf_t;
+
+typedef struct {
+    char hostname[TC_ID_MAX];
+    char agent_version[32];
+    uint32_t heartbeat_ms;
+} tc_hello_t;
+
+typedef struct {
+    uint32_t heartbeat_ms;
+    uint64_t last_seq;
+} tc_heartbeat_t;
+
+typedef struct {
+    char check[TC_ID_MAX];
+    char service[TC_ID_MAX];
+    char host[TC_ID_MAX];
+    tc_check_state_t state;
+    char output[TC_TEXT_MAX];
+    tc_perf_t perf[TC_PERF_MAX];
+    size_t nperf;
+    uint32_t attempt;
+    uint32_t max_attempts;
+    bool hard;
+} tc_check_result_t;
+
+typedef struct {
+    uint64_t seq;
+} tc_ack_t;
+
+typedef struct {
+    tc_reject_reason_t reason;
+    uint64_t seq;
+    char detail[TC_TEXT_MAX];
+} tc_reject_t;
+
+typedef struct {
+    char host[TC_ID_MAX];
+    bool up;
+    uint32_t heartbeat_ms;
+    char reason[TC_TEXT_MAX];
+} tc_host_status_t;
+
+typedef struct {
+    char role[TC_ID_MAX];
+    char person[TC_ID_MAX];
+} tc_role_t;
+
+typedef struct {
+    uint64_t id;
+    char service[TC_ID_MAX];
+    tc_incident_state_t state;
+    uint32_t severity; /* 1..5, 0 = not assessed */
+    bool declared;
+    int64_t opened_ms;
+    int64_t resolved_ms; /* 0 while open */
+    int64_t updated_ms;
+    char summary[TC_TEXT_MAX];
+    char hosts[TC_HOSTS_MAX][TC_ID_MAX];
+    size_t nhosts;
+    uint32_t failing_checks;
+    uint64_t opened_log_seq;
+    tc_role_t roles[TC_ROLES_MAX];
+    size_t nroles;
+} tc_incident_t;
+
+typedef struct {
+    tc_bcast_kind_t kind;
+    char topic[TC_ID_MAX];
+    uint64_t log_seq;
+    tc_incident_t incident; /* valid for TC_BCAST_INCIDENT_* */
+    char host[TC_ID_MAX];   /* valid for TC_BCAST_HOST_* */
+    char detail[TC_TEXT_MAX];
+} tc_broadcast_t;
+
+/* One decoded Envelope. `kind` says which member of `u` is valid. */
+typedef struct {
+    uint32_t version;
+    char sender[TC_ID_MAX];
+    uint64_t seq;
+    int64_t time_ms;
+    tc_msg_kind_t kind;
+    union {
+        tc_hello_t hello;
+        tc_heartbeat_t heartbeat;
+        tc_check_result_t check;
+        tc_ack_t ack;
+        tc_reject_t reject;
+        tc_broadcast_t bcast;
+        tc_host_status_t host_status;
+    } u;
+} tc_msg_t;
+
+/* One entry of the coordinator's event log. */
+typedef struct {
+    uint64_t seq;
+    int64_t received_ms;
+    tc_msg_t event;
+} tc_record_t;
+
+/* Names used in logs, JSON and tables; never NULL. */
+const char *tc_check_state_name(tc_check_state_t s);     /* "OK", ... */
+const char *tc_incident_state_name(tc_incident_state_t s); /* "triggered"... */
+const char *tc_msg_kind_name(tc_msg_kind_t k);           /* "check_result"... */
+const char *tc_bcast_kind_name(tc_bcast_kind_t k);       /* "incident.opened"... */
+
+/* Parses "OK"/"WARNING"/... (case-insensitive). Returns 0 or TC_EINVAL. */
+int tc_check_state_parse(const char *s, tc_check_state_t *out);
+
+/* True if `s` is a valid id: 1..TC_ID_MAX-1 bytes of [A-Za-z0-9._:-]. */
+bool tc_id_valid(const char *s);
+
+/* Copies `src` into `dst` of size `cap`, truncating at a UTF-8 character
+ * boundary if needed. Always NUL-terminates when cap > 0. Returns true if
+ * the whole string fitted. */
+bool tc_strlcpy_utf8(char *dst, const char *src, size_t cap);
+
+/* Checks everything a receiver must check before using a message from the
+ * wire: version, sender id, the kind-specific fields and their ranges.
+ * Returns 0, or TC_EVERSION / TC_EINVAL with a short reason in `why`
+ * (may be NULL; at least 128 bytes). */
+int tc_msg_validate(const tc_msg_t *m, char *why, size_t whylen);
+
+#endif

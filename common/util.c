@@ -1,0 +1,140 @@
+#include "util.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int64_t tc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t tc_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *tc_time_format(int64_t ms, char *dst, size_t cap)
+{
+    time_t secs = (time_t)(ms / 1000);
+    int frac = (int)(ms % 1000);
+    if (frac < 0) {
+        frac += 1000;
+        secs -= 1;
+    }
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(dst, cap, "%s.%03dZ", base, frac);
+    return dst;
+}
+
+int tc_u64_parse(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s)
+        return TC_EINVAL;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return TC_EINVAL;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (max - d) / 10)
+            return TC_EINVAL;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int tc_duration_parse(const char *s, int64_t *ms)
+{
+    if (!s)
+        return TC_EINVAL;
+    size_t n = strspn(s, "0123456789");
+    if (n == 0 || n > 12)
+        return TC_EINVAL;
+    char digits[16];
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    uint64_t v;
+    if (tc_u64_parse(digits, UINT64_MAX, &v) != 0)
+        return TC_EINVAL;
+    const char *unit = s + n;
+    uint64_t mult;
+    if (strcmp(unit, "ms") == 0)
+        mult = 1;
+    else if (strcmp(unit, "s") == 0 || *unit == '\0')
+        mult = 1000;
+    else if (strcmp(unit, "m") == 0)
+        mult = 60000;
+    else if (strcmp(unit, "h") == 0)
+        mult = 3600000;
+    else if (strcmp(unit, "d") == 0)
+        mult = 86400000;
+    else
+        return TC_EINVAL;
+    const uint64_t limit = 30ull * 86400000ull;
+    if (v > limit / mult)
+        return TC_EINVAL;
+    *ms = (int64_t)(v * mult);
+    return 0;
+}
+
+bool tc_endpoint_valid(const char *ep)
+{
+    if (!ep)
+        return false;
+    if (strncmp(ep, "ipc://", 6) == 0)
+        return ep[6] != '\0';
+    if (strncmp(ep, "tcp://", 6) != 0)
+        return false;
+    const char *host = ep + 6;
+    const char *colon = strrchr(host, ':');
+    if (!colon || colon == host)
+        return false;
+    uint64_t port;
+    if (strcmp(colon + 1, "*") == 0)
+        return true;
+    return tc_u64_parse(colon + 1, 65535, &port) == 0 && port > 0;
+}
+
+bool tc_endpoint_is_loopback(const char *ep)
+{
+    if (!tc_endpoint_valid(ep))
+        return false;
+    if (strncmp(ep, "ipc://", 6) == 0)
+        return true;
+    const char *host = ep + 6;
+    return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0 ||
+           strncmp(host, "[::1]:", 6) == 0;
+}
+
+int tc_mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    if (!path || strlen(path) >= sizeof buf)
+        return TC_EINVAL;
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+            return TC_ESYS;
+        *p = '/';
+    }
+    if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+        return TC_ESYS;
+    return 0;
+}

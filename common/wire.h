@@ -1,0 +1,109 @@
+/*
+ * wire.h - encoding and decoding of tocsin's protobuf messages.
+ *
+ * The only module that includes the protobuf-c generated code. Encoders
+ * return a heap buffer that the caller owns and frees with free(); decoders
+ * fill a caller-provided struct and never keep a reference to the input.
+ * Decoders do not validate semantics: call tc_msg_validate() on anything that
+ * came from another process.
+ */
+#ifndef TC_WIRE_H
+#define TC_WIRE_H
+
+#include "msg.h"
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* Encodes `m` as an Envelope. On success sets *out (caller owns, free())
+ * and *outlen and returns 0; TC_ENOMEM otherwise. */
+int tc_wire_encode_msg(const tc_msg_t *m, uint8_t **out, size_t *outlen);
+
+/* Decodes an Envelope. Returns 0, TC_EDECODE for bytes that are not an
+ * Envelope or have no payload, TC_ETOOBIG if a string field exceeds its
+ * limit in msg.h. `m` is fully overwritten (zeroed first). */
+int tc_wire_decode_msg(const uint8_t *buf, size_t len, tc_msg_t *m);
+
+/* Same pair for log records (LogRecord). */
+int tc_wire_encode_record(const tc_record_t *r, uint8_t **out, size_t *outlen);
+int tc_wire_decode_record(const uint8_t *buf, size_t len, tc_record_t *r);
+
+/* Same pair for a bare Incident (the coordinator's incident table). */
+int tc_wire_encode_incident(const tc_incident_t *inc, uint8_t **out,
+                            size_t *outlen);
+int tc_wire_decode_incident(const uint8_t *buf, size_t len, tc_incident_t *inc);
+
+/* ---- API ------------------------------------------------------------- */
+
+#define TC_API_ARGS_MAX 8
+#define TC_API_ARG_MAX 256
+
+typedef struct {
+    uint32_t version;
+    char command[32];
+    char args[TC_API_ARGS_MAX][TC_API_ARG_MAX];
+    size_t nargs;
+    uint64_t from;
+    uint32_t limit;
+    bool all;
+} tc_api_request_t;
+
+typedef struct {
+    char host[TC_ID_MAX];
+    bool up;
+    int64_t last_seen_ms;
+    uint32_t heartbeat_ms;
+} tc_host_info_t;
+
+typedef struct {
+    char version[32];
+    int64_t started_ms;
+    uint64_t log_seq;
+    uint64_t broadcast_seq;
+    uint32_t open_incidents;
+    tc_host_info_t *hosts; /* array of nhosts; owned by the reply */
+    size_t nhosts;
+    uint64_t accepted, duplicates, rejected;
+} tc_status_t;
+
+/* A reply holds arrays; build one with tc_api_reply_new(), fill it with the
+ * add functions, and free it with tc_api_reply_destroy(). */
+typedef struct {
+    bool ok;
+    char error[TC_TEXT_MAX];
+    bool has_status;
+    tc_status_t status;
+    tc_incident_t *incidents;
+    size_t nincidents;
+    tc_record_t *log;
+    size_t nlog;
+    tc_msg_t *broadcasts;
+    size_t nbroadcasts;
+    bool more;
+} tc_api_reply_t;
+
+int tc_wire_encode_request(const tc_api_request_t *q, uint8_t **out,
+                           size_t *outlen);
+/* TC_EDECODE, TC_ETOOBIG (too many or too long args) or 0. */
+int tc_wire_decode_request(const uint8_t *buf, size_t len, tc_api_request_t *q);
+
+/* Caller owns the result; NULL on allocation failure. ok = true. */
+tc_api_reply_t *tc_api_reply_new(void);
+/* Frees the reply and its arrays; NULL-safe; nulls *preply. */
+void tc_api_reply_destroy(tc_api_reply_t **preply);
+/* Append copies. Return 0 or TC_ENOMEM. */
+int tc_api_reply_add_incident(tc_api_reply_t *r, const tc_incident_t *inc);
+int tc_api_reply_add_record(tc_api_reply_t *r, const tc_record_t *rec);
+int tc_api_reply_add_broadcast(tc_api_reply_t *r, const tc_msg_t *m);
+int tc_api_reply_add_host(tc_api_reply_t *r, const tc_host_info_t *h);
+/* Sets ok = false and the one-line error (printf-style). */
+void tc_api_reply_fail(tc_api_reply_t *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out,
+                         size_t *outlen);
+/* On success *preply is a new reply the caller owns. */
+int tc_wire_decode_reply(const uint8_t *buf, size_t len,
+                         tc_api_reply_t **preply);
+
+#endif
