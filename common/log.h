@@ -25,8 +25,7 @@ void tc_log_init(const char *program, tc_log_level_t threshold);
 /* Parses "debug", "info", "warn", "error". Returns 0 or TC_EINVAL. */
 int tc_log_level_parse(const char *s, tc_log_level_t *out);
 
-void tc_log(tc_log_level_t level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void tc_log(tc_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define tc_debug(...) tc_log(TC_LOG_DEBUG, __VA_ARGS__)
 #define tc_info(...) tc_log(TC_LOG_INFO, __VA_ARGS__)

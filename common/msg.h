@@ -16,13 +16,13 @@
 #include <stdint.h>
 
 #define TC_PROTOCOL_VERSION 1
-#define TC_ID_MAX 64        /* ids: agent, host, check, service (with NUL) */
-#define TC_TEXT_MAX 512     /* free text: output, summary, detail (with NUL) */
-#define TC_PERF_MAX 16      /* perfdata items kept per result */
-#define TC_LABEL_MAX 64     /* perfdata label (with NUL) */
-#define TC_UOM_MAX 8        /* perfdata unit (with NUL) */
-#define TC_HOSTS_MAX 32     /* hosts listed in one incident */
-#define TC_ROLES_MAX 16     /* roles listed in one incident */
+#define TC_ID_MAX 64    /* ids: agent, host, check, service (with NUL) */
+#define TC_TEXT_MAX 512 /* free text: output, summary, detail (with NUL) */
+#define TC_PERF_MAX 16  /* perfdata items kept per result */
+#define TC_LABEL_MAX 64 /* perfdata label (with NUL) */
+#define TC_UOM_MAX 8    /* perfdata unit (with NUL) */
+#define TC_HOSTS_MAX 32 /* hosts listed in one incident */
+#define TC_ROLES_MAX 16 /* roles listed in one incident */
 #define TC_COORDINATOR_ID "coordinator"
 
 typedef enum {
@@ -138,8 +138,9 @@ typedef struct {
     int64_t resolved_ms; /* 0 while open */
     int64_t updated_ms;
     char summary[TC_TEXT_MAX];
-    char hosts[TC_HOSTS_MAX][TC_ID_MAX];
+    char hosts[TC_HOSTS_MAX][TC_ID_MAX]; /* the first nhosts failing hosts, sorted */
     size_t nhosts;
+    uint32_t affected_hosts; /* all hosts failing now; may exceed nhosts */
     uint32_t failing_checks;
     uint64_t opened_log_seq;
     tc_role_t roles[TC_ROLES_MAX];
@@ -181,10 +182,10 @@ typedef struct {
 } tc_record_t;
 
 /* Names used in logs, JSON and tables; never NULL. */
-const char *tc_check_state_name(tc_check_state_t s);     /* "OK", ... */
+const char *tc_check_state_name(tc_check_state_t s);       /* "OK", ... */
 const char *tc_incident_state_name(tc_incident_state_t s); /* "triggered"... */
-const char *tc_msg_kind_name(tc_msg_kind_t k);           /* "check_result"... */
-const char *tc_bcast_kind_name(tc_bcast_kind_t k);       /* "incident.opened"... */
+const char *tc_msg_kind_name(tc_msg_kind_t k);             /* "check_result"... */
+const char *tc_bcast_kind_name(tc_bcast_kind_t k);         /* "incident.opened"... */
 
 /* Parses "OK"/"WARNING"/... (case-insensitive). Returns 0 or TC_EINVAL. */
 int tc_check_state_parse(const char *s, tc_check_state_t *out);

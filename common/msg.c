@@ -1,0 +1,203 @@
+#include "msg.h"
+
+#include "error.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+const char *tc_check_state_name(tc_check_state_t s)
+{
+    switch (s) {
+    case TC_STATE_OK: return "OK";
+    case TC_STATE_WARNING: return "WARNING";
+    case TC_STATE_CRITICAL: return "CRITICAL";
+    case TC_STATE_UNKNOWN: return "UNKNOWN";
+    }
+    return "INVALID";
+}
+
+int tc_check_state_parse(const char *s, tc_check_state_t *out)
+{
+    for (int i = TC_STATE_OK; i <= TC_STATE_UNKNOWN; i++) {
+        if (strcasecmp(s, tc_check_state_name((tc_check_state_t)i)) == 0) {
+            *out = (tc_check_state_t)i;
+            return 0;
+        }
+    }
+    return TC_EINVAL;
+}
+
+const char *tc_incident_state_name(tc_incident_state_t s)
+{
+    switch (s) {
+    case TC_INC_TRIGGERED: return "triggered";
+    case TC_INC_INVESTIGATING: return "investigating";
+    case TC_INC_IDENTIFIED: return "identified";
+    case TC_INC_MONITORING: return "monitoring";
+    case TC_INC_RESOLVED: return "resolved";
+    }
+    return "invalid";
+}
+
+const char *tc_msg_kind_name(tc_msg_kind_t k)
+{
+    switch (k) {
+    case TC_MSG_NONE: return "none";
+    case TC_MSG_HELLO: return "hello";
+    case TC_MSG_HEARTBEAT: return "heartbeat";
+    case TC_MSG_CHECK_RESULT: return "check_result";
+    case TC_MSG_ACK: return "ack";
+    case TC_MSG_REJECT: return "reject";
+    case TC_MSG_BROADCAST: return "broadcast";
+    case TC_MSG_HOST_STATUS: return "host_status";
+    }
+    return "invalid";
+}
+
+const char *tc_bcast_kind_name(tc_bcast_kind_t k)
+{
+    switch (k) {
+    case TC_BCAST_UNSPECIFIED: return "unspecified";
+    case TC_BCAST_INCIDENT_OPENED: return "incident.opened";
+    case TC_BCAST_INCIDENT_UPDATED: return "incident.updated";
+    case TC_BCAST_INCIDENT_RESOLVED: return "incident.resolved";
+    case TC_BCAST_HOST_DOWN: return "host.down";
+    case TC_BCAST_HOST_UP: return "host.up";
+    }
+    return "invalid";
+}
+
+bool tc_id_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (!(isalnum(c) || c == '.' || c == '_' || c == '-' || c == ':'))
+            return false;
+    }
+    return n > 0 && n < TC_ID_MAX;
+}
+
+/* Length of the valid UTF-8 sequence starting at p (at most `avail` bytes),
+ * or 0 if the bytes there are not valid UTF-8. */
+static size_t s_utf8_len(const unsigned char *p, size_t avail)
+{
+    size_t n;
+    if (p[0] < 0x80)
+        return 1;
+    if ((p[0] & 0xe0) == 0xc0 && p[0] >= 0xc2)
+        n = 2;
+    else if ((p[0] & 0xf0) == 0xe0)
+        n = 3;
+    else if ((p[0] & 0xf8) == 0xf0 && p[0] <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (n > avail)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    /* Overlong 3/4-byte forms, surrogates and values above U+10FFFF. */
+    if (n == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0)))
+        return 0;
+    if (n == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90)))
+        return 0;
+    return n;
+}
+
+bool tc_strlcpy_utf8(char *dst, const char *src, size_t cap)
+{
+    if (cap == 0)
+        return false;
+    /* Invalid bytes become '?': protobuf strings must be UTF-8, and a
+     * plugin printing Latin-1 must not make its event undeliverable. */
+    const unsigned char *p = (const unsigned char *)src;
+    size_t avail = strlen(src), o = 0;
+    while (avail > 0) {
+        size_t n = s_utf8_len(p, avail);
+        size_t take = n ? n : 1;
+        if (o + take >= cap) {
+            dst[o] = '\0';
+            return false;
+        }
+        if (n)
+            memcpy(dst + o, p, n);
+        else
+            dst[o] = '?';
+        o += take;
+        p += take;
+        avail -= take;
+    }
+    dst[o] = '\0';
+    return true;
+}
+
+static int s_fail(char *why, size_t whylen, int code, const char *reason)
+{
+    if (why && whylen)
+        snprintf(why, whylen, "%s", reason);
+    return code;
+}
+
+static bool s_text_ok(const char *s)
+{
+    size_t avail = strlen(s);
+    const unsigned char *p = (const unsigned char *)s;
+    while (avail > 0) {
+        size_t n = s_utf8_len(p, avail);
+        if (n == 0)
+            return false;
+        p += n;
+        avail -= n;
+    }
+    return true;
+}
+
+int tc_msg_validate(const tc_msg_t *m, char *why, size_t whylen)
+{
+    if (m->version != TC_PROTOCOL_VERSION)
+        return s_fail(why, whylen, TC_EVERSION, "unsupported protocol version");
+    if (!tc_id_valid(m->sender))
+        return s_fail(why, whylen, TC_EINVAL, "sender is not a valid id");
+    switch (m->kind) {
+    case TC_MSG_HELLO:
+        if (m->seq != 0)
+            return s_fail(why, whylen, TC_EINVAL, "hello must be unsequenced (seq 0)");
+        if (m->u.hello.heartbeat_ms < 100 || m->u.hello.heartbeat_ms > 3600000)
+            return s_fail(why, whylen, TC_EINVAL, "heartbeat_ms out of range 100..3600000");
+        return 0;
+    case TC_MSG_HEARTBEAT:
+        if (m->seq != 0)
+            return s_fail(why, whylen, TC_EINVAL, "heartbeat must be unsequenced (seq 0)");
+        if (m->u.heartbeat.heartbeat_ms < 100 || m->u.heartbeat.heartbeat_ms > 3600000)
+            return s_fail(why, whylen, TC_EINVAL, "heartbeat_ms out of range 100..3600000");
+        return 0;
+    case TC_MSG_CHECK_RESULT: {
+        const tc_check_result_t *c = &m->u.check;
+        if (m->seq == 0)
+            return s_fail(why, whylen, TC_EINVAL, "check result needs seq >= 1");
+        if (!tc_id_valid(c->check) || !tc_id_valid(c->service) || !tc_id_valid(c->host))
+            return s_fail(why, whylen, TC_EINVAL, "check, service and host must be valid ids");
+        if ((unsigned)c->state > TC_STATE_UNKNOWN)
+            return s_fail(why, whylen, TC_EINVAL, "state out of range");
+        if (c->max_attempts < 1 || c->attempt < 1 || c->nperf > TC_PERF_MAX)
+            return s_fail(why, whylen, TC_EINVAL, "attempt and max_attempts must be >= 1");
+        if (!s_text_ok(c->output))
+            return s_fail(why, whylen, TC_EINVAL, "output is not UTF-8");
+        for (size_t i = 0; i < c->nperf; i++)
+            if (!isfinite(c->perf[i].value))
+                return s_fail(why, whylen, TC_EINVAL, "perfdata value is not finite");
+        return 0;
+    }
+    case TC_MSG_ACK:
+    case TC_MSG_REJECT:
+    case TC_MSG_BROADCAST:
+    case TC_MSG_HOST_STATUS: return 0;
+    case TC_MSG_NONE: break;
+    }
+    return s_fail(why, whylen, TC_EINVAL, "no payload");
+}

@@ -1,0 +1,696 @@
+/*
+ * wire.c - the one module that includes the protobuf-c generated code.
+ *
+ * Encoding builds protobuf-c structs on the stack that borrow the caller's
+ * strings, packs them into a heap buffer and returns it. Decoding unpacks
+ * with protobuf-c's allocator, copies every field into the fixed-size
+ * hand-written structs (refusing strings longer than their limits) and frees
+ * the unpacked tree before returning, so nothing generated escapes.
+ */
+#include "wire.h"
+
+#include "error.h"
+#include "proto/tocsin.pb-c.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- small helpers ----------------------------------------------------- */
+
+/* Copies an identifier-like string; longer than cap-1 is an error. */
+static int s_copy_id(char *dst, size_t cap, const char *src)
+{
+    if (!src)
+        src = "";
+    size_t n = strlen(src);
+    if (n >= cap)
+        return TC_ETOOBIG;
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+/* Copies free text; longer text is truncated at a UTF-8 boundary, because a
+ * plugin's long output is not a reason to lose the event. */
+static void s_copy_text(char *dst, size_t cap, const char *src)
+{
+    tc_strlcpy_utf8(dst, src ? src : "", cap);
+}
+
+#define COPY_ID(dst, src)                                                                          \
+    do {                                                                                           \
+        if (s_copy_id((dst), sizeof(dst), (src)) != 0)                                             \
+            return TC_ETOOBIG;                                                                     \
+    } while (0)
+
+static int s_pack(const ProtobufCMessage *pm, uint8_t **out, size_t *outlen)
+{
+    size_t n = protobuf_c_message_get_packed_size(pm);
+    /* malloc(0) may return NULL; an empty message is still a valid one. */
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf)
+        return TC_ENOMEM;
+    protobuf_c_message_pack(pm, buf);
+    *out = buf;
+    *outlen = n;
+    return 0;
+}
+
+/* ---- incident ---------------------------------------------------------- */
+
+/* Storage for the pieces of a packed Incident that need their own memory. */
+typedef struct {
+    Tocsin__V1__Incident pb;
+    char *hosts[TC_HOSTS_MAX];
+    Tocsin__V1__Incident__RolesEntry roles[TC_ROLES_MAX];
+    Tocsin__V1__Incident__RolesEntry *role_ptrs[TC_ROLES_MAX];
+} s_incident_pb_t;
+
+static void s_incident_to_pb(const tc_incident_t *in, s_incident_pb_t *o)
+{
+    tocsin__v1__incident__init(&o->pb);
+    o->pb.id = in->id;
+    o->pb.service = (char *)in->service;
+    o->pb.state = (Tocsin__V1__IncidentState)in->state;
+    o->pb.severity = in->severity;
+    o->pb.declared = in->declared;
+    o->pb.opened_ms = in->opened_ms;
+    o->pb.resolved_ms = in->resolved_ms;
+    o->pb.updated_ms = in->updated_ms;
+    o->pb.summary = (char *)in->summary;
+    size_t nh = in->nhosts > TC_HOSTS_MAX ? TC_HOSTS_MAX : in->nhosts;
+    for (size_t i = 0; i < nh; i++)
+        o->hosts[i] = (char *)in->hosts[i];
+    o->pb.n_hosts = nh;
+    o->pb.hosts = o->hosts;
+    o->pb.affected_hosts = in->affected_hosts;
+    o->pb.failing_checks = in->failing_checks;
+    o->pb.opened_log_seq = in->opened_log_seq;
+    size_t nr = in->nroles > TC_ROLES_MAX ? TC_ROLES_MAX : in->nroles;
+    for (size_t i = 0; i < nr; i++) {
+        tocsin__v1__incident__roles_entry__init(&o->roles[i]);
+        o->roles[i].key = (char *)in->roles[i].role;
+        o->roles[i].value = (char *)in->roles[i].person;
+        o->role_ptrs[i] = &o->roles[i];
+    }
+    o->pb.n_roles = nr;
+    o->pb.roles = o->role_ptrs;
+}
+
+static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!pb)
+        return 0;
+    out->id = pb->id;
+    COPY_ID(out->service, pb->service);
+    if ((unsigned)pb->state > TC_INC_RESOLVED)
+        return TC_EDECODE;
+    out->state = (tc_incident_state_t)pb->state;
+    out->severity = pb->severity;
+    out->declared = pb->declared;
+    out->opened_ms = pb->opened_ms;
+    out->resolved_ms = pb->resolved_ms;
+    out->updated_ms = pb->updated_ms;
+    s_copy_text(out->summary, sizeof out->summary, pb->summary);
+    if (pb->n_hosts > TC_HOSTS_MAX || pb->n_roles > TC_ROLES_MAX)
+        return TC_ETOOBIG;
+    for (size_t i = 0; i < pb->n_hosts; i++)
+        COPY_ID(out->hosts[i], pb->hosts[i]);
+    out->nhosts = pb->n_hosts;
+    out->affected_hosts = pb->affected_hosts;
+    out->failing_checks = pb->failing_checks;
+    out->opened_log_seq = pb->opened_log_seq;
+    for (size_t i = 0; i < pb->n_roles; i++) {
+        COPY_ID(out->roles[i].role, pb->roles[i]->key);
+        COPY_ID(out->roles[i].person, pb->roles[i]->value);
+    }
+    out->nroles = pb->n_roles;
+    return 0;
+}
+
+int tc_wire_encode_incident(const tc_incident_t *inc, uint8_t **out, size_t *outlen)
+{
+    s_incident_pb_t *o = malloc(sizeof *o);
+    if (!o)
+        return TC_ENOMEM;
+    s_incident_to_pb(inc, o);
+    int rc = s_pack(&o->pb.base, out, outlen);
+    free(o);
+    return rc;
+}
+
+int tc_wire_decode_incident(const uint8_t *buf, size_t len, tc_incident_t *inc)
+{
+    Tocsin__V1__Incident *pb = tocsin__v1__incident__unpack(NULL, len, buf);
+    if (!pb)
+        return TC_EDECODE;
+    int rc = s_incident_from_pb(pb, inc);
+    tocsin__v1__incident__free_unpacked(pb, NULL);
+    return rc;
+}
+
+/* ---- envelope ---------------------------------------------------------- */
+
+/* Everything a packed Envelope may point into, kept together so encoding
+ * needs one allocation whatever the payload. */
+typedef struct {
+    Tocsin__V1__Envelope env;
+    Tocsin__V1__Hello hello;
+    Tocsin__V1__Heartbeat hb;
+    Tocsin__V1__CheckResult cr;
+    Tocsin__V1__PerfData perf[TC_PERF_MAX];
+    Tocsin__V1__PerfData *perf_ptrs[TC_PERF_MAX];
+    Tocsin__V1__Ack ack;
+    Tocsin__V1__Reject reject;
+    Tocsin__V1__Broadcast bcast;
+    s_incident_pb_t inc;
+    Tocsin__V1__HostStatus hs;
+} s_envelope_pb_t;
+
+static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
+{
+    Tocsin__V1__Envelope *e = &o->env;
+    tocsin__v1__envelope__init(e);
+    e->version = m->version;
+    e->sender = (char *)m->sender;
+    e->seq = m->seq;
+    e->time_ms = m->time_ms;
+    switch (m->kind) {
+    case TC_MSG_HELLO:
+        tocsin__v1__hello__init(&o->hello);
+        o->hello.hostname = (char *)m->u.hello.hostname;
+        o->hello.agent_version = (char *)m->u.hello.agent_version;
+        o->hello.heartbeat_ms = m->u.hello.heartbeat_ms;
+        e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_HELLO;
+        e->hello = &o->hello;
+        break;
+    case TC_MSG_HEARTBEAT:
+        tocsin__v1__heartbeat__init(&o->hb);
+        o->hb.heartbeat_ms = m->u.heartbeat.heartbeat_ms;
+        o->hb.last_seq = m->u.heartbeat.last_seq;
+        e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_HEARTBEAT;
+        e->heartbeat = &o->hb;
+        break;
+    case TC_MSG_CHECK_RESULT: {
+        const tc_check_result_t *c = &m->u.check;
+        tocsin__v1__check_result__init(&o->cr);
+        o->cr.check = (char *)c->check;
+        o->cr.service = (char *)c->service;
+        o->cr.host = (char *)c->host;
+        o->cr.state = (Tocsin__V1__CheckState)c->state;
+        o->cr.output = (char *)c->output;
+        size_t np = c->nperf > TC_PERF_MAX ? TC_PERF_MAX : c->nperf;
+        for (size_t i = 0; i < np; i++) {
+            Tocsin__V1__PerfData *p = &o->perf[i];
+            tocsin__v1__perf_data__init(p);
+            p->label = (char *)c->perf[i].label;
+            p->value = c->perf[i].value;
+            p->uom = (char *)c->perf[i].uom;
+            p->warn = c->perf[i].warn;
+            p->crit = c->perf[i].crit;
+            p->min = c->perf[i].min;
+            p->max = c->perf[i].max;
+            p->present = c->perf[i].present;
+            o->perf_ptrs[i] = p;
+        }
+        o->cr.n_perfdata = np;
+        o->cr.perfdata = o->perf_ptrs;
+        o->cr.attempt = c->attempt;
+        o->cr.max_attempts = c->max_attempts;
+        o->cr.hard = c->hard;
+        e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_CHECK_RESULT;
+        e->check_result = &o->cr;
+        break;
+    }
+    case TC_MSG_ACK:
+        tocsin__v1__ack__init(&o->ack);
+        o->ack.seq = m->u.ack.seq;
+        e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_ACK;
+        e->ack = &o->ack;
+        break;
+    case TC_MSG_REJECT:
+        tocsin__v1__reject__init(&o->reject);
+        o->reject.reason = (Tocsin__V1__Reject__Reason)m->u.reject.reason;
+        o->reject.seq = m->u.reject.seq;
+        o->reject.detail = (char *)m->u.reject.detail;
+        e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_REJECT;
+        e->reject = &o->reject;
+        break;
+    case TC_MSG_BROADCAST: {
+        const tc_broadcast_t *b = &m->u.bcast;
+        tocsin__v1__broadcast__init(&o->bcast);
+        o->bcast.kind = (Tocsin__V1__Broadcast__Kind)b->kind;
+        o->bcast.topic = (char *)b->topic;
+        o->bcast.log_seq = b->log_seq;
+        if (b->kind == TC_BCAST_INCIDENT_OPENED || b->kind == TC_BCAST_INCIDENT_UPDATED ||
+            b->kind == TC_BCAST_INCIDENT_RESOLVED) {
+            s_incident_to_pb(&b->incident, &o->inc);
+            o->bcast.incident = &o->inc.pb;
+        }
+        o->bcast.host = (char *)b->host;
+        o->bcast.detail = (char *)b->detail;
+        e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_BROADCAST;
+        e->broadcast = &o->bcast;
+        break;
+    }
+    case TC_MSG_HOST_STATUS:
+        tocsin__v1__host_status__init(&o->hs);
+        o->hs.host = (char *)m->u.host_status.host;
+        o->hs.up = m->u.host_status.up;
+        o->hs.heartbeat_ms = m->u.host_status.heartbeat_ms;
+        o->hs.reason = (char *)m->u.host_status.reason;
+        e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_HOST_STATUS;
+        e->host_status = &o->hs;
+        break;
+    default: return TC_EINVAL;
+    }
+    return 0;
+}
+
+static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->version = e->version;
+    COPY_ID(m->sender, e->sender);
+    m->seq = e->seq;
+    m->time_ms = e->time_ms;
+    switch (e->payload_case) {
+    case TOCSIN__V1__ENVELOPE__PAYLOAD_HELLO:
+        m->kind = TC_MSG_HELLO;
+        COPY_ID(m->u.hello.hostname, e->hello->hostname);
+        COPY_ID(m->u.hello.agent_version, e->hello->agent_version);
+        m->u.hello.heartbeat_ms = e->hello->heartbeat_ms;
+        return 0;
+    case TOCSIN__V1__ENVELOPE__PAYLOAD_HEARTBEAT:
+        m->kind = TC_MSG_HEARTBEAT;
+        m->u.heartbeat.heartbeat_ms = e->heartbeat->heartbeat_ms;
+        m->u.heartbeat.last_seq = e->heartbeat->last_seq;
+        return 0;
+    case TOCSIN__V1__ENVELOPE__PAYLOAD_CHECK_RESULT: {
+        const Tocsin__V1__CheckResult *p = e->check_result;
+        tc_check_result_t *c = &m->u.check;
+        m->kind = TC_MSG_CHECK_RESULT;
+        COPY_ID(c->check, p->check);
+        COPY_ID(c->service, p->service);
+        COPY_ID(c->host, p->host);
+        if ((unsigned)p->state > TC_STATE_UNKNOWN)
+            return TC_EDECODE;
+        c->state = (tc_check_state_t)p->state;
+        s_copy_text(c->output, sizeof c->output, p->output);
+        if (p->n_perfdata > TC_PERF_MAX)
+            return TC_ETOOBIG;
+        for (size_t i = 0; i < p->n_perfdata; i++) {
+            const Tocsin__V1__PerfData *pd = p->perfdata[i];
+            COPY_ID(c->perf[i].label, pd->label);
+            COPY_ID(c->perf[i].uom, pd->uom);
+            c->perf[i].value = pd->value;
+            c->perf[i].warn = pd->warn;
+            c->perf[i].crit = pd->crit;
+            c->perf[i].min = pd->min;
+            c->perf[i].max = pd->max;
+            c->perf[i].present = pd->present & 0xfu;
+        }
+        c->nperf = p->n_perfdata;
+        c->attempt = p->attempt;
+        c->max_attempts = p->max_attempts;
+        c->hard = p->hard;
+        return 0;
+    }
+    case TOCSIN__V1__ENVELOPE__PAYLOAD_ACK:
+        m->kind = TC_MSG_ACK;
+        m->u.ack.seq = e->ack->seq;
+        return 0;
+    case TOCSIN__V1__ENVELOPE__PAYLOAD_REJECT:
+        m->kind = TC_MSG_REJECT;
+        m->u.reject.reason = (unsigned)e->reject->reason <= TC_REJECT_UNAUTHORIZED
+                                 ? (tc_reject_reason_t)e->reject->reason
+                                 : TC_REJECT_UNSPECIFIED;
+        m->u.reject.seq = e->reject->seq;
+        s_copy_text(m->u.reject.detail, sizeof m->u.reject.detail, e->reject->detail);
+        return 0;
+    case TOCSIN__V1__ENVELOPE__PAYLOAD_BROADCAST: {
+        const Tocsin__V1__Broadcast *p = e->broadcast;
+        tc_broadcast_t *b = &m->u.bcast;
+        m->kind = TC_MSG_BROADCAST;
+        if ((unsigned)p->kind > TC_BCAST_HOST_UP)
+            return TC_EDECODE;
+        b->kind = (tc_bcast_kind_t)p->kind;
+        COPY_ID(b->topic, p->topic);
+        b->log_seq = p->log_seq;
+        int rc = s_incident_from_pb(p->incident, &b->incident);
+        if (rc != 0)
+            return rc;
+        COPY_ID(b->host, p->host);
+        s_copy_text(b->detail, sizeof b->detail, p->detail);
+        return 0;
+    }
+    case TOCSIN__V1__ENVELOPE__PAYLOAD_HOST_STATUS:
+        m->kind = TC_MSG_HOST_STATUS;
+        COPY_ID(m->u.host_status.host, e->host_status->host);
+        m->u.host_status.up = e->host_status->up;
+        m->u.host_status.heartbeat_ms = e->host_status->heartbeat_ms;
+        s_copy_text(m->u.host_status.reason, sizeof m->u.host_status.reason,
+                    e->host_status->reason);
+        return 0;
+    default: return TC_EDECODE;
+    }
+}
+
+int tc_wire_encode_msg(const tc_msg_t *m, uint8_t **out, size_t *outlen)
+{
+    s_envelope_pb_t *o = malloc(sizeof *o);
+    if (!o)
+        return TC_ENOMEM;
+    int rc = s_msg_to_pb(m, o);
+    if (rc == 0)
+        rc = s_pack(&o->env.base, out, outlen);
+    free(o);
+    return rc;
+}
+
+int tc_wire_decode_msg(const uint8_t *buf, size_t len, tc_msg_t *m)
+{
+    memset(m, 0, sizeof *m);
+    Tocsin__V1__Envelope *e = tocsin__v1__envelope__unpack(NULL, len, buf);
+    if (!e)
+        return TC_EDECODE;
+    int rc = s_msg_from_pb(e, m);
+    tocsin__v1__envelope__free_unpacked(e, NULL);
+    return rc;
+}
+
+/* ---- log records --------------------------------------------------------- */
+
+int tc_wire_encode_record(const tc_record_t *r, uint8_t **out, size_t *outlen)
+{
+    s_envelope_pb_t *o = malloc(sizeof *o);
+    if (!o)
+        return TC_ENOMEM;
+    int rc = s_msg_to_pb(&r->event, o);
+    if (rc == 0) {
+        Tocsin__V1__LogRecord lr;
+        tocsin__v1__log_record__init(&lr);
+        lr.seq = r->seq;
+        lr.received_ms = r->received_ms;
+        lr.event = &o->env;
+        rc = s_pack(&lr.base, out, outlen);
+    }
+    free(o);
+    return rc;
+}
+
+static int s_record_from_pb(const Tocsin__V1__LogRecord *lr, tc_record_t *r)
+{
+    memset(r, 0, sizeof *r);
+    if (!lr->event)
+        return TC_EDECODE;
+    r->seq = lr->seq;
+    r->received_ms = lr->received_ms;
+    return s_msg_from_pb(lr->event, &r->event);
+}
+
+int tc_wire_decode_record(const uint8_t *buf, size_t len, tc_record_t *r)
+{
+    Tocsin__V1__LogRecord *lr = tocsin__v1__log_record__unpack(NULL, len, buf);
+    if (!lr)
+        return TC_EDECODE;
+    int rc = s_record_from_pb(lr, r);
+    tocsin__v1__log_record__free_unpacked(lr, NULL);
+    return rc;
+}
+
+/* ---- API requests -------------------------------------------------------- */
+
+int tc_wire_encode_request(const tc_api_request_t *q, uint8_t **out, size_t *outlen)
+{
+    Tocsin__V1__ApiRequest pb;
+    tocsin__v1__api_request__init(&pb);
+    char *args[TC_API_ARGS_MAX];
+    size_t n = q->nargs > TC_API_ARGS_MAX ? TC_API_ARGS_MAX : q->nargs;
+    for (size_t i = 0; i < n; i++)
+        args[i] = (char *)q->args[i];
+    pb.version = q->version;
+    pb.command = (char *)q->command;
+    pb.n_args = n;
+    pb.args = args;
+    pb.from = q->from;
+    pb.limit = q->limit;
+    pb.all = q->all;
+    return s_pack(&pb.base, out, outlen);
+}
+
+static int s_request_from_pb(const Tocsin__V1__ApiRequest *pb, tc_api_request_t *q)
+{
+    q->version = pb->version;
+    COPY_ID(q->command, pb->command);
+    if (pb->n_args > TC_API_ARGS_MAX)
+        return TC_ETOOBIG;
+    for (size_t i = 0; i < pb->n_args; i++)
+        COPY_ID(q->args[i], pb->args[i]);
+    q->nargs = pb->n_args;
+    q->from = pb->from;
+    q->limit = pb->limit;
+    q->all = pb->all;
+    return 0;
+}
+
+int tc_wire_decode_request(const uint8_t *buf, size_t len, tc_api_request_t *q)
+{
+    memset(q, 0, sizeof *q);
+    Tocsin__V1__ApiRequest *pb = tocsin__v1__api_request__unpack(NULL, len, buf);
+    if (!pb)
+        return TC_EDECODE;
+    int rc = s_request_from_pb(pb, q);
+    tocsin__v1__api_request__free_unpacked(pb, NULL);
+    return rc;
+}
+
+/* ---- API replies --------------------------------------------------------- */
+
+tc_api_reply_t *tc_api_reply_new(void)
+{
+    tc_api_reply_t *r = calloc(1, sizeof *r);
+    if (r)
+        r->ok = true;
+    return r;
+}
+
+void tc_api_reply_destroy(tc_api_reply_t **preply)
+{
+    if (!preply || !*preply)
+        return;
+    tc_api_reply_t *r = *preply;
+    free(r->status.hosts);
+    free(r->incidents);
+    free(r->log);
+    free(r->broadcasts);
+    free(r);
+    *preply = NULL;
+}
+
+/* Appends one element to a growable array. The capacity is implied by the
+ * count (4, 8, 16, ...), so the reply needs no capacity fields. */
+static int s_push(void **arr, size_t *n, size_t elem, const void *item)
+{
+    size_t cap = 4;
+    while (cap < *n)
+        cap *= 2;
+    if (*n == 0 || *n == cap) {
+        size_t ncap = *n == 0 ? 4 : cap * 2;
+        void *p = realloc(*arr, ncap * elem);
+        if (!p)
+            return TC_ENOMEM;
+        *arr = p;
+    }
+    memcpy((char *)*arr + *n * elem, item, elem);
+    (*n)++;
+    return 0;
+}
+
+int tc_api_reply_add_incident(tc_api_reply_t *r, const tc_incident_t *inc)
+{
+    return s_push((void **)&r->incidents, &r->nincidents, sizeof *inc, inc);
+}
+
+int tc_api_reply_add_record(tc_api_reply_t *r, const tc_record_t *rec)
+{
+    return s_push((void **)&r->log, &r->nlog, sizeof *rec, rec);
+}
+
+int tc_api_reply_add_broadcast(tc_api_reply_t *r, const tc_msg_t *m)
+{
+    return s_push((void **)&r->broadcasts, &r->nbroadcasts, sizeof *m, m);
+}
+
+int tc_api_reply_add_host(tc_api_reply_t *r, const tc_host_info_t *h)
+{
+    return s_push((void **)&r->status.hosts, &r->status.nhosts, sizeof *h, h);
+}
+
+void tc_api_reply_fail(tc_api_reply_t *r, const char *fmt, ...)
+{
+    r->ok = false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->error, sizeof r->error, fmt, ap);
+    va_end(ap);
+}
+
+int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
+{
+    int rc = TC_ENOMEM;
+    Tocsin__V1__ApiReply pb;
+    tocsin__v1__api_reply__init(&pb);
+    pb.ok = r->ok;
+    pb.error = (char *)r->error;
+    pb.more = r->more;
+
+    Tocsin__V1__Status st;
+    Tocsin__V1__HostInfo *hosts = NULL, **host_ptrs = NULL;
+    s_incident_pb_t *incs = NULL;
+    Tocsin__V1__Incident **inc_ptrs = NULL;
+    s_envelope_pb_t *envs = NULL;
+    Tocsin__V1__LogRecord *recs = NULL, **rec_ptrs = NULL;
+    Tocsin__V1__Envelope **bc_ptrs = NULL;
+    size_t nenv = r->nlog + r->nbroadcasts;
+
+    if (r->has_status) {
+        tocsin__v1__status__init(&st);
+        st.version = (char *)r->status.version;
+        st.started_ms = r->status.started_ms;
+        st.log_seq = r->status.log_seq;
+        st.broadcast_seq = r->status.broadcast_seq;
+        st.open_incidents = r->status.open_incidents;
+        st.accepted = r->status.accepted;
+        st.duplicates = r->status.duplicates;
+        st.rejected = r->status.rejected;
+        hosts = calloc(r->status.nhosts + 1, sizeof *hosts);
+        host_ptrs = calloc(r->status.nhosts + 1, sizeof *host_ptrs);
+        if (!hosts || !host_ptrs)
+            goto done;
+        for (size_t i = 0; i < r->status.nhosts; i++) {
+            tocsin__v1__host_info__init(&hosts[i]);
+            hosts[i].host = r->status.hosts[i].host;
+            hosts[i].up = r->status.hosts[i].up;
+            hosts[i].last_seen_ms = r->status.hosts[i].last_seen_ms;
+            hosts[i].heartbeat_ms = r->status.hosts[i].heartbeat_ms;
+            host_ptrs[i] = &hosts[i];
+        }
+        st.n_hosts = r->status.nhosts;
+        st.hosts = host_ptrs;
+        pb.status = &st;
+    }
+    incs = calloc(r->nincidents + 1, sizeof *incs);
+    inc_ptrs = calloc(r->nincidents + 1, sizeof *inc_ptrs);
+    envs = calloc(nenv + 1, sizeof *envs);
+    recs = calloc(r->nlog + 1, sizeof *recs);
+    rec_ptrs = calloc(r->nlog + 1, sizeof *rec_ptrs);
+    bc_ptrs = calloc(r->nbroadcasts + 1, sizeof *bc_ptrs);
+    if (!incs || !inc_ptrs || !envs || !recs || !rec_ptrs || !bc_ptrs)
+        goto done;
+    for (size_t i = 0; i < r->nincidents; i++) {
+        s_incident_to_pb(&r->incidents[i], &incs[i]);
+        inc_ptrs[i] = &incs[i].pb;
+    }
+    pb.n_incidents = r->nincidents;
+    pb.incidents = inc_ptrs;
+    for (size_t i = 0; i < r->nlog; i++) {
+        rc = s_msg_to_pb(&r->log[i].event, &envs[i]);
+        if (rc != 0)
+            goto done;
+        tocsin__v1__log_record__init(&recs[i]);
+        recs[i].seq = r->log[i].seq;
+        recs[i].received_ms = r->log[i].received_ms;
+        recs[i].event = &envs[i].env;
+        rec_ptrs[i] = &recs[i];
+    }
+    pb.n_log = r->nlog;
+    pb.log = rec_ptrs;
+    for (size_t i = 0; i < r->nbroadcasts; i++) {
+        rc = s_msg_to_pb(&r->broadcasts[i], &envs[r->nlog + i]);
+        if (rc != 0)
+            goto done;
+        bc_ptrs[i] = &envs[r->nlog + i].env;
+    }
+    pb.n_broadcasts = r->nbroadcasts;
+    pb.broadcasts = bc_ptrs;
+    rc = s_pack(&pb.base, out, outlen);
+done:
+    free(hosts);
+    free(host_ptrs);
+    free(incs);
+    free(inc_ptrs);
+    free(envs);
+    free(recs);
+    free(rec_ptrs);
+    free(bc_ptrs);
+    return rc;
+}
+
+static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
+{
+    int rc;
+    r->ok = pb->ok;
+    s_copy_text(r->error, sizeof r->error, pb->error);
+    r->more = pb->more;
+    if (pb->status) {
+        const Tocsin__V1__Status *st = pb->status;
+        r->has_status = true;
+        COPY_ID(r->status.version, st->version);
+        r->status.started_ms = st->started_ms;
+        r->status.log_seq = st->log_seq;
+        r->status.broadcast_seq = st->broadcast_seq;
+        r->status.open_incidents = st->open_incidents;
+        r->status.accepted = st->accepted;
+        r->status.duplicates = st->duplicates;
+        r->status.rejected = st->rejected;
+        for (size_t i = 0; i < st->n_hosts; i++) {
+            tc_host_info_t h = {0};
+            COPY_ID(h.host, st->hosts[i]->host);
+            h.up = st->hosts[i]->up;
+            h.last_seen_ms = st->hosts[i]->last_seen_ms;
+            h.heartbeat_ms = st->hosts[i]->heartbeat_ms;
+            if ((rc = tc_api_reply_add_host(r, &h)) != 0)
+                return rc;
+        }
+    }
+    tc_incident_t *inc = malloc(sizeof *inc);
+    tc_record_t *rec = malloc(sizeof *rec);
+    rc = (inc && rec) ? 0 : TC_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < pb->n_incidents; i++) {
+        rc = s_incident_from_pb(pb->incidents[i], inc);
+        if (rc == 0)
+            rc = tc_api_reply_add_incident(r, inc);
+    }
+    for (size_t i = 0; rc == 0 && i < pb->n_log; i++) {
+        rc = s_record_from_pb(pb->log[i], rec);
+        if (rc == 0)
+            rc = tc_api_reply_add_record(r, rec);
+    }
+    for (size_t i = 0; rc == 0 && i < pb->n_broadcasts; i++) {
+        rc = s_msg_from_pb(pb->broadcasts[i], &rec->event);
+        if (rc == 0)
+            rc = tc_api_reply_add_broadcast(r, &rec->event);
+    }
+    free(inc);
+    free(rec);
+    return rc;
+}
+
+int tc_wire_decode_reply(const uint8_t *buf, size_t len, tc_api_reply_t **preply)
+{
+    Tocsin__V1__ApiReply *pb = tocsin__v1__api_reply__unpack(NULL, len, buf);
+    if (!pb)
+        return TC_EDECODE;
+    tc_api_reply_t *r = tc_api_reply_new();
+    int rc = r ? s_reply_from_pb(pb, r) : TC_ENOMEM;
+    tocsin__v1__api_reply__free_unpacked(pb, NULL);
+    if (rc != 0) {
+        tc_api_reply_destroy(&r);
+        return rc;
+    }
+    *preply = r;
+    return 0;
+}

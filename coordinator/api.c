@@ -1,0 +1,105 @@
+#include "api.h"
+
+#include "error.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    tc_api_reply_t *reply;
+    bool all;
+    int rc;
+} s_collect_t;
+
+static int s_add_incident(const tc_incident_t *inc, void *ctx)
+{
+    s_collect_t *c = ctx;
+    if (!c->all && inc->state == TC_INC_RESOLVED)
+        return 0;
+    return tc_api_reply_add_incident(c->reply, inc);
+}
+
+static int s_add_record(const tc_record_t *rec, void *ctx)
+{
+    return tc_api_reply_add_record(ctx, rec);
+}
+
+static int s_add_bcast(const tc_msg_t *m, void *ctx)
+{
+    return tc_api_reply_add_broadcast(ctx, m);
+}
+
+typedef struct {
+    tc_api_reply_t *reply;
+    const tc_api_env_t *env;
+    int rc;
+} s_hosts_t;
+
+static void s_add_host(const tc_state_host_t *h, void *ctx)
+{
+    s_hosts_t *c = ctx;
+    tc_host_info_t info = {0};
+    snprintf(info.host, sizeof info.host, "%s", h->host);
+    info.up = h->up;
+    info.heartbeat_ms = h->heartbeat_ms;
+    info.last_seen_ms = c->env->last_seen ? c->env->last_seen(c->env->last_seen_ctx, h->host) : 0;
+    if (c->rc == 0)
+        c->rc = tc_api_reply_add_host(c->reply, &info);
+}
+
+static size_t s_page(uint32_t limit)
+{
+    if (limit == 0)
+        return TC_API_PAGE_DEFAULT;
+    return limit > TC_API_PAGE_MAX ? TC_API_PAGE_MAX : limit;
+}
+
+int tc_api_handle(tc_store_t *store, const tc_state_t *state, const tc_api_env_t *env,
+                  const tc_api_request_t *q, tc_api_reply_t *reply)
+{
+    if (q->version != 1) {
+        tc_api_reply_fail(reply, "unsupported API version %u", q->version);
+        return 0;
+    }
+    if (!strcmp(q->command, "status")) {
+        reply->has_status = true;
+        snprintf(reply->status.version, sizeof reply->status.version, "%s", TOCSIN_VERSION);
+        reply->status.started_ms = env->started_ms;
+        reply->status.log_seq = tc_store_log_seq(store);
+        reply->status.broadcast_seq = tc_store_bcast_seq(store);
+        reply->status.open_incidents = (uint32_t)tc_state_open_count(state);
+        reply->status.accepted = env->accepted;
+        reply->status.duplicates = env->duplicates;
+        reply->status.rejected = env->rejected;
+        s_hosts_t hc = {reply, env, 0};
+        tc_state_each_host(state, s_add_host, &hc);
+        return hc.rc;
+    }
+    if (!strcmp(q->command, "incidents")) {
+        s_collect_t c = {reply, q->all, 0};
+        return tc_store_scan_incidents(store, s_add_incident, &c);
+    }
+    if (!strcmp(q->command, "show")) {
+        uint64_t id;
+        if (q->nargs != 1 || tc_u64_parse(q->args[0], UINT64_MAX, &id) != 0) {
+            tc_api_reply_fail(reply, "show needs one incident id");
+            return 0;
+        }
+        tc_incident_t inc;
+        int rc = tc_store_get_incident(store, id, &inc);
+        if (rc == TC_ENOTFOUND) {
+            tc_api_reply_fail(reply, "no incident %llu", (unsigned long long)id);
+            return 0;
+        }
+        return rc ? rc : tc_api_reply_add_incident(reply, &inc);
+    }
+    if (!strcmp(q->command, "log"))
+        return tc_store_scan_log(store, q->from, s_page(q->limit), s_add_record, reply,
+                                 &reply->more);
+    if (!strcmp(q->command, "broadcasts"))
+        return tc_store_scan_bcast(store, q->from, s_page(q->limit), s_add_bcast, reply,
+                                   &reply->more);
+    tc_api_reply_fail(reply, "unknown command \"%s\"", q->command);
+    return 0;
+}

@@ -1,0 +1,40 @@
+/*
+ * config.h - the coordinator's configuration: defaults, YAML file, flags.
+ *
+ * Precedence: built-in defaults < YAML file < command-line flags. The file
+ * is strict: an unknown key, a value of the wrong type or an invalid value is
+ * an error naming the file, line and key, and the coordinator does not start.
+ */
+#ifndef TC_COORD_CONFIG_H
+#define TC_COORD_CONFIG_H
+
+#include "log.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TC_DEFAULT_AGENTS_EP "tcp://127.0.0.1:7401"
+#define TC_DEFAULT_API_EP "tcp://127.0.0.1:7402"
+#define TC_DEFAULT_PUBLISH_EP "tcp://127.0.0.1:7403"
+
+typedef struct {
+    char data[4096];       /* data directory (LMDB) */
+    char agents[256];      /* ROUTER endpoint for agents */
+    char api[256];         /* ROUTER endpoint for tocsinctl and catch-up */
+    char publish[256];     /* PUB endpoint for broadcasts */
+    bool insecure;         /* plaintext; loopback endpoints only */
+    uint32_t missed_heartbeats; /* heartbeats missed before a host is down */
+    tc_log_level_t log_level;
+    size_t map_size;       /* LMDB map size in bytes */
+    uint32_t batch_max;    /* most events committed in one transaction */
+} tc_coord_config_t;
+
+/* Fills *cfg with the built-in defaults. */
+void tc_coord_config_defaults(tc_coord_config_t *cfg);
+
+/* Reads YAML file `path` over *cfg. Returns 0, or TC_ECONFIG with a
+ * "FILE:LINE: key: reason" message in err (errlen >= 256 recommended). */
+int tc_coord_config_load(tc_coord_config_t *cfg, const char *path, char *err, size_t errlen);
+
+#endif

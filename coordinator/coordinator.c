@@ -1,0 +1,615 @@
+/*
+ * coordinator.c - event loop and the batch pipeline (see coordinator.h).
+ */
+#include "coordinator.h"
+
+#include "api.h"
+#include "error.h"
+#include "log.h"
+#include "state.h"
+#include "store.h"
+#include "util.h"
+#include "wire.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Largest frame accepted on the agent and API sockets; the biggest valid
+ * envelope is a few KiB, so anything near this is hostile or broken. */
+#define MAX_FRAME (64 * 1024)
+#define LIVENESS_TICK_MS 200
+
+/* What the coordinator knows about a sender between log records: liveness
+ * is measured here and only its verdicts (up/down) go into the log. */
+typedef struct {
+    int64_t last_seen_mono;
+    int64_t last_seen_wall;
+    uint32_t heartbeat_ms;
+    zframe_t *identity;   /* ROUTER routing id of its latest connection */
+    bool ack_pending;     /* an Ack must be sent after this batch */
+    uint64_t ack_seq;     /* what it will say, read inside the batch */
+    bool up_queued;       /* a HostStatus up record is in this batch */
+} s_peer_t;
+
+/* One record waiting for the batch's transaction. */
+typedef struct {
+    tc_record_t rec;
+} s_pending_t;
+
+struct tc_coord {
+    tc_coord_config_t cfg;
+    tc_store_t *store;
+    tc_state_t *state;
+    zloop_t *loop;
+    zsock_t *agents;
+    zsock_t *api;
+    zsock_t *pub;
+    zhashx_t *peers; /* sender -> s_peer_t */
+    s_pending_t *batch;
+    size_t nbatch, batch_cap;
+    tc_msg_t *out;   /* broadcasts of this batch, published after commit */
+    size_t nout, out_cap;
+    size_t acks_pending; /* peers with ack_pending set */
+    int64_t started_ms;
+    uint64_t accepted, duplicates, rejected;
+    int fatal; /* storage failure code; stops the loop */
+};
+
+static void s_peer_free(void **item)
+{
+    s_peer_t *p = *item;
+    if (p) {
+        zframe_destroy(&p->identity);
+        free(p);
+    }
+    *item = NULL;
+}
+
+static s_peer_t *s_peer(tc_coord_t *c, const char *sender)
+{
+    s_peer_t *p = zhashx_lookup(c->peers, sender);
+    if (!p) {
+        p = calloc(1, sizeof *p);
+        if (!p)
+            return NULL;
+        zhashx_insert(c->peers, sender, p);
+    }
+    return p;
+}
+
+/* ---- replies ------------------------------------------------------------ */
+
+static void s_send_msg(zsock_t *sock, zframe_t *identity, const tc_msg_t *m)
+{
+    uint8_t *buf;
+    size_t len;
+    if (tc_wire_encode_msg(m, &buf, &len) != 0)
+        return;
+    zmsg_t *msg = zmsg_new();
+    zmsg_append(msg, &(zframe_t *){zframe_dup(identity)});
+    zmsg_addmem(msg, buf, len);
+    free(buf);
+    zmsg_send(&msg, sock);
+}
+
+static void s_reject(tc_coord_t *c, zframe_t *identity, tc_reject_reason_t reason, uint64_t seq,
+                     const char *detail)
+{
+    c->rejected++;
+    tc_msg_t m = {.version = TC_PROTOCOL_VERSION, .seq = 0, .kind = TC_MSG_REJECT};
+    snprintf(m.sender, sizeof m.sender, TC_COORDINATOR_ID);
+    m.time_ms = tc_now_ms();
+    m.u.reject.reason = reason;
+    m.u.reject.seq = seq;
+    snprintf(m.u.reject.detail, sizeof m.u.reject.detail, "%s", detail);
+    s_send_msg(c->agents, identity, &m);
+}
+
+/* ---- the batch ---------------------------------------------------------- */
+
+static tc_record_t *s_queue(tc_coord_t *c)
+{
+    if (c->nbatch == c->batch_cap) {
+        size_t ncap = c->batch_cap ? c->batch_cap * 2 : 64;
+        s_pending_t *nb = realloc(c->batch, ncap * sizeof *nb);
+        if (!nb)
+            return NULL;
+        c->batch = nb;
+        c->batch_cap = ncap;
+    }
+    tc_record_t *r = &c->batch[c->nbatch++].rec;
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+/* Queues a coordinator-made HostStatus record. */
+static void s_queue_host(tc_coord_t *c, const char *host, bool up, uint32_t heartbeat_ms,
+                         const char *reason)
+{
+    tc_record_t *r = s_queue(c);
+    if (!r)
+        return;
+    tc_msg_t *m = &r->event;
+    m->version = TC_PROTOCOL_VERSION;
+    snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
+    m->kind = TC_MSG_HOST_STATUS;
+    snprintf(m->u.host_status.host, sizeof m->u.host_status.host, "%s", host);
+    m->u.host_status.up = up;
+    m->u.host_status.heartbeat_ms = heartbeat_ms;
+    snprintf(m->u.host_status.reason, sizeof m->u.host_status.reason, "%s", reason);
+}
+
+static int s_add_out(tc_coord_t *c, const tc_broadcast_t *b, int64_t time_ms)
+{
+    if (c->nout == c->out_cap) {
+        size_t ncap = c->out_cap ? c->out_cap * 2 : 64;
+        tc_msg_t *no = realloc(c->out, ncap * sizeof *no);
+        if (!no)
+            return TC_ENOMEM;
+        c->out = no;
+        c->out_cap = ncap;
+    }
+    tc_msg_t *m = &c->out[c->nout++];
+    memset(m, 0, sizeof *m);
+    m->version = TC_PROTOCOL_VERSION;
+    snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
+    /* The record's time, not the clock: replaying the log must produce
+     * byte-identical broadcasts. */
+    m->time_ms = time_ms;
+    m->kind = TC_MSG_BROADCAST;
+    m->u.bcast = *b;
+    return 0;
+}
+
+/* Applies one record inside the open transaction: log, state, outputs. */
+static int s_store_record(tc_coord_t *c, tc_record_t *rec)
+{
+    int rc = tc_store_append_log(c->store, rec);
+    if (rc)
+        return rc;
+    tc_state_out_t out;
+    if ((rc = tc_state_apply(c->state, rec, &out)) != 0)
+        return rc;
+    for (size_t i = 0; i < out.n; i++) {
+        if ((rc = s_add_out(c, &out.bcast[i], rec->received_ms)) != 0)
+            return rc;
+        tc_msg_t *m = &c->out[c->nout - 1];
+        if ((rc = tc_store_append_bcast(c->store, m)) != 0)
+            return rc;
+        if (m->u.bcast.kind <= TC_BCAST_INCIDENT_RESOLVED &&
+            (rc = tc_store_put_incident(c->store, &m->u.bcast.incident)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Stores the batch in one transaction, then acks and publishes. A storage
+ * failure is fatal: the in-memory state may be ahead of the disk, nothing of
+ * the batch was acknowledged, and a restart replays the log. */
+static int s_flush(tc_coord_t *c)
+{
+    if (c->nbatch == 0 && c->acks_pending == 0)
+        return 0;
+    int rc = tc_store_begin(c->store);
+    int64_t now = tc_now_ms();
+    size_t stored = 0;
+    for (size_t i = 0; rc == 0 && i < c->nbatch; i++) {
+        tc_record_t *rec = &c->batch[i].rec;
+        rec->received_ms = now;
+        if (rec->event.kind == TC_MSG_CHECK_RESULT) {
+            uint64_t last = tc_store_sender_seq(c->store, rec->event.sender);
+            if (rec->event.seq <= last) {
+                c->duplicates++;
+                continue;
+            }
+            if (rec->event.seq > last + 1)
+                tc_warn("agent %s: sequence jumps from %llu to %llu (events lost on the agent?)",
+                        rec->event.sender, (unsigned long long)last,
+                        (unsigned long long)rec->event.seq);
+            rc = tc_store_set_sender_seq(c->store, rec->event.sender, rec->event.seq);
+            if (rc)
+                break;
+        }
+        rc = s_store_record(c, rec);
+        stored++;
+    }
+    /* Read what each Ack will say while the transaction still sees its own
+     * writes; it is sent only if the commit succeeds. */
+    for (s_peer_t *p = zhashx_first(c->peers); rc == 0 && p; p = zhashx_next(c->peers))
+        if (p->ack_pending)
+            p->ack_seq = tc_store_sender_seq(c->store, zhashx_cursor(c->peers));
+    if (rc == 0)
+        rc = tc_store_commit(c->store);
+    else
+        tc_store_abort(c->store);
+    if (rc) {
+        tc_error("storing a batch of %zu events failed: %s; exiting without acknowledging it",
+                 c->nbatch, tc_strerror(rc));
+        c->fatal = rc;
+        return rc;
+    }
+    c->accepted += stored;
+    if (stored)
+        tc_debug("committed %zu records, log at %llu", stored,
+                 (unsigned long long)tc_store_log_seq(c->store));
+
+    /* Only now, with the batch on disk, acknowledge and publish. */
+    for (s_peer_t *p = zhashx_first(c->peers); p; p = zhashx_next(c->peers)) {
+        p->up_queued = false;
+        if (!p->ack_pending || !p->identity)
+            continue;
+        p->ack_pending = false;
+        tc_msg_t ack = {.version = TC_PROTOCOL_VERSION, .kind = TC_MSG_ACK};
+        snprintf(ack.sender, sizeof ack.sender, TC_COORDINATOR_ID);
+        ack.time_ms = now;
+        ack.u.ack.seq = p->ack_seq;
+        s_send_msg(c->agents, p->identity, &ack);
+    }
+    c->acks_pending = 0;
+    for (size_t i = 0; i < c->nout; i++) {
+        const tc_msg_t *m = &c->out[i];
+        uint8_t *buf;
+        size_t len;
+        if (tc_wire_encode_msg(m, &buf, &len) != 0)
+            continue;
+        zmsg_t *msg = zmsg_new();
+        zmsg_addstr(msg, m->u.bcast.topic);
+        zmsg_addmem(msg, buf, len);
+        free(buf);
+        zmsg_send(&msg, c->pub);
+        tc_info("broadcast %llu %s: %s", (unsigned long long)m->seq, m->u.bcast.topic,
+                m->u.bcast.detail);
+    }
+    c->nbatch = 0;
+    c->nout = 0;
+    return 0;
+}
+
+/* ---- agent frames ------------------------------------------------------- */
+
+/* Notes that `sender` is alive; queues an "up" record if the log does not
+ * say it is up already. */
+static void s_alive(tc_coord_t *c, const char *sender, uint32_t heartbeat_ms, zframe_t *identity)
+{
+    s_peer_t *p = s_peer(c, sender);
+    if (!p)
+        return;
+    p->last_seen_mono = tc_mono_ms();
+    p->last_seen_wall = tc_now_ms();
+    if (heartbeat_ms)
+        p->heartbeat_ms = heartbeat_ms;
+    if (!p->identity || !zframe_eq(p->identity, identity)) {
+        zframe_destroy(&p->identity);
+        p->identity = zframe_dup(identity);
+    }
+    const tc_state_host_t *h = tc_state_host(c->state, sender);
+    bool known_heartbeat = h && (heartbeat_ms == 0 || h->heartbeat_ms == heartbeat_ms);
+    if ((!h || !h->up || !known_heartbeat) && !p->up_queued) {
+        p->up_queued = true;
+        s_queue_host(c, sender, true, p->heartbeat_ms ? p->heartbeat_ms : 5000,
+                     !h ? "first seen" : !h->up ? "heard from again" : "heartbeat changed");
+    }
+}
+
+static void s_want_ack(tc_coord_t *c, const char *sender)
+{
+    s_peer_t *p = s_peer(c, sender);
+    if (p && !p->ack_pending) {
+        p->ack_pending = true;
+        c->acks_pending++;
+    }
+}
+
+static void s_take(tc_coord_t *c, zmsg_t *msg)
+{
+    zframe_t *identity = zmsg_pop(msg);
+    if (!identity)
+        return;
+    if (zmsg_size(msg) != 1) {
+        tc_warn("agent frame rejected: %zu frames where 1 is expected", zmsg_size(msg));
+        s_reject(c, identity, TC_REJECT_MALFORMED, 0, "expected exactly one frame");
+        goto done;
+    }
+    zframe_t *f = zmsg_first(msg);
+    tc_record_t *scratch = malloc(sizeof *scratch);
+    if (!scratch)
+        goto done;
+    tc_msg_t *m = &scratch->event;
+    int rc = tc_wire_decode_msg(zframe_data(f), zframe_size(f), m);
+    if (rc) {
+        tc_warn("agent frame rejected: %s (%zu bytes)", tc_strerror(rc), zframe_size(f));
+        s_reject(c, identity, TC_REJECT_MALFORMED, 0, "frame is not a tocsin v1 envelope");
+        goto free_scratch;
+    }
+    char why[256];
+    rc = tc_msg_validate(m, why, sizeof why);
+    if (rc) {
+        tc_warn("agent frame from \"%s\" rejected: %s", m->sender, why);
+        s_reject(c, identity,
+                 rc == TC_EVERSION ? TC_REJECT_BAD_VERSION : TC_REJECT_INVALID, m->seq, why);
+        goto free_scratch;
+    }
+    switch (m->kind) {
+    case TC_MSG_HELLO: {
+        s_alive(c, m->sender, m->u.hello.heartbeat_ms, identity);
+        s_want_ack(c, m->sender);
+        tc_info("agent %s connected (host %s, version %s, heartbeat %ums)", m->sender,
+                m->u.hello.hostname, m->u.hello.agent_version, m->u.hello.heartbeat_ms);
+        break;
+    }
+    case TC_MSG_HEARTBEAT:
+        s_alive(c, m->sender, m->u.heartbeat.heartbeat_ms, identity);
+        break;
+    case TC_MSG_CHECK_RESULT: {
+        s_alive(c, m->sender, 0, identity);
+        s_want_ack(c, m->sender);
+        tc_record_t *r = s_queue(c);
+        if (r)
+            r->event = *m;
+        break;
+    }
+    default:
+        tc_warn("agent \"%s\" sent a %s, which agents may not send", m->sender,
+                tc_msg_kind_name(m->kind));
+        s_reject(c, identity, TC_REJECT_UNAUTHORIZED, m->seq,
+                 "agents may send hello, heartbeat and check_result only");
+        break;
+    }
+free_scratch:
+    free(scratch);
+done:
+    zframe_destroy(&identity);
+}
+
+static int s_on_agents(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    tc_coord_t *c = arg;
+    /* Group commit: drain what is already queued (up to batch_max) and store
+     * it with one fsync instead of one per event. */
+    for (uint32_t n = 0; n < c->cfg.batch_max && (zsock_events(sock) & ZMQ_POLLIN); n++) {
+        zmsg_t *msg = zmsg_recv(sock);
+        if (!msg)
+            break;
+        s_take(c, msg);
+        zmsg_destroy(&msg);
+    }
+    return s_flush(c) == 0 ? 0 : -1;
+}
+
+/* ---- liveness ------------------------------------------------------------ */
+
+typedef struct {
+    tc_coord_t *c;
+    int64_t now;
+} s_tick_t;
+
+static void s_check_host(const tc_state_host_t *h, void *arg)
+{
+    s_tick_t *t = arg;
+    tc_coord_t *c = t->c;
+    if (!h->up || !strcmp(h->host, TC_COORDINATOR_ID))
+        return;
+    s_peer_t *p = s_peer(c, h->host);
+    if (!p)
+        return;
+    if (p->last_seen_mono == 0) {
+        /* Known from the log but not heard from since this start: the
+         * grace period starts now, so a restart never marks every host down
+         * at once, and a host that died meanwhile is still caught. */
+        p->last_seen_mono = t->now;
+        p->heartbeat_ms = h->heartbeat_ms ? h->heartbeat_ms : 5000;
+        return;
+    }
+    int64_t hb = p->heartbeat_ms ? p->heartbeat_ms : 5000;
+    if (t->now - p->last_seen_mono > hb * (int64_t)c->cfg.missed_heartbeats) {
+        char reason[128];
+        snprintf(reason, sizeof reason, "%u heartbeats missed", c->cfg.missed_heartbeats);
+        tc_warn("host %s: %s", h->host, reason);
+        s_queue_host(c, h->host, false, (uint32_t)hb, reason);
+    }
+}
+
+static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    tc_coord_t *c = arg;
+    s_tick_t t = {c, tc_mono_ms()};
+    tc_state_each_host(c->state, s_check_host, &t);
+    if (c->nbatch == 0)
+        return 0;
+    return s_flush(c) == 0 ? 0 : -1;
+}
+
+/* ---- API ---------------------------------------------------------------- */
+
+static int64_t s_last_seen(void *ctx, const char *host)
+{
+    tc_coord_t *c = ctx;
+    s_peer_t *p = zhashx_lookup(c->peers, host);
+    return p ? p->last_seen_wall : 0;
+}
+
+static void s_api_reply(tc_coord_t *c, zmsg_t *route, const tc_api_reply_t *r)
+{
+    uint8_t *buf;
+    size_t len;
+    if (tc_wire_encode_reply(r, &buf, &len) != 0) {
+        zmsg_destroy(&route);
+        return;
+    }
+    zmsg_addmem(route, buf, len);
+    free(buf);
+    zmsg_send(&route, c->api);
+}
+
+static int s_on_api(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    tc_coord_t *c = arg;
+    zmsg_t *msg = zmsg_recv(sock);
+    if (!msg)
+        return 0;
+    /* Route: identity, plus an empty delimiter when the client is a REQ. */
+    zmsg_t *route = zmsg_new();
+    zframe_t *f = zmsg_pop(msg);
+    zmsg_append(route, &f);
+    if (zmsg_size(msg) == 2 && zframe_size(zmsg_first(msg)) == 0) {
+        f = zmsg_pop(msg);
+        zmsg_append(route, &f);
+    }
+    tc_api_reply_t *reply = tc_api_reply_new();
+    tc_api_request_t *q = malloc(sizeof *q);
+    if (!reply || !q)
+        goto out;
+    zframe_t *body = zmsg_first(msg);
+    if (zmsg_size(msg) != 1 || tc_wire_decode_request(zframe_data(body), zframe_size(body), q)) {
+        c->rejected++;
+        tc_warn("API request rejected: not a tocsin v1 request");
+        tc_api_reply_fail(reply, "malformed request");
+    } else {
+        tc_api_env_t env = {c->started_ms, c->accepted,  c->duplicates,
+                            c->rejected,   s_last_seen, c};
+        int rc = tc_api_handle(c->store, c->state, &env, q, reply);
+        if (rc) {
+            tc_error("API %s failed: %s", q->command, tc_strerror(rc));
+            tc_api_reply_destroy(&reply);
+            reply = tc_api_reply_new();
+            if (reply)
+                tc_api_reply_fail(reply, "internal error");
+        }
+        tc_debug("API %s", q->command);
+    }
+    if (reply)
+        s_api_reply(c, route, reply);
+    route = NULL;
+out:
+    zmsg_destroy(&route);
+    tc_api_reply_destroy(&reply);
+    free(q);
+    zmsg_destroy(&msg);
+    return 0;
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+typedef struct {
+    tc_coord_t *c;
+    uint64_t broadcasts;
+    int rc;
+} s_replay_t;
+
+static int s_replay_one(const tc_record_t *rec, void *arg)
+{
+    s_replay_t *r = arg;
+    tc_state_out_t out;
+    int rc = tc_state_apply(r->c->state, rec, &out);
+    r->broadcasts += out.n;
+    return rc;
+}
+
+/* Rebuilds the state from the whole log. The broadcasts it regenerates are
+ * counted against the stored ones: a mismatch means the log and the code
+ * disagree, which an operator must hear about. */
+static int s_replay(tc_coord_t *c)
+{
+    int64_t t0 = tc_mono_ms();
+    s_replay_t r = {c, 0, 0};
+    int rc = tc_store_scan_log(c->store, 1, 0, s_replay_one, &r, NULL);
+    if (rc) {
+        tc_error("replaying the event log failed: %s", tc_strerror(rc));
+        return rc;
+    }
+    tc_info("replayed %llu log records in %lld ms: %zu open incidents, %llu broadcasts",
+            (unsigned long long)tc_store_log_seq(c->store), (long long)(tc_mono_ms() - t0),
+            tc_state_open_count(c->state), (unsigned long long)r.broadcasts);
+    if (r.broadcasts != tc_store_bcast_seq(c->store))
+        tc_warn("replay produced %llu broadcasts but %llu are stored; the state logic "
+                "changed since the log was written",
+                (unsigned long long)r.broadcasts, (unsigned long long)tc_store_bcast_seq(c->store));
+    return 0;
+}
+
+static zsock_t *s_bind(int type, const char *ep, const char *what)
+{
+    zsock_t *s = zsock_new(type);
+    if (!s)
+        return NULL;
+    zsock_set_linger(s, 0);
+    if (type == ZMQ_ROUTER) {
+        zsock_set_maxmsgsize(s, MAX_FRAME);
+        zsock_set_rcvhwm(s, 100000);
+    } else {
+        zsock_set_sndhwm(s, 100000);
+    }
+    if (zsock_bind(s, "%s", ep) < 0) {
+        tc_error("cannot listen for %s on %s: %s", what, ep, zmq_strerror(zmq_errno()));
+        zsock_destroy(&s);
+        return NULL;
+    }
+    tc_info("listening for %s on %s", what, ep);
+    return s;
+}
+
+int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
+{
+    tc_coord_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return TC_ENOMEM;
+    c->cfg = *cfg;
+    c->started_ms = tc_now_ms();
+    int rc = tc_store_open(cfg->data, cfg->map_size, &c->store);
+    if (rc)
+        goto fail;
+    c->state = tc_state_new();
+    c->peers = zhashx_new();
+    if (!c->state || !c->peers) {
+        rc = TC_ENOMEM;
+        goto fail;
+    }
+    zhashx_set_destructor(c->peers, s_peer_free);
+    if ((rc = s_replay(c)) != 0)
+        goto fail;
+    c->agents = s_bind(ZMQ_ROUTER, cfg->agents, "agents");
+    c->api = s_bind(ZMQ_ROUTER, cfg->api, "API requests");
+    c->pub = s_bind(ZMQ_PUB, cfg->publish, "subscribers");
+    c->loop = zloop_new();
+    if (!c->agents || !c->api || !c->pub || !c->loop) {
+        rc = TC_EIO;
+        goto fail;
+    }
+    zloop_reader(c->loop, c->agents, s_on_agents, c);
+    zloop_reader(c->loop, c->api, s_on_api, c);
+    zloop_timer(c->loop, LIVENESS_TICK_MS, 0, s_on_tick, c);
+    *out = c;
+    return 0;
+fail:
+    tc_coord_destroy(&c);
+    return rc;
+}
+
+int tc_coord_run(tc_coord_t *c)
+{
+    zloop_start(c->loop);
+    if (c->fatal)
+        return c->fatal;
+    tc_info("stopping: log at %llu, %zu open incidents",
+            (unsigned long long)tc_store_log_seq(c->store), tc_state_open_count(c->state));
+    return 0;
+}
+
+void tc_coord_destroy(tc_coord_t **pc)
+{
+    if (!pc || !*pc)
+        return;
+    tc_coord_t *c = *pc;
+    zloop_destroy(&c->loop);
+    zsock_destroy(&c->agents);
+    zsock_destroy(&c->api);
+    zsock_destroy(&c->pub);
+    zhashx_destroy(&c->peers);
+    tc_state_destroy(&c->state);
+    tc_store_destroy(&c->store);
+    free(c->batch);
+    free(c->out);
+    free(c);
+    *pc = NULL;
+}

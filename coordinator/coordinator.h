@@ -1,0 +1,27 @@
+/*
+ * coordinator.h - the coordinator process: sockets, event loop, batches.
+ *
+ * For each batch of agent frames: validate -> drop duplicates by (sender,
+ * seq) -> append to the log -> apply to the state -> store broadcasts and
+ * incidents, all in one LMDB transaction -> commit -> only then send Acks
+ * and publish. On start the state is rebuilt by replaying the whole log.
+ */
+#ifndef TC_COORDINATOR_H
+#define TC_COORDINATOR_H
+
+#include "config.h"
+
+typedef struct tc_coord tc_coord_t;
+
+/* Opens the store, replays the log, binds the sockets. Caller owns *out.
+ * Returns 0 or a TC_E* code (the reason is logged). */
+int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out);
+
+/* Runs the event loop until SIGINT/SIGTERM (returns 0) or a storage failure
+ * (returns its code: acknowledged data is safe, the process must exit). */
+int tc_coord_run(tc_coord_t *c);
+
+/* Closes sockets and the store. NULL-safe; nulls *pc. */
+void tc_coord_destroy(tc_coord_t **pc);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * store.h - the coordinator's durable storage: event log, broadcast log,
+ * incident table and per-sender sequence numbers, in one LMDB environment.
+ *
+ * The only coordinator module that includes lmdb.h. One process writes (the
+ * coordinator's main thread, enforced with a lock file in the data
+ * directory). Writes happen inside tc_store_begin() ... tc_store_commit(), so
+ * a batch of events, the state changes they cause and the broadcasts they
+ * produce become durable together or not at all. Readers (API queries) use
+ * their own short read transactions and see only committed data.
+ */
+#ifndef TC_STORE_H
+#define TC_STORE_H
+
+#include "msg.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tc_store tc_store_t;
+
+/* Opens (creating if needed) the store in directory `dir`, with an LMDB map
+ * of `map_size` bytes (0 = default 1 GiB). Takes an exclusive lock on
+ * DIR/lock; a second coordinator on the same directory gets TC_EIO with a
+ * message logged. Caller owns *out; destroy with tc_store_destroy(). */
+int tc_store_open(const char *dir, size_t map_size, tc_store_t **out);
+
+/* Aborts any open write transaction, closes the environment and releases the
+ * lock. NULL-safe; nulls *pstore. */
+void tc_store_destroy(tc_store_t **pstore);
+
+/* Highest committed log / broadcast sequence (0 when empty). */
+uint64_t tc_store_log_seq(const tc_store_t *s);
+uint64_t tc_store_bcast_seq(const tc_store_t *s);
+
+/* ---- writing: only between begin and commit/abort ----------------------- */
+
+/* Starts the write transaction. Returns 0, TC_EINVAL if one is open, or
+ * TC_EIO. */
+int tc_store_begin(tc_store_t *s);
+
+/* Appends `rec` to the event log under the next log sequence, which it
+ * writes into rec->seq. TC_EFULL when the map is full. */
+int tc_store_append_log(tc_store_t *s, tc_record_t *rec);
+
+/* Appends broadcast `m` (kind TC_MSG_BROADCAST) under the next broadcast
+ * sequence, which it writes into m->seq. */
+int tc_store_append_bcast(tc_store_t *s, tc_msg_t *m);
+
+/* Writes (inserts or replaces) incident `inc` keyed by its id. */
+int tc_store_put_incident(tc_store_t *s, const tc_incident_t *inc);
+
+/* Highest stored sequence of `sender` as seen inside the open transaction
+ * (0 if none). */
+uint64_t tc_store_sender_seq(tc_store_t *s, const char *sender);
+
+/* Records `seq` as the highest stored sequence of `sender`. */
+int tc_store_set_sender_seq(tc_store_t *s, const char *sender, uint64_t seq);
+
+/* Commits: on return 0 everything since tc_store_begin() is on disk. On
+ * failure the transaction is gone and nothing of it was stored. */
+int tc_store_commit(tc_store_t *s);
+
+/* Drops everything since tc_store_begin(). Safe when none is open. */
+void tc_store_abort(tc_store_t *s);
+
+/* ---- reading (own read transaction; callable outside a write) ----------- */
+
+/* Calls `fn` for each log record with seq >= from, in order, up to `limit`
+ * records (0 = no limit). The record is borrowed for the call only. `fn`
+ * returns 0 to go on, non-zero to stop (that value is returned). *more is
+ * set when records remain after the limit (may be NULL). */
+typedef int(tc_store_record_fn)(const tc_record_t *rec, void *ctx);
+int tc_store_scan_log(tc_store_t *s, uint64_t from, size_t limit, tc_store_record_fn *fn, void *ctx,
+                      bool *more);
+
+/* Same for broadcasts, each a tc_msg_t of kind TC_MSG_BROADCAST. */
+typedef int(tc_store_msg_fn)(const tc_msg_t *m, void *ctx);
+int tc_store_scan_bcast(tc_store_t *s, uint64_t from, size_t limit, tc_store_msg_fn *fn, void *ctx,
+                        bool *more);
+
+/* Copies incident `id` into *out. TC_ENOTFOUND if there is none. */
+int tc_store_get_incident(tc_store_t *s, uint64_t id, tc_incident_t *out);
+
+/* Calls `fn` for every incident in id order (borrowed for the call). */
+typedef int(tc_store_incident_fn)(const tc_incident_t *inc, void *ctx);
+int tc_store_scan_incidents(tc_store_t *s, tc_store_incident_fn *fn, void *ctx);
+
+#endif
