@@ -1,0 +1,205 @@
+/* The coordinator's LMDB store, on real files in a temporary directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "error.h"
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char s_dir[64];
+
+static int s_setup(void **unused)
+{
+    snprintf(s_dir, sizeof s_dir, "/tmp/tocsin-store-XXXXXX");
+    return mkdtemp(s_dir) ? 0 : -1;
+}
+
+static int s_teardown(void **unused)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", s_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void s_check_record(tc_record_t *r, const char *sender, uint64_t seq)
+{
+    memset(r, 0, sizeof *r);
+    r->received_ms = 1700000000000 + (int64_t)seq;
+    r->event.version = TC_PROTOCOL_VERSION;
+    r->event.kind = TC_MSG_CHECK_RESULT;
+    r->event.seq = seq;
+    snprintf(r->event.sender, TC_ID_MAX, "%s", sender);
+    snprintf(r->event.u.check.check, TC_ID_MAX, "chk");
+    snprintf(r->event.u.check.service, TC_ID_MAX, "svc");
+    snprintf(r->event.u.check.host, TC_ID_MAX, "%s", sender);
+    r->event.u.check.state = TC_STATE_CRITICAL;
+    r->event.u.check.attempt = r->event.u.check.max_attempts = 1;
+}
+
+typedef struct {
+    uint64_t seqs[64];
+    size_t n;
+} seen_t;
+
+static int s_collect(const tc_record_t *rec, void *ctx)
+{
+    seen_t *s = ctx;
+    s->seqs[s->n++] = rec->seq;
+    assert_int_equal(rec->event.seq, rec->seq); /* written that way below */
+    return 0;
+}
+
+static void test_append_commit_reopen(void **unused)
+{
+    tc_store_t *st = NULL;
+    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_log_seq(st), 0);
+    assert_int_equal(tc_store_begin(st), 0);
+    for (uint64_t i = 1; i <= 10; i++) {
+        tc_record_t r;
+        s_check_record(&r, "web-01", i);
+        assert_int_equal(tc_store_append_log(st, &r), 0);
+        assert_int_equal(r.seq, i);
+        assert_int_equal(tc_store_set_sender_seq(st, "web-01", i), 0);
+    }
+    /* The transaction sees its own writes; committed counters do not move
+     * until the commit. */
+    assert_int_equal(tc_store_sender_seq(st, "web-01"), 10);
+    assert_int_equal(tc_store_log_seq(st), 0);
+    assert_int_equal(tc_store_commit(st), 0);
+    assert_int_equal(tc_store_log_seq(st), 10);
+    tc_store_destroy(&st);
+    assert_null(st);
+
+    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_log_seq(st), 10);
+    seen_t seen = {0};
+    bool more = true;
+    assert_int_equal(tc_store_scan_log(st, 4, 3, s_collect, &seen, &more), 0);
+    assert_int_equal(seen.n, 3);
+    assert_int_equal(seen.seqs[0], 4);
+    assert_int_equal(seen.seqs[2], 6);
+    assert_true(more);
+    seen.n = 0;
+    assert_int_equal(tc_store_scan_log(st, 8, 0, s_collect, &seen, &more), 0);
+    assert_int_equal(seen.n, 3);
+    assert_false(more);
+    assert_int_equal(tc_store_begin(st), 0);
+    assert_int_equal(tc_store_sender_seq(st, "web-01"), 10);
+    assert_int_equal(tc_store_sender_seq(st, "nobody"), 0);
+    tc_store_abort(st);
+    tc_store_destroy(&st);
+}
+
+static void test_abort_discards(void **unused)
+{
+    tc_store_t *st = NULL;
+    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_begin(st), 0);
+    assert_int_equal(tc_store_begin(st), TC_EINVAL); /* one at a time */
+    tc_record_t r;
+    s_check_record(&r, "web-01", 1);
+    assert_int_equal(tc_store_append_log(st, &r), 0);
+    tc_msg_t b = {.version = 1, .kind = TC_MSG_BROADCAST};
+    b.u.bcast.kind = TC_BCAST_HOST_UP;
+    assert_int_equal(tc_store_append_bcast(st, &b), 0);
+    assert_int_equal(b.seq, 1);
+    tc_store_abort(st);
+    assert_int_equal(tc_store_log_seq(st), 0);
+    assert_int_equal(tc_store_bcast_seq(st), 0);
+    /* Writing outside a transaction is refused. */
+    assert_int_equal(tc_store_append_log(st, &r), TC_EINVAL);
+    tc_store_destroy(&st);
+    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_log_seq(st), 0);
+    tc_store_destroy(&st);
+}
+
+static int s_count_msg(const tc_msg_t *m, void *ctx)
+{
+    (*(size_t *)ctx)++;
+    assert_int_equal(m->kind, TC_MSG_BROADCAST);
+    return 0;
+}
+
+static void test_broadcasts_and_incidents(void **unused)
+{
+    tc_store_t *st = NULL;
+    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_begin(st), 0);
+    tc_incident_t inc = {.id = 7, .state = TC_INC_TRIGGERED, .nhosts = 1, .affected_hosts = 1};
+    snprintf(inc.service, sizeof inc.service, "frontend");
+    snprintf(inc.hosts[0], sizeof inc.hosts[0], "web-01");
+    assert_int_equal(tc_store_put_incident(st, &inc), 0);
+    for (int i = 0; i < 5; i++) {
+        tc_msg_t b = {.version = 1, .kind = TC_MSG_BROADCAST};
+        b.u.bcast.kind = TC_BCAST_INCIDENT_UPDATED;
+        b.u.bcast.incident = inc;
+        assert_int_equal(tc_store_append_bcast(st, &b), 0);
+    }
+    inc.state = TC_INC_RESOLVED; /* a later write replaces */
+    assert_int_equal(tc_store_put_incident(st, &inc), 0);
+    assert_int_equal(tc_store_commit(st), 0);
+    assert_int_equal(tc_store_bcast_seq(st), 5);
+
+    tc_incident_t got;
+    assert_int_equal(tc_store_get_incident(st, 7, &got), 0);
+    assert_string_equal(got.service, "frontend");
+    assert_int_equal(got.state, TC_INC_RESOLVED);
+    assert_string_equal(got.hosts[0], "web-01");
+    assert_int_equal(tc_store_get_incident(st, 8, &got), TC_ENOTFOUND);
+    size_t n = 0;
+    bool more;
+    assert_int_equal(tc_store_scan_bcast(st, 2, 0, s_count_msg, &n, &more), 0);
+    assert_int_equal(n, 4);
+    tc_store_destroy(&st);
+}
+
+static void test_second_open_is_refused(void **unused)
+{
+    tc_store_t *one = NULL, *two = NULL;
+    assert_int_equal(tc_store_open(s_dir, 0, &one), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, &two), TC_EIO);
+    assert_null(two);
+    tc_store_destroy(&one);
+    assert_int_equal(tc_store_open(s_dir, 0, &two), 0);
+    tc_store_destroy(&two);
+}
+
+static void test_map_full(void **unused)
+{
+    tc_store_t *st = NULL;
+    /* A tiny map: the store must report "full", not crash or corrupt. */
+    assert_int_equal(tc_store_open(s_dir, 256 * 1024, &st), 0);
+    int rc = 0;
+    assert_int_equal(tc_store_begin(st), 0);
+    for (uint64_t i = 1; i < 100000 && rc == 0; i++) {
+        tc_record_t r;
+        s_check_record(&r, "web-01", i);
+        memset(r.event.u.check.output, 'x', TC_TEXT_MAX - 1);
+        rc = tc_store_append_log(st, &r);
+    }
+    assert_int_equal(rc, TC_EFULL);
+    tc_store_abort(st);
+    assert_int_equal(tc_store_log_seq(st), 0);
+    tc_store_destroy(&st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_append_commit_reopen, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_abort_discards, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_broadcasts_and_incidents, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_second_open_is_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_map_full, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

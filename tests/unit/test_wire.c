@@ -1,0 +1,251 @@
+/* Encoding, decoding and validation of wire messages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "error.h"
+#include "wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void s_check(tc_msg_t *m)
+{
+    memset(m, 0, sizeof *m);
+    m->version = TC_PROTOCOL_VERSION;
+    snprintf(m->sender, sizeof m->sender, "web-01");
+    m->seq = 42;
+    m->time_ms = 1764000000123;
+    m->kind = TC_MSG_CHECK_RESULT;
+    tc_check_result_t *c = &m->u.check;
+    snprintf(c->check, sizeof c->check, "frontend-http");
+    snprintf(c->service, sizeof c->service, "frontend");
+    snprintf(c->host, sizeof c->host, "web-01");
+    c->state = TC_STATE_CRITICAL;
+    snprintf(c->output, sizeof c->output, "HTTP CRITICAL - connection refused");
+    c->nperf = 2;
+    snprintf(c->perf[0].label, TC_LABEL_MAX, "time");
+    c->perf[0].value = 0.25;
+    snprintf(c->perf[0].uom, TC_UOM_MAX, "s");
+    c->perf[0].warn = 1;
+    c->perf[0].present = TC_PERF_WARN;
+    snprintf(c->perf[1].label, TC_LABEL_MAX, "size");
+    c->perf[1].value = 1024;
+    c->attempt = 3;
+    c->max_attempts = 3;
+    c->hard = true;
+}
+
+static tc_msg_t *s_roundtrip(const tc_msg_t *in)
+{
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(tc_wire_encode_msg(in, &buf, &len), 0);
+    tc_msg_t *out = malloc(sizeof *out);
+    assert_int_equal(tc_wire_decode_msg(buf, len, out), 0);
+    free(buf);
+    return out;
+}
+
+static void test_check_result_roundtrip(void **unused)
+{
+    tc_msg_t m;
+    s_check(&m);
+    tc_msg_t *got = s_roundtrip(&m);
+    assert_int_equal(got->kind, TC_MSG_CHECK_RESULT);
+    assert_int_equal(got->seq, 42);
+    assert_int_equal(got->time_ms, 1764000000123);
+    assert_string_equal(got->u.check.output, m.u.check.output);
+    assert_int_equal(got->u.check.nperf, 2);
+    assert_true(got->u.check.perf[0].value == 0.25);
+    assert_string_equal(got->u.check.perf[0].uom, "s");
+    assert_int_equal(got->u.check.perf[0].present, TC_PERF_WARN);
+    assert_true(got->u.check.hard);
+    assert_int_equal(tc_msg_validate(got, NULL, 0), 0);
+    free(got);
+}
+
+static void test_broadcast_and_record_roundtrip(void **unused)
+{
+    tc_msg_t m = {.version = 1, .seq = 9, .kind = TC_MSG_BROADCAST};
+    snprintf(m.sender, sizeof m.sender, TC_COORDINATOR_ID);
+    tc_broadcast_t *b = &m.u.bcast;
+    b->kind = TC_BCAST_INCIDENT_OPENED;
+    snprintf(b->topic, sizeof b->topic, "incident.opened");
+    b->log_seq = 77;
+    b->incident.id = 3;
+    snprintf(b->incident.service, TC_ID_MAX, "frontend");
+    b->incident.nhosts = 2;
+    b->incident.affected_hosts = 40;
+    snprintf(b->incident.hosts[1], TC_ID_MAX, "web-02");
+    b->incident.nroles = 1;
+    snprintf(b->incident.roles[0].role, TC_ID_MAX, "commander");
+    snprintf(b->incident.roles[0].person, TC_ID_MAX, "alice");
+    tc_msg_t *got = s_roundtrip(&m);
+    assert_int_equal(got->u.bcast.kind, TC_BCAST_INCIDENT_OPENED);
+    assert_int_equal(got->u.bcast.log_seq, 77);
+    assert_int_equal(got->u.bcast.incident.affected_hosts, 40);
+    assert_string_equal(got->u.bcast.incident.hosts[1], "web-02");
+    assert_string_equal(got->u.bcast.incident.roles[0].person, "alice");
+    free(got);
+
+    tc_record_t r = {.seq = 5, .received_ms = 99};
+    s_check(&r.event);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(tc_wire_encode_record(&r, &buf, &len), 0);
+    tc_record_t *back = malloc(sizeof *back);
+    assert_int_equal(tc_wire_decode_record(buf, len, back), 0);
+    assert_int_equal(back->seq, 5);
+    assert_int_equal(back->received_ms, 99);
+    assert_string_equal(back->event.u.check.check, "frontend-http");
+    free(back);
+    free(buf);
+}
+
+static void test_rejects_garbage(void **unused)
+{
+    tc_msg_t *m = malloc(sizeof *m);
+    const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02};
+    assert_int_equal(tc_wire_decode_msg(junk, sizeof junk, m), TC_EDECODE);
+    /* An empty frame decodes as an Envelope with no payload. */
+    assert_int_equal(tc_wire_decode_msg((const uint8_t *)"", 0, m), TC_EDECODE);
+    /* Random bytes never crash the decoder. */
+    srand(7);
+    uint8_t buf[256];
+    for (int i = 0; i < 20000; i++) {
+        size_t n = (size_t)(rand() % (int)sizeof buf);
+        for (size_t k = 0; k < n; k++)
+            buf[k] = (uint8_t)rand();
+        if (tc_wire_decode_msg(buf, n, m) == 0)
+            (void)tc_msg_validate(m, NULL, 0);
+    }
+    free(m);
+}
+
+static void test_overlong_id_rejected(void **unused)
+{
+    /* Hand-encode an Envelope whose sender is 100 bytes: field 2, wire
+     * type 2 (0x12), length 100. */
+    uint8_t buf[128] = {0x08, 0x01, 0x12, 100};
+    memset(buf + 4, 'a', 100);
+    tc_msg_t *m = malloc(sizeof *m);
+    assert_int_equal(tc_wire_decode_msg(buf, 104, m), TC_ETOOBIG);
+    free(m);
+}
+
+static void test_validate(void **unused)
+{
+    tc_msg_t m;
+    char why[128];
+    s_check(&m);
+    m.version = 2;
+    assert_int_equal(tc_msg_validate(&m, why, sizeof why), TC_EVERSION);
+    s_check(&m);
+    m.seq = 0;
+    assert_int_equal(tc_msg_validate(&m, why, sizeof why), TC_EINVAL);
+    s_check(&m);
+    snprintf(m.u.check.service, TC_ID_MAX, "has space");
+    assert_int_equal(tc_msg_validate(&m, why, sizeof why), TC_EINVAL);
+    assert_string_equal(why, "check, service and host must be valid ids");
+    s_check(&m);
+    m.u.check.attempt = 0;
+    assert_int_equal(tc_msg_validate(&m, why, sizeof why), TC_EINVAL);
+    s_check(&m);
+    m.kind = TC_MSG_HEARTBEAT;
+    m.u.heartbeat.heartbeat_ms = 5000;
+    assert_int_equal(tc_msg_validate(&m, why, sizeof why), TC_EINVAL); /* seq must be 0 */
+    m.seq = 0;
+    assert_int_equal(tc_msg_validate(&m, why, sizeof why), 0);
+    m.u.heartbeat.heartbeat_ms = 5;
+    assert_int_equal(tc_msg_validate(&m, why, sizeof why), TC_EINVAL);
+}
+
+static void test_utf8_copy(void **unused)
+{
+    char dst[8];
+    assert_true(tc_strlcpy_utf8(dst, "abc", sizeof dst));
+    assert_string_equal(dst, "abc");
+    /* "abcdefö" needs 8 bytes and a NUL: the two-byte ö is dropped whole,
+     * never split. */
+    assert_false(tc_strlcpy_utf8(dst, "abcdef\xc3\xb6", sizeof dst));
+    assert_string_equal(dst, "abcdef");
+    assert_true(tc_strlcpy_utf8(dst, "abcde\xc3\xb6", sizeof dst));
+    /* Invalid bytes (Latin-1) become '?'. */
+    assert_true(tc_strlcpy_utf8(dst, "caf\xe9", sizeof dst));
+    assert_string_equal(dst, "caf?");
+}
+
+static void test_api_roundtrip(void **unused)
+{
+    tc_api_request_t q = {.version = 1, .from = 10, .limit = 5, .all = true, .nargs = 1};
+    snprintf(q.command, sizeof q.command, "log");
+    snprintf(q.args[0], sizeof q.args[0], "42");
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(tc_wire_encode_request(&q, &buf, &len), 0);
+    tc_api_request_t back;
+    assert_int_equal(tc_wire_decode_request(buf, len, &back), 0);
+    free(buf);
+    assert_string_equal(back.command, "log");
+    assert_string_equal(back.args[0], "42");
+    assert_int_equal(back.from, 10);
+    assert_true(back.all);
+
+    tc_api_reply_t *r = tc_api_reply_new();
+    r->has_status = true;
+    r->status.log_seq = 12;
+    for (int i = 0; i < 9; i++) {
+        tc_host_info_t h = {.up = i % 2};
+        snprintf(h.host, sizeof h.host, "h%d", i);
+        assert_int_equal(tc_api_reply_add_host(r, &h), 0);
+        tc_incident_t inc = {.id = (uint64_t)i + 1};
+        assert_int_equal(tc_api_reply_add_incident(r, &inc), 0);
+    }
+    tc_record_t rec = {.seq = 3};
+    s_check(&rec.event);
+    assert_int_equal(tc_api_reply_add_record(r, &rec), 0);
+    r->more = true;
+    assert_int_equal(tc_wire_encode_reply(r, &buf, &len), 0);
+    tc_api_reply_destroy(&r);
+    assert_null(r);
+    assert_int_equal(tc_wire_decode_reply(buf, len, &r), 0);
+    free(buf);
+    assert_true(r->ok);
+    assert_true(r->more);
+    assert_int_equal(r->status.log_seq, 12);
+    assert_int_equal(r->status.nhosts, 9);
+    assert_string_equal(r->status.hosts[8].host, "h8");
+    assert_int_equal(r->nincidents, 9);
+    assert_int_equal(r->incidents[8].id, 9);
+    assert_int_equal(r->nlog, 1);
+    assert_string_equal(r->log[0].event.u.check.service, "frontend");
+    tc_api_reply_destroy(&r);
+
+    r = tc_api_reply_new();
+    tc_api_reply_fail(r, "no incident %d", 4);
+    assert_int_equal(tc_wire_encode_reply(r, &buf, &len), 0);
+    tc_api_reply_destroy(&r);
+    assert_int_equal(tc_wire_decode_reply(buf, len, &r), 0);
+    free(buf);
+    assert_false(r->ok);
+    assert_string_equal(r->error, "no incident 4");
+    tc_api_reply_destroy(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_check_result_roundtrip),
+        cmocka_unit_test(test_broadcast_and_record_roundtrip),
+        cmocka_unit_test(test_rejects_garbage),
+        cmocka_unit_test(test_overlong_id_rejected),
+        cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_utf8_copy),
+        cmocka_unit_test(test_api_roundtrip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
