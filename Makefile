@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test run asan clean format
+.PHONY: all deps build test run asan bench clean format
 
 all: build
 
@@ -32,3 +32,7 @@ format:
 
 clean:
 	rm -rf $(BUILD) build-asan
+
+# Ingest throughput and replay time of the real coordinator on 127.0.0.1.
+bench: build
+	$(BUILD)/bin/bench_ingest 8 5000 256
