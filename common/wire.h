@@ -29,8 +29,7 @@ int tc_wire_encode_record(const tc_record_t *r, uint8_t **out, size_t *outlen);
 int tc_wire_decode_record(const uint8_t *buf, size_t len, tc_record_t *r);
 
 /* Same pair for a bare Incident (the coordinator's incident table). */
-int tc_wire_encode_incident(const tc_incident_t *inc, uint8_t **out,
-                            size_t *outlen);
+int tc_wire_encode_incident(const tc_incident_t *inc, uint8_t **out, size_t *outlen);
 int tc_wire_decode_incident(const uint8_t *buf, size_t len, tc_incident_t *inc);
 
 /* ---- API ------------------------------------------------------------- */
@@ -82,8 +81,7 @@ typedef struct {
     bool more;
 } tc_api_reply_t;
 
-int tc_wire_encode_request(const tc_api_request_t *q, uint8_t **out,
-                           size_t *outlen);
+int tc_wire_encode_request(const tc_api_request_t *q, uint8_t **out, size_t *outlen);
 /* TC_EDECODE, TC_ETOOBIG (too many or too long args) or 0. */
 int tc_wire_decode_request(const uint8_t *buf, size_t len, tc_api_request_t *q);
 
@@ -100,10 +98,8 @@ int tc_api_reply_add_host(tc_api_reply_t *r, const tc_host_info_t *h);
 void tc_api_reply_fail(tc_api_reply_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out,
-                         size_t *outlen);
+int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen);
 /* On success *preply is a new reply the caller owns. */
-int tc_wire_decode_reply(const uint8_t *buf, size_t len,
-                         tc_api_reply_t **preply);
+int tc_wire_decode_reply(const uint8_t *buf, size_t len, tc_api_reply_t **preply);
 
 #endif
