@@ -13,6 +13,7 @@ void tc_coord_config_defaults(tc_coord_config_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->data, sizeof cfg->data, "/var/lib/tocsin");
+    snprintf(cfg->keys, sizeof cfg->keys, "/etc/tocsin/keys");
     snprintf(cfg->agents, sizeof cfg->agents, TC_DEFAULT_AGENTS_EP);
     snprintf(cfg->api, sizeof cfg->api, TC_DEFAULT_API_EP);
     snprintf(cfg->publish, sizeof cfg->publish, TC_DEFAULT_PUBLISH_EP);
@@ -80,6 +81,14 @@ static int s_coordinator_key(tc_coord_config_t *cfg, const char *key, const char
         return s_endpoint(cfg->publish, sizeof cfg->publish, v);
     if (!strcmp(key, "insecure"))
         return s_bool(v, &cfg->insecure);
+    if (!strcmp(key, "open_publish"))
+        return s_bool(v, &cfg->open_publish);
+    if (!strcmp(key, "keys")) {
+        if (!*v || strlen(v) >= sizeof cfg->keys)
+            return TC_EINVAL;
+        snprintf(cfg->keys, sizeof cfg->keys, "%s", v);
+        return 0;
+    }
     if (!strcmp(key, "log_level"))
         return tc_log_level_parse(v, &cfg->log_level);
     if (!strcmp(key, "missed_heartbeats")) {

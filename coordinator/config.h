@@ -24,6 +24,8 @@ typedef struct {
     char api[256];         /* ROUTER endpoint for tocsinctl and catch-up */
     char publish[256];     /* PUB endpoint for broadcasts */
     bool insecure;         /* plaintext; loopback endpoints only */
+    char keys[4096];       /* key directory (see common/keys.h) */
+    bool open_publish;     /* any CURVE client may subscribe */
     uint32_t missed_heartbeats; /* heartbeats missed before a host is down */
     tc_log_level_t log_level;
     size_t map_size;       /* LMDB map size in bytes */

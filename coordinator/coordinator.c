@@ -4,7 +4,9 @@
 #include "coordinator.h"
 
 #include "api.h"
+#include "auth.h"
 #include "error.h"
+#include "keys.h"
 #include "log.h"
 #include "state.h"
 #include "store.h"
@@ -19,6 +21,8 @@
  * envelope is a few KiB, so anything near this is hostile or broken. */
 #define MAX_FRAME (64 * 1024)
 #define LIVENESS_TICK_MS 200
+/* How often the key directories are checked for changes (revocations). */
+#define KEYRING_TICK_MS 1000
 
 /* What the coordinator knows about a sender between log records: liveness
  * is measured here and only its verdicts (up/down) go into the log. */
@@ -26,10 +30,10 @@ typedef struct {
     int64_t last_seen_mono;
     int64_t last_seen_wall;
     uint32_t heartbeat_ms;
-    zframe_t *identity;   /* ROUTER routing id of its latest connection */
-    bool ack_pending;     /* an Ack must be sent after this batch */
-    uint64_t ack_seq;     /* what it will say, read inside the batch */
-    bool up_queued;       /* a HostStatus up record is in this batch */
+    zframe_t *identity; /* ROUTER routing id of its latest connection */
+    bool ack_pending;   /* an Ack must be sent after this batch */
+    uint64_t ack_seq;   /* what it will say, read inside the batch */
+    bool up_queued;     /* a HostStatus up record is in this batch */
 } s_peer_t;
 
 /* One record waiting for the batch's transaction. */
@@ -45,14 +49,16 @@ struct tc_coord {
     zsock_t *agents;
     zsock_t *api;
     zsock_t *pub;
-    zhashx_t *peers; /* sender -> s_peer_t */
+    zhashx_t *peers;       /* sender -> s_peer_t */
+    tc_keyring_t *keyring; /* NULL when insecure */
+    tc_auth_t *auth;       /* NULL when insecure */
     s_pending_t *batch;
     size_t nbatch, batch_cap;
-    tc_msg_t *out;   /* broadcasts of this batch, published after commit */
+    tc_msg_t *out; /* broadcasts of this batch, published after commit */
     size_t nout, out_cap;
     size_t acks_pending; /* peers with ack_pending set */
     int64_t started_ms;
-    uint64_t accepted, duplicates, rejected;
+    uint64_t accepted, duplicates, rejected, denied;
     int fatal; /* storage failure code; stops the loop */
 };
 
@@ -288,7 +294,9 @@ static void s_alive(tc_coord_t *c, const char *sender, uint32_t heartbeat_ms, zf
     if ((!h || !h->up || !known_heartbeat) && !p->up_queued) {
         p->up_queued = true;
         s_queue_host(c, sender, true, p->heartbeat_ms ? p->heartbeat_ms : 5000,
-                     !h ? "first seen" : !h->up ? "heard from again" : "heartbeat changed");
+                     !h       ? "first seen"
+                     : !h->up ? "heard from again"
+                              : "heartbeat changed");
     }
 }
 
@@ -326,9 +334,24 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
     rc = tc_msg_validate(m, why, sizeof why);
     if (rc) {
         tc_warn("agent frame from \"%s\" rejected: %s", m->sender, why);
-        s_reject(c, identity,
-                 rc == TC_EVERSION ? TC_REJECT_BAD_VERSION : TC_REJECT_INVALID, m->seq, why);
+        s_reject(c, identity, rc == TC_EVERSION ? TC_REJECT_BAD_VERSION : TC_REJECT_INVALID, m->seq,
+                 why);
         goto free_scratch;
+    }
+    if (c->keyring) {
+        /* The key was admitted at the handshake; look it up again so that a
+         * revocation also cuts off connections that are already open, and
+         * bind the agent id to the key. */
+        const tc_key_t *key = tc_keyring_lookup(c->keyring, zframe_meta(f, "User-Id"));
+        if (!key || key->cls != TC_KEY_AGENT || strcmp(key->name, m->sender) != 0) {
+            c->denied++;
+            tc_warn("agent frame claiming sender \"%s\" refused: %s", m->sender,
+                    !key                       ? "key unknown or revoked"
+                    : key->cls != TC_KEY_AGENT ? "not an agent key"
+                                               : "key is bound to another agent id");
+            s_reject(c, identity, TC_REJECT_UNAUTHORIZED, m->seq, "not authorized");
+            goto free_scratch;
+        }
     }
     switch (m->kind) {
     case TC_MSG_HELLO: {
@@ -338,9 +361,7 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
                 m->u.hello.hostname, m->u.hello.agent_version, m->u.hello.heartbeat_ms);
         break;
     }
-    case TC_MSG_HEARTBEAT:
-        s_alive(c, m->sender, m->u.heartbeat.heartbeat_ms, identity);
-        break;
+    case TC_MSG_HEARTBEAT: s_alive(c, m->sender, m->u.heartbeat.heartbeat_ms, identity); break;
     case TC_MSG_CHECK_RESULT: {
         s_alive(c, m->sender, 0, identity);
         s_want_ack(c, m->sender);
@@ -442,6 +463,23 @@ static void s_api_reply(tc_coord_t *c, zmsg_t *route, const tc_api_reply_t *r)
     zmsg_send(&route, c->api);
 }
 
+/* Read-only queries need an operator key; subscribers may only catch up on
+ * broadcasts. Write commands (none yet) will need operator-rw. */
+static bool s_api_allowed(tc_coord_t *c, zframe_t *body, const char *command)
+{
+    const tc_key_t *key = tc_keyring_lookup(c->keyring, zframe_meta(body, "User-Id"));
+    if (!key) {
+        tc_warn("API %s refused: key unknown or revoked", command);
+        return false;
+    }
+    if (key->cls == TC_KEY_OPERATOR_RO || key->cls == TC_KEY_OPERATOR_RW)
+        return true;
+    if (key->cls == TC_KEY_SUBSCRIBER && !strcmp(command, "broadcasts"))
+        return true;
+    tc_warn("API %s refused for %s key \"%s\"", command, tc_key_class_name(key->cls), key->name);
+    return false;
+}
+
 static int s_on_api(zloop_t *loop, zsock_t *sock, void *arg)
 {
     tc_coord_t *c = arg;
@@ -465,9 +503,11 @@ static int s_on_api(zloop_t *loop, zsock_t *sock, void *arg)
         c->rejected++;
         tc_warn("API request rejected: not a tocsin v1 request");
         tc_api_reply_fail(reply, "malformed request");
+    } else if (c->keyring && !s_api_allowed(c, body, q->command)) {
+        c->denied++;
+        tc_api_reply_fail(reply, "not authorized");
     } else {
-        tc_api_env_t env = {c->started_ms, c->accepted,  c->duplicates,
-                            c->rejected,   s_last_seen, c};
+        tc_api_env_t env = {c->started_ms, c->accepted, c->duplicates, c->rejected, s_last_seen, c};
         int rc = tc_api_handle(c->store, c->state, &env, q, reply);
         if (rc) {
             tc_error("API %s failed: %s", q->command, tc_strerror(rc));
@@ -528,12 +568,27 @@ static int s_replay(tc_coord_t *c)
     return 0;
 }
 
-static zsock_t *s_bind(int type, const char *ep, const char *what)
+typedef struct {
+    char public_txt[TC_KEY_TXT];
+    char secret_txt[TC_KEY_TXT];
+} s_server_key_t;
+
+static zsock_t *s_bind(int type, const char *ep, const char *what, const char *domain,
+                       const s_server_key_t *key)
 {
     zsock_t *s = zsock_new(type);
     if (!s)
         return NULL;
     zsock_set_linger(s, 0);
+    if (key) {
+        /* Everything before bind: a socket must never be reachable in
+         * plaintext, and without a ZAP answer the handshake must fail. */
+        zsock_set_zap_domain(s, domain);
+        zsock_set_zap_enforce_domain(s, 1);
+        zsock_set_curve_server(s, 1);
+        zsock_set_curve_secretkey(s, key->secret_txt);
+        zsock_set_curve_publickey(s, key->public_txt);
+    }
     if (type == ZMQ_ROUTER) {
         zsock_set_maxmsgsize(s, MAX_FRAME);
         zsock_set_rcvhwm(s, 100000);
@@ -547,6 +602,68 @@ static zsock_t *s_bind(int type, const char *ep, const char *what)
     }
     tc_info("listening for %s on %s", what, ep);
     return s;
+}
+
+static void s_denied(const tc_auth_denial_t *d, void *arg)
+{
+    tc_coord_t *c = arg;
+    c->denied++;
+    tc_warn("connection refused on %s from %s: %s%s%s", d->domain, d->address, d->reason,
+            d->public_txt[0] ? ", key " : "", d->public_txt);
+}
+
+static int s_on_zap(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    tc_auth_handle(((tc_coord_t *)arg)->auth);
+    return 0;
+}
+
+static int s_on_keyring(zloop_t *loop, int timer_id, void *arg)
+{
+    tc_coord_t *c = arg;
+    bool changed = false;
+    int rc = tc_keyring_refresh(c->keyring, &changed);
+    if (rc)
+        tc_error("reloading keys from %s failed: %s", c->cfg.keys, tc_strerror(rc));
+    else if (changed)
+        tc_info("keys reloaded from %s: %zu allowed", c->cfg.keys, tc_keyring_size(c->keyring));
+    return 0;
+}
+
+/* Sets up CURVE: checks libzmq, loads or makes the server key, loads the
+ * allowed keys and binds the ZAP handler. Any failure refuses the start:
+ * the coordinator never falls back to plaintext. */
+static int s_secure(tc_coord_t *c, s_server_key_t *key)
+{
+    int major, minor, patch;
+    zmq_version(&major, &minor, &patch);
+    if (major * 10000 + minor * 100 + patch < 40303) {
+        tc_error("libzmq %d.%d.%d is older than 4.3.3, which fixed CURVE and ZAP "
+                 "vulnerabilities; refusing to start",
+                 major, minor, patch);
+        return TC_EINVAL;
+    }
+    if (!zsys_has_curve()) {
+        tc_error("this libzmq has no CURVE support; refusing to start");
+        return TC_EINVAL;
+    }
+    int rc = tc_keys_server(c->cfg.keys, key->public_txt, key->secret_txt);
+    if (rc) {
+        tc_error("cannot load or create the coordinator key in %s: %s", c->cfg.keys,
+                 tc_strerror(rc));
+        return rc;
+    }
+    if ((rc = tc_keyring_open(c->cfg.keys, &c->keyring)) != 0) {
+        tc_error("cannot read the keys in %s: %s", c->cfg.keys, tc_strerror(rc));
+        return rc;
+    }
+    if ((rc = tc_auth_new(c->keyring, c->cfg.open_publish, s_denied, c, &c->auth)) != 0) {
+        tc_error("cannot start the ZAP authentication handler");
+        return rc;
+    }
+    tc_info("CURVE on: server key %s (%s/coordinator.cert), %zu client keys allowed",
+            key->public_txt, c->cfg.keys, tc_keyring_size(c->keyring));
+    return 0;
 }
 
 int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
@@ -568,9 +685,15 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
     zhashx_set_destructor(c->peers, s_peer_free);
     if ((rc = s_replay(c)) != 0)
         goto fail;
-    c->agents = s_bind(ZMQ_ROUTER, cfg->agents, "agents");
-    c->api = s_bind(ZMQ_ROUTER, cfg->api, "API requests");
-    c->pub = s_bind(ZMQ_PUB, cfg->publish, "subscribers");
+    s_server_key_t key, *keyp = NULL;
+    if (!cfg->insecure) {
+        if ((rc = s_secure(c, &key)) != 0)
+            goto fail;
+        keyp = &key;
+    }
+    c->agents = s_bind(ZMQ_ROUTER, cfg->agents, "agents", TC_ZAP_AGENTS, keyp);
+    c->api = s_bind(ZMQ_ROUTER, cfg->api, "API requests", TC_ZAP_API, keyp);
+    c->pub = s_bind(ZMQ_PUB, cfg->publish, "subscribers", TC_ZAP_PUBLISH, keyp);
     c->loop = zloop_new();
     if (!c->agents || !c->api || !c->pub || !c->loop) {
         rc = TC_EIO;
@@ -579,6 +702,10 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
     zloop_reader(c->loop, c->agents, s_on_agents, c);
     zloop_reader(c->loop, c->api, s_on_api, c);
     zloop_timer(c->loop, LIVENESS_TICK_MS, 0, s_on_tick, c);
+    if (c->auth) {
+        zloop_reader(c->loop, tc_auth_socket(c->auth), s_on_zap, c);
+        zloop_timer(c->loop, KEYRING_TICK_MS, 0, s_on_keyring, c);
+    }
     *out = c;
     return 0;
 fail:
@@ -606,6 +733,8 @@ void tc_coord_destroy(tc_coord_t **pc)
     zsock_destroy(&c->api);
     zsock_destroy(&c->pub);
     zhashx_destroy(&c->peers);
+    tc_auth_destroy(&c->auth);
+    tc_keyring_destroy(&c->keyring);
     tc_state_destroy(&c->state);
     tc_store_destroy(&c->store);
     free(c->batch);

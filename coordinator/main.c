@@ -26,6 +26,7 @@ static void s_usage(FILE *to)
             "      --agents EP       endpoint for agents (default %s)\n"
             "      --api EP          endpoint for tocsinctl/tocsin-sub (default %s)\n"
             "      --publish EP      endpoint for broadcasts (default %s)\n"
+            "  -k, --keys DIR        key directory (default /etc/tocsin/keys; see tocsinctl keys)\n"
             "      --insecure        plaintext without authentication; loopback only\n"
             "      --missed-heartbeats N  heartbeats missed before a host is down (3)\n"
             "      --log-level L     debug, info, warn or error (default info)\n"
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
         {"api", required_argument, NULL, O_API},
         {"publish", required_argument, NULL, O_PUBLISH},
         {"insecure", no_argument, NULL, O_INSECURE},
+        {"keys", required_argument, NULL, 'k'},
         {"missed-heartbeats", required_argument, NULL, O_MISSED},
         {"log-level", required_argument, NULL, O_LOGLEVEL},
         {"help", no_argument, NULL, 'h'},
@@ -61,14 +63,15 @@ int main(int argc, char **argv)
     /* Flags are collected first and applied after the file, so that they
      * override it whatever their order on the command line. */
     const char *config = NULL, *data = NULL, *agents = NULL, *api = NULL, *publish = NULL,
-               *missed = NULL, *level = NULL;
+               *missed = NULL, *level = NULL, *keys = NULL;
     bool insecure = false;
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":c:d:hV", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":c:d:k:hV", opts, NULL)) != -1) {
         switch (opt) {
         case 'c': config = optarg; break;
         case 'd': data = optarg; break;
+        case 'k': keys = optarg; break;
         case O_AGENTS: agents = optarg; break;
         case O_API: api = optarg; break;
         case O_PUBLISH: publish = optarg; break;
@@ -93,6 +96,8 @@ int main(int argc, char **argv)
     }
     if (data)
         snprintf(cfg.data, sizeof cfg.data, "%s", data);
+    if (keys)
+        snprintf(cfg.keys, sizeof cfg.keys, "%s", keys);
     struct {
         const char *flag, *val;
         char *dst;
@@ -118,13 +123,10 @@ int main(int argc, char **argv)
     if (level && tc_log_level_parse(level, &cfg.log_level) != 0)
         return s_bad("unknown log level \"%s\"", level);
 
-    if (!cfg.insecure) {
-        fprintf(stderr, "tocsin-coordinator: CURVE security is not implemented yet; pass "
-                        "--insecure (loopback only)\n");
-        return 2;
-    }
+    /* Plaintext is for a developer's own machine: refuse it on any
+     * endpoint another host could reach. */
     const char *all_eps[] = {cfg.agents, cfg.api, cfg.publish};
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; cfg.insecure && i < 3; i++)
         if (!tc_endpoint_is_loopback(all_eps[i]))
             return s_bad("--insecure allows loopback endpoints only, not \"%s\"", all_eps[i]);
 
