@@ -566,6 +566,7 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
         st.accepted = r->status.accepted;
         st.duplicates = r->status.duplicates;
         st.rejected = r->status.rejected;
+        st.denied = r->status.denied;
         hosts = calloc(r->status.nhosts + 1, sizeof *hosts);
         host_ptrs = calloc(r->status.nhosts + 1, sizeof *host_ptrs);
         if (!hosts || !host_ptrs)
@@ -646,6 +647,7 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
         r->status.accepted = st->accepted;
         r->status.duplicates = st->duplicates;
         r->status.rejected = st->rejected;
+        r->status.denied = st->denied;
         for (size_t i = 0; i < st->n_hosts; i++) {
             tc_host_info_t h = {0};
             COPY_ID(h.host, st->hosts[i]->host);

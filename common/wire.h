@@ -62,7 +62,7 @@ typedef struct {
     uint32_t open_incidents;
     tc_host_info_t *hosts; /* array of nhosts; owned by the reply */
     size_t nhosts;
-    uint64_t accepted, duplicates, rejected;
+    uint64_t accepted, duplicates, rejected, denied;
 } tc_status_t;
 
 /* A reply holds arrays; build one with tc_api_reply_new(), fill it with the

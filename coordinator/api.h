@@ -18,7 +18,7 @@
 /* What the coordinator knows beyond the store and the state, for `status`. */
 typedef struct {
     int64_t started_ms;
-    uint64_t accepted, duplicates, rejected;
+    uint64_t accepted, duplicates, rejected, denied;
     /* Wall-clock time a host was last heard from, 0 if not since start. */
     int64_t (*last_seen)(void *ctx, const char *host);
     void *last_seen_ctx;

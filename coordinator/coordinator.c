@@ -36,6 +36,30 @@ typedef struct {
     bool up_queued;     /* a HostStatus up record is in this batch */
 } s_peer_t;
 
+/* Keeps a misbehaving client from flooding the log: at most one line per
+ * interval, with the count of what was left out. */
+typedef struct {
+    int64_t last_ms;
+    uint64_t suppressed;
+} s_ratelog_t;
+
+#define RATELOG_INTERVAL_MS 10000
+
+/* True if a line may be logged now; *suppressed receives the lines left
+ * out since the last one. */
+static bool s_ratelog(s_ratelog_t *r, uint64_t *suppressed)
+{
+    int64_t now = tc_mono_ms();
+    if (r->last_ms && now - r->last_ms < RATELOG_INTERVAL_MS) {
+        r->suppressed++;
+        return false;
+    }
+    *suppressed = r->suppressed;
+    r->suppressed = 0;
+    r->last_ms = now;
+    return true;
+}
+
 /* One record waiting for the batch's transaction. */
 typedef struct {
     tc_record_t rec;
@@ -52,6 +76,8 @@ struct tc_coord {
     zhashx_t *peers;       /* sender -> s_peer_t */
     tc_keyring_t *keyring; /* NULL when insecure */
     tc_auth_t *auth;       /* NULL when insecure */
+    zactor_t *monitors[3]; /* handshake failures per server socket */
+    s_ratelog_t denial_log;
     s_pending_t *batch;
     size_t nbatch, batch_cap;
     tc_msg_t *out; /* broadcasts of this batch, published after commit */
@@ -507,7 +533,13 @@ static int s_on_api(zloop_t *loop, zsock_t *sock, void *arg)
         c->denied++;
         tc_api_reply_fail(reply, "not authorized");
     } else {
-        tc_api_env_t env = {c->started_ms, c->accepted, c->duplicates, c->rejected, s_last_seen, c};
+        tc_api_env_t env = {.started_ms = c->started_ms,
+                            .accepted = c->accepted,
+                            .duplicates = c->duplicates,
+                            .rejected = c->rejected,
+                            .denied = c->denied,
+                            .last_seen = s_last_seen,
+                            .last_seen_ctx = c};
         int rc = tc_api_handle(c->store, c->state, &env, q, reply);
         if (rc) {
             tc_error("API %s failed: %s", q->command, tc_strerror(rc));
@@ -608,8 +640,47 @@ static void s_denied(const tc_auth_denial_t *d, void *arg)
 {
     tc_coord_t *c = arg;
     c->denied++;
-    tc_warn("connection refused on %s from %s: %s%s%s", d->domain, d->address, d->reason,
-            d->public_txt[0] ? ", key " : "", d->public_txt);
+    uint64_t more;
+    if (s_ratelog(&c->denial_log, &more))
+        tc_warn("connection refused on %s from %s: %s%s%s (%llu similar lines suppressed)",
+                d->domain, d->address, d->reason, d->public_txt[0] ? ", key " : "", d->public_txt,
+                (unsigned long long)more);
+}
+
+/* Handshakes that fail before ZAP is asked (a plaintext client, a client
+ * that encrypts to the wrong server key) are only visible to a monitor. */
+static int s_on_monitor(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    tc_coord_t *c = arg;
+    zmsg_t *msg = zmsg_recv(sock);
+    if (!msg)
+        return 0;
+    char *event = zmsg_popstr(msg), *value = zmsg_popstr(msg), *addr = zmsg_popstr(msg);
+    if (event && (!strcmp(event, "HANDSHAKE_FAILED_PROTOCOL") ||
+                  !strcmp(event, "HANDSHAKE_FAILED_NO_DETAIL"))) {
+        c->denied++;
+        uint64_t more;
+        if (s_ratelog(&c->denial_log, &more))
+            tc_warn("handshake failed on %s (%s): not a CURVE client or wrong server key "
+                    "(%llu similar lines suppressed)",
+                    addr ? addr : "?", event, (unsigned long long)more);
+    }
+    zstr_free(&event);
+    zstr_free(&value);
+    zstr_free(&addr);
+    zmsg_destroy(&msg);
+    return 0;
+}
+
+static zactor_t *s_monitor(zsock_t *sock)
+{
+    zactor_t *m = zactor_new(zmonitor, sock);
+    if (!m)
+        return NULL;
+    zstr_sendx(m, "LISTEN", "HANDSHAKE_FAILED_PROTOCOL", "HANDSHAKE_FAILED_NO_DETAIL", NULL);
+    zstr_sendx(m, "START", NULL);
+    zsock_wait(m);
+    return m;
 }
 
 static int s_on_zap(zloop_t *loop, zsock_t *sock, void *arg)
@@ -705,6 +776,14 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
     if (c->auth) {
         zloop_reader(c->loop, tc_auth_socket(c->auth), s_on_zap, c);
         zloop_timer(c->loop, KEYRING_TICK_MS, 0, s_on_keyring, c);
+        zsock_t *socks[3] = {c->agents, c->api, c->pub};
+        for (int i = 0; i < 3; i++) {
+            if (!(c->monitors[i] = s_monitor(socks[i]))) {
+                rc = TC_EIO;
+                goto fail;
+            }
+            zloop_reader(c->loop, zactor_sock(c->monitors[i]), s_on_monitor, c);
+        }
     }
     *out = c;
     return 0;
@@ -729,6 +808,8 @@ void tc_coord_destroy(tc_coord_t **pc)
         return;
     tc_coord_t *c = *pc;
     zloop_destroy(&c->loop);
+    for (int i = 0; i < 3; i++)
+        zactor_destroy(&c->monitors[i]);
     zsock_destroy(&c->agents);
     zsock_destroy(&c->api);
     zsock_destroy(&c->pub);
