@@ -194,8 +194,9 @@ int tc_check_state_parse(const char *s, tc_check_state_t *out);
 bool tc_id_valid(const char *s);
 
 /* Copies `src` into `dst` of size `cap`, truncating at a UTF-8 character
- * boundary if needed. Always NUL-terminates when cap > 0. Returns true if
- * the whole string fitted. */
+ * boundary if needed; each byte that is not part of valid UTF-8 becomes '?'.
+ * Always NUL-terminates when cap > 0. Returns true if the whole string
+ * fitted. */
 bool tc_strlcpy_utf8(char *dst, const char *src, size_t cap);
 
 /* Checks everything a receiver must check before using a message from the

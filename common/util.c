@@ -109,15 +109,39 @@ bool tc_endpoint_valid(const char *ep)
     return tc_u64_parse(colon + 1, 65535, &port) == 0 && port > 0;
 }
 
+/* True if `s` (length n) is a dotted IPv4 address in 127.0.0.0/8. */
+static bool s_ipv4_loopback(const char *s, size_t n)
+{
+    int parts = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i;
+        unsigned v = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && i - start < 3)
+            v = v * 10 + (unsigned)(s[i++] - '0');
+        if (i == start || v > 255 || (parts == 0 && v != 127))
+            return false;
+        parts++;
+        if (i < n && s[i++] != '.')
+            return false;
+        if (i == n && s[n - 1] == '.')
+            return false;
+    }
+    return parts == 4;
+}
+
 bool tc_endpoint_is_loopback(const char *ep)
 {
     if (!tc_endpoint_valid(ep))
         return false;
     if (strncmp(ep, "ipc://", 6) == 0)
         return true;
+    /* The whole host must be a loopback address: a prefix test would let
+     * "tcp://127.example.com:1" through. */
     const char *host = ep + 6;
-    return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0 ||
-           strncmp(host, "[::1]:", 6) == 0;
+    size_t n = (size_t)(strrchr(host, ':') - host);
+    return (n == 9 && strncmp(host, "localhost", 9) == 0) ||
+           (n == 5 && strncmp(host, "[::1]", 5) == 0) || s_ipv4_loopback(host, n);
 }
 
 int tc_mkdir_p(const char *path)

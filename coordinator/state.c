@@ -253,7 +253,11 @@ static int s_apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
         s_service_t *old = zhashx_lookup(st->services, c->service);
         if (old && was_failing) {
             s_count(old, c->host, -1);
-            if (old->open && (rc = s_refresh_open(st, c->service, old, rec, cr, out)) != 0)
+            /* Reported as the check going OK for the old service: it no
+             * longer fails there. */
+            tc_check_result_t left = *cr;
+            left.state = TC_STATE_OK;
+            if (old->open && (rc = s_refresh_open(st, c->service, old, rec, &left, out)) != 0)
                 return rc;
         }
         snprintf(c->service, sizeof c->service, "%s", cr->service);

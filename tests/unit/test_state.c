@@ -12,7 +12,7 @@
 
 /* One step: a record to apply and the broadcasts it must cause. */
 typedef struct {
-    char kind;           /* 'c' check result, 'h' host status */
+    char kind; /* 'c' check result, 'h' host status */
     const char *host;
     const char *check;   /* 'c' only */
     const char *service; /* 'c' only */
@@ -28,10 +28,13 @@ typedef struct {
 
 #define C(h, chk, svc, st, hd) 'c', h, chk, svc, TC_STATE_##st, hd
 #define H(h, up) 'h', h, NULL, NULL, up, true
-#define NONE {0}
+/* clang-format off */
+#define NONE {0}, 0, TC_INC_TRIGGERED, 0, 0
+#define HB(kind) {kind}, 0, TC_INC_TRIGGERED, 0, 0
 #define OPENED(id, f, a) {TC_BCAST_INCIDENT_OPENED}, id, TC_INC_TRIGGERED, f, a
 #define UPDATED(id, f, a) {TC_BCAST_INCIDENT_UPDATED}, id, TC_INC_TRIGGERED, f, a
 #define RESOLVED(id) {TC_BCAST_INCIDENT_RESOLVED}, id, TC_INC_RESOLVED, 0, 0
+/* clang-format on */
 
 static void s_record(const step_t *s, uint64_t seq, tc_record_t *r)
 {
@@ -155,13 +158,13 @@ static void test_check_moves_service(void **unused)
 static void test_hosts(void **unused)
 {
     static const step_t steps[] = {
-        {H("web-01", 1), {TC_BCAST_HOST_UP}},
+        {H("web-01", 1), HB(TC_BCAST_HOST_UP)},
         {H("web-01", 1), NONE},
-        {H("web-01", 0), {TC_BCAST_HOST_DOWN}},
+        {H("web-01", 0), HB(TC_BCAST_HOST_DOWN)},
         {H("web-01", 0), NONE},
-        {H("web-01", 1), {TC_BCAST_HOST_UP}},
+        {H("web-01", 1), HB(TC_BCAST_HOST_UP)},
         /* First sight of a host that is reported down is still news. */
-        {H("web-02", 0), {TC_BCAST_HOST_DOWN}},
+        {H("web-02", 0), HB(TC_BCAST_HOST_DOWN)},
     };
     s_run(steps, sizeof steps / sizeof steps[0]);
 }
@@ -171,10 +174,14 @@ static void test_hosts(void **unused)
 static void test_replay_is_deterministic(void **unused)
 {
     static const step_t steps[] = {
-        {C("a", "x", "s1", CRITICAL, true)}, {C("b", "x", "s1", CRITICAL, true)},
-        {H("a", 1)},                        {C("c", "y", "s2", CRITICAL, true)},
-        {C("a", "x", "s1", OK, true)},      {H("a", 0)},
-        {C("b", "x", "s1", OK, true)},      {C("c", "y", "s2", WARNING, true)},
+        {C("a", "x", "s1", CRITICAL, true), NONE},
+        {C("b", "x", "s1", CRITICAL, true), NONE},
+        {H("a", 1), NONE},
+        {C("c", "y", "s2", CRITICAL, true), NONE},
+        {C("a", "x", "s1", OK, true), NONE},
+        {H("a", 0), NONE},
+        {C("b", "x", "s1", OK, true), NONE},
+        {C("c", "y", "s2", WARNING, true), NONE},
     };
     size_t n = sizeof steps / sizeof steps[0];
     tc_state_t *one = tc_state_new(), *two = tc_state_new();

@@ -51,14 +51,20 @@ static void test_endpoints(void **unused)
     assert_true(tc_endpoint_is_loopback("tcp://[::1]:7401"));
     assert_false(tc_endpoint_is_loopback("tcp://10.0.0.1:7401"));
     assert_false(tc_endpoint_is_loopback("tcp://*:7401"));
+    assert_true(tc_endpoint_is_loopback("tcp://127.1.2.3:7401"));
+    assert_false(tc_endpoint_is_loopback("tcp://127.example.com:7401"));
+    assert_false(tc_endpoint_is_loopback("tcp://127.0.0.1.evil:7401"));
+    assert_false(tc_endpoint_is_loopback("tcp://127.0.0:7401"));
+    assert_false(tc_endpoint_is_loopback("tcp://127.0.0.256:7401"));
+    assert_false(tc_endpoint_is_loopback("tcp://localhost.evil:7401"));
+    assert_false(tc_endpoint_is_loopback("tcp://128.0.0.1:7401"));
 }
 
 static void test_time_format(void **unused)
 {
     char buf[32];
     assert_string_equal(tc_time_format(0, buf, sizeof buf), "1970-01-01T00:00:00.000Z");
-    assert_string_equal(tc_time_format(1764000000123, buf, sizeof buf),
-                        "2025-11-24T16:00:00.123Z");
+    assert_string_equal(tc_time_format(1764000000123, buf, sizeof buf), "2025-11-24T16:00:00.123Z");
 }
 
 int main(void)

@@ -1,0 +1,577 @@
+#include "render.h"
+
+#include "error.h"
+#include "table.h"
+#include "utf8.h"
+#include "util.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+/* Summaries longer than this many characters are shortened in tables; the
+ * full text is one `tocsinctl show` away. */
+#define S_SUMMARY_COLS 60
+/* Hosts named in the incidents table before "+N". */
+#define S_HOSTS_SHOWN 3
+
+/* ---- JSON -------------------------------------------------------------- */
+
+/* Writes `ms` as an RFC 3339 string, or null when `ms` is 0 ("never"). */
+static void s_json_time(tc_json_t *j, int64_t ms)
+{
+    if (ms == 0) {
+        tc_json_null(j);
+        return;
+    }
+    char when[40];
+    tc_json_string(j, tc_time_format(ms, when, sizeof when));
+}
+
+void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc)
+{
+    tc_json_object_begin(j);
+    tc_json_key(j, "id");
+    tc_json_uint(j, inc->id);
+    tc_json_key(j, "service");
+    tc_json_string(j, inc->service);
+    tc_json_key(j, "state");
+    tc_json_string(j, tc_incident_state_name(inc->state));
+    tc_json_key(j, "severity");
+    if (inc->severity == 0)
+        tc_json_null(j);
+    else
+        tc_json_uint(j, inc->severity);
+    tc_json_key(j, "declared");
+    tc_json_bool(j, inc->declared);
+    tc_json_key(j, "opened_at");
+    s_json_time(j, inc->opened_ms);
+    tc_json_key(j, "resolved_at");
+    s_json_time(j, inc->resolved_ms);
+    tc_json_key(j, "updated_at");
+    s_json_time(j, inc->updated_ms);
+    tc_json_key(j, "summary");
+    tc_json_string(j, inc->summary);
+    tc_json_key(j, "hosts");
+    tc_json_array_begin(j);
+    for (size_t i = 0; i < inc->nhosts && i < TC_HOSTS_MAX; i++)
+        tc_json_string(j, inc->hosts[i]);
+    tc_json_array_end(j);
+    tc_json_key(j, "affected_hosts");
+    tc_json_uint(j, inc->nhosts);
+    tc_json_key(j, "failing_checks");
+    tc_json_uint(j, inc->failing_checks);
+    tc_json_key(j, "roles");
+    tc_json_object_begin(j);
+    for (size_t i = 0; i < inc->nroles && i < TC_ROLES_MAX; i++) {
+        tc_json_key(j, inc->roles[i].role);
+        tc_json_string(j, inc->roles[i].person);
+    }
+    tc_json_object_end(j);
+    tc_json_object_end(j);
+}
+
+/* The PUB topic frame and the Broadcast's own topic field are the same by
+ * contract; fall back to the kind's name if a sender left the field empty. */
+static const char *s_bcast_topic(const tc_broadcast_t *b)
+{
+    return b->topic[0] ? b->topic : tc_bcast_kind_name(b->kind);
+}
+
+static bool s_bcast_is_incident(tc_bcast_kind_t k)
+{
+    return k == TC_BCAST_INCIDENT_OPENED || k == TC_BCAST_INCIDENT_UPDATED ||
+           k == TC_BCAST_INCIDENT_RESOLVED;
+}
+
+static bool s_bcast_is_host(tc_bcast_kind_t k)
+{
+    return k == TC_BCAST_HOST_DOWN || k == TC_BCAST_HOST_UP;
+}
+
+/* The fields of a Broadcast after seq and time; shared by tocsin-sub's
+ * lines and by log records that happen to hold a broadcast. */
+static void s_bcast_fields(tc_json_t *j, const tc_broadcast_t *b)
+{
+    tc_json_key(j, "log_seq");
+    tc_json_uint(j, b->log_seq);
+    if (s_bcast_is_host(b->kind)) {
+        tc_json_key(j, "host");
+        tc_json_string(j, b->host);
+    }
+    tc_json_key(j, "detail");
+    tc_json_string(j, b->detail);
+    if (s_bcast_is_incident(b->kind)) {
+        tc_json_key(j, "incident");
+        tc_render_incident_json(j, &b->incident);
+    }
+}
+
+void tc_render_broadcast_json(tc_json_t *j, const tc_msg_t *m)
+{
+    const tc_broadcast_t *b = &m->u.bcast;
+    tc_json_object_begin(j);
+    tc_json_key(j, "seq");
+    tc_json_uint(j, m->seq);
+    tc_json_key(j, "topic");
+    tc_json_string(j, s_bcast_topic(b));
+    tc_json_key(j, "time");
+    s_json_time(j, m->time_ms);
+    s_bcast_fields(j, b);
+    tc_json_object_end(j);
+}
+
+static const char *s_reject_reason_name(tc_reject_reason_t r)
+{
+    switch (r) {
+    case TC_REJECT_MALFORMED: return "malformed";
+    case TC_REJECT_BAD_VERSION: return "bad_version";
+    case TC_REJECT_INVALID: return "invalid";
+    case TC_REJECT_UNAUTHORIZED: return "unauthorized";
+    default: return "unspecified";
+    }
+}
+
+static void s_perf_json(tc_json_t *j, const tc_perf_t *p)
+{
+    tc_json_object_begin(j);
+    tc_json_key(j, "label");
+    tc_json_string(j, p->label);
+    tc_json_key(j, "value");
+    tc_json_double(j, p->value);
+    tc_json_key(j, "uom");
+    tc_json_string(j, p->uom);
+    /* Thresholds that were not given are left out rather than written as 0,
+     * which would be a real threshold. */
+    if (p->present & TC_PERF_WARN) {
+        tc_json_key(j, "warn");
+        tc_json_double(j, p->warn);
+    }
+    if (p->present & TC_PERF_CRIT) {
+        tc_json_key(j, "crit");
+        tc_json_double(j, p->crit);
+    }
+    if (p->present & TC_PERF_MIN) {
+        tc_json_key(j, "min");
+        tc_json_double(j, p->min);
+    }
+    if (p->present & TC_PERF_MAX_BIT) {
+        tc_json_key(j, "max");
+        tc_json_double(j, p->max);
+    }
+    tc_json_object_end(j);
+}
+
+static void s_event_fields(tc_json_t *j, const tc_msg_t *e)
+{
+    switch (e->kind) {
+    case TC_MSG_CHECK_RESULT: {
+        const tc_check_result_t *c = &e->u.check;
+        tc_json_key(j, "check");
+        tc_json_string(j, c->check);
+        tc_json_key(j, "service");
+        tc_json_string(j, c->service);
+        tc_json_key(j, "host");
+        tc_json_string(j, c->host);
+        tc_json_key(j, "state");
+        tc_json_string(j, tc_check_state_name(c->state));
+        tc_json_key(j, "hard");
+        tc_json_bool(j, c->hard);
+        tc_json_key(j, "attempt");
+        tc_json_uint(j, c->attempt);
+        tc_json_key(j, "max_attempts");
+        tc_json_uint(j, c->max_attempts);
+        tc_json_key(j, "output");
+        tc_json_string(j, c->output);
+        tc_json_key(j, "perfdata");
+        tc_json_array_begin(j);
+        for (size_t i = 0; i < c->nperf && i < TC_PERF_MAX; i++)
+            s_perf_json(j, &c->perf[i]);
+        tc_json_array_end(j);
+        break;
+    }
+    case TC_MSG_HOST_STATUS:
+        tc_json_key(j, "host");
+        tc_json_string(j, e->u.host_status.host);
+        tc_json_key(j, "up");
+        tc_json_bool(j, e->u.host_status.up);
+        tc_json_key(j, "heartbeat_ms");
+        tc_json_uint(j, e->u.host_status.heartbeat_ms);
+        tc_json_key(j, "reason");
+        tc_json_string(j, e->u.host_status.reason);
+        break;
+    case TC_MSG_HELLO:
+        tc_json_key(j, "hostname");
+        tc_json_string(j, e->u.hello.hostname);
+        tc_json_key(j, "agent_version");
+        tc_json_string(j, e->u.hello.agent_version);
+        tc_json_key(j, "heartbeat_ms");
+        tc_json_uint(j, e->u.hello.heartbeat_ms);
+        break;
+    case TC_MSG_HEARTBEAT:
+        tc_json_key(j, "heartbeat_ms");
+        tc_json_uint(j, e->u.heartbeat.heartbeat_ms);
+        tc_json_key(j, "last_seq");
+        tc_json_uint(j, e->u.heartbeat.last_seq);
+        break;
+    case TC_MSG_ACK:
+        tc_json_key(j, "ack_seq");
+        tc_json_uint(j, e->u.ack.seq);
+        break;
+    case TC_MSG_REJECT:
+        tc_json_key(j, "reason");
+        tc_json_string(j, s_reject_reason_name(e->u.reject.reason));
+        tc_json_key(j, "rejected_seq");
+        tc_json_uint(j, e->u.reject.seq);
+        tc_json_key(j, "detail");
+        tc_json_string(j, e->u.reject.detail);
+        break;
+    case TC_MSG_BROADCAST:
+        tc_json_key(j, "topic");
+        tc_json_string(j, s_bcast_topic(&e->u.bcast));
+        s_bcast_fields(j, &e->u.bcast);
+        break;
+    case TC_MSG_NONE: break;
+    }
+}
+
+void tc_render_record_json(tc_json_t *j, const tc_record_t *rec)
+{
+    const tc_msg_t *e = &rec->event;
+    tc_json_object_begin(j);
+    tc_json_key(j, "seq");
+    tc_json_uint(j, rec->seq);
+    tc_json_key(j, "time");
+    s_json_time(j, rec->received_ms);
+    tc_json_key(j, "sender");
+    tc_json_string(j, e->sender);
+    tc_json_key(j, "sender_seq");
+    tc_json_uint(j, e->seq);
+    tc_json_key(j, "kind");
+    tc_json_string(j, tc_msg_kind_name(e->kind));
+    tc_json_key(j, "sent_at");
+    s_json_time(j, e->time_ms);
+    s_event_fields(j, e);
+    tc_json_object_end(j);
+}
+
+void tc_render_status_json(tc_json_t *j, const tc_status_t *st)
+{
+    tc_json_object_begin(j);
+    tc_json_key(j, "version");
+    tc_json_string(j, st->version);
+    tc_json_key(j, "started_at");
+    s_json_time(j, st->started_ms);
+    tc_json_key(j, "log_seq");
+    tc_json_uint(j, st->log_seq);
+    tc_json_key(j, "broadcast_seq");
+    tc_json_uint(j, st->broadcast_seq);
+    tc_json_key(j, "open_incidents");
+    tc_json_uint(j, st->open_incidents);
+    tc_json_key(j, "accepted");
+    tc_json_uint(j, st->accepted);
+    tc_json_key(j, "duplicates");
+    tc_json_uint(j, st->duplicates);
+    tc_json_key(j, "rejected");
+    tc_json_uint(j, st->rejected);
+    tc_json_key(j, "hosts");
+    tc_json_array_begin(j);
+    for (size_t i = 0; i < st->nhosts; i++) {
+        const tc_host_info_t *h = &st->hosts[i];
+        tc_json_object_begin(j);
+        tc_json_key(j, "host");
+        tc_json_string(j, h->host);
+        tc_json_key(j, "up");
+        tc_json_bool(j, h->up);
+        tc_json_key(j, "last_seen");
+        s_json_time(j, h->last_seen_ms);
+        tc_json_key(j, "heartbeat_ms");
+        tc_json_uint(j, h->heartbeat_ms);
+        tc_json_object_end(j);
+    }
+    tc_json_array_end(j);
+    tc_json_object_end(j);
+}
+
+/* ---- Text -------------------------------------------------------------- */
+
+char *tc_render_duration(int64_t ms, char *dst, size_t cap)
+{
+    if (ms < 0)
+        ms = 0;
+    /* Sub-second detail matters for short intervals (a 2500ms heartbeat),
+     * not for ages measured in minutes. */
+    if (ms % 1000 != 0 && ms < 60000) {
+        snprintf(dst, cap, "%" PRId64 "ms", ms);
+        return dst;
+    }
+    int64_t s = ms / 1000;
+    if (s < 60)
+        snprintf(dst, cap, "%" PRId64 "s", s);
+    else if (s < 3600)
+        snprintf(dst, cap, "%" PRId64 "m%" PRId64 "s", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(dst, cap, "%" PRId64 "h%" PRId64 "m", s / 3600, s % 3600 / 60);
+    else
+        snprintf(dst, cap, "%" PRId64 "d%" PRId64 "h", s / 86400, s % 86400 / 3600);
+    return dst;
+}
+
+/* An age ("up 15s", "3s ago") to the second: milliseconds of an age are
+ * noise, unlike those of a configured interval. */
+static char *s_age(int64_t ms, char *dst, size_t cap)
+{
+    return tc_render_duration(ms - ms % 1000, dst, cap);
+}
+
+/* RFC 3339 to the second ("2026-11-24T08:00:00Z"), or "-" for 0: tables
+ * have no room for milliseconds nobody reads there. */
+static char *s_time_short(int64_t ms, char *dst, size_t cap)
+{
+    if (ms == 0) {
+        snprintf(dst, cap, "-");
+        return dst;
+    }
+    char full[40];
+    tc_time_format(ms, full, sizeof full);
+    char *dot = strchr(full, '.');
+    if (dot)
+        strcpy(dot, "Z");
+    snprintf(dst, cap, "%s", full);
+    return dst;
+}
+
+/* Appends printf-style text to dst (size cap) at *len, never overflowing. */
+__attribute__((format(printf, 4, 5))) static void s_append(char *dst, size_t cap, size_t *len,
+                                                           const char *fmt, ...)
+{
+    if (*len >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(dst + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    *len += (size_t)n;
+    if (*len >= cap)
+        *len = cap - 1;
+}
+
+/* "web-01,web-02,web-03,+2" or "-". */
+static void s_hosts_cell(const tc_incident_t *inc, char *dst, size_t cap)
+{
+    size_t len = 0, n = inc->nhosts < TC_HOSTS_MAX ? inc->nhosts : TC_HOSTS_MAX;
+    dst[0] = '\0';
+    if (n == 0) {
+        s_append(dst, cap, &len, "-");
+        return;
+    }
+    for (size_t i = 0; i < n && i < S_HOSTS_SHOWN; i++)
+        s_append(dst, cap, &len, "%s%s", i ? "," : "", inc->hosts[i]);
+    if (inc->nhosts > S_HOSTS_SHOWN)
+        s_append(dst, cap, &len, ",+%zu", inc->nhosts - S_HOSTS_SHOWN);
+}
+
+/* Shortens `s` to S_SUMMARY_COLS characters, marking the cut with "...".
+ * `cap` must hold S_SUMMARY_COLS characters of up to 4 bytes each. */
+static void s_summary_cell(const char *s, char *dst, size_t cap)
+{
+    char clean[TC_TEXT_MAX * 3];
+    size_t chars = tc_utf8_sanitize(s, clean, sizeof clean);
+    bool cut = chars > S_SUMMARY_COLS;
+    size_t keep = cut ? S_SUMMARY_COLS - 3 : chars, bytes = 0;
+    for (size_t i = 0; i < keep; i++) {
+        bytes++;
+        while (((unsigned char)clean[bytes] & 0xC0) == 0x80)
+            bytes++;
+    }
+    if (bytes + 4 > cap)
+        bytes = 0; /* cannot happen with a conforming `cap` */
+    memcpy(dst, clean, bytes);
+    strcpy(dst + bytes, cut ? "..." : "");
+}
+
+int tc_render_incidents_text(FILE *out, const tc_incident_t *incs, size_t n, bool all)
+{
+    if (n == 0) {
+        fputs(all ? "no incidents\n" : "no open incidents\n", out);
+        return ferror(out) ? TC_EIO : 0;
+    }
+    static const char *const headers[] = {"ID",    "SERVICE", "STATE",  "SEV",
+                                          "HOSTS", "OPENED",  "SUMMARY"};
+    tc_table_t *t = tc_table_new(7, headers);
+    if (!t)
+        return TC_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const tc_incident_t *inc = &incs[i];
+        char id[24], sev[12], hosts[TC_ID_MAX * (S_HOSTS_SHOWN + 1)], opened[40];
+        char summary[S_SUMMARY_COLS * 4 + 1];
+        snprintf(id, sizeof id, "%" PRIu64, inc->id);
+        if (inc->severity == 0)
+            snprintf(sev, sizeof sev, "-");
+        else
+            snprintf(sev, sizeof sev, "%" PRIu32, inc->severity);
+        s_hosts_cell(inc, hosts, sizeof hosts);
+        s_time_short(inc->opened_ms, opened, sizeof opened);
+        s_summary_cell(inc->summary, summary, sizeof summary);
+        const char *row[] = {id,     inc->service, tc_incident_state_name(inc->state), sev, hosts,
+                             opened, summary};
+        rc = tc_table_add_row(t, row);
+    }
+    if (rc == 0)
+        rc = tc_table_print(t, out);
+    tc_table_destroy(&t);
+    return rc;
+}
+
+/* Writes "key:" padded to a common width, then the sanitized value. */
+static void s_kv(FILE *out, const char *key, const char *value)
+{
+    char clean[TC_TEXT_MAX * 3 + TC_ROLES_MAX * TC_ID_MAX * 2];
+    tc_utf8_sanitize(value, clean, sizeof clean);
+    fprintf(out, "%-16s%s\n", key, clean);
+}
+
+int tc_render_incident_text(FILE *out, const tc_incident_t *inc)
+{
+    char buf[TC_HOSTS_MAX * (TC_ID_MAX + 2) + 64];
+    size_t len;
+    char when[40];
+
+    snprintf(buf, sizeof buf, "%" PRIu64, inc->id);
+    s_kv(out, "id:", buf);
+    s_kv(out, "service:", inc->service);
+    s_kv(out, "state:", tc_incident_state_name(inc->state));
+    if (inc->severity == 0)
+        snprintf(buf, sizeof buf, "-");
+    else
+        snprintf(buf, sizeof buf, "SEV-%" PRIu32, inc->severity);
+    s_kv(out, "severity:", buf);
+    s_kv(out, "declared:", inc->declared ? "yes" : "no");
+    s_kv(out, "opened:", inc->opened_ms ? tc_time_format(inc->opened_ms, when, sizeof when) : "-");
+    s_kv(out,
+         "updated:", inc->updated_ms ? tc_time_format(inc->updated_ms, when, sizeof when) : "-");
+    s_kv(out,
+         "resolved:", inc->resolved_ms ? tc_time_format(inc->resolved_ms, when, sizeof when) : "-");
+
+    len = 0;
+    buf[0] = '\0';
+    size_t nhosts = inc->nhosts < TC_HOSTS_MAX ? inc->nhosts : TC_HOSTS_MAX;
+    for (size_t i = 0; i < nhosts; i++)
+        s_append(buf, sizeof buf, &len, "%s%s", i ? ", " : "", inc->hosts[i]);
+    s_kv(out, "hosts:", nhosts ? buf : "-");
+
+    snprintf(buf, sizeof buf, "%" PRIu32, inc->failing_checks);
+    s_kv(out, "failing checks:", buf);
+
+    char roles[TC_ROLES_MAX * (TC_ID_MAX * 2 + 2)];
+    len = 0;
+    roles[0] = '\0';
+    size_t nroles = inc->nroles < TC_ROLES_MAX ? inc->nroles : TC_ROLES_MAX;
+    for (size_t i = 0; i < nroles; i++)
+        s_append(roles, sizeof roles, &len, "%s%s=%s", i ? ", " : "", inc->roles[i].role,
+                 inc->roles[i].person);
+    s_kv(out, "roles:", nroles ? roles : "-");
+
+    snprintf(buf, sizeof buf, "%" PRIu64, inc->opened_log_seq);
+    s_kv(out, "opened by log:", buf);
+    s_kv(out, "summary:", inc->summary[0] ? inc->summary : "-");
+    return ferror(out) ? TC_EIO : 0;
+}
+
+int tc_render_status_text(FILE *out, const tc_status_t *st, int64_t now_ms)
+{
+    char buf[160], when[40], age[32];
+
+    snprintf(buf, sizeof buf, "%s, up %s (since %s)", st->version[0] ? st->version : "?",
+             s_age(now_ms - st->started_ms, age, sizeof age),
+             s_time_short(st->started_ms, when, sizeof when));
+    s_kv(out, "coordinator:", buf);
+    snprintf(buf, sizeof buf, "%" PRIu32, st->open_incidents);
+    s_kv(out, "open incidents:", buf);
+    snprintf(buf, sizeof buf, "%" PRIu64, st->log_seq);
+    s_kv(out, "log seq:", buf);
+    snprintf(buf, sizeof buf, "%" PRIu64, st->broadcast_seq);
+    s_kv(out, "broadcast seq:", buf);
+    snprintf(buf, sizeof buf,
+             "%" PRIu64 " accepted, %" PRIu64 " duplicates, %" PRIu64 " rejected since start",
+             st->accepted, st->duplicates, st->rejected);
+    s_kv(out, "events:", buf);
+    fputc('\n', out);
+    if (st->nhosts == 0) {
+        fputs("no hosts seen yet\n", out);
+        return ferror(out) ? TC_EIO : 0;
+    }
+
+    static const char *const headers[] = {"HOST", "STATE", "LAST SEEN", "HEARTBEAT"};
+    tc_table_t *t = tc_table_new(4, headers);
+    if (!t)
+        return TC_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < st->nhosts && rc == 0; i++) {
+        const tc_host_info_t *h = &st->hosts[i];
+        char seen[48], hb[32];
+        if (h->last_seen_ms == 0) {
+            snprintf(seen, sizeof seen, "never");
+        } else {
+            s_age(now_ms - h->last_seen_ms, age, sizeof age);
+            snprintf(seen, sizeof seen, "%s ago", age);
+        }
+        if (h->heartbeat_ms == 0)
+            snprintf(hb, sizeof hb, "-");
+        else
+            tc_render_duration(h->heartbeat_ms, hb, sizeof hb);
+        const char *row[] = {h->host, h->up ? "up" : "down", seen, hb};
+        rc = tc_table_add_row(t, row);
+    }
+    if (rc == 0)
+        rc = tc_table_print(t, out);
+    tc_table_destroy(&t);
+    return rc;
+}
+
+char *tc_render_record_line(const tc_record_t *rec, char *dst, size_t cap)
+{
+    const tc_msg_t *e = &rec->event;
+    char raw[TC_TEXT_MAX * 2 + 4 * TC_ID_MAX + 128], when[40];
+    size_t len = 0;
+    raw[0] = '\0';
+    s_append(raw, sizeof raw, &len, "%" PRIu64 " %s %s#%" PRIu64 " %s", rec->seq,
+             tc_time_format(rec->received_ms, when, sizeof when), e->sender, e->seq,
+             tc_msg_kind_name(e->kind));
+    switch (e->kind) {
+    case TC_MSG_CHECK_RESULT: {
+        const tc_check_result_t *c = &e->u.check;
+        s_append(raw, sizeof raw, &len, " %s@%s %s %s %s: %s", c->check, c->host, c->service,
+                 tc_check_state_name(c->state), c->hard ? "hard" : "soft", c->output);
+        break;
+    }
+    case TC_MSG_HOST_STATUS: {
+        const tc_host_status_t *h = &e->u.host_status;
+        s_append(raw, sizeof raw, &len, " %s %s", h->host, h->up ? "up" : "down");
+        if (h->reason[0])
+            s_append(raw, sizeof raw, &len, " (%s)", h->reason);
+        break;
+    }
+    case TC_MSG_HELLO:
+        s_append(raw, sizeof raw, &len, " %s version %s heartbeat %" PRIu32 "ms",
+                 e->u.hello.hostname, e->u.hello.agent_version, e->u.hello.heartbeat_ms);
+        break;
+    case TC_MSG_HEARTBEAT:
+        s_append(raw, sizeof raw, &len, " last_seq %" PRIu64, e->u.heartbeat.last_seq);
+        break;
+    case TC_MSG_ACK: s_append(raw, sizeof raw, &len, " seq %" PRIu64, e->u.ack.seq); break;
+    case TC_MSG_REJECT:
+        s_append(raw, sizeof raw, &len, " %s seq %" PRIu64 ": %s",
+                 s_reject_reason_name(e->u.reject.reason), e->u.reject.seq, e->u.reject.detail);
+        break;
+    case TC_MSG_BROADCAST:
+        s_append(raw, sizeof raw, &len, " %s: %s", s_bcast_topic(&e->u.bcast), e->u.bcast.detail);
+        break;
+    case TC_MSG_NONE: break;
+    }
+    tc_utf8_sanitize(raw, dst, cap);
+    return dst;
+}
