@@ -15,6 +15,7 @@ const char *tc_strerror(int code)
     case TC_ECONFIG: return "configuration error";
     case TC_ETIMEOUT: return "timed out";
     case TC_ESYS: return "system call failed";
+    case TC_EAUTH: return "not authorized";
     default: return "unknown error";
     }
 }

@@ -22,6 +22,7 @@ enum {
     TC_ECONFIG = -9,   /* configuration error */
     TC_ETIMEOUT = -10, /* no answer in time */
     TC_ESYS = -11,     /* system call failed; see errno */
+    TC_EAUTH = -12,    /* the peer refused our credentials */
 };
 
 /* Returns a static, never-NULL description of `code`. Thread-safe. */

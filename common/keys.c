@@ -251,6 +251,47 @@ int tc_keys_list(const char *dir, tc_keys_fn *fn, void *ctx)
     return rc ? rc : s_each_cert(dir, "revoked", s_list_one, &l);
 }
 
+/* ---- clients ------------------------------------------------------------ */
+
+int tc_client_keys_load(tc_client_keys_t *k, const char *key_path, const char *server_path,
+                        char *why, size_t cap)
+{
+    memset(k, 0, sizeof *k);
+    int rc = tc_keys_load_file(key_path, k->public_txt, k->secret_txt);
+    if (rc) {
+        snprintf(why, cap, "%s: %s", key_path,
+                 rc == TC_ENOTFOUND ? "no such key pair (its _secret file is missing)"
+                                    : "not a CURVE key pair");
+        return rc;
+    }
+    rc = tc_keys_load_file(server_path, k->server_txt, NULL);
+    if (rc) {
+        snprintf(why, cap, "%s: %s", server_path,
+                 rc == TC_ENOTFOUND ? "no such coordinator certificate"
+                                    : "not a CURVE certificate");
+        return rc;
+    }
+    return 0;
+}
+
+void tc_client_keys_apply(const tc_client_keys_t *k, void *zsock)
+{
+    if (k->insecure)
+        return;
+    zsock_set_curve_serverkey(zsock, k->server_txt);
+    zsock_set_curve_publickey(zsock, k->public_txt);
+    zsock_set_curve_secretkey(zsock, k->secret_txt);
+}
+
+const char *tc_keys_first_existing(const char *const *paths)
+{
+    struct stat st;
+    for (; *paths; paths++)
+        if (**paths && stat(*paths, &st) == 0 && S_ISREG(st.st_mode))
+            return *paths;
+    return NULL;
+}
+
 /* ---- keyring ------------------------------------------------------------ */
 
 struct tc_keyring {

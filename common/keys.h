@@ -77,6 +77,32 @@ int tc_keys_list(const char *dir, tc_keys_fn *fn, void *ctx);
  * 0, TC_ENOTFOUND (no such file) or TC_EINVAL (not a certificate). */
 int tc_keys_load_file(const char *path, char public_txt[TC_KEY_TXT], char *secret_txt);
 
+/* ---- clients ------------------------------------------------------------ */
+
+/* How a client (agent, tocsinctl, tocsin-sub) secures its connections:
+ * plaintext, or CURVE with its own pair and the coordinator's public key. */
+typedef struct {
+    bool insecure;
+    char public_txt[TC_KEY_TXT];
+    char secret_txt[TC_KEY_TXT];
+    char server_txt[TC_KEY_TXT];
+} tc_client_keys_t;
+
+/* Fills *k for CURVE from `key_path` (the client's pair: the file and
+ * key_path + "_secret") and `server_path` (the coordinator's public
+ * certificate). On failure returns TC_ENOTFOUND / TC_EINVAL with a one-line
+ * reason naming the file in `why`. */
+int tc_client_keys_load(tc_client_keys_t *k, const char *key_path, const char *server_path,
+                        char *why, size_t cap);
+
+/* Makes `zsock` (a zsock_t *) a CURVE client with these keys; does nothing
+ * when k->insecure. Call before connect. */
+void tc_client_keys_apply(const tc_client_keys_t *k, void *zsock);
+
+/* The first of the NULL-terminated `paths` that names an existing file, or
+ * NULL. Entries may be NULL-free empty strings, which are skipped. */
+const char *tc_keys_first_existing(const char *const *paths);
+
 /* ---- keyring ------------------------------------------------------------ */
 
 typedef struct tc_keyring tc_keyring_t;

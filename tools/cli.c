@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int tc_cli_value(int argc, char **argv, int *i, const char *name, const char **value)
@@ -35,17 +36,43 @@ int tc_cli_check_endpoint(const char *flag, const char *ep, bool insecure, char 
                  ep, flag);
         return TC_EINVAL;
     }
-    if (!insecure) {
-        snprintf(why, cap,
-                 "CURVE security is not implemented yet; pass --insecure (loopback only)");
-        return TC_EINVAL;
-    }
-    if (!tc_endpoint_is_loopback(ep)) {
-        snprintf(why, cap,
-                 "--insecure only allows loopback endpoints; %s %s is not one "
-                 "(CURVE security is not implemented yet)",
-                 flag, ep);
+    if (insecure && !tc_endpoint_is_loopback(ep)) {
+        snprintf(why, cap, "--insecure only allows loopback endpoints; %s %s is not one", flag, ep);
         return TC_EINVAL;
     }
     return 0;
+}
+
+int tc_cli_keys(bool insecure, const char *key, const char *server_key,
+                const char *const *key_defaults, tc_client_keys_t *out, char *why, size_t cap)
+{
+    memset(out, 0, sizeof *out);
+    if (insecure) {
+        out->insecure = true;
+        return 0;
+    }
+    if (!key)
+        key = getenv("TOCSIN_KEY");
+    if (!key)
+        key = tc_keys_first_existing(key_defaults);
+    if (!key) {
+        snprintf(why, cap,
+                 "no client key: pass --key FILE (make one with 'tocsinctl keys new "
+                 "CLASS NAME') or --insecure for plaintext on loopback");
+        return TC_ENOTFOUND;
+    }
+    if (!server_key)
+        server_key = getenv("TOCSIN_SERVER_KEY");
+    if (!server_key) {
+        static const char *const servers[] = {"var/keys/coordinator.cert",
+                                              "/etc/tocsin/keys/coordinator.cert", NULL};
+        server_key = tc_keys_first_existing(servers);
+    }
+    if (!server_key) {
+        snprintf(why, cap,
+                 "no coordinator certificate: pass --server-key FILE (the "
+                 "coordinator.cert from the coordinator's key directory)");
+        return TC_ENOTFOUND;
+    }
+    return tc_client_keys_load(out, key, server_key, why, cap);
 }

@@ -5,6 +5,8 @@
 #ifndef TC_CLI_H
 #define TC_CLI_H
 
+#include "keys.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -14,11 +16,21 @@
  * option; -1 if it matched but the value is missing. */
 int tc_cli_value(int argc, char **argv, int *i, const char *name, const char **value);
 
-/* The rule for endpoints a tool connects to, while CURVE is not
- * implemented: `insecure` (--insecure) must be given and `ep` must be a
- * valid, connectable loopback endpoint (tc_endpoint_is_loopback). `flag` is
- * the option that named it, for the message. Returns 0, or TC_EINVAL with a
- * one-line reason (no program prefix, no newline) in `why` (size `cap`). */
+/* The rule for endpoints a tool connects to: `ep` must be a valid,
+ * connectable endpoint, and with `insecure` (--insecure, plaintext) a
+ * loopback one (tc_endpoint_is_loopback). `flag` is the option that named
+ * it, for the message. Returns 0, or TC_EINVAL with a one-line reason (no
+ * program prefix, no newline) in `why` (size `cap`). */
 int tc_cli_check_endpoint(const char *flag, const char *ep, bool insecure, char *why, size_t cap);
+
+/* Resolves how a tool secures its connections. With `insecure`: plaintext.
+ * Otherwise CURVE with the pair named by `key` (--key), else $TOCSIN_KEY,
+ * else the first existing of `key_defaults` (NULL-terminated), and the
+ * coordinator certificate named by `server_key` (--server-key), else
+ * $TOCSIN_SERVER_KEY, else ./var/keys/coordinator.cert (what `make run`
+ * makes), else /etc/tocsin/keys/coordinator.cert. Returns 0 or an error
+ * with a one-line reason in `why`. */
+int tc_cli_keys(bool insecure, const char *key, const char *server_key,
+                const char *const *key_defaults, tc_client_keys_t *out, char *why, size_t cap);
 
 #endif

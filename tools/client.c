@@ -10,17 +10,29 @@
 
 struct tc_client {
     char *endpoint;
+    tc_client_keys_t keys;
     zsock_t *sock;
+    /* Watches the socket's handshakes: a refused key or a plaintext client
+     * against a CURVE server looks like silence otherwise. */
+    zactor_t *monitor;
 };
 
 /* Makes a fresh DEALER connected to the endpoint. Linger 0: an unanswered
  * request must not keep the process alive at exit. */
-static zsock_t *s_connect(const char *endpoint)
+static zsock_t *s_connect(const char *endpoint, const tc_client_keys_t *keys, zactor_t **monitor)
 {
     zsock_t *sock = zsock_new(ZMQ_DEALER);
     if (!sock)
         return NULL;
     zsock_set_linger(sock, 0);
+    tc_client_keys_apply(keys, sock);
+    *monitor = zactor_new(zmonitor, sock);
+    if (*monitor) {
+        zstr_sendx(*monitor, "LISTEN", "HANDSHAKE_FAILED_AUTH", "HANDSHAKE_FAILED_PROTOCOL",
+                   "HANDSHAKE_FAILED_NO_DETAIL", NULL);
+        zstr_sendx(*monitor, "START", NULL);
+        zsock_wait(*monitor);
+    }
     if (zsock_connect(sock, "%s", endpoint) != 0) {
         zsock_destroy(&sock);
         return NULL;
@@ -28,7 +40,7 @@ static zsock_t *s_connect(const char *endpoint)
     return sock;
 }
 
-tc_client_t *tc_client_new(const char *endpoint)
+tc_client_t *tc_client_new(const char *endpoint, const tc_client_keys_t *keys)
 {
     if (!tc_endpoint_valid(endpoint))
         goto fail;
@@ -38,7 +50,8 @@ tc_client_t *tc_client_new(const char *endpoint)
     self->endpoint = strdup(endpoint);
     if (!self->endpoint)
         goto fail_self;
-    self->sock = s_connect(endpoint);
+    self->keys = *keys;
+    self->sock = s_connect(endpoint, &self->keys, &self->monitor);
     if (!self->sock)
         goto fail_endpoint;
     return self;
@@ -56,6 +69,7 @@ void tc_client_destroy(tc_client_t **pself)
     if (!pself || !*pself)
         return;
     tc_client_t *self = *pself;
+    zactor_destroy(&self->monitor);
     zsock_destroy(&self->sock);
     free(self->endpoint);
     free(self);
@@ -70,8 +84,9 @@ const char *tc_client_endpoint(const tc_client_t *self)
 /* Replaces the socket after a failed exchange; see client.h. */
 static int s_reconnect(tc_client_t *self)
 {
+    zactor_destroy(&self->monitor);
     zsock_destroy(&self->sock);
-    self->sock = s_connect(self->endpoint);
+    self->sock = s_connect(self->endpoint, &self->keys, &self->monitor);
     return self->sock ? 0 : TC_EIO;
 }
 
@@ -96,6 +111,22 @@ static int s_wait_readable(zsock_t *sock, int64_t timeout_ms)
             continue;
         return errno == EINTR ? TC_ESYS : TC_EIO;
     }
+}
+
+/* True if the monitor saw a handshake fail: the coordinator refused the
+ * key, or one side speaks CURVE and the other does not. */
+static bool s_handshake_failed(tc_client_t *self)
+{
+    bool failed = false;
+    while (self->monitor && (zsock_events(zactor_sock(self->monitor)) & ZMQ_POLLIN)) {
+        zmsg_t *ev = zmsg_recv(self->monitor);
+        char *name = ev ? zmsg_popstr(ev) : NULL;
+        if (name && !strncmp(name, "HANDSHAKE_FAILED", 16))
+            failed = true;
+        zstr_free(&name);
+        zmsg_destroy(&ev);
+    }
+    return failed;
 }
 
 int tc_client_call(tc_client_t *self, const tc_api_request_t *req, int64_t timeout_ms,
@@ -123,6 +154,8 @@ int tc_client_call(tc_client_t *self, const tc_api_request_t *req, int64_t timeo
     }
 
     rc = s_wait_readable(self->sock, timeout_ms);
+    if (rc == TC_ETIMEOUT && s_handshake_failed(self))
+        rc = TC_EAUTH;
     if (rc != 0) {
         /* The request is still out there; drop the socket so its answer,
          * if it ever comes, goes nowhere. */

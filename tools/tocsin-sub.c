@@ -50,6 +50,8 @@ typedef struct {
     const char *publish;
     const char *topic;
     bool insecure;
+    const char *key, *server_key;
+    tc_client_keys_t keys;
     bool has_from;
     uint64_t from;
     int64_t timeout_ms;
@@ -69,7 +71,8 @@ typedef struct {
 static void s_usage(FILE *out)
 {
     fputs("usage: tocsin-sub [--api EP] [--publish EP] [--from SEQ] [--topic PREFIX]\n"
-          "                  [--timeout DUR] [--count N] --insecure\n"
+          "                  [--timeout DUR] [--count N] [--key FILE] [--server-key FILE]\n"
+          "                  [--insecure]\n"
           "\n"
           "Print the coordinator's broadcasts as JSON, one object per line, in\n"
           "sequence order with no gaps and no duplicates.\n"
@@ -85,8 +88,11 @@ static void s_usage(FILE *out)
           "                  host.down, host.up)\n"
           "  --timeout DUR   how long to wait for an API answer before retrying (default 5s)\n"
           "  --count N       exit after printing N broadcasts\n"
-          "  --insecure      plaintext connections; required until CURVE is implemented,\n"
-          "                  loopback endpoints only\n"
+          "  --key FILE      this client's key pair (default $TOCSIN_KEY, then\n"
+          "                  var/keys/private/subscriber.local.cert or operator-rw.local.cert)\n"
+          "  --server-key FILE  the coordinator's certificate (default $TOCSIN_SERVER_KEY,\n"
+          "                  then var/keys/coordinator.cert, /etc/tocsin/keys/coordinator.cert)\n"
+          "  --insecure      plaintext connections without keys; loopback endpoints only\n"
           "  --help          this text\n",
           out);
 }
@@ -121,6 +127,14 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             if (m < 0)
                 return s_usage_error("--api needs an endpoint");
             o->api = value;
+        } else if ((m = tc_cli_value(argc, argv, &i, "--key", &value)) != 0) {
+            if (m < 0)
+                return s_usage_error("--key needs a file");
+            o->key = value;
+        } else if ((m = tc_cli_value(argc, argv, &i, "--server-key", &value)) != 0) {
+            if (m < 0)
+                return s_usage_error("--server-key needs a file");
+            o->server_key = value;
         } else if ((m = tc_cli_value(argc, argv, &i, "--publish", &value)) != 0) {
             if (m < 0)
                 return s_usage_error("--publish needs an endpoint");
@@ -145,9 +159,13 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             return s_usage_error("unexpected argument '%s'", arg);
         }
     }
-    char why[256];
+    char why[512];
+    static const char *const key_defaults[] = {"var/keys/private/subscriber.local.cert",
+                                               "var/keys/private/operator-rw.local.cert", NULL};
     if (tc_cli_check_endpoint("--publish", o->publish, o->insecure, why, sizeof why) != 0 ||
-        tc_cli_check_endpoint("--api", o->api, o->insecure, why, sizeof why) != 0) {
+        tc_cli_check_endpoint("--api", o->api, o->insecure, why, sizeof why) != 0 ||
+        tc_cli_keys(o->insecure, o->key, o->server_key, key_defaults, &o->keys, why, sizeof why) !=
+            0) {
         fprintf(stderr, S_PROG ": %s\n", why);
         return S_EXIT_USAGE;
     }
@@ -312,11 +330,12 @@ int main(int argc, char **argv)
     zsock_set_linger(ctx.sub, 0);
     zsock_set_rcvhwm(ctx.sub, S_SUB_HWM);
     zsock_set_subscribe(ctx.sub, "");
+    tc_client_keys_apply(&ctx.opts.keys, ctx.sub);
     if (zsock_connect(ctx.sub, "%s", ctx.opts.publish) != 0) {
         tc_error("cannot connect to %s", ctx.opts.publish);
         goto fail_sub;
     }
-    ctx.api = tc_client_new(ctx.opts.api);
+    ctx.api = tc_client_new(ctx.opts.api, &ctx.opts.keys);
     if (!ctx.api) {
         tc_error("cannot connect to %s", ctx.opts.api);
         goto fail_sub;

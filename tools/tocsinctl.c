@@ -10,8 +10,10 @@
 #include "client.h"
 #include "error.h"
 #include "json.h"
+#include "keys.h"
 #include "log.h"
 #include "render.h"
+#include "table.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -20,7 +22,9 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define S_PROG "tocsinctl"
 #define S_DEFAULT_API "tcp://127.0.0.1:7402"
@@ -33,6 +37,8 @@ typedef struct {
     const char *api;
     bool json;
     bool insecure;
+    const char *key, *server_key, *dir;
+    tc_client_keys_t keys;
     int64_t timeout_ms;
     const char *command;
     const char *args[TC_API_ARGS_MAX];
@@ -45,7 +51,8 @@ typedef struct {
 
 static void s_usage(FILE *out)
 {
-    fputs("usage: tocsinctl [--api EP] [--json] [--timeout DUR] --insecure COMMAND [ARGS]\n"
+    fputs("usage: tocsinctl [--api EP] [--json] [--timeout DUR] [--key FILE] [--server-key FILE]\n"
+          "                 [--insecure] COMMAND [ARGS]\n"
           "\n"
           "Ask the tocsin coordinator about incidents, hosts and its event log.\n"
           "\n"
@@ -54,14 +61,24 @@ static void s_usage(FILE *out)
           "  incidents [--all]              open incidents (--all: resolved ones too)\n"
           "  show ID                        one incident in full\n"
           "  log [--from SEQ] [--limit N]   event-log records from SEQ (default: the start)\n"
+          "  keys new CLASS NAME            make a key pair; CLASS is agent, operator-ro,\n"
+          "                                 operator-rw or subscriber; NAME (for an agent:\n"
+          "                                 its id) is bound to the key\n"
+          "  keys list                      allowed and revoked keys\n"
+          "  keys revoke CLASS NAME         revoke a key (takes effect within a second)\n"
           "  help                           this text\n"
           "\n"
           "options:\n"
           "  --api EP        coordinator API endpoint (default " S_DEFAULT_API ")\n"
           "  --json          print JSON instead of tables\n"
           "  --timeout DUR   how long to wait for an answer, e.g. 500ms, 5s (default 5s)\n"
-          "  --insecure      plaintext connection; required until CURVE is implemented,\n"
-          "                  loopback endpoints only\n"
+          "  --key FILE      this client's key pair (default $TOCSIN_KEY, then\n"
+          "                  var/keys/private/operator-rw.local.cert as made by make run)\n"
+          "  --server-key FILE  the coordinator's certificate (default $TOCSIN_SERVER_KEY,\n"
+          "                  then var/keys/coordinator.cert, /etc/tocsin/keys/coordinator.cert)\n"
+          "  --dir DIR       key directory for 'keys' (default $TOCSIN_KEYS_DIR, then\n"
+          "                  var/keys if it exists, then /etc/tocsin/keys)\n"
+          "  --insecure      plaintext connection without keys; loopback endpoints only\n"
           "  --help          this text\n"
           "\n"
           "exit status: 0 success, 1 failure or no answer, 2 usage error\n",
@@ -78,6 +95,99 @@ __attribute__((format(printf, 1, 2))) static int s_usage_error(const char *fmt, 
     fputs(" (see tocsinctl --help)\n", stderr);
     va_end(ap);
     return S_EXIT_USAGE;
+}
+
+/* Checks the arguments of `keys SUBCOMMAND ...`. Returns -1 to go on or a
+ * usage exit status. */
+static int s_parse_keys(s_opts_t *o)
+{
+    if (o->nargs == 0)
+        return s_usage_error("keys needs a subcommand: new, list or revoke");
+    const char *subcmd = o->args[0];
+    tc_key_class_t cls;
+    if (!strcmp(subcmd, "list")) {
+        if (o->nargs != 1)
+            return s_usage_error("keys list takes no argument");
+    } else if (!strcmp(subcmd, "new") || !strcmp(subcmd, "revoke")) {
+        if (o->nargs != 3)
+            return s_usage_error("keys %s needs CLASS and NAME", subcmd);
+        if (tc_key_class_parse(o->args[1], &cls) != 0)
+            return s_usage_error("unknown key class '%s' (agent, operator-ro, operator-rw, "
+                                 "subscriber)",
+                                 o->args[1]);
+        if (!tc_id_valid(o->args[2]))
+            return s_usage_error("invalid key name '%s' (letters, digits, . _ : -)", o->args[2]);
+    } else {
+        return s_usage_error("unknown keys subcommand '%s'", subcmd);
+    }
+    if (!o->dir)
+        o->dir = getenv("TOCSIN_KEYS_DIR");
+    if (!o->dir) {
+        struct stat st;
+        o->dir =
+            stat("var/keys", &st) == 0 && S_ISDIR(st.st_mode) ? "var/keys" : "/etc/tocsin/keys";
+    }
+    return -1;
+}
+
+static void s_print_key(const tc_key_t *key, bool revoked, void *arg)
+{
+    tc_table_t *t = arg;
+    const char *cells[] = {tc_key_class_name(key->cls), key->name, revoked ? "revoked" : "allowed",
+                           key->public_txt};
+    tc_table_add_row(t, cells);
+}
+
+/* Runs `keys ...` on the key directory itself: keys are files the
+ * coordinator watches, so no coordinator is involved. */
+static int s_keys(const s_opts_t *o)
+{
+    const char *subcmd = o->args[0];
+    tc_key_class_t cls = TC_KEY_AGENT;
+    if (o->nargs == 3)
+        tc_key_class_parse(o->args[1], &cls);
+    int rc;
+    if (!strcmp(subcmd, "new")) {
+        char pair[4096];
+        rc = tc_keys_new(o->dir, cls, o->args[2], pair, sizeof pair);
+        if (rc == TC_EINVAL) {
+            fprintf(stderr, S_PROG ": a %s key named %s exists already in %s\n", o->args[1],
+                    o->args[2], o->dir);
+            return S_EXIT_FAIL;
+        }
+        if (rc == 0) {
+            printf("made %s key %s\n  allowed:  %s/%s/%s.cert\n  key pair: %s (and %s_secret)\n"
+                   "give the pair to its owner (--key %s) together with %s/coordinator.cert\n",
+                   tc_key_class_name(cls), o->args[2], o->dir, tc_key_class_dir(cls), o->args[2],
+                   pair, pair, pair, o->dir);
+            return 0;
+        }
+    } else if (!strcmp(subcmd, "revoke")) {
+        rc = tc_keys_revoke(o->dir, cls, o->args[2]);
+        if (rc == TC_ENOTFOUND) {
+            fprintf(stderr, S_PROG ": no allowed %s key named %s in %s\n", o->args[1], o->args[2],
+                    o->dir);
+            return S_EXIT_FAIL;
+        }
+        if (rc == 0) {
+            printf("revoked %s key %s; a running coordinator refuses it within a second\n",
+                   tc_key_class_name(cls), o->args[2]);
+            return 0;
+        }
+    } else {
+        static const char *const headers[] = {"CLASS", "NAME", "STATE", "PUBLIC KEY"};
+        tc_table_t *t = tc_table_new(4, headers);
+        if (!t)
+            return S_EXIT_FAIL;
+        rc = tc_keys_list(o->dir, s_print_key, t);
+        if (rc == 0)
+            tc_table_print(t, stdout);
+        tc_table_destroy(&t);
+        if (rc == 0)
+            return 0;
+    }
+    fprintf(stderr, S_PROG ": keys in %s: %s\n", o->dir, tc_strerror(rc));
+    return S_EXIT_FAIL;
 }
 
 /* Parses argv into *o. Options are accepted before and after the command,
@@ -117,6 +227,18 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             if (m < 0)
                 return s_usage_error("--api needs an endpoint");
             o->api = value;
+        } else if ((m = tc_cli_value(argc, argv, &i, "--key", &value)) != 0) {
+            if (m < 0)
+                return s_usage_error("--key needs a file");
+            o->key = value;
+        } else if ((m = tc_cli_value(argc, argv, &i, "--server-key", &value)) != 0) {
+            if (m < 0)
+                return s_usage_error("--server-key needs a file");
+            o->server_key = value;
+        } else if ((m = tc_cli_value(argc, argv, &i, "--dir", &value)) != 0) {
+            if (m < 0)
+                return s_usage_error("--dir needs a directory");
+            o->dir = value;
         } else if ((m = tc_cli_value(argc, argv, &i, "--timeout", &value)) != 0) {
             if (m < 0 || tc_duration_parse(value, &o->timeout_ms) != 0 || o->timeout_ms <= 0)
                 return s_usage_error("--timeout needs a duration such as 500ms or 5s");
@@ -139,6 +261,8 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         s_usage(stdout);
         return 0;
     }
+    if (strcmp(o->command, "keys") == 0)
+        return s_parse_keys(o);
     bool is_incidents = strcmp(o->command, "incidents") == 0;
     bool is_log = strcmp(o->command, "log") == 0;
     bool is_show = strcmp(o->command, "show") == 0;
@@ -158,8 +282,14 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         return s_usage_error("%s takes no argument '%s'", o->command, o->args[0]);
     }
 
-    char why[256];
+    char why[512];
     if (tc_cli_check_endpoint("--api", o->api, o->insecure, why, sizeof why) != 0) {
+        fprintf(stderr, S_PROG ": %s\n", why);
+        return S_EXIT_USAGE;
+    }
+    static const char *const key_defaults[] = {"var/keys/private/operator-rw.local.cert", NULL};
+    if (tc_cli_keys(o->insecure, o->key, o->server_key, key_defaults, &o->keys, why, sizeof why) !=
+        0) {
         fprintf(stderr, S_PROG ": %s\n", why);
         return S_EXIT_USAGE;
     }
@@ -243,6 +373,8 @@ int main(int argc, char **argv)
     if (status >= 0)
         return status;
     tc_log_init(S_PROG, TC_LOG_WARN);
+    if (strcmp(o.command, "keys") == 0)
+        return s_keys(&o);
 
     tc_api_request_t req = {.version = TC_PROTOCOL_VERSION};
     snprintf(req.command, sizeof req.command, "%s", o.command);
@@ -260,7 +392,7 @@ int main(int argc, char **argv)
         fprintf(stderr, S_PROG ": %s\n", tc_strerror(TC_ENOMEM));
         goto done;
     }
-    tc_client_t *client = tc_client_new(o.api);
+    tc_client_t *client = tc_client_new(o.api, &o.keys);
     if (!client) {
         fprintf(stderr, S_PROG ": cannot open a socket to %s\n", o.api);
         goto done_json;
@@ -271,6 +403,12 @@ int main(int argc, char **argv)
         char dur[32];
         fprintf(stderr, S_PROG ": no answer from %s within %s (is tocsin-coordinator running?)\n",
                 o.api, tc_render_duration(o.timeout_ms, dur, sizeof dur));
+        goto done_client;
+    }
+    if (rc == TC_EAUTH) {
+        fprintf(stderr, S_PROG ": %s refused the connection: %s\n", o.api,
+                o.insecure ? "it expects CURVE keys (drop --insecure)"
+                           : "key unknown, revoked or not allowed, or wrong --server-key");
         goto done_client;
     }
     if (rc == TC_ESYS && zsys_interrupted) {

@@ -9,10 +9,15 @@
 #include <cmocka.h>
 
 #include "cli.h"
+#include "keys.h"
 #include "client.h"
 #include "error.h"
 
 #include <assert.h>
+#include <stdlib.h>
+
+/* Plaintext: these tests are about the request/reply logic. */
+static const tc_client_keys_t s_plain = {.insecure = true};
 #include <czmq.h>
 #include <string.h>
 
@@ -100,7 +105,7 @@ static int s_setup(void **state)
     zsock_recv(fx.api, "i", &port);
     char ep[64];
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port);
-    fx.client = tc_client_new(ep);
+    fx.client = tc_client_new(ep, &s_plain);
     if (!fx.client)
         return -1;
     *state = &fx;
@@ -196,7 +201,7 @@ static void test_nobody_listening(void **state)
     (void)state;
     /* Port 9 (discard) on loopback: nothing answers; connecting succeeds
      * anyway and the call times out. */
-    tc_client_t *c = tc_client_new("tcp://127.0.0.1:9");
+    tc_client_t *c = tc_client_new("tcp://127.0.0.1:9", &s_plain);
     assert_non_null(c);
     assert_string_equal(tc_client_endpoint(c), "tcp://127.0.0.1:9");
     tc_api_reply_t *r = NULL;
@@ -208,9 +213,9 @@ static void test_nobody_listening(void **state)
 static void test_invalid_endpoint(void **state)
 {
     (void)state;
-    assert_null(tc_client_new("127.0.0.1:7402"));
-    assert_null(tc_client_new("tcp://127.0.0.1"));
-    assert_null(tc_client_new(NULL));
+    assert_null(tc_client_new("127.0.0.1:7402", &s_plain));
+    assert_null(tc_client_new("tcp://127.0.0.1", &s_plain));
+    assert_null(tc_client_new(NULL, &s_plain));
 }
 
 static void test_cli_value(void **state)
@@ -233,6 +238,47 @@ static void test_cli_value(void **state)
     assert_int_equal(tc_cli_value(argc, argv, &i, "--api", &v), -1);
 }
 
+static void test_cli_keys(void **state)
+{
+    (void)state;
+    char why[512];
+    tc_client_keys_t k;
+    assert_int_equal(tc_cli_keys(true, NULL, NULL, NULL, &k, why, sizeof why), 0);
+    assert_true(k.insecure);
+    unsetenv("TOCSIN_KEY");
+    unsetenv("TOCSIN_SERVER_KEY");
+    static const char *const none[] = {"/nonexistent/key.cert", NULL};
+    assert_int_equal(tc_cli_keys(false, NULL, NULL, none, &k, why, sizeof why), TC_ENOTFOUND);
+    assert_non_null(strstr(why, "no client key"));
+
+    char dir[] = "/tmp/tocsin-cli-keys-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char pair[4096], server[4200], pub[TC_KEY_TXT], sec[TC_KEY_TXT];
+    assert_int_equal(tc_keys_server(dir, pub, sec), 0);
+    assert_int_equal(tc_keys_new(dir, TC_KEY_OPERATOR_RO, "alice", pair, sizeof pair), 0);
+    snprintf(server, sizeof server, "%s/coordinator.cert", dir);
+    assert_int_equal(tc_cli_keys(false, pair, server, none, &k, why, sizeof why), 0);
+    assert_false(k.insecure);
+    assert_string_equal(k.server_txt, pub);
+    assert_int_equal(strlen(k.secret_txt), 40);
+    /* A public certificate is not a key pair. */
+    char alice_pub[4200];
+    snprintf(alice_pub, sizeof alice_pub, "%s/operators-ro/alice.cert", dir);
+    assert_int_equal(tc_cli_keys(false, alice_pub, server, none, &k, why, sizeof why),
+                     TC_ENOTFOUND);
+    assert_non_null(strstr(why, "_secret file is missing"));
+    /* The environment is used when no flag is given. */
+    setenv("TOCSIN_KEY", pair, 1);
+    setenv("TOCSIN_SERVER_KEY", "/nonexistent/coordinator.cert", 1);
+    assert_int_equal(tc_cli_keys(false, NULL, NULL, none, &k, why, sizeof why), TC_ENOTFOUND);
+    assert_non_null(strstr(why, "/nonexistent/coordinator.cert"));
+    unsetenv("TOCSIN_KEY");
+    unsetenv("TOCSIN_SERVER_KEY");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_cli_endpoint_rule(void **state)
 {
     (void)state;
@@ -240,16 +286,14 @@ static void test_cli_endpoint_rule(void **state)
     assert_int_equal(tc_cli_check_endpoint("--api", "tcp://127.0.0.1:7402", true, why, sizeof why),
                      0);
     assert_int_equal(tc_cli_check_endpoint("--api", "ipc:///tmp/x", true, why, sizeof why), 0);
-    assert_int_equal(tc_cli_check_endpoint("--api", "tcp://127.0.0.1:7402", false, why, sizeof why),
-                     TC_EINVAL);
-    assert_string_equal(why,
-                        "CURVE security is not implemented yet; pass --insecure (loopback only)");
+    /* With CURVE any host is fine; plaintext only on loopback. */
+    assert_int_equal(tc_cli_check_endpoint("--api", "tcp://10.1.2.3:7402", false, why, sizeof why),
+                     0);
     assert_int_equal(
         tc_cli_check_endpoint("--publish", "tcp://10.1.2.3:7403", true, why, sizeof why),
         TC_EINVAL);
     assert_string_equal(why, "--insecure only allows loopback endpoints; --publish "
-                             "tcp://10.1.2.3:7403 is not one (CURVE security is not "
-                             "implemented yet)");
+                             "tcp://10.1.2.3:7403 is not one");
     assert_int_equal(tc_cli_check_endpoint("--api", "localhost", true, why, sizeof why), TC_EINVAL);
     assert_string_equal(why, "invalid endpoint 'localhost' for --api (expected tcp://HOST:PORT or "
                              "ipc://PATH)");
@@ -270,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_invalid_endpoint),
         cmocka_unit_test(test_cli_value),
         cmocka_unit_test(test_cli_endpoint_rule),
+        cmocka_unit_test(test_cli_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
