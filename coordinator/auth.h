@@ -41,8 +41,8 @@ typedef void(tc_auth_denied_fn)(const tc_auth_denial_t *d, void *ctx);
  * those sockets must set ZMQ_ZAP_ENFORCE_DOMAIN so that a missing handler
  * fails closed. `kr` is borrowed and must outlive the handler. Caller owns
  * *out. TC_EIO if the endpoint cannot be bound (another handler exists). */
-int tc_auth_new(const tc_keyring_t *kr, bool open_publish, tc_auth_denied_fn *denied,
-                void *ctx, tc_auth_t **out);
+int tc_auth_new(const tc_keyring_t *kr, bool open_publish, tc_auth_denied_fn *denied, void *ctx,
+                tc_auth_t **out);
 
 /* The REP socket to register with the event loop. Borrowed. */
 zsock_t *tc_auth_socket(tc_auth_t *a);

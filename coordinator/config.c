@@ -21,12 +21,13 @@ void tc_coord_config_defaults(tc_coord_config_t *cfg)
     cfg->log_level = TC_LOG_INFO;
     cfg->map_size = 0; /* store default */
     cfg->batch_max = 1024;
+    cfg->rate_limit = 5000;
 }
 
-static int s_fail(char *err, size_t errlen, const char *path, const yaml_node_t *n,
-                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int s_fail(char *err, size_t errlen, const char *path, const yaml_node_t *n,
-                  const char *fmt, ...)
+static int s_fail(char *err, size_t errlen, const char *path, const yaml_node_t *n, const char *fmt,
+                  ...) __attribute__((format(printf, 5, 6)));
+static int s_fail(char *err, size_t errlen, const char *path, const yaml_node_t *n, const char *fmt,
+                  ...)
 {
     char msg[512];
     va_list ap;
@@ -101,6 +102,12 @@ static int s_coordinator_key(tc_coord_config_t *cfg, const char *key, const char
         if (tc_u64_parse(v, 1u << 24, &u) || u < 1)
             return TC_EINVAL;
         cfg->map_size = (size_t)u << 20;
+        return 0;
+    }
+    if (!strcmp(key, "rate_limit")) {
+        if (tc_u64_parse(v, 10000000, &u))
+            return TC_EINVAL;
+        cfg->rate_limit = (uint32_t)u;
         return 0;
     }
     if (!strcmp(key, "batch_max")) {

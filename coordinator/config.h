@@ -19,17 +19,18 @@
 #define TC_DEFAULT_PUBLISH_EP "tcp://127.0.0.1:7403"
 
 typedef struct {
-    char data[4096];       /* data directory (LMDB) */
-    char agents[256];      /* ROUTER endpoint for agents */
-    char api[256];         /* ROUTER endpoint for tocsinctl and catch-up */
-    char publish[256];     /* PUB endpoint for broadcasts */
-    bool insecure;         /* plaintext; loopback endpoints only */
-    char keys[4096];       /* key directory (see common/keys.h) */
-    bool open_publish;     /* any CURVE client may subscribe */
+    char data[4096];            /* data directory (LMDB) */
+    char agents[256];           /* ROUTER endpoint for agents */
+    char api[256];              /* ROUTER endpoint for tocsinctl and catch-up */
+    char publish[256];          /* PUB endpoint for broadcasts */
+    bool insecure;              /* plaintext; loopback endpoints only */
+    char keys[4096];            /* key directory (see common/keys.h) */
+    bool open_publish;          /* any CURVE client may subscribe */
     uint32_t missed_heartbeats; /* heartbeats missed before a host is down */
     tc_log_level_t log_level;
-    size_t map_size;       /* LMDB map size in bytes */
-    uint32_t batch_max;    /* most events committed in one transaction */
+    size_t map_size;     /* LMDB map size in bytes */
+    uint32_t batch_max;  /* most events committed in one transaction */
+    uint32_t rate_limit; /* messages per second per peer; 0 = no limit */
 } tc_coord_config_t;
 
 /* Fills *cfg with the built-in defaults. */

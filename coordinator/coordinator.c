@@ -6,6 +6,7 @@
 #include "api.h"
 #include "auth.h"
 #include "error.h"
+#include "guard.h"
 #include "keys.h"
 #include "log.h"
 #include "state.h"
@@ -20,6 +21,9 @@
 /* Largest frame accepted on the agent and API sockets; the biggest valid
  * envelope is a few KiB, so anything near this is hostile or broken. */
 #define MAX_FRAME (64 * 1024)
+/* Frames kept of one message: routing id, delimiter, payload, and one more
+ * so that "too many" can be told from "just right". */
+#define MAX_FRAMES 4
 #define LIVENESS_TICK_MS 200
 /* How often the key directories are checked for changes (revocations). */
 #define KEYRING_TICK_MS 1000
@@ -78,11 +82,14 @@ struct tc_coord {
     tc_auth_t *auth;       /* NULL when insecure */
     zactor_t *monitors[3]; /* handshake failures per server socket */
     s_ratelog_t denial_log;
+    s_ratelog_t reject_log;
+    tc_ratelimit_t *limits; /* per peer, agents and API sockets; NULL = off */
     s_pending_t *batch;
     size_t nbatch, batch_cap;
     tc_msg_t *out; /* broadcasts of this batch, published after commit */
     size_t nout, out_cap;
     size_t acks_pending; /* peers with ack_pending set */
+    uint64_t ticks;
     int64_t started_ms;
     uint64_t accepted, duplicates, rejected, denied;
     int fatal; /* storage failure code; stops the loop */
@@ -409,15 +416,71 @@ done:
     zframe_destroy(&identity);
 }
 
+/* The identity a rate limit applies to: the CURVE key when there is one
+ * (reconnecting does not reset it), else the connection's routing id. */
+static void s_peer_key(const zframe_t *identity, zframe_t *payload, char *out, size_t cap)
+{
+    const char *user = payload ? zframe_meta(payload, "User-Id") : NULL;
+    if (user && *user) {
+        snprintf(out, cap, "%s", user);
+        return;
+    }
+    size_t n = zframe_size((zframe_t *)identity), o = 0;
+    const byte *d = zframe_data((zframe_t *)identity);
+    for (size_t i = 0; i < n && o + 3 < cap; i++, o += 2)
+        snprintf(out + o, cap - o, "%02x", d[i]);
+    out[o] = '\0';
+}
+
+/* Receives one message from a ROUTER socket under the frame cap and the
+ * peer's rate limit. NULL if nothing usable arrived (already counted and
+ * logged; on the agents socket a message with too many frames is also
+ * answered with a Reject). */
+static zmsg_t *s_recv_guarded(tc_coord_t *c, zsock_t *sock, const char *what)
+{
+    bool truncated;
+    zmsg_t *msg = tc_guard_recv(sock, MAX_FRAMES, &truncated);
+    if (!msg)
+        return NULL;
+    uint64_t more;
+    if (truncated || zmsg_size(msg) < 2) {
+        c->rejected++;
+        if (s_ratelog(&c->reject_log, &more))
+            tc_warn("%s message rejected: %s (%llu similar lines suppressed)", what,
+                    truncated ? "too many frames" : "no payload", (unsigned long long)more);
+        if (sock == c->agents && zmsg_size(msg) >= 1)
+            s_reject(c, zmsg_first(msg), TC_REJECT_MALFORMED, 0, "expected exactly one frame");
+        zmsg_destroy(&msg);
+        return NULL;
+    }
+    if (c->limits) {
+        char peer[128];
+        zframe_t *identity = zmsg_first(msg);
+        s_peer_key(identity, zmsg_next(msg), peer, sizeof peer);
+        if (!tc_ratelimit_take(c->limits, peer, tc_mono_ms())) {
+            /* Dropped without a reply: an agent resends what is not acked,
+             * so a legitimate sender loses nothing, it only slows down. */
+            c->rejected++;
+            if (s_ratelog(&c->reject_log, &more))
+                tc_warn("%s peer %.16s... over its rate limit of %u/s; dropping "
+                        "(%llu similar lines suppressed)",
+                        what, peer, c->cfg.rate_limit, (unsigned long long)more);
+            zmsg_destroy(&msg);
+            return NULL;
+        }
+    }
+    return msg;
+}
+
 static int s_on_agents(zloop_t *loop, zsock_t *sock, void *arg)
 {
     tc_coord_t *c = arg;
     /* Group commit: drain what is already queued (up to batch_max) and store
      * it with one fsync instead of one per event. */
     for (uint32_t n = 0; n < c->cfg.batch_max && (zsock_events(sock) & ZMQ_POLLIN); n++) {
-        zmsg_t *msg = zmsg_recv(sock);
+        zmsg_t *msg = s_recv_guarded(c, sock, "agent");
         if (!msg)
-            break;
+            continue;
         s_take(c, msg);
         zmsg_destroy(&msg);
     }
@@ -462,6 +525,8 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
     tc_coord_t *c = arg;
     s_tick_t t = {c, tc_mono_ms()};
     tc_state_each_host(c->state, s_check_host, &t);
+    if (c->limits && ++c->ticks % 50 == 0)
+        tc_ratelimit_prune(c->limits, t.now, 60000);
     if (c->nbatch == 0)
         return 0;
     return s_flush(c) == 0 ? 0 : -1;
@@ -509,7 +574,7 @@ static bool s_api_allowed(tc_coord_t *c, zframe_t *body, const char *command)
 static int s_on_api(zloop_t *loop, zsock_t *sock, void *arg)
 {
     tc_coord_t *c = arg;
-    zmsg_t *msg = zmsg_recv(sock);
+    zmsg_t *msg = s_recv_guarded(c, sock, "API");
     if (!msg)
         return 0;
     /* Route: identity, plus an empty delimiter when the client is a REQ. */
@@ -754,6 +819,11 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
         goto fail;
     }
     zhashx_set_destructor(c->peers, s_peer_free);
+    if (cfg->rate_limit &&
+        !(c->limits = tc_ratelimit_new(cfg->rate_limit, 2.0 * cfg->rate_limit))) {
+        rc = TC_ENOMEM;
+        goto fail;
+    }
     if ((rc = s_replay(c)) != 0)
         goto fail;
     s_server_key_t key, *keyp = NULL;
@@ -814,6 +884,7 @@ void tc_coord_destroy(tc_coord_t **pc)
     zsock_destroy(&c->api);
     zsock_destroy(&c->pub);
     zhashx_destroy(&c->peers);
+    tc_ratelimit_destroy(&c->limits);
     tc_auth_destroy(&c->auth);
     tc_keyring_destroy(&c->keyring);
     tc_state_destroy(&c->state);
