@@ -174,6 +174,18 @@ typedef struct {
     } u;
 } tc_msg_t;
 
+/* One entry of the coordinator's audit trail. */
+typedef struct {
+    uint64_t seq;
+    int64_t time_ms;
+    char actor[TC_ID_MAX];
+    char actor_class[16];
+    char public_key[41];
+    char action[32];
+    char detail[TC_TEXT_MAX];
+    bool allowed;
+} tc_audit_t;
+
 /* One entry of the coordinator's event log. */
 typedef struct {
     uint64_t seq;

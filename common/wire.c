@@ -421,6 +421,52 @@ int tc_wire_decode_record(const uint8_t *buf, size_t len, tc_record_t *r)
     return rc;
 }
 
+/* ---- audit ---------------------------------------------------------------- */
+
+static void s_audit_to_pb(const tc_audit_t *a, Tocsin__V1__AuditRecord *pb)
+{
+    tocsin__v1__audit_record__init(pb);
+    pb->seq = a->seq;
+    pb->time_ms = a->time_ms;
+    pb->actor = (char *)a->actor;
+    pb->actor_class = (char *)a->actor_class;
+    pb->public_key = (char *)a->public_key;
+    pb->action = (char *)a->action;
+    pb->detail = (char *)a->detail;
+    pb->allowed = a->allowed;
+}
+
+static int s_audit_from_pb(const Tocsin__V1__AuditRecord *pb, tc_audit_t *a)
+{
+    memset(a, 0, sizeof *a);
+    a->seq = pb->seq;
+    a->time_ms = pb->time_ms;
+    COPY_ID(a->actor, pb->actor);
+    COPY_ID(a->actor_class, pb->actor_class);
+    COPY_ID(a->public_key, pb->public_key);
+    COPY_ID(a->action, pb->action);
+    s_copy_text(a->detail, sizeof a->detail, pb->detail);
+    a->allowed = pb->allowed;
+    return 0;
+}
+
+int tc_wire_encode_audit(const tc_audit_t *a, uint8_t **out, size_t *outlen)
+{
+    Tocsin__V1__AuditRecord pb;
+    s_audit_to_pb(a, &pb);
+    return s_pack(&pb.base, out, outlen);
+}
+
+int tc_wire_decode_audit(const uint8_t *buf, size_t len, tc_audit_t *a)
+{
+    Tocsin__V1__AuditRecord *pb = tocsin__v1__audit_record__unpack(NULL, len, buf);
+    if (!pb)
+        return TC_EDECODE;
+    int rc = s_audit_from_pb(pb, a);
+    tocsin__v1__audit_record__free_unpacked(pb, NULL);
+    return rc;
+}
+
 /* ---- API requests -------------------------------------------------------- */
 
 int tc_wire_encode_request(const tc_api_request_t *q, uint8_t **out, size_t *outlen)
@@ -486,6 +532,7 @@ void tc_api_reply_destroy(tc_api_reply_t **preply)
     free(r->incidents);
     free(r->log);
     free(r->broadcasts);
+    free(r->audit);
     free(r);
     *preply = NULL;
 }
@@ -524,6 +571,11 @@ int tc_api_reply_add_broadcast(tc_api_reply_t *r, const tc_msg_t *m)
     return s_push((void **)&r->broadcasts, &r->nbroadcasts, sizeof *m, m);
 }
 
+int tc_api_reply_add_audit(tc_api_reply_t *r, const tc_audit_t *a)
+{
+    return s_push((void **)&r->audit, &r->naudit, sizeof *a, a);
+}
+
 int tc_api_reply_add_host(tc_api_reply_t *r, const tc_host_info_t *h)
 {
     return s_push((void **)&r->status.hosts, &r->status.nhosts, sizeof *h, h);
@@ -554,6 +606,7 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     s_envelope_pb_t *envs = NULL;
     Tocsin__V1__LogRecord *recs = NULL, **rec_ptrs = NULL;
     Tocsin__V1__Envelope **bc_ptrs = NULL;
+    Tocsin__V1__AuditRecord *aud = NULL, **aud_ptrs = NULL;
     size_t nenv = r->nlog + r->nbroadcasts;
 
     if (r->has_status) {
@@ -589,8 +642,16 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     recs = calloc(r->nlog + 1, sizeof *recs);
     rec_ptrs = calloc(r->nlog + 1, sizeof *rec_ptrs);
     bc_ptrs = calloc(r->nbroadcasts + 1, sizeof *bc_ptrs);
-    if (!incs || !inc_ptrs || !envs || !recs || !rec_ptrs || !bc_ptrs)
+    aud = calloc(r->naudit + 1, sizeof *aud);
+    aud_ptrs = calloc(r->naudit + 1, sizeof *aud_ptrs);
+    if (!incs || !inc_ptrs || !envs || !recs || !rec_ptrs || !bc_ptrs || !aud || !aud_ptrs)
         goto done;
+    for (size_t i = 0; i < r->naudit; i++) {
+        s_audit_to_pb(&r->audit[i], &aud[i]);
+        aud_ptrs[i] = &aud[i];
+    }
+    pb.n_audit = r->naudit;
+    pb.audit = aud_ptrs;
     for (size_t i = 0; i < r->nincidents; i++) {
         s_incident_to_pb(&r->incidents[i], &incs[i]);
         inc_ptrs[i] = &incs[i].pb;
@@ -627,6 +688,8 @@ done:
     free(recs);
     free(rec_ptrs);
     free(bc_ptrs);
+    free(aud);
+    free(aud_ptrs);
     return rc;
 }
 
@@ -670,6 +733,12 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
         rc = s_record_from_pb(pb->log[i], rec);
         if (rc == 0)
             rc = tc_api_reply_add_record(r, rec);
+    }
+    for (size_t i = 0; rc == 0 && i < pb->n_audit; i++) {
+        tc_audit_t a;
+        rc = s_audit_from_pb(pb->audit[i], &a);
+        if (rc == 0)
+            rc = tc_api_reply_add_audit(r, &a);
     }
     for (size_t i = 0; rc == 0 && i < pb->n_broadcasts; i++) {
         rc = s_msg_from_pb(pb->broadcasts[i], &rec->event);

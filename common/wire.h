@@ -28,6 +28,10 @@ int tc_wire_decode_msg(const uint8_t *buf, size_t len, tc_msg_t *m);
 int tc_wire_encode_record(const tc_record_t *r, uint8_t **out, size_t *outlen);
 int tc_wire_decode_record(const uint8_t *buf, size_t len, tc_record_t *r);
 
+/* Same pair for an audit record. */
+int tc_wire_encode_audit(const tc_audit_t *a, uint8_t **out, size_t *outlen);
+int tc_wire_decode_audit(const uint8_t *buf, size_t len, tc_audit_t *a);
+
 /* Same pair for a bare Incident (the coordinator's incident table). */
 int tc_wire_encode_incident(const tc_incident_t *inc, uint8_t **out, size_t *outlen);
 int tc_wire_decode_incident(const uint8_t *buf, size_t len, tc_incident_t *inc);
@@ -78,6 +82,8 @@ typedef struct {
     size_t nlog;
     tc_msg_t *broadcasts;
     size_t nbroadcasts;
+    tc_audit_t *audit;
+    size_t naudit;
     bool more;
 } tc_api_reply_t;
 
@@ -94,6 +100,7 @@ int tc_api_reply_add_incident(tc_api_reply_t *r, const tc_incident_t *inc);
 int tc_api_reply_add_record(tc_api_reply_t *r, const tc_record_t *rec);
 int tc_api_reply_add_broadcast(tc_api_reply_t *r, const tc_msg_t *m);
 int tc_api_reply_add_host(tc_api_reply_t *r, const tc_host_info_t *h);
+int tc_api_reply_add_audit(tc_api_reply_t *r, const tc_audit_t *a);
 /* Sets ok = false and the one-line error (printf-style). */
 void tc_api_reply_fail(tc_api_reply_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

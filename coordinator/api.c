@@ -25,6 +25,11 @@ static int s_add_record(const tc_record_t *rec, void *ctx)
     return tc_api_reply_add_record(ctx, rec);
 }
 
+static int s_add_audit(const tc_audit_t *a, void *ctx)
+{
+    return tc_api_reply_add_audit(ctx, a);
+}
+
 static int s_add_bcast(const tc_msg_t *m, void *ctx)
 {
     return tc_api_reply_add_broadcast(ctx, m);
@@ -98,6 +103,9 @@ int tc_api_handle(tc_store_t *store, const tc_state_t *state, const tc_api_env_t
     if (!strcmp(q->command, "log"))
         return tc_store_scan_log(store, q->from, s_page(q->limit), s_add_record, reply,
                                  &reply->more);
+    if (!strcmp(q->command, "audit"))
+        return tc_store_scan_audit(store, q->from, s_page(q->limit), s_add_audit, reply,
+                                   &reply->more);
     if (!strcmp(q->command, "broadcasts"))
         return tc_store_scan_bcast(store, q->from, s_page(q->limit), s_add_bcast, reply,
                                    &reply->more);

@@ -15,6 +15,7 @@
 #include "wire.h"
 
 #include <czmq.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,10 @@ struct tc_coord {
     s_ratelog_t denial_log;
     s_ratelog_t reject_log;
     tc_ratelimit_t *limits; /* per peer, agents and API sockets; NULL = off */
+    tc_audit_t *audit;      /* audit records waiting for the next commit */
+    size_t naudit, audit_cap;
+    tc_ratelimit_t *audit_limit; /* bounds denial records under a flood */
+    uint64_t audit_suppressed;
     s_pending_t *batch;
     size_t nbatch, batch_cap;
     tc_msg_t *out; /* broadcasts of this batch, published after commit */
@@ -143,6 +148,56 @@ static void s_reject(tc_coord_t *c, zframe_t *identity, tc_reject_reason_t reaso
     m.u.reject.seq = seq;
     snprintf(m.u.reject.detail, sizeof m.u.reject.detail, "%s", detail);
     s_send_msg(c->agents, identity, &m);
+}
+
+/* ---- audit ---------------------------------------------------------------- */
+
+/* Queues an audit record; it is written with the next commit (at most one
+ * liveness tick away). Denials share a budget so that a flood of bad
+ * handshakes cannot fill the disk; what the budget drops is counted in the
+ * next denial record that gets through. */
+static void s_audit(tc_coord_t *c, const tc_key_t *key, const char *public_txt, const char *action,
+                    bool allowed, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void s_audit(tc_coord_t *c, const tc_key_t *key, const char *public_txt, const char *action,
+                    bool allowed, const char *fmt, ...)
+{
+    if (!allowed && !tc_ratelimit_take(c->audit_limit, "denials", tc_mono_ms())) {
+        c->audit_suppressed++;
+        return;
+    }
+    if (c->naudit == c->audit_cap) {
+        size_t ncap = c->audit_cap ? c->audit_cap * 2 : 16;
+        tc_audit_t *na = realloc(c->audit, ncap * sizeof *na);
+        if (!na)
+            return;
+        c->audit = na;
+        c->audit_cap = ncap;
+    }
+    tc_audit_t *a = &c->audit[c->naudit++];
+    memset(a, 0, sizeof *a);
+    a->time_ms = tc_now_ms();
+    a->allowed = allowed;
+    snprintf(a->action, sizeof a->action, "%s", action);
+    if (key) {
+        snprintf(a->actor, sizeof a->actor, "%s", key->name);
+        snprintf(a->actor_class, sizeof a->actor_class, "%s", tc_key_class_name(key->cls));
+    } else {
+        snprintf(a->actor, sizeof a->actor, "%s", c->keyring ? "" : "plaintext");
+        snprintf(a->actor_class, sizeof a->actor_class, "unknown");
+    }
+    if (public_txt)
+        snprintf(a->public_key, sizeof a->public_key, "%s", public_txt);
+    char detail[2 * TC_TEXT_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    if (!allowed && c->audit_suppressed && n > 0 && (size_t)n < sizeof detail)
+        snprintf(detail + n, sizeof detail - (size_t)n, " (%llu earlier denials not recorded)",
+                 (unsigned long long)c->audit_suppressed);
+    if (!allowed)
+        c->audit_suppressed = 0;
+    tc_strlcpy_utf8(a->detail, detail, sizeof a->detail);
 }
 
 /* ---- the batch ---------------------------------------------------------- */
@@ -228,7 +283,7 @@ static int s_store_record(tc_coord_t *c, tc_record_t *rec)
  * the batch was acknowledged, and a restart replays the log. */
 static int s_flush(tc_coord_t *c)
 {
-    if (c->nbatch == 0 && c->acks_pending == 0)
+    if (c->nbatch == 0 && c->acks_pending == 0 && c->naudit == 0)
         return 0;
     int rc = tc_store_begin(c->store);
     int64_t now = tc_now_ms();
@@ -253,6 +308,8 @@ static int s_flush(tc_coord_t *c)
         rc = s_store_record(c, rec);
         stored++;
     }
+    for (size_t i = 0; rc == 0 && i < c->naudit; i++)
+        rc = tc_store_append_audit(c->store, &c->audit[i]);
     /* Read what each Ack will say while the transaction still sees its own
      * writes; it is sent only if the commit succeeds. */
     for (s_peer_t *p = zhashx_first(c->peers); rc == 0 && p; p = zhashx_next(c->peers))
@@ -302,6 +359,7 @@ static int s_flush(tc_coord_t *c)
     }
     c->nbatch = 0;
     c->nout = 0;
+    c->naudit = 0;
     return 0;
 }
 
@@ -375,13 +433,20 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
         /* The key was admitted at the handshake; look it up again so that a
          * revocation also cuts off connections that are already open, and
          * bind the agent id to the key. */
-        const tc_key_t *key = tc_keyring_lookup(c->keyring, zframe_meta(f, "User-Id"));
+        const char *user = zframe_meta(f, "User-Id");
+        const tc_key_t *key = tc_keyring_lookup(c->keyring, user);
         if (!key || key->cls != TC_KEY_AGENT || strcmp(key->name, m->sender) != 0) {
+            const char *reason = !key                       ? "key unknown or revoked"
+                                 : key->cls != TC_KEY_AGENT ? "not an agent key"
+                                                            : "key is bound to another agent id";
             c->denied++;
-            tc_warn("agent frame claiming sender \"%s\" refused: %s", m->sender,
-                    !key                       ? "key unknown or revoked"
-                    : key->cls != TC_KEY_AGENT ? "not an agent key"
-                                               : "key is bound to another agent id");
+            uint64_t more;
+            if (s_ratelog(&c->denial_log, &more))
+                tc_warn("agent frame claiming sender \"%s\" refused: %s (%llu similar lines "
+                        "suppressed)",
+                        m->sender, reason, (unsigned long long)more);
+            s_audit(c, key, user, "message.denied", false, "%s claiming sender %s: %s",
+                    tc_msg_kind_name(m->kind), m->sender, reason);
             s_reject(c, identity, TC_REJECT_UNAUTHORIZED, m->seq, "not authorized");
             goto free_scratch;
         }
@@ -527,7 +592,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
     tc_state_each_host(c->state, s_check_host, &t);
     if (c->limits && ++c->ticks % 50 == 0)
         tc_ratelimit_prune(c->limits, t.now, 60000);
-    if (c->nbatch == 0)
+    if (c->nbatch == 0 && c->naudit == 0)
         return 0;
     return s_flush(c) == 0 ? 0 : -1;
 }
@@ -556,9 +621,8 @@ static void s_api_reply(tc_coord_t *c, zmsg_t *route, const tc_api_reply_t *r)
 
 /* Read-only queries need an operator key; subscribers may only catch up on
  * broadcasts. Write commands (none yet) will need operator-rw. */
-static bool s_api_allowed(tc_coord_t *c, zframe_t *body, const char *command)
+static bool s_api_allowed(const tc_key_t *key, const char *command)
 {
-    const tc_key_t *key = tc_keyring_lookup(c->keyring, zframe_meta(body, "User-Id"));
     if (!key) {
         tc_warn("API %s refused: key unknown or revoked", command);
         return false;
@@ -569,6 +633,21 @@ static bool s_api_allowed(tc_coord_t *c, zframe_t *body, const char *command)
         return true;
     tc_warn("API %s refused for %s key \"%s\"", command, tc_key_class_name(key->cls), key->name);
     return false;
+}
+
+/* The arguments of a request, for the audit trail. */
+static const char *s_request_detail(const tc_api_request_t *q, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < q->nargs && o < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? " " : "", q->args[i]);
+    if (q->from && o < cap)
+        o += (size_t)snprintf(out + o, cap - o, "%sfrom=%llu", o ? " " : "",
+                              (unsigned long long)q->from);
+    if (q->all && o < cap)
+        snprintf(out + o, cap - o, "%sall", o ? " " : "");
+    return out;
 }
 
 static int s_on_api(zloop_t *loop, zsock_t *sock, void *arg)
@@ -590,14 +669,24 @@ static int s_on_api(zloop_t *loop, zsock_t *sock, void *arg)
     if (!reply || !q)
         goto out;
     zframe_t *body = zmsg_first(msg);
+    const char *user = body ? zframe_meta(body, "User-Id") : NULL;
+    const tc_key_t *key = NULL;
     if (zmsg_size(msg) != 1 || tc_wire_decode_request(zframe_data(body), zframe_size(body), q)) {
         c->rejected++;
         tc_warn("API request rejected: not a tocsin v1 request");
         tc_api_reply_fail(reply, "malformed request");
-    } else if (c->keyring && !s_api_allowed(c, body, q->command)) {
+    } else if (c->keyring &&
+               !s_api_allowed(key = tc_keyring_lookup(c->keyring, user), q->command)) {
         c->denied++;
+        s_audit(c, key, user, q->command, false, "%s", "not authorized for this command");
         tc_api_reply_fail(reply, "not authorized");
     } else {
+        /* Catch-up reads by subscribers are traffic, not actions. */
+        if (strcmp(q->command, "broadcasts") != 0) {
+            char detail[TC_TEXT_MAX];
+            s_audit(c, key, user, q->command, true, "%s",
+                    s_request_detail(q, detail, sizeof detail));
+        }
         tc_api_env_t env = {.started_ms = c->started_ms,
                             .accepted = c->accepted,
                             .duplicates = c->duplicates,
@@ -705,6 +794,8 @@ static void s_denied(const tc_auth_denial_t *d, void *arg)
 {
     tc_coord_t *c = arg;
     c->denied++;
+    s_audit(c, NULL, d->public_txt, "auth.denied", false, "connection to %s from %s: %s", d->domain,
+            d->address, d->reason);
     uint64_t more;
     if (s_ratelog(&c->denial_log, &more))
         tc_warn("connection refused on %s from %s: %s%s%s (%llu similar lines suppressed)",
@@ -724,6 +815,9 @@ static int s_on_monitor(zloop_t *loop, zsock_t *sock, void *arg)
     if (event && (!strcmp(event, "HANDSHAKE_FAILED_PROTOCOL") ||
                   !strcmp(event, "HANDSHAKE_FAILED_NO_DETAIL"))) {
         c->denied++;
+        s_audit(c, NULL, NULL, "auth.denied", false,
+                "handshake failed on %s: not a CURVE client or wrong server key",
+                addr ? addr : "?");
         uint64_t more;
         if (s_ratelog(&c->denial_log, &more))
             tc_warn("handshake failed on %s (%s): not a CURVE client or wrong server key "
@@ -819,6 +913,10 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
         goto fail;
     }
     zhashx_set_destructor(c->peers, s_peer_free);
+    if (!(c->audit_limit = tc_ratelimit_new(20, 100))) {
+        rc = TC_ENOMEM;
+        goto fail;
+    }
     if (cfg->rate_limit &&
         !(c->limits = tc_ratelimit_new(cfg->rate_limit, 2.0 * cfg->rate_limit))) {
         rc = TC_ENOMEM;
@@ -885,6 +983,8 @@ void tc_coord_destroy(tc_coord_t **pc)
     zsock_destroy(&c->pub);
     zhashx_destroy(&c->peers);
     tc_ratelimit_destroy(&c->limits);
+    tc_ratelimit_destroy(&c->audit_limit);
+    free(c->audit);
     tc_auth_destroy(&c->auth);
     tc_keyring_destroy(&c->keyring);
     tc_state_destroy(&c->state);

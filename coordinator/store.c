@@ -6,6 +6,7 @@
  *   bcast      u64 seq (big-endian) -> Envelope (Broadcast)
  *   incidents  u64 id  (big-endian) -> Incident
  *   senders    sender id            -> u64 highest stored seq (big-endian)
+ *   audit      u64 seq (big-endian) -> AuditRecord
  *   meta       "format"             -> u32 layout version
  * Big-endian keys make LMDB's default byte order the numeric order, so no
  * custom comparator has to be registered identically by every reader.
@@ -32,12 +33,14 @@
 
 struct tc_store {
     MDB_env *env;
-    MDB_dbi log, bcast, incidents, senders, meta;
+    MDB_dbi log, bcast, incidents, senders, meta, audit;
     MDB_txn *txn;         /* open write transaction, or NULL */
     uint64_t log_seq;     /* committed */
     uint64_t bcast_seq;   /* committed */
     uint64_t txn_log_seq; /* inside the open transaction */
     uint64_t txn_bcast_seq;
+    uint64_t audit_seq; /* committed */
+    uint64_t txn_audit_seq;
     int lock_fd;
 };
 
@@ -134,7 +137,8 @@ int tc_store_open(const char *dir, size_t map_size, tc_store_t **out)
         (mrc = mdb_dbi_open(txn, "bcast", MDB_CREATE, &s->bcast)) ||
         (mrc = mdb_dbi_open(txn, "incidents", MDB_CREATE, &s->incidents)) ||
         (mrc = mdb_dbi_open(txn, "senders", MDB_CREATE, &s->senders)) ||
-        (mrc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)))
+        (mrc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
+        (mrc = mdb_dbi_open(txn, "audit", MDB_CREATE, &s->audit)))
         goto fail_txn;
 
     /* Refuse a store written in a layout this build does not know. */
@@ -156,7 +160,8 @@ int tc_store_open(const char *dir, size_t map_size, tc_store_t **out)
         goto fail_open_rc;
     }
     if ((rc = s_last_key(txn, s->log, &s->log_seq)) != 0 ||
-        (rc = s_last_key(txn, s->bcast, &s->bcast_seq)) != 0) {
+        (rc = s_last_key(txn, s->bcast, &s->bcast_seq)) != 0 ||
+        (rc = s_last_key(txn, s->audit, &s->audit_seq)) != 0) {
         mdb_txn_abort(txn);
         goto fail_open_rc;
     }
@@ -217,6 +222,7 @@ int tc_store_begin(tc_store_t *s)
     }
     s->txn_log_seq = s->log_seq;
     s->txn_bcast_seq = s->bcast_seq;
+    s->txn_audit_seq = s->audit_seq;
     return 0;
 }
 
@@ -264,6 +270,23 @@ int tc_store_append_bcast(tc_store_t *s, tc_msg_t *m)
     return rc;
 }
 
+int tc_store_append_audit(tc_store_t *s, tc_audit_t *a)
+{
+    if (!s->txn)
+        return TC_EINVAL;
+    a->seq = s->txn_audit_seq + 1;
+    uint8_t *buf;
+    size_t len;
+    int rc = tc_wire_encode_audit(a, &buf, &len);
+    if (rc)
+        return rc;
+    rc = s_put_u64(s, s->audit, a->seq, buf, len, MDB_APPEND);
+    free(buf);
+    if (rc == 0)
+        s->txn_audit_seq = a->seq;
+    return rc;
+}
+
 int tc_store_put_incident(tc_store_t *s, const tc_incident_t *inc)
 {
     if (!s->txn)
@@ -308,6 +331,7 @@ int tc_store_commit(tc_store_t *s)
         return s_err(rc);
     s->log_seq = s->txn_log_seq;
     s->bcast_seq = s->txn_bcast_seq;
+    s->audit_seq = s->txn_audit_seq;
     return 0;
 }
 
@@ -401,6 +425,26 @@ int tc_store_scan_bcast(tc_store_t *s, uint64_t from, size_t limit, tc_store_msg
         return TC_ENOMEM;
     int rc = s_scan(s, s->bcast, from, limit, s_visit_msg, m, (void *)fn, ctx, more);
     free(m);
+    return rc;
+}
+
+static int s_visit_audit(const MDB_val *v, void *scratch, void *fn, void *ctx)
+{
+    tc_audit_t *a = scratch;
+    int rc = tc_wire_decode_audit(v->mv_data, v->mv_size, a);
+    if (rc)
+        return rc;
+    return ((tc_store_audit_fn *)fn)(a, ctx);
+}
+
+int tc_store_scan_audit(tc_store_t *s, uint64_t from, size_t limit, tc_store_audit_fn *fn,
+                        void *ctx, bool *more)
+{
+    tc_audit_t *a = malloc(sizeof *a);
+    if (!a)
+        return TC_ENOMEM;
+    int rc = s_scan(s, s->audit, from, limit, s_visit_audit, a, (void *)fn, ctx, more);
+    free(a);
     return rc;
 }
 

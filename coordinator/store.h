@@ -48,6 +48,11 @@ int tc_store_append_log(tc_store_t *s, tc_record_t *rec);
  * sequence, which it writes into m->seq. */
 int tc_store_append_bcast(tc_store_t *s, tc_msg_t *m);
 
+/* Appends `a` to the audit trail under the next audit sequence, which it
+ * writes into a->seq. The audit trail is not part of the event log: state
+ * never depends on it. */
+int tc_store_append_audit(tc_store_t *s, tc_audit_t *a);
+
 /* Writes (inserts or replaces) incident `inc` keyed by its id. */
 int tc_store_put_incident(tc_store_t *s, const tc_incident_t *inc);
 
@@ -79,6 +84,11 @@ int tc_store_scan_log(tc_store_t *s, uint64_t from, size_t limit, tc_store_recor
 typedef int(tc_store_msg_fn)(const tc_msg_t *m, void *ctx);
 int tc_store_scan_bcast(tc_store_t *s, uint64_t from, size_t limit, tc_store_msg_fn *fn, void *ctx,
                         bool *more);
+
+/* Same for the audit trail. */
+typedef int(tc_store_audit_fn)(const tc_audit_t *a, void *ctx);
+int tc_store_scan_audit(tc_store_t *s, uint64_t from, size_t limit, tc_store_audit_fn *fn,
+                        void *ctx, bool *more);
 
 /* Copies incident `id` into *out. TC_ENOTFOUND if there is none. */
 int tc_store_get_incident(tc_store_t *s, uint64_t id, tc_incident_t *out);

@@ -274,6 +274,8 @@ void tc_render_status_json(tc_json_t *j, const tc_status_t *st)
     tc_json_uint(j, st->duplicates);
     tc_json_key(j, "rejected");
     tc_json_uint(j, st->rejected);
+    tc_json_key(j, "denied");
+    tc_json_uint(j, st->denied);
     tc_json_key(j, "hosts");
     tc_json_array_begin(j);
     for (size_t i = 0; i < st->nhosts; i++) {
@@ -496,8 +498,9 @@ int tc_render_status_text(FILE *out, const tc_status_t *st, int64_t now_ms)
     snprintf(buf, sizeof buf, "%" PRIu64, st->broadcast_seq);
     s_kv(out, "broadcast seq:", buf);
     snprintf(buf, sizeof buf,
-             "%" PRIu64 " accepted, %" PRIu64 " duplicates, %" PRIu64 " rejected since start",
-             st->accepted, st->duplicates, st->rejected);
+             "%" PRIu64 " accepted, %" PRIu64 " duplicates, %" PRIu64 " rejected, %" PRIu64
+             " denied since start",
+             st->accepted, st->duplicates, st->rejected, st->denied);
     s_kv(out, "events:", buf);
     fputc('\n', out);
     if (st->nhosts == 0) {
@@ -572,6 +575,38 @@ char *tc_render_record_line(const tc_record_t *rec, char *dst, size_t cap)
         break;
     case TC_MSG_NONE: break;
     }
+    tc_utf8_sanitize(raw, dst, cap);
+    return dst;
+}
+
+void tc_render_audit_json(tc_json_t *j, const tc_audit_t *a)
+{
+    tc_json_object_begin(j);
+    tc_json_key(j, "seq");
+    tc_json_uint(j, a->seq);
+    tc_json_key(j, "time");
+    s_json_time(j, a->time_ms);
+    tc_json_key(j, "actor");
+    tc_json_string(j, a->actor);
+    tc_json_key(j, "class");
+    tc_json_string(j, a->actor_class);
+    tc_json_key(j, "public_key");
+    tc_json_string(j, a->public_key);
+    tc_json_key(j, "action");
+    tc_json_string(j, a->action);
+    tc_json_key(j, "detail");
+    tc_json_string(j, a->detail);
+    tc_json_key(j, "allowed");
+    tc_json_bool(j, a->allowed);
+    tc_json_object_end(j);
+}
+
+char *tc_render_audit_line(const tc_audit_t *a, char *dst, size_t cap)
+{
+    char raw[2 * TC_TEXT_MAX], when[40];
+    snprintf(raw, sizeof raw, "%" PRIu64 " %s %s %s (%s) %s %s", a->seq,
+             tc_time_format(a->time_ms, when, sizeof when), a->allowed ? "allowed" : "DENIED",
+             a->actor[0] ? a->actor : "-", a->actor_class, a->action, a->detail);
     tc_utf8_sanitize(raw, dst, cap);
     return dst;
 }

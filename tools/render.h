@@ -81,4 +81,12 @@ int tc_render_status_text(FILE *out, const tc_status_t *st, int64_t now_ms);
  * Returns dst. */
 char *tc_render_record_line(const tc_record_t *rec, char *dst, size_t cap);
 
+/* {"seq":3,"time":"...","actor":"alice","class":"operator-ro",
+ *  "public_key":"...","action":"status","detail":"","allowed":true} */
+void tc_render_audit_json(tc_json_t *j, const tc_audit_t *a);
+
+/* One audit record as one line, without the newline:
+ * "3 2026-11-24T08:00:00.000Z allowed alice (operator-ro) status ". */
+char *tc_render_audit_line(const tc_audit_t *a, char *dst, size_t cap);
+
 #endif

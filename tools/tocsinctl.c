@@ -61,6 +61,7 @@ static void s_usage(FILE *out)
           "  incidents [--all]              open incidents (--all: resolved ones too)\n"
           "  show ID                        one incident in full\n"
           "  log [--from SEQ] [--limit N]   event-log records from SEQ (default: the start)\n"
+          "  audit [--from SEQ] [--limit N] operator actions and refused access\n"
           "  keys new CLASS NAME            make a key pair; CLASS is agent, operator-ro,\n"
           "                                 operator-rw or subscriber; NAME (for an agent:\n"
           "                                 its id) is bound to the key\n"
@@ -264,14 +265,14 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     if (strcmp(o->command, "keys") == 0)
         return s_parse_keys(o);
     bool is_incidents = strcmp(o->command, "incidents") == 0;
-    bool is_log = strcmp(o->command, "log") == 0;
+    bool is_log = strcmp(o->command, "log") == 0 || strcmp(o->command, "audit") == 0;
     bool is_show = strcmp(o->command, "show") == 0;
     if (!is_incidents && !is_log && !is_show && strcmp(o->command, "status") != 0)
         return s_usage_error("unknown command '%s'", o->command);
     if (o->all && !is_incidents)
         return s_usage_error("--all only applies to 'incidents'");
     if ((o->has_from || o->has_limit) && !is_log)
-        return s_usage_error("--from and --limit only apply to 'log'");
+        return s_usage_error("--from and --limit only apply to 'log' and 'audit'");
     if (is_show) {
         uint64_t id;
         if (o->nargs != 1)
@@ -366,6 +367,28 @@ static int s_show_log(const s_opts_t *o, const tc_api_reply_t *r, tc_json_t *j)
     return rc;
 }
 
+static int s_show_audit(const s_opts_t *o, const tc_api_reply_t *r, tc_json_t *j)
+{
+    int rc = 0;
+    if (o->json) {
+        tc_json_array_begin(j);
+        for (size_t i = 0; i < r->naudit; i++)
+            tc_render_audit_json(j, &r->audit[i]);
+        tc_json_array_end(j);
+        rc = s_print_json(j);
+    } else if (r->naudit == 0) {
+        printf("no audit records\n");
+    } else {
+        char line[4096];
+        for (size_t i = 0; i < r->naudit; i++)
+            printf("%s\n", tc_render_audit_line(&r->audit[i], line, sizeof line));
+    }
+    if (rc == 0 && r->more && r->naudit > 0)
+        fprintf(stderr, S_PROG ": more records follow; continue with --from %" PRIu64 "\n",
+                r->audit[r->naudit - 1].seq + 1);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     s_opts_t o = {.api = S_DEFAULT_API, .timeout_ms = S_DEFAULT_TIMEOUT_MS};
@@ -432,6 +455,8 @@ int main(int argc, char **argv)
         rc = s_show_incidents(&o, reply, j);
     else if (strcmp(o.command, "show") == 0)
         rc = s_show_one(&o, reply, j);
+    else if (strcmp(o.command, "audit") == 0)
+        rc = s_show_audit(&o, reply, j);
     else
         rc = s_show_log(&o, reply, j);
     if (rc == 0 && fflush(stdout) != 0)

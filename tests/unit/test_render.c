@@ -327,7 +327,7 @@ static void test_status_json(void **state)
         s_done(),
         "{\"version\":\"0.1.0\",\"started_at\":\"2026-11-24T07:00:00.000Z\",\"log_seq\":40,"
         "\"broadcast_seq\":13,\"open_incidents\":2,\"accepted\":100,\"duplicates\":3,"
-        "\"rejected\":0,\"hosts\":["
+        "\"rejected\":0,\"denied\":0,\"hosts\":["
         "{\"host\":\"web-01\",\"up\":true,\"last_seen\":\"2026-11-24T07:59:57.123Z\","
         "\"heartbeat_ms\":5000},"
         "{\"host\":\"db-01\",\"up\":false,\"last_seen\":\"2026-11-24T07:00:00.000Z\","
@@ -472,7 +472,7 @@ static void test_status_text(void **state)
                         "open incidents: 2\n"
                         "log seq:        40\n"
                         "broadcast seq:  13\n"
-                        "events:         100 accepted, 3 duplicates, 0 rejected since start\n"
+                        "events:         100 accepted, 3 duplicates, 0 rejected, 0 denied since start\n"
                         "\n"
                         "HOST    STATE  LAST SEEN  HEARTBEAT\n"
                         "web-01  up     3s ago     5s\n"
@@ -535,6 +535,31 @@ static void test_record_line_truncates(void **state)
     assert_string_equal(line, "40 2026-11-24T08:00:00.123Z h\xc3\xa9\xc3\xa9");
 }
 
+static void test_audit(void **state)
+{
+    (void)state;
+    tc_audit_t a = {.seq = 7, .time_ms = 1000, .allowed = false};
+    snprintf(a.actor_class, sizeof a.actor_class, "unknown");
+    snprintf(a.action, sizeof a.action, "auth.denied");
+    snprintf(a.detail, sizeof a.detail, "connection to agents from 127.0.0.1: unknown key");
+    char line[512];
+    assert_string_equal(tc_render_audit_line(&a, line, sizeof line),
+                        "7 1970-01-01T00:00:01.000Z DENIED - (unknown) auth.denied connection to "
+                        "agents from 127.0.0.1: unknown key");
+    tc_json_t *j = tc_json_new();
+    snprintf(a.actor, sizeof a.actor, "alice");
+    a.allowed = true;
+    tc_render_audit_json(j, &a);
+    assert_int_equal(tc_json_error(j), 0);
+    assert_memory_equal(tc_json_data(j),
+                        "{\"seq\":7,\"time\":\"1970-01-01T00:00:01.000Z\",\"actor\":\"alice\","
+                        "\"class\":\"unknown\",\"public_key\":\"\",\"action\":\"auth.denied\","
+                        "\"detail\":\"connection to agents from 127.0.0.1: unknown key\","
+                        "\"allowed\":true}",
+                        tc_json_len(j));
+    tc_json_destroy(&j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -555,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_incident_text),
         cmocka_unit_test(test_incident_text_open),
         cmocka_unit_test(test_status_text),
+        cmocka_unit_test(test_audit),
         cmocka_unit_test(test_status_text_no_hosts),
         cmocka_unit_test(test_record_line),
         cmocka_unit_test(test_record_line_truncates),
