@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test run asan bench clean format
+.PHONY: all deps build test run asan fuzz bench clean format
 
 all: build
 
@@ -24,6 +24,14 @@ test: build
 asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Debug -DTOCSIN_SANITIZE=ON"
 
+# libFuzzer on the decoders, parsers and config loaders, FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+	  -DTOCSIN_FUZZ=ON -DTOCSIN_TESTS=OFF
+	cmake --build build-fuzz -j $(JOBS)
+	scripts/fuzz.sh build-fuzz/bin $(FUZZ_SECONDS)
+
 run: build
 	@scripts/run.sh $(BUILD)/bin
 
@@ -31,7 +39,7 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
 
 # Ingest throughput and replay time of the real coordinator on 127.0.0.1.
 bench: build
