@@ -1,0 +1,614 @@
+/*
+ * config.c - the agent's YAML configuration.
+ *
+ * Uses libyaml's document API: the file is small, and having the whole tree
+ * lets a check's keys be read in any order (the type decides which other
+ * keys are allowed) while every node still knows its line for messages.
+ * Nothing is applied until the whole file has been validated, so a bad
+ * file leaves the caller's configuration untouched.
+ */
+#include "config.h"
+
+#include "error.h"
+#include "util.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define S_KEY_MAX 96
+
+typedef struct {
+    const char *path;
+    char *err;
+    size_t errlen;
+    yaml_document_t *doc;
+} s_ctx_t;
+
+const char *tc_check_type_name(tc_check_type_t t)
+{
+    switch (t) {
+    case TC_CHECK_EXEC: return "exec";
+    case TC_CHECK_TCP: return "tcp";
+    case TC_CHECK_HTTP: return "http";
+    }
+    return "invalid";
+}
+
+char *tc_duration_format(int64_t ms, char *dst, size_t cap)
+{
+    if (ms != 0 && ms % 3600000 == 0)
+        snprintf(dst, cap, "%" PRId64 "h", ms / 3600000);
+    else if (ms != 0 && ms % 60000 == 0)
+        snprintf(dst, cap, "%" PRId64 "m", ms / 60000);
+    else if (ms != 0 && ms % 1000 == 0)
+        snprintf(dst, cap, "%" PRId64 "s", ms / 1000);
+    else
+        snprintf(dst, cap, "%" PRId64 "ms", ms);
+    return dst;
+}
+
+tc_agent_config_t *tc_agent_config_new(void)
+{
+    tc_agent_config_t *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return NULL;
+    snprintf(cfg->coordinator, sizeof cfg->coordinator, "%s", TC_AGENT_DEFAULT_COORDINATOR);
+    snprintf(cfg->spool, sizeof cfg->spool, "%s", TC_AGENT_DEFAULT_SPOOL);
+    cfg->heartbeat_ms = TC_AGENT_DEFAULT_HEARTBEAT_MS;
+    cfg->insecure = false;
+    cfg->log_level = TC_LOG_INFO;
+    return cfg;
+}
+
+static void s_free_checks(tc_check_def_t *checks, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(checks[i].arg);
+    free(checks);
+}
+
+void tc_agent_config_destroy(tc_agent_config_t **pcfg)
+{
+    if (!pcfg || !*pcfg)
+        return;
+    s_free_checks((*pcfg)->checks, (*pcfg)->nchecks);
+    free(*pcfg);
+    *pcfg = NULL;
+}
+
+/* Writes "path:line: message" into the error buffer. Returns TC_ECONFIG so
+ * callers can `return s_fail(...)`. */
+__attribute__((format(printf, 3, 4))) static int s_fail(s_ctx_t *c, const yaml_node_t *node,
+                                                        const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (c->err && c->errlen) {
+        if (node)
+            snprintf(c->err, c->errlen, "%s:%zu: %s", c->path, node->start_mark.line + 1, msg);
+        else
+            snprintf(c->err, c->errlen, "%s: %s", c->path, msg);
+    }
+    return TC_ECONFIG;
+}
+
+static const char *s_node_kind(const yaml_node_t *n)
+{
+    switch (n->type) {
+    case YAML_SCALAR_NODE: return "a scalar";
+    case YAML_SEQUENCE_NODE: return "a list";
+    case YAML_MAPPING_NODE: return "a mapping";
+    default: return "nothing";
+    }
+}
+
+/* The scalar text of `n` for key `key`, or NULL after writing an error. */
+static const char *s_scalar(s_ctx_t *c, const yaml_node_t *n, const char *key)
+{
+    if (n->type != YAML_SCALAR_NODE) {
+        s_fail(c, n, "%s: expected a scalar value, found %s", key, s_node_kind(n));
+        return NULL;
+    }
+    const char *v = (const char *)n->data.scalar.value;
+    /* YAML's "\0" escape can put NUL in a scalar; C strings cannot hold it. */
+    if (strlen(v) != n->data.scalar.length) {
+        s_fail(c, n, "%s: value contains a NUL byte", key);
+        return NULL;
+    }
+    return v;
+}
+
+/* A plain, unquoted empty scalar (`key:` with nothing after it) is YAML's
+ * null. */
+static bool s_is_null(const yaml_node_t *n)
+{
+    if (n->type != YAML_SCALAR_NODE)
+        return false;
+    const char *v = (const char *)n->data.scalar.value;
+    return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+           (n->data.scalar.length == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0);
+}
+
+static int s_get_text(s_ctx_t *c, const yaml_node_t *n, const char *key, char *dst, size_t cap)
+{
+    const char *v = s_scalar(c, n, key);
+    if (!v)
+        return TC_ECONFIG;
+    if (*v == '\0')
+        return s_fail(c, n, "%s: must not be empty", key);
+    if (strlen(v) >= cap)
+        return s_fail(c, n, "%s: value too long (at most %zu bytes)", key, cap - 1);
+    memcpy(dst, v, strlen(v) + 1);
+    return 0;
+}
+
+static int s_get_id(s_ctx_t *c, const yaml_node_t *n, const char *key, char *dst)
+{
+    const char *v = s_scalar(c, n, key);
+    if (!v)
+        return TC_ECONFIG;
+    if (!tc_id_valid(v))
+        return s_fail(c, n, "%s: invalid id \"%.80s\" (1..%d characters of A-Z a-z 0-9 . _ : -)",
+                      key, v, TC_ID_MAX - 1);
+    memcpy(dst, v, strlen(v) + 1);
+    return 0;
+}
+
+static int s_get_duration(s_ctx_t *c, const yaml_node_t *n, const char *key, int64_t *ms)
+{
+    const char *v = s_scalar(c, n, key);
+    if (!v)
+        return TC_ECONFIG;
+    if (tc_duration_parse(v, ms) != 0)
+        return s_fail(c, n, "%s: invalid duration \"%.80s\" (e.g. 250ms, 5s, 2m)", key, v);
+    return 0;
+}
+
+static int s_get_bool(s_ctx_t *c, const yaml_node_t *n, const char *key, bool *out)
+{
+    static const char *yes[] = {"true", "yes", "on"};
+    static const char *no[] = {"false", "no", "off"};
+    const char *v = s_scalar(c, n, key);
+    if (!v)
+        return TC_ECONFIG;
+    for (int i = 0; i < 3; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return s_fail(c, n, "%s: expected true or false, found \"%.80s\"", key, v);
+}
+
+/* Reads the key of a mapping pair and refuses a key given twice: libyaml
+ * keeps duplicates, and silently taking the last one hides typos. */
+static const char *s_pair_key(s_ctx_t *c, const yaml_node_pair_t *pair,
+                              const yaml_node_pair_t *first, const char *where)
+{
+    const yaml_node_t *k = yaml_document_get_node(c->doc, pair->key);
+    if (!k || k->type != YAML_SCALAR_NODE) {
+        s_fail(c, k, "%s: keys must be scalars", where);
+        return NULL;
+    }
+    const char *name = (const char *)k->data.scalar.value;
+    for (const yaml_node_pair_t *p = first; p < pair; p++) {
+        const yaml_node_t *pk = yaml_document_get_node(c->doc, p->key);
+        if (pk && pk->type == YAML_SCALAR_NODE &&
+            strcmp((const char *)pk->data.scalar.value, name) == 0) {
+            s_fail(c, k, "%s%s%s: key given twice", where, *where ? "." : "", name);
+            return NULL;
+        }
+    }
+    return name;
+}
+
+static bool s_endpoint_connectable(const char *ep)
+{
+    /* tc_endpoint_valid() also accepts bind wildcards, which cannot be
+     * connected to. */
+    return tc_endpoint_valid(ep) && strchr(ep, '*') == NULL;
+}
+
+static int s_load_agent(s_ctx_t *c, const yaml_node_t *map, tc_agent_config_t *cfg)
+{
+    if (s_is_null(map))
+        return 0;
+    if (map->type != YAML_MAPPING_NODE)
+        return s_fail(c, map, "agent: expected a mapping, found %s", s_node_kind(map));
+    const yaml_node_pair_t *first = map->data.mapping.pairs.start;
+    for (const yaml_node_pair_t *p = first; p < map->data.mapping.pairs.top; p++) {
+        const char *key = s_pair_key(c, p, first, "agent");
+        if (!key)
+            return TC_ECONFIG;
+        const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+        char path[S_KEY_MAX];
+        snprintf(path, sizeof path, "agent.%s", key);
+        int rc = 0;
+        if (strcmp(key, "id") == 0) {
+            rc = s_get_id(c, v, path, cfg->id);
+        } else if (strcmp(key, "coordinator") == 0) {
+            rc = s_get_text(c, v, path, cfg->coordinator, sizeof cfg->coordinator);
+            if (rc == 0 && !s_endpoint_connectable(cfg->coordinator))
+                rc = s_fail(c, v, "%s: invalid endpoint \"%.80s\" (e.g. tcp://127.0.0.1:7401)",
+                            path, cfg->coordinator);
+        } else if (strcmp(key, "spool") == 0) {
+            rc = s_get_text(c, v, path, cfg->spool, sizeof cfg->spool);
+        } else if (strcmp(key, "heartbeat") == 0) {
+            rc = s_get_duration(c, v, path, &cfg->heartbeat_ms);
+            if (rc == 0 && (cfg->heartbeat_ms < TC_HEARTBEAT_MIN_MS ||
+                            cfg->heartbeat_ms > TC_HEARTBEAT_MAX_MS))
+                rc = s_fail(c, v, "%s: must be between 100ms and 1h", path);
+        } else if (strcmp(key, "insecure") == 0) {
+            rc = s_get_bool(c, v, path, &cfg->insecure);
+        } else if (strcmp(key, "log_level") == 0) {
+            const char *s = s_scalar(c, v, path);
+            if (!s)
+                rc = TC_ECONFIG;
+            else if (tc_log_level_parse(s, &cfg->log_level) != 0)
+                rc = s_fail(c, v, "%s: expected debug, info, warn or error, found \"%.80s\"", path,
+                            s);
+        } else {
+            const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+            rc = s_fail(c, k,
+                        "%s: unknown key (expected id, coordinator, spool, heartbeat, insecure, "
+                        "log_level)",
+                        path);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* host:port or [v6]:port with a port in 1..65535. */
+static bool s_target_valid(const char *t)
+{
+    const char *colon = strrchr(t, ':');
+    if (!colon || colon == t)
+        return false;
+    if (t[0] == '[' && colon[-1] != ']')
+        return false;
+    if (t[0] != '[' && memchr(t, ':', (size_t)(colon - t)) != NULL)
+        return false; /* bare IPv6 without brackets is ambiguous */
+    for (const char *p = t; p < colon; p++)
+        if ((unsigned char)*p <= 0x20 || *p == '/')
+            return false;
+    uint64_t port;
+    return tc_u64_parse(colon + 1, 65535, &port) == 0 && port > 0;
+}
+
+static bool s_url_valid(const char *u)
+{
+    if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+        return false;
+    const char *host = u + (u[4] == 's' ? 8 : 7);
+    if (*host == '\0' || *host == '/')
+        return false;
+    for (const char *p = u; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+enum {
+    K_NAME,
+    K_SERVICE,
+    K_TYPE,
+    K_URL,
+    K_TARGET,
+    K_COMMAND,
+    K_INTERVAL,
+    K_TIMEOUT,
+    K_RETRIES,
+    K_N
+};
+static const char *s_check_keys[K_N] = {"name",    "service",  "type",    "url",    "target",
+                                        "command", "interval", "timeout", "retries"};
+
+static int s_load_check(s_ctx_t *c, const yaml_node_t *map, size_t idx, tc_check_def_t *def)
+{
+    char where[32], path[S_KEY_MAX];
+    snprintf(where, sizeof where, "checks[%zu]", idx);
+    if (map->type != YAML_MAPPING_NODE)
+        return s_fail(c, map, "%s: expected a mapping, found %s", where, s_node_kind(map));
+
+    const yaml_node_t *val[K_N] = {NULL};
+    const yaml_node_pair_t *first = map->data.mapping.pairs.start;
+    for (const yaml_node_pair_t *p = first; p < map->data.mapping.pairs.top; p++) {
+        const char *key = s_pair_key(c, p, first, where);
+        if (!key)
+            return TC_ECONFIG;
+        int k = 0;
+        while (k < K_N && strcmp(key, s_check_keys[k]) != 0)
+            k++;
+        if (k == K_N)
+            return s_fail(c, yaml_document_get_node(c->doc, p->key),
+                          "%s.%s: unknown key (expected name, service, type, url, target, "
+                          "command, interval, timeout, retries)",
+                          where, key);
+        val[k] = yaml_document_get_node(c->doc, p->value);
+    }
+
+    memset(def, 0, sizeof *def);
+    def->line = (int)map->start_mark.line + 1;
+    def->interval_ms = TC_CHECK_DEFAULT_INTERVAL_MS;
+    def->timeout_ms = TC_CHECK_DEFAULT_TIMEOUT_MS;
+    def->retries = TC_CHECK_DEFAULT_RETRIES;
+
+    static const int required[] = {K_NAME, K_SERVICE, K_TYPE};
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (!val[required[i]])
+            return s_fail(c, map, "%s: missing required key \"%s\"", where,
+                          s_check_keys[required[i]]);
+
+    snprintf(path, sizeof path, "%s.name", where);
+    if (s_get_id(c, val[K_NAME], path, def->name) != 0)
+        return TC_ECONFIG;
+    snprintf(path, sizeof path, "%s.service", where);
+    if (s_get_id(c, val[K_SERVICE], path, def->service) != 0)
+        return TC_ECONFIG;
+
+    snprintf(path, sizeof path, "%s.type", where);
+    const char *type = s_scalar(c, val[K_TYPE], path);
+    if (!type)
+        return TC_ECONFIG;
+    int argkey;
+    if (strcmp(type, "exec") == 0) {
+        def->type = TC_CHECK_EXEC;
+        argkey = K_COMMAND;
+    } else if (strcmp(type, "tcp") == 0) {
+        def->type = TC_CHECK_TCP;
+        argkey = K_TARGET;
+    } else if (strcmp(type, "http") == 0) {
+        def->type = TC_CHECK_HTTP;
+        argkey = K_URL;
+    } else {
+        return s_fail(c, val[K_TYPE],
+                      "%s: unknown check type \"%.80s\" (expected http, tcp or exec)", path, type);
+    }
+    for (int k = K_URL; k <= K_COMMAND; k++)
+        if (k != argkey && val[k])
+            return s_fail(c, val[k], "%s.%s: not valid for type %s (use %s)", where,
+                          s_check_keys[k], type, s_check_keys[argkey]);
+    if (!val[argkey])
+        return s_fail(c, map, "%s: missing required key \"%s\" for type %s", where,
+                      s_check_keys[argkey], type);
+
+    snprintf(path, sizeof path, "%s.%s", where, s_check_keys[argkey]);
+    char *arg = malloc(TC_CHECK_ARG_MAX);
+    if (!arg)
+        return TC_ENOMEM;
+    int rc = s_get_text(c, val[argkey], path, arg, TC_CHECK_ARG_MAX);
+    if (rc == 0 && def->type == TC_CHECK_HTTP && !s_url_valid(arg))
+        rc = s_fail(c, val[argkey], "%s: invalid URL \"%.120s\" (http:// or https://)", path, arg);
+    if (rc == 0 && def->type == TC_CHECK_TCP && !s_target_valid(arg))
+        rc = s_fail(c, val[argkey], "%s: invalid target \"%.120s\" (host:port)", path, arg);
+    if (rc != 0) {
+        free(arg);
+        return rc;
+    }
+    def->arg = arg;
+
+    /* From here on def->arg is owned by def; the caller frees it on error. */
+    if (val[K_INTERVAL]) {
+        snprintf(path, sizeof path, "%s.interval", where);
+        if (s_get_duration(c, val[K_INTERVAL], path, &def->interval_ms) != 0)
+            return TC_ECONFIG;
+        if (def->interval_ms < TC_CHECK_MIN_INTERVAL_MS)
+            return s_fail(c, val[K_INTERVAL], "%s: must be at least 100ms", path);
+    }
+    if (val[K_TIMEOUT]) {
+        snprintf(path, sizeof path, "%s.timeout", where);
+        if (s_get_duration(c, val[K_TIMEOUT], path, &def->timeout_ms) != 0)
+            return TC_ECONFIG;
+        if (def->timeout_ms <= 0 || def->timeout_ms >= TC_CHECK_MAX_TIMEOUT_MS)
+            return s_fail(c, val[K_TIMEOUT], "%s: must be more than 0 and less than 1h", path);
+    }
+    if (val[K_RETRIES]) {
+        snprintf(path, sizeof path, "%s.retries", where);
+        const char *s = s_scalar(c, val[K_RETRIES], path);
+        if (!s)
+            return TC_ECONFIG;
+        uint64_t r;
+        if (tc_u64_parse(s, UINT32_MAX, &r) != 0 || r < 1 || r > TC_CHECK_MAX_RETRIES)
+            return s_fail(c, val[K_RETRIES],
+                          "%s: expected an integer from 1 to %d, found \"%.80s\"", path,
+                          TC_CHECK_MAX_RETRIES, s);
+        def->retries = (uint32_t)r;
+    }
+    return 0;
+}
+
+static int s_load_checks(s_ctx_t *c, const yaml_node_t *seq, tc_check_def_t **pchecks, size_t *pn)
+{
+    *pchecks = NULL;
+    *pn = 0;
+    if (s_is_null(seq))
+        return 0;
+    if (seq->type != YAML_SEQUENCE_NODE)
+        return s_fail(c, seq, "checks: expected a list, found %s", s_node_kind(seq));
+    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    if (n == 0)
+        return 0;
+    tc_check_def_t *checks = calloc(n, sizeof *checks);
+    if (!checks)
+        return TC_ENOMEM;
+    int rc = 0;
+    size_t done = 0;
+    for (; done < n; done++) {
+        const yaml_node_t *item =
+            yaml_document_get_node(c->doc, seq->data.sequence.items.start[done]);
+        rc = s_load_check(c, item, done, &checks[done]);
+        if (rc != 0) {
+            done++; /* its arg may already be set */
+            goto fail;
+        }
+        for (size_t j = 0; j < done; j++) {
+            if (strcmp(checks[j].name, checks[done].name) == 0) {
+                const yaml_node_t *name = NULL;
+                for (const yaml_node_pair_t *p = item->data.mapping.pairs.start;
+                     p < item->data.mapping.pairs.top; p++) {
+                    const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+                    if (strcmp((const char *)k->data.scalar.value, "name") == 0)
+                        name = yaml_document_get_node(c->doc, p->value);
+                }
+                rc = s_fail(c, name ? name : item,
+                            "checks[%zu].name: duplicate check name \"%s\" (first at line %d)",
+                            done, checks[done].name, checks[j].line);
+                done++;
+                goto fail;
+            }
+        }
+    }
+    *pchecks = checks;
+    *pn = n;
+    return 0;
+fail:
+    s_free_checks(checks, done);
+    return rc;
+}
+
+static int s_load_root(s_ctx_t *c, const yaml_node_t *root, tc_agent_config_t *tmp)
+{
+    if (s_is_null(root))
+        return 0;
+    if (root->type != YAML_MAPPING_NODE)
+        return s_fail(c, root, "top level: expected a mapping with keys agent and checks");
+    const yaml_node_pair_t *first = root->data.mapping.pairs.start;
+    for (const yaml_node_pair_t *p = first; p < root->data.mapping.pairs.top; p++) {
+        const char *key = s_pair_key(c, p, first, "");
+        if (!key)
+            return TC_ECONFIG;
+        const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+        int rc;
+        if (strcmp(key, "agent") == 0)
+            rc = s_load_agent(c, v, tmp);
+        else if (strcmp(key, "checks") == 0)
+            rc = s_load_checks(c, v, &tmp->checks, &tmp->nchecks);
+        else
+            rc = s_fail(c, yaml_document_get_node(c->doc, p->key),
+                        "%s: unknown key (expected agent or checks)", key);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int tc_agent_config_load(tc_agent_config_t *cfg, const char *path, char *err, size_t errlen)
+{
+    s_ctx_t c = {.path = path, .err = err, .errlen = errlen, .doc = NULL};
+    int rc = TC_ECONFIG;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return s_fail(&c, NULL, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return s_fail(&c, NULL, "is a directory, not a configuration file");
+    }
+
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser)) {
+        rc = TC_ENOMEM;
+        goto fail_parser;
+    }
+    yaml_parser_set_input_file(&parser, f);
+
+    yaml_document_t doc;
+    if (!yaml_parser_load(&parser, &doc)) {
+        rc = TC_ECONFIG;
+        if (err && errlen)
+            snprintf(err, errlen, "%s:%zu: YAML syntax error: %s%s%s", path,
+                     parser.problem_mark.line + 1, parser.problem ? parser.problem : "invalid",
+                     parser.context ? " " : "", parser.context ? parser.context : "");
+        goto fail_load;
+    }
+    c.doc = &doc;
+
+    /* Copy scalars from the current configuration, drop its checks: the
+     * file replaces the check list but overlays agent settings. */
+    tc_agent_config_t tmp = *cfg;
+    tmp.checks = NULL;
+    tmp.nchecks = 0;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    rc = root ? s_load_root(&c, root, &tmp) : 0;
+    if (rc != 0)
+        goto fail_doc;
+
+    /* A second document would be silently ignored; refuse it instead. */
+    yaml_document_t extra;
+    if (yaml_parser_load(&parser, &extra)) {
+        bool more = yaml_document_get_root_node(&extra) != NULL;
+        size_t line = extra.start_mark.line + 1;
+        yaml_document_delete(&extra);
+        if (more) {
+            if (err && errlen)
+                snprintf(err, errlen, "%s:%zu: only one YAML document is allowed", path, line);
+            rc = TC_ECONFIG;
+            s_free_checks(tmp.checks, tmp.nchecks);
+            goto fail_doc;
+        }
+    }
+
+    s_free_checks(cfg->checks, cfg->nchecks);
+    *cfg = tmp;
+    rc = 0;
+fail_doc:
+    yaml_document_delete(&doc);
+fail_load:
+    yaml_parser_delete(&parser);
+fail_parser:
+    fclose(f);
+    return rc;
+}
+
+int tc_agent_config_finish(tc_agent_config_t *cfg, char *err, size_t errlen)
+{
+    if (cfg->id[0] == '\0') {
+        char host[256];
+        if (gethostname(host, sizeof host) != 0) {
+            snprintf(err, errlen, "cannot read the host name (%s); set agent.id or --id",
+                     strerror(errno));
+            return TC_ECONFIG;
+        }
+        host[sizeof host - 1] = '\0';
+        if (!tc_id_valid(host)) {
+            snprintf(err, errlen,
+                     "host name \"%.80s\" is not a valid agent id; set agent.id or --id", host);
+            return TC_ECONFIG;
+        }
+        memcpy(cfg->id, host, strlen(host) + 1); /* fits: tc_id_valid() */
+    }
+    if (!tc_id_valid(cfg->id)) {
+        snprintf(err, errlen, "invalid agent id \"%.80s\"", cfg->id);
+        return TC_ECONFIG;
+    }
+    if (!s_endpoint_connectable(cfg->coordinator)) {
+        snprintf(err, errlen, "invalid coordinator endpoint \"%.80s\"", cfg->coordinator);
+        return TC_ECONFIG;
+    }
+    if (cfg->heartbeat_ms < TC_HEARTBEAT_MIN_MS || cfg->heartbeat_ms > TC_HEARTBEAT_MAX_MS) {
+        snprintf(err, errlen, "heartbeat must be between 100ms and 1h");
+        return TC_ECONFIG;
+    }
+    if (cfg->spool[0] == '\0') {
+        snprintf(err, errlen, "spool directory must not be empty");
+        return TC_ECONFIG;
+    }
+    return 0;
+}

@@ -1,0 +1,470 @@
+/* Check runs as real child processes in a real zloop: exit codes, signals,
+ * timeouts that kill the whole process group, output limits, background
+ * leftovers, and the built-in tcp/http probes (this test binary re-executes
+ * itself with --probe, exactly like tocsin-agent does). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "checker.h"
+#include "error.h"
+#include "probe.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_MAX_RUNS 16
+
+typedef struct {
+    zloop_t *loop;
+    tc_checker_t *checker;
+    tc_check_def_t defs[S_MAX_RUNS];
+    tc_check_result_t results[S_MAX_RUNS];
+    bool done[S_MAX_RUNS];
+    size_t ndone;
+    size_t want;
+    char dir[64];
+} s_ctx_t;
+
+static void s_done(void *tag, const tc_check_result_t *res, void *arg)
+{
+    s_ctx_t *c = arg;
+    size_t i = (size_t)(uintptr_t)tag;
+    assert_false(c->done[i]); /* exactly one callback per run */
+    assert_false(tc_checker_running(c->checker, tag));
+    c->results[i] = *res;
+    c->done[i] = true;
+    c->ndone++;
+}
+
+static int s_poll_done(zloop_t *loop, int timer_id, void *arg)
+{
+    s_ctx_t *c = arg;
+    return c->ndone >= c->want ? -1 : 0;
+}
+
+/* A guard against a hung test, not a timing assertion: the test fails on
+ * the missing results, whatever the clock says. */
+static int s_guard(zloop_t *loop, int timer_id, void *arg)
+{
+    return -1;
+}
+
+static int s_setup(void **state)
+{
+    s_ctx_t *c = calloc(1, sizeof *c);
+    c->loop = zloop_new();
+    c->checker = tc_checker_new(c->loop, "/proc/self/exe", s_done, c);
+    snprintf(c->dir, sizeof c->dir, "/tmp/tc-checker-XXXXXX");
+    if (!c->loop || !c->checker || !mkdtemp(c->dir))
+        return -1;
+    *state = c;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    s_ctx_t *c = *state;
+    tc_checker_destroy(&c->checker);
+    zloop_destroy(&c->loop);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", c->dir);
+    int rc = system(cmd);
+    free(c);
+    return rc == 0 ? 0 : -1;
+}
+
+static size_t s_add(s_ctx_t *c, tc_check_type_t type, const char *arg, int64_t timeout_ms)
+{
+    size_t i = 0;
+    while (c->defs[i].arg)
+        i++;
+    assert_true(i < S_MAX_RUNS);
+    tc_check_def_t *d = &c->defs[i];
+    snprintf(d->name, sizeof d->name, "check-%zu", i);
+    snprintf(d->service, sizeof d->service, "svc");
+    d->type = type;
+    d->arg = (char *)arg;
+    d->interval_ms = 10000;
+    d->timeout_ms = timeout_ms;
+    d->retries = 1;
+    assert_int_equal(tc_checker_start(c->checker, d, (void *)(uintptr_t)i), 0);
+    assert_true(tc_checker_running(c->checker, (void *)(uintptr_t)i));
+    return i;
+}
+
+/* Runs the loop until `want` results are in, then replaces loop and
+ * checker: czmq's zloop must not be started a second time (it keeps its
+ * "terminated" flag, and timer cancellation from handlers then frees timers
+ * it is still iterating). */
+static void s_run(s_ctx_t *c, size_t want)
+{
+    c->want = want;
+    zloop_timer(c->loop, 5, 0, s_poll_done, c);
+    zloop_timer(c->loop, 60000, 1, s_guard, c);
+    zloop_start(c->loop);
+    assert_int_equal(c->ndone, want);
+    tc_checker_destroy(&c->checker);
+    zloop_destroy(&c->loop);
+    c->loop = zloop_new();
+    c->checker = tc_checker_new(c->loop, "/proc/self/exe", s_done, c);
+    assert_non_null(c->checker);
+}
+
+static const tc_check_result_t *s_one(s_ctx_t *c, tc_check_type_t type, const char *arg,
+                                      int64_t timeout_ms)
+{
+    size_t i = s_add(c, type, arg, timeout_ms);
+    s_run(c, c->ndone + 1);
+    assert_true(c->done[i]);
+    return &c->results[i];
+}
+
+static void test_exit_codes_map_to_states(void **state)
+{
+    s_ctx_t *c = *state;
+    size_t ok =
+        s_add(c, TC_CHECK_EXEC, "echo 'DISK OK - fine|used=12MB;80;90;0;100'; exit 0", 5000);
+    size_t warn = s_add(c, TC_CHECK_EXEC, "echo 'LOAD WARNING - 5.0'; exit 1", 5000);
+    size_t crit = s_add(c, TC_CHECK_EXEC, "echo oops >&2; exit 2", 5000);
+    size_t unk = s_add(c, TC_CHECK_EXEC, "echo 'who knows'; exit 3", 5000);
+    size_t silent = s_add(c, TC_CHECK_EXEC, "exit 0", 5000);
+    s_run(c, 5);
+    assert_int_equal(c->results[ok].state, TC_STATE_OK);
+    assert_string_equal(c->results[ok].output, "DISK OK - fine");
+    assert_int_equal(c->results[ok].nperf, 1);
+    assert_string_equal(c->results[ok].perf[0].label, "used");
+    assert_true(c->results[ok].perf[0].value == 12);
+    assert_int_equal(c->results[warn].state, TC_STATE_WARNING);
+    assert_string_equal(c->results[warn].output, "LOAD WARNING - 5.0");
+    assert_int_equal(c->results[crit].state, TC_STATE_CRITICAL);
+    assert_string_equal(c->results[crit].output, "oops"); /* stderr is captured */
+    assert_int_equal(c->results[unk].state, TC_STATE_UNKNOWN);
+    assert_string_equal(c->results[unk].output, "who knows");
+    assert_int_equal(c->results[silent].state, TC_STATE_OK);
+    assert_string_equal(c->results[silent].output, "(no output from check, exit code 0)");
+    assert_int_equal(tc_checker_active(c->checker), 0);
+}
+
+static void test_bad_exits_are_unknown(void **state)
+{
+    s_ctx_t *c = *state;
+    size_t four = s_add(c, TC_CHECK_EXEC, "echo 'text|a=1'; exit 4", 5000);
+    size_t nf = s_add(c, TC_CHECK_EXEC, "/nonexistent/plugin --flag", 5000);
+    size_t sig = s_add(c, TC_CHECK_EXEC, "kill -TERM $$", 5000);
+    s_run(c, 3);
+    assert_int_equal(c->results[four].state, TC_STATE_UNKNOWN);
+    assert_string_equal(c->results[four].output,
+                        "check exited with code 4, not a Nagios state 0..3: text");
+    assert_int_equal(c->results[four].nperf, 0);
+    assert_int_equal(c->results[nf].state, TC_STATE_UNKNOWN);
+    assert_non_null(strstr(c->results[nf].output, "command not found (exit code 127)"));
+    assert_int_equal(c->results[sig].state, TC_STATE_UNKNOWN);
+    assert_non_null(strstr(c->results[sig].output, "check killed by signal 15"));
+}
+
+/* True once `pid` is gone or a zombie (an orphan whose reaper is slow). */
+static bool s_dead(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return true;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+static pid_t s_read_pid(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int pid = 0;
+    if (fscanf(f, "%d", &pid) != 1)
+        pid = 0;
+    fclose(f);
+    return (pid_t)pid;
+}
+
+static void s_wait_dead(pid_t pid)
+{
+    /* Bounded polling for the kernel to finish the kill; the assertion is
+     * about the state reached, not about how long it took. */
+    for (int i = 0; i < 500 && !s_dead(pid); i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(s_dead(pid));
+}
+
+static void test_timeout_kills_process_group(void **state)
+{
+    s_ctx_t *c = *state;
+    char cmd[256], pidfile[128];
+    snprintf(pidfile, sizeof pidfile, "%s/bg.pid", c->dir);
+    /* A grandchild in the background, then the shell waits: both must die. */
+    snprintf(cmd, sizeof cmd, "sleep 300 & echo $! > %s; echo started; wait", pidfile);
+    const tc_check_result_t *r = s_one(c, TC_CHECK_EXEC, cmd, 300);
+    assert_int_equal(r->state, TC_STATE_CRITICAL);
+    assert_string_equal(r->output, "check timed out after 300ms");
+    pid_t bg = s_read_pid(pidfile);
+    assert_true(bg > 0);
+    s_wait_dead(bg);
+}
+
+static void test_child_has_own_group_and_no_stdin(void **state)
+{
+    s_ctx_t *c = *state;
+    const tc_check_result_t *r =
+        s_one(c, TC_CHECK_EXEC,
+              "cat; set -- $(cat /proc/$$/stat); [ \"$5\" = \"$$\" ] && echo own-group || echo "
+              "shared-group",
+              5000);
+    assert_int_equal(r->state, TC_STATE_OK);
+    assert_string_equal(r->output, "own-group");
+}
+
+static void test_output_is_capped(void **state)
+{
+    s_ctx_t *c = *state;
+    /* 1 MiB on one line: drained to the end (the child must not block on a
+     * full pipe), kept only up to the cap, output truncated. */
+    const tc_check_result_t *r = s_one(
+        c, TC_CHECK_EXEC, "head -c 1048576 /dev/zero | tr '\\0' x; echo '|a=1'; exit 1", 10000);
+    assert_int_equal(r->state, TC_STATE_WARNING);
+    assert_int_equal(strlen(r->output), TC_TEXT_MAX - 1);
+    assert_int_equal(r->nperf, 0); /* the perfdata was beyond the cap */
+}
+
+static void test_background_leftover_does_not_hold_result(void **state)
+{
+    s_ctx_t *c = *state;
+    char cmd[256], pidfile[128];
+    snprintf(pidfile, sizeof pidfile, "%s/left.pid", c->dir);
+    /* The plugin exits at once but leaves a process holding our pipe. */
+    snprintf(cmd, sizeof cmd, "sleep 300 & echo $! > %s; echo 'OK - done'; exit 0", pidfile);
+    const tc_check_result_t *r = s_one(c, TC_CHECK_EXEC, cmd, 30000);
+    assert_int_equal(r->state, TC_STATE_OK); /* not "timed out" */
+    assert_string_equal(r->output, "OK - done");
+    s_wait_dead(s_read_pid(pidfile));
+}
+
+static void test_same_tag_not_started_twice(void **state)
+{
+    s_ctx_t *c = *state;
+    size_t i = s_add(c, TC_CHECK_EXEC, "sleep 0.2; echo ok", 5000);
+    assert_int_equal(tc_checker_start(c->checker, &c->defs[i], (void *)(uintptr_t)i), TC_EINVAL);
+    assert_int_equal(tc_checker_active(c->checker), 1);
+    s_run(c, 1);
+    assert_int_equal(c->results[i].state, TC_STATE_OK);
+    /* Finished: it may run again. */
+    c->done[i] = false;
+    assert_int_equal(tc_checker_start(c->checker, &c->defs[i], (void *)(uintptr_t)i), 0);
+    s_run(c, 2);
+}
+
+static void test_destroy_kills_running_children(void **state)
+{
+    s_ctx_t *c = *state;
+    char cmd[512], pidfile[96];
+    snprintf(pidfile, sizeof pidfile, "%s/run.pid", c->dir);
+    snprintf(cmd, sizeof cmd, "echo $$ > %s.tmp; mv %s.tmp %s; exec sleep 300", pidfile, pidfile,
+             pidfile);
+    s_add(c, TC_CHECK_EXEC, cmd, 60000);
+    pid_t pid = 0;
+    for (int i = 0; i < 1000 && pid == 0; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        pid = s_read_pid(pidfile);
+    }
+    assert_true(pid > 0);
+    tc_checker_destroy(&c->checker);
+    assert_null(c->checker);
+    assert_true(s_dead(pid));      /* destroy reaps what it killed */
+    assert_int_equal(c->ndone, 0); /* no callbacks on destroy */
+}
+
+/* ---- probes ---------------------------------------------------------------- */
+
+static int s_listen(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 16), 0);
+    socklen_t len = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static void test_tcp_probe(void **state)
+{
+    s_ctx_t *c = *state;
+    uint16_t open_port, closed_port;
+    int lfd = s_listen(&open_port);
+    int cfd = s_listen(&closed_port);
+    close(cfd); /* nothing listens there any more */
+    char up[64], down[64];
+    snprintf(up, sizeof up, "127.0.0.1:%u", open_port);
+    snprintf(down, sizeof down, "127.0.0.1:%u", closed_port);
+    size_t a = s_add(c, TC_CHECK_TCP, up, 5000);
+    size_t b = s_add(c, TC_CHECK_TCP, down, 5000);
+    size_t bad = s_add(c, TC_CHECK_TCP, "no-port-here", 5000);
+    s_run(c, 3);
+    close(lfd);
+    assert_int_equal(c->results[a].state, TC_STATE_OK);
+    assert_non_null(strstr(c->results[a].output, "TCP OK - 127.0.0.1:"));
+    assert_int_equal(c->results[a].nperf, 1);
+    assert_string_equal(c->results[a].perf[0].label, "time");
+    assert_string_equal(c->results[a].perf[0].uom, "s");
+    assert_int_equal(c->results[b].state, TC_STATE_CRITICAL);
+    assert_non_null(strstr(c->results[b].output, "Connection refused"));
+    assert_int_equal(c->results[bad].state, TC_STATE_UNKNOWN);
+    assert_non_null(strstr(c->results[bad].output, "invalid target"));
+}
+
+/* A tiny HTTP server inside the test's loop: answers each request with the
+ * status in `status_line`. */
+typedef struct {
+    int lfd;
+    const char *status_line;
+    char req[4096];
+    size_t len;
+} s_http_t;
+
+static int s_http_conn(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    s_http_t *h = arg;
+    ssize_t n = read(item->fd, h->req + h->len, sizeof h->req - 1 - h->len);
+    if (n > 0) {
+        h->len += (size_t)n;
+        h->req[h->len] = '\0';
+        if (!strstr(h->req, "\r\n\r\n"))
+            return 0;
+        char resp[256];
+        int m = snprintf(resp, sizeof resp,
+                         "HTTP/1.1 %s\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+                         h->status_line);
+        if (write(item->fd, resp, (size_t)m) != m)
+            fail_msg("short write");
+    }
+    zmq_pollitem_t it = {NULL, item->fd, ZMQ_POLLIN, 0};
+    int fd = item->fd;
+    zloop_poller_end(loop, &it);
+    close(fd);
+    return 0;
+}
+
+static int s_http_accept(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    s_http_t *h = arg;
+    int fd = accept(h->lfd, NULL, NULL);
+    if (fd >= 0) {
+        h->len = 0;
+        zmq_pollitem_t it = {NULL, fd, ZMQ_POLLIN, 0};
+        zloop_poller(loop, &it, s_http_conn, h);
+    }
+    return 0;
+}
+
+static const tc_check_result_t *s_http(s_ctx_t *c, const char *status_line)
+{
+    static s_http_t h;
+    uint16_t port;
+    memset(&h, 0, sizeof h);
+    h.lfd = s_listen(&port);
+    h.status_line = status_line;
+    zmq_pollitem_t it = {NULL, h.lfd, ZMQ_POLLIN, 0};
+    zloop_poller(c->loop, &it, s_http_accept, &h);
+    static char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/health", port);
+    const tc_check_result_t *r = s_one(c, TC_CHECK_HTTP, url, 5000);
+    zloop_poller_end(c->loop, &it);
+    close(h.lfd);
+    assert_non_null(strstr(h.req, "GET /health HTTP/1.1\r\n"));
+    return r;
+}
+
+static void test_http_probe(void **state)
+{
+    s_ctx_t *c = *state;
+    const tc_check_result_t *r = s_http(c, "200 OK");
+    assert_int_equal(r->state, TC_STATE_OK);
+    assert_non_null(strstr(r->output, "HTTP OK - 200 OK in "));
+    assert_non_null(strstr(r->output, "5 bytes"));
+    assert_int_equal(r->nperf, 2);
+    assert_string_equal(r->perf[1].label, "size");
+    assert_true(r->perf[1].value == 5);
+
+    r = s_http(c, "302 Found");
+    assert_int_equal(r->state, TC_STATE_OK);
+
+    r = s_http(c, "503 Service Unavailable");
+    assert_int_equal(r->state, TC_STATE_CRITICAL);
+    assert_non_null(strstr(r->output, "HTTP CRITICAL - 503 Service Unavailable"));
+
+    uint16_t port;
+    int fd = s_listen(&port);
+    close(fd);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", port);
+    r = s_one(c, TC_CHECK_HTTP, url, 5000);
+    assert_int_equal(r->state, TC_STATE_CRITICAL);
+    assert_non_null(strstr(r->output, "HTTP CRITICAL - "));
+}
+
+static void test_probe_timeout_is_reported_by_probe(void **state)
+{
+    s_ctx_t *c = *state;
+    /* A listener that never accepts and never answers HTTP: the connect
+     * succeeds (backlog), the request gets no answer. */
+    uint16_t port;
+    int fd = s_listen(&port);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", port);
+    const tc_check_result_t *r = s_one(c, TC_CHECK_HTTP, url, 1000);
+    close(fd);
+    assert_int_equal(r->state, TC_STATE_CRITICAL);
+    /* Either the probe's own message or ours; both are CRITICAL. */
+    assert_true(strstr(r->output, "no answer within") || strstr(r->output, "timed out"));
+}
+
+int main(int argc, char **argv)
+{
+    /* The checker runs probes as /proc/self/exe --probe ...: that is us. */
+    if (tc_probe_requested(argc, argv))
+        return tc_probe_main(argc, argv);
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_exit_codes_map_to_states, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_exits_are_unknown, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_kills_process_group, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_child_has_own_group_and_no_stdin, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_output_is_capped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_background_leftover_does_not_hold_result, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_same_tag_not_started_twice, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_destroy_kills_running_children, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_tcp_probe, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_http_probe, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_probe_timeout_is_reported_by_probe, s_setup,
+                                        s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
