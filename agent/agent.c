@@ -389,8 +389,11 @@ static int s_on_monitor(zloop_t *loop, zsock_t *sock, void *arg)
             int64_t now = tc_mono_ms();
             if (!a->handshake_logged_ms || now - a->handshake_logged_ms >= S_UNREACHABLE_LOG_MS) {
                 a->handshake_logged_ms = now;
-                tc_warn("handshake with coordinator %s failed (does it require CURVE "
-                        "security? this agent speaks plaintext only)",
+                tc_warn(a->cfg->insecure
+                            ? "handshake with coordinator %s failed (does it require CURVE "
+                              "security? this agent runs with --insecure)"
+                            : "handshake with coordinator %s failed (is this agent's key allowed "
+                              "and bound to its id, and is --server-key the coordinator's?)",
                         a->cfg->coordinator);
             }
         } else if (ev == ZMQ_EVENT_DISCONNECTED) {
@@ -499,6 +502,17 @@ int tc_agent_new(const tc_agent_config_t *cfg, const char *self_exe, tc_agent_t 
      * send fails at once and the spool keeps the event, instead of the
      * event sitting in a queue that a restart would lose. */
     zsock_set_immediate(a->dealer, 1);
+    if (!cfg->insecure) {
+        /* Never fall back to plaintext because keys were not loaded. */
+        if (!cfg->keys.server_txt[0] || !cfg->keys.secret_txt[0]) {
+            s_why(why, whylen, "no CURVE keys loaded (and not --insecure)");
+            rc = TC_EINVAL;
+            goto fail_monitor;
+        }
+        tc_client_keys_apply(&cfg->keys, a->dealer);
+    }
+    /* Only the coordinator talks to us; anything near this size is not it. */
+    zsock_set_maxmsgsize(a->dealer, 64 * 1024);
     zsock_set_sndhwm(a->dealer, S_SNDHWM);
     zsock_set_reconnect_ivl(a->dealer, 100);
     zsock_set_reconnect_ivl_max(a->dealer, 5000);

@@ -64,6 +64,8 @@ tc_agent_config_t *tc_agent_config_new(void)
     snprintf(cfg->spool, sizeof cfg->spool, "%s", TC_AGENT_DEFAULT_SPOOL);
     cfg->heartbeat_ms = TC_AGENT_DEFAULT_HEARTBEAT_MS;
     cfg->insecure = false;
+    snprintf(cfg->key, sizeof cfg->key, TC_AGENT_DEFAULT_KEY);
+    snprintf(cfg->server_key, sizeof cfg->server_key, TC_AGENT_DEFAULT_SERVER_KEY);
     cfg->log_level = TC_LOG_INFO;
     return cfg;
 }
@@ -255,6 +257,10 @@ static int s_load_agent(s_ctx_t *c, const yaml_node_t *map, tc_agent_config_t *c
                 rc = s_fail(c, v, "%s: must be between 100ms and 1h", path);
         } else if (strcmp(key, "insecure") == 0) {
             rc = s_get_bool(c, v, path, &cfg->insecure);
+        } else if (strcmp(key, "key") == 0) {
+            rc = s_get_text(c, v, path, cfg->key, sizeof cfg->key);
+        } else if (strcmp(key, "server_key") == 0) {
+            rc = s_get_text(c, v, path, cfg->server_key, sizeof cfg->server_key);
         } else if (strcmp(key, "log_level") == 0) {
             const char *s = s_scalar(c, v, path);
             if (!s)
@@ -266,7 +272,7 @@ static int s_load_agent(s_ctx_t *c, const yaml_node_t *map, tc_agent_config_t *c
             const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
             rc = s_fail(c, k,
                         "%s: unknown key (expected id, coordinator, spool, heartbeat, insecure, "
-                        "log_level)",
+                        "key, server_key, log_level)",
                         path);
         }
         if (rc != 0)
@@ -547,8 +553,11 @@ int tc_agent_config_load(tc_agent_config_t *cfg, const char *path, char *err, si
     tmp.nchecks = 0;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     rc = root ? s_load_root(&c, root, &tmp) : 0;
-    if (rc != 0)
+    if (rc != 0) {
+        /* A later key may fail after the checks were loaded. */
+        s_free_checks(tmp.checks, tmp.nchecks);
         goto fail_doc;
+    }
 
     /* A second document would be silently ignored; refuse it instead. */
     yaml_document_t extra;

@@ -10,6 +10,7 @@
 #ifndef TC_AGENT_CONFIG_H
 #define TC_AGENT_CONFIG_H
 
+#include "keys.h"
 #include "log.h"
 #include "msg.h"
 
@@ -19,6 +20,8 @@
 
 #define TC_AGENT_DEFAULT_COORDINATOR "tcp://127.0.0.1:7401"
 #define TC_AGENT_DEFAULT_SPOOL "/var/lib/tocsin-agent"
+#define TC_AGENT_DEFAULT_KEY "/etc/tocsin/agent.cert"
+#define TC_AGENT_DEFAULT_SERVER_KEY "/etc/tocsin/coordinator.cert"
 #define TC_AGENT_DEFAULT_HEARTBEAT_MS 5000
 #define TC_CHECK_DEFAULT_INTERVAL_MS 10000
 #define TC_CHECK_MIN_INTERVAL_MS 100
@@ -56,6 +59,9 @@ typedef struct {
     char spool[4096];
     int64_t heartbeat_ms;
     bool insecure;
+    char key[4096];        /* this agent's key pair (CURVE) */
+    char server_key[4096]; /* the coordinator's certificate */
+    tc_client_keys_t keys; /* loaded by the caller from key/server_key */
     tc_log_level_t log_level;
     tc_check_def_t *checks; /* array of nchecks, owned */
     size_t nchecks;

@@ -33,6 +33,10 @@ static const char s_usage[] =
     "  --id ID              agent id (default: the host name)\n"
     "  --coordinator EP     coordinator endpoint (default " TC_AGENT_DEFAULT_COORDINATOR ")\n"
     "  --spool DIR          spool directory (default " TC_AGENT_DEFAULT_SPOOL ")\n"
+    "  --key FILE           this agent's key pair (default " TC_AGENT_DEFAULT_KEY ";\n"
+    "                       make one with: tocsinctl keys new agent ID)\n"
+    "  --server-key FILE    the coordinator's certificate\n"
+    "                       (default " TC_AGENT_DEFAULT_SERVER_KEY ")\n"
     "  --insecure           plaintext, no authentication; loopback coordinator only\n"
     "  --heartbeat DUR      heartbeat interval, e.g. 5s (default 5s)\n"
     "  --log-level LEVEL    debug, info, warn or error (default info)\n"
@@ -61,6 +65,7 @@ typedef struct {
     const char *spool;
     const char *heartbeat;
     const char *log_level;
+    const char *key, *server_key;
     bool insecure;
     bool once;
 } s_flags_t;
@@ -71,13 +76,28 @@ int main(int argc, char **argv)
     if (tc_probe_requested(argc, argv))
         return tc_probe_main(argc, argv);
 
-    enum { O_CONFIG = 256, O_ID, O_COORD, O_SPOOL, O_INSECURE, O_HB, O_LOG, O_ONCE, O_HELP, O_VER };
+    enum {
+        O_CONFIG = 256,
+        O_ID,
+        O_COORD,
+        O_SPOOL,
+        O_INSECURE,
+        O_HB,
+        O_LOG,
+        O_ONCE,
+        O_HELP,
+        O_VER,
+        O_KEY,
+        O_SKEY
+    };
     static const struct option opts[] = {
         {"config", required_argument, NULL, O_CONFIG},
         {"id", required_argument, NULL, O_ID},
         {"coordinator", required_argument, NULL, O_COORD},
         {"spool", required_argument, NULL, O_SPOOL},
         {"insecure", no_argument, NULL, O_INSECURE},
+        {"key", required_argument, NULL, O_KEY},
+        {"server-key", required_argument, NULL, O_SKEY},
         {"heartbeat", required_argument, NULL, O_HB},
         {"log-level", required_argument, NULL, O_LOG},
         {"once", no_argument, NULL, O_ONCE},
@@ -95,6 +115,8 @@ int main(int argc, char **argv)
         case O_COORD: f.coordinator = optarg; break;
         case O_SPOOL: f.spool = optarg; break;
         case O_INSECURE: f.insecure = true; break;
+        case O_KEY: f.key = optarg; break;
+        case O_SKEY: f.server_key = optarg; break;
         case O_HB: f.heartbeat = optarg; break;
         case O_LOG: f.log_level = optarg; break;
         case O_ONCE: f.once = true; break;
@@ -154,6 +176,12 @@ int main(int argc, char **argv)
         cfg->heartbeat_ms = hb_ms;
     if (f.insecure)
         cfg->insecure = true;
+    if ((f.key && snprintf(cfg->key, sizeof cfg->key, "%s", f.key) >= (int)sizeof cfg->key) ||
+        (f.server_key && snprintf(cfg->server_key, sizeof cfg->server_key, "%s", f.server_key) >=
+                             (int)sizeof cfg->server_key)) {
+        status = s_usage_error("--key/--server-key: path too long");
+        goto done;
+    }
     if (f.log_level)
         cfg->log_level = level;
     if (tc_agent_config_finish(cfg, err, sizeof err) != 0) {
@@ -171,18 +199,17 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    if (!cfg->insecure) {
-        fprintf(stderr,
-                PROG ": CURVE security is not implemented yet; pass --insecure (loopback only)\n");
-        status = 2;
-        goto done;
-    }
-    if (!tc_endpoint_is_loopback(cfg->coordinator)) {
-        fprintf(stderr,
-                PROG ": --insecure only allows a loopback coordinator endpoint, not %s "
-                     "(CURVE security is not implemented yet)\n",
-                cfg->coordinator);
-        status = 2;
+    if (cfg->insecure) {
+        if (!tc_endpoint_is_loopback(cfg->coordinator)) {
+            fprintf(stderr,
+                    PROG ": --insecure only allows a loopback coordinator endpoint, not %s\n",
+                    cfg->coordinator);
+            status = 2;
+            goto done;
+        }
+        cfg->keys.insecure = true;
+    } else if (tc_client_keys_load(&cfg->keys, cfg->key, cfg->server_key, err, sizeof err) != 0) {
+        fprintf(stderr, PROG ": %s (use --key and --server-key, or --insecure on loopback)\n", err);
         goto done;
     }
 
@@ -192,7 +219,8 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": %s\n", err[0] ? err : tc_strerror(rc));
         goto done;
     }
-    tc_warn("running with --insecure: plaintext, no authentication (loopback only)");
+    if (cfg->insecure)
+        tc_warn("running with --insecure: plaintext, no authentication (loopback only)");
     tc_agent_run(agent);
     tc_agent_destroy(&agent);
     status = 0;

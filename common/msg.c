@@ -188,9 +188,12 @@ int tc_msg_validate(const tc_msg_t *m, char *why, size_t whylen)
             return s_fail(why, whylen, TC_EINVAL, "attempt and max_attempts must be >= 1");
         if (!s_text_ok(c->output))
             return s_fail(why, whylen, TC_EINVAL, "output is not UTF-8");
-        for (size_t i = 0; i < c->nperf; i++)
+        for (size_t i = 0; i < c->nperf; i++) {
             if (!isfinite(c->perf[i].value))
                 return s_fail(why, whylen, TC_EINVAL, "perfdata value is not finite");
+            if (!s_text_ok(c->perf[i].label) || !s_text_ok(c->perf[i].uom))
+                return s_fail(why, whylen, TC_EINVAL, "perfdata label or unit is not UTF-8");
+        }
         return 0;
     }
     case TC_MSG_ACK:

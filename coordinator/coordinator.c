@@ -65,6 +65,25 @@ static bool s_ratelog(s_ratelog_t *r, uint64_t *suppressed)
     return true;
 }
 
+/* tc_warn through a rate limiter, noting how many lines it held back. */
+static void s_warn_limited(s_ratelog_t *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void s_warn_limited(s_ratelog_t *r, const char *fmt, ...)
+{
+    uint64_t more;
+    if (!s_ratelog(r, &more))
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (more)
+        tc_warn("%s (%llu similar lines suppressed)", line, (unsigned long long)more);
+    else
+        tc_warn("%s", line);
+}
+
 /* One record waiting for the batch's transaction. */
 typedef struct {
     tc_record_t rec;
@@ -137,10 +156,11 @@ static void s_send_msg(zsock_t *sock, zframe_t *identity, const tc_msg_t *m)
     zmsg_send(&msg, sock);
 }
 
+/* Answers a refused frame. Counting is the caller's: a refusal is either
+ * bad input (rejected) or a failed authorization (denied). */
 static void s_reject(tc_coord_t *c, zframe_t *identity, tc_reject_reason_t reason, uint64_t seq,
                      const char *detail)
 {
-    c->rejected++;
     tc_msg_t m = {.version = TC_PROTOCOL_VERSION, .seq = 0, .kind = TC_MSG_REJECT};
     snprintf(m.sender, sizeof m.sender, TC_COORDINATOR_ID);
     m.time_ms = tc_now_ms();
@@ -406,7 +426,9 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
     if (!identity)
         return;
     if (zmsg_size(msg) != 1) {
-        tc_warn("agent frame rejected: %zu frames where 1 is expected", zmsg_size(msg));
+        s_warn_limited(&c->reject_log, "agent frame rejected: %zu frames where 1 is expected",
+                       zmsg_size(msg));
+        c->rejected++;
         s_reject(c, identity, TC_REJECT_MALFORMED, 0, "expected exactly one frame");
         goto done;
     }
@@ -417,14 +439,17 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
     tc_msg_t *m = &scratch->event;
     int rc = tc_wire_decode_msg(zframe_data(f), zframe_size(f), m);
     if (rc) {
-        tc_warn("agent frame rejected: %s (%zu bytes)", tc_strerror(rc), zframe_size(f));
+        s_warn_limited(&c->reject_log, "agent frame rejected: %s (%zu bytes)", tc_strerror(rc),
+                       zframe_size(f));
+        c->rejected++;
         s_reject(c, identity, TC_REJECT_MALFORMED, 0, "frame is not a tocsin v1 envelope");
         goto free_scratch;
     }
     char why[256];
     rc = tc_msg_validate(m, why, sizeof why);
     if (rc) {
-        tc_warn("agent frame from \"%s\" rejected: %s", m->sender, why);
+        s_warn_limited(&c->reject_log, "agent frame from \"%s\" rejected: %s", m->sender, why);
+        c->rejected++;
         s_reject(c, identity, rc == TC_EVERSION ? TC_REJECT_BAD_VERSION : TC_REJECT_INVALID, m->seq,
                  why);
         goto free_scratch;
@@ -439,14 +464,11 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
             const char *reason = !key                       ? "key unknown or revoked"
                                  : key->cls != TC_KEY_AGENT ? "not an agent key"
                                                             : "key is bound to another agent id";
-            c->denied++;
-            uint64_t more;
-            if (s_ratelog(&c->denial_log, &more))
-                tc_warn("agent frame claiming sender \"%s\" refused: %s (%llu similar lines "
-                        "suppressed)",
-                        m->sender, reason, (unsigned long long)more);
+            s_warn_limited(&c->denial_log, "agent frame claiming sender \"%s\" refused: %s",
+                           m->sender, reason);
             s_audit(c, key, user, "message.denied", false, "%s claiming sender %s: %s",
                     tc_msg_kind_name(m->kind), m->sender, reason);
+            c->denied++;
             s_reject(c, identity, TC_REJECT_UNAUTHORIZED, m->seq, "not authorized");
             goto free_scratch;
         }
@@ -469,8 +491,9 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
         break;
     }
     default:
-        tc_warn("agent \"%s\" sent a %s, which agents may not send", m->sender,
-                tc_msg_kind_name(m->kind));
+        s_warn_limited(&c->reject_log, "agent \"%s\" sent a %s, which agents may not send",
+                       m->sender, tc_msg_kind_name(m->kind));
+        c->denied++;
         s_reject(c, identity, TC_REJECT_UNAUTHORIZED, m->seq,
                  "agents may send hello, heartbeat and check_result only");
         break;
@@ -507,12 +530,10 @@ static zmsg_t *s_recv_guarded(tc_coord_t *c, zsock_t *sock, const char *what)
     zmsg_t *msg = tc_guard_recv(sock, MAX_FRAMES, &truncated);
     if (!msg)
         return NULL;
-    uint64_t more;
     if (truncated || zmsg_size(msg) < 2) {
         c->rejected++;
-        if (s_ratelog(&c->reject_log, &more))
-            tc_warn("%s message rejected: %s (%llu similar lines suppressed)", what,
-                    truncated ? "too many frames" : "no payload", (unsigned long long)more);
+        s_warn_limited(&c->reject_log, "%s message rejected: %s", what,
+                       truncated ? "too many frames" : "no payload");
         if (sock == c->agents && zmsg_size(msg) >= 1)
             s_reject(c, zmsg_first(msg), TC_REJECT_MALFORMED, 0, "expected exactly one frame");
         zmsg_destroy(&msg);
@@ -526,10 +547,8 @@ static zmsg_t *s_recv_guarded(tc_coord_t *c, zsock_t *sock, const char *what)
             /* Dropped without a reply: an agent resends what is not acked,
              * so a legitimate sender loses nothing, it only slows down. */
             c->rejected++;
-            if (s_ratelog(&c->reject_log, &more))
-                tc_warn("%s peer %.16s... over its rate limit of %u/s; dropping "
-                        "(%llu similar lines suppressed)",
-                        what, peer, c->cfg.rate_limit, (unsigned long long)more);
+            s_warn_limited(&c->reject_log, "%s peer %.16s... over its rate limit of %u/s; dropping",
+                           what, peer, c->cfg.rate_limit);
             zmsg_destroy(&msg);
             return NULL;
         }
@@ -796,11 +815,8 @@ static void s_denied(const tc_auth_denial_t *d, void *arg)
     c->denied++;
     s_audit(c, NULL, d->public_txt, "auth.denied", false, "connection to %s from %s: %s", d->domain,
             d->address, d->reason);
-    uint64_t more;
-    if (s_ratelog(&c->denial_log, &more))
-        tc_warn("connection refused on %s from %s: %s%s%s (%llu similar lines suppressed)",
-                d->domain, d->address, d->reason, d->public_txt[0] ? ", key " : "", d->public_txt,
-                (unsigned long long)more);
+    s_warn_limited(&c->denial_log, "connection refused on %s from %s: %s%s%s", d->domain,
+                   d->address, d->reason, d->public_txt[0] ? ", key " : "", d->public_txt);
 }
 
 /* Handshakes that fail before ZAP is asked (a plaintext client, a client
@@ -818,11 +834,9 @@ static int s_on_monitor(zloop_t *loop, zsock_t *sock, void *arg)
         s_audit(c, NULL, NULL, "auth.denied", false,
                 "handshake failed on %s: not a CURVE client or wrong server key",
                 addr ? addr : "?");
-        uint64_t more;
-        if (s_ratelog(&c->denial_log, &more))
-            tc_warn("handshake failed on %s (%s): not a CURVE client or wrong server key "
-                    "(%llu similar lines suppressed)",
-                    addr ? addr : "?", event, (unsigned long long)more);
+        s_warn_limited(&c->denial_log,
+                       "handshake failed on %s (%s): not a CURVE client or wrong server key",
+                       addr ? addr : "?", event);
     }
     zstr_free(&event);
     zstr_free(&value);

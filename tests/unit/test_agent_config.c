@@ -149,6 +149,9 @@ static const s_bad_t s_bad[] = {
     {"foo: 1\n", ":1: foo: unknown key"},
     {"agent:\n  id: a\n  bogus: 1\n", ":3: agent.bogus: unknown key"},
     {"agent:\n  id: a\n  id: b\n", ":3: agent.id: key given twice"},
+    /* Found by fuzz_config: the first list leaked when the second key failed. */
+    {"checks:\n  - name: a\n    service: s\n    type: tcp\n    target: 127.0.0.1:1\nchecks: []\n",
+     ":6: checks: key given twice"},
     {"agent: [1, 2]\n", ":1: agent: expected a mapping, found a list"},
     {"agent:\n  id: \"bad id\"\n", ":2: agent.id: invalid id \"bad id\""},
     {"agent:\n  coordinator: http://x\n", ":2: agent.coordinator: invalid endpoint"},
