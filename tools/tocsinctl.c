@@ -62,6 +62,7 @@ static void s_usage(FILE *out)
           "  show ID                        one incident in full\n"
           "  log [--from SEQ] [--limit N]   event-log records from SEQ (default: the start)\n"
           "  audit [--from SEQ] [--limit N] operator actions and refused access\n"
+          "  keys init                      make the key directory and the coordinator's pair\n"
           "  keys new CLASS NAME            make a key pair; CLASS is agent, operator-ro,\n"
           "                                 operator-rw or subscriber; NAME (for an agent:\n"
           "                                 its id) is bound to the key\n"
@@ -103,12 +104,12 @@ __attribute__((format(printf, 1, 2))) static int s_usage_error(const char *fmt, 
 static int s_parse_keys(s_opts_t *o)
 {
     if (o->nargs == 0)
-        return s_usage_error("keys needs a subcommand: new, list or revoke");
+        return s_usage_error("keys needs a subcommand: init, new, list or revoke");
     const char *subcmd = o->args[0];
     tc_key_class_t cls;
-    if (!strcmp(subcmd, "list")) {
+    if (!strcmp(subcmd, "list") || !strcmp(subcmd, "init")) {
         if (o->nargs != 1)
-            return s_usage_error("keys list takes no argument");
+            return s_usage_error("keys %s takes no argument", subcmd);
     } else if (!strcmp(subcmd, "new") || !strcmp(subcmd, "revoke")) {
         if (o->nargs != 3)
             return s_usage_error("keys %s needs CLASS and NAME", subcmd);
@@ -148,7 +149,16 @@ static int s_keys(const s_opts_t *o)
     if (o->nargs == 3)
         tc_key_class_parse(o->args[1], &cls);
     int rc;
-    if (!strcmp(subcmd, "new")) {
+    if (!strcmp(subcmd, "init")) {
+        char pub[TC_KEY_TXT], sec[TC_KEY_TXT];
+        rc = tc_keys_server(o->dir, pub, sec);
+        if (rc == 0) {
+            printf("key directory %s ready; coordinator public key %s\n"
+                   "clients need %s/coordinator.cert (--server-key)\n",
+                   o->dir, pub, o->dir);
+            return 0;
+        }
+    } else if (!strcmp(subcmd, "new")) {
         char pair[4096];
         rc = tc_keys_new(o->dir, cls, o->args[2], pair, sizeof pair);
         if (rc == TC_EINVAL) {
