@@ -24,6 +24,9 @@
 #define TC_HOSTS_MAX 32 /* hosts listed in one incident */
 #define TC_ROLES_MAX 16 /* roles listed in one incident */
 #define TC_COORDINATOR_ID "coordinator"
+/* PUB topic of the coordinator's heartbeat: [topic][Envelope(Heartbeat)]
+ * with last_seq = newest broadcast sequence; not a broadcast itself. */
+#define TC_TOPIC_HEARTBEAT "tocsin.heartbeat"
 
 typedef enum {
     TC_STATE_OK = 0,

@@ -28,6 +28,10 @@
 #define LIVENESS_TICK_MS 200
 /* How often the key directories are checked for changes (revocations). */
 #define KEYRING_TICK_MS 1000
+/* How often the publisher says what its newest broadcast is, so that a
+ * subscriber that lost broadcasts while reconnecting notices even when
+ * nothing else is published (the Clone pattern's heartbeat). */
+#define PUB_HEARTBEAT_MS 1000
 
 /* What the coordinator knows about a sender between log records: liveness
  * is measured here and only its verdicts (up/down) go into the log. */
@@ -604,6 +608,26 @@ static void s_check_host(const tc_state_host_t *h, void *arg)
     }
 }
 
+static int s_on_pub_heartbeat(zloop_t *loop, int timer_id, void *arg)
+{
+    tc_coord_t *c = arg;
+    tc_msg_t m = {.version = TC_PROTOCOL_VERSION, .kind = TC_MSG_HEARTBEAT};
+    snprintf(m.sender, sizeof m.sender, TC_COORDINATOR_ID);
+    m.time_ms = tc_now_ms();
+    m.u.heartbeat.heartbeat_ms = PUB_HEARTBEAT_MS;
+    m.u.heartbeat.last_seq = tc_store_bcast_seq(c->store);
+    uint8_t *buf;
+    size_t len;
+    if (tc_wire_encode_msg(&m, &buf, &len) == 0) {
+        zmsg_t *msg = zmsg_new();
+        zmsg_addstr(msg, TC_TOPIC_HEARTBEAT);
+        zmsg_addmem(msg, buf, len);
+        free(buf);
+        zmsg_send(&msg, c->pub);
+    }
+    return 0;
+}
+
 static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     tc_coord_t *c = arg;
@@ -955,6 +979,7 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
     zloop_reader(c->loop, c->agents, s_on_agents, c);
     zloop_reader(c->loop, c->api, s_on_api, c);
     zloop_timer(c->loop, LIVENESS_TICK_MS, 0, s_on_tick, c);
+    zloop_timer(c->loop, PUB_HEARTBEAT_MS, 0, s_on_pub_heartbeat, c);
     if (c->auth) {
         zloop_reader(c->loop, tc_auth_socket(c->auth), s_on_zap, c);
         zloop_timer(c->loop, KEYRING_TICK_MS, 0, s_on_keyring, c);

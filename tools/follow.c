@@ -102,6 +102,20 @@ int tc_follow_catch_up(tc_follow_t *self)
     return s_fetch_until(self, UINT64_MAX);
 }
 
+int tc_follow_heartbeat(tc_follow_t *self, uint64_t latest)
+{
+    if (!self->started) {
+        self->started = true;
+        self->last = latest;
+        return 0;
+    }
+    if (latest <= self->last)
+        return 0;
+    tc_info("broadcasts %" PRIu64 "..%" PRIu64 " never arrived live; fetching them", self->last + 1,
+            latest);
+    return s_fetch_until(self, latest);
+}
+
 int tc_follow_live(tc_follow_t *self, const tc_msg_t *m)
 {
     assert(m->seq > 0);

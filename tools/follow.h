@@ -63,6 +63,13 @@ int tc_follow_catch_up(tc_follow_t *self);
 int tc_follow_live(tc_follow_t *self, const tc_msg_t *m);
 
 /* The last sequence passed to `emit` or skipped as lost; 0 before any. */
+/* Handles the publisher's heartbeat, which says the newest broadcast is
+ * `latest`: anything after the current position that never arrived live
+ * (lost while the subscriber was reconnecting, with nothing published
+ * since) is fetched and emitted. Without a position yet, the feed starts
+ * after `latest`. Returns 0, or the first non-zero value of a callback. */
+int tc_follow_heartbeat(tc_follow_t *self, uint64_t latest);
+
 uint64_t tc_follow_last(const tc_follow_t *self);
 
 /* True once a position is known. */

@@ -294,6 +294,10 @@ static int s_on_live(s_ctx_t *ctx)
                 tc_strerror(drc));
         goto done;
     }
+    if (m.kind == TC_MSG_HEARTBEAT && !strcmp(m.sender, TC_COORDINATOR_ID)) {
+        rc = tc_follow_heartbeat(ctx->follow, m.u.heartbeat.last_seq);
+        goto done;
+    }
     if (!s_usable(&m, ctx->opts.publish))
         goto done;
     rc = tc_follow_live(ctx->follow, &m);

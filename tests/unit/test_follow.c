@@ -113,6 +113,37 @@ static void test_live_only_drops_duplicates(void **state)
     assert_null(f);
 }
 
+/* Broadcasts lost while reconnecting, with nothing published after them,
+ * are noticed through the publisher's heartbeat. */
+static void test_heartbeat_fills_silent_gap(void **state)
+{
+    (void)state;
+    s_world_t w = {.top = 9, .page = 5};
+    tc_follow_t *f = tc_follow_new(s_fetch, s_emit, &w);
+    assert_non_null(f);
+    assert_int_equal(s_live(f, 3), 0);
+    assert_int_equal(s_live(f, 4), 0);
+    assert_int_equal(tc_follow_heartbeat(f, 4), 0); /* nothing new */
+    assert_int_equal(w.nfetch, 0);
+    assert_int_equal(tc_follow_heartbeat(f, 9), 0);
+    EXPECT(&w, 3, 4, 5, 6, 7, 8, 9);
+    assert_int_equal(tc_follow_last(f), 9);
+    assert_int_equal(s_live(f, 9), 0); /* the late live copy is a duplicate */
+    assert_int_equal(w.nout, 7);
+    tc_follow_destroy(&f);
+
+    /* Without a position, a heartbeat sets one: the feed starts after it. */
+    s_world_t w2 = {.top = 9, .page = 5};
+    f = tc_follow_new(s_fetch, s_emit, &w2);
+    assert_int_equal(tc_follow_heartbeat(f, 8), 0);
+    assert_true(tc_follow_started(f));
+    assert_int_equal(w2.nout, 0);
+    assert_int_equal(s_live(f, 9), 0);
+    EXPECT(&w2, 9);
+    assert_int_equal(w2.nfetch, 0);
+    tc_follow_destroy(&f);
+}
+
 static void test_live_gap_is_filled_in_pages(void **state)
 {
     (void)state;
@@ -251,6 +282,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_only_drops_duplicates),
         cmocka_unit_test(test_live_gap_is_filled_in_pages),
+        cmocka_unit_test(test_heartbeat_fills_silent_gap),
         cmocka_unit_test(test_catch_up_then_live),
         cmocka_unit_test(test_from_zero_means_everything),
         cmocka_unit_test(test_catch_up_empty_store),
