@@ -1,9 +1,9 @@
 /*
  * main.c - tocsin-agent's command line.
  *
- * Exit status: 0 on success (and after SIGINT/SIGTERM), 1 on a runtime or
- * configuration-file error, 2 on bad usage. Every failure is one line on
- * stderr.
+ * Exit status: 0 on success (and after SIGINT/SIGTERM), 1 on a runtime
+ * error, 2 on bad usage or a bad configuration file. Every failure is one
+ * line on stderr.
  */
 #include "agent.h"
 #include "config.h"
@@ -44,7 +44,7 @@ static const char s_usage[] =
     "  --help               show this help\n"
     "  --version            show the version\n"
     "\n"
-    "Exit status: 0 success, 1 runtime or configuration error, 2 bad usage.\n";
+    "Exit status: 0 success, 1 runtime error, 2 bad usage or configuration.\n";
 
 /* Prints one line "tocsin-agent: REASON (see --help)" and returns 2. */
 __attribute__((format(printf, 1, 2))) static int s_usage_error(const char *fmt, ...)
@@ -159,8 +159,11 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": out of memory\n");
         return 1;
     }
+    /* A configuration the operator got wrong is bad usage, as with the
+     * coordinator: exit 2, naming file, line and key. */
     if (f.config && tc_agent_config_load(cfg, f.config, err, sizeof err) != 0) {
         fprintf(stderr, PROG ": %s\n", err);
+        status = 2;
         goto done;
     }
     if (f.id)
@@ -186,6 +189,7 @@ int main(int argc, char **argv)
         cfg->log_level = level;
     if (tc_agent_config_finish(cfg, err, sizeof err) != 0) {
         fprintf(stderr, PROG ": %s\n", err);
+        status = 2;
         goto done;
     }
     tc_log_init(PROG, cfg->log_level);

@@ -716,8 +716,12 @@ static int s_on_api(zloop_t *loop, zsock_t *sock, void *arg)
     const tc_key_t *key = NULL;
     if (zmsg_size(msg) != 1 || tc_wire_decode_request(zframe_data(body), zframe_size(body), q)) {
         c->rejected++;
-        tc_warn("API request rejected: not a tocsin v1 request");
+        s_warn_limited(&c->reject_log, "API request rejected: not a tocsin v1 request");
         tc_api_reply_fail(reply, "malformed request");
+    } else if (q->version != 1) {
+        c->rejected++;
+        s_warn_limited(&c->reject_log, "API request rejected: version %u", q->version);
+        tc_api_reply_fail(reply, "unsupported API version %u", q->version);
     } else if (c->keyring &&
                !s_api_allowed(key = tc_keyring_lookup(c->keyring, user), q->command)) {
         c->denied++;

@@ -3,12 +3,14 @@
 # agent on 127.0.0.1, data and logs in ./var/, until Ctrl-C or SIGTERM.
 #
 #   ./var/coordinator     the coordinator's LMDB data
+#   ./var/keys            CURVE keys (made on first start; see tocsinctl keys)
 #   ./var/agent-spool     the agent's spool
 #   ./var/agent.yaml      the agent's configuration (written once; edit it freely)
 #   ./var/coordinator.log, ./var/agent.log
 #
-# Plaintext (--insecure) on loopback only: this is a local trial, not a
-# deployment.
+# Secure like a deployment: CURVE on every socket, with a key for the agent,
+# one operator key and one subscriber key, all named for this machine.
+# tocsinctl and tocsin-sub run from this directory find them in ./var/keys.
 set -u
 
 BIN=${1:-build/bin}
@@ -19,7 +21,9 @@ PUBLISH_PORT=7403
 AGENTS_EP=tcp://127.0.0.1:$AGENTS_PORT
 API_EP=tcp://127.0.0.1:$API_PORT
 PUBLISH_EP=tcp://127.0.0.1:$PUBLISH_PORT
-CHECK_DISK=/usr/lib/nagios/plugins/check_disk
+PLUGINS=/usr/lib/nagios/plugins
+KEYS=$VAR/keys
+DEMO_PORT=8080
 COORD_LOG=$VAR/coordinator.log
 AGENT_LOG=$VAR/agent.log
 
@@ -32,13 +36,31 @@ done
 
 mkdir -p "$VAR/coordinator" "$VAR/agent-spool" || die "cannot create $VAR"
 
+# Keys, once: the coordinator's pair, and one key per client class. Names
+# are bound to keys; the agent's must be its id.
+id=
+if [ -f "$VAR/agent.yaml" ]; then
+    id=$(sed -n 's/^  id: "\(.*\)"$/\1/p' "$VAR/agent.yaml" | head -n 1)
+fi
+if [ -z "$id" ]; then
+    id=$( (hostname -s 2>/dev/null || uname -n) | head -n 1 | tr -c 'A-Za-z0-9._:-' '-' |
+        sed 's/-*$//' | cut -c 1-63)
+    [ -n "$id" ] || id=local
+fi
+CTL="$BIN/tocsinctl"
+"$CTL" keys --dir "$KEYS" init >/dev/null || die "cannot make keys in $KEYS"
+for k in "agent $id" "operator-rw local" "subscriber local"; do
+    # shellcheck disable=SC2086
+    set -- $k
+    [ -f "$KEYS/private/$1.$2.cert_secret" ] ||
+        "$CTL" keys --dir "$KEYS" new "$1" "$2" >/dev/null || die "cannot make the $1 key $2"
+done
+OPERATOR="--key $KEYS/private/operator-rw.local.cert --server-key $KEYS/coordinator.cert"
+
 # A YAML double-quoted string.
 yq() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
 
 if [ ! -f "$VAR/agent.yaml" ]; then
-    id=$( (hostname -s 2>/dev/null || uname -n) | head -n 1 | tr -c 'A-Za-z0-9._:-' '-' |
-        sed 's/-*$//' | cut -c 1-63)
-    [ -n "$id" ] || id=local
     {
         say "# Written by scripts/run.sh; edit freely (see README, Configuration)."
         say "agent:"
@@ -46,23 +68,38 @@ if [ ! -f "$VAR/agent.yaml" ]; then
         say "  coordinator: $AGENTS_EP"
         say "  spool: $(yq "$VAR/agent-spool")"
         say "  heartbeat: 5s"
-        say "  insecure: true"
+        say "  key: $(yq "$KEYS/private/agent.$id.cert")"
+        say "  server_key: $(yq "$KEYS/coordinator.cert")"
         say "checks:"
-        say "  - name: coordinator-agents-port"
-        say "    service: tocsin"
-        say "    type: tcp"
-        say "    target: 127.0.0.1:$AGENTS_PORT"
-        say "    interval: 10s"
+        say "  # Down until something listens on 127.0.0.1:$DEMO_PORT: an incident to watch."
+        say "  - name: demo-http"
+        say "    service: demo-web"
+        say "    type: http"
+        say "    url: http://127.0.0.1:$DEMO_PORT/"
+        say "    interval: 5s"
         say "    timeout: 2s"
-        say "    retries: 3"
-        if [ -x "$CHECK_DISK" ]; then
+        say "    retries: 2"
+        if [ -x "$PLUGINS/check_disk" ]; then
             say "  - name: root-disk"
             say "    service: host"
             say "    type: exec"
-            say "    command: $(yq "$CHECK_DISK -w 10% -c 5% -p /")"
-            say "    interval: 10s"
+            say "    command: $(yq "$PLUGINS/check_disk -w 10% -c 5% -p /")"
+            say "    interval: 30s"
             say "    timeout: 5s"
-            say "    retries: 3"
+        fi
+        if [ -x "$PLUGINS/check_load" ]; then
+            say "  - name: load"
+            say "    service: host"
+            say "    type: exec"
+            say "    command: $(yq "$PLUGINS/check_load -r -w 4,3,2 -c 8,6,4")"
+            say "    interval: 30s"
+        fi
+        if [ -x "$PLUGINS/check_procs" ]; then
+            say "  - name: coordinator-process"
+            say "    service: tocsin"
+            say "    type: exec"
+            say "    command: $(yq "$PLUGINS/check_procs -c 1: -a tocsin-coordinator")"
+            say "    interval: 10s"
         fi
     } >"$VAR/agent.yaml.tmp" || die "cannot write $VAR/agent.yaml.tmp"
     mv "$VAR/agent.yaml.tmp" "$VAR/agent.yaml" || die "cannot write $VAR/agent.yaml"
@@ -121,7 +158,7 @@ fail() {
 
 trap 'say ""; say "stopping..."; stop_all; say "stopped"; exit 0' INT TERM
 
-"$BIN/tocsin-coordinator" --insecure --data "$VAR/coordinator" \
+"$BIN/tocsin-coordinator" --keys "$KEYS" --data "$VAR/coordinator" \
     --agents "$AGENTS_EP" --api "$API_EP" --publish "$PUBLISH_EP" \
     </dev/null >"$COORD_LOG" 2>&1 &
 CPID=$!
@@ -134,7 +171,8 @@ while :; do
         log_tail "$COORD_LOG"
         fail "tocsin-coordinator exited at start (port in use or data dir locked?)"
     fi
-    if "$BIN/tocsinctl" --insecure --api "$API_EP" --timeout 1s status >/dev/null 2>&1; then
+    # shellcheck disable=SC2086
+    if "$CTL" $OPERATOR --api "$API_EP" --timeout 1s status >/dev/null 2>&1; then
         sleep 0.3
         alive "$CPID" && break
         continue
@@ -147,7 +185,7 @@ while :; do
     sleep 0.5
 done
 
-"$BIN/tocsin-agent" --insecure --config "$VAR/agent.yaml" </dev/null >"$AGENT_LOG" 2>&1 &
+"$BIN/tocsin-agent" --config "$VAR/agent.yaml" </dev/null >"$AGENT_LOG" 2>&1 &
 APID=$!
 sleep 0.5
 if ! alive "$APID"; then
@@ -157,17 +195,24 @@ fi
 
 cat <<EOF
 
-tocsin is running (plaintext on 127.0.0.1 only):
+tocsin is running on 127.0.0.1, CURVE-encrypted, keys in $KEYS:
   tocsin-coordinator  pid $CPID  agents $AGENTS_EP  api $API_EP  publish $PUBLISH_EP
                       data $VAR/coordinator, log $COORD_LOG
-  tocsin-agent        pid $APID  config $VAR/agent.yaml
+  tocsin-agent        pid $APID  id $id, config $VAR/agent.yaml
                       spool $VAR/agent-spool, log $AGENT_LOG
 
-Try, in another terminal:
-  $BIN/tocsinctl --insecure status
-  $BIN/tocsinctl --insecure incidents --all
-  $BIN/tocsinctl --insecure log
-  $BIN/tocsin-sub --insecure --from 1
+The agent watches the root disk, the load, the coordinator process, and a
+demo web service on 127.0.0.1:$DEMO_PORT that is down: within about 15 s an
+incident opens for "demo-web". Bring the service up and it resolves:
+  python3 -m http.server $DEMO_PORT --bind 127.0.0.1
+
+Try, in another terminal, from this directory (the tools find their keys
+in ./var/keys):
+  $BIN/tocsinctl status
+  $BIN/tocsinctl incidents --all
+  $BIN/tocsinctl log
+  $BIN/tocsinctl audit
+  $BIN/tocsin-sub --from 1
 
 Ctrl-C stops both.
 EOF

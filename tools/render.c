@@ -58,7 +58,7 @@ void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc)
         tc_json_string(j, inc->hosts[i]);
     tc_json_array_end(j);
     tc_json_key(j, "affected_hosts");
-    tc_json_uint(j, inc->nhosts);
+    tc_json_uint(j, inc->affected_hosts);
     tc_json_key(j, "failing_checks");
     tc_json_uint(j, inc->failing_checks);
     tc_json_key(j, "roles");
@@ -371,8 +371,10 @@ static void s_hosts_cell(const tc_incident_t *inc, char *dst, size_t cap)
     }
     for (size_t i = 0; i < n && i < S_HOSTS_SHOWN; i++)
         s_append(dst, cap, &len, "%s%s", i ? "," : "", inc->hosts[i]);
-    if (inc->nhosts > S_HOSTS_SHOWN)
-        s_append(dst, cap, &len, ",+%zu", inc->nhosts - S_HOSTS_SHOWN);
+    /* affected_hosts counts every failing host; hosts lists at most 32. */
+    size_t total = inc->affected_hosts > n ? inc->affected_hosts : n;
+    if (total > S_HOSTS_SHOWN)
+        s_append(dst, cap, &len, ",+%zu", total - S_HOSTS_SHOWN);
 }
 
 /* Shortens `s` to S_SUMMARY_COLS characters, marking the cut with "...".

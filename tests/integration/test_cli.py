@@ -166,9 +166,9 @@ class CliTest(h.TocsinTestCase):
                     "    target: 127.0.0.1:1\n"
                     "    colour: blue\n" % os.path.join(self.tmp, "spool"))
         r = self.sh([h.binary(h.AGENT), "--insecure", "--config", path])
-        # The coordinator exits 2 for a bad file; the agent documents 1
-        # ("configuration error"). Either way: not 0, and file:line named.
-        self.assertIn(r.returncode, (1, 2), r.stderr)
+        # A bad configuration file is bad usage for every binary: exit 2,
+        # with file:line named.
+        self.assertEqual(r.returncode, 2, r.stderr)
         line = self.one_line(r.stderr, "agent")
         self.assertIn("%s:10" % path, line)
         self.assertIn("colour", line)

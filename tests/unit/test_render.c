@@ -36,6 +36,7 @@ static tc_incident_t s_incident_a(void)
     strcpy(inc.summary, "HTTP 503 from /health");
     strcpy(inc.hosts[0], "web-01");
     inc.nhosts = 1;
+    inc.affected_hosts = 1;
     inc.failing_checks = 1;
     inc.opened_log_seq = 40;
     return inc;
@@ -57,6 +58,7 @@ static tc_incident_t s_incident_b(void)
     strcpy(inc.hosts[0], "db-01");
     strcpy(inc.hosts[1], "db-02");
     inc.nhosts = 2;
+    inc.affected_hosts = 2;
     strcpy(inc.roles[0].role, "commander");
     strcpy(inc.roles[0].person, "alice");
     strcpy(inc.roles[1].role, "scribe");
@@ -389,6 +391,7 @@ static void test_incidents_text_long_cells(void **state)
     for (int i = 0; i < 5; i++)
         snprintf(inc.hosts[i], sizeof inc.hosts[i], "h%d", i + 1);
     inc.nhosts = 5;
+    inc.affected_hosts = 40; /* more failing hosts than are listed */
     memset(inc.summary, 'a', 70);
     inc.summary[70] = '\0';
     strcpy(inc.service, "caf\xc3\xa9"); /* 4 characters, 5 bytes */
@@ -397,8 +400,8 @@ static void test_incidents_text_long_cells(void **state)
     s_capture_open(&c);
     assert_int_equal(tc_render_incidents_text(c.f, &inc, 1, false), 0);
     const char *out = s_capture_close(&c);
-    assert_string_equal(out, "ID  SERVICE  STATE      SEV  HOSTS        OPENED  SUMMARY\n"
-                             "3   caf\xc3\xa9     triggered  -    h1,h2,h3,+2  -       "
+    assert_string_equal(out, "ID  SERVICE  STATE      SEV  HOSTS         OPENED  SUMMARY\n"
+                             "3   caf\xc3\xa9     triggered  -    h1,h2,h3,+37  -       "
                              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\n");
     free(c.buf);
 }
