@@ -26,7 +26,8 @@ asan:
 
 # libFuzzer on the decoders, parsers and config loaders, FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 30
-fuzz: deps
+fuzz:
+	@scripts/deps.sh fuzz
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
 	  -DTOCSIN_FUZZ=ON -DTOCSIN_TESTS=OFF
 	cmake --build build-fuzz -j $(JOBS)

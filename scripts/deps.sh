@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian 12 packages tocsin needs to build, test and run.
+# Installs the Debian 12 packages tocsin needs to build, test and run
+# (`scripts/deps.sh fuzz` adds clang and its sanitizer/libFuzzer runtime).
 # As root it installs what is missing; otherwise it prints the exact
 # apt-get line and fails, so nothing is half-done behind the user's back.
 set -eu
@@ -8,6 +9,9 @@ PACKAGES="build-essential cmake pkg-config
 libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
 libcurl4-openssl-dev libyaml-dev libcmocka-dev
 python3 python3-zmq monitoring-plugins-basic"
+if [ "${1:-}" = fuzz ]; then
+    PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+fi
 
 missing=""
 for p in $PACKAGES; do
