@@ -25,6 +25,8 @@ static zsock_t *s_connect(const char *endpoint, const tc_client_keys_t *keys, za
     if (!sock)
         return NULL;
     zsock_set_linger(sock, 0);
+    /* A reply holds at most TC_API_PAGE_MAX items of a few KiB each. */
+    zsock_set_maxmsgsize(sock, 64 << 20);
     tc_client_keys_apply(keys, sock);
     *monitor = zactor_new(zmonitor, sock);
     if (*monitor) {

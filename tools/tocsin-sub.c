@@ -334,6 +334,8 @@ int main(int argc, char **argv)
     zsock_set_linger(ctx.sub, 0);
     zsock_set_rcvhwm(ctx.sub, S_SUB_HWM);
     zsock_set_subscribe(ctx.sub, "");
+    /* A broadcast is a few KiB; anything near this is not the coordinator. */
+    zsock_set_maxmsgsize(ctx.sub, 1 << 20);
     tc_client_keys_apply(&ctx.opts.keys, ctx.sub);
     if (zsock_connect(ctx.sub, "%s", ctx.opts.publish) != 0) {
         tc_error("cannot connect to %s", ctx.opts.publish);
