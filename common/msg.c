@@ -53,6 +53,8 @@ const char *tc_msg_kind_name(tc_msg_kind_t k)
     case TC_MSG_REJECT: return "reject";
     case TC_MSG_BROADCAST: return "broadcast";
     case TC_MSG_HOST_STATUS: return "host_status";
+    case TC_MSG_OPERATOR_ACTION: return "operator_action";
+    case TC_MSG_TIMER: return "timer";
     }
     return "invalid";
 }
@@ -196,10 +198,27 @@ int tc_msg_validate(const tc_msg_t *m, char *why, size_t whylen)
         }
         return 0;
     }
-    case TC_MSG_ACK:
-    case TC_MSG_REJECT:
     case TC_MSG_BROADCAST:
-    case TC_MSG_HOST_STATUS: return 0;
+        if (m->seq == 0)
+            return s_fail(why, whylen, TC_EINVAL, "broadcast needs seq >= 1");
+        if (m->u.bcast.kind == TC_BCAST_UNSPECIFIED || m->u.bcast.kind > TC_BCAST_HOST_UP)
+            return s_fail(why, whylen, TC_EINVAL, "broadcast kind out of range");
+        if (!s_text_ok(m->u.bcast.detail) || !s_text_ok(m->u.bcast.incident.summary))
+            return s_fail(why, whylen, TC_EINVAL, "broadcast text is not UTF-8");
+        return 0;
+    case TC_MSG_HOST_STATUS:
+        if (!tc_id_valid(m->u.host_status.host))
+            return s_fail(why, whylen, TC_EINVAL, "host is not a valid id");
+        return 0;
+    case TC_MSG_OPERATOR_ACTION:
+        if (m->u.action.actor[0] && !tc_id_valid(m->u.action.actor))
+            return s_fail(why, whylen, TC_EINVAL, "actor is not a valid id");
+        if (!s_text_ok(m->u.action.message))
+            return s_fail(why, whylen, TC_EINVAL, "message is not UTF-8");
+        return 0;
+    case TC_MSG_TIMER:
+    case TC_MSG_ACK:
+    case TC_MSG_REJECT: return 0;
     case TC_MSG_NONE: break;
     }
     return s_fail(why, whylen, TC_EINVAL, "no payload");

@@ -52,6 +52,8 @@ typedef enum {
     TC_MSG_REJECT,
     TC_MSG_BROADCAST,
     TC_MSG_HOST_STATUS,
+    TC_MSG_OPERATOR_ACTION,
+    TC_MSG_TIMER,
 } tc_msg_kind_t;
 
 typedef enum {
@@ -148,7 +150,40 @@ typedef struct {
     uint64_t opened_log_seq;
     tc_role_t roles[TC_ROLES_MAX];
     size_t nroles;
+    int64_t acknowledged_ms; /* 0 until acknowledged */
+    int64_t declared_ms;     /* 0 while not declared */
+    uint32_t users;          /* users affected, best estimate */
+    bool users_pinned;       /* set by an operator */
+    bool severity_pinned;    /* set by an operator */
+    bool security;           /* suspected security or data breach */
+    bool declare_evaluated;  /* the declaration deadline has fired */
 } tc_incident_t;
+
+#define TC_ACTION_ARGS_MAX 4
+
+typedef struct {
+    char actor[TC_ID_MAX];
+    char action[32];
+    uint64_t incident;
+    char args[TC_ACTION_ARGS_MAX][TC_ID_MAX];
+    size_t nargs;
+    char message[TC_TEXT_MAX];
+} tc_operator_action_t;
+
+typedef struct {
+    uint64_t incident;
+    char kind[32];
+    int64_t due_ms;
+} tc_timer_t;
+
+typedef struct {
+    uint64_t incident;
+    int64_t time_ms;
+    uint64_t log_seq;
+    char actor[TC_ID_MAX];
+    char kind[32];
+    char text[TC_TEXT_MAX];
+} tc_timeline_t;
 
 typedef struct {
     tc_bcast_kind_t kind;
@@ -174,6 +209,8 @@ typedef struct {
         tc_reject_t reject;
         tc_broadcast_t bcast;
         tc_host_status_t host_status;
+        tc_operator_action_t action;
+        tc_timer_t timer;
     } u;
 } tc_msg_t;
 

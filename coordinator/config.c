@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
@@ -22,6 +23,7 @@ void tc_coord_config_defaults(tc_coord_config_t *cfg)
     cfg->map_size = 0; /* store default */
     cfg->batch_max = 1024;
     cfg->rate_limit = 5000;
+    tc_policy_defaults(&cfg->policy);
 }
 
 static int s_fail(char *err, size_t errlen, const char *path, const yaml_node_t *n, const char *fmt,
@@ -110,6 +112,8 @@ static int s_coordinator_key(tc_coord_config_t *cfg, const char *key, const char
         cfg->rate_limit = (uint32_t)u;
         return 0;
     }
+    if (!strcmp(key, "test_clock"))
+        return s_bool(v, &cfg->test_clock);
     if (!strcmp(key, "batch_max")) {
         if (tc_u64_parse(v, 100000, &u) || u < 1)
             return TC_EINVAL;
@@ -117,6 +121,144 @@ static int s_coordinator_key(tc_coord_config_t *cfg, const char *key, const char
         return 0;
     }
     return TC_ENOTFOUND;
+}
+
+/* Reads a mapping of scalars, calling `fn` per key. */
+typedef int(s_key_fn)(void *target, const char *key, const char *val);
+
+static int s_mapping(yaml_document_t *doc, yaml_node_t *map, const char *path, const char *where,
+                     s_key_fn *fn, void *target, char *err, size_t errlen)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return s_fail(err, errlen, path, map, "%s: must be a mapping", where);
+    for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < map->data.mapping.pairs.top;
+         q++) {
+        yaml_node_t *k = yaml_document_get_node(doc, q->key);
+        yaml_node_t *v = yaml_document_get_node(doc, q->value);
+        const char *key = s_scalar(k);
+        const char *val = s_scalar(v);
+        if (!key)
+            return s_fail(err, errlen, path, k, "%s: keys must be scalars", where);
+        for (yaml_node_pair_t *r = map->data.mapping.pairs.start; r < q; r++) {
+            const char *prev = s_scalar(yaml_document_get_node(doc, r->key));
+            if (prev && !strcmp(prev, key))
+                return s_fail(err, errlen, path, k, "%s.%s: key given twice", where, key);
+        }
+        if (!val)
+            return s_fail(err, errlen, path, v, "%s.%s: must be a scalar", where, key);
+        int rc = fn(target, key, val);
+        if (rc == TC_ENOTFOUND)
+            return s_fail(err, errlen, path, k, "%s: unknown key \"%s\"", where, key);
+        if (rc)
+            return s_fail(err, errlen, path, v, "%s.%s: invalid value \"%s\"", where, key, val);
+    }
+    return 0;
+}
+
+static int s_coordinator_fn(void *target, const char *key, const char *val)
+{
+    return s_coordinator_key(target, key, val);
+}
+
+/* A share of users, 0..1 ("0.05"). */
+static int s_share(const char *v, double *out)
+{
+    char *end;
+    double d = strtod(v, &end);
+    if (end == v || *end || !(d >= 0.0 && d <= 1.0))
+        return TC_EINVAL;
+    *out = d;
+    return 0;
+}
+
+static int s_users(const char *v, uint32_t *out)
+{
+    uint64_t u;
+    if (tc_u64_parse(v, UINT32_MAX, &u))
+        return TC_EINVAL;
+    *out = (uint32_t)u;
+    return 0;
+}
+
+static int s_positive_duration(const char *v, int64_t *out)
+{
+    return tc_duration_parse(v, out) != 0 || *out <= 0 ? TC_EINVAL : 0;
+}
+
+static int s_policy_fn(void *target, const char *key, const char *v)
+{
+    tc_policy_t *p = target;
+    uint64_t u;
+    if (!strcmp(key, "declare_after"))
+        return s_positive_duration(v, &p->declare_after_ms);
+    if (!strcmp(key, "declare_min_users"))
+        return s_users(v, &p->declare_min_users);
+    if (!strcmp(key, "reopen_window"))
+        return tc_duration_parse(v, &p->reopen_window_ms);
+    if (!strcmp(key, "reopen_on_failure"))
+        return s_bool(v, &p->reopen_on_failure);
+    if (!strcmp(key, "sev1_share"))
+        return s_share(v, &p->sev1_share);
+    if (!strcmp(key, "sev2_share"))
+        return s_share(v, &p->sev2_share);
+    if (!strcmp(key, "unknown_share_severity")) {
+        if (tc_u64_parse(v, 4, &u) || u < 1)
+            return TC_EINVAL;
+        p->unknown_share_severity = (uint32_t)u;
+        return 0;
+    }
+    return TC_ENOTFOUND;
+}
+
+static int s_service_fn(void *target, const char *key, const char *v)
+{
+    tc_service_policy_t *s = target;
+    if (!strcmp(key, "team")) {
+        if (!tc_id_valid(v))
+            return TC_EINVAL;
+        snprintf(s->team, sizeof s->team, "%s", v);
+        return 0;
+    }
+    if (!strcmp(key, "users_per_host"))
+        return s_users(v, &s->users_per_host);
+    if (!strcmp(key, "total_users"))
+        return s_users(v, &s->total_users);
+    if (!strcmp(key, "declare_after"))
+        return s_positive_duration(v, &s->declare_after_ms);
+    if (!strcmp(key, "declare_min_users"))
+        return s_users(v, &s->declare_min_users) || s->declare_min_users == 0 ? TC_EINVAL : 0;
+    return TC_ENOTFOUND;
+}
+
+static int s_services(tc_coord_config_t *cfg, yaml_document_t *doc, yaml_node_t *map,
+                      const char *path, char *err, size_t errlen)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return s_fail(err, errlen, path, map, "services: must be a mapping of service names");
+    for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < map->data.mapping.pairs.top;
+         q++) {
+        yaml_node_t *k = yaml_document_get_node(doc, q->key);
+        const char *name = s_scalar(k);
+        if (!name || !tc_id_valid(name))
+            return s_fail(err, errlen, path, k, "services: \"%s\" is not a valid service name",
+                          name ? name : "?");
+        for (size_t i = 0; i < cfg->policy.nservices; i++)
+            if (!strcmp(cfg->policy.services[i].name, name))
+                return s_fail(err, errlen, path, k, "services.%s: given twice", name);
+        if (cfg->policy.nservices == TC_POLICY_SERVICES_MAX)
+            return s_fail(err, errlen, path, k, "services: more than %d", TC_POLICY_SERVICES_MAX);
+        tc_service_policy_t *sp = &cfg->policy.services[cfg->policy.nservices];
+        memset(sp, 0, sizeof *sp);
+        snprintf(sp->name, sizeof sp->name, "%s", name);
+        char where[TC_ID_MAX + 16];
+        snprintf(where, sizeof where, "services.%s", name);
+        int rc = s_mapping(doc, yaml_document_get_node(doc, q->value), path, where, s_service_fn,
+                           sp, err, errlen);
+        if (rc)
+            return rc;
+        cfg->policy.nservices++;
+    }
+    return 0;
 }
 
 static int s_walk(tc_coord_config_t *cfg, yaml_document_t *doc, const char *path, char *err,
@@ -132,27 +274,23 @@ static int s_walk(tc_coord_config_t *cfg, yaml_document_t *doc, const char *path
         yaml_node_t *k = yaml_document_get_node(doc, p->key);
         yaml_node_t *v = yaml_document_get_node(doc, p->value);
         const char *key = s_scalar(k);
-        if (!key || strcmp(key, "coordinator") != 0)
-            return s_fail(err, errlen, path, k, "unknown key \"%s\"", key ? key : "?");
-        if (v->type != YAML_MAPPING_NODE)
-            return s_fail(err, errlen, path, v, "coordinator: must be a mapping");
-        for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top;
-             q++) {
-            yaml_node_t *k2 = yaml_document_get_node(doc, q->key);
-            yaml_node_t *v2 = yaml_document_get_node(doc, q->value);
-            const char *key2 = s_scalar(k2);
-            const char *val = s_scalar(v2);
-            if (!key2)
-                return s_fail(err, errlen, path, k2, "coordinator: keys must be scalars");
-            if (!val)
-                return s_fail(err, errlen, path, v2, "coordinator.%s: must be a scalar", key2);
-            int rc = s_coordinator_key(cfg, key2, val);
-            if (rc == TC_ENOTFOUND)
-                return s_fail(err, errlen, path, k2, "coordinator: unknown key \"%s\"", key2);
-            if (rc)
-                return s_fail(err, errlen, path, v2, "coordinator.%s: invalid value \"%s\"", key2,
-                              val);
-        }
+        int rc;
+        if (key && !strcmp(key, "coordinator"))
+            rc = s_mapping(doc, v, path, "coordinator", s_coordinator_fn, cfg, err, errlen);
+        else if (key && !strcmp(key, "policy"))
+            rc = s_mapping(doc, v, path, "policy", s_policy_fn, &cfg->policy, err, errlen);
+        else if (key && !strcmp(key, "services"))
+            rc = s_services(cfg, doc, v, path, err, errlen);
+        else if (key && (!strcmp(key, "people") || !strcmp(key, "teams") || !strcmp(key, "roles") ||
+                         !strcmp(key, "overrides")))
+            rc = 0; /* the on-call roster, read by its own loader */
+        else
+            rc = s_fail(err, errlen, path, k,
+                        "unknown key \"%s\" (expected coordinator, policy, services, people, "
+                        "teams, roles, overrides)",
+                        key ? key : "?");
+        if (rc)
+            return rc;
     }
     return 0;
 }

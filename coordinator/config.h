@@ -9,6 +9,7 @@
 #define TC_COORD_CONFIG_H
 
 #include "log.h"
+#include "policy.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,6 +32,8 @@ typedef struct {
     size_t map_size;     /* LMDB map size in bytes */
     uint32_t batch_max;  /* most events committed in one transaction */
     uint32_t rate_limit; /* messages per second per peer; 0 = no limit */
+    bool test_clock;     /* allow `tocsinctl clock` (tests and drills only) */
+    tc_policy_t policy;  /* declaration, severity, reopening; per service */
 } tc_coord_config_t;
 
 /* Fills *cfg with the built-in defaults. */

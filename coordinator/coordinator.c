@@ -948,7 +948,7 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
     int rc = tc_store_open(cfg->data, cfg->map_size, &c->store);
     if (rc)
         goto fail;
-    c->state = tc_state_new();
+    c->state = tc_state_new(&c->cfg.policy);
     c->peers = zhashx_new();
     if (!c->state || !c->peers) {
         rc = TC_ENOMEM;

@@ -2,12 +2,16 @@
  * state.c - the pure incident state machine (see state.h).
  *
  * Per-service counters are kept incrementally (failing checks, failing checks
- * per host) so applying a record costs O(hosts of that service) for the
- * sorted host list, not a walk over every check the coordinator knows.
+ * per host, users reported by failing checks) so applying a record costs
+ * O(hosts of that service) for the sorted host list, not a walk over every
+ * check the coordinator knows. Each service remembers its open incident and
+ * its most recently resolved one, which is what can be reopened; older
+ * incidents live only in the store.
  */
 #include "state.h"
 
 #include "error.h"
+#include "util.h"
 
 #include <czmq.h>
 #include <stdarg.h>
@@ -15,20 +19,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define S_POLICY_ACTOR "tocsin"
+
 typedef struct {
     char host[TC_ID_MAX];
     char check[TC_ID_MAX];
     char service[TC_ID_MAX];
     tc_check_state_t state; /* last hard state; a new check counts as OK */
+    uint32_t users;         /* "users" perfdata of that result, 0 if none */
 } s_check_t;
 
 typedef struct {
+    char name[TC_ID_MAX];
     uint32_t failing;        /* checks of this service not OK */
     zhashx_t *failing_hosts; /* host -> number of its failing checks */
+    uint64_t perf_users;     /* sum of `users` over failing checks */
     tc_incident_t *open;     /* the open incident, or NULL */
+    tc_incident_t *resolved; /* the most recently resolved one, or NULL */
 } s_service_t;
 
 struct tc_state {
+    tc_policy_t default_policy;
+    const tc_policy_t *policy;
     zhashx_t *checks;   /* "host/check" -> s_check_t */
     zhashx_t *services; /* service -> s_service_t */
     zhashx_t *hosts;    /* host -> tc_state_host_t */
@@ -47,16 +59,19 @@ static void s_service_free(void **item)
     if (svc) {
         zhashx_destroy(&svc->failing_hosts);
         free(svc->open);
+        free(svc->resolved);
         free(svc);
     }
     *item = NULL;
 }
 
-tc_state_t *tc_state_new(void)
+tc_state_t *tc_state_new(const tc_policy_t *policy)
 {
     tc_state_t *st = calloc(1, sizeof *st);
     if (!st)
         return NULL;
+    tc_policy_defaults(&st->default_policy);
+    st->policy = policy ? policy : &st->default_policy;
     st->checks = zhashx_new();
     st->services = zhashx_new();
     st->hosts = zhashx_new();
@@ -91,6 +106,7 @@ static s_service_t *s_service(tc_state_t *st, const char *name)
     svc = calloc(1, sizeof *svc);
     if (!svc)
         return NULL;
+    snprintf(svc->name, sizeof svc->name, "%s", name);
     svc->failing_hosts = zhashx_new();
     if (!svc->failing_hosts) {
         free(svc);
@@ -153,7 +169,10 @@ static void s_text(char *dst, size_t cap, const char *fmt, ...)
     tc_strlcpy_utf8(dst, buf, cap);
 }
 
-static tc_broadcast_t *s_emit(tc_state_out_t *out, tc_bcast_kind_t kind, uint64_t log_seq)
+/* Queues a broadcast carrying a copy of `inc` (NULL for host broadcasts);
+ * its detail is the same text as the timeline entry that goes with it. */
+static tc_broadcast_t *s_emit(tc_state_out_t *out, tc_bcast_kind_t kind, uint64_t log_seq,
+                              const tc_incident_t *inc)
 {
     if (out->n == TC_STATE_OUT_MAX)
         return NULL;
@@ -162,47 +181,136 @@ static tc_broadcast_t *s_emit(tc_state_out_t *out, tc_bcast_kind_t kind, uint64_
     b->kind = kind;
     snprintf(b->topic, sizeof b->topic, "%s", tc_bcast_kind_name(kind));
     b->log_seq = log_seq;
+    if (inc)
+        b->incident = *inc;
     return b;
 }
 
+/* Adds a timeline entry for `inc` made by record `rec`. */
+static tc_timeline_t *s_note(tc_state_out_t *out, const tc_incident_t *inc, const tc_record_t *rec,
+                             const char *actor, const char *kind)
+{
+    if (out->ntimeline == TC_STATE_TIMELINE_MAX)
+        return NULL;
+    tc_timeline_t *t = &out->timeline[out->ntimeline++];
+    memset(t, 0, sizeof *t);
+    t->incident = inc->id;
+    t->time_ms = rec->received_ms;
+    t->log_seq = rec->seq;
+    snprintf(t->actor, sizeof t->actor, "%s", actor);
+    snprintf(t->kind, sizeof t->kind, "%s", kind);
+    return t;
+}
+
+/* Emits the broadcast for a change of `inc` and its timeline entry, with
+ * the same one-line text. */
+static void s_changed(tc_state_out_t *out, tc_bcast_kind_t kind, const tc_incident_t *inc,
+                      const tc_record_t *rec, const char *actor, const char *what, const char *text)
+{
+    tc_broadcast_t *b = s_emit(out, kind, rec->seq, inc);
+    tc_timeline_t *t = s_note(out, inc, rec, actor, what);
+    if (t)
+        tc_strlcpy_utf8(t->text, text, sizeof t->text);
+    if (b)
+        s_text(b->detail, sizeof b->detail, "incident %llu (%s) %s: %s",
+               (unsigned long long)inc->id, inc->service, what, text);
+}
+
+/* ---- impact: users, severity, declaration ------------------------------- */
+
+/* Re-estimates users affected (unless an operator set them) and severity
+ * (unless an operator set it, or the incident is not declared yet). */
+static void s_assess(const tc_state_t *st, s_service_t *svc, tc_incident_t *inc)
+{
+    tc_service_policy_t sp;
+    tc_policy_service(st->policy, inc->service, &sp);
+    if (!inc->users_pinned) {
+        uint64_t by_hosts = (uint64_t)sp.users_per_host * inc->affected_hosts;
+        uint64_t users = by_hosts > svc->perf_users ? by_hosts : svc->perf_users;
+        inc->users = users > UINT32_MAX ? UINT32_MAX : (uint32_t)users;
+    }
+    if (inc->declared && !inc->severity_pinned)
+        inc->severity = tc_policy_severity(st->policy, &sp, inc->users, inc->security);
+}
+
+/* Declares `inc` if its declaration deadline has passed and enough users
+ * are affected. Returns true if it did. */
+static bool s_maybe_declare(const tc_state_t *st, s_service_t *svc, tc_incident_t *inc,
+                            const tc_record_t *rec, tc_state_out_t *out)
+{
+    tc_service_policy_t sp;
+    tc_policy_service(st->policy, inc->service, &sp);
+    if (inc->declared || !inc->declare_evaluated || inc->users < sp.declare_min_users)
+        return false;
+    inc->declared = true;
+    inc->declared_ms = rec->received_ms;
+    s_assess(st, svc, inc);
+    char text[TC_TEXT_MAX];
+    snprintf(text, sizeof text, "declared by policy: %u users affected after %lld min, SEV-%u",
+             inc->users, (long long)((rec->received_ms - inc->opened_ms) / 60000), inc->severity);
+    s_changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, S_POLICY_ACTOR, "declared", text);
+    return true;
+}
+
+/* ---- check results ------------------------------------------------------ */
+
 /* After a check of `svc` changed, updates or resolves its open incident. */
-static int s_refresh_open(tc_state_t *st, const char *service, s_service_t *svc,
-                          const tc_record_t *rec, const tc_check_result_t *cr, tc_state_out_t *out)
+static int s_refresh_open(tc_state_t *st, s_service_t *svc, const tc_record_t *rec,
+                          const tc_check_result_t *cr, tc_state_out_t *out)
 {
     tc_incident_t *inc = svc->open;
     inc->updated_ms = rec->received_ms;
     int rc = s_fill_hosts(svc, inc);
     if (rc)
         return rc;
-    bool resolved = svc->failing == 0;
-    tc_broadcast_t *b =
-        s_emit(out, resolved ? TC_BCAST_INCIDENT_RESOLVED : TC_BCAST_INCIDENT_UPDATED, rec->seq);
-    if (resolved) {
+    s_assess(st, svc, inc);
+    char text[TC_TEXT_MAX];
+    if (svc->failing == 0) {
         inc->state = TC_INC_RESOLVED;
         inc->resolved_ms = rec->received_ms;
-    }
-    if (b) {
-        b->incident = *inc;
-        s_text(b->detail, sizeof b->detail, "incident %llu (%s) %s: %s@%s is %s",
-               (unsigned long long)inc->id, service, resolved ? "resolved" : "updated", cr->check,
-               cr->host, tc_check_state_name(cr->state));
-    }
-    if (resolved) {
-        free(svc->open);
+        s_text(text, sizeof text, "every check is OK again (last: %s@%s)", cr->check, cr->host);
+        s_changed(out, TC_BCAST_INCIDENT_RESOLVED, inc, rec, rec->event.sender, "resolved", text);
+        free(svc->resolved);
+        svc->resolved = inc;
         svc->open = NULL;
+        return 0;
     }
-    (void)st;
+    if (s_maybe_declare(st, svc, inc, rec, out))
+        return 0;
+    s_text(text, sizeof text, "%s@%s is %s; %u checks failing on %u hosts", cr->check, cr->host,
+           tc_check_state_name(cr->state), inc->failing_checks, inc->affected_hosts);
+    s_changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, rec->event.sender, "check", text);
     return 0;
 }
 
-static int s_open_incident(tc_state_t *st, const char *service, s_service_t *svc,
-                           const tc_record_t *rec, const tc_check_result_t *cr, tc_state_out_t *out)
+/* A failing check with no open incident: reopens the service's last one if
+ * it was resolved within the reopen window, else opens a new one. */
+static int s_open_incident(tc_state_t *st, s_service_t *svc, const tc_record_t *rec,
+                           const tc_check_result_t *cr, tc_state_out_t *out)
 {
-    tc_incident_t *inc = calloc(1, sizeof *inc);
+    char text[TC_TEXT_MAX];
+    tc_incident_t *inc = svc->resolved;
+    if (inc && st->policy->reopen_on_failure &&
+        rec->received_ms - inc->resolved_ms <= st->policy->reopen_window_ms) {
+        svc->resolved = NULL;
+        inc->state = inc->acknowledged_ms ? TC_INC_INVESTIGATING : TC_INC_TRIGGERED;
+        inc->resolved_ms = 0;
+        inc->updated_ms = rec->received_ms;
+        int rc = s_fill_hosts(svc, inc);
+        svc->open = inc;
+        if (rc)
+            return rc;
+        s_assess(st, svc, inc);
+        s_text(text, sizeof text, "%s@%s %s again within the reopen window: %s", cr->check,
+               cr->host, tc_check_state_name(cr->state), cr->output);
+        s_changed(out, TC_BCAST_INCIDENT_OPENED, inc, rec, rec->event.sender, "reopened", text);
+        return 0;
+    }
+    inc = calloc(1, sizeof *inc);
     if (!inc)
         return TC_ENOMEM;
     inc->id = st->next_id++;
-    snprintf(inc->service, sizeof inc->service, "%s", service);
+    snprintf(inc->service, sizeof inc->service, "%s", svc->name);
     inc->state = TC_INC_TRIGGERED;
     inc->opened_ms = inc->updated_ms = rec->received_ms;
     inc->opened_log_seq = rec->seq;
@@ -214,12 +322,17 @@ static int s_open_incident(tc_state_t *st, const char *service, s_service_t *svc
         return rc;
     }
     svc->open = inc;
-    tc_broadcast_t *b = s_emit(out, TC_BCAST_INCIDENT_OPENED, rec->seq);
-    if (b) {
-        b->incident = *inc;
-        s_text(b->detail, sizeof b->detail, "incident %llu opened for %s: %s",
-               (unsigned long long)inc->id, service, inc->summary);
-    }
+    s_assess(st, svc, inc);
+    s_changed(out, TC_BCAST_INCIDENT_OPENED, inc, rec, rec->event.sender, "opened", inc->summary);
+    return 0;
+}
+
+static uint32_t s_perf_users(const tc_check_result_t *cr)
+{
+    for (size_t i = 0; i < cr->nperf && i < TC_PERF_MAX; i++)
+        if (!strcmp(cr->perf[i].label, "users") && cr->perf[i].value >= 0 &&
+            cr->perf[i].value < 4e9)
+            return (uint32_t)cr->perf[i].value;
     return 0;
 }
 
@@ -244,7 +357,8 @@ static int s_apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
     }
     bool was_failing = c->state != TC_STATE_OK;
     bool now_failing = cr->state != TC_STATE_OK;
-    bool changed = c->state != cr->state;
+    uint32_t users = s_perf_users(cr);
+    bool changed = c->state != cr->state || (now_failing && users != c->users);
     int rc;
 
     /* A check moved to another service (its configuration changed): it
@@ -253,35 +367,43 @@ static int s_apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
         s_service_t *old = zhashx_lookup(st->services, c->service);
         if (old && was_failing) {
             s_count(old, c->host, -1);
+            old->perf_users -= c->users;
             /* Reported as the check going OK for the old service: it no
              * longer fails there. */
             tc_check_result_t left = *cr;
             left.state = TC_STATE_OK;
-            if (old->open && (rc = s_refresh_open(st, c->service, old, rec, &left, out)) != 0)
+            if (old->open && (rc = s_refresh_open(st, old, rec, &left, out)) != 0)
                 return rc;
         }
         snprintf(c->service, sizeof c->service, "%s", cr->service);
         was_failing = false;
         changed = true;
     }
-    c->state = cr->state;
 
     s_service_t *svc = s_service(st, cr->service);
     if (!svc)
         return TC_ENOMEM;
+    if (was_failing)
+        svc->perf_users -= c->users;
+    if (now_failing)
+        svc->perf_users += users;
     if (!was_failing && now_failing)
         s_count(svc, cr->host, +1);
     else if (was_failing && !now_failing)
         s_count(svc, cr->host, -1);
+    c->state = cr->state;
+    c->users = now_failing ? users : 0;
 
     if (!changed)
         return 0;
     if (svc->open)
-        return s_refresh_open(st, cr->service, svc, rec, cr, out);
+        return s_refresh_open(st, svc, rec, cr, out);
     if (cr->state == TC_STATE_CRITICAL)
-        return s_open_incident(st, cr->service, svc, rec, cr, out);
+        return s_open_incident(st, svc, rec, cr, out);
     return 0;
 }
+
+/* ---- hosts --------------------------------------------------------------- */
 
 static int s_apply_host(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
 {
@@ -301,7 +423,7 @@ static int s_apply_host(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *
         return 0;
     h->up = hs->up;
     h->changed_ms = rec->received_ms;
-    tc_broadcast_t *b = s_emit(out, hs->up ? TC_BCAST_HOST_UP : TC_BCAST_HOST_DOWN, rec->seq);
+    tc_broadcast_t *b = s_emit(out, hs->up ? TC_BCAST_HOST_UP : TC_BCAST_HOST_DOWN, rec->seq, NULL);
     if (b) {
         snprintf(b->host, sizeof b->host, "%s", hs->host);
         s_text(b->detail, sizeof b->detail, "host %s is %s (%s)", hs->host, hs->up ? "up" : "down",
@@ -310,15 +432,349 @@ static int s_apply_host(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *
     return 0;
 }
 
+/* ---- operator actions ---------------------------------------------------- */
+
+/* The service holding incident `id` as open or last resolved, or NULL. */
+static s_service_t *s_find(const tc_state_t *st, uint64_t id, tc_incident_t **inc)
+{
+    for (s_service_t *svc = zhashx_first(st->services); svc; svc = zhashx_next(st->services)) {
+        if (svc->open && svc->open->id == id) {
+            *inc = svc->open;
+            return svc;
+        }
+        if (svc->resolved && svc->resolved->id == id) {
+            *inc = svc->resolved;
+            return svc;
+        }
+    }
+    *inc = NULL;
+    return NULL;
+}
+
+const tc_incident_t *tc_state_incident(const tc_state_t *st, uint64_t id)
+{
+    tc_incident_t *inc;
+    s_find(st, id, &inc);
+    return inc;
+}
+
+static const char *const s_roles[] = {"commander",        "deputy",           "scribe", "sme",
+                                      "customer_liaison", "internal_liaison", "dpo"};
+
+static bool s_role_valid(const char *role)
+{
+    for (size_t i = 0; i < sizeof s_roles / sizeof s_roles[0]; i++)
+        if (!strcmp(role, s_roles[i]))
+            return true;
+    return false;
+}
+
+static int s_parse_state(const char *s, tc_incident_state_t *out)
+{
+    for (int i = TC_INC_TRIGGERED; i <= TC_INC_RESOLVED; i++) {
+        if (!strcmp(s, tc_incident_state_name((tc_incident_state_t)i))) {
+            *out = (tc_incident_state_t)i;
+            return 0;
+        }
+    }
+    return TC_EINVAL;
+}
+
+static int s_refuse(char *why, size_t whylen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int s_refuse(char *why, size_t whylen, int code, const char *fmt, ...)
+{
+    if (why && whylen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, whylen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t now_ms, char *why,
+                   size_t whylen)
+{
+    tc_incident_t *inc;
+    s_service_t *svc = s_find(st, a->incident, &inc);
+    if (!svc)
+        return s_refuse(why, whylen, TC_ENOTFOUND, "no incident %llu open or recently resolved",
+                        (unsigned long long)a->incident);
+    const char *act = a->action;
+    bool open = inc->state != TC_INC_RESOLVED;
+    if (!strcmp(act, "note")) {
+        if (!a->message[0])
+            return s_refuse(why, whylen, TC_EINVAL, "a note needs text");
+        return 0;
+    }
+    if (!strcmp(act, "reopen")) {
+        if (open)
+            return s_refuse(why, whylen, TC_EINVAL, "incident %llu is not resolved",
+                            (unsigned long long)inc->id);
+        if (svc->open)
+            return s_refuse(why, whylen, TC_EINVAL,
+                            "service %s already has open incident %llu; add to that one", svc->name,
+                            (unsigned long long)svc->open->id);
+        if (now_ms - inc->resolved_ms > st->policy->reopen_window_ms)
+            return s_refuse(why, whylen, TC_EINVAL,
+                            "incident %llu was resolved more than %lld min ago (the reopen "
+                            "window); open a new one",
+                            (unsigned long long)inc->id,
+                            (long long)(st->policy->reopen_window_ms / 60000));
+        return 0;
+    }
+    if (!open)
+        return s_refuse(why, whylen, TC_EINVAL, "incident %llu is resolved; reopen it first",
+                        (unsigned long long)inc->id);
+    if (!strcmp(act, "ack")) {
+        if (inc->acknowledged_ms)
+            return s_refuse(why, whylen, TC_EINVAL, "incident %llu is already acknowledged",
+                            (unsigned long long)inc->id);
+        return 0;
+    }
+    if (!strcmp(act, "resolve"))
+        return 0;
+    if (!strcmp(act, "state")) {
+        tc_incident_state_t to;
+        if (a->nargs != 1 || s_parse_state(a->args[0], &to) != 0)
+            return s_refuse(why, whylen, TC_EINVAL,
+                            "state wants one of investigating, identified, monitoring");
+        if (to == TC_INC_TRIGGERED)
+            return s_refuse(why, whylen, TC_EINVAL, "an incident cannot go back to triggered");
+        if (to == TC_INC_RESOLVED)
+            return s_refuse(why, whylen, TC_EINVAL, "use resolve to resolve an incident");
+        if (to == inc->state)
+            return s_refuse(why, whylen, TC_EINVAL, "incident %llu is already %s",
+                            (unsigned long long)inc->id, a->args[0]);
+        return 0;
+    }
+    if (!strcmp(act, "declare") || !strcmp(act, "undeclare")) {
+        bool want = act[0] == 'd';
+        if (inc->declared == want)
+            return s_refuse(why, whylen, TC_EINVAL, "incident %llu is already %s",
+                            (unsigned long long)inc->id, want ? "declared" : "not declared");
+        return 0;
+    }
+    if (!strcmp(act, "sev")) {
+        uint64_t sev;
+        if (a->nargs != 1 || tc_u64_parse(a->args[0], 5, &sev) != 0 || sev < 1)
+            return s_refuse(why, whylen, TC_EINVAL, "sev wants a severity from 1 to 5");
+        return 0;
+    }
+    if (!strcmp(act, "users")) {
+        uint64_t n;
+        if (a->nargs != 1 || tc_u64_parse(a->args[0], UINT32_MAX, &n) != 0)
+            return s_refuse(why, whylen, TC_EINVAL, "users wants a number of users affected");
+        return 0;
+    }
+    if (!strcmp(act, "security")) {
+        if (inc->security)
+            return s_refuse(why, whylen, TC_EINVAL, "incident %llu is already flagged as security",
+                            (unsigned long long)inc->id);
+        return 0;
+    }
+    if (!strcmp(act, "assign")) {
+        if (a->nargs != 2 || !s_role_valid(a->args[0]) || !tc_id_valid(a->args[1]))
+            return s_refuse(why, whylen, TC_EINVAL,
+                            "assign wants ROLE PERSON; roles: commander, deputy, scribe, sme, "
+                            "customer_liaison, internal_liaison, dpo");
+        bool known = false;
+        for (size_t i = 0; i < inc->nroles; i++)
+            known |= !strcmp(inc->roles[i].role, a->args[0]);
+        if (!known && inc->nroles == TC_ROLES_MAX)
+            return s_refuse(why, whylen, TC_EINVAL, "too many roles");
+        return 0;
+    }
+    return s_refuse(why, whylen, TC_EINVAL, "unknown action \"%s\"", act);
+}
+
+static void s_set_role(tc_incident_t *inc, const char *role, const char *person)
+{
+    for (size_t i = 0; i < inc->nroles; i++) {
+        if (!strcmp(inc->roles[i].role, role)) {
+            snprintf(inc->roles[i].person, sizeof inc->roles[i].person, "%s", person);
+            return;
+        }
+    }
+    if (inc->nroles < TC_ROLES_MAX) {
+        snprintf(inc->roles[inc->nroles].role, TC_ID_MAX, "%s", role);
+        snprintf(inc->roles[inc->nroles].person, TC_ID_MAX, "%s", person);
+        inc->nroles++;
+    }
+}
+
+static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
+{
+    const tc_operator_action_t *a = &rec->event.u.action;
+    /* Actions are checked before they are stored; one that no longer
+     * checks out on replay (the rules changed) is skipped, not guessed at. */
+    if (tc_state_check(st, a, rec->received_ms, NULL, 0) != 0)
+        return 0;
+    tc_incident_t *inc;
+    s_service_t *svc = s_find(st, a->incident, &inc);
+    const char *act = a->action;
+    const char *actor = a->actor[0] ? a->actor : "operator";
+    char text[TC_TEXT_MAX];
+    const char *msg = a->message;
+    tc_bcast_kind_t kind = TC_BCAST_INCIDENT_UPDATED;
+    inc->updated_ms = rec->received_ms;
+
+    if (!strcmp(act, "note")) {
+        s_text(text, sizeof text, "%s", msg);
+        /* A note is for the timeline; subscribers are not told. */
+        tc_timeline_t *t = s_note(out, inc, rec, actor, "note");
+        if (t)
+            tc_strlcpy_utf8(t->text, text, sizeof t->text);
+        return 0;
+    }
+    if (!strcmp(act, "ack")) {
+        inc->acknowledged_ms = rec->received_ms;
+        if (inc->state == TC_INC_TRIGGERED)
+            inc->state = TC_INC_INVESTIGATING;
+        s_text(text, sizeof text, "acknowledged by %s; %s%s%s", actor,
+               tc_incident_state_name(inc->state), msg[0] ? ": " : "", msg);
+    } else if (!strcmp(act, "state")) {
+        tc_incident_state_t to = inc->state;
+        s_parse_state(a->args[0], &to);
+        tc_incident_state_t from = inc->state;
+        inc->state = to;
+        /* Moving on from triggered is a response: it counts as the ack. */
+        if (!inc->acknowledged_ms)
+            inc->acknowledged_ms = rec->received_ms;
+        s_text(text, sizeof text, "%s -> %s%s%s", tc_incident_state_name(from),
+               tc_incident_state_name(to), msg[0] ? ": " : "", msg);
+    } else if (!strcmp(act, "resolve")) {
+        inc->state = TC_INC_RESOLVED;
+        inc->resolved_ms = rec->received_ms;
+        free(svc->resolved);
+        svc->resolved = inc;
+        svc->open = NULL;
+        kind = TC_BCAST_INCIDENT_RESOLVED;
+        s_text(text, sizeof text, "resolved by %s%s%s%s", actor, msg[0] ? ": " : "", msg,
+               svc->failing ? " (checks still failing: a new failure opens a new incident)" : "");
+    } else if (!strcmp(act, "reopen")) {
+        svc->resolved = NULL;
+        svc->open = inc;
+        inc->state = TC_INC_INVESTIGATING;
+        inc->resolved_ms = 0;
+        int rc = s_fill_hosts(svc, inc);
+        if (rc)
+            return rc;
+        s_assess(st, svc, inc);
+        kind = TC_BCAST_INCIDENT_OPENED;
+        s_text(text, sizeof text, "reopened by %s%s%s", actor, msg[0] ? ": " : "", msg);
+    } else if (!strcmp(act, "declare") || !strcmp(act, "undeclare")) {
+        inc->declared = act[0] == 'd';
+        inc->declared_ms = inc->declared ? rec->received_ms : 0;
+        s_assess(st, svc, inc);
+        if (inc->declared)
+            s_text(text, sizeof text, "declared by %s, SEV-%u%s%s", actor, inc->severity,
+                   msg[0] ? ": " : "", msg);
+        else
+            s_text(text, sizeof text, "declaration withdrawn by %s%s%s", actor, msg[0] ? ": " : "",
+                   msg);
+    } else if (!strcmp(act, "sev")) {
+        uint64_t sev = 0;
+        tc_u64_parse(a->args[0], 5, &sev);
+        uint32_t before = inc->severity;
+        inc->severity = (uint32_t)sev;
+        inc->severity_pinned = true;
+        s_text(text, sizeof text, "severity %s%u -> SEV-%u by %s%s%s", before ? "SEV-" : "none",
+               before, inc->severity, actor, msg[0] ? ": " : "", msg);
+        if (!before)
+            s_text(text, sizeof text, "severity set to SEV-%u by %s%s%s", inc->severity, actor,
+                   msg[0] ? ": " : "", msg);
+    } else if (!strcmp(act, "users")) {
+        uint64_t n = 0;
+        tc_u64_parse(a->args[0], UINT32_MAX, &n);
+        inc->users = (uint32_t)n;
+        inc->users_pinned = true;
+        s_assess(st, svc, inc);
+        s_text(text, sizeof text, "%u users affected, by %s%s%s", inc->users, actor,
+               msg[0] ? ": " : "", msg);
+    } else if (!strcmp(act, "security")) {
+        inc->security = true;
+        s_assess(st, svc, inc);
+        s_text(text, sizeof text, "flagged as a security or data incident by %s%s%s", actor,
+               msg[0] ? ": " : "", msg);
+    } else { /* assign */
+        s_set_role(inc, a->args[0], a->args[1]);
+        s_text(text, sizeof text, "%s is %s, assigned by %s%s%s", a->args[1], a->args[0], actor,
+               msg[0] ? ": " : "", msg);
+    }
+    s_changed(out, kind, inc, rec, actor, act, text);
+    /* Impact an operator reported may complete a pending declaration. */
+    if (inc->state != TC_INC_RESOLVED)
+        s_maybe_declare(st, svc, inc, rec, out);
+    return 0;
+}
+
+/* ---- deadlines ------------------------------------------------------------ */
+
+bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
+{
+    bool found = false;
+    for (s_service_t *svc = zhashx_first(st->services); svc; svc = zhashx_next(st->services)) {
+        const tc_incident_t *inc = svc->open;
+        if (!inc || inc->declare_evaluated || inc->declared)
+            continue;
+        tc_service_policy_t sp;
+        tc_policy_service(st->policy, inc->service, &sp);
+        int64_t due = inc->opened_ms + sp.declare_after_ms;
+        /* Ties go to the lower id so the order never depends on hashing. */
+        if (!found || due < out->due_ms || (due == out->due_ms && inc->id < out->incident)) {
+            memset(out, 0, sizeof *out);
+            out->incident = inc->id;
+            out->due_ms = due;
+            snprintf(out->kind, sizeof out->kind, "declare");
+            found = true;
+        }
+    }
+    return found;
+}
+
+static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
+{
+    const tc_timer_t *tm = &rec->event.u.timer;
+    tc_incident_t *inc;
+    s_service_t *svc = s_find(st, tm->incident, &inc);
+    /* A deadline fires once; one for an incident that has since resolved
+     * or been declared by hand has nothing left to do. */
+    if (!svc || strcmp(tm->kind, "declare") != 0 || inc->state == TC_INC_RESOLVED ||
+        inc->declare_evaluated || inc->declared)
+        return 0;
+    inc->declare_evaluated = true;
+    inc->updated_ms = rec->received_ms;
+    if (s_maybe_declare(st, svc, inc, rec, out))
+        return 0;
+    tc_service_policy_t sp;
+    tc_policy_service(st->policy, inc->service, &sp);
+    char text[TC_TEXT_MAX];
+    snprintf(text, sizeof text,
+             "not declared at the deadline: %u users affected, fewer than %u; it is declared "
+             "as soon as that changes",
+             inc->users, sp.declare_min_users);
+    tc_timeline_t *t = s_note(out, inc, rec, S_POLICY_ACTOR, "policy");
+    if (t)
+        tc_strlcpy_utf8(t->text, text, sizeof t->text);
+    return 0;
+}
+
 int tc_state_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
 {
     out->n = 0;
+    out->ntimeline = 0;
     switch (rec->event.kind) {
     case TC_MSG_CHECK_RESULT: return s_apply_check(st, rec, out);
     case TC_MSG_HOST_STATUS: return s_apply_host(st, rec, out);
+    case TC_MSG_OPERATOR_ACTION: return s_apply_action(st, rec, out);
+    case TC_MSG_TIMER: return s_apply_timer(st, rec, out);
     default: return 0; /* other kinds are never stored */
     }
 }
+
+/* ---- queries -------------------------------------------------------------- */
 
 size_t tc_state_open_count(const tc_state_t *st)
 {

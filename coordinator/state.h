@@ -6,16 +6,23 @@
  * record) and does no I/O, so replaying the same log always rebuilds the same
  * state and the same broadcasts, and the logic is tested table-driven.
  *
- * What it implements (walking skeleton): a service's incident opens when one
- * of its checks turns hard CRITICAL; further failing checks of that service,
- * on any host, join the same incident (hosts and checks counted); it resolves
- * when every check of the service is OK again. Host liveness records turn
- * into host.down / host.up broadcasts.
+ * What it implements: a service's incident opens when one of its checks
+ * turns hard CRITICAL (an alert); further failing checks of that service,
+ * on any host, join the same incident (hosts, checks and users affected
+ * counted); it resolves when every check of the service is OK again, and a
+ * new failure within the reopen window reopens it. It is declared by the
+ * policy (lasted long enough, affects enough users) when its declaration
+ * deadline fires, or by an operator. Operator actions move it through the
+ * lifecycle triggered -> investigating -> identified -> monitoring ->
+ * resolved; an invalid one is refused by tc_state_check() and never stored.
+ * Every change adds a timeline entry. Host liveness records turn into
+ * host.down / host.up broadcasts.
  */
 #ifndef TC_STATE_H
 #define TC_STATE_H
 
 #include "msg.h"
+#include "policy.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,16 +30,20 @@
 
 typedef struct tc_state tc_state_t;
 
-/* At most this many broadcasts come out of one record. */
+/* At most this many broadcasts and timeline entries come out of one record. */
 #define TC_STATE_OUT_MAX 4
+#define TC_STATE_TIMELINE_MAX 6
 
 typedef struct {
     tc_broadcast_t bcast[TC_STATE_OUT_MAX];
     size_t n;
+    tc_timeline_t timeline[TC_STATE_TIMELINE_MAX];
+    size_t ntimeline;
 } tc_state_out_t;
 
-/* Caller owns the result; NULL on allocation failure. */
-tc_state_t *tc_state_new(void);
+/* `policy` is borrowed and must outlive the state; NULL means the defaults.
+ * Caller owns the result; NULL on allocation failure. */
+tc_state_t *tc_state_new(const tc_policy_t *policy);
 
 /* NULL-safe; nulls *pstate. */
 void tc_state_destroy(tc_state_t **pstate);
@@ -42,6 +53,17 @@ void tc_state_destroy(tc_state_t **pstate);
  * it is after the record). Returns 0 or TC_ENOMEM; on TC_ENOMEM the state
  * may be partly updated and must be discarded. */
 int tc_state_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out);
+
+/* Checks whether operator action `a`, made at `now_ms`, is valid against the
+ * current state, without changing anything. Returns 0, TC_ENOTFOUND (no such
+ * incident) or TC_EINVAL, with a one-line reason for the operator in `why`. */
+int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t now_ms, char *why,
+                   size_t whylen);
+
+/* The earliest deadline derived from the state, if any: the coordinator
+ * stores a TimerFired record when its clock passes out->due_ms. Returns
+ * false when nothing is pending. */
+bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out);
 
 /* ---- queries (borrowed results, valid until the next apply) ------------- */
 
@@ -66,6 +88,9 @@ const tc_state_host_t *tc_state_host(const tc_state_t *st, const char *host);
 /* Calls fn for each known host in name order. */
 typedef void(tc_state_host_fn)(const tc_state_host_t *h, void *ctx);
 void tc_state_each_host(const tc_state_t *st, tc_state_host_fn *fn, void *ctx);
+
+/* The open or most recently resolved incident with this id, or NULL. */
+const tc_incident_t *tc_state_incident(const tc_state_t *st, uint64_t id);
 
 /* Id the next incident will get (1 for a new log). */
 uint64_t tc_state_next_incident_id(const tc_state_t *st);

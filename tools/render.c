@@ -68,7 +68,44 @@ void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc)
         tc_json_string(j, inc->roles[i].person);
     }
     tc_json_object_end(j);
+    tc_json_key(j, "acknowledged_at");
+    s_json_time(j, inc->acknowledged_ms);
+    tc_json_key(j, "declared_at");
+    s_json_time(j, inc->declared_ms);
+    tc_json_key(j, "users");
+    tc_json_uint(j, inc->users);
+    tc_json_key(j, "major");
+    tc_json_bool(j, inc->severity == 1 || inc->severity == 2);
+    tc_json_key(j, "security");
+    tc_json_bool(j, inc->security);
     tc_json_object_end(j);
+}
+
+void tc_render_timeline_json(tc_json_t *j, const tc_timeline_t *t)
+{
+    tc_json_object_begin(j);
+    tc_json_key(j, "incident");
+    tc_json_uint(j, t->incident);
+    tc_json_key(j, "time");
+    s_json_time(j, t->time_ms);
+    tc_json_key(j, "log_seq");
+    tc_json_uint(j, t->log_seq);
+    tc_json_key(j, "actor");
+    tc_json_string(j, t->actor);
+    tc_json_key(j, "kind");
+    tc_json_string(j, t->kind);
+    tc_json_key(j, "text");
+    tc_json_string(j, t->text);
+    tc_json_object_end(j);
+}
+
+char *tc_render_timeline_line(const tc_timeline_t *t, char *dst, size_t cap)
+{
+    char raw[2 * TC_TEXT_MAX], when[40];
+    snprintf(raw, sizeof raw, "%s  %-12s %-10s %s", tc_time_format(t->time_ms, when, sizeof when),
+             t->actor, t->kind, t->text);
+    tc_utf8_sanitize(raw, dst, cap);
+    return dst;
 }
 
 /* The PUB topic frame and the Broadcast's own topic field are the same by
@@ -230,6 +267,31 @@ static void s_event_fields(tc_json_t *j, const tc_msg_t *e)
         tc_json_key(j, "topic");
         tc_json_string(j, s_bcast_topic(&e->u.bcast));
         s_bcast_fields(j, &e->u.bcast);
+        break;
+    case TC_MSG_OPERATOR_ACTION: {
+        const tc_operator_action_t *a = &e->u.action;
+        tc_json_key(j, "actor");
+        tc_json_string(j, a->actor);
+        tc_json_key(j, "action");
+        tc_json_string(j, a->action);
+        tc_json_key(j, "incident");
+        tc_json_uint(j, a->incident);
+        tc_json_key(j, "args");
+        tc_json_array_begin(j);
+        for (size_t i = 0; i < a->nargs && i < TC_ACTION_ARGS_MAX; i++)
+            tc_json_string(j, a->args[i]);
+        tc_json_array_end(j);
+        tc_json_key(j, "message");
+        tc_json_string(j, a->message);
+        break;
+    }
+    case TC_MSG_TIMER:
+        tc_json_key(j, "incident");
+        tc_json_uint(j, e->u.timer.incident);
+        tc_json_key(j, "timer");
+        tc_json_string(j, e->u.timer.kind);
+        tc_json_key(j, "due");
+        s_json_time(j, e->u.timer.due_ms);
         break;
     case TC_MSG_NONE: break;
     }
@@ -574,6 +636,20 @@ char *tc_render_record_line(const tc_record_t *rec, char *dst, size_t cap)
         break;
     case TC_MSG_BROADCAST:
         s_append(raw, sizeof raw, &len, " %s: %s", s_bcast_topic(&e->u.bcast), e->u.bcast.detail);
+        break;
+    case TC_MSG_OPERATOR_ACTION: {
+        const tc_operator_action_t *a = &e->u.action;
+        s_append(raw, sizeof raw, &len, " %s %s incident %" PRIu64, a->actor, a->action,
+                 a->incident);
+        for (size_t i = 0; i < a->nargs && i < TC_ACTION_ARGS_MAX; i++)
+            s_append(raw, sizeof raw, &len, " %s", a->args[i]);
+        if (a->message[0])
+            s_append(raw, sizeof raw, &len, ": %s", a->message);
+        break;
+    }
+    case TC_MSG_TIMER:
+        s_append(raw, sizeof raw, &len, " %s incident %" PRIu64, e->u.timer.kind,
+                 e->u.timer.incident);
         break;
     case TC_MSG_NONE: break;
     }

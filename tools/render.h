@@ -89,4 +89,10 @@ void tc_render_audit_json(tc_json_t *j, const tc_audit_t *a);
  * "3 2026-11-24T08:00:00.000Z allowed alice (operator-ro) status ". */
 char *tc_render_audit_line(const tc_audit_t *a, char *dst, size_t cap);
 
+/* {"incident":3,"time":"...","log_seq":40,"actor":"alice","kind":"ack","text":"..."} */
+void tc_render_timeline_json(tc_json_t *j, const tc_timeline_t *t);
+
+/* "2026-11-24T08:00:00.000Z  alice        ack        acknowledged" */
+char *tc_render_timeline_line(const tc_timeline_t *t, char *dst, size_t cap);
+
 #endif

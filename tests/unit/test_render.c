@@ -22,7 +22,9 @@
     "{\"id\":3,\"service\":\"frontend\",\"state\":\"triggered\",\"severity\":null,"                \
     "\"declared\":false,\"opened_at\":\"2026-11-24T08:00:00.123Z\",\"resolved_at\":null,"          \
     "\"updated_at\":\"2026-11-24T08:05:30.000Z\",\"summary\":\"HTTP 503 from /health\","           \
-    "\"hosts\":[\"web-01\"],\"affected_hosts\":1,\"failing_checks\":1,\"roles\":{}}"
+    "\"hosts\":[\"web-01\"],\"affected_hosts\":1,\"failing_checks\":1,\"roles\":{},"               \
+    "\"acknowledged_at\":null,\"declared_at\":null,\"users\":0,\"major\":false,"                   \
+    "\"security\":false}"
 
 /* Open, unassessed, one host, no roles. */
 static tc_incident_t s_incident_a(void)
@@ -217,7 +219,9 @@ static void test_incident_json_resolved(void **state)
                         "\"updated_at\":\"2026-11-24T09:00:00.500Z\","
                         "\"summary\":\"replication lag 300s\",\"hosts\":[\"db-01\",\"db-02\"],"
                         "\"affected_hosts\":2,\"failing_checks\":0,"
-                        "\"roles\":{\"commander\":\"alice\",\"scribe\":\"bob\"}}");
+                        "\"roles\":{\"commander\":\"alice\",\"scribe\":\"bob\"},"
+                        "\"acknowledged_at\":null,\"declared_at\":null,\"users\":0,"
+                        "\"major\":true,\"security\":false}");
 }
 
 static void test_incident_json_state_names(void **state)
@@ -470,17 +474,18 @@ static void test_status_text(void **state)
     s_capture_t c;
     s_capture_open(&c);
     assert_int_equal(tc_render_status_text(c.f, &st, T0800), 0);
-    assert_string_equal(s_capture_close(&c),
-                        "coordinator:    0.1.0, up 1h0m (since 2026-11-24T07:00:00Z)\n"
-                        "open incidents: 2\n"
-                        "log seq:        40\n"
-                        "broadcast seq:  13\n"
-                        "events:         100 accepted, 3 duplicates, 0 rejected, 0 denied since start\n"
-                        "\n"
-                        "HOST    STATE  LAST SEEN  HEARTBEAT\n"
-                        "web-01  up     3s ago     5s\n"
-                        "db-01   down   1h0m ago   2500ms\n"
-                        "new-01  up     never      -\n");
+    assert_string_equal(
+        s_capture_close(&c),
+        "coordinator:    0.1.0, up 1h0m (since 2026-11-24T07:00:00Z)\n"
+        "open incidents: 2\n"
+        "log seq:        40\n"
+        "broadcast seq:  13\n"
+        "events:         100 accepted, 3 duplicates, 0 rejected, 0 denied since start\n"
+        "\n"
+        "HOST    STATE  LAST SEEN  HEARTBEAT\n"
+        "web-01  up     3s ago     5s\n"
+        "db-01   down   1h0m ago   2500ms\n"
+        "new-01  up     never      -\n");
     free(c.buf);
 }
 

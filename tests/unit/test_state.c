@@ -64,7 +64,7 @@ static void s_record(const step_t *s, uint64_t seq, tc_record_t *r)
 
 static void s_run(const step_t *steps, size_t n)
 {
-    tc_state_t *st = tc_state_new();
+    tc_state_t *st = tc_state_new(NULL);
     assert_non_null(st);
     for (size_t i = 0; i < n; i++) {
         tc_record_t rec;
@@ -184,7 +184,7 @@ static void test_replay_is_deterministic(void **unused)
         {C("c", "y", "s2", WARNING, true), NONE},
     };
     size_t n = sizeof steps / sizeof steps[0];
-    tc_state_t *one = tc_state_new(), *two = tc_state_new();
+    tc_state_t *one = tc_state_new(NULL), *two = tc_state_new(NULL);
     for (size_t i = 0; i < n; i++) {
         tc_record_t rec;
         tc_state_out_t o1, o2;

@@ -1,0 +1,62 @@
+/*
+ * policy.h - the incident policy: when an alert becomes a declared incident,
+ * how severe it is, how long a resolved incident may be reopened.
+ *
+ * Defaults follow the source documents: an incident is declared when a
+ * problem has lasted more than 15 minutes and affects at least 5 users;
+ * SEV-1 and SEV-2 are major; when unsure, pick the higher severity.
+ * Per-service settings override the defaults. Plain data plus pure
+ * functions: the state machine calls them while replaying the log.
+ */
+#ifndef TC_POLICY_H
+#define TC_POLICY_H
+
+#include "msg.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TC_POLICY_SERVICES_MAX 256
+
+typedef struct {
+    char name[TC_ID_MAX];
+    char team[TC_ID_MAX];       /* owning team ("" = none) */
+    uint32_t users_per_host;    /* users affected per failing host (0 = unknown) */
+    uint32_t total_users;       /* all users of the service (0 = unknown) */
+    int64_t declare_after_ms;   /* 0 = the default */
+    uint32_t declare_min_users; /* 0 = the default */
+} tc_service_policy_t;
+
+typedef struct {
+    int64_t declare_after_ms;   /* 15 min */
+    uint32_t declare_min_users; /* 5 */
+    int64_t reopen_window_ms;   /* 1 h */
+    /* A new failure within the window reopens the service's last incident
+     * instead of opening another (off: flapping stays visible as
+     * separate incidents unless an operator reopens). */
+    bool reopen_on_failure;
+    /* Share of a service's users affected at or above which an incident is
+     * SEV-1 and SEV-2; below, with users affected, SEV-3; none, SEV-4. */
+    double sev1_share; /* 0.25 */
+    double sev2_share; /* 0.05 */
+    /* Severity when the share cannot be computed (total_users unknown) but
+     * users are affected: the higher of the candidates, SEV-2. */
+    uint32_t unknown_share_severity;
+    tc_service_policy_t services[TC_POLICY_SERVICES_MAX];
+    size_t nservices;
+} tc_policy_t;
+
+/* Fills *p with the defaults and no services. */
+void tc_policy_defaults(tc_policy_t *p);
+
+/* The settings for `service`, with defaults filled in; never NULL (an
+ * unknown service gets the defaults). Copies into *out. */
+void tc_policy_service(const tc_policy_t *p, const char *service, tc_service_policy_t *out);
+
+/* Severity 1..4 for `users` affected of a service (SEV-5 is only ever set by
+ * an operator); a security or data incident is SEV-1. */
+uint32_t tc_policy_severity(const tc_policy_t *p, const tc_service_policy_t *svc, uint32_t users,
+                            bool security);
+
+#endif
