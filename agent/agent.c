@@ -27,6 +27,8 @@
 #define S_TICK_MS 250
 /* How often to repeat "coordinator unreachable". */
 #define S_UNREACHABLE_LOG_MS 30000
+/* Longest wait before retrying after a refused handshake. */
+#define S_RELINK_MAX_MS 30000
 /* Floor of the ack watchdog; see agent.h. */
 #define S_ACK_WAIT_MIN_MS 3000
 /* Small: on shutdown everything unsent is in the spool anyway. */
@@ -66,6 +68,9 @@ struct tc_agent_t {
     int64_t unsent_logged_ms;
     bool unreachable_warned;
     int64_t handshake_logged_ms;
+    int64_t relink_at_ms;      /* rebuild the link then (0: no) */
+    int64_t relink_backoff_ms; /* grows to S_RELINK_MAX_MS while refused */
+    unsigned links;            /* links made, for unique monitor endpoints */
     char hostname[TC_ID_MAX];
 };
 
@@ -378,15 +383,23 @@ static int s_on_monitor(zloop_t *loop, zsock_t *sock, void *arg)
         memcpy(&ev, zframe_data(f), sizeof ev);
         if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             tc_info("connected to coordinator %s", a->cfg->coordinator);
+            a->relink_backoff_ms = 0;
             a->hello_due = true;
             s_send_hello(a);
         } else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
                    ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
                    ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-            /* Typically a coordinator that requires CURVE: without this line
-             * the agent would only ever say "unreachable". Rate-limited,
-             * because ZeroMQ retries the connection continuously. */
+            /* libzmq does not retry a connection whose handshake was
+             * refused (a key not yet allowed, a CURVE/plaintext mismatch),
+             * so the link is rebuilt after a back-off; the key may be
+             * allowed by then. The warning is rate-limited. */
             int64_t now = tc_mono_ms();
+            if (!a->relink_at_ms) {
+                a->relink_backoff_ms = a->relink_backoff_ms ? 2 * a->relink_backoff_ms : 1000;
+                if (a->relink_backoff_ms > S_RELINK_MAX_MS)
+                    a->relink_backoff_ms = S_RELINK_MAX_MS;
+                a->relink_at_ms = now + a->relink_backoff_ms;
+            }
             if (!a->handshake_logged_ms || now - a->handshake_logged_ms >= S_UNREACHABLE_LOG_MS) {
                 a->handshake_logged_ms = now;
                 tc_warn(a->cfg->insecure
@@ -411,6 +424,9 @@ static int s_on_monitor(zloop_t *loop, zsock_t *sock, void *arg)
 
 /* ---- timers ---------------------------------------------------------------- */
 
+static void s_link_close(tc_agent_t *a);
+static int s_link_open(tc_agent_t *a, char *why, size_t whylen);
+
 static int s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
 {
     tc_agent_t *a = arg;
@@ -426,6 +442,17 @@ static int s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
 static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     tc_agent_t *a = arg;
+    if (a->relink_at_ms && tc_mono_ms() >= a->relink_at_ms) {
+        char why[256];
+        a->relink_at_ms = 0;
+        s_link_close(a);
+        if (s_link_open(a, why, sizeof why) != 0) {
+            tc_error("cannot reconnect to coordinator %s: %s; stopping", a->cfg->coordinator, why);
+            return -1;
+        }
+        tc_info("reconnecting to coordinator %s after a refused handshake", a->cfg->coordinator);
+        return 0;
+    }
     if (a->hello_due) {
         s_send_hello(a);
         return 0;
@@ -462,10 +489,87 @@ __attribute__((format(printf, 3, 4))) static void s_why(char *why, size_t whylen
     va_end(ap);
 }
 
+/* ---- the link to the coordinator ------------------------------------------ */
+
+/* Closes the DEALER and its monitor and takes them off the loop. */
+static void s_link_close(tc_agent_t *a)
+{
+    if (a->monitor)
+        zloop_reader_end(a->loop, a->monitor);
+    if (a->dealer) {
+        zloop_reader_end(a->loop, a->dealer);
+        zmq_socket_monitor(zsock_resolve(a->dealer), NULL, 0);
+    }
+    zsock_destroy(&a->monitor);
+    zsock_destroy(&a->dealer);
+}
+
+/* Makes the DEALER (CURVE unless insecure), its handshake monitor, connects
+ * and puts both on the loop. Returns 0 or an error with a reason in `why`. */
+static int s_link_open(tc_agent_t *a, char *why, size_t whylen)
+{
+    const tc_agent_config_t *cfg = a->cfg;
+    char ep[96];
+    int rc = TC_EIO;
+    a->dealer = zsock_new(ZMQ_DEALER);
+    if (!a->dealer) {
+        s_why(why, whylen, "cannot create ZeroMQ socket");
+        return TC_ENOMEM;
+    }
+    zsock_set_linger(a->dealer, S_LINGER_MS);
+    /* Queue only to a live connection: while the coordinator is away, a
+     * send fails at once and the spool keeps the event, instead of the
+     * event sitting in a queue that a restart would lose. */
+    zsock_set_immediate(a->dealer, 1);
+    if (!cfg->insecure)
+        tc_client_keys_apply(&cfg->keys, a->dealer);
+    /* Only the coordinator talks to us; anything near this size is not it. */
+    zsock_set_maxmsgsize(a->dealer, 64 * 1024);
+    zsock_set_sndhwm(a->dealer, S_SNDHWM);
+    zsock_set_reconnect_ivl(a->dealer, 100);
+    zsock_set_reconnect_ivl_max(a->dealer, 5000);
+    /* ZMTP heartbeats notice a coordinator host that vanished without
+     * closing the connection, which our one-way heartbeats cannot. */
+    int ivl = cfg->heartbeat_ms < 1000 ? 1000 : (int)cfg->heartbeat_ms;
+    zsock_set_heartbeat_ivl(a->dealer, ivl);
+    zsock_set_heartbeat_timeout(a->dealer, 3 * ivl);
+
+    snprintf(ep, sizeof ep, "inproc://tocsin-agent-monitor-%p-%u", (void *)a, ++a->links);
+    if (zmq_socket_monitor(zsock_resolve(a->dealer), ep,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0) {
+        s_why(why, whylen, "cannot monitor ZeroMQ socket: %s", zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    a->monitor = zsock_new(ZMQ_PAIR);
+    if (!a->monitor || zsock_connect(a->monitor, "%s", ep) != 0) {
+        s_why(why, whylen, "cannot connect ZeroMQ socket monitor");
+        goto fail;
+    }
+    if (zsock_connect(a->dealer, "%s", cfg->coordinator) != 0) {
+        s_why(why, whylen, "cannot connect to %s: %s", cfg->coordinator, zmq_strerror(zmq_errno()));
+        rc = TC_EINVAL;
+        goto fail;
+    }
+    if (zloop_reader(a->loop, a->dealer, s_on_message, a) != 0 ||
+        zloop_reader(a->loop, a->monitor, s_on_monitor, a) != 0) {
+        s_why(why, whylen, "out of memory");
+        rc = TC_ENOMEM;
+        goto fail;
+    }
+    a->link = S_LINK_DOWN;
+    a->hello_due = true;
+    return 0;
+fail:
+    s_link_close(a);
+    return rc;
+}
+
 int tc_agent_new(const tc_agent_config_t *cfg, const char *self_exe, tc_agent_t **out, char *why,
                  size_t whylen)
 {
-    char ep[64];
     int rc;
     *out = NULL;
     tc_agent_t *a = calloc(1, sizeof *a);
@@ -492,57 +596,14 @@ int tc_agent_new(const tc_agent_config_t *cfg, const char *self_exe, tc_agent_t 
     if (!a->loop)
         goto fail_loop;
 
-    a->dealer = zsock_new(ZMQ_DEALER);
-    if (!a->dealer) {
-        s_why(why, whylen, "cannot create ZeroMQ socket");
+    if (!cfg->insecure && (!cfg->keys.server_txt[0] || !cfg->keys.secret_txt[0])) {
+        /* Never fall back to plaintext because keys were not loaded. */
+        s_why(why, whylen, "no CURVE keys loaded (and not --insecure)");
+        rc = TC_EINVAL;
         goto fail_dealer;
     }
-    zsock_set_linger(a->dealer, S_LINGER_MS);
-    /* Queue only to a live connection: while the coordinator is away, a
-     * send fails at once and the spool keeps the event, instead of the
-     * event sitting in a queue that a restart would lose. */
-    zsock_set_immediate(a->dealer, 1);
-    if (!cfg->insecure) {
-        /* Never fall back to plaintext because keys were not loaded. */
-        if (!cfg->keys.server_txt[0] || !cfg->keys.secret_txt[0]) {
-            s_why(why, whylen, "no CURVE keys loaded (and not --insecure)");
-            rc = TC_EINVAL;
-            goto fail_monitor;
-        }
-        tc_client_keys_apply(&cfg->keys, a->dealer);
-    }
-    /* Only the coordinator talks to us; anything near this size is not it. */
-    zsock_set_maxmsgsize(a->dealer, 64 * 1024);
-    zsock_set_sndhwm(a->dealer, S_SNDHWM);
-    zsock_set_reconnect_ivl(a->dealer, 100);
-    zsock_set_reconnect_ivl_max(a->dealer, 5000);
-    /* ZMTP heartbeats notice a coordinator host that vanished without
-     * closing the connection, which our one-way heartbeats cannot. */
-    int ivl = cfg->heartbeat_ms < 1000 ? 1000 : (int)cfg->heartbeat_ms;
-    zsock_set_heartbeat_ivl(a->dealer, ivl);
-    zsock_set_heartbeat_timeout(a->dealer, 3 * ivl);
-
-    snprintf(ep, sizeof ep, "inproc://tocsin-agent-monitor-%p", (void *)a);
-    if (zmq_socket_monitor(zsock_resolve(a->dealer), ep,
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0) {
-        s_why(why, whylen, "cannot monitor ZeroMQ socket: %s", zmq_strerror(zmq_errno()));
-        rc = TC_EIO;
-        goto fail_monitor;
-    }
-    a->monitor = zsock_new(ZMQ_PAIR);
-    if (!a->monitor || zsock_connect(a->monitor, "%s", ep) != 0) {
-        s_why(why, whylen, "cannot connect ZeroMQ socket monitor");
-        rc = TC_EIO;
-        goto fail_monitor;
-    }
-    if (zsock_connect(a->dealer, "%s", cfg->coordinator) != 0) {
-        s_why(why, whylen, "cannot connect to %s: %s", cfg->coordinator, zmq_strerror(zmq_errno()));
-        rc = TC_EINVAL;
-        goto fail_monitor;
-    }
+    if ((rc = s_link_open(a, why, whylen)) != 0)
+        goto fail_dealer;
 
     a->checker = tc_checker_new(a->loop, self_exe, s_on_result, a);
     if (!a->checker)
@@ -566,9 +627,7 @@ int tc_agent_new(const tc_agent_config_t *cfg, const char *self_exe, tc_agent_t 
         if (zloop_timer(a->loop, (size_t)first, 1, s_on_check_first, ck) == -1)
             goto fail_checks;
     }
-    if (zloop_reader(a->loop, a->dealer, s_on_message, a) != 0 ||
-        zloop_reader(a->loop, a->monitor, s_on_monitor, a) != 0 ||
-        zloop_timer(a->loop, (size_t)cfg->heartbeat_ms, 0, s_on_heartbeat, a) == -1 ||
+    if (zloop_timer(a->loop, (size_t)cfg->heartbeat_ms, 0, s_on_heartbeat, a) == -1 ||
         zloop_timer(a->loop, S_TICK_MS, 0, s_on_tick, a) == -1)
         goto fail_checks;
     *out = a;
@@ -579,10 +638,7 @@ fail_checks:
     free(a->checks);
     tc_checker_destroy(&a->checker);
 fail_monitor:
-    if (a->dealer)
-        zmq_socket_monitor(zsock_resolve(a->dealer), NULL, 0);
-    zsock_destroy(&a->monitor);
-    zsock_destroy(&a->dealer);
+    s_link_close(a);
 fail_dealer:
     zloop_destroy(&a->loop);
 fail_loop:
@@ -598,10 +654,8 @@ void tc_agent_destroy(tc_agent_t **pagent)
         return;
     tc_agent_t *a = *pagent;
     tc_checker_destroy(&a->checker);
+    s_link_close(a);
     zloop_destroy(&a->loop);
-    zmq_socket_monitor(zsock_resolve(a->dealer), NULL, 0);
-    zsock_destroy(&a->monitor);
-    zsock_destroy(&a->dealer);
     tc_spool_destroy(&a->spool);
     free(a->checks);
     free(a);
