@@ -49,7 +49,8 @@ int tc_u64_parse(const char *s, uint64_t max, uint64_t *out)
         if (*p < '0' || *p > '9')
             return TC_EINVAL;
         unsigned d = (unsigned)(*p - '0');
-        if (v > (max - d) / 10)
+        /* v * 10 + d > max, without overflow (and d may exceed max). */
+        if (d > max || v > (max - d) / 10)
             return TC_EINVAL;
         v = v * 10 + d;
     }

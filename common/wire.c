@@ -96,6 +96,13 @@ static void s_incident_to_pb(const tc_incident_t *in, s_incident_pb_t *o)
     }
     o->pb.n_roles = nr;
     o->pb.roles = o->role_ptrs;
+    o->pb.acknowledged_ms = in->acknowledged_ms;
+    o->pb.declared_ms = in->declared_ms;
+    o->pb.users = in->users;
+    o->pb.users_pinned = in->users_pinned;
+    o->pb.severity_pinned = in->severity_pinned;
+    o->pb.security = in->security;
+    o->pb.declare_evaluated = in->declare_evaluated;
 }
 
 static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out)
@@ -127,6 +134,13 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
         COPY_ID(out->roles[i].person, pb->roles[i]->value);
     }
     out->nroles = pb->n_roles;
+    out->acknowledged_ms = pb->acknowledged_ms;
+    out->declared_ms = pb->declared_ms;
+    out->users = pb->users;
+    out->users_pinned = pb->users_pinned;
+    out->severity_pinned = pb->severity_pinned;
+    out->security = pb->security;
+    out->declare_evaluated = pb->declare_evaluated;
     return 0;
 }
 
@@ -167,6 +181,9 @@ typedef struct {
     Tocsin__V1__Broadcast bcast;
     s_incident_pb_t inc;
     Tocsin__V1__HostStatus hs;
+    Tocsin__V1__OperatorAction op;
+    char *op_args[TC_ACTION_ARGS_MAX];
+    Tocsin__V1__TimerFired timer;
 } s_envelope_pb_t;
 
 static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
@@ -264,6 +281,30 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
         e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_HOST_STATUS;
         e->host_status = &o->hs;
         break;
+    case TC_MSG_OPERATOR_ACTION: {
+        const tc_operator_action_t *a = &m->u.action;
+        tocsin__v1__operator_action__init(&o->op);
+        o->op.actor = (char *)a->actor;
+        o->op.action = (char *)a->action;
+        o->op.incident = a->incident;
+        size_t n = a->nargs > TC_ACTION_ARGS_MAX ? TC_ACTION_ARGS_MAX : a->nargs;
+        for (size_t i = 0; i < n; i++)
+            o->op_args[i] = (char *)a->args[i];
+        o->op.n_args = n;
+        o->op.args = o->op_args;
+        o->op.message = (char *)a->message;
+        e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_OPERATOR_ACTION;
+        e->operator_action = &o->op;
+        break;
+    }
+    case TC_MSG_TIMER:
+        tocsin__v1__timer_fired__init(&o->timer);
+        o->timer.incident = m->u.timer.incident;
+        o->timer.kind = (char *)m->u.timer.kind;
+        o->timer.due_ms = m->u.timer.due_ms;
+        e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_TIMER;
+        e->timer = &o->timer;
+        break;
     default: return TC_EINVAL;
     }
     return 0;
@@ -354,6 +395,27 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         s_copy_text(m->u.host_status.reason, sizeof m->u.host_status.reason,
                     e->host_status->reason);
         return 0;
+    case TOCSIN__V1__ENVELOPE__PAYLOAD_OPERATOR_ACTION: {
+        const Tocsin__V1__OperatorAction *p = e->operator_action;
+        tc_operator_action_t *a = &m->u.action;
+        m->kind = TC_MSG_OPERATOR_ACTION;
+        COPY_ID(a->actor, p->actor);
+        COPY_ID(a->action, p->action);
+        a->incident = p->incident;
+        if (p->n_args > TC_ACTION_ARGS_MAX)
+            return TC_ETOOBIG;
+        for (size_t i = 0; i < p->n_args; i++)
+            COPY_ID(a->args[i], p->args[i]);
+        a->nargs = p->n_args;
+        s_copy_text(a->message, sizeof a->message, p->message);
+        return 0;
+    }
+    case TOCSIN__V1__ENVELOPE__PAYLOAD_TIMER:
+        m->kind = TC_MSG_TIMER;
+        m->u.timer.incident = e->timer->incident;
+        COPY_ID(m->u.timer.kind, e->timer->kind);
+        m->u.timer.due_ms = e->timer->due_ms;
+        return 0;
     default: return TC_EDECODE;
     }
 }
@@ -421,6 +483,48 @@ int tc_wire_decode_record(const uint8_t *buf, size_t len, tc_record_t *r)
     return rc;
 }
 
+/* ---- timeline ------------------------------------------------------------- */
+
+static void s_timeline_to_pb(const tc_timeline_t *t, Tocsin__V1__TimelineEntry *pb)
+{
+    tocsin__v1__timeline_entry__init(pb);
+    pb->incident = t->incident;
+    pb->time_ms = t->time_ms;
+    pb->log_seq = t->log_seq;
+    pb->actor = (char *)t->actor;
+    pb->kind = (char *)t->kind;
+    pb->text = (char *)t->text;
+}
+
+static int s_timeline_from_pb(const Tocsin__V1__TimelineEntry *pb, tc_timeline_t *t)
+{
+    memset(t, 0, sizeof *t);
+    t->incident = pb->incident;
+    t->time_ms = pb->time_ms;
+    t->log_seq = pb->log_seq;
+    COPY_ID(t->actor, pb->actor);
+    COPY_ID(t->kind, pb->kind);
+    s_copy_text(t->text, sizeof t->text, pb->text);
+    return 0;
+}
+
+int tc_wire_encode_timeline(const tc_timeline_t *t, uint8_t **out, size_t *outlen)
+{
+    Tocsin__V1__TimelineEntry pb;
+    s_timeline_to_pb(t, &pb);
+    return s_pack(&pb.base, out, outlen);
+}
+
+int tc_wire_decode_timeline(const uint8_t *buf, size_t len, tc_timeline_t *t)
+{
+    Tocsin__V1__TimelineEntry *pb = tocsin__v1__timeline_entry__unpack(NULL, len, buf);
+    if (!pb)
+        return TC_EDECODE;
+    int rc = s_timeline_from_pb(pb, t);
+    tocsin__v1__timeline_entry__free_unpacked(pb, NULL);
+    return rc;
+}
+
 /* ---- audit ---------------------------------------------------------------- */
 
 static void s_audit_to_pb(const tc_audit_t *a, Tocsin__V1__AuditRecord *pb)
@@ -484,6 +588,7 @@ int tc_wire_encode_request(const tc_api_request_t *q, uint8_t **out, size_t *out
     pb.from = q->from;
     pb.limit = q->limit;
     pb.all = q->all;
+    pb.message = (char *)q->message;
     return s_pack(&pb.base, out, outlen);
 }
 
@@ -499,6 +604,7 @@ static int s_request_from_pb(const Tocsin__V1__ApiRequest *pb, tc_api_request_t 
     q->from = pb->from;
     q->limit = pb->limit;
     q->all = pb->all;
+    s_copy_text(q->message, sizeof q->message, pb->message);
     return 0;
 }
 
@@ -533,6 +639,7 @@ void tc_api_reply_destroy(tc_api_reply_t **preply)
     free(r->log);
     free(r->broadcasts);
     free(r->audit);
+    free(r->timeline);
     free(r);
     *preply = NULL;
 }
@@ -576,6 +683,11 @@ int tc_api_reply_add_audit(tc_api_reply_t *r, const tc_audit_t *a)
     return s_push((void **)&r->audit, &r->naudit, sizeof *a, a);
 }
 
+int tc_api_reply_add_timeline(tc_api_reply_t *r, const tc_timeline_t *t)
+{
+    return s_push((void **)&r->timeline, &r->ntimeline, sizeof *t, t);
+}
+
 int tc_api_reply_add_host(tc_api_reply_t *r, const tc_host_info_t *h)
 {
     return s_push((void **)&r->status.hosts, &r->status.nhosts, sizeof *h, h);
@@ -607,6 +719,7 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     Tocsin__V1__LogRecord *recs = NULL, **rec_ptrs = NULL;
     Tocsin__V1__Envelope **bc_ptrs = NULL;
     Tocsin__V1__AuditRecord *aud = NULL, **aud_ptrs = NULL;
+    Tocsin__V1__TimelineEntry *tl = NULL, **tl_ptrs = NULL;
     size_t nenv = r->nlog + r->nbroadcasts;
 
     if (r->has_status) {
@@ -644,8 +757,17 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     bc_ptrs = calloc(r->nbroadcasts + 1, sizeof *bc_ptrs);
     aud = calloc(r->naudit + 1, sizeof *aud);
     aud_ptrs = calloc(r->naudit + 1, sizeof *aud_ptrs);
-    if (!incs || !inc_ptrs || !envs || !recs || !rec_ptrs || !bc_ptrs || !aud || !aud_ptrs)
+    tl = calloc(r->ntimeline + 1, sizeof *tl);
+    tl_ptrs = calloc(r->ntimeline + 1, sizeof *tl_ptrs);
+    if (!incs || !inc_ptrs || !envs || !recs || !rec_ptrs || !bc_ptrs || !aud || !aud_ptrs || !tl ||
+        !tl_ptrs)
         goto done;
+    for (size_t i = 0; i < r->ntimeline; i++) {
+        s_timeline_to_pb(&r->timeline[i], &tl[i]);
+        tl_ptrs[i] = &tl[i];
+    }
+    pb.n_timeline = r->ntimeline;
+    pb.timeline = tl_ptrs;
     for (size_t i = 0; i < r->naudit; i++) {
         s_audit_to_pb(&r->audit[i], &aud[i]);
         aud_ptrs[i] = &aud[i];
@@ -690,6 +812,8 @@ done:
     free(bc_ptrs);
     free(aud);
     free(aud_ptrs);
+    free(tl);
+    free(tl_ptrs);
     return rc;
 }
 
@@ -733,6 +857,12 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
         rc = s_record_from_pb(pb->log[i], rec);
         if (rc == 0)
             rc = tc_api_reply_add_record(r, rec);
+    }
+    for (size_t i = 0; rc == 0 && i < pb->n_timeline; i++) {
+        tc_timeline_t t;
+        rc = s_timeline_from_pb(pb->timeline[i], &t);
+        if (rc == 0)
+            rc = tc_api_reply_add_timeline(r, &t);
     }
     for (size_t i = 0; rc == 0 && i < pb->n_audit; i++) {
         tc_audit_t a;

@@ -28,6 +28,10 @@ int tc_wire_decode_msg(const uint8_t *buf, size_t len, tc_msg_t *m);
 int tc_wire_encode_record(const tc_record_t *r, uint8_t **out, size_t *outlen);
 int tc_wire_decode_record(const uint8_t *buf, size_t len, tc_record_t *r);
 
+/* Same pair for a timeline entry. */
+int tc_wire_encode_timeline(const tc_timeline_t *t, uint8_t **out, size_t *outlen);
+int tc_wire_decode_timeline(const uint8_t *buf, size_t len, tc_timeline_t *t);
+
 /* Same pair for an audit record. */
 int tc_wire_encode_audit(const tc_audit_t *a, uint8_t **out, size_t *outlen);
 int tc_wire_decode_audit(const uint8_t *buf, size_t len, tc_audit_t *a);
@@ -49,6 +53,7 @@ typedef struct {
     uint64_t from;
     uint32_t limit;
     bool all;
+    char message[TC_TEXT_MAX];
 } tc_api_request_t;
 
 typedef struct {
@@ -84,6 +89,8 @@ typedef struct {
     size_t nbroadcasts;
     tc_audit_t *audit;
     size_t naudit;
+    tc_timeline_t *timeline;
+    size_t ntimeline;
     bool more;
 } tc_api_reply_t;
 
@@ -101,6 +108,7 @@ int tc_api_reply_add_record(tc_api_reply_t *r, const tc_record_t *rec);
 int tc_api_reply_add_broadcast(tc_api_reply_t *r, const tc_msg_t *m);
 int tc_api_reply_add_host(tc_api_reply_t *r, const tc_host_info_t *h);
 int tc_api_reply_add_audit(tc_api_reply_t *r, const tc_audit_t *a);
+int tc_api_reply_add_timeline(tc_api_reply_t *r, const tc_timeline_t *t);
 /* Sets ok = false and the one-line error (printf-style). */
 void tc_api_reply_fail(tc_api_reply_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

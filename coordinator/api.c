@@ -30,6 +30,11 @@ static int s_add_audit(const tc_audit_t *a, void *ctx)
     return tc_api_reply_add_audit(ctx, a);
 }
 
+static int s_add_timeline(const tc_timeline_t *t, void *ctx)
+{
+    return tc_api_reply_add_timeline(ctx, t);
+}
+
 static int s_add_bcast(const tc_msg_t *m, void *ctx)
 {
     return tc_api_reply_add_broadcast(ctx, m);
@@ -103,6 +108,22 @@ int tc_api_handle(tc_store_t *store, const tc_state_t *state, const tc_api_env_t
     if (!strcmp(q->command, "log"))
         return tc_store_scan_log(store, q->from, s_page(q->limit), s_add_record, reply,
                                  &reply->more);
+    if (!strcmp(q->command, "timeline")) {
+        uint64_t id;
+        tc_incident_t inc;
+        if (q->nargs != 1 || tc_u64_parse(q->args[0], UINT64_MAX, &id) != 0) {
+            tc_api_reply_fail(reply, "timeline needs one incident id");
+            return 0;
+        }
+        int rc = tc_store_get_incident(store, id, &inc);
+        if (rc == TC_ENOTFOUND) {
+            tc_api_reply_fail(reply, "no incident %llu", (unsigned long long)id);
+            return 0;
+        }
+        if (rc || (rc = tc_api_reply_add_incident(reply, &inc)) != 0)
+            return rc;
+        return tc_store_scan_timeline(store, id, s_add_timeline, reply);
+    }
     if (!strcmp(q->command, "audit"))
         return tc_store_scan_audit(store, q->from, s_page(q->limit), s_add_audit, reply,
                                    &reply->more);

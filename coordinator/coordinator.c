@@ -120,6 +120,9 @@ struct tc_coord {
     uint64_t ticks;
     int64_t started_ms;
     uint64_t accepted, duplicates, rejected, denied;
+    /* Added to the wall clock for everything the state machine sees; only
+     * ever non-zero with coordinator.test_clock (tests and drills). */
+    int64_t clock_offset_ms;
     int fatal; /* storage failure code; stops the loop */
 };
 
@@ -172,6 +175,13 @@ static void s_reject(tc_coord_t *c, zframe_t *identity, tc_reject_reason_t reaso
     m.u.reject.seq = seq;
     snprintf(m.u.reject.detail, sizeof m.u.reject.detail, "%s", detail);
     s_send_msg(c->agents, identity, &m);
+}
+
+/* The coordinator's clock for records and deadlines: the wall clock, moved
+ * forward by `tocsinctl clock` when test_clock allows it. */
+static int64_t s_now(const tc_coord_t *c)
+{
+    return tc_now_ms() + c->clock_offset_ms;
 }
 
 /* ---- audit ---------------------------------------------------------------- */
@@ -299,6 +309,16 @@ static int s_store_record(tc_coord_t *c, tc_record_t *rec)
             (rc = tc_store_put_incident(c->store, &m->u.bcast.incident)) != 0)
             return rc;
     }
+    for (size_t i = 0; i < out.ntimeline; i++)
+        if ((rc = tc_store_put_timeline(c->store, &out.timeline[i], (unsigned)i)) != 0)
+            return rc;
+    /* A note changes no broadcast field but is part of the incident's
+     * story; keep the stored incident's updated time in step. */
+    if (rec->event.kind == TC_MSG_OPERATOR_ACTION && out.n == 0) {
+        const tc_incident_t *inc = tc_state_incident(c->state, rec->event.u.action.incident);
+        if (inc && (rc = tc_store_put_incident(c->store, inc)) != 0)
+            return rc;
+    }
     return 0;
 }
 
@@ -310,7 +330,7 @@ static int s_flush(tc_coord_t *c)
     if (c->nbatch == 0 && c->acks_pending == 0 && c->naudit == 0)
         return 0;
     int rc = tc_store_begin(c->store);
-    int64_t now = tc_now_ms();
+    int64_t now = s_now(c);
     size_t stored = 0;
     for (size_t i = 0; rc == 0 && i < c->nbatch; i++) {
         tc_record_t *rec = &c->batch[i].rec;
@@ -608,6 +628,28 @@ static void s_check_host(const tc_state_host_t *h, void *arg)
     }
 }
 
+/* Queues a TimerFired record for every deadline the clock has passed. At
+ * most a handful per tick: each fired deadline is gone from the state once
+ * its record is applied, and the next tick looks again. */
+static void s_queue_deadlines(tc_coord_t *c)
+{
+    tc_timer_t due;
+    if (!tc_state_next_deadline(c->state, &due) || due.due_ms > s_now(c))
+        return;
+    for (size_t i = 0; i < c->nbatch; i++)
+        if (c->batch[i].rec.event.kind == TC_MSG_TIMER) /* one per flush is enough */
+            return;
+    tc_record_t *r = s_queue(c);
+    if (!r)
+        return;
+    r->event.version = TC_PROTOCOL_VERSION;
+    snprintf(r->event.sender, sizeof r->event.sender, TC_COORDINATOR_ID);
+    r->event.kind = TC_MSG_TIMER;
+    r->event.u.timer = due;
+    tc_info("deadline: %s for incident %llu was due %lld ms ago", due.kind,
+            (unsigned long long)due.incident, (long long)(s_now(c) - due.due_ms));
+}
+
 static int s_on_pub_heartbeat(zloop_t *loop, int timer_id, void *arg)
 {
     tc_coord_t *c = arg;
@@ -635,6 +677,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
     tc_state_each_host(c->state, s_check_host, &t);
     if (c->limits && ++c->ticks % 50 == 0)
         tc_ratelimit_prune(c->limits, t.now, 60000);
+    s_queue_deadlines(c);
     if (c->nbatch == 0 && c->naudit == 0)
         return 0;
     return s_flush(c) == 0 ? 0 : -1;
@@ -662,20 +705,117 @@ static void s_api_reply(tc_coord_t *c, zmsg_t *route, const tc_api_reply_t *r)
     zmsg_send(&route, c->api);
 }
 
-/* Read-only queries need an operator key; subscribers may only catch up on
- * broadcasts. Write commands (none yet) will need operator-rw. */
+/* Commands that change incidents; each becomes an OperatorAction record. */
+static const char *const s_actions[] = {"ack",      "state",     "resolve", "reopen",
+                                        "declare",  "undeclare", "sev",     "users",
+                                        "security", "assign",    "note"};
+
+static bool s_is_action(const char *command)
+{
+    for (size_t i = 0; i < sizeof s_actions / sizeof s_actions[0]; i++)
+        if (!strcmp(command, s_actions[i]))
+            return true;
+    return false;
+}
+
+/* Queries need an operator key, actions (and the test clock) a read-write
+ * one; subscribers may only catch up on broadcasts. */
 static bool s_api_allowed(const tc_key_t *key, const char *command)
 {
     if (!key) {
         tc_warn("API %s refused: key unknown or revoked", command);
         return false;
     }
-    if (key->cls == TC_KEY_OPERATOR_RO || key->cls == TC_KEY_OPERATOR_RW)
+    if (key->cls == TC_KEY_OPERATOR_RW)
+        return true;
+    if (key->cls == TC_KEY_OPERATOR_RO && !s_is_action(command) && strcmp(command, "clock") != 0)
         return true;
     if (key->cls == TC_KEY_SUBSCRIBER && !strcmp(command, "broadcasts"))
         return true;
     tc_warn("API %s refused for %s key \"%s\"", command, tc_key_class_name(key->cls), key->name);
     return false;
+}
+
+/* An incident action: checked by the state machine, stored as an
+ * OperatorAction record, and answered only after it is committed, with
+ * the incident as it is now. */
+static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request_t *q,
+                        tc_api_reply_t *reply)
+{
+    uint64_t id;
+    if (q->nargs < 1 || tc_u64_parse(q->args[0], UINT64_MAX, &id) != 0) {
+        tc_api_reply_fail(reply, "%s needs an incident id", q->command);
+        return 0;
+    }
+    if (q->nargs - 1 > TC_ACTION_ARGS_MAX) {
+        tc_api_reply_fail(reply, "too many arguments for %s", q->command);
+        return 0;
+    }
+    tc_record_t *rec = calloc(1, sizeof *rec);
+    if (!rec)
+        return TC_ENOMEM;
+    tc_msg_t *m = &rec->event;
+    m->version = TC_PROTOCOL_VERSION;
+    snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
+    m->kind = TC_MSG_OPERATOR_ACTION;
+    tc_operator_action_t *a = &m->u.action;
+    snprintf(a->actor, sizeof a->actor, "%s", key ? key->name : "plaintext");
+    snprintf(a->action, sizeof a->action, "%s", q->command);
+    a->incident = id;
+    for (size_t i = 1; i < q->nargs; i++) {
+        if (strlen(q->args[i]) >= TC_ID_MAX) {
+            free(rec);
+            tc_api_reply_fail(reply, "argument \"%.40s...\" is too long", q->args[i]);
+            return 0;
+        }
+        snprintf(a->args[a->nargs++], TC_ID_MAX, "%s", q->args[i]);
+    }
+    tc_strlcpy_utf8(a->message, q->message, sizeof a->message);
+    char why[TC_TEXT_MAX];
+    int rc = tc_state_check(c->state, a, s_now(c), why, sizeof why);
+    if (rc) {
+        free(rec);
+        tc_api_reply_fail(reply, "%s", why);
+        return 0;
+    }
+    tc_record_t *slot = s_queue(c);
+    if (!slot) {
+        free(rec);
+        return TC_ENOMEM;
+    }
+    *slot = *rec;
+    free(rec);
+    if ((rc = s_flush(c)) != 0)
+        return rc;
+    const tc_incident_t *inc = tc_state_incident(c->state, id);
+    if (inc)
+        return tc_api_reply_add_incident(reply, inc);
+    tc_incident_t stored;
+    if (tc_store_get_incident(c->store, id, &stored) == 0)
+        return tc_api_reply_add_incident(reply, &stored);
+    return 0;
+}
+
+/* `clock advance DUR`: moves the coordinator's clock forward, so tests and
+ * drills can let 15 minutes pass in a second. Refused unless test_clock. */
+static int s_api_clock(tc_coord_t *c, const tc_api_request_t *q, tc_api_reply_t *reply)
+{
+    int64_t ms;
+    if (!c->cfg.test_clock) {
+        tc_api_reply_fail(reply, "the clock can only be moved when coordinator.test_clock is "
+                                 "set (tests and drills)");
+        return 0;
+    }
+    if (q->nargs != 2 || strcmp(q->args[0], "advance") != 0 ||
+        tc_duration_parse(q->args[1], &ms) != 0) {
+        tc_api_reply_fail(reply, "usage: clock advance DURATION");
+        return 0;
+    }
+    c->clock_offset_ms += ms;
+    tc_warn("test clock moved forward by %lld ms (offset now %lld ms)", (long long)ms,
+            (long long)c->clock_offset_ms);
+    s_queue_deadlines(c);
+    return s_flush(c);
 }
 
 /* The arguments of a request, for the audit trail. */
@@ -741,7 +881,9 @@ static int s_on_api(zloop_t *loop, zsock_t *sock, void *arg)
                             .denied = c->denied,
                             .last_seen = s_last_seen,
                             .last_seen_ctx = c};
-        int rc = tc_api_handle(c->store, c->state, &env, q, reply);
+        int rc = s_is_action(q->command)        ? s_api_action(c, key, q, reply)
+                 : !strcmp(q->command, "clock") ? s_api_clock(c, q, reply)
+                                                : tc_api_handle(c->store, c->state, &env, q, reply);
         if (rc) {
             tc_error("API %s failed: %s", q->command, tc_strerror(rc));
             tc_api_reply_destroy(&reply);
@@ -773,6 +915,10 @@ typedef struct {
 static int s_replay_one(const tc_record_t *rec, void *arg)
 {
     s_replay_t *r = arg;
+    /* A test clock that was moved forward must not run backwards across a
+     * restart: it resumes from the newest record. */
+    if (r->c->cfg.test_clock && rec->received_ms > tc_now_ms() + r->c->clock_offset_ms)
+        r->c->clock_offset_ms = rec->received_ms - tc_now_ms();
     tc_state_out_t out;
     int rc = tc_state_apply(r->c->state, rec, &out);
     r->broadcasts += out.n;

@@ -29,6 +29,7 @@ static void s_usage(FILE *to)
             "  -k, --keys DIR        key directory (default /etc/tocsin/keys; see tocsinctl keys)\n"
             "      --insecure        plaintext without authentication; loopback only\n"
             "      --missed-heartbeats N  heartbeats missed before a host is down (3)\n"
+            "      --test-clock      allow 'tocsinctl clock advance' (tests and drills only)\n"
             "      --log-level L     debug, info, warn or error (default info)\n"
             "  -h, --help            this text\n"
             "  -V, --version         print the version\n",
@@ -45,7 +46,7 @@ static int s_bad(const char *fmt, const char *arg)
 
 int main(int argc, char **argv)
 {
-    enum { O_AGENTS = 256, O_API, O_PUBLISH, O_INSECURE, O_MISSED, O_LOGLEVEL };
+    enum { O_AGENTS = 256, O_API, O_PUBLISH, O_INSECURE, O_MISSED, O_LOGLEVEL, O_TESTCLOCK };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"data", required_argument, NULL, 'd'},
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
         {"api", required_argument, NULL, O_API},
         {"publish", required_argument, NULL, O_PUBLISH},
         {"insecure", no_argument, NULL, O_INSECURE},
+        {"test-clock", no_argument, NULL, O_TESTCLOCK},
         {"keys", required_argument, NULL, 'k'},
         {"missed-heartbeats", required_argument, NULL, O_MISSED},
         {"log-level", required_argument, NULL, O_LOGLEVEL},
@@ -64,7 +66,7 @@ int main(int argc, char **argv)
      * override it whatever their order on the command line. */
     const char *config = NULL, *data = NULL, *agents = NULL, *api = NULL, *publish = NULL,
                *missed = NULL, *level = NULL, *keys = NULL;
-    bool insecure = false;
+    bool insecure = false, test_clock = false;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":c:d:k:hV", opts, NULL)) != -1) {
@@ -76,6 +78,7 @@ int main(int argc, char **argv)
         case O_API: api = optarg; break;
         case O_PUBLISH: publish = optarg; break;
         case O_INSECURE: insecure = true; break;
+        case O_TESTCLOCK: test_clock = true; break;
         case O_MISSED: missed = optarg; break;
         case O_LOGLEVEL: level = optarg; break;
         case 'h': s_usage(stdout); return 0;
@@ -114,6 +117,8 @@ int main(int argc, char **argv)
     }
     if (insecure)
         cfg.insecure = true;
+    if (test_clock)
+        cfg.test_clock = true;
     if (missed) {
         uint64_t n;
         if (tc_u64_parse(missed, 1000, &n) != 0 || n < 1)

@@ -7,6 +7,7 @@
  *   incidents  u64 id  (big-endian) -> Incident
  *   senders    sender id            -> u64 highest stored seq (big-endian)
  *   audit      u64 seq (big-endian) -> AuditRecord
+ *   timeline   u64 incident, u64 log seq, u8 index -> TimelineEntry
  *   meta       "format"             -> u32 layout version
  * Big-endian keys make LMDB's default byte order the numeric order, so no
  * custom comparator has to be registered identically by every reader.
@@ -33,7 +34,7 @@
 
 struct tc_store {
     MDB_env *env;
-    MDB_dbi log, bcast, incidents, senders, meta, audit;
+    MDB_dbi log, bcast, incidents, senders, meta, audit, timeline;
     MDB_txn *txn;         /* open write transaction, or NULL */
     uint64_t log_seq;     /* committed */
     uint64_t bcast_seq;   /* committed */
@@ -138,7 +139,8 @@ int tc_store_open(const char *dir, size_t map_size, tc_store_t **out)
         (mrc = mdb_dbi_open(txn, "incidents", MDB_CREATE, &s->incidents)) ||
         (mrc = mdb_dbi_open(txn, "senders", MDB_CREATE, &s->senders)) ||
         (mrc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
-        (mrc = mdb_dbi_open(txn, "audit", MDB_CREATE, &s->audit)))
+        (mrc = mdb_dbi_open(txn, "audit", MDB_CREATE, &s->audit)) ||
+        (mrc = mdb_dbi_open(txn, "timeline", MDB_CREATE, &s->timeline)))
         goto fail_txn;
 
     /* Refuse a store written in a layout this build does not know. */
@@ -284,6 +286,25 @@ int tc_store_append_audit(tc_store_t *s, tc_audit_t *a)
     free(buf);
     if (rc == 0)
         s->txn_audit_seq = a->seq;
+    return rc;
+}
+
+int tc_store_put_timeline(tc_store_t *s, const tc_timeline_t *t, unsigned idx)
+{
+    if (!s->txn)
+        return TC_EINVAL;
+    unsigned char kb[17];
+    s_be64(t->incident, kb);
+    s_be64(t->log_seq, kb + 8);
+    kb[16] = (unsigned char)idx;
+    uint8_t *buf;
+    size_t len;
+    int rc = tc_wire_encode_timeline(t, &buf, &len);
+    if (rc)
+        return rc;
+    MDB_val k = {sizeof kb, kb}, v = {len, buf};
+    rc = s_err(mdb_put(s->txn, s->timeline, &k, &v, 0));
+    free(buf);
     return rc;
 }
 
@@ -446,6 +467,35 @@ int tc_store_scan_audit(tc_store_t *s, uint64_t from, size_t limit, tc_store_aud
     int rc = s_scan(s, s->audit, from, limit, s_visit_audit, a, (void *)fn, ctx, more);
     free(a);
     return rc;
+}
+
+int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_fn *fn, void *ctx)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return s_err(rc);
+    if ((rc = mdb_cursor_open(txn, s->timeline, &cur)) != 0) {
+        mdb_txn_abort(txn);
+        return s_err(rc);
+    }
+    unsigned char kb[8];
+    s_be64(incident, kb);
+    MDB_val k = {8, kb}, v;
+    tc_timeline_t t;
+    int out = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 17 || s_from_be64(k.mv_data) != incident)
+            break;
+        if ((out = tc_wire_decode_timeline(v.mv_data, v.mv_size, &t)) != 0 ||
+            (out = fn(&t, ctx)) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return out;
 }
 
 int tc_store_get_incident(tc_store_t *s, uint64_t id, tc_incident_t *out)

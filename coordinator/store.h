@@ -53,6 +53,10 @@ int tc_store_append_bcast(tc_store_t *s, tc_msg_t *m);
  * never depends on it. */
 int tc_store_append_audit(tc_store_t *s, tc_audit_t *a);
 
+/* Adds timeline entry `t` of its incident (key: incident, log seq, `idx`
+ * for several entries from one record). */
+int tc_store_put_timeline(tc_store_t *s, const tc_timeline_t *t, unsigned idx);
+
 /* Writes (inserts or replaces) incident `inc` keyed by its id. */
 int tc_store_put_incident(tc_store_t *s, const tc_incident_t *inc);
 
@@ -89,6 +93,10 @@ int tc_store_scan_bcast(tc_store_t *s, uint64_t from, size_t limit, tc_store_msg
 typedef int(tc_store_audit_fn)(const tc_audit_t *a, void *ctx);
 int tc_store_scan_audit(tc_store_t *s, uint64_t from, size_t limit, tc_store_audit_fn *fn,
                         void *ctx, bool *more);
+
+/* Calls `fn` for each timeline entry of `incident`, in log order. */
+typedef int(tc_store_timeline_fn)(const tc_timeline_t *t, void *ctx);
+int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_fn *fn, void *ctx);
 
 /* Copies incident `id` into *out. TC_ENOTFOUND if there is none. */
 int tc_store_get_incident(tc_store_t *s, uint64_t id, tc_incident_t *out);

@@ -44,6 +44,8 @@ typedef struct {
     const char *args[TC_API_ARGS_MAX];
     size_t nargs;
     bool all;
+    const char *message; /* -m: text for the incident timeline */
+    char note[TC_TEXT_MAX]; /* a note's words, joined */
     bool has_from, has_limit;
     uint64_t from;
     uint64_t limit;
@@ -62,6 +64,22 @@ static void s_usage(FILE *out)
           "  show ID                        one incident in full\n"
           "  log [--from SEQ] [--limit N]   event-log records from SEQ (default: the start)\n"
           "  audit [--from SEQ] [--limit N] operator actions and refused access\n"
+          "  timeline ID                    everything that happened to an incident, in order\n"
+          "\n"
+          "incident actions (need an operator-rw key; -m TEXT adds a message):\n"
+          "  ack ID                         acknowledge (triggered -> investigating)\n"
+          "  state ID STATE                 investigating, identified or monitoring\n"
+          "  resolve ID | reopen ID         close, or reopen within the reopen window\n"
+          "  declare ID | undeclare ID      declare it an incident, or withdraw that\n"
+          "  sev ID 1..5                    set the severity (SEV-1 and SEV-2 are major)\n"
+          "  users ID N                     set the number of users affected\n"
+          "  security ID                    flag a suspected security or data breach\n"
+          "  assign ID ROLE PERSON          commander, deputy, scribe, sme,\n"
+          "                                 customer_liaison, internal_liaison, dpo\n"
+          "  note ID TEXT                   add a note to the timeline (the scribe's job)\n"
+          "  clock advance DURATION         move the coordinator's clock (--test-clock only)\n"
+          "\n"
+          "keys (files in the key directory; no coordinator needed):\n"
           "  keys init                      make the key directory and the coordinator's pair\n"
           "  keys new CLASS NAME            make a key pair; CLASS is agent, operator-ro,\n"
           "                                 operator-rw or subscriber; NAME (for an agent:\n"
@@ -201,6 +219,59 @@ static int s_keys(const s_opts_t *o)
     return S_EXIT_FAIL;
 }
 
+/* Arguments after the incident id of each incident action, or -1 for a
+ * command that is not one; "note" takes its text as arguments (-1 = any). */
+static int s_action_args(const char *cmd)
+{
+    static const struct {
+        const char *name;
+        int args;
+    } actions[] = {{"ack", 0},       {"resolve", 0},  {"reopen", 0}, {"declare", 0},
+                   {"undeclare", 0}, {"security", 0}, {"state", 1},  {"sev", 1},
+                   {"users", 1},     {"assign", 2},   {"note", 99}};
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (!strcmp(cmd, actions[i].name))
+            return actions[i].args;
+    return -1;
+}
+
+/* Checks an incident action's arguments; a note's words become its
+ * message. Returns -1 to go on or a usage exit status. */
+static int s_check_action(s_opts_t *o, int nargs)
+{
+    if (!strcmp(o->command, "clock")) {
+        int64_t ms;
+        if (o->nargs != 2 || strcmp(o->args[0], "advance") != 0 ||
+            tc_duration_parse(o->args[1], &ms) != 0)
+            return s_usage_error("usage: clock advance DURATION (e.g. 20m)");
+        return -1;
+    }
+    uint64_t id;
+    if (o->nargs < 1 || tc_u64_parse(o->args[0], UINT64_MAX, &id) != 0 || id == 0)
+        return s_usage_error("%s needs an incident id first", o->command);
+    if (!strcmp(o->command, "note")) {
+        if (o->nargs < 2 && !o->message)
+            return s_usage_error("note needs text: note ID TEXT");
+        /* The words after the id are the note; joined with spaces. */
+        char *text = o->note;
+        size_t len = 0;
+        text[0] = '\0';
+        for (size_t i = 1; i < o->nargs && len < sizeof o->note; i++)
+            len += (size_t)snprintf(text + len, sizeof o->note - len, "%s%s", i > 1 ? " " : "",
+                                    o->args[i]);
+        if (o->nargs >= 2)
+            o->message = text;
+        o->nargs = 1;
+        return -1;
+    }
+    if ((int)o->nargs - 1 != nargs)
+        return s_usage_error("%s takes an incident id%s", o->command,
+                             nargs == 0   ? " and nothing else"
+                             : nargs == 1 ? " and one value"
+                                          : ", a role and a person");
+    return -1;
+}
+
 /* Parses argv into *o. Options are accepted before and after the command,
  * so "tocsinctl incidents --json" works as well as the documented order.
  * Returns -1 to go on, or an exit status (0 after --help). */
@@ -250,6 +321,11 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             if (m < 0)
                 return s_usage_error("--dir needs a directory");
             o->dir = value;
+        } else if ((m = tc_cli_value(argc, argv, &i, "--message", &value)) != 0 ||
+                   (m = tc_cli_value(argc, argv, &i, "-m", &value)) != 0) {
+            if (m < 0)
+                return s_usage_error("-m needs a message");
+            o->message = value;
         } else if ((m = tc_cli_value(argc, argv, &i, "--timeout", &value)) != 0) {
             if (m < 0 || tc_duration_parse(value, &o->timeout_ms) != 0 || o->timeout_ms <= 0)
                 return s_usage_error("--timeout needs a duration such as 500ms or 5s");
@@ -276,17 +352,28 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         return s_parse_keys(o);
     bool is_incidents = strcmp(o->command, "incidents") == 0;
     bool is_log = strcmp(o->command, "log") == 0 || strcmp(o->command, "audit") == 0;
-    bool is_show = strcmp(o->command, "show") == 0;
-    if (!is_incidents && !is_log && !is_show && strcmp(o->command, "status") != 0)
+    bool is_show = strcmp(o->command, "show") == 0 || strcmp(o->command, "timeline") == 0;
+    int nargs = s_action_args(o->command);
+    if (nargs >= 0 || !strcmp(o->command, "clock")) {
+        int rc = s_check_action(o, nargs);
+        if (rc >= 0)
+            return rc;
+        is_show = true; /* the id and arguments were checked */
+    } else if (!is_incidents && !is_log && !is_show && strcmp(o->command, "status") != 0) {
         return s_usage_error("unknown command '%s'", o->command);
+    }
+    if (o->message && nargs < 0)
+        return s_usage_error("-m only applies to incident actions");
     if (o->all && !is_incidents)
         return s_usage_error("--all only applies to 'incidents'");
     if ((o->has_from || o->has_limit) && !is_log)
         return s_usage_error("--from and --limit only apply to 'log' and 'audit'");
-    if (is_show) {
+    if (is_show && (nargs >= 0 || !strcmp(o->command, "clock"))) {
+        /* checked above */
+    } else if (is_show) {
         uint64_t id;
         if (o->nargs != 1)
-            return s_usage_error("show needs exactly one incident id");
+            return s_usage_error("%s needs exactly one incident id", o->command);
         if (tc_u64_parse(o->args[0], UINT64_MAX, &id) != 0 || id == 0)
             return s_usage_error("invalid incident id '%s'", o->args[0]);
     } else if (o->nargs > 0) {
@@ -377,6 +464,33 @@ static int s_show_log(const s_opts_t *o, const tc_api_reply_t *r, tc_json_t *j)
     return rc;
 }
 
+static int s_show_timeline(const s_opts_t *o, const tc_api_reply_t *r, tc_json_t *j)
+{
+    if (r->nincidents == 0) {
+        fprintf(stderr, S_PROG ": no incident %s\n", o->args[0]);
+        return TC_ENOTFOUND;
+    }
+    if (o->json) {
+        tc_json_object_begin(j);
+        tc_json_key(j, "incident");
+        tc_render_incident_json(j, &r->incidents[0]);
+        tc_json_key(j, "timeline");
+        tc_json_array_begin(j);
+        for (size_t i = 0; i < r->ntimeline; i++)
+            tc_render_timeline_json(j, &r->timeline[i]);
+        tc_json_array_end(j);
+        tc_json_object_end(j);
+        return s_print_json(j);
+    }
+    const tc_incident_t *inc = &r->incidents[0];
+    printf("incident %" PRIu64 " (%s), %s\n", inc->id, inc->service,
+           tc_incident_state_name(inc->state));
+    char line[4096];
+    for (size_t i = 0; i < r->ntimeline; i++)
+        printf("%s\n", tc_render_timeline_line(&r->timeline[i], line, sizeof line));
+    return 0;
+}
+
 static int s_show_audit(const s_opts_t *o, const tc_api_reply_t *r, tc_json_t *j)
 {
     int rc = 0;
@@ -417,6 +531,8 @@ int main(int argc, char **argv)
     req.all = o.all;
     req.from = o.from;
     req.limit = (uint32_t)o.limit;
+    if (o.message)
+        tc_strlcpy_utf8(req.message, o.message, sizeof req.message);
 
     status = S_EXIT_FAIL;
     tc_api_reply_t *reply = NULL;
@@ -467,6 +583,12 @@ int main(int argc, char **argv)
         rc = s_show_one(&o, reply, j);
     else if (strcmp(o.command, "audit") == 0)
         rc = s_show_audit(&o, reply, j);
+    else if (strcmp(o.command, "timeline") == 0)
+        rc = s_show_timeline(&o, reply, j);
+    else if (strcmp(o.command, "clock") == 0)
+        rc = 0;
+    else if (s_action_args(o.command) >= 0)
+        rc = s_show_one(&o, reply, j);
     else
         rc = s_show_log(&o, reply, j);
     if (rc == 0 && fflush(stdout) != 0)

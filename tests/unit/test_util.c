@@ -34,6 +34,10 @@ static void test_u64(void **unused)
     assert_true(v == UINT64_MAX);
     assert_int_equal(tc_u64_parse("18446744073709551616", UINT64_MAX, &v), TC_EINVAL);
     assert_int_equal(tc_u64_parse("11", 10, &v), TC_EINVAL);
+    /* A single digit above the maximum (found by test_incident: "sev 7"). */
+    assert_int_equal(tc_u64_parse("7", 5, &v), TC_EINVAL);
+    assert_int_equal(tc_u64_parse("5", 5, &v), 0);
+    assert_int_equal(v, 5);
     assert_int_equal(tc_u64_parse("+1", 10, &v), TC_EINVAL);
 }
 
