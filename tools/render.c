@@ -514,8 +514,20 @@ int tc_render_incident_text(FILE *out, const tc_incident_t *inc)
         snprintf(buf, sizeof buf, "-");
     else
         snprintf(buf, sizeof buf, "SEV-%" PRIu32, inc->severity);
+    if (inc->severity == 1 || inc->severity == 2)
+        s_append(buf, sizeof buf, &(size_t){strlen(buf)}, " (major)");
     s_kv(out, "severity:", buf);
-    s_kv(out, "declared:", inc->declared ? "yes" : "no");
+    if (inc->declared && inc->declared_ms)
+        snprintf(buf, sizeof buf, "yes, %s", tc_time_format(inc->declared_ms, when, sizeof when));
+    else
+        snprintf(buf, sizeof buf, "%s", inc->declared ? "yes" : "no");
+    s_kv(out, "declared:", buf);
+    s_kv(out, "acknowledged:",
+         inc->acknowledged_ms ? tc_time_format(inc->acknowledged_ms, when, sizeof when) : "-");
+    snprintf(buf, sizeof buf, "%" PRIu32 "%s%s", inc->users,
+             inc->users_pinned ? " (set by operator)" : "",
+             inc->security ? "; suspected security or data breach" : "");
+    s_kv(out, "users affected:", buf);
     s_kv(out, "opened:", inc->opened_ms ? tc_time_format(inc->opened_ms, when, sizeof when) : "-");
     s_kv(out,
          "updated:", inc->updated_ms ? tc_time_format(inc->updated_ms, when, sizeof when) : "-");
