@@ -13,6 +13,7 @@
 #include "keys.h"
 #include "log.h"
 #include "render.h"
+#include "report.h"
 #include "table.h"
 #include "utf8.h"
 #include "util.h"
@@ -44,7 +45,7 @@ typedef struct {
     const char *args[TC_API_ARGS_MAX];
     size_t nargs;
     bool all;
-    const char *message; /* -m: text for the incident timeline */
+    const char *message;    /* -m: text for the incident timeline */
     char note[TC_TEXT_MAX]; /* a note's words, joined */
     bool has_from, has_limit;
     uint64_t from;
@@ -65,6 +66,8 @@ static void s_usage(FILE *out)
           "  log [--from SEQ] [--limit N]   event-log records from SEQ (default: the start)\n"
           "  audit [--from SEQ] [--limit N] operator actions and refused access\n"
           "  timeline ID                    everything that happened to an incident, in order\n"
+          "  report                         time to acknowledge, declare and resolve, per\n"
+          "                                 incident and aggregated (mean, median, p90, max)\n"
           "\n"
           "incident actions (need an operator-rw key; -m TEXT adds a message):\n"
           "  ack ID                         acknowledge (triggered -> investigating)\n"
@@ -350,7 +353,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     }
     if (strcmp(o->command, "keys") == 0)
         return s_parse_keys(o);
-    bool is_incidents = strcmp(o->command, "incidents") == 0;
+    bool is_incidents = strcmp(o->command, "incidents") == 0 || strcmp(o->command, "report") == 0;
     bool is_log = strcmp(o->command, "log") == 0 || strcmp(o->command, "audit") == 0;
     bool is_show = strcmp(o->command, "show") == 0 || strcmp(o->command, "timeline") == 0;
     int nargs = s_action_args(o->command);
@@ -464,6 +467,18 @@ static int s_show_log(const s_opts_t *o, const tc_api_reply_t *r, tc_json_t *j)
     return rc;
 }
 
+static int s_show_report(const s_opts_t *o, const tc_api_reply_t *r, tc_json_t *j)
+{
+    tc_report_t rep;
+    int rc = tc_report_compute(r->incidents, r->nincidents, &rep);
+    if (rc)
+        return rc;
+    if (!o->json)
+        return tc_report_text(stdout, r->incidents, r->nincidents, &rep);
+    tc_report_json(j, r->incidents, r->nincidents, &rep);
+    return s_print_json(j);
+}
+
 static int s_show_timeline(const s_opts_t *o, const tc_api_reply_t *r, tc_json_t *j)
 {
     if (r->nincidents == 0) {
@@ -531,6 +546,11 @@ int main(int argc, char **argv)
     req.all = o.all;
     req.from = o.from;
     req.limit = (uint32_t)o.limit;
+    /* A report covers every incident: it asks for incidents --all. */
+    if (!strcmp(o.command, "report")) {
+        snprintf(req.command, sizeof req.command, "incidents");
+        req.all = true;
+    }
     if (o.message)
         tc_strlcpy_utf8(req.message, o.message, sizeof req.message);
 
@@ -579,6 +599,8 @@ int main(int argc, char **argv)
         rc = s_show_status(&o, reply, j);
     else if (strcmp(o.command, "incidents") == 0)
         rc = s_show_incidents(&o, reply, j);
+    else if (strcmp(o.command, "report") == 0)
+        rc = s_show_report(&o, reply, j);
     else if (strcmp(o.command, "show") == 0)
         rc = s_show_one(&o, reply, j);
     else if (strcmp(o.command, "audit") == 0)
