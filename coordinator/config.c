@@ -297,6 +297,7 @@ static int s_walk(tc_coord_config_t *cfg, yaml_document_t *doc, const char *path
 
 int tc_coord_config_load(tc_coord_config_t *cfg, const char *path, char *err, size_t errlen)
 {
+    snprintf(cfg->path, sizeof cfg->path, "%s", path);
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));

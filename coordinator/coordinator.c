@@ -8,6 +8,7 @@
 #include "error.h"
 #include "guard.h"
 #include "keys.h"
+#include "oncall.h"
 #include "log.h"
 #include "state.h"
 #include "store.h"
@@ -103,6 +104,8 @@ struct tc_coord {
     zsock_t *pub;
     zhashx_t *peers;       /* sender -> s_peer_t */
     tc_keyring_t *keyring; /* NULL when insecure */
+    tc_roster_t *roster;   /* on-call rotations; empty without a config file */
+    bool assigning;        /* inside s_assign_roles: no recursion */
     tc_auth_t *auth;       /* NULL when insecure */
     zactor_t *monitors[3]; /* handshake failures per server socket */
     s_ratelog_t denial_log;
@@ -322,6 +325,81 @@ static int s_store_record(tc_coord_t *c, tc_record_t *rec)
     return 0;
 }
 
+/* Roles a declared incident needs (the source practice: major incidents get
+ * the full response team, minor ones the owning team's on-call engineer, a
+ * suspected breach the data protection officer). */
+static size_t s_required_roles(const tc_incident_t *inc, const char **out)
+{
+    size_t n = 0;
+    if (inc->severity == 1 || inc->severity == 2) {
+        static const char *const major[] = {"commander", "deputy",           "scribe",
+                                            "sme",       "customer_liaison", "internal_liaison"};
+        for (size_t i = 0; i < sizeof major / sizeof major[0]; i++)
+            out[n++] = major[i];
+    } else if (inc->severity == 3 || inc->severity == 4) {
+        out[n++] = "sme";
+    }
+    if (inc->security)
+        out[n++] = "dpo";
+    return n;
+}
+
+static int s_flush(tc_coord_t *c);
+
+/* Fills missing roles of the declared incidents `ids` from the on-call
+ * roster, as "assign" actions by "tocsin" stored in the log: who was on call
+ * is decided once, now, and replaying the log never asks the roster again. */
+static int s_assign_roles(tc_coord_t *c, const uint64_t *ids, size_t nids)
+{
+    if (c->assigning || nids == 0 || !c->roster)
+        return 0;
+    int64_t now = s_now(c);
+    for (size_t i = 0; i < nids; i++) {
+        const tc_incident_t *inc = tc_state_incident(c->state, ids[i]);
+        if (!inc || inc->state == TC_INC_RESOLVED || !inc->declared)
+            continue;
+        const char *roles[8];
+        size_t nroles = s_required_roles(inc, roles);
+        tc_service_policy_t sp;
+        tc_policy_service(&c->cfg.policy, inc->service, &sp);
+        for (size_t r = 0; r < nroles; r++) {
+            bool filled = false;
+            for (size_t k = 0; k < inc->nroles; k++)
+                filled |= !strcmp(inc->roles[k].role, roles[r]);
+            char person[TC_ID_MAX];
+            bool sme = !strcmp(roles[r], "sme");
+            if (filled || (sme && !sp.team[0]) ||
+                (sme ? tc_roster_team_oncall(c->roster, sp.team, now, person)
+                     : tc_roster_role_oncall(c->roster, roles[r], now, person)) != 0)
+                continue;
+            tc_record_t *rec = s_queue(c);
+            if (!rec)
+                return TC_ENOMEM;
+            tc_msg_t *m = &rec->event;
+            m->version = TC_PROTOCOL_VERSION;
+            snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
+            m->kind = TC_MSG_OPERATOR_ACTION;
+            tc_operator_action_t *a = &m->u.action;
+            snprintf(a->actor, sizeof a->actor, "tocsin");
+            snprintf(a->action, sizeof a->action, "assign");
+            a->incident = inc->id;
+            snprintf(a->args[0], TC_ID_MAX, "%s", roles[r]);
+            snprintf(a->args[1], TC_ID_MAX, "%s", person);
+            a->nargs = 2;
+            snprintf(a->message, sizeof a->message, "on call for %s%s", sme ? "team " : "",
+                     sme ? sp.team : roles[r]);
+            if (tc_state_check(c->state, a, now, NULL, 0) != 0)
+                c->nbatch--; /* cannot be applied; drop it */
+        }
+    }
+    if (c->nbatch == 0)
+        return 0;
+    c->assigning = true;
+    int rc = s_flush(c);
+    c->assigning = false;
+    return rc;
+}
+
 /* Stores the batch in one transaction, then acks and publishes. A storage
  * failure is fatal: the in-memory state may be ahead of the disk, nothing of
  * the batch was acknowledged, and a restart replays the log. */
@@ -401,10 +479,17 @@ static int s_flush(tc_coord_t *c)
         tc_info("broadcast %llu %s: %s", (unsigned long long)m->seq, m->u.bcast.topic,
                 m->u.bcast.detail);
     }
+    /* Declared incidents get their roles from whoever is on call now. */
+    uint64_t ids[TC_STATE_OUT_MAX * 8];
+    size_t nids = 0;
+    for (size_t i = 0; i < c->nout && nids < sizeof ids / sizeof ids[0]; i++)
+        if (c->out[i].u.bcast.kind <= TC_BCAST_INCIDENT_RESOLVED &&
+            c->out[i].u.bcast.incident.declared)
+            ids[nids++] = c->out[i].u.bcast.incident.id;
     c->nbatch = 0;
     c->nout = 0;
     c->naudit = 0;
-    return 0;
+    return s_assign_roles(c, ids, nids);
 }
 
 /* ---- agent frames ------------------------------------------------------- */
@@ -768,7 +853,7 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
             tc_api_reply_fail(reply, "argument \"%.40s...\" is too long", q->args[i]);
             return 0;
         }
-        snprintf(a->args[a->nargs++], TC_ID_MAX, "%s", q->args[i]);
+        memcpy(a->args[a->nargs++], q->args[i], strlen(q->args[i]) + 1); /* length checked */
     }
     tc_strlcpy_utf8(a->message, q->message, sizeof a->message);
     char why[TC_TEXT_MAX];
@@ -1112,6 +1197,16 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
     }
     if ((rc = s_replay(c)) != 0)
         goto fail;
+    if (cfg->path[0]) {
+        char err[1024];
+        if ((rc = tc_roster_load(cfg->path, &c->roster, err, sizeof err)) != 0) {
+            tc_error("%s", err);
+            goto fail;
+        }
+    } else if (!(c->roster = tc_roster_new_empty())) {
+        rc = TC_ENOMEM;
+        goto fail;
+    }
     s_server_key_t key, *keyp = NULL;
     if (!cfg->insecure) {
         if ((rc = s_secure(c, &key)) != 0)
@@ -1172,6 +1267,7 @@ void tc_coord_destroy(tc_coord_t **pc)
     zsock_destroy(&c->pub);
     zhashx_destroy(&c->peers);
     tc_ratelimit_destroy(&c->limits);
+    tc_roster_destroy(&c->roster);
     tc_ratelimit_destroy(&c->audit_limit);
     free(c->audit);
     tc_auth_destroy(&c->auth);
