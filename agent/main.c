@@ -6,6 +6,8 @@
  * line on stderr.
  */
 #include "agent.h"
+
+#include <czmq.h>
 #include "config.h"
 #include "error.h"
 #include "log.h"
@@ -75,6 +77,10 @@ int main(int argc, char **argv)
     /* Hidden mode: the checker re-executes us to run a blocking probe. */
     if (tc_probe_requested(argc, argv))
         return tc_probe_main(argc, argv);
+    /* czmq turns SIGINT/SIGTERM into a clean stop, but only once its
+     * handlers are installed; do it first, so a stop during start-up
+     * (reading the config, opening the spool) is clean too. */
+    zsys_init();
 
     enum {
         O_CONFIG = 256,

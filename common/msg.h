@@ -157,6 +157,7 @@ typedef struct {
     bool severity_pinned;    /* set by an operator */
     bool security;           /* suspected security or data breach */
     bool declare_evaluated;  /* the declaration deadline has fired */
+    bool declared_pinned;    /* an operator declared or undeclared it */
 } tc_incident_t;
 
 #define TC_ACTION_ARGS_MAX 4

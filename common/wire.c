@@ -103,6 +103,7 @@ static void s_incident_to_pb(const tc_incident_t *in, s_incident_pb_t *o)
     o->pb.severity_pinned = in->severity_pinned;
     o->pb.security = in->security;
     o->pb.declare_evaluated = in->declare_evaluated;
+    o->pb.declared_pinned = in->declared_pinned;
 }
 
 static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out)
@@ -141,6 +142,7 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
     out->severity_pinned = pb->severity_pinned;
     out->security = pb->security;
     out->declare_evaluated = pb->declare_evaluated;
+    out->declared_pinned = pb->declared_pinned;
     return 0;
 }
 

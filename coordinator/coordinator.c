@@ -315,10 +315,10 @@ static int s_store_record(tc_coord_t *c, tc_record_t *rec)
     for (size_t i = 0; i < out.ntimeline; i++)
         if ((rc = tc_store_put_timeline(c->store, &out.timeline[i], (unsigned)i)) != 0)
             return rc;
-    /* A note changes no broadcast field but is part of the incident's
-     * story; keep the stored incident's updated time in step. */
-    if (rec->event.kind == TC_MSG_OPERATOR_ACTION && out.n == 0) {
-        const tc_incident_t *inc = tc_state_incident(c->state, rec->event.u.action.incident);
+    /* A note or a policy entry changes no broadcast field but is part of
+     * the incident's story; keep the stored incident in step. */
+    if (out.n == 0 && out.ntimeline > 0) {
+        const tc_incident_t *inc = tc_state_incident(c->state, out.timeline[0].incident);
         if (inc && (rc = tc_store_put_incident(c->store, inc)) != 0)
             return rc;
     }
@@ -881,6 +881,23 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
     return 0;
 }
 
+static const char *s_request_detail(const tc_api_request_t *q, char *out, size_t cap);
+
+/* s_api_action, with an audit record saying whether it was done or
+ * refused (and why). */
+static int s_api_action_audited(tc_coord_t *c, const tc_key_t *key, const char *user,
+                                const tc_api_request_t *q, tc_api_reply_t *reply)
+{
+    int rc = s_api_action(c, key, q, reply);
+    char detail[TC_TEXT_MAX];
+    s_request_detail(q, detail, sizeof detail);
+    if (rc == 0 && !reply->ok)
+        s_audit(c, key, user, q->command, false, "%s: refused: %s", detail, reply->error);
+    else
+        s_audit(c, key, user, q->command, rc == 0, "%s", detail);
+    return rc;
+}
+
 /* `clock advance DUR`: moves the coordinator's clock forward, so tests and
  * drills can let 15 minutes pass in a second. Refused unless test_clock. */
 static int s_api_clock(tc_coord_t *c, const tc_api_request_t *q, tc_api_reply_t *reply)
@@ -953,8 +970,9 @@ static int s_on_api(zloop_t *loop, zsock_t *sock, void *arg)
         s_audit(c, key, user, q->command, false, "%s", "not authorized for this command");
         tc_api_reply_fail(reply, "not authorized");
     } else {
-        /* Catch-up reads by subscribers are traffic, not actions. */
-        if (strcmp(q->command, "broadcasts") != 0) {
+        /* Catch-up reads by subscribers are traffic, not actions; incident
+         * actions are audited below, with their outcome. */
+        if (strcmp(q->command, "broadcasts") != 0 && !s_is_action(q->command)) {
             char detail[TC_TEXT_MAX];
             s_audit(c, key, user, q->command, true, "%s",
                     s_request_detail(q, detail, sizeof detail));
@@ -966,7 +984,7 @@ static int s_on_api(zloop_t *loop, zsock_t *sock, void *arg)
                             .denied = c->denied,
                             .last_seen = s_last_seen,
                             .last_seen_ctx = c};
-        int rc = s_is_action(q->command)        ? s_api_action(c, key, q, reply)
+        int rc = s_is_action(q->command)        ? s_api_action_audited(c, key, user, q, reply)
                  : !strcmp(q->command, "clock") ? s_api_clock(c, q, reply)
                                                 : tc_api_handle(c->store, c->state, &env, q, reply);
         if (rc) {

@@ -46,6 +46,9 @@ static int s_bad(const char *fmt, const char *arg)
 
 int main(int argc, char **argv)
 {
+    /* czmq's SIGINT/SIGTERM handlers first: a stop during start-up (replaying
+     * a long log) must be as clean as one later. */
+    zsys_init();
     enum { O_AGENTS = 256, O_API, O_PUBLISH, O_INSECURE, O_MISSED, O_LOGLEVEL, O_TESTCLOCK };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},

@@ -240,7 +240,10 @@ static bool s_maybe_declare(const tc_state_t *st, s_service_t *svc, tc_incident_
 {
     tc_service_policy_t sp;
     tc_policy_service(st->policy, inc->service, &sp);
-    if (inc->declared || !inc->declare_evaluated || inc->users < sp.declare_min_users)
+    /* An operator's declare or undeclare is final: the policy never
+     * overrides a person's call. */
+    if (inc->declared || inc->declared_pinned || !inc->declare_evaluated ||
+        inc->users < sp.declare_min_users)
         return false;
     inc->declared = true;
     inc->declared_ms = rec->received_ms;
@@ -275,11 +278,11 @@ static int s_refresh_open(tc_state_t *st, s_service_t *svc, const tc_record_t *r
         svc->open = NULL;
         return 0;
     }
-    if (s_maybe_declare(st, svc, inc, rec, out))
-        return 0;
     s_text(text, sizeof text, "%s@%s is %s; %u checks failing on %u hosts", cr->check, cr->host,
            tc_check_state_name(cr->state), inc->failing_checks, inc->affected_hosts);
     s_changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, rec->event.sender, "check", text);
+    /* The change may bring the users to the declaration threshold. */
+    s_maybe_declare(st, svc, inc, rec, out);
     return 0;
 }
 
@@ -666,7 +669,11 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         s_text(text, sizeof text, "reopened by %s%s%s", actor, msg[0] ? ": " : "", msg);
     } else if (!strcmp(act, "declare") || !strcmp(act, "undeclare")) {
         inc->declared = act[0] == 'd';
+        inc->declared_pinned = true;
         inc->declared_ms = inc->declared ? rec->received_ms : 0;
+        /* Not an incident any more: no assessed severity either. */
+        if (!inc->declared && !inc->severity_pinned)
+            inc->severity = 0;
         s_assess(st, svc, inc);
         if (inc->declared)
             s_text(text, sizeof text, "declared by %s, SEV-%u%s%s", actor, inc->severity,
@@ -717,7 +724,7 @@ bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
     bool found = false;
     for (s_service_t *svc = zhashx_first(st->services); svc; svc = zhashx_next(st->services)) {
         const tc_incident_t *inc = svc->open;
-        if (!inc || inc->declare_evaluated || inc->declared)
+        if (!inc || inc->declare_evaluated || inc->declared || inc->declared_pinned)
             continue;
         tc_service_policy_t sp;
         tc_policy_service(st->policy, inc->service, &sp);
