@@ -150,14 +150,18 @@ typedef struct {
     uint64_t opened_log_seq;
     tc_role_t roles[TC_ROLES_MAX];
     size_t nroles;
-    int64_t acknowledged_ms; /* 0 until acknowledged */
-    int64_t declared_ms;     /* 0 while not declared */
-    uint32_t users;          /* users affected, best estimate */
-    bool users_pinned;       /* set by an operator */
-    bool severity_pinned;    /* set by an operator */
-    bool security;           /* suspected security or data breach */
-    bool declare_evaluated;  /* the declaration deadline has fired */
-    bool declared_pinned;    /* an operator declared or undeclared it */
+    int64_t acknowledged_ms;          /* 0 until acknowledged */
+    int64_t declared_ms;              /* 0 while not declared */
+    uint32_t users;                   /* users affected, best estimate */
+    bool users_pinned;                /* set by an operator */
+    bool severity_pinned;             /* set by an operator */
+    bool security;                    /* suspected security or data breach */
+    bool declare_evaluated;           /* the declaration deadline has fired */
+    bool declared_pinned;             /* an operator declared or undeclared it */
+    char postmortem_owner[TC_ID_MAX]; /* the IC by default */
+    int64_t postmortem_due_ms;        /* 0: none (not declared) */
+    int64_t postmortem_done_ms;
+    bool postmortem_reminded; /* the overdue reminder went out */
 } tc_incident_t;
 
 #define TC_ACTION_ARGS_MAX 4

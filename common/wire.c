@@ -104,6 +104,10 @@ static void s_incident_to_pb(const tc_incident_t *in, s_incident_pb_t *o)
     o->pb.security = in->security;
     o->pb.declare_evaluated = in->declare_evaluated;
     o->pb.declared_pinned = in->declared_pinned;
+    o->pb.postmortem_owner = (char *)in->postmortem_owner;
+    o->pb.postmortem_due_ms = in->postmortem_due_ms;
+    o->pb.postmortem_done_ms = in->postmortem_done_ms;
+    o->pb.postmortem_reminded = in->postmortem_reminded;
 }
 
 static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out)
@@ -143,6 +147,10 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
     out->security = pb->security;
     out->declare_evaluated = pb->declare_evaluated;
     out->declared_pinned = pb->declared_pinned;
+    COPY_ID(out->postmortem_owner, pb->postmortem_owner);
+    out->postmortem_due_ms = pb->postmortem_due_ms;
+    out->postmortem_done_ms = pb->postmortem_done_ms;
+    out->postmortem_reminded = pb->postmortem_reminded;
     return 0;
 }
 

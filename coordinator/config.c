@@ -195,6 +195,8 @@ static int s_policy_fn(void *target, const char *key, const char *v)
         return s_users(v, &p->declare_min_users);
     if (!strcmp(key, "reopen_window"))
         return tc_duration_parse(v, &p->reopen_window_ms);
+    if (!strcmp(key, "postmortem_due"))
+        return s_positive_duration(v, &p->postmortem_due_ms);
     if (!strcmp(key, "reopen_on_failure"))
         return s_bool(v, &p->reopen_on_failure);
     if (!strcmp(key, "sev1_share"))

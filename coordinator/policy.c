@@ -9,6 +9,7 @@ void tc_policy_defaults(tc_policy_t *p)
     p->declare_after_ms = 15 * 60 * 1000;
     p->declare_min_users = 5;
     p->reopen_window_ms = 60 * 60 * 1000;
+    p->postmortem_due_ms = 24 * 60 * 60 * 1000;
     p->sev1_share = 0.25;
     p->sev2_share = 0.05;
     p->unknown_share_severity = 2;

@@ -32,6 +32,7 @@ typedef struct {
     int64_t declare_after_ms;   /* 15 min */
     uint32_t declare_min_users; /* 5 */
     int64_t reopen_window_ms;   /* 1 h */
+    int64_t postmortem_due_ms;  /* 24 h after resolution of a declared incident */
     /* A new failure within the window reopens the service's last incident
      * instead of opening another (off: flapping stays visible as
      * separate incidents unless an operator reopens). */

@@ -255,6 +255,28 @@ static bool s_maybe_declare(const tc_state_t *st, s_service_t *svc, tc_incident_
     return true;
 }
 
+/* A declared incident that resolves gets a post-mortem: owned by the IC
+ * (or whoever an operator names), due postmortem_due after resolution. */
+static void s_schedule_postmortem(const tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                                  tc_state_out_t *out)
+{
+    if (!inc->declared || inc->postmortem_due_ms)
+        return;
+    inc->postmortem_due_ms = rec->received_ms + st->policy->postmortem_due_ms;
+    if (!inc->postmortem_owner[0])
+        for (size_t i = 0; i < inc->nroles; i++)
+            if (!strcmp(inc->roles[i].role, "commander"))
+                snprintf(inc->postmortem_owner, sizeof inc->postmortem_owner, "%s",
+                         inc->roles[i].person);
+    tc_timeline_t *t = s_note(out, inc, rec, S_POLICY_ACTOR, "postmortem");
+    if (t) {
+        char when[40];
+        s_text(t->text, sizeof t->text, "post-mortem due %s, owner %s",
+               tc_time_format(inc->postmortem_due_ms, when, sizeof when),
+               inc->postmortem_owner[0] ? inc->postmortem_owner : "not assigned");
+    }
+}
+
 /* ---- check results ------------------------------------------------------ */
 
 /* After a check of `svc` changed, updates or resolves its open incident. */
@@ -272,6 +294,7 @@ static int s_refresh_open(tc_state_t *st, s_service_t *svc, const tc_record_t *r
         inc->state = TC_INC_RESOLVED;
         inc->resolved_ms = rec->received_ms;
         s_text(text, sizeof text, "every check is OK again (last: %s@%s)", cr->check, cr->host);
+        s_schedule_postmortem(st, inc, rec, out);
         s_changed(out, TC_BCAST_INCIDENT_RESOLVED, inc, rec, rec->event.sender, "resolved", text);
         free(svc->resolved);
         svc->resolved = inc;
@@ -511,6 +534,21 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
             return s_refuse(why, whylen, TC_EINVAL, "a note needs text");
         return 0;
     }
+    if (!strcmp(act, "postmortem")) {
+        if (!inc->postmortem_due_ms)
+            return s_refuse(why, whylen, TC_EINVAL,
+                            "incident %llu has no post-mortem (only declared incidents get one, "
+                            "when they resolve)",
+                            (unsigned long long)inc->id);
+        if (a->nargs == 1 && !strcmp(a->args[0], "done")) {
+            if (inc->postmortem_done_ms)
+                return s_refuse(why, whylen, TC_EINVAL, "the post-mortem is already done");
+            return 0;
+        }
+        if (a->nargs == 2 && !strcmp(a->args[0], "owner") && tc_id_valid(a->args[1]))
+            return 0;
+        return s_refuse(why, whylen, TC_EINVAL, "postmortem wants: done, or owner PERSON");
+    }
     if (!strcmp(act, "reopen")) {
         if (open)
             return s_refuse(why, whylen, TC_EINVAL, "incident %llu is not resolved",
@@ -577,6 +615,16 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
                             (unsigned long long)inc->id);
         return 0;
     }
+    if (!strcmp(act, "handoff")) {
+        if (a->nargs != 1 || !tc_id_valid(a->args[0]))
+            return s_refuse(why, whylen, TC_EINVAL, "handoff wants the new incident commander");
+        for (size_t i = 0; i < inc->nroles; i++)
+            if (!strcmp(inc->roles[i].role, "commander") &&
+                !strcmp(inc->roles[i].person, a->args[0]))
+                return s_refuse(why, whylen, TC_EINVAL, "%s is already the incident commander",
+                                a->args[0]);
+        return 0;
+    }
     if (!strcmp(act, "assign")) {
         if (a->nargs != 2 || !s_role_valid(a->args[0]) || !tc_id_valid(a->args[1]))
             return s_refuse(why, whylen, TC_EINVAL,
@@ -623,6 +671,18 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     tc_bcast_kind_t kind = TC_BCAST_INCIDENT_UPDATED;
     inc->updated_ms = rec->received_ms;
 
+    if (!strcmp(act, "postmortem")) {
+        if (!strcmp(a->args[0], "done")) {
+            inc->postmortem_done_ms = rec->received_ms;
+            s_text(text, sizeof text, "post-mortem done, by %s%s%s", actor, msg[0] ? ": " : "",
+                   msg);
+        } else {
+            snprintf(inc->postmortem_owner, sizeof inc->postmortem_owner, "%s", a->args[1]);
+            s_text(text, sizeof text, "post-mortem owner is %s, by %s", a->args[1], actor);
+        }
+        s_changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, actor, "postmortem", text);
+        return 0;
+    }
     if (!strcmp(act, "note")) {
         s_text(text, sizeof text, "%s", msg);
         /* A note is for the timeline; subscribers are not told. */
@@ -654,6 +714,7 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         svc->resolved = inc;
         svc->open = NULL;
         kind = TC_BCAST_INCIDENT_RESOLVED;
+        s_schedule_postmortem(st, inc, rec, out);
         s_text(text, sizeof text, "resolved by %s%s%s%s", actor, msg[0] ? ": " : "", msg,
                svc->failing ? " (checks still failing: a new failure opens a new incident)" : "");
     } else if (!strcmp(act, "reopen")) {
@@ -705,6 +766,14 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         s_assess(st, svc, inc);
         s_text(text, sizeof text, "flagged as a security or data incident by %s%s%s", actor,
                msg[0] ? ": " : "", msg);
+    } else if (!strcmp(act, "handoff")) {
+        char before[TC_ID_MAX] = "nobody";
+        for (size_t i = 0; i < inc->nroles; i++)
+            if (!strcmp(inc->roles[i].role, "commander"))
+                snprintf(before, sizeof before, "%s", inc->roles[i].person);
+        s_set_role(inc, "commander", a->args[0]);
+        s_text(text, sizeof text, "incident command handed from %s to %s%s%s", before, a->args[0],
+               msg[0] ? ": " : "", msg);
     } else { /* assign */
         s_set_role(inc, a->args[0], a->args[1]);
         s_text(text, sizeof text, "%s is %s, assigned by %s%s%s", a->args[1], a->args[0], actor,
@@ -719,24 +788,33 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
 
 /* ---- deadlines ------------------------------------------------------------ */
 
+/* Keeps the earliest of the deadlines offered; ties go to the lower id so
+ * the order never depends on hashing. */
+static void s_earliest(tc_timer_t *out, bool *found, uint64_t id, int64_t due, const char *kind)
+{
+    if (!*found || due < out->due_ms || (due == out->due_ms && id < out->incident)) {
+        memset(out, 0, sizeof *out);
+        out->incident = id;
+        out->due_ms = due;
+        snprintf(out->kind, sizeof out->kind, "%s", kind);
+        *found = true;
+    }
+}
+
 bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
 {
     bool found = false;
     for (s_service_t *svc = zhashx_first(st->services); svc; svc = zhashx_next(st->services)) {
+        const tc_incident_t *done = svc->resolved;
+        if (done && done->postmortem_due_ms && !done->postmortem_done_ms &&
+            !done->postmortem_reminded)
+            s_earliest(out, &found, done->id, done->postmortem_due_ms, "postmortem");
         const tc_incident_t *inc = svc->open;
         if (!inc || inc->declare_evaluated || inc->declared || inc->declared_pinned)
             continue;
         tc_service_policy_t sp;
         tc_policy_service(st->policy, inc->service, &sp);
-        int64_t due = inc->opened_ms + sp.declare_after_ms;
-        /* Ties go to the lower id so the order never depends on hashing. */
-        if (!found || due < out->due_ms || (due == out->due_ms && inc->id < out->incident)) {
-            memset(out, 0, sizeof *out);
-            out->incident = inc->id;
-            out->due_ms = due;
-            snprintf(out->kind, sizeof out->kind, "declare");
-            found = true;
-        }
+        s_earliest(out, &found, inc->id, inc->opened_ms + sp.declare_after_ms, "declare");
     }
     return found;
 }
@@ -746,6 +824,16 @@ static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
     const tc_timer_t *tm = &rec->event.u.timer;
     tc_incident_t *inc;
     s_service_t *svc = s_find(st, tm->incident, &inc);
+    if (svc && !strcmp(tm->kind, "postmortem")) {
+        if (!inc->postmortem_due_ms || inc->postmortem_done_ms || inc->postmortem_reminded)
+            return 0;
+        inc->postmortem_reminded = true;
+        char text[TC_TEXT_MAX];
+        s_text(text, sizeof text, "post-mortem overdue; owner %s",
+               inc->postmortem_owner[0] ? inc->postmortem_owner : "not assigned");
+        s_changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, S_POLICY_ACTOR, "reminder", text);
+        return 0;
+    }
     /* A deadline fires once; one for an incident that has since resolved
      * or been declared by hand has nothing left to do. */
     if (!svc || strcmp(tm->kind, "declare") != 0 || inc->state == TC_INC_RESOLVED ||

@@ -13,6 +13,7 @@
 #include "keys.h"
 #include "log.h"
 #include "render.h"
+#include "postmortem.h"
 #include "report.h"
 #include "table.h"
 #include "utf8.h"
@@ -48,6 +49,7 @@ typedef struct {
     const char *message;    /* -m: text for the incident timeline */
     char note[TC_TEXT_MAX]; /* a note's words, joined */
     bool has_from, has_limit;
+    bool draft; /* postmortem ID: render the Markdown draft */
     uint64_t from;
     uint64_t limit;
 } s_opts_t;
@@ -79,7 +81,10 @@ static void s_usage(FILE *out)
           "  security ID                    flag a suspected security or data breach\n"
           "  assign ID ROLE PERSON          commander, deputy, scribe, sme,\n"
           "                                 customer_liaison, internal_liaison, dpo\n"
+          "  handoff ID PERSON              hand incident command to PERSON\n"
           "  note ID TEXT                   add a note to the timeline (the scribe's job)\n"
+          "  postmortem ID                  a Markdown post-mortem draft, filled from the log\n"
+          "  postmortem ID done | owner P   mark it done, or give it to another owner\n"
           "  clock advance DURATION         move the coordinator's clock (--test-clock only)\n"
           "\n"
           "keys (files in the key directory; no coordinator needed):\n"
@@ -229,9 +234,10 @@ static int s_action_args(const char *cmd)
     static const struct {
         const char *name;
         int args;
-    } actions[] = {{"ack", 0},       {"resolve", 0},  {"reopen", 0}, {"declare", 0},
-                   {"undeclare", 0}, {"security", 0}, {"state", 1},  {"sev", 1},
-                   {"users", 1},     {"assign", 2},   {"note", 99}};
+    } actions[] = {{"ack", 0},        {"resolve", 0},  {"reopen", 0},  {"declare", 0},
+                   {"undeclare", 0},  {"security", 0}, {"state", 1},   {"sev", 1},
+                   {"users", 1},      {"assign", 2},   {"handoff", 1}, {"note", 99},
+                   {"postmortem", 98}};
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
         if (!strcmp(cmd, actions[i].name))
             return actions[i].args;
@@ -266,6 +272,17 @@ static int s_check_action(s_opts_t *o, int nargs)
             o->message = text;
         o->nargs = 1;
         return -1;
+    }
+    if (nargs == 98 && o->nargs == 1) {
+        o->draft = true;
+        return -1;
+    }
+    if (nargs == 98) { /* postmortem ID done | owner PERSON; bare ID is the draft */
+        if (o->nargs == 2 && !strcmp(o->args[1], "done"))
+            return -1;
+        if (o->nargs == 3 && !strcmp(o->args[1], "owner"))
+            return -1;
+        return s_usage_error("postmortem takes ID (the draft), ID done, or ID owner PERSON");
     }
     if ((int)o->nargs - 1 != nargs)
         return s_usage_error("%s takes an incident id%s", o->command,
@@ -546,6 +563,9 @@ int main(int argc, char **argv)
     req.all = o.all;
     req.from = o.from;
     req.limit = (uint32_t)o.limit;
+    /* The draft is rendered here from the incident and its timeline. */
+    if (o.draft)
+        snprintf(req.command, sizeof req.command, "timeline");
     /* A report covers every incident: it asks for incidents --all. */
     if (!strcmp(o.command, "report")) {
         snprintf(req.command, sizeof req.command, "incidents");
@@ -607,6 +627,10 @@ int main(int argc, char **argv)
         rc = s_show_audit(&o, reply, j);
     else if (strcmp(o.command, "timeline") == 0)
         rc = s_show_timeline(&o, reply, j);
+    else if (o.draft)
+        rc = reply->nincidents ? tc_postmortem_markdown(stdout, &reply->incidents[0],
+                                                        reply->timeline, reply->ntimeline)
+                               : TC_ENOTFOUND;
     else if (strcmp(o.command, "clock") == 0)
         rc = 0;
     else if (s_action_args(o.command) >= 0)

@@ -269,6 +269,38 @@ static void test_below_threshold_then_more_users(void **state)
     assert_int_equal(s_act(f, 22 * MIN, 1, "security", NULL, NULL, why), TC_EINVAL);
 }
 
+static void test_handoff_and_postmortem(void **state)
+{
+    fx_t *f = *state;
+    char why[256];
+    tc_timer_t due;
+    s_check(f, 0, "web-01", "frontend", TC_STATE_CRITICAL, -1);
+    assert_int_equal(s_act(f, 1 * MIN, 1, "postmortem", "done", NULL, why), TC_EINVAL);
+    assert_int_equal(s_act(f, 1 * MIN, 1, "assign", "commander", "carol", why), 0);
+    assert_int_equal(s_act(f, 2 * MIN, 1, "handoff", "carol", NULL, why), TC_EINVAL);
+    assert_non_null(strstr(why, "already the incident commander"));
+    assert_int_equal(s_act(f, 3 * MIN, 1, "handoff", "dave", NULL, why), 0);
+    assert_string_equal(f->out.timeline[0].kind, "handoff");
+    assert_non_null(strstr(f->out.timeline[0].text, "from carol to dave"));
+    s_fire(f, 16 * MIN); /* declared */
+    assert_true(s_inc(f, 1)->declared);
+    s_check(f, 30 * MIN, "web-01", "frontend", TC_STATE_OK, -1);
+    const tc_incident_t *inc = s_inc(f, 1);
+    assert_int_equal(inc->postmortem_due_ms, 30 * MIN + 24 * 60 * MIN);
+    assert_string_equal(inc->postmortem_owner, "dave");
+    assert_true(tc_state_next_deadline(f->st, &due));
+    assert_string_equal(due.kind, "postmortem");
+    s_fire(f, 30 * MIN + 25 * 60 * MIN);
+    assert_true(s_inc(f, 1)->postmortem_reminded);
+    assert_string_equal(f->out.timeline[0].kind, "reminder");
+    assert_false(tc_state_next_deadline(f->st, &due)); /* reminded once */
+    assert_int_equal(s_act(f, 26 * 60 * MIN, 1, "postmortem", "owner", "erin", why), 0);
+    assert_string_equal(s_inc(f, 1)->postmortem_owner, "erin");
+    assert_int_equal(s_act(f, 27 * 60 * MIN, 1, "postmortem", "done", NULL, why), 0);
+    assert_int_equal(s_act(f, 28 * 60 * MIN, 1, "postmortem", "done", NULL, why), TC_EINVAL);
+    assert_int_equal(s_act(f, 28 * 60 * MIN, 1, "postmortem", "later", NULL, why), TC_EINVAL);
+}
+
 static void test_replay_gives_same_incident(void **state)
 {
     fx_t *f = *state;
@@ -300,6 +332,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resolved_before_deadline_is_never_declared, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_below_threshold_then_more_users, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_handoff_and_postmortem, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_replay_gives_same_incident, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
