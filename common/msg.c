@@ -68,6 +68,7 @@ const char *tc_bcast_kind_name(tc_bcast_kind_t k)
     case TC_BCAST_INCIDENT_RESOLVED: return "incident.resolved";
     case TC_BCAST_HOST_DOWN: return "host.down";
     case TC_BCAST_HOST_UP: return "host.up";
+    case TC_BCAST_PAGE: return "page";
     }
     return "invalid";
 }
@@ -201,7 +202,7 @@ int tc_msg_validate(const tc_msg_t *m, char *why, size_t whylen)
     case TC_MSG_BROADCAST:
         if (m->seq == 0)
             return s_fail(why, whylen, TC_EINVAL, "broadcast needs seq >= 1");
-        if (m->u.bcast.kind == TC_BCAST_UNSPECIFIED || m->u.bcast.kind > TC_BCAST_HOST_UP)
+        if (m->u.bcast.kind == TC_BCAST_UNSPECIFIED || m->u.bcast.kind > TC_BCAST_PAGE)
             return s_fail(why, whylen, TC_EINVAL, "broadcast kind out of range");
         if (!s_text_ok(m->u.bcast.detail) || !s_text_ok(m->u.bcast.incident.summary))
             return s_fail(why, whylen, TC_EINVAL, "broadcast text is not UTF-8");

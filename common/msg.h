@@ -71,6 +71,7 @@ typedef enum {
     TC_BCAST_INCIDENT_RESOLVED = 3,
     TC_BCAST_HOST_DOWN = 4,
     TC_BCAST_HOST_UP = 5,
+    TC_BCAST_PAGE = 6,
 } tc_bcast_kind_t;
 
 /* Bits of tc_perf_t.present. */
@@ -131,6 +132,12 @@ typedef struct {
 typedef struct {
     char role[TC_ID_MAX];
     char person[TC_ID_MAX];
+    int64_t paged_ms;
+    int64_t acked_ms;       /* 0 until acknowledged */
+    int64_t ack_timeout_ms; /* escalate after this long unacknowledged (0: never) */
+    uint32_t level;         /* escalations so far */
+    bool escalating;        /* timed out; the next person is being paged */
+    bool exhausted;         /* nobody left to page */
 } tc_role_t;
 
 typedef struct {
@@ -179,6 +186,7 @@ typedef struct {
     uint64_t incident;
     char kind[32];
     int64_t due_ms;
+    char key[TC_ID_MAX]; /* escalate: the role */
 } tc_timer_t;
 
 typedef struct {
@@ -192,7 +200,7 @@ typedef struct {
 
 typedef struct {
     tc_bcast_kind_t kind;
-    char topic[TC_ID_MAX];
+    char topic[TC_ID_MAX + 8]; /* room for "page." + a person id */
     uint64_t log_seq;
     tc_incident_t incident; /* valid for TC_BCAST_INCIDENT_* */
     char host[TC_ID_MAX];   /* valid for TC_BCAST_HOST_* */

@@ -62,6 +62,8 @@ static int s_pack(const ProtobufCMessage *pm, uint8_t **out, size_t *outlen)
 /* Storage for the pieces of a packed Incident that need their own memory. */
 typedef struct {
     Tocsin__V1__Incident pb;
+    Tocsin__V1__Assignment asg[TC_ROLES_MAX];
+    Tocsin__V1__Assignment *asg_ptrs[TC_ROLES_MAX];
     char *hosts[TC_HOSTS_MAX];
     Tocsin__V1__Incident__RolesEntry roles[TC_ROLES_MAX];
     Tocsin__V1__Incident__RolesEntry *role_ptrs[TC_ROLES_MAX];
@@ -96,6 +98,22 @@ static void s_incident_to_pb(const tc_incident_t *in, s_incident_pb_t *o)
     }
     o->pb.n_roles = nr;
     o->pb.roles = o->role_ptrs;
+    for (size_t i = 0; i < nr; i++) {
+        const tc_role_t *r = &in->roles[i];
+        Tocsin__V1__Assignment *a = &o->asg[i];
+        tocsin__v1__assignment__init(a);
+        a->role = (char *)r->role;
+        a->person = (char *)r->person;
+        a->paged_ms = r->paged_ms;
+        a->acked_ms = r->acked_ms;
+        a->ack_timeout_ms = r->ack_timeout_ms;
+        a->level = r->level;
+        a->escalating = r->escalating;
+        a->exhausted = r->exhausted;
+        o->asg_ptrs[i] = a;
+    }
+    o->pb.n_assignments = nr;
+    o->pb.assignments = o->asg_ptrs;
     o->pb.acknowledged_ms = in->acknowledged_ms;
     o->pb.declared_ms = in->declared_ms;
     o->pb.users = in->users;
@@ -139,6 +157,25 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
         COPY_ID(out->roles[i].person, pb->roles[i]->value);
     }
     out->nroles = pb->n_roles;
+    /* Assignments carry the same roles with their paging state. */
+    if (pb->n_assignments > TC_ROLES_MAX)
+        return TC_ETOOBIG;
+    if (pb->n_assignments) {
+        memset(out->roles, 0, sizeof out->roles);
+        for (size_t i = 0; i < pb->n_assignments; i++) {
+            const Tocsin__V1__Assignment *a = pb->assignments[i];
+            tc_role_t *r = &out->roles[i];
+            COPY_ID(r->role, a->role);
+            COPY_ID(r->person, a->person);
+            r->paged_ms = a->paged_ms;
+            r->acked_ms = a->acked_ms;
+            r->ack_timeout_ms = a->ack_timeout_ms;
+            r->level = a->level;
+            r->escalating = a->escalating;
+            r->exhausted = a->exhausted;
+        }
+        out->nroles = pb->n_assignments;
+    }
     out->acknowledged_ms = pb->acknowledged_ms;
     out->declared_ms = pb->declared_ms;
     out->users = pb->users;
@@ -272,7 +309,7 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
         o->bcast.topic = (char *)b->topic;
         o->bcast.log_seq = b->log_seq;
         if (b->kind == TC_BCAST_INCIDENT_OPENED || b->kind == TC_BCAST_INCIDENT_UPDATED ||
-            b->kind == TC_BCAST_INCIDENT_RESOLVED) {
+            b->kind == TC_BCAST_INCIDENT_RESOLVED || b->kind == TC_BCAST_PAGE) {
             s_incident_to_pb(&b->incident, &o->inc);
             o->bcast.incident = &o->inc.pb;
         }
@@ -312,6 +349,7 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
         o->timer.incident = m->u.timer.incident;
         o->timer.kind = (char *)m->u.timer.kind;
         o->timer.due_ms = m->u.timer.due_ms;
+        o->timer.key = (char *)m->u.timer.key;
         e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_TIMER;
         e->timer = &o->timer;
         break;
@@ -385,7 +423,7 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         const Tocsin__V1__Broadcast *p = e->broadcast;
         tc_broadcast_t *b = &m->u.bcast;
         m->kind = TC_MSG_BROADCAST;
-        if ((unsigned)p->kind > TC_BCAST_HOST_UP)
+        if ((unsigned)p->kind > TC_BCAST_PAGE)
             return TC_EDECODE;
         b->kind = (tc_bcast_kind_t)p->kind;
         COPY_ID(b->topic, p->topic);
@@ -425,6 +463,7 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         m->u.timer.incident = e->timer->incident;
         COPY_ID(m->u.timer.kind, e->timer->kind);
         m->u.timer.due_ms = e->timer->due_ms;
+        COPY_ID(m->u.timer.key, e->timer->key);
         return 0;
     default: return TC_EDECODE;
     }

@@ -346,56 +346,103 @@ static size_t s_required_roles(const tc_incident_t *inc, const char **out)
 
 static int s_flush(tc_coord_t *c);
 
-/* Fills missing roles of the declared incidents `ids` from the on-call
- * roster, as "assign" actions by "tocsin" stored in the log: who was on call
- * is decided once, now, and replaying the log never asks the roster again. */
+/* How long a page for `role` of `inc` waits for acknowledgement: the
+ * owning team's setting for the SME, the role rotation's for the others. */
+static int64_t s_page_timeout(const tc_coord_t *c, const tc_incident_t *inc, const char *role)
+{
+    tc_service_policy_t sp;
+    tc_policy_service(&c->cfg.policy, inc->service, &sp);
+    if (!strcmp(role, "sme"))
+        return tc_roster_ack_timeout_ms(c->roster, sp.team[0] ? sp.team : NULL,
+                                        sp.team[0] ? NULL : "commander");
+    return tc_roster_ack_timeout_ms(c->roster, NULL, role);
+}
+
+/* Queues an action by "tocsin" itself, if the state machine accepts it. */
+static int s_queue_own_action(tc_coord_t *c, uint64_t incident, const char *action,
+                              const char *const *args, size_t nargs, const char *message)
+{
+    tc_record_t *rec = s_queue(c);
+    if (!rec)
+        return TC_ENOMEM;
+    tc_msg_t *m = &rec->event;
+    m->version = TC_PROTOCOL_VERSION;
+    snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
+    m->kind = TC_MSG_OPERATOR_ACTION;
+    tc_operator_action_t *a = &m->u.action;
+    snprintf(a->actor, sizeof a->actor, "tocsin");
+    snprintf(a->action, sizeof a->action, "%s", action);
+    a->incident = incident;
+    for (size_t i = 0; i < nargs && i < TC_ACTION_ARGS_MAX; i++)
+        snprintf(a->args[a->nargs++], TC_ID_MAX, "%s", args[i]);
+    tc_strlcpy_utf8(a->message, message, sizeof a->message);
+    if (tc_state_check(c->state, a, s_now(c), NULL, 0) != 0)
+        c->nbatch--; /* not applicable (any more); drop it */
+    return 0;
+}
+
+/* For the incidents `ids` just changed: fills the roles a declared
+ * incident needs from whoever is on call now, and pages the next person in
+ * the chain for every role whose page went unacknowledged. Each decision is
+ * an action by "tocsin" stored in the log: who was on call is decided once,
+ * now, and replaying the log never asks the roster again. */
 static int s_assign_roles(tc_coord_t *c, const uint64_t *ids, size_t nids)
 {
     if (c->assigning || nids == 0 || !c->roster)
         return 0;
     int64_t now = s_now(c);
-    for (size_t i = 0; i < nids; i++) {
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < nids; i++) {
         const tc_incident_t *inc = tc_state_incident(c->state, ids[i]);
-        if (!inc || inc->state == TC_INC_RESOLVED || !inc->declared)
+        if (!inc || inc->state == TC_INC_RESOLVED)
             continue;
-        const char *roles[8];
-        size_t nroles = s_required_roles(inc, roles);
         tc_service_policy_t sp;
         tc_policy_service(&c->cfg.policy, inc->service, &sp);
-        for (size_t r = 0; r < nroles; r++) {
+        char person[TC_ID_MAX], timeout[24], msg[TC_TEXT_MAX];
+
+        /* Escalations: the next person in the chain, or nobody left. */
+        for (size_t k = 0; rc == 0 && k < inc->nroles; k++) {
+            const tc_role_t *r = &inc->roles[k];
+            if (!r->escalating)
+                continue;
+            bool sme = !strcmp(r->role, "sme");
+            if ((sme && !sp.team[0]) ||
+                tc_roster_escalate(c->roster, sme ? sp.team : NULL, sme ? NULL : r->role, r->person,
+                                   r->paged_ms, person) != 0) {
+                const char *args[] = {r->role};
+                rc = s_queue_own_action(c, inc->id, "exhausted", args, 1,
+                                        "end of the escalation chain");
+                continue;
+            }
+            snprintf(timeout, sizeof timeout, "%lld", (long long)s_page_timeout(c, inc, r->role));
+            snprintf(msg, sizeof msg, "escalated: %s did not acknowledge", r->person);
+            const char *args[] = {r->role, person, timeout};
+            rc = s_queue_own_action(c, inc->id, "assign", args, 3, msg);
+        }
+
+        /* Roles a declared incident needs and nobody holds yet. */
+        const char *roles[8];
+        size_t nroles = inc->declared ? s_required_roles(inc, roles) : 0;
+        for (size_t r = 0; rc == 0 && r < nroles; r++) {
             bool filled = false;
             for (size_t k = 0; k < inc->nroles; k++)
                 filled |= !strcmp(inc->roles[k].role, roles[r]);
-            char person[TC_ID_MAX];
             bool sme = !strcmp(roles[r], "sme");
             if (filled || (sme && !sp.team[0]) ||
                 (sme ? tc_roster_team_oncall(c->roster, sp.team, now, person)
                      : tc_roster_role_oncall(c->roster, roles[r], now, person)) != 0)
                 continue;
-            tc_record_t *rec = s_queue(c);
-            if (!rec)
-                return TC_ENOMEM;
-            tc_msg_t *m = &rec->event;
-            m->version = TC_PROTOCOL_VERSION;
-            snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
-            m->kind = TC_MSG_OPERATOR_ACTION;
-            tc_operator_action_t *a = &m->u.action;
-            snprintf(a->actor, sizeof a->actor, "tocsin");
-            snprintf(a->action, sizeof a->action, "assign");
-            a->incident = inc->id;
-            snprintf(a->args[0], TC_ID_MAX, "%s", roles[r]);
-            snprintf(a->args[1], TC_ID_MAX, "%s", person);
-            a->nargs = 2;
-            snprintf(a->message, sizeof a->message, "on call for %s%s", sme ? "team " : "",
+            snprintf(timeout, sizeof timeout, "%lld", (long long)s_page_timeout(c, inc, roles[r]));
+            snprintf(msg, sizeof msg, "on call for %s%s", sme ? "team " : "",
                      sme ? sp.team : roles[r]);
-            if (tc_state_check(c->state, a, now, NULL, 0) != 0)
-                c->nbatch--; /* cannot be applied; drop it */
+            const char *args[] = {roles[r], person, timeout};
+            rc = s_queue_own_action(c, inc->id, "assign", args, 3, msg);
         }
     }
-    if (c->nbatch == 0)
-        return 0;
+    if (rc || c->nbatch == 0)
+        return rc;
     c->assigning = true;
-    int rc = s_flush(c);
+    rc = s_flush(c);
     c->assigning = false;
     return rc;
 }
@@ -483,8 +530,7 @@ static int s_flush(tc_coord_t *c)
     uint64_t ids[TC_STATE_OUT_MAX * 8];
     size_t nids = 0;
     for (size_t i = 0; i < c->nout && nids < sizeof ids / sizeof ids[0]; i++)
-        if (c->out[i].u.bcast.kind <= TC_BCAST_INCIDENT_RESOLVED &&
-            c->out[i].u.bcast.incident.declared)
+        if (c->out[i].u.bcast.kind <= TC_BCAST_INCIDENT_RESOLVED)
             ids[nids++] = c->out[i].u.bcast.incident.id;
     c->nbatch = 0;
     c->nout = 0;
@@ -791,9 +837,9 @@ static void s_api_reply(tc_coord_t *c, zmsg_t *route, const tc_api_reply_t *r)
 }
 
 /* Commands that change incidents; each becomes an OperatorAction record. */
-static const char *const s_actions[] = {"ack",    "state",    "resolve", "reopen",    "declare",
-                                        "undeclare", "sev",    "users",   "security",  "assign",
-                                        "handoff", "note",   "postmortem"};
+static const char *const s_actions[] = {"ack",       "state", "resolve",   "reopen",   "declare",
+                                        "undeclare", "sev",   "users",     "security", "assign",
+                                        "handoff",   "note",  "postmortem"};
 
 static bool s_is_action(const char *command)
 {
@@ -856,6 +902,14 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
         memcpy(a->args[a->nargs++], q->args[i], strlen(q->args[i]) + 1); /* length checked */
     }
     tc_strlcpy_utf8(a->message, q->message, sizeof a->message);
+    /* A page from an operator escalates like one from tocsin. */
+    const tc_incident_t *cur = tc_state_incident(c->state, id);
+    if (cur && ((!strcmp(a->action, "assign") && a->nargs == 2) ||
+                (!strcmp(a->action, "handoff") && a->nargs == 1))) {
+        const char *role = a->nargs == 2 ? a->args[0] : "commander";
+        snprintf(a->args[a->nargs], TC_ID_MAX, "%lld", (long long)s_page_timeout(c, cur, role));
+        a->nargs++;
+    }
     char why[TC_TEXT_MAX];
     int rc = tc_state_check(c->state, a, s_now(c), why, sizeof why);
     if (rc) {

@@ -484,6 +484,25 @@ const tc_incident_t *tc_state_incident(const tc_state_t *st, uint64_t id)
     return inc;
 }
 
+/* The role entry named `role`, or NULL. */
+static const tc_role_t *s_role_c(const tc_incident_t *inc, const char *role)
+{
+    for (size_t i = 0; i < inc->nroles; i++)
+        if (!strcmp(inc->roles[i].role, role))
+            return &inc->roles[i];
+    return NULL;
+}
+
+/* An optional page timeout argument in ms ("" or absent: never escalate). */
+static int s_timeout_arg(const tc_operator_action_t *a, size_t i, int64_t *out)
+{
+    uint64_t v = 0;
+    if (a->nargs > i && tc_u64_parse(a->args[i], 30ull * 86400000, &v) != 0)
+        return TC_EINVAL;
+    *out = (int64_t)v;
+    return 0;
+}
+
 static const char *const s_roles[] = {"commander",        "deputy",           "scribe", "sme",
                                       "customer_liaison", "internal_liaison", "dpo"};
 
@@ -569,9 +588,28 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
         return s_refuse(why, whylen, TC_EINVAL, "incident %llu is resolved; reopen it first",
                         (unsigned long long)inc->id);
     if (!strcmp(act, "ack")) {
-        if (inc->acknowledged_ms)
+        if (a->nargs == 1) {
+            const tc_role_t *r = s_role_c(inc, a->args[0]);
+            if (!r)
+                return s_refuse(why, whylen, TC_EINVAL, "incident %llu has no %s",
+                                (unsigned long long)inc->id, a->args[0]);
+            if (r->acked_ms)
+                return s_refuse(why, whylen, TC_EINVAL, "the %s page is already acknowledged",
+                                a->args[0]);
+            return 0;
+        }
+        bool pending = false;
+        for (size_t i = 0; i < inc->nroles; i++)
+            pending |= !inc->roles[i].acked_ms && !strcmp(inc->roles[i].person, a->actor);
+        if (inc->acknowledged_ms && !pending)
             return s_refuse(why, whylen, TC_EINVAL, "incident %llu is already acknowledged",
                             (unsigned long long)inc->id);
+        return 0;
+    }
+    if (!strcmp(act, "exhausted")) {
+        const tc_role_t *r = a->nargs == 1 ? s_role_c(inc, a->args[0]) : NULL;
+        if (!r || !r->escalating)
+            return s_refuse(why, whylen, TC_EINVAL, "no escalation under way for that role");
         return 0;
     }
     if (!strcmp(act, "resolve"))
@@ -616,7 +654,8 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
         return 0;
     }
     if (!strcmp(act, "handoff")) {
-        if (a->nargs != 1 || !tc_id_valid(a->args[0]))
+        int64_t t;
+        if (a->nargs < 1 || a->nargs > 2 || !tc_id_valid(a->args[0]) || s_timeout_arg(a, 1, &t))
             return s_refuse(why, whylen, TC_EINVAL, "handoff wants the new incident commander");
         for (size_t i = 0; i < inc->nroles; i++)
             if (!strcmp(inc->roles[i].role, "commander") &&
@@ -626,7 +665,9 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
         return 0;
     }
     if (!strcmp(act, "assign")) {
-        if (a->nargs != 2 || !s_role_valid(a->args[0]) || !tc_id_valid(a->args[1]))
+        int64_t t;
+        if (a->nargs < 2 || a->nargs > 3 || !s_role_valid(a->args[0]) || !tc_id_valid(a->args[1]) ||
+            s_timeout_arg(a, 2, &t))
             return s_refuse(why, whylen, TC_EINVAL,
                             "assign wants ROLE PERSON; roles: commander, deputy, scribe, sme, "
                             "customer_liaison, internal_liaison, dpo");
@@ -640,19 +681,50 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
     return s_refuse(why, whylen, TC_EINVAL, "unknown action \"%s\"", act);
 }
 
-static void s_set_role(tc_incident_t *inc, const char *role, const char *person)
+/* Gives `role` to `person` and pages them: the page is pending until they
+ * acknowledge (at once when they assigned themselves) and escalates after
+ * `timeout_ms`. A role that was escalating counts one level more. */
+static tc_role_t *s_set_role(tc_incident_t *inc, const char *role, const char *person, int64_t now,
+                             int64_t timeout_ms, bool self)
 {
-    for (size_t i = 0; i < inc->nroles; i++) {
-        if (!strcmp(inc->roles[i].role, role)) {
-            snprintf(inc->roles[i].person, sizeof inc->roles[i].person, "%s", person);
-            return;
-        }
+    tc_role_t *r = (tc_role_t *)s_role_c(inc, role);
+    if (!r) {
+        if (inc->nroles == TC_ROLES_MAX)
+            return NULL;
+        r = &inc->roles[inc->nroles++];
+        memset(r, 0, sizeof *r);
+        snprintf(r->role, TC_ID_MAX, "%s", role);
+    } else if (r->escalating) {
+        r->level++;
+    } else {
+        r->level = 0;
     }
-    if (inc->nroles < TC_ROLES_MAX) {
-        snprintf(inc->roles[inc->nroles].role, TC_ID_MAX, "%s", role);
-        snprintf(inc->roles[inc->nroles].person, TC_ID_MAX, "%s", person);
-        inc->nroles++;
-    }
+    snprintf(r->person, TC_ID_MAX, "%s", person);
+    r->paged_ms = now;
+    r->acked_ms = self ? now : 0;
+    r->ack_timeout_ms = timeout_ms;
+    r->escalating = false;
+    r->exhausted = false;
+    return r;
+}
+
+/* Sends the page for role `r` on the person's own topic. */
+static void s_page(tc_state_out_t *out, const tc_incident_t *inc, const tc_role_t *r,
+                   const tc_record_t *rec)
+{
+    if (r->acked_ms)
+        return;
+    tc_broadcast_t *b = s_emit(out, TC_BCAST_PAGE, rec->seq, inc);
+    if (!b)
+        return;
+    snprintf(b->topic, sizeof b->topic, "page.%s", r->person);
+    char sev[24] = "";
+    if (inc->severity)
+        snprintf(sev, sizeof sev, ", SEV-%u", inc->severity);
+    s_text(b->detail, sizeof b->detail,
+           "%s: you are %s for incident %llu (%s%s); acknowledge with tocsinctl ack %llu",
+           r->person, r->role, (unsigned long long)inc->id, inc->service, sev,
+           (unsigned long long)inc->id);
 }
 
 static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
@@ -692,10 +764,24 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         return 0;
     }
     if (!strcmp(act, "ack")) {
-        inc->acknowledged_ms = rec->received_ms;
+        /* `ack ID ROLE` acknowledges that page; `ack ID` the incident and
+         * every page of the person acknowledging. */
+        char pages[TC_TEXT_MAX] = "";
+        size_t plen = 0;
+        for (size_t i = 0; i < inc->nroles; i++) {
+            tc_role_t *r = &inc->roles[i];
+            bool mine = a->nargs == 1 ? !strcmp(r->role, a->args[0]) : !strcmp(r->person, a->actor);
+            if (!mine || r->acked_ms)
+                continue;
+            r->acked_ms = rec->received_ms;
+            plen += (size_t)snprintf(pages + plen, plen < sizeof pages ? sizeof pages - plen : 0,
+                                     "%s%s page (%s)", plen ? ", " : "", r->role, r->person);
+        }
+        if (!inc->acknowledged_ms)
+            inc->acknowledged_ms = rec->received_ms;
         if (inc->state == TC_INC_TRIGGERED)
             inc->state = TC_INC_INVESTIGATING;
-        s_text(text, sizeof text, "acknowledged by %s; %s%s%s", actor,
+        s_text(text, sizeof text, "acknowledged by %s%s%s; %s%s%s", actor, plen ? ": " : "", pages,
                tc_incident_state_name(inc->state), msg[0] ? ": " : "", msg);
     } else if (!strcmp(act, "state")) {
         tc_incident_state_t to = inc->state;
@@ -771,13 +857,33 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         for (size_t i = 0; i < inc->nroles; i++)
             if (!strcmp(inc->roles[i].role, "commander"))
                 snprintf(before, sizeof before, "%s", inc->roles[i].person);
-        s_set_role(inc, "commander", a->args[0]);
+        int64_t t = 0;
+        s_timeout_arg(a, 1, &t);
+        tc_role_t *r = s_set_role(inc, "commander", a->args[0], rec->received_ms, t,
+                                  !strcmp(actor, a->args[0]));
         s_text(text, sizeof text, "incident command handed from %s to %s%s%s", before, a->args[0],
                msg[0] ? ": " : "", msg);
+        s_changed(out, kind, inc, rec, actor, act, text);
+        if (r)
+            s_page(out, inc, r, rec);
+        return 0;
+    } else if (!strcmp(act, "exhausted")) {
+        tc_role_t *r = (tc_role_t *)s_role_c(inc, a->args[0]);
+        r->escalating = false;
+        r->exhausted = true;
+        s_text(text, sizeof text, "nobody left to page for %s; %s stays paged%s%s", r->role,
+               r->person, msg[0] ? ": " : "", msg);
     } else { /* assign */
-        s_set_role(inc, a->args[0], a->args[1]);
+        int64_t t = 0;
+        s_timeout_arg(a, 2, &t);
+        tc_role_t *r = s_set_role(inc, a->args[0], a->args[1], rec->received_ms, t,
+                                  !strcmp(actor, a->args[1]));
         s_text(text, sizeof text, "%s is %s, assigned by %s%s%s", a->args[1], a->args[0], actor,
                msg[0] ? ": " : "", msg);
+        s_changed(out, kind, inc, rec, actor, act, text);
+        if (r)
+            s_page(out, inc, r, rec);
+        return 0;
     }
     s_changed(out, kind, inc, rec, actor, act, text);
     /* Impact an operator reported may complete a pending declaration. */
@@ -801,10 +907,29 @@ static void s_earliest(tc_timer_t *out, bool *found, uint64_t id, int64_t due, c
     }
 }
 
+/* s_earliest for an escalation of `role`. Returns true if it took it. */
+static bool s_earliest_key(tc_timer_t *out, bool *found, uint64_t id, int64_t due, const char *role)
+{
+    tc_timer_t before = *out;
+    bool had = *found;
+    s_earliest(out, found, id, due, "escalate");
+    if (!had || memcmp(&before, out, sizeof before) != 0) {
+        snprintf(out->key, sizeof out->key, "%s", role);
+        return true;
+    }
+    return false;
+}
+
 bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
 {
     bool found = false;
     for (s_service_t *svc = zhashx_first(st->services); svc; svc = zhashx_next(st->services)) {
+        const tc_incident_t *open = svc->open;
+        for (size_t i = 0; open && i < open->nroles; i++) {
+            const tc_role_t *r = &open->roles[i];
+            if (r->paged_ms && !r->acked_ms && r->ack_timeout_ms && !r->escalating && !r->exhausted)
+                s_earliest_key(out, &found, open->id, r->paged_ms + r->ack_timeout_ms, r->role);
+        }
         const tc_incident_t *done = svc->resolved;
         if (done && done->postmortem_due_ms && !done->postmortem_done_ms &&
             !done->postmortem_reminded)
@@ -824,6 +949,19 @@ static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
     const tc_timer_t *tm = &rec->event.u.timer;
     tc_incident_t *inc;
     s_service_t *svc = s_find(st, tm->incident, &inc);
+    if (svc && !strcmp(tm->kind, "escalate")) {
+        tc_role_t *r = (tc_role_t *)s_role_c(inc, tm->key);
+        if (inc->state == TC_INC_RESOLVED || !r || r->acked_ms || r->escalating || r->exhausted ||
+            r->paged_ms + r->ack_timeout_ms != tm->due_ms)
+            return 0; /* acknowledged, reassigned or resolved meanwhile */
+        r->escalating = true;
+        inc->updated_ms = rec->received_ms;
+        char text[TC_TEXT_MAX];
+        s_text(text, sizeof text, "%s did not acknowledge the %s page within %lld min; escalating",
+               r->person, r->role, (long long)(r->ack_timeout_ms / 60000));
+        s_changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, S_POLICY_ACTOR, "escalate", text);
+        return 0;
+    }
     if (svc && !strcmp(tm->kind, "postmortem")) {
         if (!inc->postmortem_due_ms || inc->postmortem_done_ms || inc->postmortem_reminded)
             return 0;

@@ -118,7 +118,7 @@ static const char *s_bcast_topic(const tc_broadcast_t *b)
 static bool s_bcast_is_incident(tc_bcast_kind_t k)
 {
     return k == TC_BCAST_INCIDENT_OPENED || k == TC_BCAST_INCIDENT_UPDATED ||
-           k == TC_BCAST_INCIDENT_RESOLVED;
+           k == TC_BCAST_INCIDENT_RESOLVED || k == TC_BCAST_PAGE;
 }
 
 static bool s_bcast_is_host(tc_bcast_kind_t k)

@@ -420,7 +420,10 @@ class IncidentProcessTest(h.TocsinTestCase):
         for rec, (action, args, msg) in zip(log, actions):
             self.assertEqual(rec["actor"], "plaintext")
             self.assertEqual(rec["incident"], iid)
-            self.assertEqual(rec["args"], args)
+            # An assignment is a page: the coordinator adds how long it
+            # waits for acknowledgement (5 min without a roster).
+            want_args = args + ["300000"] if action == "assign" else args
+            self.assertEqual(rec["args"], want_args)
             self.assertEqual(rec["message"], msg)
             self.assertEqual(rec["sender"], "coordinator")
 

@@ -301,6 +301,82 @@ static void test_handoff_and_postmortem(void **state)
     assert_int_equal(s_act(f, 28 * 60 * MIN, 1, "postmortem", "later", NULL, why), TC_EINVAL);
 }
 
+/* Like s_act, with a chosen actor and up to three arguments. */
+static int s_act_as(fx_t *f, int64_t at, const char *actor, const char *action, const char *a1,
+                    const char *a2, const char *a3)
+{
+    tc_record_t r = {.seq = ++f->seq, .received_ms = at};
+    r.event.version = 1;
+    r.event.kind = TC_MSG_OPERATOR_ACTION;
+    snprintf(r.event.sender, TC_ID_MAX, "coordinator");
+    tc_operator_action_t *a = &r.event.u.action;
+    snprintf(a->actor, TC_ID_MAX, "%s", actor);
+    snprintf(a->action, sizeof a->action, "%s", action);
+    a->incident = 1;
+    const char *args[] = {a1, a2, a3};
+    for (int i = 0; i < 3 && args[i]; i++)
+        snprintf(a->args[a->nargs++], TC_ID_MAX, "%s", args[i]);
+    char why[256];
+    int rc = tc_state_check(f->st, a, at, why, sizeof why);
+    if (rc == 0)
+        assert_int_equal(tc_state_apply(f->st, &r, &f->out), 0);
+    return rc;
+}
+
+static void test_pages_and_escalation(void **state)
+{
+    fx_t *f = *state;
+    tc_timer_t due;
+    s_check(f, 0, "web-01", "frontend", TC_STATE_CRITICAL, -1);
+    /* Declare by hand so no declaration deadline competes below. */
+    assert_int_equal(s_act_as(f, 1, "tocsin", "declare", NULL, NULL, NULL), 0);
+    assert_int_equal(s_act_as(f, MIN, "tocsin", "assign", "commander", "alice", "300000"), 0);
+    /* The assignment pages alice on her own topic. */
+    assert_int_equal(f->out.n, 2);
+    assert_int_equal(f->out.bcast[1].kind, TC_BCAST_PAGE);
+    assert_string_equal(f->out.bcast[1].topic, "page.alice");
+    assert_true(tc_state_next_deadline(f->st, &due));
+    assert_string_equal(due.kind, "escalate");
+    assert_string_equal(due.key, "commander");
+    assert_int_equal(due.due_ms, 6 * MIN);
+    /* Not acknowledged in time: escalating. */
+    s_fire(f, 6 * MIN);
+    const tc_role_t *r = &s_inc(f, 1)->roles[0];
+    assert_true(r->escalating);
+    assert_string_equal(f->out.timeline[0].kind, "escalate");
+    assert_false(tc_state_next_deadline(f->st, &due)); /* waiting for the next page */
+    /* The coordinator pages the next in the chain: one level up. */
+    assert_int_equal(s_act_as(f, 6 * MIN, "tocsin", "assign", "commander", "bob", "300000"), 0);
+    r = &s_inc(f, 1)->roles[0];
+    assert_string_equal(r->person, "bob");
+    assert_int_equal(r->level, 1);
+    assert_false(r->escalating);
+    /* bob acknowledges: his page, and the incident. */
+    assert_int_equal(s_act_as(f, 7 * MIN, "bob", "ack", NULL, NULL, NULL), 0);
+    r = &s_inc(f, 1)->roles[0];
+    assert_int_equal(r->acked_ms, 7 * MIN);
+    assert_int_equal(s_inc(f, 1)->acknowledged_ms, 7 * MIN);
+    assert_false(tc_state_next_deadline(f->st, &due));
+    /* A second ack by someone with no pending page is refused. */
+    assert_int_equal(s_act_as(f, 8 * MIN, "carol", "ack", NULL, NULL, NULL), TC_EINVAL);
+    /* Self-assignment needs no acknowledgement; a scribe page times out and
+     * the chain is exhausted. */
+    assert_int_equal(s_act_as(f, 9 * MIN, "carol", "assign", "scribe", "carol", "60000"), 0);
+    assert_int_equal(f->out.n, 1); /* no page */
+    assert_int_equal(s_act_as(f, 9 * MIN, "tocsin", "assign", "deputy", "dave", "60000"), 0);
+    assert_int_equal(s_act_as(f, 9 * MIN, "tocsin", "exhausted", "deputy", NULL, NULL), TC_EINVAL);
+    s_fire(f, 10 * MIN);
+    assert_int_equal(s_act_as(f, 10 * MIN, "tocsin", "exhausted", "deputy", NULL, NULL), 0);
+    const tc_role_t *dep = &s_inc(f, 1)->roles[2];
+    assert_string_equal(dep->role, "deputy");
+    assert_true(dep->exhausted);
+    assert_false(tc_state_next_deadline(f->st, &due));
+    /* `ack ID ROLE` acknowledges that page for someone else. */
+    assert_int_equal(s_act_as(f, 11 * MIN, "erin", "ack", "deputy", NULL, NULL), 0);
+    assert_int_equal(s_act_as(f, 11 * MIN, "erin", "ack", "deputy", NULL, NULL), TC_EINVAL);
+    assert_int_equal(s_act_as(f, 11 * MIN, "erin", "ack", "dpo", NULL, NULL), TC_EINVAL);
+}
+
 static void test_replay_gives_same_incident(void **state)
 {
     fx_t *f = *state;
@@ -333,6 +409,7 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_below_threshold_then_more_users, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_handoff_and_postmortem, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_pages_and_escalation, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_replay_gives_same_incident, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
