@@ -689,6 +689,7 @@ void tc_api_reply_destroy(tc_api_reply_t **preply)
     free(r->broadcasts);
     free(r->audit);
     free(r->timeline);
+    free(r->oncall);
     free(r);
     *preply = NULL;
 }
@@ -737,6 +738,11 @@ int tc_api_reply_add_timeline(tc_api_reply_t *r, const tc_timeline_t *t)
     return s_push((void **)&r->timeline, &r->ntimeline, sizeof *t, t);
 }
 
+int tc_api_reply_add_oncall(tc_api_reply_t *r, const tc_oncall_t *o)
+{
+    return s_push((void **)&r->oncall, &r->noncall, sizeof *o, o);
+}
+
 int tc_api_reply_add_host(tc_api_reply_t *r, const tc_host_info_t *h)
 {
     return s_push((void **)&r->status.hosts, &r->status.nhosts, sizeof *h, h);
@@ -769,6 +775,7 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     Tocsin__V1__Envelope **bc_ptrs = NULL;
     Tocsin__V1__AuditRecord *aud = NULL, **aud_ptrs = NULL;
     Tocsin__V1__TimelineEntry *tl = NULL, **tl_ptrs = NULL;
+    Tocsin__V1__OncallEntry *oc = NULL, **oc_ptrs = NULL;
     size_t nenv = r->nlog + r->nbroadcasts;
 
     if (r->has_status) {
@@ -817,6 +824,21 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     }
     pb.n_timeline = r->ntimeline;
     pb.timeline = tl_ptrs;
+    oc = calloc(r->noncall + 1, sizeof *oc);
+    oc_ptrs = calloc(r->noncall + 1, sizeof *oc_ptrs);
+    if (!oc || !oc_ptrs) {
+        rc = TC_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < r->noncall; i++) {
+        tocsin__v1__oncall_entry__init(&oc[i]);
+        oc[i].scope = r->oncall[i].scope;
+        oc[i].person = r->oncall[i].person;
+        oc[i].until_ms = r->oncall[i].until_ms;
+        oc_ptrs[i] = &oc[i];
+    }
+    pb.n_oncall = r->noncall;
+    pb.oncall = oc_ptrs;
     for (size_t i = 0; i < r->naudit; i++) {
         s_audit_to_pb(&r->audit[i], &aud[i]);
         aud_ptrs[i] = &aud[i];
@@ -863,6 +885,8 @@ done:
     free(aud_ptrs);
     free(tl);
     free(tl_ptrs);
+    free(oc);
+    free(oc_ptrs);
     return rc;
 }
 
@@ -906,6 +930,13 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
         rc = s_record_from_pb(pb->log[i], rec);
         if (rc == 0)
             rc = tc_api_reply_add_record(r, rec);
+    }
+    for (size_t i = 0; rc == 0 && i < pb->n_oncall; i++) {
+        tc_oncall_t o = {0};
+        COPY_ID(o.scope, pb->oncall[i]->scope);
+        COPY_ID(o.person, pb->oncall[i]->person);
+        o.until_ms = pb->oncall[i]->until_ms;
+        rc = tc_api_reply_add_oncall(r, &o);
     }
     for (size_t i = 0; rc == 0 && i < pb->n_timeline; i++) {
         tc_timeline_t t;

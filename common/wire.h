@@ -74,6 +74,12 @@ typedef struct {
     uint64_t accepted, duplicates, rejected, denied;
 } tc_status_t;
 
+typedef struct tc_oncall {
+    char scope[TC_ID_MAX + 8]; /* "team web", "role commander" */
+    char person[TC_ID_MAX];
+    int64_t until_ms;
+} tc_oncall_t;
+
 /* A reply holds arrays; build one with tc_api_reply_new(), fill it with the
  * add functions, and free it with tc_api_reply_destroy(). */
 typedef struct {
@@ -91,6 +97,8 @@ typedef struct {
     size_t naudit;
     tc_timeline_t *timeline;
     size_t ntimeline;
+    struct tc_oncall *oncall;
+    size_t noncall;
     bool more;
 } tc_api_reply_t;
 
@@ -109,6 +117,7 @@ int tc_api_reply_add_broadcast(tc_api_reply_t *r, const tc_msg_t *m);
 int tc_api_reply_add_host(tc_api_reply_t *r, const tc_host_info_t *h);
 int tc_api_reply_add_audit(tc_api_reply_t *r, const tc_audit_t *a);
 int tc_api_reply_add_timeline(tc_api_reply_t *r, const tc_timeline_t *t);
+int tc_api_reply_add_oncall(tc_api_reply_t *r, const tc_oncall_t *o);
 /* Sets ok = false and the one-line error (printf-style). */
 void tc_api_reply_fail(tc_api_reply_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

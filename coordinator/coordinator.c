@@ -952,6 +952,54 @@ static int s_api_action_audited(tc_coord_t *c, const tc_key_t *key, const char *
     return rc;
 }
 
+/* Adds who is on call for a team or role now, if anyone. */
+static int s_oncall_one(tc_coord_t *c, const char *team, const char *role, tc_api_reply_t *reply)
+{
+    tc_oncall_t o = {0};
+    int64_t now = s_now(c);
+    int rc = team ? tc_roster_team_oncall(c->roster, team, now, o.person)
+                  : tc_roster_role_oncall(c->roster, role, now, o.person);
+    if (rc)
+        return 0;
+    snprintf(o.scope, sizeof o.scope, "%s %s", team ? "team" : "role", team ? team : role);
+    if (tc_roster_next_handoff(c->roster, team, team ? NULL : role, now, &o.until_ms) != 0)
+        o.until_ms = 0;
+    return tc_api_reply_add_oncall(reply, &o);
+}
+
+/* `oncall [TEAM|ROLE]`: who is on call now, for one team or role, or for
+ * every role and every team that owns a configured service. */
+static int s_api_oncall(tc_coord_t *c, const tc_api_request_t *q, tc_api_reply_t *reply)
+{
+    static const char *const roles[] = {"commander",        "deputy",           "scribe",
+                                        "customer_liaison", "internal_liaison", "dpo"};
+    if (q->nargs > 1) {
+        tc_api_reply_fail(reply, "oncall takes at most one team or role");
+        return 0;
+    }
+    if (q->nargs == 1) {
+        const char *what = q->args[0];
+        if (tc_roster_has_team(c->roster, what))
+            return s_oncall_one(c, what, NULL, reply);
+        if (tc_roster_has_role(c->roster, what))
+            return s_oncall_one(c, NULL, what, reply);
+        tc_api_reply_fail(reply, "no team or role \"%s\" in the on-call roster", what);
+        return 0;
+    }
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof roles / sizeof roles[0]; i++)
+        rc = s_oncall_one(c, NULL, roles[i], reply);
+    for (size_t i = 0; rc == 0 && i < c->cfg.policy.nservices; i++) {
+        const char *team = c->cfg.policy.services[i].team;
+        bool dup = !team[0];
+        for (size_t k = 0; k < i && !dup; k++)
+            dup = !strcmp(c->cfg.policy.services[k].team, team);
+        if (!dup)
+            rc = s_oncall_one(c, team, NULL, reply);
+    }
+    return rc;
+}
+
 /* `clock advance DUR`: moves the coordinator's clock forward, so tests and
  * drills can let 15 minutes pass in a second. Refused unless test_clock. */
 static int s_api_clock(tc_coord_t *c, const tc_api_request_t *q, tc_api_reply_t *reply)
@@ -1038,7 +1086,8 @@ static int s_on_api(zloop_t *loop, zsock_t *sock, void *arg)
                             .denied = c->denied,
                             .last_seen = s_last_seen,
                             .last_seen_ctx = c};
-        int rc = s_is_action(q->command)        ? s_api_action_audited(c, key, user, q, reply)
+        int rc = !strcmp(q->command, "oncall")  ? s_api_oncall(c, q, reply)
+                 : s_is_action(q->command)      ? s_api_action_audited(c, key, user, q, reply)
                  : !strcmp(q->command, "clock") ? s_api_clock(c, q, reply)
                                                 : tc_api_handle(c->store, c->state, &env, q, reply);
         if (rc) {

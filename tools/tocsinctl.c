@@ -68,11 +68,13 @@ static void s_usage(FILE *out)
           "  log [--from SEQ] [--limit N]   event-log records from SEQ (default: the start)\n"
           "  audit [--from SEQ] [--limit N] operator actions and refused access\n"
           "  timeline ID                    everything that happened to an incident, in order\n"
+          "  oncall [TEAM|ROLE]             who is on call now, and until when\n"
           "  report                         time to acknowledge, declare and resolve, per\n"
           "                                 incident and aggregated (mean, median, p90, max)\n"
           "\n"
           "incident actions (need an operator-rw key; -m TEXT adds a message):\n"
-          "  ack ID                         acknowledge (triggered -> investigating)\n"
+          "  ack ID [ROLE]                  acknowledge the incident and your pages\n"
+          "                                 (triggered -> investigating), or one role's page\n"
           "  state ID STATE                 investigating, identified or monitoring\n"
           "  resolve ID | reopen ID         close, or reopen within the reopen window\n"
           "  declare ID | undeclare ID      declare it an incident, or withdraw that\n"
@@ -234,7 +236,7 @@ static int s_action_args(const char *cmd)
     static const struct {
         const char *name;
         int args;
-    } actions[] = {{"ack", 0},        {"resolve", 0},  {"reopen", 0},  {"declare", 0},
+    } actions[] = {{"ack", 97},       {"resolve", 0},  {"reopen", 0},  {"declare", 0},
                    {"undeclare", 0},  {"security", 0}, {"state", 1},   {"sev", 1},
                    {"users", 1},      {"assign", 2},   {"handoff", 1}, {"note", 99},
                    {"postmortem", 98}};
@@ -271,6 +273,11 @@ static int s_check_action(s_opts_t *o, int nargs)
         if (o->nargs >= 2)
             o->message = text;
         o->nargs = 1;
+        return -1;
+    }
+    if (nargs == 97) { /* ack ID [ROLE] */
+        if (o->nargs > 2)
+            return s_usage_error("ack takes an incident id and, for one page, a role");
         return -1;
     }
     if (nargs == 98 && o->nargs == 1) {
@@ -373,6 +380,11 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     bool is_incidents = strcmp(o->command, "incidents") == 0 || strcmp(o->command, "report") == 0;
     bool is_log = strcmp(o->command, "log") == 0 || strcmp(o->command, "audit") == 0;
     bool is_show = strcmp(o->command, "show") == 0 || strcmp(o->command, "timeline") == 0;
+    if (!strcmp(o->command, "oncall")) {
+        if (o->nargs > 1)
+            return s_usage_error("oncall takes at most one team or role");
+        is_show = true;
+    }
     int nargs = s_action_args(o->command);
     if (nargs >= 0 || !strcmp(o->command, "clock")) {
         int rc = s_check_action(o, nargs);
@@ -388,7 +400,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         return s_usage_error("--all only applies to 'incidents'");
     if ((o->has_from || o->has_limit) && !is_log)
         return s_usage_error("--from and --limit only apply to 'log' and 'audit'");
-    if (is_show && (nargs >= 0 || !strcmp(o->command, "clock"))) {
+    if (is_show && (nargs >= 0 || !strcmp(o->command, "clock") || !strcmp(o->command, "oncall"))) {
         /* checked above */
     } else if (is_show) {
         uint64_t id;
@@ -481,6 +493,46 @@ static int s_show_log(const s_opts_t *o, const tc_api_reply_t *r, tc_json_t *j)
     if (rc == 0 && r->more && r->nlog > 0)
         fprintf(stderr, S_PROG ": more records follow; continue with --from %" PRIu64 "\n",
                 r->log[r->nlog - 1].seq + 1);
+    return rc;
+}
+
+static int s_show_oncall(const s_opts_t *o, const tc_api_reply_t *r, tc_json_t *j)
+{
+    char when[40];
+    if (o->json) {
+        tc_json_array_begin(j);
+        for (size_t i = 0; i < r->noncall; i++) {
+            tc_json_object_begin(j);
+            tc_json_key(j, "scope");
+            tc_json_string(j, r->oncall[i].scope);
+            tc_json_key(j, "person");
+            tc_json_string(j, r->oncall[i].person);
+            tc_json_key(j, "until");
+            if (r->oncall[i].until_ms)
+                tc_json_string(j, tc_time_format(r->oncall[i].until_ms, when, sizeof when));
+            else
+                tc_json_null(j);
+            tc_json_object_end(j);
+        }
+        tc_json_array_end(j);
+        return s_print_json(j);
+    }
+    if (r->noncall == 0) {
+        printf("nobody is on call (no on-call roster in the coordinator's configuration)\n");
+        return 0;
+    }
+    static const char *const head[] = {"WHO FOR", "ON CALL", "UNTIL"};
+    tc_table_t *t = tc_table_new(3, head);
+    if (!t)
+        return TC_ENOMEM;
+    for (size_t i = 0; i < r->noncall; i++) {
+        const char *cells[] = {
+            r->oncall[i].scope, r->oncall[i].person,
+            r->oncall[i].until_ms ? tc_time_format(r->oncall[i].until_ms, when, sizeof when) : "-"};
+        tc_table_add_row(t, cells);
+    }
+    int rc = tc_table_print(t, stdout);
+    tc_table_destroy(&t);
     return rc;
 }
 
@@ -621,6 +673,8 @@ int main(int argc, char **argv)
         rc = s_show_incidents(&o, reply, j);
     else if (strcmp(o.command, "report") == 0)
         rc = s_show_report(&o, reply, j);
+    else if (strcmp(o.command, "oncall") == 0)
+        rc = s_show_oncall(&o, reply, j);
     else if (strcmp(o.command, "show") == 0)
         rc = s_show_one(&o, reply, j);
     else if (strcmp(o.command, "audit") == 0)

@@ -1,0 +1,108 @@
+"""On-call as an operator meets it: a declared incident gets its roles from
+the rotation, every assignment pages its person on their own topic, an
+unacknowledged page escalates along the chain until someone acknowledges or
+nobody is left, and `tocsinctl oncall` says who is on call. The test clock
+moves the coordinator through the deadlines without sleeping."""
+
+import datetime
+import os
+import unittest
+
+import tocsin_harness as h
+
+CONFIG = """\
+policy:
+  declare_after: 15m
+services:
+  frontend:
+    team: web
+    users_per_host: 400
+    total_users: 1000
+people:
+  alice: {}
+  bob: {}
+  carol: {}
+  dave: {}
+teams:
+  web:
+    rotation: {members: [alice, bob, carol], shift: 30d, handoff: "00:00", start: START}
+    ack_timeout: 5m
+roles:
+  commander: {rotation: {members: [dave], shift: 30d, handoff: "00:00", start: START}}
+"""
+
+
+class OncallTest(h.TocsinTestCase):
+    needs = (h.COORDINATOR, h.AGENT, h.CTL, h.SUB)
+
+    def start(self):
+        path = os.path.join(self.tmp, "coordinator.yaml")
+        # The rotations start today, so alice's shift is the current one
+        # whatever the date the tests run on.
+        today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+        with open(path, "w") as f:
+            f.write(CONFIG.replace("START", today))
+        c = self.coordinator(extra=["--config", path, "--test-clock"]).start()
+        down = self.service(up=False)
+        self.agent("web-01", c.agents_ep,
+                   [h.tcp_check("frontend-tcp", "frontend", down.target)]).start()
+        inc = self.wait_until(lambda: c.incident_for("frontend"), what="an incident")
+        return c, inc["id"]
+
+    def advance(self, c, dur):
+        c.ctl_raw("clock", "advance", dur)
+
+    def roles_of(self, c, iid):
+        return c.ctl("show", str(iid))["roles"]
+
+    def timeline_kinds(self, c, iid):
+        return [(t["kind"], t["actor"]) for t in c.ctl("timeline", str(iid))["timeline"]]
+
+    def test_roles_pages_and_escalation(self):
+        c, iid = self.start()
+        pages = c.subscribe(name="pages", frm=1, topic="page.")
+        # Not declared yet: no roles, no pages.
+        self.assertEqual(self.roles_of(c, iid), {})
+        self.advance(c, "16m")
+        # Declared SEV-1 (400 of 1000 users): the commander from its rotation
+        # and the owning team's on-call engineer as SME.
+        self.wait_until(lambda: self.roles_of(c, iid) == {"commander": "dave", "sme": "alice"},
+                        what="roles filled from the rotations")
+        topics = lambda: sorted(l["topic"] for l in pages.json_lines())
+        self.wait_until(lambda: topics() == ["page.alice", "page.dave"], what="two pages")
+        # dave acknowledges; alice does not: after her 5 min the SME page
+        # goes to bob, then to carol, then nobody is left.
+        r = c.ctl_raw("ack", str(iid), "commander")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.advance(c, "6m")
+        self.wait_until(lambda: self.roles_of(c, iid)["sme"] == "bob", what="escalated to bob")
+        self.advance(c, "6m")
+        self.wait_until(lambda: self.roles_of(c, iid)["sme"] == "carol", what="escalated to carol")
+        self.advance(c, "6m")
+        self.wait_until(lambda: ("exhausted", "tocsin") in self.timeline_kinds(c, iid),
+                        what="the end of the chain")
+        self.assertEqual(self.roles_of(c, iid)["commander"], "dave",
+                         "an acknowledged page never escalates")
+        self.wait_until(lambda: topics() == ["page.alice", "page.bob", "page.carol",
+                                             "page.dave"], what="the escalation pages")
+        kinds = [k for k, _ in self.timeline_kinds(c, iid)]
+        self.assertEqual(kinds.count("escalate"), 3)
+        # carol acknowledges her own page at last.
+        r = c.ctl_raw("ack", str(iid), "sme")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = c.ctl_raw("ack", str(iid), "sme")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("already acknowledged", r.stderr)
+
+    def test_oncall_command(self):
+        c, _ = self.start()
+        who = {e["scope"]: e["person"] for e in c.ctl("oncall")}
+        self.assertEqual(who, {"role commander": "dave", "team web": "alice"})
+        self.assertEqual(c.ctl("oncall", "web")[0]["person"], "alice")
+        r = c.ctl_raw("oncall", "nobody")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no team or role", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
