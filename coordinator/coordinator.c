@@ -187,6 +187,21 @@ static int64_t s_now(const tc_coord_t *c)
     return tc_now_ms() + c->clock_offset_ms;
 }
 
+/* Makes room for one more element in a growable array (doubling from 64);
+ * the batch, the broadcasts and the audit queue all grow this way. */
+static int s_grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    void *p = realloc(*arr, ncap * elem);
+    if (!p)
+        return TC_ENOMEM;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
 /* ---- audit ---------------------------------------------------------------- */
 
 /* Queues an audit record; it is written with the next commit (at most one
@@ -202,14 +217,8 @@ static void s_audit(tc_coord_t *c, const tc_key_t *key, const char *public_txt, 
         c->audit_suppressed++;
         return;
     }
-    if (c->naudit == c->audit_cap) {
-        size_t ncap = c->audit_cap ? c->audit_cap * 2 : 16;
-        tc_audit_t *na = realloc(c->audit, ncap * sizeof *na);
-        if (!na)
-            return;
-        c->audit = na;
-        c->audit_cap = ncap;
-    }
+    if (s_grow((void **)&c->audit, &c->audit_cap, c->naudit, sizeof *c->audit) != 0)
+        return;
     tc_audit_t *a = &c->audit[c->naudit++];
     memset(a, 0, sizeof *a);
     a->time_ms = tc_now_ms();
@@ -241,14 +250,8 @@ static void s_audit(tc_coord_t *c, const tc_key_t *key, const char *public_txt, 
 
 static tc_record_t *s_queue(tc_coord_t *c)
 {
-    if (c->nbatch == c->batch_cap) {
-        size_t ncap = c->batch_cap ? c->batch_cap * 2 : 64;
-        s_pending_t *nb = realloc(c->batch, ncap * sizeof *nb);
-        if (!nb)
-            return NULL;
-        c->batch = nb;
-        c->batch_cap = ncap;
-    }
+    if (s_grow((void **)&c->batch, &c->batch_cap, c->nbatch, sizeof *c->batch) != 0)
+        return NULL;
     tc_record_t *r = &c->batch[c->nbatch++].rec;
     memset(r, 0, sizeof *r);
     return r;
@@ -273,14 +276,8 @@ static void s_queue_host(tc_coord_t *c, const char *host, bool up, uint32_t hear
 
 static int s_add_out(tc_coord_t *c, const tc_broadcast_t *b, int64_t time_ms)
 {
-    if (c->nout == c->out_cap) {
-        size_t ncap = c->out_cap ? c->out_cap * 2 : 64;
-        tc_msg_t *no = realloc(c->out, ncap * sizeof *no);
-        if (!no)
-            return TC_ENOMEM;
-        c->out = no;
-        c->out_cap = ncap;
-    }
+    if (s_grow((void **)&c->out, &c->out_cap, c->nout, sizeof *c->out) != 0)
+        return TC_ENOMEM;
     tc_msg_t *m = &c->out[c->nout++];
     memset(m, 0, sizeof *m);
     m->version = TC_PROTOCOL_VERSION;
