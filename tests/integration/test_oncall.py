@@ -23,12 +23,13 @@ people:
   bob: {}
   carol: {}
   dave: {}
+  erin: {}
 teams:
   web:
     rotation: {members: [alice, bob, carol], shift: 30d, handoff: "00:00", start: START}
     ack_timeout: 5m
 roles:
-  commander: {rotation: {members: [dave], shift: 30d, handoff: "00:00", start: START}}
+  commander: {rotation: {members: [dave, erin], shift: 30d, handoff: "00:00", start: START}}
 """
 
 
@@ -93,6 +94,50 @@ class OncallTest(h.TocsinTestCase):
         r = c.ctl_raw("ack", str(iid), "sme")
         self.assertEqual(r.returncode, 1)
         self.assertIn("already acknowledged", r.stderr)
+
+    def test_whole_process(self):
+        """The issue's scenario end to end: an outage lasts past the
+        threshold -> declared with a severity -> roles filled from the
+        rotations -> the IC does not acknowledge -> escalated -> resolved ->
+        post-mortem due -> reminder -> draft rendered."""
+        c, iid = self.start()
+        self.advance(c, "16m")
+        inc = self.wait_until(lambda: c.ctl("show", str(iid)), what="the incident")
+        self.wait_until(lambda: c.ctl("show", str(iid))["declared"], what="declared")
+        self.assertEqual(c.ctl("show", str(iid))["severity"], 1)
+        self.wait_until(lambda: self.roles_of(c, iid).get("commander") == "dave",
+                        what="dave paged as IC")
+        r = c.ctl_raw("ack", str(iid), "sme")  # alice answers, dave does not
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.advance(c, "6m")
+        self.wait_until(lambda: self.roles_of(c, iid)["commander"] == "erin",
+                        what="the IC page escalated to erin")
+        r = c.ctl_raw("ack", str(iid), "commander")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = c.ctl_raw("resolve", str(iid), "-m", "fixed by rollback")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        inc = c.ctl("show", str(iid))
+        self.assertEqual(inc["state"], "resolved")
+        self.advance(c, "25h")
+        self.wait_until(lambda: ("reminder", "tocsin") in self.timeline_kinds(c, iid),
+                        what="the overdue post-mortem reminder")
+        r = c.ctl_raw("postmortem", str(iid))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        md = r.stdout
+        self.assertIn("# Post-mortem: incident %d, frontend" % iid, md)
+        self.assertIn("Post-mortem owner: erin", md)
+        for section in ("## Overview", "## What happened", "## Contributing factors",
+                        "## Resolution", "## Impact", "## Responders", "## Timeline",
+                        "## What went well", "## What went badly", "## Action items",
+                        "## Messaging"):
+            self.assertIn(section, md)
+        self.assertIn("| tocsin | escalate |", md)
+        self.assertIn("fixed by rollback", md)
+        report = c.ctl("report")
+        row = [x for x in report["incidents"] if x["id"] == iid][0]
+        self.assertGreaterEqual(row["ttd_ms"], 15 * 60 * 1000)
+        self.assertIsNotNone(row["tta_ms"])
+        self.assertIsNotNone(row["ttr_ms"])
 
     def test_oncall_command(self):
         c, _ = self.start()
