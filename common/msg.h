@@ -16,13 +16,15 @@
 #include <stdint.h>
 
 #define TC_PROTOCOL_VERSION 1
-#define TC_ID_MAX 64    /* ids: agent, host, check, service (with NUL) */
-#define TC_TEXT_MAX 512 /* free text: output, summary, detail (with NUL) */
-#define TC_PERF_MAX 16  /* perfdata items kept per result */
-#define TC_LABEL_MAX 64 /* perfdata label (with NUL) */
-#define TC_UOM_MAX 8    /* perfdata unit (with NUL) */
-#define TC_HOSTS_MAX 32 /* hosts listed in one incident */
-#define TC_ROLES_MAX 16 /* roles listed in one incident */
+#define TC_ID_MAX 64       /* ids: agent, host, check, service (with NUL) */
+#define TC_TEXT_MAX 512    /* free text: output, summary, detail (with NUL) */
+#define TC_PERF_MAX 16     /* perfdata items kept per result */
+#define TC_LABEL_MAX 64    /* perfdata label (with NUL) */
+#define TC_UOM_MAX 8       /* perfdata unit (with NUL) */
+#define TC_HOSTS_MAX 32    /* hosts listed in one incident */
+#define TC_ROLES_MAX 16    /* roles listed in one incident */
+#define TC_ACTIONS_MAX 16  /* post-mortem action items per incident */
+#define TC_ACTION_TEXT 160 /* an action item's text (with NUL) */
 #define TC_COORDINATOR_ID "coordinator"
 /* PUB topic of the coordinator's heartbeat: [topic][Envelope(Heartbeat)]
  * with last_seq = newest broadcast sequence; not a broadcast itself. */
@@ -141,6 +143,14 @@ typedef struct {
 } tc_role_t;
 
 typedef struct {
+    uint32_t number;
+    char text[TC_ACTION_TEXT];
+    char owner[TC_ID_MAX];
+    int64_t added_ms;
+    int64_t done_ms; /* 0 while open */
+} tc_action_item_t;
+
+typedef struct {
     uint64_t id;
     char service[TC_ID_MAX];
     tc_incident_state_t state;
@@ -169,6 +179,8 @@ typedef struct {
     int64_t postmortem_due_ms;        /* 0: none (not declared) */
     int64_t postmortem_done_ms;
     bool postmortem_reminded; /* the overdue reminder went out */
+    tc_action_item_t actions[TC_ACTIONS_MAX];
+    size_t nactions;
 } tc_incident_t;
 
 #define TC_ACTION_ARGS_MAX 4

@@ -64,6 +64,8 @@ typedef struct {
     Tocsin__V1__Incident pb;
     Tocsin__V1__Assignment asg[TC_ROLES_MAX];
     Tocsin__V1__Assignment *asg_ptrs[TC_ROLES_MAX];
+    Tocsin__V1__ActionItem items[TC_ACTIONS_MAX];
+    Tocsin__V1__ActionItem *item_ptrs[TC_ACTIONS_MAX];
     char *hosts[TC_HOSTS_MAX];
     Tocsin__V1__Incident__RolesEntry roles[TC_ROLES_MAX];
     Tocsin__V1__Incident__RolesEntry *role_ptrs[TC_ROLES_MAX];
@@ -114,6 +116,19 @@ static void s_incident_to_pb(const tc_incident_t *in, s_incident_pb_t *o)
     }
     o->pb.n_assignments = nr;
     o->pb.assignments = o->asg_ptrs;
+    size_t na = in->nactions > TC_ACTIONS_MAX ? TC_ACTIONS_MAX : in->nactions;
+    for (size_t i = 0; i < na; i++) {
+        Tocsin__V1__ActionItem *it = &o->items[i];
+        tocsin__v1__action_item__init(it);
+        it->number = in->actions[i].number;
+        it->text = (char *)in->actions[i].text;
+        it->owner = (char *)in->actions[i].owner;
+        it->added_ms = in->actions[i].added_ms;
+        it->done_ms = in->actions[i].done_ms;
+        o->item_ptrs[i] = it;
+    }
+    o->pb.n_action_items = na;
+    o->pb.action_items = o->item_ptrs;
     o->pb.acknowledged_ms = in->acknowledged_ms;
     o->pb.declared_ms = in->declared_ms;
     o->pb.users = in->users;
@@ -157,6 +172,18 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
         COPY_ID(out->roles[i].person, pb->roles[i]->value);
     }
     out->nroles = pb->n_roles;
+    if (pb->n_action_items > TC_ACTIONS_MAX)
+        return TC_ETOOBIG;
+    for (size_t i = 0; i < pb->n_action_items; i++) {
+        const Tocsin__V1__ActionItem *it = pb->action_items[i];
+        tc_action_item_t *a = &out->actions[i];
+        a->number = it->number;
+        s_copy_text(a->text, sizeof a->text, it->text);
+        COPY_ID(a->owner, it->owner);
+        a->added_ms = it->added_ms;
+        a->done_ms = it->done_ms;
+    }
+    out->nactions = pb->n_action_items;
     /* Assignments carry the same roles with their paging state. */
     if (pb->n_assignments > TC_ROLES_MAX)
         return TC_ETOOBIG;

@@ -508,6 +508,10 @@ static const char *const s_roles[] = {"commander",        "deputy",           "s
 
 static bool s_role_valid(const char *role)
 {
+    /* Complex incidents split into sub-teams under the IC: each is a role
+     * "subteam.NAME" held by the sub-team's lead. */
+    if (!strncmp(role, "subteam.", 8) && tc_id_valid(role + 8))
+        return true;
     for (size_t i = 0; i < sizeof s_roles / sizeof s_roles[0]; i++)
         if (!strcmp(role, s_roles[i]))
             return true;
@@ -552,6 +556,28 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
         if (!a->message[0])
             return s_refuse(why, whylen, TC_EINVAL, "a note needs text");
         return 0;
+    }
+    if (!strcmp(act, "item")) {
+        uint64_t n;
+        if (a->nargs == 2 && !strcmp(a->args[0], "add") && tc_id_valid(a->args[1])) {
+            if (!a->message[0])
+                return s_refuse(why, whylen, TC_EINVAL, "an action item needs text");
+            if (inc->nactions == TC_ACTIONS_MAX)
+                return s_refuse(why, whylen, TC_EINVAL, "incident %llu has %d action items already",
+                                (unsigned long long)inc->id, TC_ACTIONS_MAX);
+            return 0;
+        }
+        if (a->nargs == 2 && !strcmp(a->args[0], "done") &&
+            tc_u64_parse(a->args[1], TC_ACTIONS_MAX, &n) == 0 && n >= 1) {
+            if (n > inc->nactions)
+                return s_refuse(why, whylen, TC_EINVAL, "incident %llu has no action item %llu",
+                                (unsigned long long)inc->id, (unsigned long long)n);
+            if (inc->actions[n - 1].done_ms)
+                return s_refuse(why, whylen, TC_EINVAL, "action item %llu is already done",
+                                (unsigned long long)n);
+            return 0;
+        }
+        return s_refuse(why, whylen, TC_EINVAL, "actions wants: add OWNER TEXT, or done N");
     }
     if (!strcmp(act, "postmortem")) {
         if (!inc->postmortem_due_ms)
@@ -670,7 +696,7 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
             s_timeout_arg(a, 2, &t))
             return s_refuse(why, whylen, TC_EINVAL,
                             "assign wants ROLE PERSON; roles: commander, deputy, scribe, sme, "
-                            "customer_liaison, internal_liaison, dpo");
+                            "customer_liaison, internal_liaison, dpo, subteam.NAME");
         bool known = false;
         for (size_t i = 0; i < inc->nroles; i++)
             known |= !strcmp(inc->roles[i].role, a->args[0]);
@@ -743,6 +769,27 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     tc_bcast_kind_t kind = TC_BCAST_INCIDENT_UPDATED;
     inc->updated_ms = rec->received_ms;
 
+    if (!strcmp(act, "item")) {
+        if (!strcmp(a->args[0], "add")) {
+            tc_action_item_t *it = &inc->actions[inc->nactions++];
+            memset(it, 0, sizeof *it);
+            it->number = (uint32_t)inc->nactions;
+            tc_strlcpy_utf8(it->text, msg, sizeof it->text);
+            snprintf(it->owner, sizeof it->owner, "%s", a->args[1]);
+            it->added_ms = rec->received_ms;
+            s_text(text, sizeof text, "action item %u for %s: %s", it->number, it->owner, it->text);
+        } else {
+            uint64_t n = 0;
+            tc_u64_parse(a->args[1], TC_ACTIONS_MAX, &n);
+            tc_action_item_t *it = &inc->actions[n - 1];
+            it->done_ms = rec->received_ms;
+            s_text(text, sizeof text, "action item %u done (%s), by %s", it->number, it->text,
+                   actor);
+        }
+        inc->updated_ms = rec->received_ms;
+        s_changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, actor, "action", text);
+        return 0;
+    }
     if (!strcmp(act, "postmortem")) {
         if (!strcmp(a->args[0], "done")) {
             inc->postmortem_done_ms = rec->received_ms;

@@ -122,7 +122,16 @@ int tc_postmortem_markdown(FILE *out, const tc_incident_t *inc, const tc_timelin
 
     fputs("## What went well\n\n" S_OWNER_WRITES "\n\n", out);
     fputs("## What went badly\n\n" S_OWNER_WRITES "\n\n", out);
-    fputs("## Action items\n\n| action | owner | ticket |\n|---|---|---|\n| | | |\n\n", out);
+    fputs("## Action items\n\n| # | action | owner | state |\n|---|---|---|---|\n", out);
+    for (size_t i = 0; i < inc->nactions; i++) {
+        fprintf(out, "| %" PRIu32 " | ", inc->actions[i].number);
+        s_md(out, inc->actions[i].text);
+        fprintf(out, " | %s | %s |\n", inc->actions[i].owner,
+                inc->actions[i].done_ms ? "done" : "open");
+    }
+    if (inc->nactions == 0)
+        fputs("| | | | |\n", out);
+    fputs("\n", out);
     fputs("## Messaging\n\nInternal and external status updates sent during the incident: "
           "none recorded by tocsin yet.\n\n" S_OWNER_WRITES "\n",
           out);

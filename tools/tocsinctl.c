@@ -43,13 +43,16 @@ typedef struct {
     tc_client_keys_t keys;
     int64_t timeout_ms;
     const char *command;
-    const char *args[TC_API_ARGS_MAX];
+    /* More room than a request has: a note's or an action item's words are
+     * joined into one message before sending. */
+    const char *args[64];
     size_t nargs;
     bool all;
     const char *message;    /* -m: text for the incident timeline */
     char note[TC_TEXT_MAX]; /* a note's words, joined */
     bool has_from, has_limit;
-    bool draft; /* postmortem ID: render the Markdown draft */
+    bool draft;      /* postmortem ID: render the Markdown draft */
+    bool list_items; /* actions ID: list the action items */
     uint64_t from;
     uint64_t limit;
 } s_opts_t;
@@ -87,6 +90,9 @@ static void s_usage(FILE *out)
           "  note ID TEXT                   add a note to the timeline (the scribe's job)\n"
           "  postmortem ID                  a Markdown post-mortem draft, filled from the log\n"
           "  postmortem ID done | owner P   mark it done, or give it to another owner\n"
+          "  actions ID                     the post-mortem's action items\n"
+          "  actions ID add OWNER TEXT      track a follow-up action\n"
+          "  actions ID done N              mark action item N done\n"
           "  clock advance DURATION         move the coordinator's clock (--test-clock only)\n"
           "\n"
           "keys (files in the key directory; no coordinator needed):\n"
@@ -236,10 +242,10 @@ static int s_action_args(const char *cmd)
     static const struct {
         const char *name;
         int args;
-    } actions[] = {{"ack", 97},       {"resolve", 0},  {"reopen", 0},  {"declare", 0},
-                   {"undeclare", 0},  {"security", 0}, {"state", 1},   {"sev", 1},
-                   {"users", 1},      {"assign", 2},   {"handoff", 1}, {"note", 99},
-                   {"postmortem", 98}};
+    } actions[] = {{"ack", 97},        {"resolve", 0},  {"reopen", 0},  {"declare", 0},
+                   {"undeclare", 0},   {"security", 0}, {"state", 1},   {"sev", 1},
+                   {"users", 1},       {"assign", 2},   {"handoff", 1}, {"note", 99},
+                   {"postmortem", 98}, {"item", 2}};
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
         if (!strcmp(cmd, actions[i].name))
             return actions[i].args;
@@ -299,6 +305,39 @@ static int s_check_action(s_opts_t *o, int nargs)
     return -1;
 }
 
+/* `actions ID` lists; `actions ID add OWNER TEXT...` and `actions ID done
+ * N` become the incident action "item". Returns -1 to go on or a usage
+ * exit status. */
+static int s_parse_items(s_opts_t *o)
+{
+    uint64_t id;
+    if (o->nargs < 1 || tc_u64_parse(o->args[0], UINT64_MAX, &id) != 0 || id == 0)
+        return s_usage_error("actions needs an incident id first");
+    if (o->nargs == 1) {
+        o->list_items = true;
+        o->command = "show";
+        return -1;
+    }
+    if (!strcmp(o->args[1], "add")) {
+        if (o->nargs < 4)
+            return s_usage_error("usage: actions ID add OWNER TEXT");
+        size_t len = 0;
+        o->note[0] = '\0';
+        for (size_t i = 3; i < o->nargs && len < sizeof o->note; i++)
+            len += (size_t)snprintf(o->note + len, sizeof o->note - len, "%s%s", i > 3 ? " " : "",
+                                    o->args[i]);
+        o->message = o->note;
+        o->nargs = 3;
+    } else if (!strcmp(o->args[1], "done")) {
+        if (o->nargs != 3)
+            return s_usage_error("usage: actions ID done N");
+    } else {
+        return s_usage_error("actions takes ID, ID add OWNER TEXT, or ID done N");
+    }
+    o->command = "item";
+    return -1;
+}
+
 /* Parses argv into *o. Options are accepted before and after the command,
  * so "tocsinctl incidents --json" works as well as the documented order.
  * Returns -1 to go on, or an exit status (0 after --help). */
@@ -312,7 +351,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         if (only_args || arg[0] != '-' || strcmp(arg, "-") == 0) {
             if (!o->command)
                 o->command = arg;
-            else if (o->nargs < TC_API_ARGS_MAX)
+            else if (o->nargs < sizeof o->args / sizeof o->args[0])
                 o->args[o->nargs++] = arg;
             else
                 return s_usage_error("too many arguments");
@@ -377,6 +416,11 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     }
     if (strcmp(o->command, "keys") == 0)
         return s_parse_keys(o);
+    if (!strcmp(o->command, "actions")) {
+        int rc = s_parse_items(o);
+        if (rc >= 0)
+            return rc;
+    }
     bool is_incidents = strcmp(o->command, "incidents") == 0 || strcmp(o->command, "report") == 0;
     bool is_log = strcmp(o->command, "log") == 0 || strcmp(o->command, "audit") == 0;
     bool is_show = strcmp(o->command, "show") == 0 || strcmp(o->command, "timeline") == 0;
@@ -496,6 +540,54 @@ static int s_show_log(const s_opts_t *o, const tc_api_reply_t *r, tc_json_t *j)
     return rc;
 }
 
+static int s_show_items(const s_opts_t *o, const tc_api_reply_t *r, tc_json_t *j)
+{
+    if (r->nincidents == 0)
+        return TC_ENOTFOUND;
+    const tc_incident_t *inc = &r->incidents[0];
+    char when[40];
+    if (o->json) {
+        tc_json_array_begin(j);
+        for (size_t i = 0; i < inc->nactions; i++) {
+            const tc_action_item_t *it = &inc->actions[i];
+            tc_json_object_begin(j);
+            tc_json_key(j, "number");
+            tc_json_uint(j, it->number);
+            tc_json_key(j, "owner");
+            tc_json_string(j, it->owner);
+            tc_json_key(j, "text");
+            tc_json_string(j, it->text);
+            tc_json_key(j, "done_at");
+            if (it->done_ms)
+                tc_json_string(j, tc_time_format(it->done_ms, when, sizeof when));
+            else
+                tc_json_null(j);
+            tc_json_object_end(j);
+        }
+        tc_json_array_end(j);
+        return s_print_json(j);
+    }
+    if (inc->nactions == 0) {
+        printf("incident %" PRIu64 " has no action items\n", inc->id);
+        return 0;
+    }
+    static const char *const head[] = {"#", "OWNER", "STATE", "ACTION"};
+    tc_table_t *t = tc_table_new(4, head);
+    if (!t)
+        return TC_ENOMEM;
+    for (size_t i = 0; i < inc->nactions; i++) {
+        char num[16], text[2 * TC_ACTION_TEXT];
+        snprintf(num, sizeof num, "%" PRIu32, inc->actions[i].number);
+        tc_utf8_sanitize(inc->actions[i].text, text, sizeof text);
+        const char *cells[] = {num, inc->actions[i].owner,
+                               inc->actions[i].done_ms ? "done" : "open", text};
+        tc_table_add_row(t, cells);
+    }
+    int rc = tc_table_print(t, stdout);
+    tc_table_destroy(&t);
+    return rc;
+}
+
 static int s_show_oncall(const s_opts_t *o, const tc_api_reply_t *r, tc_json_t *j)
 {
     char when[40];
@@ -607,6 +699,8 @@ int main(int argc, char **argv)
     if (strcmp(o.command, "keys") == 0)
         return s_keys(&o);
 
+    if (o.nargs > TC_API_ARGS_MAX)
+        return s_usage_error("too many arguments for %s", o.command);
     tc_api_request_t req = {.version = TC_PROTOCOL_VERSION};
     snprintf(req.command, sizeof req.command, "%s", o.command);
     for (size_t i = 0; i < o.nargs; i++)
@@ -675,6 +769,8 @@ int main(int argc, char **argv)
         rc = s_show_report(&o, reply, j);
     else if (strcmp(o.command, "oncall") == 0)
         rc = s_show_oncall(&o, reply, j);
+    else if (o.list_items)
+        rc = s_show_items(&o, reply, j);
     else if (strcmp(o.command, "show") == 0)
         rc = s_show_one(&o, reply, j);
     else if (strcmp(o.command, "audit") == 0)

@@ -316,6 +316,7 @@ static int s_act_as(fx_t *f, int64_t at, const char *actor, const char *action, 
     const char *args[] = {a1, a2, a3};
     for (int i = 0; i < 3 && args[i]; i++)
         snprintf(a->args[a->nargs++], TC_ID_MAX, "%s", args[i]);
+    snprintf(a->message, sizeof a->message, "because");
     char why[256];
     int rc = tc_state_check(f->st, a, at, why, sizeof why);
     if (rc == 0)
@@ -377,6 +378,29 @@ static void test_pages_and_escalation(void **state)
     assert_int_equal(s_act_as(f, 11 * MIN, "erin", "ack", "dpo", NULL, NULL), TC_EINVAL);
 }
 
+static void test_action_items_and_subteams(void **state)
+{
+    fx_t *f = *state;
+    s_check(f, 0, "web-01", "frontend", TC_STATE_CRITICAL, -1);
+    assert_int_equal(s_act_as(f, MIN, "alice", "assign", "subteam.db", "bob", NULL), 0);
+    assert_string_equal(s_inc(f, 1)->roles[0].role, "subteam.db");
+    assert_int_equal(s_act_as(f, MIN, "alice", "assign", "subteam.", "bob", NULL), TC_EINVAL);
+    assert_int_equal(s_act_as(f, 2 * MIN, "alice", "resolve", NULL, NULL, NULL), 0);
+    /* Items may be added after resolution: they come out of the
+     * post-mortem. The text is the action's message ("because"). */
+    assert_int_equal(s_act_as(f, 3 * MIN, "alice", "item", "add", "bob", NULL), 0);
+    assert_int_equal(s_act_as(f, 3 * MIN, "alice", "item", "add", "bad id!", NULL), TC_EINVAL);
+    const tc_incident_t *inc = s_inc(f, 1);
+    assert_int_equal(inc->nactions, 1);
+    assert_int_equal(inc->actions[0].number, 1);
+    assert_string_equal(inc->actions[0].owner, "bob");
+    assert_int_equal(s_act_as(f, 4 * MIN, "bob", "item", "done", "2", NULL), TC_EINVAL);
+    assert_int_equal(s_act_as(f, 4 * MIN, "bob", "item", "done", "1", NULL), 0);
+    assert_int_equal(s_inc(f, 1)->actions[0].done_ms, 4 * MIN);
+    assert_int_equal(s_act_as(f, 5 * MIN, "bob", "item", "done", "1", NULL), TC_EINVAL);
+    assert_int_equal(s_act_as(f, 5 * MIN, "bob", "item", "later", "1", NULL), TC_EINVAL);
+}
+
 static void test_replay_gives_same_incident(void **state)
 {
     fx_t *f = *state;
@@ -410,6 +434,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_below_threshold_then_more_users, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_handoff_and_postmortem, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_pages_and_escalation, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_action_items_and_subteams, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_replay_gives_same_incident, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
