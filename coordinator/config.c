@@ -232,6 +232,101 @@ static int s_service_fn(void *target, const char *key, const char *v)
     return TC_ENOTFOUND;
 }
 
+/* "1".."5" as a severity. */
+static int s_severity_key(const char *k, int *out)
+{
+    uint64_t u;
+    if (tc_u64_parse(k, 5, &u) || u < 1)
+        return TC_EINVAL;
+    *out = (int)u;
+    return 0;
+}
+
+static const char *const s_role_names[] = {"commander",        "deputy",           "scribe", "sme",
+                                           "customer_liaison", "internal_liaison", "dpo"};
+
+/* policy.roles_by_severity: {1: [commander, ...], ...} and
+ * policy.postmortem_due_by_severity: {1: 24h, ...}. */
+static int s_by_severity(tc_policy_t *p, yaml_document_t *doc, yaml_node_t *map, const char *path,
+                         const char *key, char *err, size_t errlen)
+{
+    bool roles = !strcmp(key, "roles_by_severity");
+    if (map->type != YAML_MAPPING_NODE)
+        return s_fail(err, errlen, path, map, "policy.%s: must map severities 1..5", key);
+    for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < map->data.mapping.pairs.top;
+         q++) {
+        yaml_node_t *k = yaml_document_get_node(doc, q->key);
+        yaml_node_t *v = yaml_document_get_node(doc, q->value);
+        int sev;
+        if (!s_scalar(k) || s_severity_key(s_scalar(k), &sev))
+            return s_fail(err, errlen, path, k, "policy.%s: keys are severities 1..5", key);
+        if (!roles) {
+            if (!s_scalar(v) ||
+                s_positive_duration(s_scalar(v), &p->postmortem_due_by_severity[sev]))
+                return s_fail(err, errlen, path, v, "policy.%s.%d: invalid duration", key, sev);
+            continue;
+        }
+        if (v->type != YAML_SEQUENCE_NODE)
+            return s_fail(err, errlen, path, v, "policy.%s.%d: must be a list of roles", key, sev);
+        size_t n = 0;
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+             it++) {
+            yaml_node_t *r = yaml_document_get_node(doc, *it);
+            const char *name = s_scalar(r);
+            bool known = false;
+            for (size_t i = 0; name && i < sizeof s_role_names / sizeof s_role_names[0]; i++)
+                known |= !strcmp(name, s_role_names[i]);
+            if (!known)
+                return s_fail(err, errlen, path, r,
+                              "policy.%s.%d: unknown role \"%s\" (commander, deputy, scribe, sme, "
+                              "customer_liaison, internal_liaison, dpo)",
+                              key, sev, name ? name : "?");
+            if (n == 8)
+                return s_fail(err, errlen, path, r, "policy.%s.%d: at most 8 roles", key, sev);
+            snprintf(p->roles_by_severity[sev][n++], TC_ID_MAX, "%s", name);
+        }
+        p->nroles_by_severity[sev] = n;
+    }
+    return 0;
+}
+
+/* The policy section: scalars, plus the two per-severity mappings. */
+static int s_policy(tc_coord_config_t *cfg, yaml_document_t *doc, yaml_node_t *map,
+                    const char *path, char *err, size_t errlen)
+{
+    if (map->type != YAML_MAPPING_NODE)
+        return s_fail(err, errlen, path, map, "policy: must be a mapping");
+    for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < map->data.mapping.pairs.top;
+         q++) {
+        yaml_node_t *k = yaml_document_get_node(doc, q->key);
+        yaml_node_t *v = yaml_document_get_node(doc, q->value);
+        const char *key = s_scalar(k);
+        if (!key)
+            return s_fail(err, errlen, path, k, "policy: keys must be scalars");
+        for (yaml_node_pair_t *r = map->data.mapping.pairs.start; r < q; r++) {
+            const char *prev = s_scalar(yaml_document_get_node(doc, r->key));
+            if (prev && !strcmp(prev, key))
+                return s_fail(err, errlen, path, k, "policy.%s: key given twice", key);
+        }
+        int rc;
+        if (!strcmp(key, "roles_by_severity") || !strcmp(key, "postmortem_due_by_severity")) {
+            rc = s_by_severity(&cfg->policy, doc, v, path, key, err, errlen);
+            if (rc)
+                return rc;
+            continue;
+        }
+        const char *val = s_scalar(v);
+        if (!val)
+            return s_fail(err, errlen, path, v, "policy.%s: must be a scalar", key);
+        rc = s_policy_fn(&cfg->policy, key, val);
+        if (rc == TC_ENOTFOUND)
+            return s_fail(err, errlen, path, k, "policy: unknown key \"%s\"", key);
+        if (rc)
+            return s_fail(err, errlen, path, v, "policy.%s: invalid value \"%s\"", key, val);
+    }
+    return 0;
+}
+
 static int s_services(tc_coord_config_t *cfg, yaml_document_t *doc, yaml_node_t *map,
                       const char *path, char *err, size_t errlen)
 {
@@ -280,7 +375,7 @@ static int s_walk(tc_coord_config_t *cfg, yaml_document_t *doc, const char *path
         if (key && !strcmp(key, "coordinator"))
             rc = s_mapping(doc, v, path, "coordinator", s_coordinator_fn, cfg, err, errlen);
         else if (key && !strcmp(key, "policy"))
-            rc = s_mapping(doc, v, path, "policy", s_policy_fn, &cfg->policy, err, errlen);
+            rc = s_policy(cfg, doc, v, path, err, errlen);
         else if (key && !strcmp(key, "services"))
             rc = s_services(cfg, doc, v, path, err, errlen);
         else if (key && (!strcmp(key, "people") || !strcmp(key, "teams") || !strcmp(key, "roles") ||

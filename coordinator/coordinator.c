@@ -322,20 +322,15 @@ static int s_store_record(tc_coord_t *c, tc_record_t *rec)
     return 0;
 }
 
-/* Roles a declared incident needs (the source practice: major incidents get
- * the full response team, minor ones the owning team's on-call engineer, a
- * suspected breach the data protection officer). */
-static size_t s_required_roles(const tc_incident_t *inc, const char **out)
+/* Roles a declared incident needs: policy.roles_by_severity (defaults: the
+ * whole response team for SEV-1/2, the owning team's on-call engineer for
+ * SEV-3/4), plus the data protection officer for a suspected breach. */
+static size_t s_required_roles(const tc_policy_t *p, const tc_incident_t *inc, const char **out)
 {
     size_t n = 0;
-    if (inc->severity == 1 || inc->severity == 2) {
-        static const char *const major[] = {"commander", "deputy",           "scribe",
-                                            "sme",       "customer_liaison", "internal_liaison"};
-        for (size_t i = 0; i < sizeof major / sizeof major[0]; i++)
-            out[n++] = major[i];
-    } else if (inc->severity == 3 || inc->severity == 4) {
-        out[n++] = "sme";
-    }
+    if (inc->severity >= 1 && inc->severity <= 5)
+        for (size_t i = 0; i < p->nroles_by_severity[inc->severity]; i++)
+            out[n++] = p->roles_by_severity[inc->severity][i];
     if (inc->security)
         out[n++] = "dpo";
     return n;
@@ -418,8 +413,8 @@ static int s_assign_roles(tc_coord_t *c, const uint64_t *ids, size_t nids)
         }
 
         /* Roles a declared incident needs and nobody holds yet. */
-        const char *roles[8];
-        size_t nroles = inc->declared ? s_required_roles(inc, roles) : 0;
+        const char *roles[9];
+        size_t nroles = inc->declared ? s_required_roles(&c->cfg.policy, inc, roles) : 0;
         for (size_t r = 0; rc == 0 && r < nroles; r++) {
             bool filled = false;
             for (size_t k = 0; k < inc->nroles; k++)

@@ -44,6 +44,12 @@ typedef struct {
     /* Severity when the share cannot be computed (total_users unknown) but
      * users are affected: the higher of the candidates, SEV-2. */
     uint32_t unknown_share_severity;
+    /* Roles each severity (index 1..5) needs, filled from on-call when an
+     * incident is declared; a suspected breach adds the DPO. */
+    char roles_by_severity[6][8][TC_ID_MAX];
+    size_t nroles_by_severity[6];
+    /* Post-mortem due time per severity (0: postmortem_due). */
+    int64_t postmortem_due_by_severity[6];
     tc_service_policy_t services[TC_POLICY_SERVICES_MAX];
     size_t nservices;
 } tc_policy_t;
@@ -54,6 +60,10 @@ void tc_policy_defaults(tc_policy_t *p);
 /* The settings for `service`, with defaults filled in; never NULL (an
  * unknown service gets the defaults). Copies into *out. */
 void tc_policy_service(const tc_policy_t *p, const char *service, tc_service_policy_t *out);
+
+/* When the post-mortem of an incident of `severity` is due after its
+ * resolution. */
+int64_t tc_policy_postmortem_due(const tc_policy_t *p, uint32_t severity);
 
 /* Severity 1..4 for `users` affected of a service (SEV-5 is only ever set by
  * an operator); a security or data incident is SEV-1. */

@@ -262,7 +262,7 @@ static void s_schedule_postmortem(const tc_state_t *st, tc_incident_t *inc, cons
 {
     if (!inc->declared || inc->postmortem_due_ms)
         return;
-    inc->postmortem_due_ms = rec->received_ms + st->policy->postmortem_due_ms;
+    inc->postmortem_due_ms = rec->received_ms + tc_policy_postmortem_due(st->policy, inc->severity);
     if (!inc->postmortem_owner[0])
         for (size_t i = 0; i < inc->nroles; i++)
             if (!strcmp(inc->roles[i].role, "commander"))
