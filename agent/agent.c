@@ -27,8 +27,10 @@
 #define S_TICK_MS 250
 /* How often to repeat "coordinator unreachable". */
 #define S_UNREACHABLE_LOG_MS 30000
-/* Longest wait before retrying after a refused handshake. */
-#define S_RELINK_MAX_MS 30000
+/* Longest wait before retrying after a refused handshake: short enough that
+ * an agent whose key was just allowed is in within seconds, long enough to
+ * cost the coordinator little while it is refused. */
+#define S_RELINK_MAX_MS 5000
 /* Floor of the ack watchdog; see agent.h. */
 #define S_ACK_WAIT_MIN_MS 3000
 /* Small: on shutdown everything unsent is in the spool anyway. */

@@ -181,6 +181,7 @@ typedef struct {
     bool postmortem_reminded; /* the overdue reminder went out */
     tc_action_item_t actions[TC_ACTIONS_MAX];
     size_t nactions;
+    uint32_t features; /* features affected, as an operator reported */
 } tc_incident_t;
 
 #define TC_ACTION_ARGS_MAX 4

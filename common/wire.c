@@ -129,6 +129,7 @@ static void s_incident_to_pb(const tc_incident_t *in, s_incident_pb_t *o)
     }
     o->pb.n_action_items = na;
     o->pb.action_items = o->item_ptrs;
+    o->pb.features = in->features;
     o->pb.acknowledged_ms = in->acknowledged_ms;
     o->pb.declared_ms = in->declared_ms;
     o->pb.users = in->users;
@@ -184,6 +185,7 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
         a->done_ms = it->done_ms;
     }
     out->nactions = pb->n_action_items;
+    out->features = pb->features;
     /* Assignments carry the same roles with their paging state. */
     if (pb->n_assignments > TC_ROLES_MAX)
         return TC_ETOOBIG;

@@ -199,6 +199,10 @@ static int s_policy_fn(void *target, const char *key, const char *v)
         return s_positive_duration(v, &p->postmortem_due_ms);
     if (!strcmp(key, "reopen_on_failure"))
         return s_bool(v, &p->reopen_on_failure);
+    if (!strcmp(key, "sev1_features_share"))
+        return s_share(v, &p->sev1_features_share);
+    if (!strcmp(key, "sev2_features_share"))
+        return s_share(v, &p->sev2_features_share);
     if (!strcmp(key, "sev1_share"))
         return s_share(v, &p->sev1_share);
     if (!strcmp(key, "sev2_share"))
@@ -223,6 +227,8 @@ static int s_service_fn(void *target, const char *key, const char *v)
     }
     if (!strcmp(key, "users_per_host"))
         return s_users(v, &s->users_per_host);
+    if (!strcmp(key, "features"))
+        return s_users(v, &s->features);
     if (!strcmp(key, "total_users"))
         return s_users(v, &s->total_users);
     if (!strcmp(key, "declare_after"))

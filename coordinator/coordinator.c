@@ -831,7 +831,7 @@ static void s_api_reply(tc_coord_t *c, zmsg_t *route, const tc_api_reply_t *r)
 /* Commands that change incidents; each becomes an OperatorAction record. */
 static const char *const s_actions[] = {"ack",       "state", "resolve",    "reopen",   "declare",
                                         "undeclare", "sev",   "users",      "security", "assign",
-                                        "handoff",   "note",  "postmortem", "item"};
+                                        "handoff",   "note",  "postmortem", "item",     "features"};
 
 static bool s_is_action(const char *command)
 {

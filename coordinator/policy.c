@@ -12,6 +12,8 @@ void tc_policy_defaults(tc_policy_t *p)
     p->postmortem_due_ms = 24 * 60 * 60 * 1000;
     p->sev1_share = 0.25;
     p->sev2_share = 0.05;
+    p->sev1_features_share = 0.5;
+    p->sev2_features_share = 0.2;
     p->unknown_share_severity = 2;
     /* The source practice: major incidents get the whole response team,
      * SEV-3 and SEV-4 the owning team's on-call engineer, SEV-5 nobody. */
@@ -51,19 +53,27 @@ int64_t tc_policy_postmortem_due(const tc_policy_t *p, uint32_t severity)
     return p->postmortem_due_ms;
 }
 
+/* The severity that `n` of `total` affected means (total 0: unknown). */
+static uint32_t s_share_severity(const tc_policy_t *p, uint32_t n, uint32_t total, double s1,
+                                 double s2)
+{
+    if (n == 0)
+        return 4;
+    if (total == 0)
+        return p->unknown_share_severity;
+    double share = (double)n / (double)total;
+    return share >= s1 ? 1 : share >= s2 ? 2 : 3;
+}
+
 uint32_t tc_policy_severity(const tc_policy_t *p, const tc_service_policy_t *svc, uint32_t users,
-                            bool security)
+                            uint32_t features, bool security)
 {
     if (security)
         return 1;
-    if (users == 0)
-        return 4;
-    if (svc->total_users == 0)
-        return p->unknown_share_severity;
-    double share = (double)users / (double)svc->total_users;
-    if (share >= p->sev1_share)
-        return 1;
-    if (share >= p->sev2_share)
-        return 2;
-    return 3;
+    uint32_t by_users = s_share_severity(p, users, svc->total_users, p->sev1_share, p->sev2_share);
+    if (features == 0)
+        return by_users;
+    uint32_t by_features = s_share_severity(p, features, svc->features, p->sev1_features_share,
+                                            p->sev2_features_share);
+    return by_features < by_users ? by_features : by_users;
 }

@@ -26,6 +26,7 @@ typedef struct {
     uint32_t total_users;       /* all users of the service (0 = unknown) */
     int64_t declare_after_ms;   /* 0 = the default */
     uint32_t declare_min_users; /* 0 = the default */
+    uint32_t features;          /* features of the service (0 = unknown) */
 } tc_service_policy_t;
 
 typedef struct {
@@ -41,6 +42,9 @@ typedef struct {
      * SEV-1 and SEV-2; below, with users affected, SEV-3; none, SEV-4. */
     double sev1_share; /* 0.25 */
     double sev2_share; /* 0.05 */
+    /* The same for the share of the service's features affected. */
+    double sev1_features_share; /* 0.5 */
+    double sev2_features_share; /* 0.2 */
     /* Severity when the share cannot be computed (total_users unknown) but
      * users are affected: the higher of the candidates, SEV-2. */
     uint32_t unknown_share_severity;
@@ -65,9 +69,11 @@ void tc_policy_service(const tc_policy_t *p, const char *service, tc_service_pol
  * resolution. */
 int64_t tc_policy_postmortem_due(const tc_policy_t *p, uint32_t severity);
 
-/* Severity 1..4 for `users` affected of a service (SEV-5 is only ever set by
- * an operator); a security or data incident is SEV-1. */
+/* Severity 1..4 for `users` and `features` affected of a service (SEV-5 is
+ * only ever set by an operator); each gives a severity and the higher one
+ * wins, as the source documents ask when unsure; a security or data
+ * incident is SEV-1. */
 uint32_t tc_policy_severity(const tc_policy_t *p, const tc_service_policy_t *svc, uint32_t users,
-                            bool security);
+                            uint32_t features, bool security);
 
 #endif

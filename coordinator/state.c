@@ -230,7 +230,8 @@ static void s_assess(const tc_state_t *st, s_service_t *svc, tc_incident_t *inc)
         inc->users = users > UINT32_MAX ? UINT32_MAX : (uint32_t)users;
     }
     if (inc->declared && !inc->severity_pinned)
-        inc->severity = tc_policy_severity(st->policy, &sp, inc->users, inc->security);
+        inc->severity =
+            tc_policy_severity(st->policy, &sp, inc->users, inc->features, inc->security);
 }
 
 /* Declares `inc` if its declaration deadline has passed and enough users
@@ -673,6 +674,12 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
             return s_refuse(why, whylen, TC_EINVAL, "users wants a number of users affected");
         return 0;
     }
+    if (!strcmp(act, "features")) {
+        uint64_t n;
+        if (a->nargs != 1 || tc_u64_parse(a->args[0], UINT32_MAX, &n) != 0)
+            return s_refuse(why, whylen, TC_EINVAL, "features wants a number of features affected");
+        return 0;
+    }
     if (!strcmp(act, "security")) {
         if (inc->security)
             return s_refuse(why, whylen, TC_EINVAL, "incident %llu is already flagged as security",
@@ -893,6 +900,13 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         inc->users_pinned = true;
         s_assess(st, svc, inc);
         s_text(text, sizeof text, "%u users affected, by %s%s%s", inc->users, actor,
+               msg[0] ? ": " : "", msg);
+    } else if (!strcmp(act, "features")) {
+        uint64_t n = 0;
+        tc_u64_parse(a->args[0], UINT32_MAX, &n);
+        inc->features = (uint32_t)n;
+        s_assess(st, svc, inc);
+        s_text(text, sizeof text, "%u features affected, by %s%s%s", inc->features, actor,
                msg[0] ? ": " : "", msg);
     } else if (!strcmp(act, "security")) {
         inc->security = true;

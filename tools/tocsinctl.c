@@ -83,6 +83,7 @@ static void s_usage(FILE *out)
           "  declare ID | undeclare ID      declare it an incident, or withdraw that\n"
           "  sev ID 1..5                    set the severity (SEV-1 and SEV-2 are major)\n"
           "  users ID N                     set the number of users affected\n"
+          "  features ID N                  set the number of features affected\n"
           "  security ID                    flag a suspected security or data breach\n"
           "  assign ID ROLE PERSON          commander, deputy, scribe, sme,\n"
           "                                 customer_liaison, internal_liaison, dpo\n"
@@ -245,7 +246,7 @@ static int s_action_args(const char *cmd)
     } actions[] = {{"ack", 97},        {"resolve", 0},  {"reopen", 0},  {"declare", 0},
                    {"undeclare", 0},   {"security", 0}, {"state", 1},   {"sev", 1},
                    {"users", 1},       {"assign", 2},   {"handoff", 1}, {"note", 99},
-                   {"postmortem", 98}, {"item", 2}};
+                   {"postmortem", 98}, {"item", 2},     {"features", 1}};
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
         if (!strcmp(cmd, actions[i].name))
             return actions[i].args;

@@ -378,6 +378,22 @@ static void test_pages_and_escalation(void **state)
     assert_int_equal(s_act_as(f, 11 * MIN, "erin", "ack", "dpo", NULL, NULL), TC_EINVAL);
 }
 
+static void test_features_raise_severity(void **state)
+{
+    fx_t *f = *state;
+    f->policy.services[0].features = 10;
+    char why[256];
+    s_check(f, 0, "web-01", "frontend", TC_STATE_CRITICAL, -1);
+    assert_int_equal(s_act(f, MIN, 1, "declare", NULL, NULL, why), 0);
+    assert_int_equal(s_inc(f, 1)->severity, 3); /* 40 of 1000 users */
+    /* 3 of 10 features affected (30%): SEV-2 wins over the users' SEV-3. */
+    assert_int_equal(s_act(f, 2 * MIN, 1, "features", "3", NULL, why), 0);
+    assert_int_equal(s_inc(f, 1)->severity, 2);
+    assert_int_equal(s_act(f, 3 * MIN, 1, "features", "6", NULL, why), 0);
+    assert_int_equal(s_inc(f, 1)->severity, 1);
+    assert_int_equal(s_act(f, 4 * MIN, 1, "features", "x", NULL, why), TC_EINVAL);
+}
+
 static void test_action_items_and_subteams(void **state)
 {
     fx_t *f = *state;
@@ -434,6 +450,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_below_threshold_then_more_users, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_handoff_and_postmortem, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_pages_and_escalation, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_features_raise_severity, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_action_items_and_subteams, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_replay_gives_same_incident, s_setup, s_teardown),
     };
