@@ -514,8 +514,11 @@ int tc_render_incident_text(FILE *out, const tc_incident_t *inc)
         snprintf(buf, sizeof buf, "-");
     else
         snprintf(buf, sizeof buf, "SEV-%" PRIu32, inc->severity);
-    if (inc->severity == 1 || inc->severity == 2)
-        s_append(buf, sizeof buf, &(size_t){strlen(buf)}, " (major)");
+    /* Hotjar's names next to PagerDuty's numbers; SEV-1/2 are major. */
+    static const char *const names[] = {"", " (Critical, major incident)",
+                                        " (Major, major incident)", " (Minor)", "", ""};
+    if (inc->severity <= 5)
+        s_append(buf, sizeof buf, &(size_t){strlen(buf)}, "%s", names[inc->severity]);
     s_kv(out, "severity:", buf);
     if (inc->declared && inc->declared_ms)
         snprintf(buf, sizeof buf, "yes, %s", tc_time_format(inc->declared_ms, when, sizeof when));

@@ -36,17 +36,17 @@ roles:
 class OncallTest(h.TocsinTestCase):
     needs = (h.COORDINATOR, h.AGENT, h.CTL, h.SUB)
 
-    def start(self):
-        path = os.path.join(self.tmp, "coordinator.yaml")
+    def start(self, name="coordinator"):
+        path = os.path.join(self.tmp, name + ".yaml")
         # The rotations start today, so alice's shift is the current one
         # whatever the date the tests run on.
         today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
         with open(path, "w") as f:
             f.write(CONFIG.replace("START", today))
-        c = self.coordinator(extra=["--config", path, "--test-clock"]).start()
+        c = self.coordinator(name=name, extra=["--config", path, "--test-clock"]).start()
         down = self.service(up=False)
-        self.agent("web-01", c.agents_ep,
-                   [h.tcp_check("frontend-tcp", "frontend", down.target)]).start()
+        self.agent("web-01", c.agents_ep, [h.tcp_check("frontend-tcp", "frontend", down.target)],
+                   spool=os.path.join(self.tmp, "spool-" + name)).start()
         inc = self.wait_until(lambda: c.incident_for("frontend"), what="an incident")
         return c, inc["id"]
 
@@ -100,7 +100,20 @@ class OncallTest(h.TocsinTestCase):
         threshold -> declared with a severity -> roles filled from the
         rotations -> the IC does not acknowledge -> escalated -> resolved ->
         post-mortem due -> reminder -> draft rendered."""
-        c, iid = self.start()
+        self.whole_process(crash=False)
+
+    def test_whole_process_with_kill9(self):
+        """The same scenario with a kill -9 of the coordinator in the
+        middle (after the escalation, before the resolution): the timeline
+        comes out the same as without the crash."""
+        plain = self.whole_process(crash=False)
+        crashed = self.whole_process(crash=True)
+        self.assertEqual(crashed, plain)
+
+    def whole_process(self, crash):
+        """Runs the scenario in a fresh coordinator; returns the timeline as
+        (kind, actor) pairs."""
+        c, iid = self.start(name="crashed" if crash else "plain")
         self.advance(c, "16m")
         inc = self.wait_until(lambda: c.ctl("show", str(iid)), what="the incident")
         self.wait_until(lambda: c.ctl("show", str(iid))["declared"], what="declared")
@@ -112,6 +125,11 @@ class OncallTest(h.TocsinTestCase):
         self.advance(c, "6m")
         self.wait_until(lambda: self.roles_of(c, iid)["commander"] == "erin",
                         what="the IC page escalated to erin")
+        if crash:
+            before = self.timeline_kinds(c, iid)
+            c.kill9()
+            c.start()
+            self.assertEqual(self.timeline_kinds(c, iid), before)
         r = c.ctl_raw("ack", str(iid), "commander")
         self.assertEqual(r.returncode, 0, r.stderr)
         r = c.ctl_raw("resolve", str(iid), "-m", "fixed by rollback")
@@ -138,6 +156,9 @@ class OncallTest(h.TocsinTestCase):
         self.assertGreaterEqual(row["ttd_ms"], 15 * 60 * 1000)
         self.assertIsNotNone(row["tta_ms"])
         self.assertIsNotNone(row["ttr_ms"])
+        kinds = self.timeline_kinds(c, iid)
+        self.assertEqual([k for k, _ in kinds].count("reminder"), 1)
+        return kinds
 
     def test_oncall_command(self):
         c, _ = self.start()

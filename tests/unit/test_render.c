@@ -435,7 +435,7 @@ static void test_incident_text(void **state)
     assert_string_equal(s_capture_close(&c), "id:             12\n"
                                              "service:        database\n"
                                              "state:          resolved\n"
-                                             "severity:       SEV-2 (major)\n"
+                                             "severity:       SEV-2 (Major, major incident)\n"
                                              "declared:       yes\n"
                                              "acknowledged:   -\n"
                                              "users affected: 0\n"
