@@ -26,6 +26,28 @@ int tc_cli_value(int argc, char **argv, int *i, const char *name, const char **v
     return 1;
 }
 
+int tc_cli_common(int argc, char **argv, int *i, tc_cli_common_t *c, const char **why)
+{
+    static const struct {
+        const char *name, *missing;
+    } opts[] = {{"--api", "--api needs an endpoint"},
+                {"--key", "--key needs a file"},
+                {"--server-key", "--server-key needs a file"}};
+    if (strcmp(argv[*i], "--insecure") == 0) {
+        c->insecure = true;
+        return 1;
+    }
+    const char **dst[] = {&c->api, &c->key, &c->server_key};
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+        int m = tc_cli_value(argc, argv, i, opts[k].name, dst[k]);
+        if (m < 0)
+            *why = opts[k].missing;
+        if (m != 0)
+            return m;
+    }
+    return 0;
+}
+
 int tc_cli_check_endpoint(const char *flag, const char *ep, bool insecure, char *why, size_t cap)
 {
     size_t len = strlen(ep);

@@ -16,6 +16,19 @@
  * option; -1 if it matched but the value is missing. */
 int tc_cli_value(int argc, char **argv, int *i, const char *name, const char **value);
 
+/* The options every client of the coordinator takes. */
+typedef struct {
+    const char *api;
+    const char *key, *server_key;
+    bool insecure;
+} tc_cli_common_t;
+
+/* Recognises one of --insecure, --api, --key, --server-key at argv[*i]
+ * (advancing *i past a value). Returns 1 if it matched, 0 if argv[*i] is
+ * another option, -1 if its value is missing, with the one-line reason in
+ * *why (static text). */
+int tc_cli_common(int argc, char **argv, int *i, tc_cli_common_t *c, const char **why);
+
 /* The rule for endpoints a tool connects to: `ep` must be a valid,
  * connectable endpoint, and with `insecure` (--insecure, plaintext) a
  * loopback one (tc_endpoint_is_loopback). `flag` is the option that named

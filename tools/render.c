@@ -515,8 +515,8 @@ int tc_render_incident_text(FILE *out, const tc_incident_t *inc)
     else
         snprintf(buf, sizeof buf, "SEV-%" PRIu32, inc->severity);
     /* Hotjar's names next to PagerDuty's numbers; SEV-1/2 are major. */
-    static const char *const names[] = {"", " (Critical, major incident)",
-                                        " (Major, major incident)", " (Minor)", "", ""};
+    static const char *const names[] = {
+        "", " (Critical, major incident)", " (Major, major incident)", " (Minor)", "", ""};
     if (inc->severity <= 5)
         s_append(buf, sizeof buf, &(size_t){strlen(buf)}, "%s", names[inc->severity]);
     s_kv(out, "severity:", buf);

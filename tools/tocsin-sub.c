@@ -111,7 +111,8 @@ __attribute__((format(printf, 1, 2))) static int s_usage_error(const char *fmt, 
 /* Returns -1 to go on, or an exit status (0 after --help). */
 static int s_parse(int argc, char **argv, s_opts_t *o)
 {
-    const char *value = NULL;
+    const char *value = NULL, *missing = NULL;
+    tc_cli_common_t common = {.api = o->api};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         int m;
@@ -121,20 +122,9 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         } else if (strcmp(arg, "--version") == 0) {
             printf(S_PROG " " TOCSIN_VERSION "\n");
             return 0;
-        } else if (strcmp(arg, "--insecure") == 0) {
-            o->insecure = true;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--api", &value)) != 0) {
+        } else if ((m = tc_cli_common(argc, argv, &i, &common, &missing)) != 0) {
             if (m < 0)
-                return s_usage_error("--api needs an endpoint");
-            o->api = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--key", &value)) != 0) {
-            if (m < 0)
-                return s_usage_error("--key needs a file");
-            o->key = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--server-key", &value)) != 0) {
-            if (m < 0)
-                return s_usage_error("--server-key needs a file");
-            o->server_key = value;
+                return s_usage_error("%s", missing);
         } else if ((m = tc_cli_value(argc, argv, &i, "--publish", &value)) != 0) {
             if (m < 0)
                 return s_usage_error("--publish needs an endpoint");
@@ -159,6 +149,10 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             return s_usage_error("unexpected argument '%s'", arg);
         }
     }
+    o->api = common.api;
+    o->key = common.key;
+    o->server_key = common.server_key;
+    o->insecure = common.insecure;
     char why[512];
     static const char *const key_defaults[] = {"var/keys/private/subscriber.local.cert",
                                                "var/keys/private/operator-rw.local.cert", NULL};

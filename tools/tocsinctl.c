@@ -344,7 +344,8 @@ static int s_parse_items(s_opts_t *o)
  * Returns -1 to go on, or an exit status (0 after --help). */
 static int s_parse(int argc, char **argv, s_opts_t *o)
 {
-    const char *value = NULL;
+    const char *value = NULL, *missing = NULL;
+    tc_cli_common_t common = {.api = o->api};
     bool only_args = false;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -368,22 +369,11 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             return 0;
         } else if (strcmp(arg, "--json") == 0) {
             o->json = true;
-        } else if (strcmp(arg, "--insecure") == 0) {
-            o->insecure = true;
         } else if (strcmp(arg, "--all") == 0) {
             o->all = true;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--api", &value)) != 0) {
+        } else if ((m = tc_cli_common(argc, argv, &i, &common, &missing)) != 0) {
             if (m < 0)
-                return s_usage_error("--api needs an endpoint");
-            o->api = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--key", &value)) != 0) {
-            if (m < 0)
-                return s_usage_error("--key needs a file");
-            o->key = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--server-key", &value)) != 0) {
-            if (m < 0)
-                return s_usage_error("--server-key needs a file");
-            o->server_key = value;
+                return s_usage_error("%s", missing);
         } else if ((m = tc_cli_value(argc, argv, &i, "--dir", &value)) != 0) {
             if (m < 0)
                 return s_usage_error("--dir needs a directory");
@@ -408,6 +398,10 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             return s_usage_error("unknown option '%s'", arg);
         }
     }
+    o->api = common.api;
+    o->key = common.key;
+    o->server_key = common.server_key;
+    o->insecure = common.insecure;
 
     if (!o->command)
         return s_usage_error("no command given");
