@@ -69,8 +69,55 @@ const char *tc_bcast_kind_name(tc_bcast_kind_t k)
     case TC_BCAST_HOST_DOWN: return "host.down";
     case TC_BCAST_HOST_UP: return "host.up";
     case TC_BCAST_PAGE: return "page";
+    case TC_BCAST_STATUS_UPDATE: return "status.update";
+    case TC_BCAST_COMPONENT: return "component.updated";
+    case TC_BCAST_MAINTENANCE: return "maintenance.updated";
+    case TC_BCAST_REMINDER: return "reminder";
     }
     return "invalid";
+}
+
+static const char *const s_comp_names[] = {"operational", "degraded_performance", "partial_outage",
+                                           "major_outage", "under_maintenance"};
+static const char *const s_update_names[] = {"draft", "approved", "published", "withdrawn"};
+static const char *const s_maint_names[] = {"scheduled", "in_progress", "verifying", "completed",
+                                            "cancelled"};
+
+const char *tc_component_status_name(tc_component_status_t s)
+{
+    return (unsigned)s <= TC_COMP_MAINTENANCE ? s_comp_names[s] : "invalid";
+}
+
+const char *tc_update_status_name(tc_update_status_t s)
+{
+    return (unsigned)s <= TC_UPD_WITHDRAWN ? s_update_names[s] : "invalid";
+}
+
+const char *tc_maint_state_name(tc_maint_state_t s)
+{
+    return (unsigned)s <= TC_MAINT_CANCELLED ? s_maint_names[s] : "invalid";
+}
+
+int tc_component_status_parse(const char *s, tc_component_status_t *out)
+{
+    for (int i = TC_COMP_OPERATIONAL; i <= TC_COMP_MAINTENANCE; i++) {
+        if (!strcmp(s, s_comp_names[i])) {
+            *out = (tc_component_status_t)i;
+            return 0;
+        }
+    }
+    return TC_EINVAL;
+}
+
+int tc_maint_state_parse(const char *s, tc_maint_state_t *out)
+{
+    for (int i = TC_MAINT_SCHEDULED; i <= TC_MAINT_CANCELLED; i++) {
+        if (!strcmp(s, s_maint_names[i])) {
+            *out = (tc_maint_state_t)i;
+            return 0;
+        }
+    }
+    return TC_EINVAL;
 }
 
 bool tc_id_valid(const char *s)
@@ -202,9 +249,13 @@ int tc_msg_validate(const tc_msg_t *m, char *why, size_t whylen)
     case TC_MSG_BROADCAST:
         if (m->seq == 0)
             return s_fail(why, whylen, TC_EINVAL, "broadcast needs seq >= 1");
-        if (m->u.bcast.kind == TC_BCAST_UNSPECIFIED || m->u.bcast.kind > TC_BCAST_PAGE)
+        if (m->u.bcast.kind == TC_BCAST_UNSPECIFIED || m->u.bcast.kind > TC_BCAST_REMINDER)
             return s_fail(why, whylen, TC_EINVAL, "broadcast kind out of range");
-        if (!s_text_ok(m->u.bcast.detail) || !s_text_ok(m->u.bcast.incident.summary))
+        if (!s_text_ok(m->u.bcast.detail) || !s_text_ok(m->u.bcast.incident.summary) ||
+            !s_text_ok(m->u.bcast.incident.title) || !s_text_ok(m->u.bcast.update.body) ||
+            !s_text_ok(m->u.bcast.update.title) || !s_text_ok(m->u.bcast.maint.title) ||
+            !s_text_ok(m->u.bcast.maint.description) ||
+            !s_text_ok(m->u.bcast.component.description))
             return s_fail(why, whylen, TC_EINVAL, "broadcast text is not UTF-8");
         return 0;
     case TC_MSG_HOST_STATUS:
@@ -214,7 +265,9 @@ int tc_msg_validate(const tc_msg_t *m, char *why, size_t whylen)
     case TC_MSG_OPERATOR_ACTION:
         if (m->u.action.actor[0] && !tc_id_valid(m->u.action.actor))
             return s_fail(why, whylen, TC_EINVAL, "actor is not a valid id");
-        if (!s_text_ok(m->u.action.message))
+        if (!s_text_ok(m->u.action.message) || !s_text_ok(m->u.action.update.body) ||
+            !s_text_ok(m->u.action.update.title) || !s_text_ok(m->u.action.maint.title) ||
+            !s_text_ok(m->u.action.maint.description))
             return s_fail(why, whylen, TC_EINVAL, "message is not UTF-8");
         return 0;
     case TC_MSG_TIMER:

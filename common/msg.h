@@ -16,15 +16,18 @@
 #include <stdint.h>
 
 #define TC_PROTOCOL_VERSION 1
-#define TC_ID_MAX 64       /* ids: agent, host, check, service (with NUL) */
-#define TC_TEXT_MAX 512    /* free text: output, summary, detail (with NUL) */
-#define TC_PERF_MAX 16     /* perfdata items kept per result */
-#define TC_LABEL_MAX 64    /* perfdata label (with NUL) */
-#define TC_UOM_MAX 8       /* perfdata unit (with NUL) */
-#define TC_HOSTS_MAX 32    /* hosts listed in one incident */
-#define TC_ROLES_MAX 16    /* roles listed in one incident */
-#define TC_ACTIONS_MAX 16  /* post-mortem action items per incident */
-#define TC_ACTION_TEXT 160 /* an action item's text (with NUL) */
+#define TC_ID_MAX 64         /* ids: agent, host, check, service (with NUL) */
+#define TC_TEXT_MAX 512      /* free text: output, summary, detail (with NUL) */
+#define TC_PERF_MAX 16       /* perfdata items kept per result */
+#define TC_LABEL_MAX 64      /* perfdata label (with NUL) */
+#define TC_UOM_MAX 8         /* perfdata unit (with NUL) */
+#define TC_HOSTS_MAX 32      /* hosts listed in one incident */
+#define TC_ROLES_MAX 16      /* roles listed in one incident */
+#define TC_ACTIONS_MAX 16    /* post-mortem action items per incident */
+#define TC_ACTION_TEXT 160   /* an action item's text (with NUL) */
+#define TC_BODY_MAX 2048     /* a status update's text (with NUL) */
+#define TC_TITLE_MAX 160     /* titles and descriptions (with NUL) */
+#define TC_COMPONENTS_MAX 16 /* components named in one update or window */
 #define TC_COORDINATOR_ID "coordinator"
 /* PUB topic of the coordinator's heartbeat: [topic][Envelope(Heartbeat)]
  * with last_seq = newest broadcast sequence; not a broadcast itself. */
@@ -74,7 +77,36 @@ typedef enum {
     TC_BCAST_HOST_DOWN = 4,
     TC_BCAST_HOST_UP = 5,
     TC_BCAST_PAGE = 6,
+    TC_BCAST_STATUS_UPDATE = 7, /* "status.external" / "status.internal" */
+    TC_BCAST_COMPONENT = 8,     /* "component.updated" */
+    TC_BCAST_MAINTENANCE = 9,   /* "maintenance.updated" */
+    TC_BCAST_REMINDER = 10,     /* external update due: "page.<liaison>" */
 } tc_bcast_kind_t;
+
+/* Component statuses, worst last but for maintenance, as status pages name
+ * them (tc_component_status_name). */
+typedef enum {
+    TC_COMP_OPERATIONAL = 0,
+    TC_COMP_DEGRADED = 1,
+    TC_COMP_PARTIAL_OUTAGE = 2,
+    TC_COMP_MAJOR_OUTAGE = 3,
+    TC_COMP_MAINTENANCE = 4,
+} tc_component_status_t;
+
+typedef enum {
+    TC_UPD_DRAFT = 0,
+    TC_UPD_APPROVED = 1,
+    TC_UPD_PUBLISHED = 2,
+    TC_UPD_WITHDRAWN = 3,
+} tc_update_status_t;
+
+typedef enum {
+    TC_MAINT_SCHEDULED = 0,
+    TC_MAINT_IN_PROGRESS = 1,
+    TC_MAINT_VERIFYING = 2,
+    TC_MAINT_COMPLETED = 3,
+    TC_MAINT_CANCELLED = 4,
+} tc_maint_state_t;
 
 /* Bits of tc_perf_t.present. */
 #define TC_PERF_WARN 0x1u
@@ -181,8 +213,72 @@ typedef struct {
     bool postmortem_reminded; /* the overdue reminder went out */
     tc_action_item_t actions[TC_ACTIONS_MAX];
     size_t nactions;
-    uint32_t features; /* features affected, as an operator reported */
+    uint32_t features;          /* features affected, as an operator reported */
+    bool drill;                 /* synthetic, from `tocsinctl drill` */
+    char title[TC_TITLE_MAX];   /* public title, from the first status update */
+    uint32_t updates;           /* status updates drafted so far */
+    uint32_t pending_update;    /* external update awaiting approval (0: none) */
+    int64_t last_external_ms;   /* last external update published */
+    int64_t next_update_due_ms; /* when the liaison is reminded (0: never) */
+    bool is_public;             /* an external update was published */
+    uint64_t maintenance;       /* window in progress when it opened (0: none) */
 } tc_incident_t;
+
+typedef struct {
+    char name[TC_ID_MAX];
+    tc_component_status_t status;
+} tc_component_ref_t;
+
+/* A component customers know ("API") and its status. */
+typedef struct {
+    char name[TC_ID_MAX];
+    char description[TC_TITLE_MAX];
+    tc_component_status_t status;  /* shown: the override, else derived */
+    tc_component_status_t derived; /* from incidents and maintenance */
+    bool overridden;
+    int64_t changed_ms; /* when `status` last changed */
+} tc_component_t;
+
+/* A status update of an incident (or of a maintenance window). */
+typedef struct {
+    uint64_t incident;    /* 0 for a window's update */
+    uint64_t maintenance; /* window id, or 0 */
+    uint32_t number;      /* 1, 2, ... within the incident or window */
+    bool external;        /* audience */
+    char scenario[16];    /* outage, degradation, maintenance, security */
+    char state[16];       /* public state announced */
+    char title[TC_TITLE_MAX];
+    char body[TC_BODY_MAX];
+    tc_component_ref_t components[TC_COMPONENTS_MAX];
+    size_t ncomponents;
+    char impact[16];        /* none, minor, major, critical */
+    int64_t next_update_ms; /* 0: none promised */
+    tc_update_status_t status;
+    char author[TC_ID_MAX];
+    int64_t drafted_ms;
+    char approver[TC_ID_MAX];
+    int64_t approved_ms;
+    int64_t published_ms;
+    bool drill;
+    uint32_t severity;
+} tc_update_t;
+
+/* A maintenance window. */
+typedef struct {
+    uint64_t id;
+    char title[TC_TITLE_MAX];
+    tc_maint_state_t state;
+    int64_t start_ms, end_ms;
+    int64_t every_ms;    /* recurring: next occurrence this much later (0: once) */
+    uint32_t occurrence; /* 1, 2, ... */
+    char components[TC_COMPONENTS_MAX][TC_ID_MAX];
+    size_t ncomponents;
+    char description[TC_TEXT_MAX]; /* the public announcement */
+    char created_by[TC_ID_MAX];
+    int64_t created_ms;
+    int64_t verify_ms; /* how long verifying lasts before completed */
+    bool drill;
+} tc_maintenance_t;
 
 #define TC_ACTION_ARGS_MAX 4
 
@@ -193,6 +289,8 @@ typedef struct {
     char args[TC_ACTION_ARGS_MAX][TC_ID_MAX];
     size_t nargs;
     char message[TC_TEXT_MAX];
+    tc_update_t update;     /* "update draft" */
+    tc_maintenance_t maint; /* "maintenance add" */
 } tc_operator_action_t;
 
 typedef struct {
@@ -218,6 +316,9 @@ typedef struct {
     tc_incident_t incident; /* valid for TC_BCAST_INCIDENT_* */
     char host[TC_ID_MAX];   /* valid for TC_BCAST_HOST_* */
     char detail[TC_TEXT_MAX];
+    tc_update_t update;       /* valid for TC_BCAST_STATUS_UPDATE */
+    tc_component_t component; /* valid for TC_BCAST_COMPONENT */
+    tc_maintenance_t maint;   /* valid for TC_BCAST_MAINTENANCE */
 } tc_broadcast_t;
 
 /* One decoded Envelope. `kind` says which member of `u` is valid. */
@@ -260,10 +361,17 @@ typedef struct {
 } tc_record_t;
 
 /* Names used in logs, JSON and tables; never NULL. */
-const char *tc_check_state_name(tc_check_state_t s);       /* "OK", ... */
-const char *tc_incident_state_name(tc_incident_state_t s); /* "triggered"... */
-const char *tc_msg_kind_name(tc_msg_kind_t k);             /* "check_result"... */
-const char *tc_bcast_kind_name(tc_bcast_kind_t k);         /* "incident.opened"... */
+const char *tc_check_state_name(tc_check_state_t s);           /* "OK", ... */
+const char *tc_incident_state_name(tc_incident_state_t s);     /* "triggered"... */
+const char *tc_msg_kind_name(tc_msg_kind_t k);                 /* "check_result"... */
+const char *tc_bcast_kind_name(tc_bcast_kind_t k);             /* "incident.opened"... */
+const char *tc_component_status_name(tc_component_status_t s); /* "major_outage"... */
+const char *tc_update_status_name(tc_update_status_t s);       /* "draft"... */
+const char *tc_maint_state_name(tc_maint_state_t s);           /* "in_progress"... */
+
+/* Parse the names above. Return 0 or TC_EINVAL. */
+int tc_component_status_parse(const char *s, tc_component_status_t *out);
+int tc_maint_state_parse(const char *s, tc_maint_state_t *out);
 
 /* Parses "OK"/"WARNING"/... (case-insensitive). Returns 0 or TC_EINVAL. */
 int tc_check_state_parse(const char *s, tc_check_state_t *out);

@@ -142,6 +142,14 @@ static void s_incident_to_pb(const tc_incident_t *in, s_incident_pb_t *o)
     o->pb.postmortem_due_ms = in->postmortem_due_ms;
     o->pb.postmortem_done_ms = in->postmortem_done_ms;
     o->pb.postmortem_reminded = in->postmortem_reminded;
+    o->pb.drill = in->drill;
+    o->pb.title = (char *)in->title;
+    o->pb.updates = in->updates;
+    o->pb.pending_update = in->pending_update;
+    o->pb.last_external_ms = in->last_external_ms;
+    o->pb.next_update_due_ms = in->next_update_due_ms;
+    o->pb.public_ = in->is_public;
+    o->pb.maintenance = in->maintenance;
 }
 
 static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out)
@@ -217,6 +225,14 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
     out->postmortem_due_ms = pb->postmortem_due_ms;
     out->postmortem_done_ms = pb->postmortem_done_ms;
     out->postmortem_reminded = pb->postmortem_reminded;
+    out->drill = pb->drill;
+    s_copy_text(out->title, sizeof out->title, pb->title);
+    out->updates = pb->updates;
+    out->pending_update = pb->pending_update;
+    out->last_external_ms = pb->last_external_ms;
+    out->next_update_due_ms = pb->next_update_due_ms;
+    out->is_public = pb->public_;
+    out->maintenance = pb->maintenance;
     return 0;
 }
 
@@ -241,6 +257,164 @@ int tc_wire_decode_incident(const uint8_t *buf, size_t len, tc_incident_t *inc)
     return rc;
 }
 
+/* ---- status updates, components, maintenance windows ---------------------- */
+
+typedef struct {
+    Tocsin__V1__StatusUpdate pb;
+    Tocsin__V1__ComponentRef refs[TC_COMPONENTS_MAX];
+    Tocsin__V1__ComponentRef *ref_ptrs[TC_COMPONENTS_MAX];
+} s_update_pb_t;
+
+static void s_update_to_pb(const tc_update_t *u, s_update_pb_t *o)
+{
+    tocsin__v1__status_update__init(&o->pb);
+    o->pb.incident = u->incident;
+    o->pb.maintenance = u->maintenance;
+    o->pb.number = u->number;
+    o->pb.external = u->external;
+    o->pb.scenario = (char *)u->scenario;
+    o->pb.state = (char *)u->state;
+    o->pb.title = (char *)u->title;
+    o->pb.body = (char *)u->body;
+    size_t n = u->ncomponents > TC_COMPONENTS_MAX ? TC_COMPONENTS_MAX : u->ncomponents;
+    for (size_t i = 0; i < n; i++) {
+        tocsin__v1__component_ref__init(&o->refs[i]);
+        o->refs[i].name = (char *)u->components[i].name;
+        o->refs[i].status = (Tocsin__V1__ComponentStatus)u->components[i].status;
+        o->ref_ptrs[i] = &o->refs[i];
+    }
+    o->pb.n_components = n;
+    o->pb.components = o->ref_ptrs;
+    o->pb.impact = (char *)u->impact;
+    o->pb.next_update_ms = u->next_update_ms;
+    o->pb.status = u->status;
+    o->pb.author = (char *)u->author;
+    o->pb.drafted_ms = u->drafted_ms;
+    o->pb.approver = (char *)u->approver;
+    o->pb.approved_ms = u->approved_ms;
+    o->pb.published_ms = u->published_ms;
+    o->pb.drill = u->drill;
+    o->pb.severity = u->severity;
+}
+
+static int s_update_from_pb(const Tocsin__V1__StatusUpdate *pb, tc_update_t *u)
+{
+    memset(u, 0, sizeof *u);
+    if (!pb)
+        return 0;
+    u->incident = pb->incident;
+    u->maintenance = pb->maintenance;
+    u->number = pb->number;
+    u->external = pb->external;
+    COPY_ID(u->scenario, pb->scenario);
+    COPY_ID(u->state, pb->state);
+    s_copy_text(u->title, sizeof u->title, pb->title);
+    s_copy_text(u->body, sizeof u->body, pb->body);
+    if (pb->n_components > TC_COMPONENTS_MAX)
+        return TC_ETOOBIG;
+    for (size_t i = 0; i < pb->n_components; i++) {
+        COPY_ID(u->components[i].name, pb->components[i]->name);
+        if ((unsigned)pb->components[i]->status > TC_COMP_MAINTENANCE)
+            return TC_EDECODE;
+        u->components[i].status = (tc_component_status_t)pb->components[i]->status;
+    }
+    u->ncomponents = pb->n_components;
+    COPY_ID(u->impact, pb->impact);
+    u->next_update_ms = pb->next_update_ms;
+    if (pb->status > TC_UPD_WITHDRAWN)
+        return TC_EDECODE;
+    u->status = (tc_update_status_t)pb->status;
+    COPY_ID(u->author, pb->author);
+    u->drafted_ms = pb->drafted_ms;
+    COPY_ID(u->approver, pb->approver);
+    u->approved_ms = pb->approved_ms;
+    u->published_ms = pb->published_ms;
+    u->drill = pb->drill;
+    u->severity = pb->severity;
+    return 0;
+}
+
+static void s_component_to_pb(const tc_component_t *c, Tocsin__V1__Component *pb)
+{
+    tocsin__v1__component__init(pb);
+    pb->name = (char *)c->name;
+    pb->description = (char *)c->description;
+    pb->status = (Tocsin__V1__ComponentStatus)c->status;
+    pb->derived = (Tocsin__V1__ComponentStatus)c->derived;
+    pb->overridden = c->overridden;
+    pb->changed_ms = c->changed_ms;
+}
+
+static int s_component_from_pb(const Tocsin__V1__Component *pb, tc_component_t *c)
+{
+    memset(c, 0, sizeof *c);
+    if (!pb)
+        return 0;
+    COPY_ID(c->name, pb->name);
+    s_copy_text(c->description, sizeof c->description, pb->description);
+    if ((unsigned)pb->status > TC_COMP_MAINTENANCE || (unsigned)pb->derived > TC_COMP_MAINTENANCE)
+        return TC_EDECODE;
+    c->status = (tc_component_status_t)pb->status;
+    c->derived = (tc_component_status_t)pb->derived;
+    c->overridden = pb->overridden;
+    c->changed_ms = pb->changed_ms;
+    return 0;
+}
+
+typedef struct {
+    Tocsin__V1__Maintenance pb;
+    char *components[TC_COMPONENTS_MAX];
+} s_maint_pb_t;
+
+static void s_maint_to_pb(const tc_maintenance_t *w, s_maint_pb_t *o)
+{
+    tocsin__v1__maintenance__init(&o->pb);
+    o->pb.id = w->id;
+    o->pb.title = (char *)w->title;
+    o->pb.state = w->state;
+    o->pb.start_ms = w->start_ms;
+    o->pb.end_ms = w->end_ms;
+    o->pb.every_ms = w->every_ms;
+    o->pb.occurrence = w->occurrence;
+    size_t n = w->ncomponents > TC_COMPONENTS_MAX ? TC_COMPONENTS_MAX : w->ncomponents;
+    for (size_t i = 0; i < n; i++)
+        o->components[i] = (char *)w->components[i];
+    o->pb.n_components = n;
+    o->pb.components = o->components;
+    o->pb.description = (char *)w->description;
+    o->pb.created_by = (char *)w->created_by;
+    o->pb.created_ms = w->created_ms;
+    o->pb.verify_ms = w->verify_ms;
+    o->pb.drill = w->drill;
+}
+
+static int s_maint_from_pb(const Tocsin__V1__Maintenance *pb, tc_maintenance_t *w)
+{
+    memset(w, 0, sizeof *w);
+    if (!pb)
+        return 0;
+    w->id = pb->id;
+    s_copy_text(w->title, sizeof w->title, pb->title);
+    if (pb->state > TC_MAINT_CANCELLED)
+        return TC_EDECODE;
+    w->state = (tc_maint_state_t)pb->state;
+    w->start_ms = pb->start_ms;
+    w->end_ms = pb->end_ms;
+    w->every_ms = pb->every_ms;
+    w->occurrence = pb->occurrence;
+    if (pb->n_components > TC_COMPONENTS_MAX)
+        return TC_ETOOBIG;
+    for (size_t i = 0; i < pb->n_components; i++)
+        COPY_ID(w->components[i], pb->components[i]);
+    w->ncomponents = pb->n_components;
+    s_copy_text(w->description, sizeof w->description, pb->description);
+    COPY_ID(w->created_by, pb->created_by);
+    w->created_ms = pb->created_ms;
+    w->verify_ms = pb->verify_ms;
+    w->drill = pb->drill;
+    return 0;
+}
+
 /* ---- envelope ---------------------------------------------------------- */
 
 /* Everything a packed Envelope may point into, kept together so encoding
@@ -260,6 +434,9 @@ typedef struct {
     Tocsin__V1__OperatorAction op;
     char *op_args[TC_ACTION_ARGS_MAX];
     Tocsin__V1__TimerFired timer;
+    s_update_pb_t update;
+    Tocsin__V1__Component component;
+    s_maint_pb_t maint;
 } s_envelope_pb_t;
 
 static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
@@ -344,6 +521,22 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
         }
         o->bcast.host = (char *)b->host;
         o->bcast.detail = (char *)b->detail;
+        if (b->kind == TC_BCAST_REMINDER) {
+            s_incident_to_pb(&b->incident, &o->inc);
+            o->bcast.incident = &o->inc.pb;
+        }
+        if (b->kind == TC_BCAST_STATUS_UPDATE) {
+            s_update_to_pb(&b->update, &o->update);
+            o->bcast.update = &o->update.pb;
+        }
+        if (b->kind == TC_BCAST_COMPONENT) {
+            s_component_to_pb(&b->component, &o->component);
+            o->bcast.component = &o->component;
+        }
+        if (b->kind == TC_BCAST_MAINTENANCE) {
+            s_maint_to_pb(&b->maint, &o->maint);
+            o->bcast.maintenance = &o->maint.pb;
+        }
         e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_BROADCAST;
         e->broadcast = &o->bcast;
         break;
@@ -369,6 +562,14 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
         o->op.n_args = n;
         o->op.args = o->op_args;
         o->op.message = (char *)a->message;
+        if (!strcmp(a->action, "update")) {
+            s_update_to_pb(&a->update, &o->update);
+            o->op.update = &o->update.pb;
+        }
+        if (!strcmp(a->action, "maintenance")) {
+            s_maint_to_pb(&a->maint, &o->maint);
+            o->op.maintenance = &o->maint.pb;
+        }
         e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_OPERATOR_ACTION;
         e->operator_action = &o->op;
         break;
@@ -452,7 +653,7 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         const Tocsin__V1__Broadcast *p = e->broadcast;
         tc_broadcast_t *b = &m->u.bcast;
         m->kind = TC_MSG_BROADCAST;
-        if ((unsigned)p->kind > TC_BCAST_PAGE)
+        if ((unsigned)p->kind > TC_BCAST_REMINDER)
             return TC_EDECODE;
         b->kind = (tc_bcast_kind_t)p->kind;
         COPY_ID(b->topic, p->topic);
@@ -462,7 +663,10 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
             return rc;
         COPY_ID(b->host, p->host);
         s_copy_text(b->detail, sizeof b->detail, p->detail);
-        return 0;
+        if ((rc = s_update_from_pb(p->update, &b->update)) != 0 ||
+            (rc = s_component_from_pb(p->component, &b->component)) != 0)
+            return rc;
+        return s_maint_from_pb(p->maintenance, &b->maint);
     }
     case TOCSIN__V1__ENVELOPE__PAYLOAD_HOST_STATUS:
         m->kind = TC_MSG_HOST_STATUS;
@@ -485,7 +689,8 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
             COPY_ID(a->args[i], p->args[i]);
         a->nargs = p->n_args;
         s_copy_text(a->message, sizeof a->message, p->message);
-        return 0;
+        int rc = s_update_from_pb(p->update, &a->update);
+        return rc ? rc : s_maint_from_pb(p->maintenance, &a->maint);
     }
     case TOCSIN__V1__ENVELOPE__PAYLOAD_TIMER:
         m->kind = TC_MSG_TIMER;
@@ -719,6 +924,9 @@ void tc_api_reply_destroy(tc_api_reply_t **preply)
     free(r->audit);
     free(r->timeline);
     free(r->oncall);
+    free(r->updates);
+    free(r->components);
+    free(r->maints);
     free(r);
     *preply = NULL;
 }
@@ -772,6 +980,21 @@ int tc_api_reply_add_oncall(tc_api_reply_t *r, const tc_oncall_t *o)
     return s_push((void **)&r->oncall, &r->noncall, sizeof *o, o);
 }
 
+int tc_api_reply_add_update(tc_api_reply_t *r, const tc_update_t *u)
+{
+    return s_push((void **)&r->updates, &r->nupdates, sizeof *u, u);
+}
+
+int tc_api_reply_add_component(tc_api_reply_t *r, const tc_component_t *c)
+{
+    return s_push((void **)&r->components, &r->ncomponents, sizeof *c, c);
+}
+
+int tc_api_reply_add_maintenance(tc_api_reply_t *r, const tc_maintenance_t *w)
+{
+    return s_push((void **)&r->maints, &r->nmaints, sizeof *w, w);
+}
+
 int tc_api_reply_add_host(tc_api_reply_t *r, const tc_host_info_t *h)
 {
     return s_push((void **)&r->status.hosts, &r->status.nhosts, sizeof *h, h);
@@ -805,6 +1028,11 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     Tocsin__V1__AuditRecord *aud = NULL, **aud_ptrs = NULL;
     Tocsin__V1__TimelineEntry *tl = NULL, **tl_ptrs = NULL;
     Tocsin__V1__OncallEntry *oc = NULL, **oc_ptrs = NULL;
+    s_update_pb_t *ups = NULL;
+    Tocsin__V1__StatusUpdate **up_ptrs = NULL;
+    Tocsin__V1__Component *comps = NULL, **comp_ptrs = NULL;
+    s_maint_pb_t *mws = NULL;
+    Tocsin__V1__Maintenance **mw_ptrs = NULL;
     size_t nenv = r->nlog + r->nbroadcasts;
 
     if (r->has_status) {
@@ -868,6 +1096,34 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     }
     pb.n_oncall = r->noncall;
     pb.oncall = oc_ptrs;
+    ups = calloc(r->nupdates + 1, sizeof *ups);
+    up_ptrs = calloc(r->nupdates + 1, sizeof *up_ptrs);
+    comps = calloc(r->ncomponents + 1, sizeof *comps);
+    comp_ptrs = calloc(r->ncomponents + 1, sizeof *comp_ptrs);
+    mws = calloc(r->nmaints + 1, sizeof *mws);
+    mw_ptrs = calloc(r->nmaints + 1, sizeof *mw_ptrs);
+    if (!ups || !up_ptrs || !comps || !comp_ptrs || !mws || !mw_ptrs) {
+        rc = TC_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < r->nupdates; i++) {
+        s_update_to_pb(&r->updates[i], &ups[i]);
+        up_ptrs[i] = &ups[i].pb;
+    }
+    pb.n_updates = r->nupdates;
+    pb.updates = up_ptrs;
+    for (size_t i = 0; i < r->ncomponents; i++) {
+        s_component_to_pb(&r->components[i], &comps[i]);
+        comp_ptrs[i] = &comps[i];
+    }
+    pb.n_components = r->ncomponents;
+    pb.components = comp_ptrs;
+    for (size_t i = 0; i < r->nmaints; i++) {
+        s_maint_to_pb(&r->maints[i], &mws[i]);
+        mw_ptrs[i] = &mws[i].pb;
+    }
+    pb.n_maintenances = r->nmaints;
+    pb.maintenances = mw_ptrs;
     for (size_t i = 0; i < r->naudit; i++) {
         s_audit_to_pb(&r->audit[i], &aud[i]);
         aud_ptrs[i] = &aud[i];
@@ -916,6 +1172,12 @@ done:
     free(tl_ptrs);
     free(oc);
     free(oc_ptrs);
+    free(ups);
+    free(up_ptrs);
+    free(comps);
+    free(comp_ptrs);
+    free(mws);
+    free(mw_ptrs);
     return rc;
 }
 
@@ -966,6 +1228,27 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
         COPY_ID(o.person, pb->oncall[i]->person);
         o.until_ms = pb->oncall[i]->until_ms;
         rc = tc_api_reply_add_oncall(r, &o);
+    }
+    tc_update_t *u = malloc(sizeof *u);
+    if (!u)
+        rc = TC_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < pb->n_updates; i++) {
+        rc = s_update_from_pb(pb->updates[i], u);
+        if (rc == 0)
+            rc = tc_api_reply_add_update(r, u);
+    }
+    free(u);
+    for (size_t i = 0; rc == 0 && i < pb->n_components; i++) {
+        tc_component_t c;
+        rc = s_component_from_pb(pb->components[i], &c);
+        if (rc == 0)
+            rc = tc_api_reply_add_component(r, &c);
+    }
+    for (size_t i = 0; rc == 0 && i < pb->n_maintenances; i++) {
+        tc_maintenance_t w;
+        rc = s_maint_from_pb(pb->maintenances[i], &w);
+        if (rc == 0)
+            rc = tc_api_reply_add_maintenance(r, &w);
     }
     for (size_t i = 0; rc == 0 && i < pb->n_timeline; i++) {
         tc_timeline_t t;

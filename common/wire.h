@@ -99,6 +99,12 @@ typedef struct {
     size_t ntimeline;
     struct tc_oncall *oncall;
     size_t noncall;
+    tc_update_t *updates;
+    size_t nupdates;
+    tc_component_t *components;
+    size_t ncomponents;
+    tc_maintenance_t *maints;
+    size_t nmaints;
     bool more;
 } tc_api_reply_t;
 
@@ -118,6 +124,9 @@ int tc_api_reply_add_host(tc_api_reply_t *r, const tc_host_info_t *h);
 int tc_api_reply_add_audit(tc_api_reply_t *r, const tc_audit_t *a);
 int tc_api_reply_add_timeline(tc_api_reply_t *r, const tc_timeline_t *t);
 int tc_api_reply_add_oncall(tc_api_reply_t *r, const tc_oncall_t *o);
+int tc_api_reply_add_update(tc_api_reply_t *r, const tc_update_t *u);
+int tc_api_reply_add_component(tc_api_reply_t *r, const tc_component_t *c);
+int tc_api_reply_add_maintenance(tc_api_reply_t *r, const tc_maintenance_t *w);
 /* Sets ok = false and the one-line error (printf-style). */
 void tc_api_reply_fail(tc_api_reply_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
