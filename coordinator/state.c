@@ -1330,7 +1330,7 @@ static int s_fire_update_reminder(tc_state_t *st, tc_incident_t *inc, const tc_r
                  liaison ? liaison : "");
         tc_strlcpy_utf8(b->detail, text, sizeof b->detail);
     }
-    tc_timeline_t *t = s_note(out, inc, rec, S_POLICY_ACTOR, "reminder");
+    tc_timeline_t *t = s_note(out, inc, rec, S_POLICY_ACTOR, "update-due");
     if (t)
         tc_strlcpy_utf8(t->text, text, sizeof t->text);
     /* Keep reminding at the cadence until an update is published. */

@@ -24,7 +24,9 @@
     "\"updated_at\":\"2026-11-24T08:05:30.000Z\",\"summary\":\"HTTP 503 from /health\","           \
     "\"hosts\":[\"web-01\"],\"affected_hosts\":1,\"failing_checks\":1,\"roles\":{},"               \
     "\"acknowledged_at\":null,\"declared_at\":null,\"users\":0,\"major\":false,"                   \
-    "\"security\":false}"
+    "\"security\":false,\"drill\":false,\"title\":\"\",\"public\":false,\"updates\":0,\"pending_"  \
+    "update\":null,\"last_external_update_at\":null,\"next_update_due_at\":null,\"maintenance\":"  \
+    "null}"
 
 /* Open, unassessed, one host, no roles. */
 static tc_incident_t s_incident_a(void)
@@ -221,7 +223,9 @@ static void test_incident_json_resolved(void **state)
                         "\"affected_hosts\":2,\"failing_checks\":0,"
                         "\"roles\":{\"commander\":\"alice\",\"scribe\":\"bob\"},"
                         "\"acknowledged_at\":null,\"declared_at\":null,\"users\":0,"
-                        "\"major\":true,\"security\":false}");
+                        "\"major\":true,\"security\":false,\"drill\":false,\"title\":\"\","
+                        "\"public\":false,\"updates\":0,\"pending_update\":null,\"last_external_"
+                        "update_at\":null,\"next_update_due_at\":null,\"maintenance\":null}");
 }
 
 static void test_incident_json_state_names(void **state)
