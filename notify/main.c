@@ -27,7 +27,7 @@
  */
 #include "cli.h"
 #include "client.h"
-#include "config.h"
+#include "notify_config.h"
 #include "error.h"
 #include "follow.h"
 #include "log.h"

@@ -9,7 +9,7 @@
 #ifndef TC_NOTIFY_PAYLOAD_H
 #define TC_NOTIFY_PAYLOAD_H
 
-#include "config.h"
+#include "notify_config.h"
 #include "json.h"
 #include "msg.h"
 

@@ -14,7 +14,7 @@
 #ifndef TC_NOTIFY_SENDER_H
 #define TC_NOTIFY_SENDER_H
 
-#include "config.h"
+#include "notify_config.h"
 #include "queue.h"
 
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /*
- * config.h - tocsin-notify's YAML configuration and the rule that decides
+ * notify_config.h - tocsin-notify's YAML configuration and the rule that decides
  * which subscriptions receive a status update.
  *
  * The file has three sections: `notify` (endpoints, state directory, retry

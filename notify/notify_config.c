@@ -1,11 +1,11 @@
 /*
- * config.c - tocsin-notify's configuration; see config.h.
+ * notify_config.c - tocsin-notify's configuration; see notify_config.h.
  *
  * Like the agent's, it uses libyaml's document API so every node keeps its
  * line for messages, and it validates into a copy that replaces the
  * caller's configuration only when the whole file is good.
  */
-#include "config.h"
+#include "notify_config.h"
 
 #include "error.h"
 #include "util.h"
