@@ -34,6 +34,7 @@ typedef struct {
     uint32_t rate_limit; /* messages per second per peer; 0 = no limit */
     bool test_clock;     /* allow `tocsinctl clock` (tests and drills only) */
     tc_policy_t policy;  /* declaration, severity, reopening; per service */
+    char templates[4096]; /* status update templates ("" = built-in only) */
     char path[4096];     /* the YAML file these came from ("" = none) */
 } tc_coord_config_t;
 
