@@ -313,8 +313,8 @@ static int s_by_severity(tc_policy_t *p, yaml_document_t *doc, yaml_node_t *map,
 }
 
 /* policy.public_severities and policy.auto_publish_severities: [1, 2]. */
-static int s_severity_set(yaml_document_t *doc, yaml_node_t *seq, const char *path,
-                          const char *key, unsigned *out, char *err, size_t errlen)
+static int s_severity_set(yaml_document_t *doc, yaml_node_t *seq, const char *path, const char *key,
+                          unsigned *out, char *err, size_t errlen)
 {
     if (seq->type != YAML_SEQUENCE_NODE)
         return s_fail(err, errlen, path, seq, "policy.%s: must be a list of severities 1..5", key);
@@ -451,12 +451,11 @@ static int s_components(tc_coord_config_t *cfg, yaml_document_t *doc, yaml_node_
                     const char *svc = s_scalar(sn);
                     if (!svc || !tc_id_valid(svc))
                         return s_fail(err, errlen, path, sn,
-                                      "components.%s.services: \"%s\" is not a service name",
-                                      name, svc ? svc : "?");
+                                      "components.%s.services: \"%s\" is not a service name", name,
+                                      svc ? svc : "?");
                     if (c->nservices == TC_COMPONENT_SERVICES_MAX)
-                        return s_fail(err, errlen, path, sn,
-                                      "components.%s.services: more than %d", name,
-                                      TC_COMPONENT_SERVICES_MAX);
+                        return s_fail(err, errlen, path, sn, "components.%s.services: more than %d",
+                                      name, TC_COMPONENT_SERVICES_MAX);
                     snprintf(c->services[c->nservices++], TC_ID_MAX, "%s", svc);
                 }
             } else {
