@@ -92,6 +92,8 @@ typedef struct {
     uint64_t seen;    /* last broadcast processed (maybe not yet saved) */
     int64_t cursor_saved_mono;
     bool need_catch_up;
+    bool await_live; /* new state, no "status" allowed: the feed starts
+                        with the first heartbeat or broadcast */
     int64_t api_next_mono, api_backoff;
     bool reports_waiting;
     int64_t report_next_mono, report_backoff;
@@ -360,6 +362,8 @@ static int s_after_follow(s_ctx_t *ctx, int rc)
     return 0;
 }
 
+static int s_save_cursor(s_ctx_t *ctx);
+
 static int s_on_sub(zloop_t *loop, zsock_t *reader, void *arg)
 {
     (void)loop;
@@ -368,7 +372,8 @@ static int s_on_sub(zloop_t *loop, zsock_t *reader, void *arg)
     if (!msg)
         return zsys_interrupted ? -1 : 0;
     int rc = 0;
-    if (zmsg_size(msg) != 2 || !tc_follow_started(ctx->follow) || ctx->stopping)
+    if (zmsg_size(msg) != 2 || ctx->stopping ||
+        (!tc_follow_started(ctx->follow) && !ctx->await_live))
         goto done;
     zframe_t *body = zmsg_last(msg);
     tc_msg_t *m = malloc(sizeof *m);
@@ -376,10 +381,17 @@ static int s_on_sub(zloop_t *loop, zsock_t *reader, void *arg)
         goto done;
     if (tc_wire_decode_msg(zframe_data(body), zframe_size(body), m) == 0) {
         char why[160];
-        if (m->kind == TC_MSG_HEARTBEAT && strcmp(m->sender, TC_COORDINATOR_ID) == 0)
+        bool was_started = tc_follow_started(ctx->follow);
+        if (m->kind == TC_MSG_HEARTBEAT && strcmp(m->sender, TC_COORDINATOR_ID) == 0) {
             rc = s_after_follow(ctx, tc_follow_heartbeat(ctx->follow, m->u.heartbeat.last_seq));
-        else if (tc_msg_validate(m, why, sizeof why) == 0 && m->kind == TC_MSG_BROADCAST &&
-                 m->seq > 0)
+            if (!was_started) {
+                ctx->seen = tc_follow_last(ctx->follow);
+                tc_info("new state: following broadcasts after %" PRIu64, ctx->seen);
+                if (s_save_cursor(ctx) != 0)
+                    rc = -1;
+            }
+        } else if (tc_msg_validate(m, why, sizeof why) == 0 && m->kind == TC_MSG_BROADCAST &&
+                   m->seq > 0)
             rc = s_after_follow(ctx, tc_follow_live(ctx->follow, m));
     }
     free(m);
@@ -400,8 +412,13 @@ static int s_start_feed(s_ctx_t *ctx)
         tc_api_reply_t *reply = NULL;
         int rc = tc_client_call(ctx->api, &req, S_API_TIMEOUT_MS, &reply);
         if (rc == 0 && (!reply->ok || !reply->has_status)) {
-            tc_warn("the coordinator refused status: %s", reply->error);
-            rc = TC_EIO;
+            /* A subscriber key may not ask for status; the coordinator's
+             * heartbeat names the newest broadcast just as well. */
+            tc_info("the coordinator refused status (%s); starting with its next heartbeat",
+                    reply->error);
+            tc_api_reply_destroy(&reply);
+            ctx->await_live = true;
+            return 0;
         }
         if (rc != 0) {
             tc_api_reply_destroy(&reply);
@@ -610,7 +627,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
     int64_t mono = tc_mono_ms();
     if (ctx->need_catch_up && mono >= ctx->api_next_mono) {
         int rc = 0;
-        if (!tc_follow_started(ctx->follow))
+        if (!tc_follow_started(ctx->follow) && !ctx->await_live)
             rc = s_start_feed(ctx);
         if (rc == 0)
             rc = tc_follow_catch_up(ctx->follow);
