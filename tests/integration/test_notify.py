@@ -245,6 +245,9 @@ subscriptions:
         self.assertEqual(len(ids), len(set(ids)), "an e-mail was sent twice")
         self.assertEqual(len(ids), len(want))
         self.assertTrue(p2.alive())
+        # SIGTERM: a clean stop with status 0 that saves the cursor.
+        self.assertEqual(p2.stop(), 0)
+        self.assertIn("stopped after broadcast", self.read(p2))
 
     def test_bad_configuration_exits_2(self):
         path = os.path.join(self.tmp, "bad.yaml")
