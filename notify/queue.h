@@ -1,0 +1,119 @@
+/*
+ * queue.h - tocsin-notify's durable state: the broadcast cursor, the queue
+ * of pending deliveries, the set of finished ones and the results not yet
+ * reported to the coordinator, in one LMDB environment.
+ *
+ * The cursor and the deliveries a broadcast produces are written in one
+ * transaction, so after a crash a broadcast is either fully enqueued (and
+ * the cursor past it) or not at all (and it is fetched again). A delivery
+ * leaves the queue only when its result is final, in the same transaction
+ * that records its key as done and queues its report. Every commit is
+ * fsync'ed (LMDB's default).
+ *
+ * Pending deliveries are ordered per subscription by the order they were
+ * enqueued; tc_notify_queue_head() returns the oldest, which is the only
+ * one a sender may work on, so a receiver that recovers gets its
+ * deliveries in order.
+ *
+ * A queue is used from one thread. The directory is locked against a
+ * second process.
+ */
+#ifndef TC_NOTIFY_QUEUE_H
+#define TC_NOTIFY_QUEUE_H
+
+#include "msg.h"
+#include "payload.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TC_NOTIFY_QUEUE_DEFAULT_MAP_SIZE ((size_t)1 << 30)
+#define TC_NOTIFY_DETAIL_MAX 160
+
+typedef struct {
+    char sub[TC_ID_MAX];         /* subscription name */
+    uint64_t qseq;               /* enqueue order; set by the queue */
+    char key[TC_NOTIFY_KEY_MAX]; /* idempotency key */
+    uint32_t attempts;           /* attempts made so far */
+    int64_t first_ms;            /* when it was enqueued (wall clock) */
+    int64_t next_try_ms;         /* not before this (wall clock) */
+    char last_error[TC_NOTIFY_DETAIL_MAX];
+    tc_update_t update;
+} tc_delivery_t;
+
+typedef struct {
+    uint64_t rseq; /* set by the queue */
+    uint64_t incident;
+    uint32_t number;
+    char sub[TC_ID_MAX];
+    bool delivered; /* false: failed or gave up */
+    int64_t latency_ms;
+    uint32_t attempts;
+    char detail[TC_NOTIFY_DETAIL_MAX];
+} tc_delivery_report_t;
+
+typedef struct tc_notify_queue tc_notify_queue_t;
+
+/* Opens (creating if needed) the state in directory `dir` with an LMDB map
+ * of `map_size` bytes (0: the default). Returns 0 and a queue the caller
+ * owns in *out, or an error with a one-line reason in `why`: TC_ECONFIG if
+ * another process holds the directory, TC_ESYS / TC_EIO otherwise. */
+int tc_notify_queue_open(const char *dir, size_t map_size, tc_notify_queue_t **out, char *why,
+                         size_t whylen);
+
+/* Closes the environment and releases the lock; NULL-safe; nulls *pself. */
+void tc_notify_queue_destroy(tc_notify_queue_t **pself);
+
+/* The last broadcast sequence whose deliveries are enqueued; 0 on a new
+ * state directory. */
+uint64_t tc_notify_queue_cursor(const tc_notify_queue_t *self);
+
+/* In one transaction: appends the `n` deliveries `ds` (their qseq is set;
+ * one whose key is already done or pending is skipped, so re-processing a
+ * broadcast is harmless) and moves the cursor to `seq` (never backwards).
+ * `ds` may be NULL when n == 0. Sets *added (may be NULL). Returns 0,
+ * TC_EFULL or TC_EIO; on error nothing changed. */
+int tc_notify_queue_enqueue(tc_notify_queue_t *self, uint64_t seq, tc_delivery_t *ds, size_t n,
+                            size_t *added);
+
+/* Copies the oldest pending delivery of subscription `sub` into *out.
+ * Returns 0, TC_ENOTFOUND if there is none, or TC_EIO. */
+int tc_notify_queue_head(tc_notify_queue_t *self, const char *sub, tc_delivery_t *out);
+
+/* Rewrites the attempt count, next try time and last error of pending
+ * delivery `d` (found by d->sub and d->qseq). Returns 0, TC_ENOTFOUND or
+ * TC_EIO. */
+int tc_notify_queue_retry(tc_notify_queue_t *self, const tc_delivery_t *d);
+
+/* In one transaction: removes pending delivery `d`, records d->key as done
+ * at `now_ms`, and, if `report` is not NULL, queues it (its rseq is set).
+ * Returns 0, TC_ENOTFOUND or TC_EIO; on error nothing changed. */
+int tc_notify_queue_finish(tc_notify_queue_t *self, const tc_delivery_t *d,
+                           tc_delivery_report_t *report, int64_t now_ms);
+
+/* True if `key` is in the done set. */
+bool tc_notify_queue_is_done(tc_notify_queue_t *self, const char *key);
+
+/* Copies the oldest unreported result into *out. Returns 0, TC_ENOTFOUND
+ * or TC_EIO. */
+int tc_notify_queue_report_first(tc_notify_queue_t *self, tc_delivery_report_t *out);
+
+/* Removes the result numbered `rseq` once the coordinator has it. Returns
+ * 0 (also if it was not there) or TC_EIO. */
+int tc_notify_queue_report_drop(tc_notify_queue_t *self, uint64_t rseq);
+
+/* Forgets done keys recorded before `before_ms`. Sets *pruned (may be
+ * NULL). Returns 0 or TC_EIO. */
+int tc_notify_queue_prune(tc_notify_queue_t *self, int64_t before_ms, size_t *pruned);
+
+/* Counts of pending deliveries and unreported results (either may be
+ * NULL). Returns 0 or TC_EIO. */
+int tc_notify_queue_counts(tc_notify_queue_t *self, size_t *pending, size_t *reports);
+
+/* Writes up to `cap` distinct subscription names that have pending
+ * deliveries into `names`, in name order, and their number into *n.
+ * Returns 0 or TC_EIO. */
+int tc_notify_queue_subs(tc_notify_queue_t *self, char (*names)[TC_ID_MAX], size_t cap, size_t *n);
+
+#endif
