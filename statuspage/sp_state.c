@@ -108,7 +108,8 @@ static int s_component(tc_sp_state_t *self, const tc_component_t *c, int64_t whe
 {
     tc_sp_component_t *sc = s_comp(self, c->name);
     if (!sc) {
-        sc = s_comp_add(self, c, when_ms);
+        sc =
+            s_comp_add(self, c, c->changed_ms && c->changed_ms < when_ms ? c->changed_ms : when_ms);
         if (!sc)
             return TC_ENOMEM;
     } else if (c->changed_ms < sc->c.changed_ms) {
