@@ -549,8 +549,8 @@ int main(int argc, char **argv)
     }
     /* What we had before anything else: the page is up at once, stale
      * until the coordinator answers. */
-    ctx.stale = !tc_sp_stale(ctx.state,
-                             &(tc_sp_page_t){.now_ms = tc_now_ms(), .stale_ms = ctx.opts.stale_ms});
+    ctx.stale = tc_sp_stale(ctx.state,
+                            &(tc_sp_page_t){.now_ms = tc_now_ms(), .stale_ms = ctx.opts.stale_ms});
     s_render(&ctx);
     if (ctx.http)
         tc_info("serving the status page on %s", ctx.http_url);

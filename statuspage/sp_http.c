@@ -209,10 +209,12 @@ int tc_sp_http_start(const char *addr, const char *root, tc_sp_http_t **out, cha
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (v6)
         flags |= MHD_USE_IPv6;
-    self->daemon = MHD_start_daemon(flags, 0, NULL, NULL, s_handle, self, MHD_OPTION_SOCK_ADDR,
-                                    (struct sockaddr *)&ss, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log,
-                                    NULL, MHD_OPTION_CONNECTION_TIMEOUT, 15u,
-                                    MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
+    /* The logger first, so MHD's own complaints about later options reach
+     * our log too. */
+    self->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, s_handle, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, 15u,
+        MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
     if (!self->daemon) {
         close(self->root_fd);
         free(self);
