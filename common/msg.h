@@ -280,7 +280,7 @@ typedef struct {
     bool drill;
 } tc_maintenance_t;
 
-#define TC_ACTION_ARGS_MAX 4
+#define TC_ACTION_ARGS_MAX 6
 
 typedef struct {
     char actor[TC_ID_MAX];

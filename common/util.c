@@ -163,3 +163,60 @@ int tc_mkdir_p(const char *path)
         return TC_ESYS;
     return 0;
 }
+
+int tc_when_parse(const char *s, int64_t now_ms, int64_t *ms)
+{
+    if (!s)
+        return TC_EINVAL;
+    if (!strcmp(s, "now")) {
+        *ms = now_ms;
+        return 0;
+    }
+    if (s[0] == '+') {
+        int64_t d;
+        if (tc_duration_parse(s + 1, &d) != 0)
+            return TC_EINVAL;
+        *ms = now_ms + d;
+        return 0;
+    }
+    int y, mo, d, h, mi, sec = 0, n = 0;
+    char sep;
+    if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &n) != 6 ||
+        (sep != 'T' && sep != ' '))
+        return TC_EINVAL;
+    const char *p = s + n;
+    if (*p == ':') {
+        int k = 0;
+        if (sscanf(p, ":%2d%n", &sec, &k) != 1)
+            return TC_EINVAL;
+        p += k;
+    }
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
+        h < 0 || mi < 0 || sec < 0)
+        return TC_EINVAL;
+    int64_t offset_s = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om, k = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5 || oh > 23 || om > 59)
+            return TC_EINVAL;
+        offset_s = (oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
+        p += 1 + k;
+    } else {
+        return TC_EINVAL; /* a time without a zone means nothing to a fleet */
+    }
+    if (*p)
+        return TC_EINVAL;
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = sec};
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1 || tm.tm_mday != d)
+        return TC_EINVAL;
+    *ms = ((int64_t)t - offset_s) * 1000;
+    return 0;
+}

@@ -24,6 +24,12 @@ char *tc_time_format(int64_t ms, char *dst, size_t cap);
  * *ms, or TC_EINVAL. Values above 30 days are TC_EINVAL. */
 int tc_duration_parse(const char *s, int64_t *ms);
 
+/* Parses a point in time for operators: RFC 3339 ("2026-12-01T22:00:00Z",
+ * "2026-12-01T23:00+01:00"; seconds optional, a space may stand for the
+ * T), "now", or "+DURATION" (from now, see tc_duration_parse). `now_ms` is
+ * the clock those are relative to. Returns 0 and sets *ms, or TC_EINVAL. */
+int tc_when_parse(const char *s, int64_t now_ms, int64_t *ms);
+
 /* Parses a decimal unsigned integer with no sign, spaces or trailing text.
  * Returns 0 or TC_EINVAL (also on overflow above `max`). */
 int tc_u64_parse(const char *s, uint64_t max, uint64_t *out);

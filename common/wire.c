@@ -927,6 +927,7 @@ void tc_api_reply_destroy(tc_api_reply_t **preply)
     free(r->updates);
     free(r->components);
     free(r->maints);
+    free(r->subs);
     free(r);
     *preply = NULL;
 }
@@ -995,6 +996,11 @@ int tc_api_reply_add_maintenance(tc_api_reply_t *r, const tc_maintenance_t *w)
     return s_push((void **)&r->maints, &r->nmaints, sizeof *w, w);
 }
 
+int tc_api_reply_add_sub(tc_api_reply_t *r, const tc_sub_stat_t *st)
+{
+    return s_push((void **)&r->subs, &r->nsubs, sizeof *st, st);
+}
+
 int tc_api_reply_add_host(tc_api_reply_t *r, const tc_host_info_t *h)
 {
     return s_push((void **)&r->status.hosts, &r->status.nhosts, sizeof *h, h);
@@ -1033,6 +1039,7 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     Tocsin__V1__Component *comps = NULL, **comp_ptrs = NULL;
     s_maint_pb_t *mws = NULL;
     Tocsin__V1__Maintenance **mw_ptrs = NULL;
+    Tocsin__V1__SubscriberStat *subs = NULL, **sub_ptrs = NULL;
     size_t nenv = r->nlog + r->nbroadcasts;
 
     if (r->has_status) {
@@ -1124,6 +1131,25 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     }
     pb.n_maintenances = r->nmaints;
     pb.maintenances = mw_ptrs;
+    subs = calloc(r->nsubs + 1, sizeof *subs);
+    sub_ptrs = calloc(r->nsubs + 1, sizeof *sub_ptrs);
+    if (!subs || !sub_ptrs) {
+        rc = TC_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < r->nsubs; i++) {
+        tocsin__v1__subscriber_stat__init(&subs[i]);
+        subs[i].name = r->subs[i].name;
+        subs[i].delivered = r->subs[i].delivered;
+        subs[i].failed = r->subs[i].failed;
+        subs[i].latency_total_ms = r->subs[i].latency_total_ms;
+        subs[i].last_ms = r->subs[i].last_ms;
+        subs[i].last_result = r->subs[i].last_result;
+        subs[i].last_detail = r->subs[i].last_detail;
+        sub_ptrs[i] = &subs[i];
+    }
+    pb.n_subscribers = r->nsubs;
+    pb.subscribers = sub_ptrs;
     for (size_t i = 0; i < r->naudit; i++) {
         s_audit_to_pb(&r->audit[i], &aud[i]);
         aud_ptrs[i] = &aud[i];
@@ -1178,6 +1204,8 @@ done:
     free(comp_ptrs);
     free(mws);
     free(mw_ptrs);
+    free(subs);
+    free(sub_ptrs);
     return rc;
 }
 
@@ -1243,6 +1271,19 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
         rc = s_component_from_pb(pb->components[i], &c);
         if (rc == 0)
             rc = tc_api_reply_add_component(r, &c);
+    }
+    for (size_t i = 0; rc == 0 && i < pb->n_subscribers; i++) {
+        const Tocsin__V1__SubscriberStat *p = pb->subscribers[i];
+        tc_sub_stat_t st = {0};
+        if (s_copy_id(st.name, sizeof st.name, p->name) ||
+            s_copy_id(st.last_result, sizeof st.last_result, p->last_result))
+            return TC_ETOOBIG;
+        st.delivered = p->delivered;
+        st.failed = p->failed;
+        st.latency_total_ms = p->latency_total_ms;
+        st.last_ms = p->last_ms;
+        s_copy_text(st.last_detail, sizeof st.last_detail, p->last_detail);
+        rc = tc_api_reply_add_sub(r, &st);
     }
     for (size_t i = 0; rc == 0 && i < pb->n_maintenances; i++) {
         tc_maintenance_t w;

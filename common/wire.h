@@ -80,6 +80,16 @@ typedef struct tc_oncall {
     int64_t until_ms;
 } tc_oncall_t;
 
+/* What notifiers reported about one subscription (tocsinctl subscribers). */
+typedef struct tc_sub_stat {
+    char name[TC_ID_MAX];
+    uint64_t delivered, failed;
+    uint64_t latency_total_ms;
+    int64_t last_ms;
+    char last_result[16];
+    char last_detail[TC_TITLE_MAX];
+} tc_sub_stat_t;
+
 /* A reply holds arrays; build one with tc_api_reply_new(), fill it with the
  * add functions, and free it with tc_api_reply_destroy(). */
 typedef struct {
@@ -105,6 +115,8 @@ typedef struct {
     size_t ncomponents;
     tc_maintenance_t *maints;
     size_t nmaints;
+    tc_sub_stat_t *subs;
+    size_t nsubs;
     bool more;
 } tc_api_reply_t;
 
@@ -127,6 +139,7 @@ int tc_api_reply_add_oncall(tc_api_reply_t *r, const tc_oncall_t *o);
 int tc_api_reply_add_update(tc_api_reply_t *r, const tc_update_t *u);
 int tc_api_reply_add_component(tc_api_reply_t *r, const tc_component_t *c);
 int tc_api_reply_add_maintenance(tc_api_reply_t *r, const tc_maintenance_t *w);
+int tc_api_reply_add_sub(tc_api_reply_t *r, const tc_sub_stat_t *s);
 /* Sets ok = false and the one-line error (printf-style). */
 void tc_api_reply_fail(tc_api_reply_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -58,6 +58,40 @@ static void s_add_host(const tc_state_host_t *h, void *ctx)
         c->rc = tc_api_reply_add_host(c->reply, &info);
 }
 
+typedef struct {
+    tc_api_reply_t *reply;
+    int rc;
+} s_each_t;
+
+static void s_add_update(const tc_update_t *u, void *ctx)
+{
+    s_each_t *e = ctx;
+    if (e->rc == 0)
+        e->rc = tc_api_reply_add_update(e->reply, u);
+}
+
+static void s_add_maint(const tc_maintenance_t *w, void *ctx)
+{
+    s_each_t *e = ctx;
+    if (e->rc == 0)
+        e->rc = tc_api_reply_add_maintenance(e->reply, w);
+}
+
+static void s_add_sub(const tc_state_subscriber_t *sub, void *ctx)
+{
+    s_each_t *e = ctx;
+    tc_sub_stat_t st = {0};
+    snprintf(st.name, sizeof st.name, "%s", sub->name);
+    st.delivered = sub->delivered;
+    st.failed = sub->failed;
+    st.latency_total_ms = sub->latency_total_ms;
+    st.last_ms = sub->last_ms;
+    snprintf(st.last_result, sizeof st.last_result, "%s", sub->last_result);
+    snprintf(st.last_detail, sizeof st.last_detail, "%s", sub->last_detail);
+    if (e->rc == 0)
+        e->rc = tc_api_reply_add_sub(e->reply, &st);
+}
+
 static size_t s_page(uint32_t limit)
 {
     if (limit == 0)
@@ -130,6 +164,33 @@ int tc_api_handle(tc_store_t *store, const tc_state_t *state, const tc_api_env_t
     if (!strcmp(q->command, "broadcasts"))
         return tc_store_scan_bcast(store, q->from, s_page(q->limit), s_add_bcast, reply,
                                    &reply->more);
+    /* The communication plan: status updates of an incident, components,
+     * maintenance windows, what notifiers delivered. */
+    s_each_t e = {reply, 0};
+    if (!strcmp(q->command, "updates")) {
+        uint64_t id;
+        if (q->nargs != 1 || tc_u64_parse(q->args[0], UINT64_MAX, &id) != 0 || id == 0) {
+            tc_api_reply_fail(reply, "updates needs one incident id");
+            return 0;
+        }
+        tc_state_each_update(state, id, s_add_update, &e);
+        return e.rc;
+    }
+    if (!strcmp(q->command, "components")) {
+        size_t n;
+        const tc_component_t *c = tc_state_components(state, &n);
+        for (size_t i = 0; e.rc == 0 && i < n; i++)
+            e.rc = tc_api_reply_add_component(reply, &c[i]);
+        return e.rc;
+    }
+    if (!strcmp(q->command, "maintenances")) {
+        tc_state_each_maintenance(state, s_add_maint, &e);
+        return e.rc;
+    }
+    if (!strcmp(q->command, "subscribers")) {
+        tc_state_each_subscriber(state, s_add_sub, &e);
+        return e.rc;
+    }
     tc_api_reply_fail(reply, "unknown command \"%s\"", q->command);
     return 0;
 }

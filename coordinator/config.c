@@ -114,6 +114,12 @@ static int s_coordinator_key(tc_coord_config_t *cfg, const char *key, const char
     }
     if (!strcmp(key, "test_clock"))
         return s_bool(v, &cfg->test_clock);
+    if (!strcmp(key, "templates")) {
+        if (strlen(v) >= sizeof cfg->templates)
+            return TC_EINVAL;
+        snprintf(cfg->templates, sizeof cfg->templates, "%s", v);
+        return 0;
+    }
     if (!strcmp(key, "batch_max")) {
         if (tc_u64_parse(v, 100000, &u) || u < 1)
             return TC_EINVAL;
@@ -207,6 +213,16 @@ static int s_policy_fn(void *target, const char *key, const char *v)
         return s_share(v, &p->sev1_share);
     if (!strcmp(key, "sev2_share"))
         return s_share(v, &p->sev2_share);
+    if (!strcmp(key, "update_first"))
+        return s_positive_duration(v, &p->update_first_ms);
+    if (!strcmp(key, "update_every"))
+        return s_positive_duration(v, &p->update_every_ms);
+    if (!strcmp(key, "update_slow_after"))
+        return s_positive_duration(v, &p->update_slow_after_ms);
+    if (!strcmp(key, "update_every_slow"))
+        return s_positive_duration(v, &p->update_every_slow_ms);
+    if (!strcmp(key, "maintenance_verify"))
+        return tc_duration_parse(v, &p->maintenance_verify_ms);
     if (!strcmp(key, "unknown_share_severity")) {
         if (tc_u64_parse(v, 4, &u) || u < 1)
             return TC_EINVAL;
@@ -296,6 +312,26 @@ static int s_by_severity(tc_policy_t *p, yaml_document_t *doc, yaml_node_t *map,
     return 0;
 }
 
+/* policy.public_severities and policy.auto_publish_severities: [1, 2]. */
+static int s_severity_set(yaml_document_t *doc, yaml_node_t *seq, const char *path, const char *key,
+                          unsigned *out, char *err, size_t errlen)
+{
+    if (seq->type != YAML_SEQUENCE_NODE)
+        return s_fail(err, errlen, path, seq, "policy.%s: must be a list of severities 1..5", key);
+    unsigned set = 0;
+    for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
+         it++) {
+        yaml_node_t *n = yaml_document_get_node(doc, *it);
+        int sev;
+        if (!s_scalar(n) || s_severity_key(s_scalar(n), &sev))
+            return s_fail(err, errlen, path, n, "policy.%s: \"%s\" is not a severity 1..5", key,
+                          s_scalar(n) ? s_scalar(n) : "?");
+        set |= 1u << sev;
+    }
+    *out = set;
+    return 0;
+}
+
 /* The policy section: scalars, plus the two per-severity mappings. */
 static int s_policy(tc_coord_config_t *cfg, yaml_document_t *doc, yaml_node_t *map,
                     const char *path, char *err, size_t errlen)
@@ -315,6 +351,15 @@ static int s_policy(tc_coord_config_t *cfg, yaml_document_t *doc, yaml_node_t *m
                 return s_fail(err, errlen, path, k, "policy.%s: key given twice", key);
         }
         int rc;
+        if (!strcmp(key, "public_severities") || !strcmp(key, "auto_publish_severities")) {
+            rc = s_severity_set(doc, v, path, key,
+                                key[0] == 'p' ? &cfg->policy.public_severities
+                                              : &cfg->policy.auto_publish_severities,
+                                err, errlen);
+            if (rc)
+                return rc;
+            continue;
+        }
         if (!strcmp(key, "roles_by_severity") || !strcmp(key, "postmortem_due_by_severity")) {
             rc = s_by_severity(&cfg->policy, doc, v, path, key, err, errlen);
             if (rc)
@@ -364,6 +409,67 @@ static int s_services(tc_coord_config_t *cfg, yaml_document_t *doc, yaml_node_t 
     return 0;
 }
 
+/* components: {NAME: {description: TEXT, services: [a, b]}}. */
+static int s_components(tc_coord_config_t *cfg, yaml_document_t *doc, yaml_node_t *map,
+                        const char *path, char *err, size_t errlen)
+{
+    tc_policy_t *p = &cfg->policy;
+    if (map->type != YAML_MAPPING_NODE)
+        return s_fail(err, errlen, path, map, "components: must be a mapping of component names");
+    for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < map->data.mapping.pairs.top;
+         q++) {
+        yaml_node_t *k = yaml_document_get_node(doc, q->key);
+        yaml_node_t *v = yaml_document_get_node(doc, q->value);
+        const char *name = s_scalar(k);
+        if (!name || !tc_id_valid(name))
+            return s_fail(err, errlen, path, k, "components: \"%s\" is not a valid name",
+                          name ? name : "?");
+        if (tc_policy_component(p, name))
+            return s_fail(err, errlen, path, k, "components.%s: given twice", name);
+        if (p->ncomponents == TC_POLICY_COMPONENTS_MAX)
+            return s_fail(err, errlen, path, k, "components: more than %d",
+                          TC_POLICY_COMPONENTS_MAX);
+        tc_component_policy_t *c = &p->components[p->ncomponents];
+        memset(c, 0, sizeof *c);
+        snprintf(c->name, sizeof c->name, "%s", name);
+        if (v->type != YAML_MAPPING_NODE)
+            return s_fail(err, errlen, path, v, "components.%s: must be a mapping", name);
+        for (yaml_node_pair_t *r = v->data.mapping.pairs.start; r < v->data.mapping.pairs.top;
+             r++) {
+            yaml_node_t *kk = yaml_document_get_node(doc, r->key);
+            yaml_node_t *vv = yaml_document_get_node(doc, r->value);
+            const char *key = s_scalar(kk);
+            if (key && !strcmp(key, "description") && s_scalar(vv)) {
+                if (strlen(s_scalar(vv)) >= sizeof c->description)
+                    return s_fail(err, errlen, path, vv, "components.%s.description: too long",
+                                  name);
+                snprintf(c->description, sizeof c->description, "%s", s_scalar(vv));
+            } else if (key && !strcmp(key, "services") && vv->type == YAML_SEQUENCE_NODE) {
+                for (yaml_node_item_t *it = vv->data.sequence.items.start;
+                     it < vv->data.sequence.items.top; it++) {
+                    yaml_node_t *sn = yaml_document_get_node(doc, *it);
+                    const char *svc = s_scalar(sn);
+                    if (!svc || !tc_id_valid(svc))
+                        return s_fail(err, errlen, path, sn,
+                                      "components.%s.services: \"%s\" is not a service name", name,
+                                      svc ? svc : "?");
+                    if (c->nservices == TC_COMPONENT_SERVICES_MAX)
+                        return s_fail(err, errlen, path, sn, "components.%s.services: more than %d",
+                                      name, TC_COMPONENT_SERVICES_MAX);
+                    snprintf(c->services[c->nservices++], TC_ID_MAX, "%s", svc);
+                }
+            } else {
+                return s_fail(err, errlen, path, kk,
+                              "components.%s: unknown key or wrong type \"%s\" (expected "
+                              "description: TEXT, services: [LIST])",
+                              name, key ? key : "?");
+            }
+        }
+        p->ncomponents++;
+    }
+    return 0;
+}
+
 static int s_walk(tc_coord_config_t *cfg, yaml_document_t *doc, const char *path, char *err,
                   size_t errlen)
 {
@@ -384,13 +490,15 @@ static int s_walk(tc_coord_config_t *cfg, yaml_document_t *doc, const char *path
             rc = s_policy(cfg, doc, v, path, err, errlen);
         else if (key && !strcmp(key, "services"))
             rc = s_services(cfg, doc, v, path, err, errlen);
+        else if (key && !strcmp(key, "components"))
+            rc = s_components(cfg, doc, v, path, err, errlen);
         else if (key && (!strcmp(key, "people") || !strcmp(key, "teams") || !strcmp(key, "roles") ||
                          !strcmp(key, "overrides")))
             rc = 0; /* the on-call roster, read by its own loader */
         else
             rc = s_fail(err, errlen, path, k,
-                        "unknown key \"%s\" (expected coordinator, policy, services, people, "
-                        "teams, roles, overrides)",
+                        "unknown key \"%s\" (expected coordinator, policy, services, "
+                        "components, people, teams, roles, overrides)",
                         key ? key : "?");
         if (rc)
             return rc;

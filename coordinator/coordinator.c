@@ -12,11 +12,13 @@
 #include "log.h"
 #include "state.h"
 #include "store.h"
+#include "template.h"
 #include "util.h"
 #include "wire.h"
 
 #include <czmq.h>
 #include <stdarg.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,12 +104,13 @@ struct tc_coord {
     zsock_t *agents;
     zsock_t *api;
     zsock_t *pub;
-    zhashx_t *peers;       /* sender -> s_peer_t */
-    tc_keyring_t *keyring; /* NULL when insecure */
-    tc_roster_t *roster;   /* on-call rotations; empty without a config file */
-    bool assigning;        /* inside s_assign_roles: no recursion */
-    tc_auth_t *auth;       /* NULL when insecure */
-    zactor_t *monitors[3]; /* handshake failures per server socket */
+    zhashx_t *peers;           /* sender -> s_peer_t */
+    tc_keyring_t *keyring;     /* NULL when insecure */
+    tc_roster_t *roster;       /* on-call rotations; empty without a config file */
+    tc_templates_t *templates; /* status update texts: built-in, or from files */
+    bool assigning;            /* inside s_assign_roles: no recursion */
+    tc_auth_t *auth;           /* NULL when insecure */
+    zactor_t *monitors[3];     /* handshake failures per server socket */
     s_ratelog_t denial_log;
     s_ratelog_t reject_log;
     tc_ratelimit_t *limits; /* per peer, agents and API sockets; NULL = off */
@@ -387,6 +390,10 @@ static int s_assign_roles(tc_coord_t *c, const uint64_t *ids, size_t nids)
     for (size_t i = 0; rc == 0 && i < nids; i++) {
         const tc_incident_t *inc = tc_state_incident(c->state, ids[i]);
         if (!inc || inc->state == TC_INC_RESOLVED)
+            continue;
+        /* During a maintenance window alerts are recorded but page nobody;
+         * the window's end re-notifies what is still failing. */
+        if (tc_state_service_in_maintenance(c->state, inc->service))
             continue;
         tc_service_policy_t sp;
         tc_policy_service(&c->cfg.policy, inc->service, &sp);
@@ -828,10 +835,29 @@ static void s_api_reply(tc_coord_t *c, zmsg_t *route, const tc_api_reply_t *r)
     zmsg_send(&route, c->api);
 }
 
+static void s_keep_last(const tc_maintenance_t *w, void *ctx)
+{
+    *(tc_maintenance_t *)ctx = *w;
+}
+
+/* The newest maintenance window (ids grow), into *out. */
+static void s_last_window(tc_coord_t *c, tc_maintenance_t *out)
+{
+    tc_state_each_maintenance(c->state, s_keep_last, out);
+}
+
 /* Commands that change incidents; each becomes an OperatorAction record. */
-static const char *const s_actions[] = {"ack",       "state", "resolve",    "reopen",   "declare",
-                                        "undeclare", "sev",   "users",      "security", "assign",
-                                        "handoff",   "note",  "postmortem", "item",     "features"};
+static const char *const s_actions[] = {
+    "ack",      "state",    "resolve",  "reopen",    "declare",     "undeclare",  "sev",
+    "users",    "security", "assign",   "handoff",   "note",        "postmortem", "item",
+    "features", "update",   "delivery", "component", "maintenance", "drill"};
+
+/* Actions on no incident: components, maintenance windows, drills. */
+static bool s_is_global(const char *command)
+{
+    return !strcmp(command, "component") || !strcmp(command, "maintenance") ||
+           !strcmp(command, "drill");
+}
 
 static bool s_is_action(const char *command)
 {
@@ -853,10 +879,210 @@ static bool s_api_allowed(const tc_key_t *key, const char *command)
         return true;
     if (key->cls == TC_KEY_OPERATOR_RO && !s_is_action(command) && strcmp(command, "clock") != 0)
         return true;
-    if (key->cls == TC_KEY_SUBSCRIBER && !strcmp(command, "broadcasts"))
+    /* Subscribers catch up, read what a status page shows, and notifiers
+     * report their deliveries. */
+    if (key->cls == TC_KEY_SUBSCRIBER &&
+        (!strcmp(command, "broadcasts") || !strcmp(command, "components") ||
+         !strcmp(command, "maintenances") || !strcmp(command, "delivery")))
         return true;
     tc_warn("API %s refused for %s key \"%s\"", command, tc_key_class_name(key->cls), key->name);
     return false;
+}
+
+/* "HH:MM UTC" of `ms`, for messages to customers. */
+static void s_clock_text(int64_t ms, char *out, size_t cap)
+{
+    char iso[40];
+    tc_time_format(ms, iso, sizeof iso);
+    /* 2026-12-01T14:30:00.000Z -> 2026-12-01 14:30 UTC */
+    snprintf(out, cap, "%.10s %.5s UTC", iso, iso + 11);
+}
+
+/* The components an incident's service is part of, as customers know
+ * them (descriptions), for templates. */
+static void s_component_text(const tc_coord_t *c, const char *service, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < c->cfg.policy.ncomponents; i++) {
+        const tc_component_policy_t *cp = &c->cfg.policy.components[i];
+        if (!tc_component_has_service(cp, service) || o >= cap)
+            continue;
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? ", " : "",
+                              cp->description[0] ? cp->description : cp->name);
+    }
+}
+
+/* `update ID draft AUDIENCE SCENARIO STATE TITLE COMPONENTS NEXT` with the
+ * text in the message, or rendered from the template when there is none. */
+static int s_build_update(tc_coord_t *c, uint64_t id, const tc_api_request_t *q, tc_update_t *u,
+                          char *why, size_t cap)
+{
+    memset(u, 0, sizeof *u);
+    const tc_incident_t *inc = tc_state_incident(c->state, id);
+    if (!inc) {
+        snprintf(why, cap, "no incident %llu open or recently resolved", (unsigned long long)id);
+        return TC_EINVAL;
+    }
+    const char *arg[8] = {0};
+    for (size_t i = 0; i < q->nargs && i < 8; i++)
+        arg[i] = q->args[i];
+    const char *audience = arg[2] && *arg[2] ? arg[2] : "external";
+    if (!tc_template_audience_valid(audience)) {
+        snprintf(why, cap, "audience must be internal or external");
+        return TC_EINVAL;
+    }
+    u->external = !strcmp(audience, "external");
+    snprintf(u->scenario, sizeof u->scenario, "%s",
+             arg[3] && *arg[3]    ? arg[3]
+             : inc->security      ? "security"
+             : inc->severity >= 3 ? "degradation"
+                                  : "outage");
+    /* The public state follows the incident's unless said otherwise. */
+    const char *state = arg[4] && *arg[4]                ? arg[4]
+                        : inc->state == TC_INC_TRIGGERED ? "investigating"
+                                                         : tc_incident_state_name(inc->state);
+    if (strlen(u->scenario) >= sizeof u->scenario - 1 || strlen(state) >= sizeof u->state) {
+        snprintf(why, cap, "unknown scenario or state");
+        return TC_EINVAL;
+    }
+    snprintf(u->state, sizeof u->state, "%s", state);
+    if (arg[5])
+        tc_strlcpy_utf8(u->title, arg[5], sizeof u->title);
+    if (arg[6] && *arg[6]) {
+        char list[TC_API_ARG_MAX];
+        snprintf(list, sizeof list, "%s", arg[6]);
+        for (char *save = NULL, *t = strtok_r(list, ",", &save); t;
+             t = strtok_r(NULL, ",", &save)) {
+            if (u->ncomponents == TC_COMPONENTS_MAX || !tc_id_valid(t)) {
+                snprintf(why, cap, "components: a comma-separated list of at most %d names",
+                         TC_COMPONENTS_MAX);
+                return TC_EINVAL;
+            }
+            snprintf(u->components[u->ncomponents++].name, TC_ID_MAX, "%s", t);
+        }
+    }
+    int64_t now = s_now(c), next = 0;
+    if (arg[7] && *arg[7]) {
+        if (tc_duration_parse(arg[7], &next) != 0) {
+            snprintf(why, cap, "next update: a duration such as 30m");
+            return TC_EINVAL;
+        }
+    } else {
+        next = tc_policy_update_interval(&c->cfg.policy, inc->declared_ms ? inc->declared_ms : now,
+                                         now);
+    }
+    u->next_update_ms = !strcmp(state, "resolved") ? 0 : now + next;
+    if (q->message[0]) {
+        tc_strlcpy_utf8(u->body, q->message, sizeof u->body);
+        return 0;
+    }
+    char comps[TC_TEXT_MAX] = "", when[48] = "", started[48], incno[24], sev[16] = "";
+    if (u->ncomponents) {
+        size_t o = 0;
+        for (size_t i = 0; i < u->ncomponents && o < sizeof comps; i++) {
+            const tc_component_policy_t *cp =
+                tc_policy_component(&c->cfg.policy, u->components[i].name);
+            o += (size_t)snprintf(comps + o, sizeof comps - o, "%s%s", i ? ", " : "",
+                                  cp && cp->description[0] ? cp->description
+                                                           : u->components[i].name);
+        }
+    } else {
+        s_component_text(c, inc->service, comps, sizeof comps);
+    }
+    if (u->next_update_ms)
+        s_clock_text(u->next_update_ms, when, sizeof when);
+    s_clock_text(inc->opened_ms, started, sizeof started);
+    snprintf(incno, sizeof incno, "%llu", (unsigned long long)inc->id);
+    if (inc->severity)
+        snprintf(sev, sizeof sev, "SEV-%u", inc->severity);
+    static const char *const impact[] = {"",
+                                         "Most customers cannot use the affected features.",
+                                         "Many customers are affected.",
+                                         "Some customers may notice problems.",
+                                         "",
+                                         ""};
+    tc_template_vars_t vars = {.service = inc->service,
+                               .components = comps[0] ? comps : NULL,
+                               .state = u->state,
+                               .impact = impact[inc->severity <= 5 ? inc->severity : 0],
+                               .next_update = when[0] ? when : NULL,
+                               .incident = incno,
+                               .severity = sev,
+                               .started = started,
+                               .title = u->title[0] ? u->title : inc->title,
+                               .summary = inc->summary};
+    int rc = tc_templates_render(c->templates, u->scenario, audience, u->state, &vars, u->body,
+                                 sizeof u->body);
+    if (rc == TC_EINVAL) {
+        snprintf(why, cap,
+                 "no template for %s/%s/%s (scenario: outage, degradation, maintenance, "
+                 "security; state: investigating, identified, monitoring, resolved)",
+                 u->scenario, audience, u->state);
+        return rc;
+    }
+    return 0; /* TC_ETOOBIG: cut at a character boundary, still a message */
+}
+
+/* `maintenance add START END COMPONENTS EVERY VERIFY TITLE`, the public
+ * description in the message. */
+static int s_build_window(tc_coord_t *c, const tc_api_request_t *q, tc_maintenance_t *w, char *why,
+                          size_t cap)
+{
+    memset(w, 0, sizeof *w);
+    if (q->nargs != 7) {
+        snprintf(why, cap, "maintenance add wants START END COMPONENTS EVERY VERIFY TITLE");
+        return TC_EINVAL;
+    }
+    int64_t now = s_now(c);
+    if (tc_when_parse(q->args[1], now, &w->start_ms) ||
+        tc_when_parse(q->args[2], now, &w->end_ms)) {
+        snprintf(why, cap, "start and end: RFC 3339 (2026-12-01T22:00:00Z), now, or +DURATION");
+        return TC_EINVAL;
+    }
+    if ((q->args[4][0] && tc_duration_parse(q->args[4], &w->every_ms)) ||
+        (q->args[5][0] && tc_duration_parse(q->args[5], &w->verify_ms))) {
+        snprintf(why, cap, "every and verify are durations such as 7d or 15m");
+        return TC_EINVAL;
+    }
+    char list[TC_API_ARG_MAX];
+    snprintf(list, sizeof list, "%s", q->args[3]);
+    for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (w->ncomponents == TC_COMPONENTS_MAX || !tc_id_valid(t)) {
+            snprintf(why, cap, "components: a comma-separated list of at most %d names",
+                     TC_COMPONENTS_MAX);
+            return TC_EINVAL;
+        }
+        snprintf(w->components[w->ncomponents++], TC_ID_MAX, "%s", t);
+    }
+    tc_strlcpy_utf8(w->title, q->args[6], sizeof w->title);
+    tc_strlcpy_utf8(w->description, q->message, sizeof w->description);
+    return 0;
+}
+
+/* What a global action answers: the component or window it changed. */
+static int s_reply_global(tc_coord_t *c, const tc_api_request_t *q, tc_api_reply_t *reply)
+{
+    if (!strcmp(q->command, "component")) {
+        size_t n;
+        const tc_component_t *comp = tc_state_components(c->state, &n);
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(comp[i].name, q->args[0]))
+                return tc_api_reply_add_component(reply, &comp[i]);
+        return 0;
+    }
+    if (!strcmp(q->command, "maintenance")) {
+        uint64_t id = 0;
+        if (!strcmp(q->args[0], "add")) {
+            tc_maintenance_t last = {0};
+            s_last_window(c, &last);
+            return last.id ? tc_api_reply_add_maintenance(reply, &last) : 0;
+        }
+        tc_u64_parse(q->args[1], UINT64_MAX, &id);
+        const tc_maintenance_t *w = tc_state_maintenance(c->state, id);
+        return w ? tc_api_reply_add_maintenance(reply, w) : 0;
+    }
+    return 0;
 }
 
 /* An incident action: checked by the state machine, stored as an
@@ -865,12 +1091,16 @@ static bool s_api_allowed(const tc_key_t *key, const char *command)
 static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request_t *q,
                         tc_api_reply_t *reply)
 {
-    uint64_t id;
-    if (q->nargs < 1 || tc_u64_parse(q->args[0], UINT64_MAX, &id) != 0) {
+    uint64_t id = 0;
+    bool global = s_is_global(q->command);
+    size_t first = global ? 0 : 1;
+    if (!global && (q->nargs < 1 || tc_u64_parse(q->args[0], UINT64_MAX, &id) != 0)) {
         tc_api_reply_fail(reply, "%s needs an incident id", q->command);
         return 0;
     }
-    if (q->nargs - 1 > TC_ACTION_ARGS_MAX) {
+    bool draft = !strcmp(q->command, "update") && q->nargs >= 2 && !strcmp(q->args[1], "draft");
+    bool add = !strcmp(q->command, "maintenance") && q->nargs >= 1 && !strcmp(q->args[0], "add");
+    if (!draft && !add && q->nargs - first > TC_ACTION_ARGS_MAX) {
         tc_api_reply_fail(reply, "too many arguments for %s", q->command);
         return 0;
     }
@@ -885,13 +1115,27 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
     snprintf(a->actor, sizeof a->actor, "%s", key ? key->name : "plaintext");
     snprintf(a->action, sizeof a->action, "%s", q->command);
     a->incident = id;
-    for (size_t i = 1; i < q->nargs; i++) {
-        if (strlen(q->args[i]) >= TC_ID_MAX) {
+    char bad[TC_TEXT_MAX] = "";
+    if (draft || add) {
+        /* Their fields do not fit in arguments: they travel in the record's
+         * update or window, and the template is rendered here, once, so a
+         * replay never reads template files. */
+        snprintf(a->args[a->nargs++], TC_ID_MAX, "%s", draft ? "draft" : "add");
+        if (draft ? s_build_update(c, id, q, &a->update, bad, sizeof bad)
+                  : s_build_window(c, q, &a->maint, bad, sizeof bad)) {
             free(rec);
-            tc_api_reply_fail(reply, "argument \"%.40s...\" is too long", q->args[i]);
+            tc_api_reply_fail(reply, "%s", bad);
             return 0;
         }
-        memcpy(a->args[a->nargs++], q->args[i], strlen(q->args[i]) + 1); /* length checked */
+    } else {
+        for (size_t i = first; i < q->nargs; i++) {
+            if (strlen(q->args[i]) >= TC_ID_MAX) {
+                free(rec);
+                tc_api_reply_fail(reply, "argument \"%.40s...\" is too long", q->args[i]);
+                return 0;
+            }
+            memcpy(a->args[a->nargs++], q->args[i], strlen(q->args[i]) + 1); /* length checked */
+        }
     }
     tc_strlcpy_utf8(a->message, q->message, sizeof a->message);
     /* A page from an operator escalates like one from tocsin. */
@@ -918,6 +1162,8 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
     free(rec);
     if ((rc = s_flush(c)) != 0)
         return rc;
+    if (global)
+        return s_reply_global(c, q, reply);
     const tc_incident_t *inc = tc_state_incident(c->state, id);
     if (inc)
         return tc_api_reply_add_incident(reply, inc);
@@ -929,12 +1175,16 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
 
 static const char *s_request_detail(const tc_api_request_t *q, char *out, size_t cap);
 
+static int s_api_drill(tc_coord_t *c, const tc_key_t *key, const tc_api_request_t *q,
+                       tc_api_reply_t *reply);
+
 /* s_api_action, with an audit record saying whether it was done or
  * refused (and why). */
 static int s_api_action_audited(tc_coord_t *c, const tc_key_t *key, const char *user,
                                 const tc_api_request_t *q, tc_api_reply_t *reply)
 {
-    int rc = s_api_action(c, key, q, reply);
+    int rc = !strcmp(q->command, "drill") ? s_api_drill(c, key, q, reply)
+                                          : s_api_action(c, key, q, reply);
     char detail[TC_TEXT_MAX];
     s_request_detail(q, detail, sizeof detail);
     if (rc == 0 && !reply->ok)
@@ -942,6 +1192,120 @@ static int s_api_action_audited(tc_coord_t *c, const tc_key_t *key, const char *
     else
         s_audit(c, key, user, q->command, rc == 0, "%s", detail);
     return rc;
+}
+
+/* One step of a drill: an action by `actor` on incident `id`, stored and
+ * applied at once so that the next step is checked against its result. */
+static int s_drill_step(tc_coord_t *c, const char *actor, uint64_t id, const char *action,
+                        const char *const *args, size_t nargs, const tc_update_t *u,
+                        const char *message)
+{
+    tc_record_t *rec = s_queue(c);
+    if (!rec)
+        return TC_ENOMEM;
+    tc_msg_t *m = &rec->event;
+    m->version = TC_PROTOCOL_VERSION;
+    snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
+    m->kind = TC_MSG_OPERATOR_ACTION;
+    tc_operator_action_t *a = &m->u.action;
+    snprintf(a->actor, sizeof a->actor, "%s", actor);
+    snprintf(a->action, sizeof a->action, "%s", action);
+    a->incident = id;
+    for (size_t i = 0; i < nargs && i < TC_ACTION_ARGS_MAX; i++)
+        snprintf(a->args[a->nargs++], TC_ID_MAX, "%s", args[i]);
+    if (u)
+        a->update = *u;
+    tc_strlcpy_utf8(a->message, message ? message : "", sizeof a->message);
+    char why[TC_TEXT_MAX];
+    if (tc_state_check(c->state, a, s_now(c), why, sizeof why) != 0) {
+        c->nbatch--;
+        tc_warn("drill of incident %llu: step %s %s skipped: %s", (unsigned long long)id, action,
+                nargs ? args[0] : "", why);
+        return 0;
+    }
+    return s_flush(c);
+}
+
+/* Drafts (and for external ones approves and publishes) an update of the
+ * drill incident from its template. */
+static int s_drill_update(tc_coord_t *c, const char *actor, uint64_t id, bool external,
+                          const char *state)
+{
+    tc_api_request_t *q = calloc(1, sizeof *q);
+    tc_update_t *u = malloc(sizeof *u);
+    int rc = TC_ENOMEM;
+    if (!q || !u)
+        goto out;
+    q->version = 1;
+    const char *args[] = {"", "draft", external ? "external" : "internal", "outage", state, "",
+                          "", ""};
+    for (size_t i = 0; i < 8; i++)
+        snprintf(q->args[q->nargs++], TC_API_ARG_MAX, "%s", args[i]);
+    char why[TC_TEXT_MAX];
+    if ((rc = s_build_update(c, id, q, u, why, sizeof why)) != 0) {
+        tc_warn("drill of incident %llu: %s", (unsigned long long)id, why);
+        rc = 0;
+        goto out;
+    }
+    const char *draft[] = {"draft"};
+    if ((rc = s_drill_step(c, actor, id, "update", draft, 1, u, NULL)) != 0 || !external)
+        goto out;
+    const tc_incident_t *inc = tc_state_incident(c->state, id);
+    if (!inc || !inc->pending_update)
+        goto out; /* published at once (auto-publish for this severity) */
+    char n[16];
+    snprintf(n, sizeof n, "%u", inc->pending_update);
+    const char *approve[] = {"approve", n}, *publish[] = {"publish", n};
+    /* tocsin approves in the drill: the IC may be asleep; the page they
+     * got says DRILL. */
+    if ((rc = s_drill_step(c, "tocsin", id, "update", approve, 2, NULL, NULL)) == 0)
+        rc = s_drill_step(c, actor, id, "update", publish, 2, NULL, NULL);
+out:
+    free(q);
+    free(u);
+    return rc;
+}
+
+/* `drill [SERVICE [SEVERITY]]`: a synthetic incident through the whole
+ * plan — declared, roles paged from on-call, external and internal updates
+ * drafted from templates, approved and published to every channel, then
+ * resolved and announced. Every step is in the log like a real one, marked
+ * DRILL. Notifiers report their deliveries to the incident's timeline,
+ * which `tocsinctl drill` turns into its report. */
+static int s_api_drill(tc_coord_t *c, const tc_key_t *key, const tc_api_request_t *q,
+                       tc_api_reply_t *reply)
+{
+    const char *service = q->nargs >= 1 && q->args[0][0] ? q->args[0] : "drill";
+    const char *sev = q->nargs >= 2 && q->args[1][0] ? q->args[1] : "2";
+    const char *actor = key ? key->name : "plaintext";
+    uint64_t id = tc_state_next_incident_id(c->state);
+    const char *args[] = {service, sev};
+    tc_operator_action_t probe = {0};
+    snprintf(probe.action, sizeof probe.action, "drill");
+    snprintf(probe.args[0], TC_ID_MAX, "%.63s", service);
+    snprintf(probe.args[1], TC_ID_MAX, "%.63s", sev);
+    probe.nargs = 2;
+    char why[TC_TEXT_MAX];
+    if (strlen(service) >= TC_ID_MAX ||
+        tc_state_check(c->state, &probe, s_now(c), why, sizeof why) != 0) {
+        tc_api_reply_fail(reply, "%s",
+                          strlen(service) >= TC_ID_MAX ? "service name too long" : why);
+        return 0;
+    }
+    int rc = s_drill_step(c, actor, 0, "drill", args, 2, NULL, q->message);
+    if (rc == 0)
+        rc = s_drill_update(c, actor, id, true, "investigating");
+    if (rc == 0)
+        rc = s_drill_update(c, actor, id, false, "investigating");
+    const char *none[] = {NULL};
+    if (rc == 0)
+        rc = s_drill_step(c, actor, id, "resolve", none, 0, NULL, "drill complete");
+    if (rc == 0)
+        rc = s_drill_update(c, actor, id, true, "resolved");
+    if (rc)
+        return rc;
+    const tc_incident_t *inc = tc_state_incident(c->state, id);
+    return inc ? tc_api_reply_add_incident(reply, inc) : 0;
 }
 
 /* Adds who is on call for a team or role now, if anyone. */
@@ -1308,10 +1672,29 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
         rc = TC_ENOMEM;
         goto fail;
     }
+    /* Templates before the replay: maintenance announcements are written
+     * from them, like the policy an input of the state machine. */
+    char tdir[4096] = "", err[1024];
+    if (cfg->templates[0]) {
+        snprintf(tdir, sizeof tdir, "%s", cfg->templates);
+    } else if (cfg->path[0]) {
+        /* By default, templates/ beside the configuration file, if any. */
+        const char *slash = strrchr(cfg->path, '/');
+        snprintf(tdir, sizeof tdir, "%.*stemplates", slash ? (int)(slash - cfg->path + 1) : 0,
+                 cfg->path);
+        if (access(tdir, F_OK) != 0)
+            tdir[0] = '\0';
+    }
+    if ((rc = tc_templates_load(tdir, &c->templates, err, sizeof err)) != 0) {
+        tc_error("templates: %s%s%s", tdir, tdir[0] ? ": " : "", err);
+        goto fail;
+    }
+    if (tdir[0])
+        tc_info("status update templates from %s (built-in for the rest)", tdir);
+    tc_state_set_templates(c->state, c->templates);
     if ((rc = s_replay(c)) != 0)
         goto fail;
     if (cfg->path[0]) {
-        char err[1024];
         if ((rc = tc_roster_load(cfg->path, &c->roster, err, sizeof err)) != 0) {
             tc_error("%s", err);
             goto fail;
@@ -1382,6 +1765,7 @@ void tc_coord_destroy(tc_coord_t **pc)
     tc_ratelimit_destroy(&c->limits);
     tc_roster_destroy(&c->roster);
     tc_ratelimit_destroy(&c->audit_limit);
+    tc_templates_destroy(&c->templates);
     free(c->audit);
     tc_auth_destroy(&c->auth);
     tc_keyring_destroy(&c->keyring);

@@ -28,6 +28,35 @@ void tc_policy_defaults(tc_policy_t *p)
         snprintf(p->roles_by_severity[sev][0], TC_ID_MAX, "sme");
         p->nroles_by_severity[sev] = 1;
     }
+    p->update_first_ms = 5 * 60 * 1000;
+    p->update_every_ms = 20 * 60 * 1000;
+    p->update_slow_after_ms = 2 * 60 * 60 * 1000;
+    p->update_every_slow_ms = 60 * 60 * 1000;
+    p->public_severities = 1u << 1 | 1u << 2;
+    p->auto_publish_severities = 0;
+    p->maintenance_verify_ms = 15 * 60 * 1000;
+}
+
+const tc_component_policy_t *tc_policy_component(const tc_policy_t *p, const char *name)
+{
+    for (size_t i = 0; i < p->ncomponents; i++)
+        if (!strcmp(p->components[i].name, name))
+            return &p->components[i];
+    return NULL;
+}
+
+bool tc_component_has_service(const tc_component_policy_t *c, const char *service)
+{
+    for (size_t i = 0; i < c->nservices; i++)
+        if (!strcmp(c->services[i], service))
+            return true;
+    return false;
+}
+
+int64_t tc_policy_update_interval(const tc_policy_t *p, int64_t declared_ms, int64_t now_ms)
+{
+    return now_ms - declared_ms >= p->update_slow_after_ms ? p->update_every_slow_ms
+                                                           : p->update_every_ms;
 }
 
 void tc_policy_service(const tc_policy_t *p, const char *service, tc_service_policy_t *out)

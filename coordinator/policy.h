@@ -18,6 +18,17 @@
 #include <stdint.h>
 
 #define TC_POLICY_SERVICES_MAX 256
+#define TC_POLICY_COMPONENTS_MAX 64
+#define TC_COMPONENT_SERVICES_MAX 16
+
+/* A component customers know ("API", "Web app") and the services whose
+ * incidents affect it. */
+typedef struct {
+    char name[TC_ID_MAX];
+    char description[TC_TITLE_MAX];
+    char services[TC_COMPONENT_SERVICES_MAX][TC_ID_MAX];
+    size_t nservices;
+} tc_component_policy_t;
 
 typedef struct {
     char name[TC_ID_MAX];
@@ -56,10 +67,37 @@ typedef struct {
     int64_t postmortem_due_by_severity[6];
     tc_service_policy_t services[TC_POLICY_SERVICES_MAX];
     size_t nservices;
+    /* The communication cadence (AWS, Hotjar): the first external update
+     * within update_first of declaration, then every update_every, and
+     * every update_every_slow once the incident is older than
+     * update_slow_after. The Customer Liaison is reminded when one is due. */
+    int64_t update_first_ms;      /* 5 min */
+    int64_t update_every_ms;      /* 20 min */
+    int64_t update_slow_after_ms; /* 2 h */
+    int64_t update_every_slow_ms; /* 1 h */
+    /* Bit n set: declared SEV-n incidents owe customers external updates
+     * (default SEV-1 and SEV-2), and with auto_publish an external draft is
+     * published without the IC's approval (default: none). */
+    unsigned public_severities;
+    unsigned auto_publish_severities;
+    int64_t maintenance_verify_ms; /* how long a window stays verifying: 15 min */
+    tc_component_policy_t components[TC_POLICY_COMPONENTS_MAX];
+    size_t ncomponents;
 } tc_policy_t;
 
 /* Fills *p with the defaults and no services. */
 void tc_policy_defaults(tc_policy_t *p);
+
+/* The configured component named `name`, or NULL. Borrowed from `p`. */
+const tc_component_policy_t *tc_policy_component(const tc_policy_t *p, const char *name);
+
+/* True if component `c` covers service `service`. */
+bool tc_component_has_service(const tc_component_policy_t *c, const char *service);
+
+/* How long after `now_ms` the next external update of an incident declared
+ * at `declared_ms` is due: update_every, or update_every_slow once the
+ * incident is older than update_slow_after. */
+int64_t tc_policy_update_interval(const tc_policy_t *p, int64_t declared_ms, int64_t now_ms);
 
 /* The settings for `service`, with defaults filled in; never NULL (an
  * unknown service gets the defaults). Copies into *out. */

@@ -31,8 +31,8 @@
 typedef struct tc_state tc_state_t;
 
 /* At most this many broadcasts and timeline entries come out of one record. */
-#define TC_STATE_OUT_MAX 4
-#define TC_STATE_TIMELINE_MAX 6
+#define TC_STATE_OUT_MAX 24
+#define TC_STATE_TIMELINE_MAX 8
 
 typedef struct {
     tc_broadcast_t bcast[TC_STATE_OUT_MAX];
@@ -44,6 +44,12 @@ typedef struct {
 /* `policy` is borrowed and must outlive the state; NULL means the defaults.
  * Caller owns the result; NULL on allocation failure. */
 tc_state_t *tc_state_new(const tc_policy_t *policy);
+
+/* Gives the state the templates its maintenance announcements are written
+ * from (borrowed; must outlive the state). Like the policy, an input of the
+ * state machine: without it windows are announced by their broadcasts only. */
+typedef struct tc_templates tc_templates_t;
+void tc_state_set_templates(tc_state_t *st, const tc_templates_t *templates);
 
 /* NULL-safe; nulls *pstate. */
 void tc_state_destroy(tc_state_t **pstate);
@@ -94,5 +100,45 @@ const tc_incident_t *tc_state_incident(const tc_state_t *st, uint64_t id);
 
 /* Id the next incident will get (1 for a new log). */
 uint64_t tc_state_next_incident_id(const tc_state_t *st);
+
+/* ---- the communication plan -------------------------------------------- */
+
+/* The configured components with their current status, in configuration
+ * order; *n receives the count. Borrowed, valid until the next apply. */
+const tc_component_t *tc_state_components(const tc_state_t *st, size_t *n);
+
+/* Status update `number` of `incident`, or NULL. */
+const tc_update_t *tc_state_update(const tc_state_t *st, uint64_t incident, uint32_t number);
+
+/* Calls fn for each status update of `incident` (0: of every incident and
+ * window), in number order. */
+typedef void(tc_state_update_fn)(const tc_update_t *u, void *ctx);
+void tc_state_each_update(const tc_state_t *st, uint64_t incident, tc_state_update_fn *fn,
+                          void *ctx);
+
+/* Maintenance window `id`, or NULL. */
+const tc_maintenance_t *tc_state_maintenance(const tc_state_t *st, uint64_t id);
+
+/* Calls fn for each maintenance window in id order. */
+typedef void(tc_state_maint_fn)(const tc_maintenance_t *w, void *ctx);
+void tc_state_each_maintenance(const tc_state_t *st, tc_state_maint_fn *fn, void *ctx);
+
+/* The id of a window in progress that covers `service` (through one of its
+ * components), or 0: alerts are recorded but page nobody then. */
+uint64_t tc_state_service_in_maintenance(const tc_state_t *st, const char *service);
+
+/* What a notifier reported about its deliveries, per subscription. */
+typedef struct {
+    char name[TC_ID_MAX];
+    uint64_t delivered, failed;
+    uint64_t latency_total_ms; /* over the delivered ones */
+    int64_t last_ms;           /* time of the last report */
+    char last_result[16];      /* delivered, failed */
+    char last_detail[TC_TITLE_MAX];
+} tc_state_subscriber_t;
+
+/* Calls fn for each subscription heard of, in name order. */
+typedef void(tc_state_subscriber_fn)(const tc_state_subscriber_t *s, void *ctx);
+void tc_state_each_subscriber(const tc_state_t *st, tc_state_subscriber_fn *fn, void *ctx);
 
 #endif

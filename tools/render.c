@@ -78,6 +78,142 @@ void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc)
     tc_json_bool(j, inc->severity == 1 || inc->severity == 2);
     tc_json_key(j, "security");
     tc_json_bool(j, inc->security);
+    tc_json_key(j, "drill");
+    tc_json_bool(j, inc->drill);
+    tc_json_key(j, "title");
+    tc_json_string(j, inc->title);
+    tc_json_key(j, "public");
+    tc_json_bool(j, inc->is_public);
+    tc_json_key(j, "updates");
+    tc_json_uint(j, inc->updates);
+    tc_json_key(j, "pending_update");
+    if (inc->pending_update)
+        tc_json_uint(j, inc->pending_update);
+    else
+        tc_json_null(j);
+    tc_json_key(j, "last_external_update_at");
+    s_json_time(j, inc->last_external_ms);
+    tc_json_key(j, "next_update_due_at");
+    s_json_time(j, inc->next_update_due_ms);
+    tc_json_key(j, "maintenance");
+    if (inc->maintenance)
+        tc_json_uint(j, inc->maintenance);
+    else
+        tc_json_null(j);
+    tc_json_object_end(j);
+}
+
+void tc_render_update_json(tc_json_t *j, const tc_update_t *u)
+{
+    tc_json_object_begin(j);
+    tc_json_key(j, "incident");
+    if (u->incident)
+        tc_json_uint(j, u->incident);
+    else
+        tc_json_null(j);
+    tc_json_key(j, "maintenance");
+    if (u->maintenance)
+        tc_json_uint(j, u->maintenance);
+    else
+        tc_json_null(j);
+    tc_json_key(j, "number");
+    tc_json_uint(j, u->number);
+    tc_json_key(j, "audience");
+    tc_json_string(j, u->external ? "external" : "internal");
+    tc_json_key(j, "scenario");
+    tc_json_string(j, u->scenario);
+    tc_json_key(j, "state");
+    tc_json_string(j, u->state);
+    tc_json_key(j, "status");
+    tc_json_string(j, tc_update_status_name(u->status));
+    tc_json_key(j, "title");
+    tc_json_string(j, u->title);
+    tc_json_key(j, "body");
+    tc_json_string(j, u->body);
+    tc_json_key(j, "impact");
+    tc_json_string(j, u->impact);
+    tc_json_key(j, "severity");
+    if (u->severity)
+        tc_json_uint(j, u->severity);
+    else
+        tc_json_null(j);
+    tc_json_key(j, "components");
+    tc_json_array_begin(j);
+    for (size_t i = 0; i < u->ncomponents && i < TC_COMPONENTS_MAX; i++) {
+        tc_json_object_begin(j);
+        tc_json_key(j, "name");
+        tc_json_string(j, u->components[i].name);
+        tc_json_key(j, "status");
+        tc_json_string(j, tc_component_status_name(u->components[i].status));
+        tc_json_object_end(j);
+    }
+    tc_json_array_end(j);
+    tc_json_key(j, "next_update_at");
+    s_json_time(j, u->next_update_ms);
+    tc_json_key(j, "author");
+    tc_json_string(j, u->author);
+    tc_json_key(j, "drafted_at");
+    s_json_time(j, u->drafted_ms);
+    tc_json_key(j, "approver");
+    if (u->approver[0])
+        tc_json_string(j, u->approver);
+    else
+        tc_json_null(j);
+    tc_json_key(j, "approved_at");
+    s_json_time(j, u->approved_ms);
+    tc_json_key(j, "published_at");
+    s_json_time(j, u->published_ms);
+    tc_json_key(j, "drill");
+    tc_json_bool(j, u->drill);
+    tc_json_object_end(j);
+}
+
+void tc_render_component_json(tc_json_t *j, const tc_component_t *c)
+{
+    tc_json_object_begin(j);
+    tc_json_key(j, "name");
+    tc_json_string(j, c->name);
+    tc_json_key(j, "description");
+    tc_json_string(j, c->description);
+    tc_json_key(j, "status");
+    tc_json_string(j, tc_component_status_name(c->status));
+    tc_json_key(j, "derived");
+    tc_json_string(j, tc_component_status_name(c->derived));
+    tc_json_key(j, "overridden");
+    tc_json_bool(j, c->overridden);
+    tc_json_key(j, "changed_at");
+    s_json_time(j, c->changed_ms);
+    tc_json_object_end(j);
+}
+
+void tc_render_maintenance_json(tc_json_t *j, const tc_maintenance_t *w)
+{
+    tc_json_object_begin(j);
+    tc_json_key(j, "id");
+    tc_json_uint(j, w->id);
+    tc_json_key(j, "title");
+    tc_json_string(j, w->title);
+    tc_json_key(j, "state");
+    tc_json_string(j, tc_maint_state_name(w->state));
+    tc_json_key(j, "start");
+    s_json_time(j, w->start_ms);
+    tc_json_key(j, "end");
+    s_json_time(j, w->end_ms);
+    tc_json_key(j, "every_ms");
+    tc_json_int(j, w->every_ms);
+    tc_json_key(j, "occurrence");
+    tc_json_uint(j, w->occurrence);
+    tc_json_key(j, "components");
+    tc_json_array_begin(j);
+    for (size_t i = 0; i < w->ncomponents && i < TC_COMPONENTS_MAX; i++)
+        tc_json_string(j, w->components[i]);
+    tc_json_array_end(j);
+    tc_json_key(j, "description");
+    tc_json_string(j, w->description);
+    tc_json_key(j, "created_by");
+    tc_json_string(j, w->created_by);
+    tc_json_key(j, "verify_ms");
+    tc_json_int(j, w->verify_ms);
     tc_json_object_end(j);
 }
 
@@ -138,9 +274,21 @@ static void s_bcast_fields(tc_json_t *j, const tc_broadcast_t *b)
     }
     tc_json_key(j, "detail");
     tc_json_string(j, b->detail);
-    if (s_bcast_is_incident(b->kind)) {
+    if (s_bcast_is_incident(b->kind) || b->kind == TC_BCAST_REMINDER) {
         tc_json_key(j, "incident");
         tc_render_incident_json(j, &b->incident);
+    }
+    if (b->kind == TC_BCAST_STATUS_UPDATE) {
+        tc_json_key(j, "update");
+        tc_render_update_json(j, &b->update);
+    }
+    if (b->kind == TC_BCAST_COMPONENT) {
+        tc_json_key(j, "component");
+        tc_render_component_json(j, &b->component);
+    }
+    if (b->kind == TC_BCAST_MAINTENANCE) {
+        tc_json_key(j, "maintenance");
+        tc_render_maintenance_json(j, &b->maint);
     }
 }
 

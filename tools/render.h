@@ -36,6 +36,17 @@ void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc);
  * time are the envelope's (the broadcast sequence and its time). */
 void tc_render_broadcast_json(tc_json_t *j, const tc_msg_t *m);
 
+/* The communication plan's objects as JSON objects: a status update
+ * (incident or window, number, audience, scenario, state, status, title,
+ * body, impact, severity, components [{name, status}], next_update_at,
+ * author, drafted_at, approver, approved_at, published_at, drill), a
+ * component (name, description, status, derived, overridden, changed_at)
+ * and a maintenance window (id, title, state, start, end, every_ms,
+ * occurrence, components, description, created_by, verify_ms). */
+void tc_render_update_json(tc_json_t *j, const tc_update_t *u);
+void tc_render_component_json(tc_json_t *j, const tc_component_t *c);
+void tc_render_maintenance_json(tc_json_t *j, const tc_maintenance_t *w);
+
 /* {"seq":40,"time":"...","sender":"web-01","sender_seq":17,
  *  "kind":"check_result","sent_at":"...", ...fields of the event...}.
  * check_result adds check, service, host, state, hard, attempt,

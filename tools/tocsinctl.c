@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 #include "client.h"
+#include "comms.h"
 #include "error.h"
 #include "json.h"
 #include "keys.h"
@@ -52,6 +53,7 @@ typedef struct {
     char note[TC_TEXT_MAX]; /* a note's words, joined */
     bool has_from, has_limit;
     bool draft;      /* postmortem ID: render the Markdown draft */
+    bool comms;      /* a communication-plan command (tools/comms.h) */
     bool list_items; /* actions ID: list the action items */
     uint64_t from;
     uint64_t limit;
@@ -95,6 +97,27 @@ static void s_usage(FILE *out)
           "  actions ID add OWNER TEXT      track a follow-up action\n"
           "  actions ID done N              mark action item N done\n"
           "  clock advance DURATION         move the coordinator's clock (--test-clock only)\n"
+          "\n"
+          "communication plan:\n"
+          "  update ID draft [--external|--internal] [--scenario S] [--state ST]\n"
+          "                  [--title T] [--components A,B] [--next DUR] [-m TEXT]\n"
+          "                                 draft a status update; without -m the text comes\n"
+          "                                 from the template SCENARIO.AUDIENCE.STATE\n"
+          "  update ID approve N            the incident commander approves an external one\n"
+          "  update ID publish N | withdraw N  publish it to its audience, or drop it\n"
+          "  updates ID                     an incident's status updates\n"
+          "  component [NAME STATUS|auto]   components and their status; set or un-set one\n"
+          "                                 (operational, degraded_performance,\n"
+          "                                 partial_outage, major_outage, under_maintenance)\n"
+          "  maintenance                    maintenance windows\n"
+          "  maintenance add TITLE --start WHEN --end WHEN --components A,B\n"
+          "                  [--every DUR] [--verify DUR] [-m ANNOUNCEMENT]\n"
+          "                                 WHEN: RFC 3339, now or +DURATION\n"
+          "  maintenance start|complete|cancel ID\n"
+          "  drill [--service S] [--severity N] [--wait DUR]\n"
+          "                                 a synthetic DRILL incident through the whole plan,\n"
+          "                                 then a report of what each channel delivered\n"
+          "  subscribers                    what notifiers delivered, per subscription\n"
           "\n"
           "keys (files in the key directory; no coordinator needed):\n"
           "  keys init                      make the key directory and the coordinator's pair\n"
@@ -394,6 +417,10 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             if (m < 0 || tc_u64_parse(value, UINT32_MAX, &o->limit) != 0)
                 return s_usage_error("--limit needs a number of records");
             o->has_limit = true;
+        } else if (o->command && tc_comms_command(o->command) &&
+                   o->nargs < sizeof o->args / sizeof o->args[0]) {
+            /* Their own options (--external, --start ...) are theirs to read. */
+            o->args[o->nargs++] = arg;
         } else {
             return s_usage_error("unknown option '%s'", arg);
         }
@@ -415,6 +442,12 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         int rc = s_parse_items(o);
         if (rc >= 0)
             return rc;
+    }
+    if (tc_comms_command(o->command)) {
+        o->comms = true;
+        if (o->all || o->has_from || o->has_limit)
+            return s_usage_error("--all, --from and --limit do not apply to %s", o->command);
+        goto endpoint; /* its words are checked when the request is built */
     }
     bool is_incidents = strcmp(o->command, "incidents") == 0 || strcmp(o->command, "report") == 0;
     bool is_log = strcmp(o->command, "log") == 0 || strcmp(o->command, "audit") == 0;
@@ -451,6 +484,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         return s_usage_error("%s takes no argument '%s'", o->command, o->args[0]);
     }
 
+endpoint:;
     char why[512];
     if (tc_cli_check_endpoint("--api", o->api, o->insecure, why, sizeof why) != 0) {
         fprintf(stderr, S_PROG ": %s\n", why);
@@ -694,13 +728,24 @@ int main(int argc, char **argv)
     if (strcmp(o.command, "keys") == 0)
         return s_keys(&o);
 
+    tc_api_request_t req = {.version = TC_PROTOCOL_VERSION};
+    int64_t drill_wait_ms = 0;
+    if (o.comms) {
+        char why[512];
+        if (tc_comms_request(o.command, o.args, o.nargs, o.message, &req, &drill_wait_ms, why,
+                             sizeof why) != 0)
+            return s_usage_error("%s", why);
+        o.nargs = 0; /* in req already */
+        o.message = NULL;
+    }
     if (o.nargs > TC_API_ARGS_MAX)
         return s_usage_error("too many arguments for %s", o.command);
-    tc_api_request_t req = {.version = TC_PROTOCOL_VERSION};
-    snprintf(req.command, sizeof req.command, "%s", o.command);
-    for (size_t i = 0; i < o.nargs; i++)
-        snprintf(req.args[i], sizeof req.args[i], "%s", o.args[i]);
-    req.nargs = o.nargs;
+    if (!o.comms) {
+        snprintf(req.command, sizeof req.command, "%s", o.command);
+        for (size_t i = 0; i < o.nargs; i++)
+            snprintf(req.args[i], sizeof req.args[i], "%s", o.args[i]);
+        req.nargs = o.nargs;
+    }
     req.all = o.all;
     req.from = o.from;
     req.limit = (uint32_t)o.limit;
@@ -756,7 +801,12 @@ int main(int argc, char **argv)
         goto done_reply;
     }
 
-    if (strcmp(o.command, "status") == 0)
+    if (o.comms && !strcmp(o.command, "drill") && reply->nincidents)
+        rc = tc_comms_drill_report(stdout, client, &reply->incidents[0], drill_wait_ms,
+                                   o.timeout_ms, o.json ? j : NULL);
+    else if (o.comms)
+        rc = tc_comms_print(stdout, req.command, reply, o.json ? j : NULL);
+    else if (strcmp(o.command, "status") == 0)
         rc = s_show_status(&o, reply, j);
     else if (strcmp(o.command, "incidents") == 0)
         rc = s_show_incidents(&o, reply, j);
