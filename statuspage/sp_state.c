@@ -9,6 +9,8 @@
 
 #include "error.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,7 +177,14 @@ static int s_update_insert(tc_update_t **arr, size_t *n, const tc_update_t *u)
 static void s_inc_derive(tc_sp_incident_t *inc)
 {
     const tc_update_t *latest = &inc->updates[inc->nupdates - 1];
-    memcpy(inc->title, latest->title, sizeof inc->title);
+    /* The newest title given; an update may leave it out, and a page
+     * entry without a name is useless to a reader. */
+    snprintf(inc->title, sizeof inc->title, "Incident %" PRIu64, inc->id);
+    for (size_t i = inc->nupdates; i-- > 0;)
+        if (inc->updates[i].title[0]) {
+            memcpy(inc->title, inc->updates[i].title, sizeof inc->title);
+            break;
+        }
     memcpy(inc->state, latest->state, sizeof inc->state);
     memcpy(inc->impact, latest->impact, sizeof inc->impact);
     inc->drill = false;

@@ -255,7 +255,9 @@ class StatusPageTest(h.TocsinTestCase):
             self.assertEqual(r.returncode, 0, "tocsinctl %s: %s" % (" ".join(args), r.stderr))
             return r
 
-        ok("update", iid, "draft", "--scenario", "outage", "--state", "investigating",
+        ok("sev", iid, "2")  # a major incident: its impact shows on the page
+
+        ok("update", iid, "draft", "--internal", "--scenario", "outage", "--state", "investigating",
            "--components", "api", "-m", "Internal only <b>text</b>")
         ok("update", iid, "draft", "--external", "--scenario", "outage", "--state",
            "investigating", "--components", "api", "-m", "We are looking into API <errors>.")
@@ -271,7 +273,7 @@ class StatusPageTest(h.TocsinTestCase):
         bodies = [u["body"] for u in pub["incident_updates"]]
         self.assertIn("We are looking into API <errors>.", bodies)
         self.assertNotIn("Internal only <b>text</b>", bodies)
-        self.assertNotEqual(s["status"]["indicator"], "none")
+        self.assertNotEqual(s["status"]["indicator"], "none", json.dumps(s, indent=1))
         html = sp.html()
         self.assertIn("We are looking into API &lt;errors&gt;.", html)
         self.assertNotIn("Internal only", html)
