@@ -1,0 +1,245 @@
+/*
+ * sp_http.c - the status site's HTTP server; see sp_http.h.
+ */
+#define _GNU_SOURCE
+#include "sp_http.h"
+
+#include "error.h"
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct tc_sp_http {
+    struct MHD_Daemon *daemon;
+    int root_fd; /* the site directory; files are opened relative to it */
+};
+
+/* Splits "A:P" / "[A]:P" into a socket address. */
+static int s_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len, bool *v6)
+{
+    char host[64];
+    const char *port;
+    memset(ss, 0, sizeof *ss);
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+        if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof host)
+            return TC_EINVAL;
+        memcpy(host, s + 1, (size_t)(end - s - 1));
+        host[end - s - 1] = 0;
+        port = end + 2;
+        *v6 = true;
+    } else {
+        const char *colon = strrchr(s, ':');
+        if (!colon || (size_t)(colon - s) >= sizeof host)
+            return TC_EINVAL;
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = 0;
+        port = colon + 1;
+        *v6 = false;
+    }
+    char *endp;
+    if (!*port || *port < '0' || *port > '9')
+        return TC_EINVAL;
+    unsigned long p = strtoul(port, &endp, 10);
+    if (*endp || p > 65535)
+        return TC_EINVAL;
+    if (*v6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)p);
+        if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+            return TC_EINVAL;
+        *len = sizeof *a;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)p);
+        if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+            return TC_EINVAL;
+        *len = sizeof *a;
+    }
+    return 0;
+}
+
+int tc_sp_http_addr_valid(const char *s)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    bool v6;
+    return s_parse(s, &ss, &len, &v6);
+}
+
+bool tc_sp_http_map(const char *url, char *rel, size_t cap)
+{
+    if (!url || url[0] != '/')
+        return false;
+    const char *p = url + 1;
+    if (!*p)
+        p = "index.html";
+    if (strlen(p) >= cap || strchr(p, '\\'))
+        return false;
+    /* Every segment must be a plain name: not empty ("//"), not "." or
+     * "..", not hidden (temporary files start with a dot). */
+    const char *seg = p;
+    for (;;) {
+        const char *end = strchr(seg, '/');
+        size_t n = end ? (size_t)(end - seg) : strlen(seg);
+        if (n == 0 || seg[0] == '.')
+            return false;
+        if (!end)
+            break;
+        seg = end + 1;
+    }
+    strcpy(rel, p);
+    return true;
+}
+
+const char *tc_sp_http_content_type(const char *rel)
+{
+    const char *dot = strrchr(rel, '.');
+    if (!dot)
+        return "application/octet-stream";
+    if (strcmp(dot, ".html") == 0)
+        return "text/html; charset=utf-8";
+    if (strcmp(dot, ".json") == 0)
+        return "application/json";
+    if (strcmp(dot, ".atom") == 0)
+        return "application/atom+xml";
+    if (strcmp(dot, ".css") == 0)
+        return "text/css; charset=utf-8";
+    if (strcmp(dot, ".png") == 0)
+        return "image/png";
+    if (strcmp(dot, ".txt") == 0)
+        return "text/plain; charset=utf-8";
+    return "application/octet-stream";
+}
+
+static enum MHD_Result s_send(struct MHD_Connection *conn, unsigned code, struct MHD_Response *resp,
+                              const char *type)
+{
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    /* A status page must never be served from a stale cache. */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'none'; style-src 'unsafe-inline'");
+    enum MHD_Result r = MHD_queue_response(conn, code, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static enum MHD_Result s_text(struct MHD_Connection *conn, unsigned code, const char *text)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+    if (resp && code == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    return s_send(conn, code, resp, "text/plain; charset=utf-8");
+}
+
+static enum MHD_Result s_handle(void *cls, struct MHD_Connection *conn, const char *url,
+                                const char *method, const char *version, const char *upload_data,
+                                size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    (void)con_cls;
+    tc_sp_http_t *self = cls;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return s_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+    if (*upload_size)
+        return s_text(conn, MHD_HTTP_BAD_REQUEST, "bad request\n");
+    char rel[1024];
+    if (!tc_sp_http_map(url, rel, sizeof rel))
+        return s_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+    int fd = openat(self->root_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return s_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+    }
+    /* The response owns fd from here and closes it. */
+    struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+    if (!resp) {
+        close(fd);
+        return MHD_NO;
+    }
+    return s_send(conn, MHD_HTTP_OK, resp, tc_sp_http_content_type(rel));
+}
+
+static void s_mhd_log(void *arg, const char *fmt, va_list ap)
+{
+    (void)arg;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        line[--n] = 0;
+    tc_warn("http: %s", line);
+}
+
+int tc_sp_http_start(const char *addr, const char *root, tc_sp_http_t **out, char *url, size_t cap)
+{
+    *out = NULL;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    bool v6;
+    if (s_parse(addr, &ss, &len, &v6) != 0)
+        return TC_EINVAL;
+    tc_sp_http_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return TC_ENOMEM;
+    self->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (self->root_fd < 0) {
+        free(self);
+        return TC_ESYS;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (v6)
+        flags |= MHD_USE_IPv6;
+    /* The logger first, so MHD's own complaints about later options reach
+     * our log too. */
+    self->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, s_handle, self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, 15u,
+        MHD_OPTION_CONNECTION_LIMIT, 256u, MHD_OPTION_END);
+    if (!self->daemon) {
+        close(self->root_fd);
+        free(self);
+        return TC_ESYS;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = info ? info->port : 0;
+    char host[64];
+    if (v6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
+        snprintf(url, cap, "http://[%s]:%u/", host, port);
+    } else {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
+        snprintf(url, cap, "http://%s:%u/", host, port);
+    }
+    *out = self;
+    return 0;
+}
+
+void tc_sp_http_destroy(tc_sp_http_t **pself)
+{
+    if (!pself || !*pself)
+        return;
+    MHD_stop_daemon((*pself)->daemon);
+    close((*pself)->root_fd);
+    free(*pself);
+    *pself = NULL;
+}

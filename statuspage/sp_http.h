@@ -1,0 +1,44 @@
+/*
+ * sp_http.h - a read-only HTTP server for the rendered status site.
+ *
+ * libmicrohttpd serves the files of one directory: GET and HEAD only, "/"
+ * is index.html, no "..", no hidden names (the renderer's temporary files
+ * start with a dot), regular files only, with the right Content-Type. The
+ * server runs on libmicrohttpd's own thread; it shares nothing with the
+ * main loop but the directory, whose files are replaced by atomic renames,
+ * so a reader always gets a whole old or a whole new file.
+ */
+#ifndef TC_SP_HTTP_H
+#define TC_SP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct tc_sp_http tc_sp_http_t;
+
+/* Checks that `s` is "IPV4:PORT" or "[IPV6]:PORT" with a numeric address
+ * (no host names: the server binds exactly the address given). Returns 0
+ * or TC_EINVAL. */
+int tc_sp_http_addr_valid(const char *s);
+
+/* Maps a request path ("/", "/api/v2/summary.json") to the file to serve,
+ * relative to the site directory, into `rel` (size `cap`). Returns false
+ * for a path that must not be served (traversal, hidden or absolute names,
+ * NUL or backslash). */
+bool tc_sp_http_map(const char *url, char *rel, size_t cap);
+
+/* The Content-Type for a file name, by extension. Static text. */
+const char *tc_sp_http_content_type(const char *rel);
+
+/* Starts serving directory `root` (copied) on `addr` (tc_sp_http_addr_valid).
+ * On success returns 0, sets *out (caller owns; tc_sp_http_destroy) and
+ * writes the URL of the site ("http://127.0.0.1:7404/") into `url` (size
+ * `cap`). Returns TC_EINVAL for a bad address, TC_ESYS if the directory
+ * cannot be opened or the socket cannot be bound, TC_ENOMEM. */
+int tc_sp_http_start(const char *addr, const char *root, tc_sp_http_t **out, char *url, size_t cap);
+
+/* Stops the server (waiting for its thread) and frees it; NULL-safe; nulls
+ * *pself. */
+void tc_sp_http_destroy(tc_sp_http_t **pself);
+
+#endif

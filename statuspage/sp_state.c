@@ -1,0 +1,494 @@
+/*
+ * sp_state.c - the status page's state; see sp_state.h.
+ *
+ * Arrays, not hash tables: a status page has tens of components and a few
+ * hundred incidents, and a linear scan per broadcast costs nothing next to
+ * the fsync that follows it.
+ */
+#include "sp_state.h"
+
+#include "error.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tc_sp_state {
+    tc_sp_component_t *comps;
+    size_t ncomps, capcomps;
+    tc_sp_incident_t *incs;
+    size_t nincs, capincs;
+    tc_sp_maint_t *maints;
+    size_t nmaints, capmaints;
+    uint64_t cursor;
+    int64_t contact_ms;
+};
+
+/* Grows `*arr` (elements of `size`) so one more fits. Returns 0 or
+ * TC_ENOMEM, leaving the array as it was. */
+static int s_reserve(void **arr, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *p = realloc(*arr, ncap * size);
+    if (!p)
+        return TC_ENOMEM;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+tc_sp_state_t *tc_sp_state_new(void)
+{
+    return calloc(1, sizeof(tc_sp_state_t));
+}
+
+void tc_sp_state_destroy(tc_sp_state_t **pself)
+{
+    if (!pself || !*pself)
+        return;
+    tc_sp_state_t *self = *pself;
+    for (size_t i = 0; i < self->ncomps; i++)
+        free(self->comps[i].history);
+    for (size_t i = 0; i < self->nincs; i++)
+        free(self->incs[i].updates);
+    for (size_t i = 0; i < self->nmaints; i++)
+        free(self->maints[i].updates);
+    free(self->comps);
+    free(self->incs);
+    free(self->maints);
+    free(self);
+    *pself = NULL;
+}
+
+static tc_sp_component_t *s_comp(tc_sp_state_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->ncomps; i++)
+        if (strcmp(self->comps[i].c.name, name) == 0)
+            return &self->comps[i];
+    return NULL;
+}
+
+static tc_sp_component_t *s_comp_add(tc_sp_state_t *self, const tc_component_t *c,
+                                     int64_t created_ms)
+{
+    if (s_reserve((void **)&self->comps, &self->capcomps, self->ncomps, sizeof *self->comps))
+        return NULL;
+    tc_sp_component_t *sc = &self->comps[self->ncomps++];
+    memset(sc, 0, sizeof *sc);
+    sc->c = *c;
+    sc->created_ms = created_ms;
+    return sc;
+}
+
+/* Records a status change unless it repeats the last one. Times never go
+ * backwards in the history, so uptime can walk it in one pass. */
+static int s_history_add(tc_sp_component_t *sc, tc_sp_change_t ch, bool *added)
+{
+    *added = false;
+    if (sc->nhistory) {
+        const tc_sp_change_t *last = &sc->history[sc->nhistory - 1];
+        if (last->status == ch.status)
+            return 0;
+        if (ch.ms < last->ms)
+            ch.ms = last->ms;
+    }
+    tc_sp_change_t *p = realloc(sc->history, (sc->nhistory + 1) * sizeof *p);
+    if (!p)
+        return TC_ENOMEM;
+    sc->history = p;
+    sc->history[sc->nhistory++] = ch;
+    *added = true;
+    return 0;
+}
+
+/* Takes component `c` if it is not older than what is known. */
+static int s_component(tc_sp_state_t *self, const tc_component_t *c, int64_t when_ms,
+                       tc_sp_applied_t *out)
+{
+    tc_sp_component_t *sc = s_comp(self, c->name);
+    if (!sc) {
+        sc =
+            s_comp_add(self, c, c->changed_ms && c->changed_ms < when_ms ? c->changed_ms : when_ms);
+        if (!sc)
+            return TC_ENOMEM;
+    } else if (c->changed_ms < sc->c.changed_ms) {
+        return 0; /* an older report than the one we have */
+    } else if (memcmp(&sc->c, c, sizeof *c) == 0) {
+        return 0;
+    }
+    tc_component_t keep = sc->c;
+    sc->c = *c;
+    /* A snapshot without a description must not erase the configured one. */
+    if (!c->description[0])
+        memcpy(sc->c.description, keep.description, sizeof keep.description);
+    tc_sp_change_t ch = {.ms = c->changed_ms ? c->changed_ms : when_ms, .status = c->status};
+    bool added = false;
+    if (s_history_add(sc, ch, &added) != 0)
+        return TC_ENOMEM;
+    out->kind = TC_SP_COMPONENT;
+    out->history = added;
+    out->change = added ? sc->history[sc->nhistory - 1] : ch;
+    return 0;
+}
+
+static tc_sp_incident_t *s_inc(tc_sp_state_t *self, uint64_t id)
+{
+    for (size_t i = 0; i < self->nincs; i++)
+        if (self->incs[i].id == id)
+            return &self->incs[i];
+    return NULL;
+}
+
+static tc_sp_maint_t *s_maint(tc_sp_state_t *self, uint64_t id)
+{
+    for (size_t i = 0; i < self->nmaints; i++)
+        if (self->maints[i].w.id == id)
+            return &self->maints[i];
+    return NULL;
+}
+
+/* Inserts `u` into `*arr` by number. Returns 1 if `u` was a duplicate, 0 if
+ * inserted, TC_ENOMEM. */
+static int s_update_insert(tc_update_t **arr, size_t *n, const tc_update_t *u)
+{
+    size_t at = *n;
+    for (size_t i = 0; i < *n; i++) {
+        if ((*arr)[i].number == u->number)
+            return 1;
+        if ((*arr)[i].number > u->number) {
+            at = i;
+            break;
+        }
+    }
+    tc_update_t *p = realloc(*arr, (*n + 1) * sizeof *p);
+    if (!p)
+        return TC_ENOMEM;
+    memmove(&p[at + 1], &p[at], (*n - at) * sizeof *p);
+    p[at] = *u;
+    *arr = p;
+    (*n)++;
+    return 0;
+}
+
+/* Derives what the page shows of an incident from its updates. */
+static void s_inc_derive(tc_sp_incident_t *inc)
+{
+    const tc_update_t *latest = &inc->updates[inc->nupdates - 1];
+    /* The newest title given; an update may leave it out, and a page
+     * entry without a name is useless to a reader. */
+    snprintf(inc->title, sizeof inc->title, "Incident %" PRIu64, inc->id);
+    for (size_t i = inc->nupdates; i-- > 0;)
+        if (inc->updates[i].title[0]) {
+            memcpy(inc->title, inc->updates[i].title, sizeof inc->title);
+            break;
+        }
+    memcpy(inc->state, latest->state, sizeof inc->state);
+    memcpy(inc->impact, latest->impact, sizeof inc->impact);
+    inc->drill = false;
+    inc->created_ms = inc->updates[0].published_ms;
+    inc->monitoring_ms = 0;
+    int64_t newest = 0;
+    for (size_t i = 0; i < inc->nupdates; i++) {
+        const tc_update_t *u = &inc->updates[i];
+        inc->drill = inc->drill || u->drill;
+        if (u->published_ms < inc->created_ms)
+            inc->created_ms = u->published_ms;
+        if (u->published_ms > newest)
+            newest = u->published_ms;
+        if (!inc->monitoring_ms && strcmp(u->state, "monitoring") == 0)
+            inc->monitoring_ms = u->published_ms;
+    }
+    if (strcmp(latest->state, "resolved") == 0) {
+        if (!inc->resolved_ms)
+            inc->resolved_ms = latest->published_ms;
+    } else if (inc->resolved_ms && latest->published_ms > inc->resolved_ms) {
+        inc->resolved_ms = 0; /* reopened by a later update */
+    }
+    if (newest < inc->resolved_ms)
+        newest = inc->resolved_ms;
+    inc->updated_ms = newest;
+}
+
+static int s_update(tc_sp_state_t *self, const tc_msg_t *m, tc_sp_applied_t *out)
+{
+    tc_update_t u = m->u.bcast.update;
+    if (!u.external || u.status == TC_UPD_WITHDRAWN)
+        return 0; /* internal audiences never reach the page */
+    if (!u.published_ms)
+        u.published_ms = m->time_ms;
+    int rc;
+    size_t at = 0;
+    if (u.incident) {
+        tc_sp_incident_t *inc = s_inc(self, u.incident);
+        if (!inc) {
+            if (s_reserve((void **)&self->incs, &self->capincs, self->nincs, sizeof *self->incs))
+                return TC_ENOMEM;
+            /* Kept in increasing id: incidents are created in that order,
+             * so this is almost always an append. */
+            at = self->nincs;
+            while (at > 0 && self->incs[at - 1].id > u.incident)
+                at--;
+            memmove(&self->incs[at + 1], &self->incs[at], (self->nincs - at) * sizeof *self->incs);
+            inc = &self->incs[at];
+            memset(inc, 0, sizeof *inc);
+            inc->id = u.incident;
+            rc = s_update_insert(&inc->updates, &inc->nupdates, &u);
+            if (rc != 0)
+                goto undo_new;
+            self->nincs++;
+        } else {
+            rc = s_update_insert(&inc->updates, &inc->nupdates, &u);
+            if (rc != 0)
+                return rc < 0 ? rc : 0;
+        }
+        s_inc_derive(inc);
+        out->kind = TC_SP_UPDATE;
+        out->id = u.incident;
+        return 0;
+    undo_new:
+        memmove(&self->incs[at], &self->incs[at + 1], (self->nincs - at) * sizeof *self->incs);
+        return rc;
+    }
+    if (!u.maintenance)
+        return 0;
+    tc_sp_maint_t *w = s_maint(self, u.maintenance);
+    bool created = false;
+    if (!w) {
+        if (s_reserve((void **)&self->maints, &self->capmaints, self->nmaints,
+                      sizeof *self->maints))
+            return TC_ENOMEM;
+        w = &self->maints[self->nmaints];
+        memset(w, 0, sizeof *w);
+        /* An update can arrive before its window's broadcast only when a
+         * store was damaged; show what the update says meanwhile. */
+        w->w.id = u.maintenance;
+        memcpy(w->w.title, u.title, sizeof w->w.title);
+        w->w.drill = u.drill;
+        created = true;
+    }
+    rc = s_update_insert(&w->updates, &w->nupdates, &u);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    if (created)
+        self->nmaints++;
+    if (u.published_ms > w->updated_ms)
+        w->updated_ms = u.published_ms;
+    out->kind = TC_SP_UPDATE;
+    out->id = u.maintenance;
+    return 0;
+}
+
+static int s_maintenance(tc_sp_state_t *self, const tc_msg_t *m, tc_sp_applied_t *out)
+{
+    const tc_maintenance_t *mw = &m->u.bcast.maint;
+    tc_sp_maint_t *w = s_maint(self, mw->id);
+    if (!w) {
+        if (s_reserve((void **)&self->maints, &self->capmaints, self->nmaints,
+                      sizeof *self->maints))
+            return TC_ENOMEM;
+        size_t at = self->nmaints;
+        while (at > 0 && self->maints[at - 1].w.id > mw->id)
+            at--;
+        memmove(&self->maints[at + 1], &self->maints[at],
+                (self->nmaints - at) * sizeof *self->maints);
+        self->nmaints++;
+        w = &self->maints[at];
+        memset(w, 0, sizeof *w);
+    } else if (w->announced && memcmp(&w->w, mw, sizeof *mw) == 0) {
+        return 0;
+    }
+    w->w = *mw;
+    w->announced = true;
+    if (m->time_ms > w->updated_ms)
+        w->updated_ms = m->time_ms;
+    out->kind = TC_SP_MAINT;
+    out->id = mw->id;
+    return 0;
+}
+
+static int s_resolved(tc_sp_state_t *self, const tc_msg_t *m, tc_sp_applied_t *out)
+{
+    /* Only the id and the time: the rest of the incident is internal. */
+    tc_sp_incident_t *inc = s_inc(self, m->u.bcast.incident.id);
+    if (!inc || inc->resolved_ms)
+        return 0;
+    int64_t ms = m->u.bcast.incident.resolved_ms ? m->u.bcast.incident.resolved_ms : m->time_ms;
+    inc->resolved_ms = ms;
+    if (ms > inc->updated_ms)
+        inc->updated_ms = ms;
+    out->kind = TC_SP_RESOLVED;
+    out->id = inc->id;
+    out->ms = ms;
+    return 0;
+}
+
+int tc_sp_state_apply(tc_sp_state_t *self, const tc_msg_t *m, tc_sp_applied_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (m->kind != TC_MSG_BROADCAST)
+        return 0;
+    switch (m->u.bcast.kind) {
+    case TC_BCAST_STATUS_UPDATE: return s_update(self, m, out);
+    case TC_BCAST_COMPONENT: return s_component(self, &m->u.bcast.component, m->time_ms, out);
+    case TC_BCAST_MAINTENANCE: return s_maintenance(self, m, out);
+    case TC_BCAST_INCIDENT_RESOLVED: return s_resolved(self, m, out);
+    default: return 0;
+    }
+}
+
+int tc_sp_state_merge_component(tc_sp_state_t *self, const tc_component_t *c, int64_t now_ms,
+                                tc_sp_applied_t *out)
+{
+    memset(out, 0, sizeof *out);
+    return s_component(self, c, c->changed_ms ? c->changed_ms : now_ms, out);
+}
+
+int tc_sp_state_restore_component(tc_sp_state_t *self, const tc_component_t *c, int64_t created_ms)
+{
+    tc_sp_component_t *sc = s_comp(self, c->name);
+    if (sc) {
+        sc->c = *c;
+        sc->created_ms = created_ms;
+        return 0;
+    }
+    return s_comp_add(self, c, created_ms) ? 0 : TC_ENOMEM;
+}
+
+int tc_sp_state_restore_change(tc_sp_state_t *self, const char *name, tc_sp_change_t ch)
+{
+    tc_sp_component_t *sc = s_comp(self, name);
+    if (!sc)
+        return 0; /* history of a component that is gone */
+    bool added;
+    return s_history_add(sc, ch, &added);
+}
+
+uint64_t tc_sp_state_cursor(const tc_sp_state_t *self)
+{
+    return self->cursor;
+}
+
+void tc_sp_state_set_cursor(tc_sp_state_t *self, uint64_t seq)
+{
+    self->cursor = seq;
+}
+
+int64_t tc_sp_state_contact(const tc_sp_state_t *self)
+{
+    return self->contact_ms;
+}
+
+void tc_sp_state_set_contact(tc_sp_state_t *self, int64_t ms)
+{
+    self->contact_ms = ms;
+}
+
+size_t tc_sp_state_ncomponents(const tc_sp_state_t *self)
+{
+    return self->ncomps;
+}
+
+const tc_sp_component_t *tc_sp_state_component(const tc_sp_state_t *self, size_t i)
+{
+    return i < self->ncomps ? &self->comps[i] : NULL;
+}
+
+const tc_sp_component_t *tc_sp_state_find_component(const tc_sp_state_t *self, const char *name)
+{
+    return s_comp((tc_sp_state_t *)self, name);
+}
+
+size_t tc_sp_state_nincidents(const tc_sp_state_t *self)
+{
+    return self->nincs;
+}
+
+const tc_sp_incident_t *tc_sp_state_incident(const tc_sp_state_t *self, size_t i)
+{
+    return i < self->nincs ? &self->incs[i] : NULL;
+}
+
+const tc_sp_incident_t *tc_sp_state_find_incident(const tc_sp_state_t *self, uint64_t id)
+{
+    return s_inc((tc_sp_state_t *)self, id);
+}
+
+size_t tc_sp_state_nmaints(const tc_sp_state_t *self)
+{
+    return self->nmaints;
+}
+
+const tc_sp_maint_t *tc_sp_state_maint(const tc_sp_state_t *self, size_t i)
+{
+    return i < self->nmaints ? &self->maints[i] : NULL;
+}
+
+static double s_down_weight(tc_component_status_t s)
+{
+    switch (s) {
+    case TC_COMP_MAJOR_OUTAGE: return 1.0;
+    case TC_COMP_PARTIAL_OUTAGE: return 0.3;
+    default: return 0.0;
+    }
+}
+
+double tc_sp_uptime(const tc_sp_component_t *c, int64_t from_ms, int64_t to_ms, int64_t *known_ms)
+{
+    int64_t known = 0;
+    double down = 0;
+    for (size_t i = 0; i < c->nhistory; i++) {
+        int64_t a = c->history[i].ms;
+        int64_t b = i + 1 < c->nhistory ? c->history[i + 1].ms : to_ms;
+        if (a < from_ms)
+            a = from_ms;
+        if (b > to_ms)
+            b = to_ms;
+        if (b <= a)
+            continue;
+        known += b - a;
+        down += (double)(b - a) * s_down_weight(c->history[i].status);
+    }
+    if (known_ms)
+        *known_ms = known;
+    return known > 0 ? 1.0 - down / (double)known : -1.0;
+}
+
+/* Ranks of the indicator, worst last. */
+enum { S_NONE, S_MAINT, S_MINOR, S_MAJOR, S_CRITICAL };
+
+const char *tc_sp_indicator(const tc_sp_state_t *self)
+{
+    static const char *const names[] = {"none", "maintenance", "minor", "major", "critical"};
+    int worst = S_NONE;
+    for (size_t i = 0; i < self->ncomps; i++) {
+        int r = S_NONE;
+        switch (self->comps[i].c.status) {
+        case TC_COMP_DEGRADED: r = S_MINOR; break;
+        case TC_COMP_PARTIAL_OUTAGE: r = S_MAJOR; break;
+        case TC_COMP_MAJOR_OUTAGE: r = S_CRITICAL; break;
+        case TC_COMP_MAINTENANCE: r = S_MAINT; break;
+        default: break;
+        }
+        if (r > worst)
+            worst = r;
+    }
+    for (size_t i = 0; i < self->nincs; i++) {
+        const tc_sp_incident_t *inc = &self->incs[i];
+        if (inc->drill || inc->resolved_ms)
+            continue; /* a drill must never alarm customers */
+        int r = strcmp(inc->impact, "critical") == 0 ? S_CRITICAL
+                : strcmp(inc->impact, "major") == 0  ? S_MAJOR
+                : strcmp(inc->impact, "minor") == 0  ? S_MINOR
+                                                     : S_NONE;
+        if (r > worst)
+            worst = r;
+    }
+    for (size_t i = 0; i < self->nmaints; i++)
+        if (!self->maints[i].w.drill && self->maints[i].w.state == TC_MAINT_IN_PROGRESS &&
+            worst < S_MAINT)
+            worst = S_MAINT;
+    return names[worst];
+}
