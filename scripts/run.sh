@@ -1,7 +1,10 @@
 #!/bin/sh
-# scripts/run.sh BIN_DIR - what `make run` does: a coordinator and one local
-# agent on 127.0.0.1, data and logs in ./var/, until Ctrl-C or SIGTERM.
+# scripts/run.sh BIN_DIR - what `make run` does: a coordinator, one local
+# agent and the status page on 127.0.0.1, data and logs in ./var/, until
+# Ctrl-C or SIGTERM.
 #
+#   ./var/coordinator.yaml  the coordinator's configuration (written once)
+#   ./var/statuspage        the status page's state and site
 #   ./var/coordinator     the coordinator's LMDB data
 #   ./var/keys            CURVE keys (made on first start; see tocsinctl keys)
 #   ./var/agent-spool     the agent's spool
@@ -24,13 +27,15 @@ PUBLISH_EP=tcp://127.0.0.1:$PUBLISH_PORT
 PLUGINS=/usr/lib/nagios/plugins
 KEYS=$VAR/keys
 DEMO_PORT=8080
+STATUS_HTTP=127.0.0.1:7404
 COORD_LOG=$VAR/coordinator.log
 AGENT_LOG=$VAR/agent.log
+STATUS_LOG=$VAR/statuspage.log
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 
-for b in tocsin-coordinator tocsin-agent tocsinctl tocsin-sub; do
+for b in tocsin-coordinator tocsin-agent tocsinctl tocsin-sub tocsin-statuspage; do
     [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build first (make build)"
 done
 
@@ -106,11 +111,27 @@ if [ ! -f "$VAR/agent.yaml" ]; then
     say "wrote $VAR/agent.yaml (agent id $id)"
 fi
 
+if [ ! -f "$VAR/coordinator.yaml" ]; then
+    {
+        say "# Written by scripts/run.sh; edit freely (see README, Configuration)."
+        say "policy:"
+        say "  declare_after: 1m          # the demo declares quickly; the default is 15m"
+        say "services:"
+        say "  demo-web: {users_per_host: 50, total_users: 200}"
+        say "components:                  # what the status page shows"
+        say "  website: {description: \"Website\", services: [demo-web]}"
+        say "  hosts: {description: \"Servers\", services: [host, tocsin]}"
+    } >"$VAR/coordinator.yaml.tmp" || die "cannot write $VAR/coordinator.yaml.tmp"
+    mv "$VAR/coordinator.yaml.tmp" "$VAR/coordinator.yaml" || die "cannot write $VAR/coordinator.yaml"
+    say "wrote $VAR/coordinator.yaml"
+fi
+
 # Something already listening on one of our ports (an earlier `make run`?)
 # would answer in our place; say so before starting anything.
 if command -v ss >/dev/null 2>&1; then
     busy=$(ss -Htln 2>/dev/null | awk '{print $4}' |
-        grep -E "[:.]($AGENTS_PORT|$API_PORT|$PUBLISH_PORT)\$" | head -n 3 | tr '\n' ' ')
+        grep -E "[:.]($AGENTS_PORT|$API_PORT|$PUBLISH_PORT|${STATUS_HTTP##*:})\$" | head -n 4 |
+        tr '\n' ' ')
     if [ -n "$busy" ]; then
         die "already in use: $busy(another tocsin-coordinator or make run?)"
     fi
@@ -118,6 +139,7 @@ fi
 
 CPID=
 APID=
+SPID=
 
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
@@ -140,6 +162,7 @@ stop_one() {
 
 stop_all() {
     trap '' INT TERM
+    stop_one "$SPID" tocsin-statuspage
     stop_one "$APID" tocsin-agent
     stop_one "$CPID" tocsin-coordinator
 }
@@ -158,7 +181,7 @@ fail() {
 
 trap 'say ""; say "stopping..."; stop_all; say "stopped"; exit 0' INT TERM
 
-"$BIN/tocsin-coordinator" --keys "$KEYS" --data "$VAR/coordinator" \
+"$BIN/tocsin-coordinator" --config "$VAR/coordinator.yaml" --keys "$KEYS" --data "$VAR/coordinator" \
     --agents "$AGENTS_EP" --api "$API_EP" --publish "$PUBLISH_EP" \
     </dev/null >"$COORD_LOG" 2>&1 &
 CPID=$!
@@ -193,6 +216,17 @@ if ! alive "$APID"; then
     fail "tocsin-agent exited at start (see $VAR/agent.yaml)"
 fi
 
+"$BIN/tocsin-statuspage" --api "$API_EP" --publish "$PUBLISH_EP" \
+    --key "$KEYS/private/subscriber.local.cert" --server-key "$KEYS/coordinator.cert" \
+    --out "$VAR/statuspage/site" --state "$VAR/statuspage/state" --http "$STATUS_HTTP" \
+    </dev/null >"$STATUS_LOG" 2>&1 &
+SPID=$!
+sleep 0.5
+if ! alive "$SPID"; then
+    log_tail "$STATUS_LOG"
+    fail "tocsin-statuspage exited at start (port ${STATUS_HTTP##*:} in use?)"
+fi
+
 cat <<EOF
 
 tocsin is running on 127.0.0.1, CURVE-encrypted, keys in $KEYS:
@@ -200,6 +234,9 @@ tocsin is running on 127.0.0.1, CURVE-encrypted, keys in $KEYS:
                       data $VAR/coordinator, log $COORD_LOG
   tocsin-agent        pid $APID  id $id, config $VAR/agent.yaml
                       spool $VAR/agent-spool, log $AGENT_LOG
+  tocsin-statuspage   pid $SPID  site $VAR/statuspage/site, log $STATUS_LOG
+
+The status page: http://$STATUS_HTTP/
 
 The agent watches the root disk, the load, the coordinator process, and a
 demo web service on 127.0.0.1:$DEMO_PORT that is down: within about 15 s an
@@ -214,7 +251,15 @@ in ./var/keys):
   $BIN/tocsinctl audit
   $BIN/tocsin-sub --from 1
 
-Ctrl-C stops both.
+After a minute the demo-web incident is declared and the "Website"
+component turns red on the status page. Tell customers (the incident
+commander approves external updates; here you are both):
+  $BIN/tocsinctl update 1 draft --title "Website unavailable"
+  $BIN/tocsinctl update 1 approve 1
+  $BIN/tocsinctl update 1 publish 1
+  $BIN/tocsinctl drill            # a DRILL incident through the whole plan
+
+Ctrl-C stops everything.
 EOF
 
 # Wait for a signal, watching the children: if one dies, say so and stop.
@@ -228,6 +273,11 @@ while :; do
         wait "$APID" 2>/dev/null
         log_tail "$AGENT_LOG"
         fail "tocsin-agent stopped unexpectedly"
+    fi
+    if ! alive "$SPID"; then
+        wait "$SPID" 2>/dev/null
+        log_tail "$STATUS_LOG"
+        fail "tocsin-statuspage stopped unexpectedly"
     fi
     sleep 1 &
     wait $! 2>/dev/null

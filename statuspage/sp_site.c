@@ -355,14 +355,11 @@ int tc_sp_render_index(FILE *out, const tc_sp_state_t *state, const tc_sp_page_t
         tc_sp_escape(out, c->c.name);
         fprintf(out, "\"><span class=\"st s-%s\">", st);
         s_label(out, st);
+        /* Customers know a component by its description ("Public API");
+         * the configuration name is the fallback. */
         fputs("</span><strong class=\"name\">", out);
-        tc_sp_escape(out, c->c.name);
+        tc_sp_escape(out, c->c.description[0] ? c->c.description : c->c.name);
         fputs("</strong>", out);
-        if (c->c.description[0]) {
-            fputs(" <small>", out);
-            tc_sp_escape(out, c->c.description);
-            fputs("</small>", out);
-        }
         s_uptime_html(out, c, page->now_ms);
         fputs("</div>\n", out);
     }
