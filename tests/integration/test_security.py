@@ -12,6 +12,7 @@ arrive without a gap in sender_seq."""
 
 import json
 import os
+import shutil
 import random
 import re
 import unittest
@@ -600,19 +601,24 @@ class SecurityTest(h.TocsinTestCase):
         has to."""
         c = self.start_world()
         svc2 = self.service()
-        # The pair exists, but its public half is not allowed yet.
-        app_key = self.keys.new("agent", "app-01")
+        # The pair exists, but its public half is not allowed yet. It is
+        # made in a scratch key directory: made in the watched one and moved
+        # out, the coordinator's key reload could see it in between (it did,
+        # on a loaded machine).
+        scratch = KeyDir(self, os.path.join(self.tmp, "scratch-keys"))
+        app_key = scratch.new("agent", "app-01")
         allowed = os.path.join(self.keys.dir, "agents", "app-01.cert")
-        parked = os.path.join(self.tmp, "app-01.cert.parked")
-        os.rename(allowed, parked)
-        app_pub = self.keys.pair("agent", "app-01")[0]
+        parked = os.path.join(scratch.dir, "agents", "app-01.cert")
+        app_pub = scratch.pair("agent", "app-01")[0]
         app = SecureAgent(self, "app-01", c.agents_ep,
                           [h.tcp_check("backend-tcp", "backend", svc2.target)],
                           app_key, self.keys.server_cert).start()
         self.wait_audit(lambda a: a["action"] == "auth.denied" and a["public_key"] == app_pub,
                         "app-01 refused while its key is not allowed")
         self.assertIn("handshake with coordinator", app.logs())
-        os.rename(parked, allowed)
+        # Whole or not at all: copied beside, then renamed into place.
+        shutil.copyfile(parked, os.path.join(self.tmp, "app-01.cert.new"))
+        os.rename(os.path.join(self.tmp, "app-01.cert.new"), allowed)
         self.wait_until(lambda: h.has_result(c.log(), "app-01", "backend-tcp", "OK"),
                         timeout=12, what="app-01's OK result once its key is allowed")
         self.assert_healthy_agent_works_with_extra(("app-01",))
