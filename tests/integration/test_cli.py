@@ -8,7 +8,9 @@ import unittest
 
 import tocsin_harness as h
 
-ALL = (h.COORDINATOR, h.AGENT, h.CTL, h.SUB)
+STATUSPAGE = "tocsin-statuspage"
+NOTIFY = "tocsin-notify"
+ALL = (h.COORDINATOR, h.AGENT, h.CTL, h.SUB, STATUSPAGE, NOTIFY)
 
 
 class CliTest(h.TocsinTestCase):
@@ -44,7 +46,8 @@ class CliTest(h.TocsinTestCase):
 
     def test_missing_flag_value_exits_2(self):
         for name, flag in ((h.COORDINATOR, "--data"), (h.AGENT, "--config"),
-                           (h.CTL, "--api"), (h.SUB, "--from")):
+                           (h.CTL, "--api"), (h.SUB, "--from"), (STATUSPAGE, "--stale"),
+                           (NOTIFY, "--config")):
             with self.subTest(binary=name):
                 h.require(self, name)
                 r = self.sh([h.binary(name), "--insecure", flag])
