@@ -562,6 +562,23 @@ class SecurityTest(h.TocsinTestCase):
         self.assertEqual((rec["action"], rec["actor"], rec["class"], rec["allowed"]),
                          ("status", "statuspage", "subscriber", False))
 
+        # ...except what a status page and a notifier need: the components
+        # and windows, and reporting deliveries; it changes nothing else.
+        self.assertEqual(c.ctl_as(sub_key, "--json", "component").returncode, 0)
+        self.assertEqual(c.ctl_as(sub_key, "--json", "maintenance").returncode, 0)
+        for args in (("component", "web", "major_outage"), ("drill",), ("updates", "1"),
+                     ("update", "1", "draft", "-m", "x"), ("subscribers",)):
+            with self.subTest(args=args):
+                r = c.ctl_as(sub_key, *args)
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertIn("not authorized", r.stderr)
+        # operator-ro reads them too, and may not change them.
+        self.assertEqual(c.ctl_as(ro, "--json", "subscribers").returncode, 0)
+        r = c.ctl_as(ro, "maintenance", "add", "t", "--start", "+1h", "--end", "+2h",
+                     "--components", "web")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("not authorized", r.stderr)
+
         # ...but receives broadcasts (catch-up from the API and live).
         sub = c.subscribe_as(sub_key, frm=1)
         self.svc.stop()
