@@ -707,6 +707,24 @@ int tc_render_incident_text(FILE *out, const tc_incident_t *inc)
     snprintf(buf, sizeof buf, "%" PRIu64, inc->opened_log_seq);
     s_kv(out, "opened by log:", buf);
     s_kv(out, "summary:", inc->summary[0] ? inc->summary : "-");
+    if (inc->drill)
+        s_kv(out, "drill:", "yes: a synthetic incident from tocsinctl drill");
+    if (inc->title[0])
+        s_kv(out, "public title:", inc->title);
+    if (inc->updates) {
+        int n = snprintf(buf, sizeof buf, "%u drafted, %s", inc->updates,
+                         inc->is_public ? "public" : "none external yet");
+        if (inc->pending_update && n > 0 && (size_t)n < sizeof buf)
+            snprintf(buf + n, sizeof buf - (size_t)n, "; update %u awaits approval",
+                     inc->pending_update);
+        s_kv(out, "updates:", buf);
+    }
+    if (inc->next_update_due_ms)
+        s_kv(out, "next update:", tc_time_format(inc->next_update_due_ms, when, sizeof when));
+    if (inc->maintenance) {
+        snprintf(buf, sizeof buf, "opened during maintenance window %" PRIu64, inc->maintenance);
+        s_kv(out, "maintenance:", buf);
+    }
     return ferror(out) ? TC_EIO : 0;
 }
 

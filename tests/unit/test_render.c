@@ -473,6 +473,29 @@ static void test_incident_text_open(void **state)
     free(c.buf);
 }
 
+static void test_incident_text_comms(void **state)
+{
+    (void)state;
+    tc_incident_t inc = s_incident_a();
+    inc.drill = true;
+    snprintf(inc.title, sizeof inc.title, "API errors");
+    inc.updates = 3;
+    inc.is_public = true;
+    inc.pending_update = 3;
+    inc.next_update_due_ms = 1764000000000;
+    inc.maintenance = 4;
+    s_capture_t c;
+    s_capture_open(&c);
+    assert_int_equal(tc_render_incident_text(c.f, &inc), 0);
+    const char *out = s_capture_close(&c);
+    assert_non_null(strstr(out, "drill:          yes"));
+    assert_non_null(strstr(out, "public title:   API errors\n"));
+    assert_non_null(strstr(out, "updates:        3 drafted, public; update 3 awaits approval\n"));
+    assert_non_null(strstr(out, "next update:    2025-11-24T16:00:00.000Z\n"));
+    assert_non_null(strstr(out, "maintenance:    opened during maintenance window 4\n"));
+    free(c.buf);
+}
+
 static void test_status_text(void **state)
 {
     (void)state;
@@ -592,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_incidents_text_long_cells),
         cmocka_unit_test(test_incidents_text_sanitizes),
         cmocka_unit_test(test_incident_text),
+        cmocka_unit_test(test_incident_text_comms),
         cmocka_unit_test(test_incident_text_open),
         cmocka_unit_test(test_status_text),
         cmocka_unit_test(test_audit),
