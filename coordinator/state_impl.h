@@ -1,0 +1,114 @@
+/*
+ * state_impl.h - what the state machine's two halves share: state.c (checks,
+ * hosts, the incident lifecycle, deadlines) and state_comms.c (the communication
+ * plan: status updates, components, maintenance windows, drills).
+ *
+ * Private to coordinator/state.c and state_comms.c; nothing else includes it.
+ * Names follow libuv's convention for internals: tc_state__*.
+ */
+#ifndef TC_STATE_IMPL_H
+#define TC_STATE_IMPL_H
+
+#include "state.h"
+
+#include <czmq.h>
+
+/* Who the state machine's own decisions are recorded as. */
+#define TC_STATE_ACTOR "tocsin"
+
+typedef struct {
+    char name[TC_ID_MAX];
+    uint32_t failing;        /* checks of this service not OK */
+    zhashx_t *failing_hosts; /* host -> number of its failing checks */
+    uint64_t perf_users;     /* sum of `users` over failing checks */
+    tc_incident_t *open;     /* the open incident, or NULL */
+    tc_incident_t *resolved; /* the most recently resolved one, or NULL */
+} tc_state__service_t;
+
+struct tc_state {
+    tc_policy_t default_policy;
+    const tc_policy_t *policy;
+    zhashx_t *checks;   /* "host/check" -> check */
+    zhashx_t *services; /* service -> tc_state__service_t */
+    zhashx_t *hosts;    /* host -> tc_state_host_t */
+    uint64_t next_id;
+    tc_component_t *components; /* one per configured component */
+    size_t ncomponents;
+    tc_maintenance_t *maints; /* every window, in id order */
+    size_t nmaints;
+    uint64_t next_maint_id;
+    zhashx_t *updates;               /* "i<incident>.<n>" -> tc_update_t */
+    zhashx_t *subscribers;           /* subscription -> tc_state_subscriber_t */
+    const tc_templates_t *templates; /* for maintenance announcements; may be NULL */
+};
+
+/* ---- state.c: the building blocks -------------------------------------- */
+
+/* The service named `name`, made on first use; NULL on allocation failure. */
+tc_state__service_t *tc_state__service(tc_state_t *st, const char *name);
+
+/* The service holding incident `id` as open or last resolved (and the
+ * incident in *inc), or NULL. */
+tc_state__service_t *tc_state__find(const tc_state_t *st, uint64_t id, tc_incident_t **inc);
+
+/* printf into a fixed field, cut at a UTF-8 boundary. */
+void tc_state__text(char *dst, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Queues a broadcast (a copy of `inc`, NULL for none); NULL when the
+ * record's output is full. */
+tc_broadcast_t *tc_state__emit(tc_state_out_t *out, tc_bcast_kind_t kind, uint64_t log_seq,
+                               const tc_incident_t *inc);
+
+/* Adds a timeline entry of `inc` by `actor`; NULL when full. */
+tc_timeline_t *tc_state__note(tc_state_out_t *out, const tc_incident_t *inc, const tc_record_t *rec,
+                              const char *actor, const char *kind);
+
+/* The broadcast of a change of `inc` and its timeline entry, same text. */
+void tc_state__changed(tc_state_out_t *out, tc_bcast_kind_t kind, const tc_incident_t *inc,
+                       const tc_record_t *rec, const char *actor, const char *what,
+                       const char *text);
+
+/* Pages the holder of role `r` on their own topic, unless acknowledged. */
+void tc_state__page(tc_state_out_t *out, const tc_incident_t *inc, const tc_role_t *r,
+                    const tc_record_t *rec);
+
+/* Writes the reason into why (may be NULL) and returns `code`. */
+int tc_state__refuse(char *why, size_t whylen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- state_comms.c: the communication plan ----------------------------------- */
+
+/* Checks and applies the actions of the plan: global ones (incident 0:
+ * component, maintenance, drill), and an incident's update and delivery. */
+int tc_state__check_global(const tc_state_t *st, const tc_operator_action_t *a, char *why,
+                           size_t whylen);
+int tc_state__apply_global(tc_state_t *st, const tc_record_t *rec, const char *actor,
+                           tc_state_out_t *out);
+int tc_state__check_update(const tc_state_t *st, const tc_incident_t *inc,
+                           const tc_operator_action_t *a, char *why, size_t whylen);
+int tc_state__apply_update(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                           const char *actor, tc_state_out_t *out);
+int tc_state__check_delivery(const tc_state_t *st, const tc_incident_t *inc,
+                             const tc_operator_action_t *a, char *why, size_t whylen);
+int tc_state__apply_delivery(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                             const char *actor, tc_state_out_t *out);
+
+/* Starts or ends the external-update cadence of `inc`. */
+void tc_state__cadence(const tc_state_t *st, tc_incident_t *inc);
+
+/* The "update" deadline of `inc` fired: remind the Customer Liaison. */
+int tc_state__fire_update_reminder(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                                   tc_state_out_t *out);
+
+/* When window `w` moves on by itself next (0: never). */
+int64_t tc_state__maint_due(const tc_maintenance_t *w);
+
+/* Moves window `w` to `to`, with its effects on incidents. */
+void tc_state__maint_move(tc_state_t *st, tc_maintenance_t *w, tc_maint_state_t to,
+                          const tc_record_t *rec, const char *actor, tc_state_out_t *out);
+
+/* Recomputes the components, broadcasting those whose status changed. */
+void tc_state__components_refresh(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out);
+
+#endif
