@@ -649,6 +649,7 @@ void tc_state__maint_move(tc_state_t *st, tc_maintenance_t *w, tc_maint_state_t 
         w->start_ms += w->every_ms;
         w->end_ms += w->every_ms;
         w->state = TC_MAINT_SCHEDULED;
+        s_announce(st, w, rec, out);
         b = tc_state__emit(out, TC_BCAST_MAINTENANCE, rec->seq, NULL);
         if (b) {
             b->maint = *w;

@@ -401,6 +401,13 @@ static void test_maintenance(void **state)
     assert_int_equal(w->state, TC_MAINT_SCHEDULED);
     assert_int_equal(w->occurrence, 2);
     assert_int_equal(w->start_ms, 10 * MIN + 7 * 24 * 60 * MIN);
+    /* ... and announced ahead like the first: completed, then scheduled. */
+    int announced = 0;
+    for (size_t i = 0; i < f->out.n; i++)
+        if (f->out.bcast[i].kind == TC_BCAST_STATUS_UPDATE &&
+            f->out.bcast[i].update.maintenance == 1)
+            announced += !strcmp(f->out.bcast[i].update.state, "scheduled") ? 10 : 1;
+    assert_int_equal(announced, 11);
     assert_int_equal(s_act(f, 37 * MIN, "alice", 0, "maintenance", "complete", "1", why),
                      TC_EINVAL);
     assert_int_equal(s_act(f, 37 * MIN, "alice", 0, "maintenance", "cancel", "1", why), 0);
