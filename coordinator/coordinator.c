@@ -3,6 +3,7 @@
  */
 #include "coordinator.h"
 
+#include "drafts.h"
 #include "api.h"
 #include "auth.h"
 #include "error.h"
@@ -889,177 +890,6 @@ static bool s_api_allowed(const tc_key_t *key, const char *command)
     return false;
 }
 
-/* "HH:MM UTC" of `ms`, for messages to customers. */
-static void s_clock_text(int64_t ms, char *out, size_t cap)
-{
-    char iso[40];
-    tc_time_format(ms, iso, sizeof iso);
-    /* 2026-12-01T14:30:00.000Z -> 2026-12-01 14:30 UTC */
-    snprintf(out, cap, "%.10s %.5s UTC", iso, iso + 11);
-}
-
-/* The components an incident's service is part of, as customers know
- * them (descriptions), for templates. */
-static void s_component_text(const tc_coord_t *c, const char *service, char *out, size_t cap)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < c->cfg.policy.ncomponents; i++) {
-        const tc_component_policy_t *cp = &c->cfg.policy.components[i];
-        if (!tc_component_has_service(cp, service) || o >= cap)
-            continue;
-        o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? ", " : "",
-                              cp->description[0] ? cp->description : cp->name);
-    }
-}
-
-/* `update ID draft AUDIENCE SCENARIO STATE TITLE COMPONENTS NEXT` with the
- * text in the message, or rendered from the template when there is none. */
-static int s_build_update(tc_coord_t *c, uint64_t id, const tc_api_request_t *q, tc_update_t *u,
-                          char *why, size_t cap)
-{
-    memset(u, 0, sizeof *u);
-    const tc_incident_t *inc = tc_state_incident(c->state, id);
-    if (!inc) {
-        snprintf(why, cap, "no incident %llu open or recently resolved", (unsigned long long)id);
-        return TC_EINVAL;
-    }
-    const char *arg[8] = {0};
-    for (size_t i = 0; i < q->nargs && i < 8; i++)
-        arg[i] = q->args[i];
-    const char *audience = arg[2] && *arg[2] ? arg[2] : "external";
-    if (!tc_template_audience_valid(audience)) {
-        snprintf(why, cap, "audience must be internal or external");
-        return TC_EINVAL;
-    }
-    u->external = !strcmp(audience, "external");
-    snprintf(u->scenario, sizeof u->scenario, "%s",
-             arg[3] && *arg[3]    ? arg[3]
-             : inc->security      ? "security"
-             : inc->severity >= 3 ? "degradation"
-                                  : "outage");
-    /* The public state follows the incident's unless said otherwise. */
-    const char *state = arg[4] && *arg[4]                ? arg[4]
-                        : inc->state == TC_INC_TRIGGERED ? "investigating"
-                                                         : tc_incident_state_name(inc->state);
-    if (strlen(u->scenario) >= sizeof u->scenario - 1 || strlen(state) >= sizeof u->state) {
-        snprintf(why, cap, "unknown scenario or state");
-        return TC_EINVAL;
-    }
-    snprintf(u->state, sizeof u->state, "%s", state);
-    if (arg[5])
-        tc_strlcpy_utf8(u->title, arg[5], sizeof u->title);
-    if (arg[6] && *arg[6]) {
-        char list[TC_API_ARG_MAX];
-        snprintf(list, sizeof list, "%s", arg[6]);
-        for (char *save = NULL, *t = strtok_r(list, ",", &save); t;
-             t = strtok_r(NULL, ",", &save)) {
-            if (u->ncomponents == TC_COMPONENTS_MAX || !tc_id_valid(t)) {
-                snprintf(why, cap, "components: a comma-separated list of at most %d names",
-                         TC_COMPONENTS_MAX);
-                return TC_EINVAL;
-            }
-            snprintf(u->components[u->ncomponents++].name, TC_ID_MAX, "%s", t);
-        }
-    }
-    int64_t now = s_now(c), next = 0;
-    if (arg[7] && *arg[7]) {
-        if (tc_duration_parse(arg[7], &next) != 0) {
-            snprintf(why, cap, "next update: a duration such as 30m");
-            return TC_EINVAL;
-        }
-    } else {
-        next = tc_policy_update_interval(&c->cfg.policy, inc->declared_ms ? inc->declared_ms : now,
-                                         now);
-    }
-    u->next_update_ms = !strcmp(state, "resolved") ? 0 : now + next;
-    if (q->message[0]) {
-        tc_strlcpy_utf8(u->body, q->message, sizeof u->body);
-        return 0;
-    }
-    char comps[TC_TEXT_MAX] = "", when[48] = "", started[48], incno[24], sev[16] = "";
-    if (u->ncomponents) {
-        size_t o = 0;
-        for (size_t i = 0; i < u->ncomponents && o < sizeof comps; i++) {
-            const tc_component_policy_t *cp =
-                tc_policy_component(&c->cfg.policy, u->components[i].name);
-            o += (size_t)snprintf(comps + o, sizeof comps - o, "%s%s", i ? ", " : "",
-                                  cp && cp->description[0] ? cp->description
-                                                           : u->components[i].name);
-        }
-    } else {
-        s_component_text(c, inc->service, comps, sizeof comps);
-    }
-    if (u->next_update_ms)
-        s_clock_text(u->next_update_ms, when, sizeof when);
-    s_clock_text(inc->opened_ms, started, sizeof started);
-    snprintf(incno, sizeof incno, "%llu", (unsigned long long)inc->id);
-    if (inc->severity)
-        snprintf(sev, sizeof sev, "SEV-%u", inc->severity);
-    static const char *const impact[] = {"",
-                                         "Most customers cannot use the affected features.",
-                                         "Many customers are affected.",
-                                         "Some customers may notice problems.",
-                                         "",
-                                         ""};
-    tc_template_vars_t vars = {.service = inc->service,
-                               .components = comps[0] ? comps : NULL,
-                               .state = u->state,
-                               .impact = impact[inc->severity <= 5 ? inc->severity : 0],
-                               .next_update = when[0] ? when : NULL,
-                               .incident = incno,
-                               .severity = sev,
-                               .started = started,
-                               .title = u->title[0] ? u->title : inc->title,
-                               .summary = inc->summary};
-    int rc = tc_templates_render(c->templates, u->scenario, audience, u->state, &vars, u->body,
-                                 sizeof u->body);
-    if (rc == TC_EINVAL) {
-        snprintf(why, cap,
-                 "no template for %s/%s/%s (scenario: outage, degradation, maintenance, "
-                 "security; state: investigating, identified, monitoring, resolved)",
-                 u->scenario, audience, u->state);
-        return rc;
-    }
-    return 0; /* TC_ETOOBIG: cut at a character boundary, still a message */
-}
-
-/* `maintenance add START END COMPONENTS EVERY VERIFY TITLE`, the public
- * description in the message. */
-static int s_build_window(tc_coord_t *c, const tc_api_request_t *q, tc_maintenance_t *w, char *why,
-                          size_t cap)
-{
-    memset(w, 0, sizeof *w);
-    if (q->nargs != 7) {
-        snprintf(why, cap, "maintenance add wants START END COMPONENTS EVERY VERIFY TITLE");
-        return TC_EINVAL;
-    }
-    int64_t now = s_now(c);
-    if (tc_when_parse(q->args[1], now, &w->start_ms) ||
-        tc_when_parse(q->args[2], now, &w->end_ms)) {
-        snprintf(why, cap, "start and end: RFC 3339 (2026-12-01T22:00:00Z), now, or +DURATION");
-        return TC_EINVAL;
-    }
-    if ((q->args[4][0] && tc_duration_parse(q->args[4], &w->every_ms)) ||
-        (q->args[5][0] && tc_duration_parse(q->args[5], &w->verify_ms))) {
-        snprintf(why, cap, "every and verify are durations such as 7d or 15m");
-        return TC_EINVAL;
-    }
-    char list[TC_API_ARG_MAX];
-    snprintf(list, sizeof list, "%s", q->args[3]);
-    for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (w->ncomponents == TC_COMPONENTS_MAX || !tc_id_valid(t)) {
-            snprintf(why, cap, "components: a comma-separated list of at most %d names",
-                     TC_COMPONENTS_MAX);
-            return TC_EINVAL;
-        }
-        snprintf(w->components[w->ncomponents++], TC_ID_MAX, "%s", t);
-    }
-    tc_strlcpy_utf8(w->title, q->args[6], sizeof w->title);
-    tc_strlcpy_utf8(w->description, q->message, sizeof w->description);
-    return 0;
-}
-
 /* What a global action answers: the component or window it changed. */
 static int s_reply_global(tc_coord_t *c, const tc_api_request_t *q, tc_api_reply_t *reply)
 {
@@ -1121,8 +951,9 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
          * update or window, and the template is rendered here, once, so a
          * replay never reads template files. */
         snprintf(a->args[a->nargs++], TC_ID_MAX, "%s", draft ? "draft" : "add");
-        if (draft ? s_build_update(c, id, q, &a->update, bad, sizeof bad)
-                  : s_build_window(c, q, &a->maint, bad, sizeof bad)) {
+        if (draft ? tc_draft_update(c->state, &c->cfg.policy, c->templates, s_now(c), id, q,
+                                    &a->update, bad, sizeof bad)
+                  : tc_draft_window(s_now(c), q, &a->maint, bad, sizeof bad)) {
             free(rec);
             tc_api_reply_fail(reply, "%s", bad);
             return 0;
@@ -1242,7 +1073,8 @@ static int s_drill_update(tc_coord_t *c, const char *actor, uint64_t id, bool ex
     for (size_t i = 0; i < 8; i++)
         snprintf(q->args[q->nargs++], TC_API_ARG_MAX, "%s", args[i]);
     char why[TC_TEXT_MAX];
-    if ((rc = s_build_update(c, id, q, u, why, sizeof why)) != 0) {
+    if ((rc = tc_draft_update(c->state, &c->cfg.policy, c->templates, s_now(c), id, q, u, why,
+                              sizeof why)) != 0) {
         tc_warn("drill of incident %llu: %s", (unsigned long long)id, why);
         rc = 0;
         goto out;
