@@ -5,32 +5,24 @@
  * lets a check's keys be read in any order (the type decides which other
  * keys are allowed) while every node still knows its line for messages.
  * Nothing is applied until the whole file has been validated, so a bad
- * file leaves the caller's configuration untouched.
+ * file leaves the caller's configuration untouched. Loading and the strict
+ * scalar readers are common/yconf.c, shared with tocsin-notify.
  */
 #include "config.h"
 
 #include "error.h"
 #include "util.h"
+#include "yconf.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
 #define S_KEY_MAX 96
-
-typedef struct {
-    const char *path;
-    char *err;
-    size_t errlen;
-    yaml_document_t *doc;
-} s_ctx_t;
 
 const char *tc_check_type_name(tc_check_type_t t)
 {
@@ -86,137 +78,11 @@ void tc_agent_config_destroy(tc_agent_config_t **pcfg)
     *pcfg = NULL;
 }
 
-/* Writes "path:line: message" into the error buffer. Returns TC_ECONFIG so
- * callers can `return s_fail(...)`. */
-__attribute__((format(printf, 3, 4))) static int s_fail(s_ctx_t *c, const yaml_node_t *node,
-                                                        const char *fmt, ...)
+/* The agent range-checks each duration where it reads it, with a message
+ * that says the range, so any value that parses is let through here. */
+static int s_get_duration(tc_yconf_t *c, const yaml_node_t *n, const char *key, int64_t *ms)
 {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (c->err && c->errlen) {
-        if (node)
-            snprintf(c->err, c->errlen, "%s:%zu: %s", c->path, node->start_mark.line + 1, msg);
-        else
-            snprintf(c->err, c->errlen, "%s: %s", c->path, msg);
-    }
-    return TC_ECONFIG;
-}
-
-static const char *s_node_kind(const yaml_node_t *n)
-{
-    switch (n->type) {
-    case YAML_SCALAR_NODE: return "a scalar";
-    case YAML_SEQUENCE_NODE: return "a list";
-    case YAML_MAPPING_NODE: return "a mapping";
-    default: return "nothing";
-    }
-}
-
-/* The scalar text of `n` for key `key`, or NULL after writing an error. */
-static const char *s_scalar(s_ctx_t *c, const yaml_node_t *n, const char *key)
-{
-    if (n->type != YAML_SCALAR_NODE) {
-        s_fail(c, n, "%s: expected a scalar value, found %s", key, s_node_kind(n));
-        return NULL;
-    }
-    const char *v = (const char *)n->data.scalar.value;
-    /* YAML's "\0" escape can put NUL in a scalar; C strings cannot hold it. */
-    if (strlen(v) != n->data.scalar.length) {
-        s_fail(c, n, "%s: value contains a NUL byte", key);
-        return NULL;
-    }
-    return v;
-}
-
-/* A plain, unquoted empty scalar (`key:` with nothing after it) is YAML's
- * null. */
-static bool s_is_null(const yaml_node_t *n)
-{
-    if (n->type != YAML_SCALAR_NODE)
-        return false;
-    const char *v = (const char *)n->data.scalar.value;
-    return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-           (n->data.scalar.length == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0);
-}
-
-static int s_get_text(s_ctx_t *c, const yaml_node_t *n, const char *key, char *dst, size_t cap)
-{
-    const char *v = s_scalar(c, n, key);
-    if (!v)
-        return TC_ECONFIG;
-    if (*v == '\0')
-        return s_fail(c, n, "%s: must not be empty", key);
-    if (strlen(v) >= cap)
-        return s_fail(c, n, "%s: value too long (at most %zu bytes)", key, cap - 1);
-    memcpy(dst, v, strlen(v) + 1);
-    return 0;
-}
-
-static int s_get_id(s_ctx_t *c, const yaml_node_t *n, const char *key, char *dst)
-{
-    const char *v = s_scalar(c, n, key);
-    if (!v)
-        return TC_ECONFIG;
-    if (!tc_id_valid(v))
-        return s_fail(c, n, "%s: invalid id \"%.80s\" (1..%d characters of A-Z a-z 0-9 . _ : -)",
-                      key, v, TC_ID_MAX - 1);
-    memcpy(dst, v, strlen(v) + 1);
-    return 0;
-}
-
-static int s_get_duration(s_ctx_t *c, const yaml_node_t *n, const char *key, int64_t *ms)
-{
-    const char *v = s_scalar(c, n, key);
-    if (!v)
-        return TC_ECONFIG;
-    if (tc_duration_parse(v, ms) != 0)
-        return s_fail(c, n, "%s: invalid duration \"%.80s\" (e.g. 250ms, 5s, 2m)", key, v);
-    return 0;
-}
-
-static int s_get_bool(s_ctx_t *c, const yaml_node_t *n, const char *key, bool *out)
-{
-    static const char *yes[] = {"true", "yes", "on"};
-    static const char *no[] = {"false", "no", "off"};
-    const char *v = s_scalar(c, n, key);
-    if (!v)
-        return TC_ECONFIG;
-    for (int i = 0; i < 3; i++) {
-        if (strcasecmp(v, yes[i]) == 0) {
-            *out = true;
-            return 0;
-        }
-        if (strcasecmp(v, no[i]) == 0) {
-            *out = false;
-            return 0;
-        }
-    }
-    return s_fail(c, n, "%s: expected true or false, found \"%.80s\"", key, v);
-}
-
-/* Reads the key of a mapping pair and refuses a key given twice: libyaml
- * keeps duplicates, and silently taking the last one hides typos. */
-static const char *s_pair_key(s_ctx_t *c, const yaml_node_pair_t *pair,
-                              const yaml_node_pair_t *first, const char *where)
-{
-    const yaml_node_t *k = yaml_document_get_node(c->doc, pair->key);
-    if (!k || k->type != YAML_SCALAR_NODE) {
-        s_fail(c, k, "%s: keys must be scalars", where);
-        return NULL;
-    }
-    const char *name = (const char *)k->data.scalar.value;
-    for (const yaml_node_pair_t *p = first; p < pair; p++) {
-        const yaml_node_t *pk = yaml_document_get_node(c->doc, p->key);
-        if (pk && pk->type == YAML_SCALAR_NODE &&
-            strcmp((const char *)pk->data.scalar.value, name) == 0) {
-            s_fail(c, k, "%s%s%s: key given twice", where, *where ? "." : "", name);
-            return NULL;
-        }
-    }
-    return name;
+    return tc_yconf_duration(c, n, key, 0, "250ms, 5s, 2m", ms);
 }
 
 static bool s_endpoint_connectable(const char *ep)
@@ -226,15 +92,16 @@ static bool s_endpoint_connectable(const char *ep)
     return tc_endpoint_valid(ep) && strchr(ep, '*') == NULL;
 }
 
-static int s_load_agent(s_ctx_t *c, const yaml_node_t *map, tc_agent_config_t *cfg)
+static int s_load_agent(tc_yconf_t *c, const yaml_node_t *map, tc_agent_config_t *cfg)
 {
-    if (s_is_null(map))
+    if (tc_yconf_is_null(map))
         return 0;
     if (map->type != YAML_MAPPING_NODE)
-        return s_fail(c, map, "agent: expected a mapping, found %s", s_node_kind(map));
+        return tc_yconf_fail(c, map, "agent: expected a mapping, found %s",
+                             tc_yconf_node_kind(map));
     const yaml_node_pair_t *first = map->data.mapping.pairs.start;
     for (const yaml_node_pair_t *p = first; p < map->data.mapping.pairs.top; p++) {
-        const char *key = s_pair_key(c, p, first, "agent");
+        const char *key = tc_yconf_pair_key(c, p, first, "agent");
         if (!key)
             return TC_ECONFIG;
         const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
@@ -242,38 +109,40 @@ static int s_load_agent(s_ctx_t *c, const yaml_node_t *map, tc_agent_config_t *c
         snprintf(path, sizeof path, "agent.%s", key);
         int rc = 0;
         if (strcmp(key, "id") == 0) {
-            rc = s_get_id(c, v, path, cfg->id);
+            rc = tc_yconf_id(c, v, path, "id", cfg->id);
         } else if (strcmp(key, "coordinator") == 0) {
-            rc = s_get_text(c, v, path, cfg->coordinator, sizeof cfg->coordinator);
+            rc = tc_yconf_text(c, v, path, cfg->coordinator, sizeof cfg->coordinator);
             if (rc == 0 && !s_endpoint_connectable(cfg->coordinator))
-                rc = s_fail(c, v, "%s: invalid endpoint \"%.80s\" (e.g. tcp://127.0.0.1:7401)",
-                            path, cfg->coordinator);
+                rc = tc_yconf_fail(c, v,
+                                   "%s: invalid endpoint \"%.80s\" (e.g. tcp://127.0.0.1:7401)",
+                                   path, cfg->coordinator);
         } else if (strcmp(key, "spool") == 0) {
-            rc = s_get_text(c, v, path, cfg->spool, sizeof cfg->spool);
+            rc = tc_yconf_text(c, v, path, cfg->spool, sizeof cfg->spool);
         } else if (strcmp(key, "heartbeat") == 0) {
             rc = s_get_duration(c, v, path, &cfg->heartbeat_ms);
             if (rc == 0 && (cfg->heartbeat_ms < TC_HEARTBEAT_MIN_MS ||
                             cfg->heartbeat_ms > TC_HEARTBEAT_MAX_MS))
-                rc = s_fail(c, v, "%s: must be between 100ms and 1h", path);
+                rc = tc_yconf_fail(c, v, "%s: must be between 100ms and 1h", path);
         } else if (strcmp(key, "insecure") == 0) {
-            rc = s_get_bool(c, v, path, &cfg->insecure);
+            rc = tc_yconf_bool(c, v, path, &cfg->insecure);
         } else if (strcmp(key, "key") == 0) {
-            rc = s_get_text(c, v, path, cfg->key, sizeof cfg->key);
+            rc = tc_yconf_text(c, v, path, cfg->key, sizeof cfg->key);
         } else if (strcmp(key, "server_key") == 0) {
-            rc = s_get_text(c, v, path, cfg->server_key, sizeof cfg->server_key);
+            rc = tc_yconf_text(c, v, path, cfg->server_key, sizeof cfg->server_key);
         } else if (strcmp(key, "log_level") == 0) {
-            const char *s = s_scalar(c, v, path);
+            const char *s = tc_yconf_scalar(c, v, path);
             if (!s)
                 rc = TC_ECONFIG;
             else if (tc_log_level_parse(s, &cfg->log_level) != 0)
-                rc = s_fail(c, v, "%s: expected debug, info, warn or error, found \"%.80s\"", path,
-                            s);
+                rc = tc_yconf_fail(c, v, "%s: expected debug, info, warn or error, found \"%.80s\"",
+                                   path, s);
         } else {
             const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-            rc = s_fail(c, k,
-                        "%s: unknown key (expected id, coordinator, spool, heartbeat, insecure, "
-                        "key, server_key, log_level)",
-                        path);
+            rc = tc_yconf_fail(
+                c, k,
+                "%s: unknown key (expected id, coordinator, spool, heartbeat, insecure, "
+                "key, server_key, log_level)",
+                path);
         }
         if (rc != 0)
             return rc;
@@ -326,27 +195,28 @@ enum {
 static const char *s_check_keys[K_N] = {"name",    "service",  "type",    "url",    "target",
                                         "command", "interval", "timeout", "retries"};
 
-static int s_load_check(s_ctx_t *c, const yaml_node_t *map, size_t idx, tc_check_def_t *def)
+static int s_load_check(tc_yconf_t *c, const yaml_node_t *map, size_t idx, tc_check_def_t *def)
 {
     char where[32], path[S_KEY_MAX];
     snprintf(where, sizeof where, "checks[%zu]", idx);
     if (map->type != YAML_MAPPING_NODE)
-        return s_fail(c, map, "%s: expected a mapping, found %s", where, s_node_kind(map));
+        return tc_yconf_fail(c, map, "%s: expected a mapping, found %s", where,
+                             tc_yconf_node_kind(map));
 
     const yaml_node_t *val[K_N] = {NULL};
     const yaml_node_pair_t *first = map->data.mapping.pairs.start;
     for (const yaml_node_pair_t *p = first; p < map->data.mapping.pairs.top; p++) {
-        const char *key = s_pair_key(c, p, first, where);
+        const char *key = tc_yconf_pair_key(c, p, first, where);
         if (!key)
             return TC_ECONFIG;
         int k = 0;
         while (k < K_N && strcmp(key, s_check_keys[k]) != 0)
             k++;
         if (k == K_N)
-            return s_fail(c, yaml_document_get_node(c->doc, p->key),
-                          "%s.%s: unknown key (expected name, service, type, url, target, "
-                          "command, interval, timeout, retries)",
-                          where, key);
+            return tc_yconf_fail(c, yaml_document_get_node(c->doc, p->key),
+                                 "%s.%s: unknown key (expected name, service, type, url, target, "
+                                 "command, interval, timeout, retries)",
+                                 where, key);
         val[k] = yaml_document_get_node(c->doc, p->value);
     }
 
@@ -359,18 +229,18 @@ static int s_load_check(s_ctx_t *c, const yaml_node_t *map, size_t idx, tc_check
     static const int required[] = {K_NAME, K_SERVICE, K_TYPE};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         if (!val[required[i]])
-            return s_fail(c, map, "%s: missing required key \"%s\"", where,
-                          s_check_keys[required[i]]);
+            return tc_yconf_fail(c, map, "%s: missing required key \"%s\"", where,
+                                 s_check_keys[required[i]]);
 
     snprintf(path, sizeof path, "%s.name", where);
-    if (s_get_id(c, val[K_NAME], path, def->name) != 0)
+    if (tc_yconf_id(c, val[K_NAME], path, "id", def->name) != 0)
         return TC_ECONFIG;
     snprintf(path, sizeof path, "%s.service", where);
-    if (s_get_id(c, val[K_SERVICE], path, def->service) != 0)
+    if (tc_yconf_id(c, val[K_SERVICE], path, "id", def->service) != 0)
         return TC_ECONFIG;
 
     snprintf(path, sizeof path, "%s.type", where);
-    const char *type = s_scalar(c, val[K_TYPE], path);
+    const char *type = tc_yconf_scalar(c, val[K_TYPE], path);
     if (!type)
         return TC_ECONFIG;
     int argkey;
@@ -384,26 +254,28 @@ static int s_load_check(s_ctx_t *c, const yaml_node_t *map, size_t idx, tc_check
         def->type = TC_CHECK_HTTP;
         argkey = K_URL;
     } else {
-        return s_fail(c, val[K_TYPE],
-                      "%s: unknown check type \"%.80s\" (expected http, tcp or exec)", path, type);
+        return tc_yconf_fail(c, val[K_TYPE],
+                             "%s: unknown check type \"%.80s\" (expected http, tcp or exec)", path,
+                             type);
     }
     for (int k = K_URL; k <= K_COMMAND; k++)
         if (k != argkey && val[k])
-            return s_fail(c, val[k], "%s.%s: not valid for type %s (use %s)", where,
-                          s_check_keys[k], type, s_check_keys[argkey]);
+            return tc_yconf_fail(c, val[k], "%s.%s: not valid for type %s (use %s)", where,
+                                 s_check_keys[k], type, s_check_keys[argkey]);
     if (!val[argkey])
-        return s_fail(c, map, "%s: missing required key \"%s\" for type %s", where,
-                      s_check_keys[argkey], type);
+        return tc_yconf_fail(c, map, "%s: missing required key \"%s\" for type %s", where,
+                             s_check_keys[argkey], type);
 
     snprintf(path, sizeof path, "%s.%s", where, s_check_keys[argkey]);
     char *arg = malloc(TC_CHECK_ARG_MAX);
     if (!arg)
         return TC_ENOMEM;
-    int rc = s_get_text(c, val[argkey], path, arg, TC_CHECK_ARG_MAX);
+    int rc = tc_yconf_text(c, val[argkey], path, arg, TC_CHECK_ARG_MAX);
     if (rc == 0 && def->type == TC_CHECK_HTTP && !s_url_valid(arg))
-        rc = s_fail(c, val[argkey], "%s: invalid URL \"%.120s\" (http:// or https://)", path, arg);
+        rc = tc_yconf_fail(c, val[argkey], "%s: invalid URL \"%.120s\" (http:// or https://)", path,
+                           arg);
     if (rc == 0 && def->type == TC_CHECK_TCP && !s_target_valid(arg))
-        rc = s_fail(c, val[argkey], "%s: invalid target \"%.120s\" (host:port)", path, arg);
+        rc = tc_yconf_fail(c, val[argkey], "%s: invalid target \"%.120s\" (host:port)", path, arg);
     if (rc != 0) {
         free(arg);
         return rc;
@@ -416,38 +288,40 @@ static int s_load_check(s_ctx_t *c, const yaml_node_t *map, size_t idx, tc_check
         if (s_get_duration(c, val[K_INTERVAL], path, &def->interval_ms) != 0)
             return TC_ECONFIG;
         if (def->interval_ms < TC_CHECK_MIN_INTERVAL_MS)
-            return s_fail(c, val[K_INTERVAL], "%s: must be at least 100ms", path);
+            return tc_yconf_fail(c, val[K_INTERVAL], "%s: must be at least 100ms", path);
     }
     if (val[K_TIMEOUT]) {
         snprintf(path, sizeof path, "%s.timeout", where);
         if (s_get_duration(c, val[K_TIMEOUT], path, &def->timeout_ms) != 0)
             return TC_ECONFIG;
         if (def->timeout_ms <= 0 || def->timeout_ms >= TC_CHECK_MAX_TIMEOUT_MS)
-            return s_fail(c, val[K_TIMEOUT], "%s: must be more than 0 and less than 1h", path);
+            return tc_yconf_fail(c, val[K_TIMEOUT], "%s: must be more than 0 and less than 1h",
+                                 path);
     }
     if (val[K_RETRIES]) {
         snprintf(path, sizeof path, "%s.retries", where);
-        const char *s = s_scalar(c, val[K_RETRIES], path);
+        const char *s = tc_yconf_scalar(c, val[K_RETRIES], path);
         if (!s)
             return TC_ECONFIG;
         uint64_t r;
         if (tc_u64_parse(s, UINT32_MAX, &r) != 0 || r < 1 || r > TC_CHECK_MAX_RETRIES)
-            return s_fail(c, val[K_RETRIES],
-                          "%s: expected an integer from 1 to %d, found \"%.80s\"", path,
-                          TC_CHECK_MAX_RETRIES, s);
+            return tc_yconf_fail(c, val[K_RETRIES],
+                                 "%s: expected an integer from 1 to %d, found \"%.80s\"", path,
+                                 TC_CHECK_MAX_RETRIES, s);
         def->retries = (uint32_t)r;
     }
     return 0;
 }
 
-static int s_load_checks(s_ctx_t *c, const yaml_node_t *seq, tc_check_def_t **pchecks, size_t *pn)
+static int s_load_checks(tc_yconf_t *c, const yaml_node_t *seq, tc_check_def_t **pchecks,
+                         size_t *pn)
 {
     *pchecks = NULL;
     *pn = 0;
-    if (s_is_null(seq))
+    if (tc_yconf_is_null(seq))
         return 0;
     if (seq->type != YAML_SEQUENCE_NODE)
-        return s_fail(c, seq, "checks: expected a list, found %s", s_node_kind(seq));
+        return tc_yconf_fail(c, seq, "checks: expected a list, found %s", tc_yconf_node_kind(seq));
     size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
     if (n == 0)
         return 0;
@@ -473,9 +347,10 @@ static int s_load_checks(s_ctx_t *c, const yaml_node_t *seq, tc_check_def_t **pc
                     if (strcmp((const char *)k->data.scalar.value, "name") == 0)
                         name = yaml_document_get_node(c->doc, p->value);
                 }
-                rc = s_fail(c, name ? name : item,
-                            "checks[%zu].name: duplicate check name \"%s\" (first at line %d)",
-                            done, checks[done].name, checks[j].line);
+                rc = tc_yconf_fail(
+                    c, name ? name : item,
+                    "checks[%zu].name: duplicate check name \"%s\" (first at line %d)", done,
+                    checks[done].name, checks[j].line);
                 done++;
                 goto fail;
             }
@@ -489,15 +364,15 @@ fail:
     return rc;
 }
 
-static int s_load_root(s_ctx_t *c, const yaml_node_t *root, tc_agent_config_t *tmp)
+static int s_load_root(tc_yconf_t *c, const yaml_node_t *root, tc_agent_config_t *tmp)
 {
-    if (s_is_null(root))
+    if (tc_yconf_is_null(root))
         return 0;
     if (root->type != YAML_MAPPING_NODE)
-        return s_fail(c, root, "top level: expected a mapping with keys agent and checks");
+        return tc_yconf_fail(c, root, "top level: expected a mapping with keys agent and checks");
     const yaml_node_pair_t *first = root->data.mapping.pairs.start;
     for (const yaml_node_pair_t *p = first; p < root->data.mapping.pairs.top; p++) {
-        const char *key = s_pair_key(c, p, first, "");
+        const char *key = tc_yconf_pair_key(c, p, first, "");
         if (!key)
             return TC_ECONFIG;
         const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
@@ -507,8 +382,8 @@ static int s_load_root(s_ctx_t *c, const yaml_node_t *root, tc_agent_config_t *t
         else if (strcmp(key, "checks") == 0)
             rc = s_load_checks(c, v, &tmp->checks, &tmp->nchecks);
         else
-            rc = s_fail(c, yaml_document_get_node(c->doc, p->key),
-                        "%s: unknown key (expected agent or checks)", key);
+            rc = tc_yconf_fail(c, yaml_document_get_node(c->doc, p->key),
+                               "%s: unknown key (expected agent or checks)", key);
         if (rc != 0)
             return rc;
     }
@@ -517,72 +392,31 @@ static int s_load_root(s_ctx_t *c, const yaml_node_t *root, tc_agent_config_t *t
 
 int tc_agent_config_load(tc_agent_config_t *cfg, const char *path, char *err, size_t errlen)
 {
-    s_ctx_t c = {.path = path, .err = err, .errlen = errlen, .doc = NULL};
-    int rc = TC_ECONFIG;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return s_fail(&c, NULL, "cannot open: %s", strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return s_fail(&c, NULL, "is a directory, not a configuration file");
-    }
-
-    yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) {
-        rc = TC_ENOMEM;
-        goto fail_parser;
-    }
-    yaml_parser_set_input_file(&parser, f);
-
-    yaml_document_t doc;
-    if (!yaml_parser_load(&parser, &doc)) {
-        rc = TC_ECONFIG;
-        if (err && errlen)
-            snprintf(err, errlen, "%s:%zu: YAML syntax error: %s%s%s", path,
-                     parser.problem_mark.line + 1, parser.problem ? parser.problem : "invalid",
-                     parser.context ? " " : "", parser.context ? parser.context : "");
-        goto fail_load;
-    }
-    c.doc = &doc;
+    tc_yconf_t c;
+    tc_yconf_init(&c, path, err, errlen);
+    int rc = tc_yconf_load(&c);
+    if (rc != 0)
+        return rc;
 
     /* Copy scalars from the current configuration, drop its checks: the
      * file replaces the check list but overlays agent settings. */
     tc_agent_config_t tmp = *cfg;
     tmp.checks = NULL;
     tmp.nchecks = 0;
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    yaml_node_t *root = yaml_document_get_root_node(c.doc);
     rc = root ? s_load_root(&c, root, &tmp) : 0;
+    if (rc == 0)
+        rc = tc_yconf_one_document(&c);
     if (rc != 0) {
         /* A later key may fail after the checks were loaded. */
         s_free_checks(tmp.checks, tmp.nchecks);
         goto fail_doc;
     }
 
-    /* A second document would be silently ignored; refuse it instead. */
-    yaml_document_t extra;
-    if (yaml_parser_load(&parser, &extra)) {
-        bool more = yaml_document_get_root_node(&extra) != NULL;
-        size_t line = extra.start_mark.line + 1;
-        yaml_document_delete(&extra);
-        if (more) {
-            if (err && errlen)
-                snprintf(err, errlen, "%s:%zu: only one YAML document is allowed", path, line);
-            rc = TC_ECONFIG;
-            s_free_checks(tmp.checks, tmp.nchecks);
-            goto fail_doc;
-        }
-    }
-
     s_free_checks(cfg->checks, cfg->nchecks);
     *cfg = tmp;
-    rc = 0;
 fail_doc:
-    yaml_document_delete(&doc);
-fail_load:
-    yaml_parser_delete(&parser);
-fail_parser:
-    fclose(f);
+    tc_yconf_close(&c);
     return rc;
 }
 

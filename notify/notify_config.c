@@ -2,31 +2,23 @@
  * notify_config.c - tocsin-notify's configuration; see notify_config.h.
  *
  * Like the agent's, it uses libyaml's document API so every node keeps its
- * line for messages, and it validates into a copy that replaces the
- * caller's configuration only when the whole file is good.
+ * line for messages (through common/yconf.c, shared with the agent), and it
+ * validates into a copy that replaces the caller's configuration only when
+ * the whole file is good.
  */
 #include "notify_config.h"
 
 #include "error.h"
 #include "util.h"
+#include "yconf.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 #include <yaml.h>
 
 #define S_KEY_MAX 160
-
-typedef struct {
-    const char *path;
-    char *err;
-    size_t errlen;
-    yaml_document_t *doc;
-} s_ctx_t;
 
 const char *tc_notify_type_name(tc_notify_type_t t)
 {
@@ -100,127 +92,13 @@ int64_t tc_notify_backoff_ms(int64_t first, int64_t max, uint32_t attempts)
     return d > max ? max : d;
 }
 
-/* ---- parsing helpers (as in agent/config.c) ------------------------------ */
+/* ---- parsing helpers ---------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4))) static int s_fail(s_ctx_t *c, const yaml_node_t *node,
-                                                        const char *fmt, ...)
+/* Retries, timeouts and the give-up time must all be positive: a zero would
+ * retry in a busy loop or give up at once. */
+static int s_get_duration(tc_yconf_t *c, const yaml_node_t *n, const char *key, int64_t *ms)
 {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (c->err && c->errlen) {
-        if (node)
-            snprintf(c->err, c->errlen, "%s:%zu: %s", c->path, node->start_mark.line + 1, msg);
-        else
-            snprintf(c->err, c->errlen, "%s: %s", c->path, msg);
-    }
-    return TC_ECONFIG;
-}
-
-static const char *s_node_kind(const yaml_node_t *n)
-{
-    switch (n->type) {
-    case YAML_SCALAR_NODE: return "a scalar";
-    case YAML_SEQUENCE_NODE: return "a list";
-    case YAML_MAPPING_NODE: return "a mapping";
-    default: return "nothing";
-    }
-}
-
-static const char *s_scalar(s_ctx_t *c, const yaml_node_t *n, const char *key)
-{
-    if (n->type != YAML_SCALAR_NODE) {
-        s_fail(c, n, "%s: expected a scalar value, found %s", key, s_node_kind(n));
-        return NULL;
-    }
-    const char *v = (const char *)n->data.scalar.value;
-    if (strlen(v) != n->data.scalar.length) {
-        s_fail(c, n, "%s: value contains a NUL byte", key);
-        return NULL;
-    }
-    return v;
-}
-
-static bool s_is_null(const yaml_node_t *n)
-{
-    if (n->type != YAML_SCALAR_NODE)
-        return false;
-    const char *v = (const char *)n->data.scalar.value;
-    return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-           (n->data.scalar.length == 0 || strcmp(v, "~") == 0 || strcmp(v, "null") == 0);
-}
-
-static int s_get_text(s_ctx_t *c, const yaml_node_t *n, const char *key, char *dst, size_t cap)
-{
-    const char *v = s_scalar(c, n, key);
-    if (!v)
-        return TC_ECONFIG;
-    if (*v == '\0')
-        return s_fail(c, n, "%s: must not be empty", key);
-    if (strlen(v) >= cap)
-        return s_fail(c, n, "%s: value too long (at most %zu bytes)", key, cap - 1);
-    memcpy(dst, v, strlen(v) + 1);
-    return 0;
-}
-
-static int s_get_id(s_ctx_t *c, const yaml_node_t *n, const char *key, char *dst)
-{
-    const char *v = s_scalar(c, n, key);
-    if (!v)
-        return TC_ECONFIG;
-    if (!tc_id_valid(v))
-        return s_fail(c, n, "%s: invalid name \"%.80s\" (1..%d characters of A-Z a-z 0-9 . _ : -)",
-                      key, v, TC_ID_MAX - 1);
-    memcpy(dst, v, strlen(v) + 1);
-    return 0;
-}
-
-static int s_get_duration(s_ctx_t *c, const yaml_node_t *n, const char *key, int64_t *ms)
-{
-    const char *v = s_scalar(c, n, key);
-    if (!v)
-        return TC_ECONFIG;
-    if (tc_duration_parse(v, ms) != 0 || *ms <= 0)
-        return s_fail(c, n, "%s: invalid duration \"%.80s\" (e.g. 250ms, 5s, 2m, 24h)", key, v);
-    return 0;
-}
-
-static int s_get_bool(s_ctx_t *c, const yaml_node_t *n, const char *key, bool *out)
-{
-    const char *v = s_scalar(c, n, key);
-    if (!v)
-        return TC_ECONFIG;
-    if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on")) {
-        *out = true;
-        return 0;
-    }
-    if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off")) {
-        *out = false;
-        return 0;
-    }
-    return s_fail(c, n, "%s: expected true or false, found \"%.80s\"", key, v);
-}
-
-static const char *s_pair_key(s_ctx_t *c, const yaml_node_pair_t *pair,
-                              const yaml_node_pair_t *first, const char *where)
-{
-    const yaml_node_t *k = yaml_document_get_node(c->doc, pair->key);
-    if (!k || k->type != YAML_SCALAR_NODE) {
-        s_fail(c, k, "%s: keys must be scalars", where);
-        return NULL;
-    }
-    const char *name = (const char *)k->data.scalar.value;
-    for (const yaml_node_pair_t *p = first; p < pair; p++) {
-        const yaml_node_t *pk = yaml_document_get_node(c->doc, p->key);
-        if (pk && pk->type == YAML_SCALAR_NODE &&
-            strcmp((const char *)pk->data.scalar.value, name) == 0) {
-            s_fail(c, k, "%s%s%s: key given twice", where, *where ? "." : "", name);
-            return NULL;
-        }
-    }
-    return name;
+    return tc_yconf_duration(c, n, key, 1, "250ms, 5s, 2m, 24h", ms);
 }
 
 static bool s_no_space(const char *s)
@@ -254,25 +132,28 @@ static bool s_addr_valid(const char *a)
     return true;
 }
 
-static int s_get_endpoint(s_ctx_t *c, const yaml_node_t *v, const char *path, char *dst, size_t cap)
+static int s_get_endpoint(tc_yconf_t *c, const yaml_node_t *v, const char *path, char *dst,
+                          size_t cap)
 {
-    int rc = s_get_text(c, v, path, dst, cap);
+    int rc = tc_yconf_text(c, v, path, dst, cap);
     if (rc == 0 && (!tc_endpoint_valid(dst) || strchr(dst, '*')))
-        rc = s_fail(c, v, "%s: invalid endpoint \"%.80s\" (e.g. tcp://127.0.0.1:7402)", path, dst);
+        rc = tc_yconf_fail(c, v, "%s: invalid endpoint \"%.80s\" (e.g. tcp://127.0.0.1:7402)", path,
+                           dst);
     return rc;
 }
 
 /* ---- sections ------------------------------------------------------------ */
 
-static int s_load_notify(s_ctx_t *c, const yaml_node_t *map, tc_notify_config_t *cfg)
+static int s_load_notify(tc_yconf_t *c, const yaml_node_t *map, tc_notify_config_t *cfg)
 {
-    if (s_is_null(map))
+    if (tc_yconf_is_null(map))
         return 0;
     if (map->type != YAML_MAPPING_NODE)
-        return s_fail(c, map, "notify: expected a mapping, found %s", s_node_kind(map));
+        return tc_yconf_fail(c, map, "notify: expected a mapping, found %s",
+                             tc_yconf_node_kind(map));
     const yaml_node_pair_t *first = map->data.mapping.pairs.start;
     for (const yaml_node_pair_t *p = first; p < map->data.mapping.pairs.top; p++) {
-        const char *key = s_pair_key(c, p, first, "notify");
+        const char *key = tc_yconf_pair_key(c, p, first, "notify");
         if (!key)
             return TC_ECONFIG;
         const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
@@ -284,7 +165,7 @@ static int s_load_notify(s_ctx_t *c, const yaml_node_t *map, tc_notify_config_t 
         } else if (strcmp(key, "publish") == 0) {
             rc = s_get_endpoint(c, v, path, cfg->publish, sizeof cfg->publish);
         } else if (strcmp(key, "state") == 0) {
-            rc = s_get_text(c, v, path, cfg->state, sizeof cfg->state);
+            rc = tc_yconf_text(c, v, path, cfg->state, sizeof cfg->state);
         } else if (strcmp(key, "retry_first") == 0) {
             rc = s_get_duration(c, v, path, &cfg->retry_first_ms);
         } else if (strcmp(key, "retry_max") == 0) {
@@ -294,36 +175,37 @@ static int s_load_notify(s_ctx_t *c, const yaml_node_t *map, tc_notify_config_t 
         } else if (strcmp(key, "timeout") == 0) {
             rc = s_get_duration(c, v, path, &cfg->timeout_ms);
             if (rc == 0 && cfg->timeout_ms > 3600000)
-                rc = s_fail(c, v, "%s: must be at most 1h", path);
+                rc = tc_yconf_fail(c, v, "%s: must be at most 1h", path);
         } else if (strcmp(key, "concurrency") == 0) {
-            const char *s = s_scalar(c, v, path);
+            const char *s = tc_yconf_scalar(c, v, path);
             uint64_t n;
             if (!s)
                 rc = TC_ECONFIG;
             else if (tc_u64_parse(s, 256, &n) != 0 || n == 0)
-                rc =
-                    s_fail(c, v, "%s: expected an integer from 1 to 256, found \"%.80s\"", path, s);
+                rc = tc_yconf_fail(c, v, "%s: expected an integer from 1 to 256, found \"%.80s\"",
+                                   path, s);
             else
                 cfg->concurrency = (uint32_t)n;
         } else if (strcmp(key, "insecure") == 0) {
-            rc = s_get_bool(c, v, path, &cfg->insecure);
+            rc = tc_yconf_bool(c, v, path, &cfg->insecure);
         } else if (strcmp(key, "key") == 0) {
-            rc = s_get_text(c, v, path, cfg->key, sizeof cfg->key);
+            rc = tc_yconf_text(c, v, path, cfg->key, sizeof cfg->key);
         } else if (strcmp(key, "server_key") == 0) {
-            rc = s_get_text(c, v, path, cfg->server_key, sizeof cfg->server_key);
+            rc = tc_yconf_text(c, v, path, cfg->server_key, sizeof cfg->server_key);
         } else if (strcmp(key, "log_level") == 0) {
-            const char *s = s_scalar(c, v, path);
+            const char *s = tc_yconf_scalar(c, v, path);
             if (!s)
                 rc = TC_ECONFIG;
             else if (tc_log_level_parse(s, &cfg->log_level) != 0)
-                rc = s_fail(c, v, "%s: expected debug, info, warn or error, found \"%.80s\"", path,
-                            s);
+                rc = tc_yconf_fail(c, v, "%s: expected debug, info, warn or error, found \"%.80s\"",
+                                   path, s);
         } else {
-            rc = s_fail(c, yaml_document_get_node(c->doc, p->key),
-                        "%s: unknown key (expected api, publish, state, retry_first, retry_max, "
-                        "give_up_after, timeout, concurrency, insecure, key, server_key, "
-                        "log_level)",
-                        path);
+            rc = tc_yconf_fail(
+                c, yaml_document_get_node(c->doc, p->key),
+                "%s: unknown key (expected api, publish, state, retry_first, retry_max, "
+                "give_up_after, timeout, concurrency, insecure, key, server_key, "
+                "log_level)",
+                path);
         }
         if (rc != 0)
             return rc;
@@ -332,38 +214,38 @@ static int s_load_notify(s_ctx_t *c, const yaml_node_t *map, tc_notify_config_t 
 }
 
 /* Reads a password file: its first line, without the line end. */
-static int s_read_secret(s_ctx_t *c, const yaml_node_t *v, const char *path, const char *file,
+static int s_read_secret(tc_yconf_t *c, const yaml_node_t *v, const char *path, const char *file,
                          char *dst, size_t cap)
 {
     FILE *f = fopen(file, "r");
     if (!f)
-        return s_fail(c, v, "%s: cannot read %s: %s", path, file, strerror(errno));
+        return tc_yconf_fail(c, v, "%s: cannot read %s: %s", path, file, strerror(errno));
     char buf[TC_NOTIFY_ADDR_MAX + 2];
     bool got = fgets(buf, sizeof buf, f) != NULL;
     fclose(f);
     if (!got)
-        return s_fail(c, v, "%s: %s is empty", path, file);
+        return tc_yconf_fail(c, v, "%s: %s is empty", path, file);
     buf[strcspn(buf, "\r\n")] = '\0';
     if (buf[0] == '\0' || strlen(buf) >= cap)
-        return s_fail(c, v, "%s: the password in %s is empty or longer than %zu bytes", path, file,
-                      cap - 1);
+        return tc_yconf_fail(c, v, "%s: the password in %s is empty or longer than %zu bytes", path,
+                             file, cap - 1);
     memcpy(dst, buf, strlen(buf) + 1);
     memset(buf, 0, sizeof buf);
     return 0;
 }
 
-static int s_load_smtp(s_ctx_t *c, const yaml_node_t *map, tc_notify_config_t *cfg)
+static int s_load_smtp(tc_yconf_t *c, const yaml_node_t *map, tc_notify_config_t *cfg)
 {
     static const char *const schemes[] = {"smtp://", "smtps://", NULL};
-    if (s_is_null(map))
+    if (tc_yconf_is_null(map))
         return 0;
     if (map->type != YAML_MAPPING_NODE)
-        return s_fail(c, map, "smtp: expected a mapping, found %s", s_node_kind(map));
+        return tc_yconf_fail(c, map, "smtp: expected a mapping, found %s", tc_yconf_node_kind(map));
     const yaml_node_t *user = NULL, *pass = NULL;
     bool has_url = false, has_from = false;
     const yaml_node_pair_t *first = map->data.mapping.pairs.start;
     for (const yaml_node_pair_t *p = first; p < map->data.mapping.pairs.top; p++) {
-        const char *key = s_pair_key(c, p, first, "smtp");
+        const char *key = tc_yconf_pair_key(c, p, first, "smtp");
         if (!key)
             return TC_ECONFIG;
         const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
@@ -371,39 +253,42 @@ static int s_load_smtp(s_ctx_t *c, const yaml_node_t *map, tc_notify_config_t *c
         snprintf(path, sizeof path, "smtp.%s", key);
         int rc = 0;
         if (strcmp(key, "url") == 0) {
-            rc = s_get_text(c, v, path, cfg->smtp_url, sizeof cfg->smtp_url);
+            rc = tc_yconf_text(c, v, path, cfg->smtp_url, sizeof cfg->smtp_url);
             if (rc == 0 && !s_url_valid(cfg->smtp_url, schemes))
-                rc = s_fail(c, v, "%s: invalid URL \"%.120s\" (smtp://HOST:PORT or smtps://)", path,
-                            cfg->smtp_url);
+                rc =
+                    tc_yconf_fail(c, v, "%s: invalid URL \"%.120s\" (smtp://HOST:PORT or smtps://)",
+                                  path, cfg->smtp_url);
             has_url = true;
         } else if (strcmp(key, "from") == 0) {
-            rc = s_get_text(c, v, path, cfg->smtp_from, sizeof cfg->smtp_from);
+            rc = tc_yconf_text(c, v, path, cfg->smtp_from, sizeof cfg->smtp_from);
             if (rc == 0 && !s_addr_valid(cfg->smtp_from))
-                rc = s_fail(c, v, "%s: invalid e-mail address \"%.120s\"", path, cfg->smtp_from);
+                rc = tc_yconf_fail(c, v, "%s: invalid e-mail address \"%.120s\"", path,
+                                   cfg->smtp_from);
             has_from = true;
         } else if (strcmp(key, "username") == 0) {
-            rc = s_get_text(c, v, path, cfg->smtp_username, sizeof cfg->smtp_username);
+            rc = tc_yconf_text(c, v, path, cfg->smtp_username, sizeof cfg->smtp_username);
             user = v;
         } else if (strcmp(key, "password_file") == 0) {
             char file[TC_NOTIFY_PATH_MAX];
-            rc = s_get_text(c, v, path, file, sizeof file);
+            rc = tc_yconf_text(c, v, path, file, sizeof file);
             if (rc == 0)
                 rc = s_read_secret(c, v, path, file, cfg->smtp_password, sizeof cfg->smtp_password);
             pass = v;
         } else {
-            rc = s_fail(c, yaml_document_get_node(c->doc, p->key),
-                        "%s: unknown key (expected url, from, username, password_file)", path);
+            rc = tc_yconf_fail(c, yaml_document_get_node(c->doc, p->key),
+                               "%s: unknown key (expected url, from, username, password_file)",
+                               path);
         }
         if (rc != 0)
             return rc;
     }
     if (!has_url)
-        return s_fail(c, map, "smtp: missing required key \"url\"");
+        return tc_yconf_fail(c, map, "smtp: missing required key \"url\"");
     if (!has_from)
-        return s_fail(c, map, "smtp: missing required key \"from\"");
+        return tc_yconf_fail(c, map, "smtp: missing required key \"from\"");
     if (!user != !pass)
-        return s_fail(c, user ? user : pass,
-                      "smtp: username and password_file go together (give both or neither)");
+        return tc_yconf_fail(c, user ? user : pass,
+                             "smtp: username and password_file go together (give both or neither)");
     cfg->has_smtp = true;
     return 0;
 }
@@ -413,53 +298,54 @@ static const char *s_sub_keys[K_N] = {"name",     "type",       "url",        "t
                                       "audience", "components", "severities", "drill"};
 
 /* The items of a list value, or NULL after an error. */
-static const yaml_node_item_t *s_list(s_ctx_t *c, const yaml_node_t *n, const char *path,
+static const yaml_node_item_t *s_list(tc_yconf_t *c, const yaml_node_t *n, const char *path,
                                       size_t *count)
 {
     if (n->type != YAML_SEQUENCE_NODE) {
-        s_fail(c, n, "%s: expected a list, found %s", path, s_node_kind(n));
+        tc_yconf_fail(c, n, "%s: expected a list, found %s", path, tc_yconf_node_kind(n));
         return NULL;
     }
     *count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     return n->data.sequence.items.start;
 }
 
-static int s_load_sub(s_ctx_t *c, const yaml_node_t *map, size_t idx, tc_notify_sub_t *sub)
+static int s_load_sub(tc_yconf_t *c, const yaml_node_t *map, size_t idx, tc_notify_sub_t *sub)
 {
     static const char *const http[] = {"http://", "https://", NULL};
     char where[40], path[S_KEY_MAX];
     snprintf(where, sizeof where, "subscriptions[%zu]", idx);
     if (map->type != YAML_MAPPING_NODE)
-        return s_fail(c, map, "%s: expected a mapping, found %s", where, s_node_kind(map));
+        return tc_yconf_fail(c, map, "%s: expected a mapping, found %s", where,
+                             tc_yconf_node_kind(map));
     const yaml_node_t *val[K_N] = {NULL};
     const yaml_node_pair_t *first = map->data.mapping.pairs.start;
     for (const yaml_node_pair_t *p = first; p < map->data.mapping.pairs.top; p++) {
-        const char *key = s_pair_key(c, p, first, where);
+        const char *key = tc_yconf_pair_key(c, p, first, where);
         if (!key)
             return TC_ECONFIG;
         int k = 0;
         while (k < K_N && strcmp(key, s_sub_keys[k]) != 0)
             k++;
         if (k == K_N)
-            return s_fail(c, yaml_document_get_node(c->doc, p->key),
-                          "%s.%s: unknown key (expected name, type, url, to, audience, "
-                          "components, severities, drill)",
-                          where, key);
+            return tc_yconf_fail(c, yaml_document_get_node(c->doc, p->key),
+                                 "%s.%s: unknown key (expected name, type, url, to, audience, "
+                                 "components, severities, drill)",
+                                 where, key);
         val[k] = yaml_document_get_node(c->doc, p->value);
     }
     memset(sub, 0, sizeof *sub);
     sub->line = (int)map->start_mark.line + 1;
     sub->external = true;
     if (!val[K_NAME])
-        return s_fail(c, map, "%s: missing required key \"name\"", where);
+        return tc_yconf_fail(c, map, "%s: missing required key \"name\"", where);
     if (!val[K_TYPE])
-        return s_fail(c, map, "%s: missing required key \"type\"", where);
+        return tc_yconf_fail(c, map, "%s: missing required key \"type\"", where);
     snprintf(path, sizeof path, "%s.name", where);
-    if (s_get_id(c, val[K_NAME], path, sub->name) != 0)
+    if (tc_yconf_id(c, val[K_NAME], path, "name", sub->name) != 0)
         return TC_ECONFIG;
 
     snprintf(path, sizeof path, "%s.type", where);
-    const char *type = s_scalar(c, val[K_TYPE], path);
+    const char *type = tc_yconf_scalar(c, val[K_TYPE], path);
     if (!type)
         return TC_ECONFIG;
     if (strcmp(type, "slack") == 0)
@@ -469,55 +355,59 @@ static int s_load_sub(s_ctx_t *c, const yaml_node_t *map, size_t idx, tc_notify_
     else if (strcmp(type, "email") == 0)
         sub->type = TC_NOTIFY_EMAIL;
     else
-        return s_fail(c, val[K_TYPE],
-                      "%s: unknown type \"%.80s\" (expected slack, webhook or email)", path, type);
+        return tc_yconf_fail(c, val[K_TYPE],
+                             "%s: unknown type \"%.80s\" (expected slack, webhook or email)", path,
+                             type);
 
     if (sub->type == TC_NOTIFY_EMAIL) {
         if (val[K_URL])
-            return s_fail(c, val[K_URL], "%s.url: not valid for type email (use to)", where);
+            return tc_yconf_fail(c, val[K_URL], "%s.url: not valid for type email (use to)", where);
         if (!val[K_TO])
-            return s_fail(c, map, "%s: missing required key \"to\" for type email", where);
+            return tc_yconf_fail(c, map, "%s: missing required key \"to\" for type email", where);
         snprintf(path, sizeof path, "%s.to", where);
         size_t n;
         const yaml_node_item_t *items = s_list(c, val[K_TO], path, &n);
         if (!items)
             return TC_ECONFIG;
         if (n == 0)
-            return s_fail(c, val[K_TO], "%s: needs at least one address", path);
+            return tc_yconf_fail(c, val[K_TO], "%s: needs at least one address", path);
         if (n > TC_NOTIFY_TO_MAX)
-            return s_fail(c, val[K_TO], "%s: at most %d addresses", path, TC_NOTIFY_TO_MAX);
+            return tc_yconf_fail(c, val[K_TO], "%s: at most %d addresses", path, TC_NOTIFY_TO_MAX);
         for (size_t i = 0; i < n; i++) {
             const yaml_node_t *item = yaml_document_get_node(c->doc, items[i]);
             snprintf(path, sizeof path, "%s.to[%zu]", where, i);
-            if (s_get_text(c, item, path, sub->to[i], sizeof sub->to[i]) != 0)
+            if (tc_yconf_text(c, item, path, sub->to[i], sizeof sub->to[i]) != 0)
                 return TC_ECONFIG;
             if (!s_addr_valid(sub->to[i]))
-                return s_fail(c, item, "%s: invalid e-mail address \"%.120s\"", path, sub->to[i]);
+                return tc_yconf_fail(c, item, "%s: invalid e-mail address \"%.120s\"", path,
+                                     sub->to[i]);
         }
         sub->nto = n;
     } else {
         if (val[K_TO])
-            return s_fail(c, val[K_TO], "%s.to: not valid for type %s (use url)", where, type);
+            return tc_yconf_fail(c, val[K_TO], "%s.to: not valid for type %s (use url)", where,
+                                 type);
         if (!val[K_URL])
-            return s_fail(c, map, "%s: missing required key \"url\" for type %s", where, type);
+            return tc_yconf_fail(c, map, "%s: missing required key \"url\" for type %s", where,
+                                 type);
         snprintf(path, sizeof path, "%s.url", where);
-        if (s_get_text(c, val[K_URL], path, sub->url, sizeof sub->url) != 0)
+        if (tc_yconf_text(c, val[K_URL], path, sub->url, sizeof sub->url) != 0)
             return TC_ECONFIG;
         if (!s_url_valid(sub->url, http))
-            return s_fail(c, val[K_URL], "%s: invalid URL \"%.120s\" (http:// or https://)", path,
-                          sub->url);
+            return tc_yconf_fail(c, val[K_URL], "%s: invalid URL \"%.120s\" (http:// or https://)",
+                                 path, sub->url);
     }
 
     if (val[K_AUDIENCE]) {
         snprintf(path, sizeof path, "%s.audience", where);
-        const char *a = s_scalar(c, val[K_AUDIENCE], path);
+        const char *a = tc_yconf_scalar(c, val[K_AUDIENCE], path);
         if (!a)
             return TC_ECONFIG;
         if (strcmp(a, "internal") == 0)
             sub->external = false;
         else if (strcmp(a, "external") != 0)
-            return s_fail(c, val[K_AUDIENCE], "%s: expected internal or external, found \"%.80s\"",
-                          path, a);
+            return tc_yconf_fail(c, val[K_AUDIENCE],
+                                 "%s: expected internal or external, found \"%.80s\"", path, a);
     }
     if (val[K_COMPONENTS]) {
         snprintf(path, sizeof path, "%s.components", where);
@@ -526,16 +416,17 @@ static int s_load_sub(s_ctx_t *c, const yaml_node_t *map, size_t idx, tc_notify_
         if (!items)
             return TC_ECONFIG;
         if (n == 0)
-            return s_fail(c, val[K_COMPONENTS],
-                          "%s: empty list (leave the key out to receive all components)", path);
+            return tc_yconf_fail(c, val[K_COMPONENTS],
+                                 "%s: empty list (leave the key out to receive all components)",
+                                 path);
         if (n > TC_COMPONENTS_MAX)
-            return s_fail(c, val[K_COMPONENTS], "%s: at most %d components", path,
-                          TC_COMPONENTS_MAX);
+            return tc_yconf_fail(c, val[K_COMPONENTS], "%s: at most %d components", path,
+                                 TC_COMPONENTS_MAX);
         for (size_t i = 0; i < n; i++) {
             char ipath[S_KEY_MAX + 24];
             snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
-            if (s_get_id(c, yaml_document_get_node(c->doc, items[i]), ipath, sub->components[i]) !=
-                0)
+            const yaml_node_t *item = yaml_document_get_node(c->doc, items[i]);
+            if (tc_yconf_id(c, item, ipath, "name", sub->components[i]) != 0)
                 return TC_ECONFIG;
         }
         sub->ncomponents = n;
@@ -547,50 +438,51 @@ static int s_load_sub(s_ctx_t *c, const yaml_node_t *map, size_t idx, tc_notify_
         if (!items)
             return TC_ECONFIG;
         if (n == 0)
-            return s_fail(c, val[K_SEVERITIES],
-                          "%s: empty list (leave the key out to receive all severities)", path);
+            return tc_yconf_fail(c, val[K_SEVERITIES],
+                                 "%s: empty list (leave the key out to receive all severities)",
+                                 path);
         for (size_t i = 0; i < n; i++) {
             const yaml_node_t *item = yaml_document_get_node(c->doc, items[i]);
             char ipath[S_KEY_MAX + 24];
             snprintf(ipath, sizeof ipath, "%s[%zu]", path, i);
-            const char *s = s_scalar(c, item, ipath);
+            const char *s = tc_yconf_scalar(c, item, ipath);
             uint64_t sev;
             if (!s)
                 return TC_ECONFIG;
             if (tc_u64_parse(s, 5, &sev) != 0 || sev == 0)
-                return s_fail(c, item, "%s: expected a severity from 1 to 5, found \"%.80s\"",
-                              ipath, s);
+                return tc_yconf_fail(
+                    c, item, "%s: expected a severity from 1 to 5, found \"%.80s\"", ipath, s);
             sub->severities |= (uint8_t)(1u << sev);
         }
     }
     if (val[K_DRILL]) {
         snprintf(path, sizeof path, "%s.drill", where);
-        const char *s = s_scalar(c, val[K_DRILL], path);
+        const char *s = tc_yconf_scalar(c, val[K_DRILL], path);
         if (!s)
             return TC_ECONFIG;
         bool b;
         if (strcmp(s, "only") == 0) {
             sub->drill = TC_NOTIFY_DRILL_ONLY;
-        } else if (s_get_bool(c, val[K_DRILL], path, &b) == 0) {
+        } else if (tc_yconf_bool(c, val[K_DRILL], path, &b) == 0) {
             sub->drill = b ? TC_NOTIFY_DRILL_YES : TC_NOTIFY_DRILL_NO;
         } else {
-            return s_fail(c, val[K_DRILL], "%s: expected true, false or only, found \"%.80s\"",
-                          path, s);
+            return tc_yconf_fail(c, val[K_DRILL],
+                                 "%s: expected true, false or only, found \"%.80s\"", path, s);
         }
     }
     return 0;
 }
 
-static int s_load_subs(s_ctx_t *c, const yaml_node_t *seq, tc_notify_config_t *cfg)
+static int s_load_subs(tc_yconf_t *c, const yaml_node_t *seq, tc_notify_config_t *cfg)
 {
-    if (s_is_null(seq))
+    if (tc_yconf_is_null(seq))
         return 0;
     size_t n;
     const yaml_node_item_t *items = s_list(c, seq, "subscriptions", &n);
     if (!items)
         return TC_ECONFIG;
     if (n > TC_NOTIFY_SUBS_MAX)
-        return s_fail(c, seq, "subscriptions: at most %d", TC_NOTIFY_SUBS_MAX);
+        return tc_yconf_fail(c, seq, "subscriptions: at most %d", TC_NOTIFY_SUBS_MAX);
     tc_notify_sub_t *subs = n ? calloc(n, sizeof *subs) : NULL;
     if (n && !subs)
         return TC_ENOMEM;
@@ -599,10 +491,11 @@ static int s_load_subs(s_ctx_t *c, const yaml_node_t *seq, tc_notify_config_t *c
         int rc = s_load_sub(c, item, i, &subs[i]);
         for (size_t j = 0; rc == 0 && j < i; j++)
             if (strcmp(subs[j].name, subs[i].name) == 0)
-                rc = s_fail(c, item,
-                            "subscriptions[%zu].name: duplicate subscription name \"%s\" (first "
-                            "at line %d)",
-                            i, subs[i].name, subs[j].line);
+                rc = tc_yconf_fail(
+                    c, item,
+                    "subscriptions[%zu].name: duplicate subscription name \"%s\" (first "
+                    "at line %d)",
+                    i, subs[i].name, subs[j].line);
         if (rc != 0) {
             free(subs);
             return rc;
@@ -614,16 +507,16 @@ static int s_load_subs(s_ctx_t *c, const yaml_node_t *seq, tc_notify_config_t *c
     return 0;
 }
 
-static int s_load_root(s_ctx_t *c, const yaml_node_t *root, tc_notify_config_t *tmp)
+static int s_load_root(tc_yconf_t *c, const yaml_node_t *root, tc_notify_config_t *tmp)
 {
-    if (s_is_null(root))
+    if (tc_yconf_is_null(root))
         return 0;
     if (root->type != YAML_MAPPING_NODE)
-        return s_fail(c, root,
-                      "top level: expected a mapping with keys notify, smtp and subscriptions");
+        return tc_yconf_fail(
+            c, root, "top level: expected a mapping with keys notify, smtp and subscriptions");
     const yaml_node_pair_t *first = root->data.mapping.pairs.start;
     for (const yaml_node_pair_t *p = first; p < root->data.mapping.pairs.top; p++) {
-        const char *key = s_pair_key(c, p, first, "");
+        const char *key = tc_yconf_pair_key(c, p, first, "");
         if (!key)
             return TC_ECONFIG;
         const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
@@ -635,8 +528,8 @@ static int s_load_root(s_ctx_t *c, const yaml_node_t *root, tc_notify_config_t *
         else if (strcmp(key, "subscriptions") == 0)
             rc = s_load_subs(c, v, tmp);
         else
-            rc = s_fail(c, yaml_document_get_node(c->doc, p->key),
-                        "%s: unknown key (expected notify, smtp or subscriptions)", key);
+            rc = tc_yconf_fail(c, yaml_document_get_node(c->doc, p->key),
+                               "%s: unknown key (expected notify, smtp or subscriptions)", key);
         if (rc != 0)
             return rc;
     }
@@ -644,12 +537,14 @@ static int s_load_root(s_ctx_t *c, const yaml_node_t *root, tc_notify_config_t *
 }
 
 /* Checks that need the whole file: relations between keys. */
-static int s_check_whole(s_ctx_t *c, const yaml_node_t *root, const tc_notify_config_t *t)
+static int s_check_whole(tc_yconf_t *c, const yaml_node_t *root, const tc_notify_config_t *t)
 {
     if (t->retry_max_ms < t->retry_first_ms)
-        return s_fail(c, root, "notify.retry_max must not be shorter than notify.retry_first");
+        return tc_yconf_fail(c, root,
+                             "notify.retry_max must not be shorter than notify.retry_first");
     if (t->give_up_ms < t->retry_first_ms)
-        return s_fail(c, root, "notify.give_up_after must not be shorter than notify.retry_first");
+        return tc_yconf_fail(c, root,
+                             "notify.give_up_after must not be shorter than notify.retry_first");
     for (size_t i = 0; i < t->nsubs; i++)
         if (t->subs[i].type == TC_NOTIFY_EMAIL && !t->has_smtp) {
             c->err[0] = '\0';
@@ -663,36 +558,17 @@ static int s_check_whole(s_ctx_t *c, const yaml_node_t *root, const tc_notify_co
 
 int tc_notify_config_load(tc_notify_config_t *cfg, const char *path, char *err, size_t errlen)
 {
+    /* s_check_whole() writes to the buffer directly. */
     char scratch[8];
     if (!err || !errlen) {
         err = scratch;
         errlen = sizeof scratch;
     }
-    s_ctx_t c = {.path = path, .err = err, .errlen = errlen, .doc = NULL};
-    int rc = TC_ECONFIG;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return s_fail(&c, NULL, "cannot open: %s", strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return s_fail(&c, NULL, "is a directory, not a configuration file");
-    }
-    yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) {
-        rc = TC_ENOMEM;
-        goto fail_parser;
-    }
-    yaml_parser_set_input_file(&parser, f);
-    yaml_document_t doc;
-    if (!yaml_parser_load(&parser, &doc)) {
-        snprintf(err, errlen, "%s:%zu: YAML syntax error: %s%s%s", path,
-                 parser.problem_mark.line + 1, parser.problem ? parser.problem : "invalid",
-                 parser.context ? " " : "", parser.context ? parser.context : "");
-        rc = TC_ECONFIG;
-        goto fail_load;
-    }
-    c.doc = &doc;
+    tc_yconf_t c;
+    tc_yconf_init(&c, path, err, errlen);
+    int rc = tc_yconf_load(&c);
+    if (rc != 0)
+        return rc;
 
     tc_notify_config_t *tmp = malloc(sizeof *tmp);
     if (!tmp) {
@@ -702,22 +578,12 @@ int tc_notify_config_load(tc_notify_config_t *cfg, const char *path, char *err, 
     *tmp = *cfg;
     tmp->subs = NULL;
     tmp->nsubs = 0;
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    yaml_node_t *root = yaml_document_get_root_node(c.doc);
     rc = root ? s_load_root(&c, root, tmp) : 0;
     if (rc == 0 && root)
         rc = s_check_whole(&c, root, tmp);
-    if (rc == 0) {
-        yaml_document_t extra;
-        if (yaml_parser_load(&parser, &extra)) {
-            bool more = yaml_document_get_root_node(&extra) != NULL;
-            size_t line = extra.start_mark.line + 1;
-            yaml_document_delete(&extra);
-            if (more) {
-                snprintf(err, errlen, "%s:%zu: only one YAML document is allowed", path, line);
-                rc = TC_ECONFIG;
-            }
-        }
-    }
+    if (rc == 0)
+        rc = tc_yconf_one_document(&c);
     if (rc != 0) {
         free(tmp->subs);
         memset(tmp->smtp_password, 0, sizeof tmp->smtp_password);
@@ -728,10 +594,6 @@ int tc_notify_config_load(tc_notify_config_t *cfg, const char *path, char *err, 
     *cfg = *tmp;
     free(tmp);
 fail_doc:
-    yaml_document_delete(&doc);
-fail_load:
-    yaml_parser_delete(&parser);
-fail_parser:
-    fclose(f);
+    tc_yconf_close(&c);
     return rc;
 }

@@ -31,15 +31,6 @@ int tc_notify_key(const tc_update_t *u, const char *sub, char *dst, size_t cap)
     return n < 0 || (size_t)n >= cap ? TC_ETOOBIG : 0;
 }
 
-static void s_time_or_null(tc_json_t *j, int64_t ms)
-{
-    char t[32];
-    if (ms > 0)
-        tc_json_string(j, tc_time_format(ms, t, sizeof t));
-    else
-        tc_json_null(j);
-}
-
 int tc_notify_webhook_json(tc_json_t *j, const tc_update_t *u, const char *key)
 {
     tc_json_reset(j);
@@ -80,10 +71,12 @@ int tc_notify_webhook_json(tc_json_t *j, const tc_update_t *u, const char *key)
         tc_json_object_end(j);
     }
     tc_json_array_end(j);
+    /* Only a garbled update has a negative time; the webhook calls it
+     * unknown, like 0. */
     tc_json_key(j, "next_update_at");
-    s_time_or_null(j, u->next_update_ms);
+    tc_json_time(j, u->next_update_ms > 0 ? u->next_update_ms : 0);
     tc_json_key(j, "published_at");
-    s_time_or_null(j, u->published_ms);
+    tc_json_time(j, u->published_ms > 0 ? u->published_ms : 0);
     tc_json_key(j, "drill");
     tc_json_bool(j, u->drill);
     tc_json_object_end(j);

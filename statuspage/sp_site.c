@@ -88,12 +88,6 @@ void tc_sp_escape(FILE *out, const char *s)
     }
 }
 
-/* RFC 3339 UTC with milliseconds, or NULL for 0 (JSON null). */
-static const char *s_rfc3339(int64_t ms, char *buf, size_t cap)
-{
-    return ms ? tc_time_format(ms, buf, cap) : NULL;
-}
-
 /* "2026-11-24 08:00 UTC" for people. */
 static const char *s_human(int64_t ms, char *buf, size_t cap)
 {
@@ -405,9 +399,8 @@ int tc_sp_render_incident(FILE *out, const tc_sp_state_t *state, const tc_sp_inc
 
 static void s_jtime(tc_json_t *j, const char *key, int64_t ms)
 {
-    char buf[40];
     tc_json_key(j, key);
-    tc_json_string(j, s_rfc3339(ms, buf, sizeof buf));
+    tc_json_time(j, ms);
 }
 
 static void s_jdrill_name(tc_json_t *j, bool drill, const char *title)

@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "utf8.h"
+#include "util.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -286,6 +287,16 @@ void tc_json_null(tc_json_t *self)
 {
     s_before_value(self);
     s_put(self, "null", 4);
+}
+
+void tc_json_time(tc_json_t *self, int64_t ms)
+{
+    if (ms == 0) {
+        tc_json_null(self);
+        return;
+    }
+    char when[40];
+    tc_json_string(self, tc_time_format(ms, when, sizeof when));
 }
 
 const char *tc_json_data(const tc_json_t *self)

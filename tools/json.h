@@ -62,6 +62,10 @@ void tc_json_uint(tc_json_t *self, uint64_t v);
 void tc_json_double(tc_json_t *self, double v);
 void tc_json_bool(tc_json_t *self, bool v);
 void tc_json_null(tc_json_t *self);
+/* A point in time, `ms` milliseconds since the epoch, as an RFC 3339 UTC
+ * string with milliseconds ("2026-11-24T08:00:00.123Z", see
+ * tc_time_format()); 0, tocsin's "not set", is written as null. */
+void tc_json_time(tc_json_t *self, int64_t ms);
 
 /* The document so far, NUL-terminated. Borrowed: valid until the next call
  * on this writer. Never NULL (an empty string before the first value). */

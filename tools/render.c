@@ -18,16 +18,6 @@
 /* ---- JSON -------------------------------------------------------------- */
 
 /* Writes `ms` as an RFC 3339 string, or null when `ms` is 0 ("never"). */
-static void s_json_time(tc_json_t *j, int64_t ms)
-{
-    if (ms == 0) {
-        tc_json_null(j);
-        return;
-    }
-    char when[40];
-    tc_json_string(j, tc_time_format(ms, when, sizeof when));
-}
-
 void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc)
 {
     tc_json_object_begin(j);
@@ -45,11 +35,11 @@ void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc)
     tc_json_key(j, "declared");
     tc_json_bool(j, inc->declared);
     tc_json_key(j, "opened_at");
-    s_json_time(j, inc->opened_ms);
+    tc_json_time(j, inc->opened_ms);
     tc_json_key(j, "resolved_at");
-    s_json_time(j, inc->resolved_ms);
+    tc_json_time(j, inc->resolved_ms);
     tc_json_key(j, "updated_at");
-    s_json_time(j, inc->updated_ms);
+    tc_json_time(j, inc->updated_ms);
     tc_json_key(j, "summary");
     tc_json_string(j, inc->summary);
     tc_json_key(j, "hosts");
@@ -69,9 +59,9 @@ void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc)
     }
     tc_json_object_end(j);
     tc_json_key(j, "acknowledged_at");
-    s_json_time(j, inc->acknowledged_ms);
+    tc_json_time(j, inc->acknowledged_ms);
     tc_json_key(j, "declared_at");
-    s_json_time(j, inc->declared_ms);
+    tc_json_time(j, inc->declared_ms);
     tc_json_key(j, "users");
     tc_json_uint(j, inc->users);
     tc_json_key(j, "major");
@@ -92,9 +82,9 @@ void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc)
     else
         tc_json_null(j);
     tc_json_key(j, "last_external_update_at");
-    s_json_time(j, inc->last_external_ms);
+    tc_json_time(j, inc->last_external_ms);
     tc_json_key(j, "next_update_due_at");
-    s_json_time(j, inc->next_update_due_ms);
+    tc_json_time(j, inc->next_update_due_ms);
     tc_json_key(j, "maintenance");
     if (inc->maintenance)
         tc_json_uint(j, inc->maintenance);
@@ -149,20 +139,20 @@ void tc_render_update_json(tc_json_t *j, const tc_update_t *u)
     }
     tc_json_array_end(j);
     tc_json_key(j, "next_update_at");
-    s_json_time(j, u->next_update_ms);
+    tc_json_time(j, u->next_update_ms);
     tc_json_key(j, "author");
     tc_json_string(j, u->author);
     tc_json_key(j, "drafted_at");
-    s_json_time(j, u->drafted_ms);
+    tc_json_time(j, u->drafted_ms);
     tc_json_key(j, "approver");
     if (u->approver[0])
         tc_json_string(j, u->approver);
     else
         tc_json_null(j);
     tc_json_key(j, "approved_at");
-    s_json_time(j, u->approved_ms);
+    tc_json_time(j, u->approved_ms);
     tc_json_key(j, "published_at");
-    s_json_time(j, u->published_ms);
+    tc_json_time(j, u->published_ms);
     tc_json_key(j, "drill");
     tc_json_bool(j, u->drill);
     tc_json_object_end(j);
@@ -182,7 +172,7 @@ void tc_render_component_json(tc_json_t *j, const tc_component_t *c)
     tc_json_key(j, "overridden");
     tc_json_bool(j, c->overridden);
     tc_json_key(j, "changed_at");
-    s_json_time(j, c->changed_ms);
+    tc_json_time(j, c->changed_ms);
     tc_json_object_end(j);
 }
 
@@ -196,9 +186,9 @@ void tc_render_maintenance_json(tc_json_t *j, const tc_maintenance_t *w)
     tc_json_key(j, "state");
     tc_json_string(j, tc_maint_state_name(w->state));
     tc_json_key(j, "start");
-    s_json_time(j, w->start_ms);
+    tc_json_time(j, w->start_ms);
     tc_json_key(j, "end");
-    s_json_time(j, w->end_ms);
+    tc_json_time(j, w->end_ms);
     tc_json_key(j, "every_ms");
     tc_json_int(j, w->every_ms);
     tc_json_key(j, "occurrence");
@@ -223,7 +213,7 @@ void tc_render_timeline_json(tc_json_t *j, const tc_timeline_t *t)
     tc_json_key(j, "incident");
     tc_json_uint(j, t->incident);
     tc_json_key(j, "time");
-    s_json_time(j, t->time_ms);
+    tc_json_time(j, t->time_ms);
     tc_json_key(j, "log_seq");
     tc_json_uint(j, t->log_seq);
     tc_json_key(j, "actor");
@@ -301,7 +291,7 @@ void tc_render_broadcast_json(tc_json_t *j, const tc_msg_t *m)
     tc_json_key(j, "topic");
     tc_json_string(j, s_bcast_topic(b));
     tc_json_key(j, "time");
-    s_json_time(j, m->time_ms);
+    tc_json_time(j, m->time_ms);
     s_bcast_fields(j, b);
     tc_json_object_end(j);
 }
@@ -439,7 +429,7 @@ static void s_event_fields(tc_json_t *j, const tc_msg_t *e)
         tc_json_key(j, "timer");
         tc_json_string(j, e->u.timer.kind);
         tc_json_key(j, "due");
-        s_json_time(j, e->u.timer.due_ms);
+        tc_json_time(j, e->u.timer.due_ms);
         break;
     case TC_MSG_NONE: break;
     }
@@ -452,7 +442,7 @@ void tc_render_record_json(tc_json_t *j, const tc_record_t *rec)
     tc_json_key(j, "seq");
     tc_json_uint(j, rec->seq);
     tc_json_key(j, "time");
-    s_json_time(j, rec->received_ms);
+    tc_json_time(j, rec->received_ms);
     tc_json_key(j, "sender");
     tc_json_string(j, e->sender);
     tc_json_key(j, "sender_seq");
@@ -460,7 +450,7 @@ void tc_render_record_json(tc_json_t *j, const tc_record_t *rec)
     tc_json_key(j, "kind");
     tc_json_string(j, tc_msg_kind_name(e->kind));
     tc_json_key(j, "sent_at");
-    s_json_time(j, e->time_ms);
+    tc_json_time(j, e->time_ms);
     s_event_fields(j, e);
     tc_json_object_end(j);
 }
@@ -471,7 +461,7 @@ void tc_render_status_json(tc_json_t *j, const tc_status_t *st)
     tc_json_key(j, "version");
     tc_json_string(j, st->version);
     tc_json_key(j, "started_at");
-    s_json_time(j, st->started_ms);
+    tc_json_time(j, st->started_ms);
     tc_json_key(j, "log_seq");
     tc_json_uint(j, st->log_seq);
     tc_json_key(j, "broadcast_seq");
@@ -496,7 +486,7 @@ void tc_render_status_json(tc_json_t *j, const tc_status_t *st)
         tc_json_key(j, "up");
         tc_json_bool(j, h->up);
         tc_json_key(j, "last_seen");
-        s_json_time(j, h->last_seen_ms);
+        tc_json_time(j, h->last_seen_ms);
         tc_json_key(j, "heartbeat_ms");
         tc_json_uint(j, h->heartbeat_ms);
         tc_json_object_end(j);
@@ -844,7 +834,7 @@ void tc_render_audit_json(tc_json_t *j, const tc_audit_t *a)
     tc_json_key(j, "seq");
     tc_json_uint(j, a->seq);
     tc_json_key(j, "time");
-    s_json_time(j, a->time_ms);
+    tc_json_time(j, a->time_ms);
     tc_json_key(j, "actor");
     tc_json_string(j, a->actor);
     tc_json_key(j, "class");

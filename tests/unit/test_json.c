@@ -1,4 +1,4 @@
-/* Unit tests for tools/json.c: structure, escaping, numbers, reuse. */
+/* Unit tests for tools/json.c: structure, escaping, numbers, times, reuse. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -229,6 +229,19 @@ static void test_grows(void **state)
     free(big);
 }
 
+static void test_times(void **state)
+{
+    tc_json_t *j = *state;
+    tc_json_array_begin(j);
+    tc_json_time(j, 1795509000123LL); /* 2026-11-24T08:30:00.123Z */
+    tc_json_time(j, 0);
+    tc_json_time(j, -1);
+    tc_json_array_end(j);
+    assert_int_equal(tc_json_error(j), 0);
+    assert_string_equal(tc_json_data(j),
+                        "[\"2026-11-24T08:30:00.123Z\",null,\"1969-12-31T23:59:59.999Z\"]");
+}
+
 static void test_destroy_null_safe(void **state)
 {
     (void)state;
@@ -251,6 +264,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_doubles, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reset_reuses, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_grows, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_times, s_setup, s_teardown),
         cmocka_unit_test(test_destroy_null_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,97 +9,16 @@
 
 #include "error.h"
 #include "json.h"
+#include "json_check.h"
 #include "payload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- a minimal JSON validator (RFC 8259 grammar, no semantics) ----------- */
-
-static const char *s_ws(const char *p)
-{
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-        p++;
-    return p;
-}
-
-static const char *s_value(const char *p, int depth);
-
-static const char *s_string(const char *p)
-{
-    if (*p++ != '"')
-        return NULL;
-    while (*p && *p != '"') {
-        if ((unsigned char)*p < 0x20)
-            return NULL;
-        if (*p == '\\') {
-            p++;
-            if (*p == 'u') {
-                for (int i = 1; i <= 4; i++)
-                    if (!strchr("0123456789abcdefABCDEF", p[i]) || !p[i])
-                        return NULL;
-                p += 4;
-            } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
-                return NULL;
-            }
-        }
-        p++;
-    }
-    return *p == '"' ? p + 1 : NULL;
-}
-
-static const char *s_value(const char *p, int depth)
-{
-    if (depth > 64)
-        return NULL;
-    p = s_ws(p);
-    if (*p == '{' || *p == '[') {
-        char close = *p == '{' ? '}' : ']';
-        bool obj = *p == '{';
-        p = s_ws(p + 1);
-        if (*p == close)
-            return p + 1;
-        for (;;) {
-            if (obj) {
-                p = s_string(s_ws(p));
-                if (!p)
-                    return NULL;
-                p = s_ws(p);
-                if (*p++ != ':')
-                    return NULL;
-            }
-            p = s_value(p, depth + 1);
-            if (!p)
-                return NULL;
-            p = s_ws(p);
-            if (*p == ',') {
-                p++;
-                continue;
-            }
-            return *p == close ? p + 1 : NULL;
-        }
-    }
-    if (*p == '"')
-        return s_string(p);
-    if (!strncmp(p, "true", 4))
-        return p + 4;
-    if (!strncmp(p, "false", 5))
-        return p + 5;
-    if (!strncmp(p, "null", 4))
-        return p + 4;
-    const char *start = p;
-    if (*p == '-')
-        p++;
-    while (*p >= '0' && *p <= '9')
-        p++;
-    return p > start ? p : NULL;
-}
-
 static void s_assert_json(const char *doc)
 {
-    const char *end = s_value(doc, 0);
-    if (!end || *s_ws(end) != '\0')
+    if (!s_json_valid(doc))
         fail_msg("not valid JSON: %s", doc);
 }
 

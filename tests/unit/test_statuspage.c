@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "json_check.h"
 #include "sp_http.h"
 #include "sp_site.h"
 #include "sp_state.h"
@@ -299,89 +300,6 @@ static void test_escape(void **unused)
     assert_non_null(strstr(html, "<title>Acme &lt;Status&gt;</title>"));
     free(html);
     tc_sp_state_destroy(&s);
-}
-
-/* ---- a tiny JSON validator: enough to say the output parses ---- */
-
-static const char *s_ws(const char *p)
-{
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-        p++;
-    return p;
-}
-
-static const char *s_value(const char *p, int depth);
-
-static const char *s_string(const char *p)
-{
-    if (*p++ != '"')
-        return NULL;
-    while (*p && *p != '"') {
-        if ((unsigned char)*p < 0x20)
-            return NULL;
-        if (*p == '\\') {
-            p++;
-            if (*p == 'u') {
-                for (int i = 1; i <= 4; i++)
-                    if (!strchr("0123456789abcdefABCDEF", p[i]) || !p[i])
-                        return NULL;
-                p += 4;
-            } else if (!*p || !strchr("\"\\/bfnrt", *p)) {
-                return NULL;
-            }
-        }
-        p++;
-    }
-    return *p == '"' ? p + 1 : NULL;
-}
-
-static const char *s_value(const char *p, int depth)
-{
-    if (depth > 64)
-        return NULL;
-    p = s_ws(p);
-    if (*p == '{' || *p == '[') {
-        char close = *p == '{' ? '}' : ']';
-        bool obj = *p == '{';
-        p = s_ws(p + 1);
-        if (*p == close)
-            return p + 1;
-        for (;;) {
-            if (obj) {
-                p = s_string(s_ws(p));
-                if (!p)
-                    return NULL;
-                p = s_ws(p);
-                if (*p++ != ':')
-                    return NULL;
-            }
-            p = s_value(p, depth + 1);
-            if (!p)
-                return NULL;
-            p = s_ws(p);
-            if (*p == close)
-                return p + 1;
-            if (*p++ != ',')
-                return NULL;
-        }
-    }
-    if (*p == '"')
-        return s_string(p);
-    if (!strncmp(p, "true", 4))
-        return p + 4;
-    if (!strncmp(p, "false", 5))
-        return p + 5;
-    if (!strncmp(p, "null", 4))
-        return p + 4;
-    char *end;
-    strtod(p, &end);
-    return end > p ? end : NULL;
-}
-
-static bool s_json_valid(const char *doc)
-{
-    const char *p = s_value(doc, 0);
-    return p && *s_ws(p) == 0;
 }
 
 static void test_json_shape(void **unused)
