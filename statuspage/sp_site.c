@@ -180,7 +180,7 @@ static void s_title(FILE *out, bool drill, const char *title)
     tc_sp_escape(out, title);
 }
 
-static void s_update_html(FILE *out, const tc_update_t *u)
+static void s_update_html(FILE *out, const tc_sp_state_t *state, const tc_update_t *u)
 {
     fputs("<div class=\"upd\"><strong>", out);
     if (u->drill)
@@ -195,7 +195,9 @@ static void s_update_html(FILE *out, const tc_update_t *u)
         for (size_t i = 0; i < u->ncomponents; i++) {
             if (i)
                 fputs(", ", out);
-            tc_sp_escape(out, u->components[i].name);
+            /* By the name customers know, like the component list. */
+            const tc_sp_component_t *c = tc_sp_state_find_component(state, u->components[i].name);
+            tc_sp_escape(out, c && c->c.description[0] ? c->c.description : u->components[i].name);
             fputs(" (", out);
             s_label(out, tc_component_status_name(u->components[i].status));
             fputs(")", out);
@@ -209,7 +211,8 @@ static void s_update_html(FILE *out, const tc_update_t *u)
     fputs("</small></div>\n", out);
 }
 
-static void s_incident_block(FILE *out, const tc_sp_incident_t *inc, const char *root, bool link)
+static void s_incident_block(FILE *out, const tc_sp_state_t *state, const tc_sp_incident_t *inc,
+                             const char *root, bool link)
 {
     fprintf(out, "<article class=\"incident\" id=\"incident-%" PRIu64 "\"><h3>", inc->id);
     if (link)
@@ -232,7 +235,7 @@ static void s_incident_block(FILE *out, const tc_sp_incident_t *inc, const char 
     }
     fputs("</p>\n", out);
     for (size_t i = inc->nupdates; i-- > 0;)
-        s_update_html(out, &inc->updates[i]);
+        s_update_html(out, state, &inc->updates[i]);
     fputs("</article>\n", out);
 }
 
@@ -299,7 +302,7 @@ int tc_sp_render_index(FILE *out, const tc_sp_state_t *state, const tc_sp_page_t
         for (size_t i = tc_sp_state_nincidents(state); i-- > 0;) {
             const tc_sp_incident_t *inc = tc_sp_state_incident(state, i);
             if (!inc->resolved_ms)
-                s_incident_block(out, inc, "", true);
+                s_incident_block(out, state, inc, "", true);
         }
         fputs("</section>\n", out);
     }
@@ -333,7 +336,7 @@ int tc_sp_render_index(FILE *out, const tc_sp_state_t *state, const tc_sp_page_t
             tc_sp_escape(out, w->w.description);
             fputs("</p>\n", out);
             for (size_t k = w->nupdates; k-- > 0;)
-                s_update_html(out, &w->updates[k]);
+                s_update_html(out, state, &w->updates[k]);
             fputs("</article>\n", out);
         }
         fputs("</section>\n", out);
@@ -389,7 +392,7 @@ int tc_sp_render_incident(FILE *out, const tc_sp_state_t *state, const tc_sp_inc
     fputs("</a></p></header>\n", out);
     s_stale_banner(out, state, page);
     fputs("<section>\n", out);
-    s_incident_block(out, inc, "../", false);
+    s_incident_block(out, state, inc, "../", false);
     fputs("</section>\n", out);
     s_footer(out, state, "../");
     return ferror(out) ? TC_EIO : 0;

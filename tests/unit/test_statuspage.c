@@ -150,6 +150,13 @@ static void test_external_shown_internal_ignored(void **unused)
     assert_null(strstr(html, "Internal"));
     /* Newest first. */
     assert_true(strstr(html, "Found") < strstr(html, "We see"));
+    /* Components unknown to the page are named as the update names them... */
+    assert_non_null(strstr(html, "Affected: api ("));
+    free(html);
+    /* ... and once known, by the name customers know. */
+    s_apply(s, s_component(4, "api", TC_COMP_PARTIAL_OUTAGE, S_T0 + 3000));
+    html = s_index(s, S_T0 + 10000, 0);
+    assert_non_null(strstr(html, "Affected: Public API ("));
     free(html);
     tc_sp_state_destroy(&s);
     assert_null(s);
