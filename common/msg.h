@@ -261,6 +261,7 @@ typedef struct {
     int64_t published_ms;
     bool drill;
     uint32_t severity;
+    int64_t started_ms; /* when the incident opened (the window starts) */
 } tc_update_t;
 
 /* A maintenance window. */

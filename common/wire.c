@@ -295,6 +295,7 @@ static void s_update_to_pb(const tc_update_t *u, s_update_pb_t *o)
     o->pb.published_ms = u->published_ms;
     o->pb.drill = u->drill;
     o->pb.severity = u->severity;
+    o->pb.started_ms = u->started_ms;
 }
 
 static int s_update_from_pb(const Tocsin__V1__StatusUpdate *pb, tc_update_t *u)
@@ -331,6 +332,7 @@ static int s_update_from_pb(const Tocsin__V1__StatusUpdate *pb, tc_update_t *u)
     u->published_ms = pb->published_ms;
     u->drill = pb->drill;
     u->severity = pb->severity;
+    u->started_ms = pb->started_ms;
     return 0;
 }
 

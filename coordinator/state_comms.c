@@ -217,6 +217,7 @@ static void s_publish(tc_state_t *st, tc_incident_t *inc, tc_update_t *u, const 
 {
     u->status = TC_UPD_PUBLISHED;
     u->published_ms = rec->received_ms;
+    u->started_ms = inc->opened_ms;
     s_update_components(st, inc, u);
     tc_broadcast_t *b = tc_state__emit(out, TC_BCAST_STATUS_UPDATE, rec->seq, NULL);
     if (b) {
@@ -574,6 +575,7 @@ static void s_announce(const tc_state_t *st, const tc_maintenance_t *w, const tc
     u->status = TC_UPD_PUBLISHED;
     u->drafted_ms = u->approved_ms = u->published_ms = rec->received_ms;
     u->drill = w->drill;
+    u->started_ms = w->start_ms;
     snprintf(b->topic, sizeof b->topic, "status.external");
     tc_state__text(b->detail, sizeof b->detail, "maintenance window %llu announced: %s",
                    (unsigned long long)w->id, u->state);

@@ -228,7 +228,7 @@ static void s_incident_block(FILE *out, const tc_sp_state_t *state, const tc_sp_
         fputs(" impact", out);
     }
     fputs(" &middot; Started ", out);
-    s_time_el(out, inc->created_ms);
+    s_time_el(out, inc->started_ms ? inc->started_ms : inc->created_ms);
     if (inc->resolved_ms) {
         fputs(" &middot; Resolved ", out);
         s_time_el(out, inc->resolved_ms);
@@ -535,7 +535,7 @@ static void s_jincident(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_in
     snprintf(link, sizeof link, "%sincidents/%" PRIu64 ".html", page->url, inc->id);
     tc_json_key(j, "shortlink");
     tc_json_string(j, link);
-    s_jtime(j, "started_at", inc->created_ms);
+    s_jtime(j, "started_at", inc->started_ms ? inc->started_ms : inc->created_ms);
     tc_json_key(j, "page_id");
     tc_json_string(j, "tocsin");
     tc_json_key(j, "drill");

@@ -189,6 +189,7 @@ static void s_inc_derive(tc_sp_incident_t *inc)
     memcpy(inc->impact, latest->impact, sizeof inc->impact);
     inc->drill = false;
     inc->created_ms = inc->updates[0].published_ms;
+    inc->started_ms = 0;
     inc->monitoring_ms = 0;
     int64_t newest = 0;
     for (size_t i = 0; i < inc->nupdates; i++) {
@@ -196,6 +197,8 @@ static void s_inc_derive(tc_sp_incident_t *inc)
         inc->drill = inc->drill || u->drill;
         if (u->published_ms < inc->created_ms)
             inc->created_ms = u->published_ms;
+        if (u->started_ms && (!inc->started_ms || u->started_ms < inc->started_ms))
+            inc->started_ms = u->started_ms;
         if (u->published_ms > newest)
             newest = u->published_ms;
         if (!inc->monitoring_ms && strcmp(u->state, "monitoring") == 0)

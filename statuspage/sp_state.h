@@ -41,6 +41,8 @@ typedef struct {
     char impact[16];          /* none, minor, major, critical */
     bool drill;
     int64_t created_ms;    /* first update published */
+    int64_t started_ms;    /* when the incident began, as the coordinator says
+                            * (older updates do not say: then created_ms) */
     int64_t updated_ms;    /* latest update or resolution */
     int64_t monitoring_ms; /* first "monitoring" update, or 0 */
     int64_t resolved_ms;   /* 0 while unresolved */

@@ -180,7 +180,7 @@ static void test_update_approval(void **state)
 {
     fx_t *f = *state;
     char why[256];
-    s_check(f, 0, "api-01", "api", TC_STATE_CRITICAL);
+    s_check(f, 30000, "api-01", "api", TC_STATE_CRITICAL);
     assert_int_equal(s_act(f, 1 * MIN, "alice", 1, "declare", NULL, NULL, why), 0);
     assert_int_equal(s_act(f, 1 * MIN, "alice", 1, "assign", "commander", "carol", why), 0);
 
@@ -208,6 +208,7 @@ static void test_update_approval(void **state)
     assert_non_null(b);
     assert_string_equal(b->topic, "status.external");
     assert_string_equal(b->update.approver, "carol");
+    assert_int_equal(b->update.started_ms, tc_state_incident(f->st, 1)->opened_ms);
     assert_int_equal(b->update.status, TC_UPD_PUBLISHED);
     assert_int_equal(b->update.ncomponents, 1);
     assert_string_equal(b->update.components[0].name, "public-api");

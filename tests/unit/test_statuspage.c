@@ -142,6 +142,7 @@ static void test_external_shown_internal_ignored(void **unused)
     assert_int_equal(inc->nupdates, 2);
     assert_string_equal(inc->state, "identified");
     assert_int_equal(inc->created_ms, S_T0 + 2000);
+    assert_int_equal(inc->started_ms, 0); /* the updates did not say */
     assert_int_equal(inc->resolved_ms, 0);
     assert_string_equal(tc_sp_indicator(s), "major");
 
@@ -150,6 +151,11 @@ static void test_external_shown_internal_ignored(void **unused)
     assert_null(strstr(html, "Internal"));
     /* Newest first. */
     assert_true(strstr(html, "Found") < strstr(html, "We see"));
+    /* The coordinator says when the incident began: that is its start. */
+    tc_msg_t *m = s_update(5, 7, 3, true, "monitoring", "API errors", "Watching");
+    m->u.bcast.update.started_ms = S_T0 - 60000;
+    s_apply(s, m);
+    assert_int_equal(tc_sp_state_find_incident(s, 7)->started_ms, S_T0 - 60000);
     /* Components unknown to the page are named as the update names them... */
     assert_non_null(strstr(html, "Affected: api ("));
     free(html);
