@@ -39,7 +39,8 @@ void tc_render_broadcast_json(tc_json_t *j, const tc_msg_t *m);
 /* The communication plan's objects as JSON objects: a status update
  * (incident or window, number, audience, scenario, state, status, title,
  * body, impact, severity, components [{name, status}], next_update_at,
- * author, drafted_at, approver, approved_at, published_at, drill), a
+ * author, drafted_at, approver, approved_at, published_at, started_at,
+ * drill), a
  * component (name, description, status, derived, overridden, changed_at)
  * and a maintenance window (id, title, state, start, end, every_ms,
  * occurrence, components, description, created_by, verify_ms). */
