@@ -354,9 +354,13 @@ static int64_t s_page_timeout(const tc_coord_t *c, const tc_incident_t *inc, con
     return tc_roster_ack_timeout_ms(c->roster, NULL, role);
 }
 
-/* Queues an action by "tocsin" itself, if the state machine accepts it. */
-static int s_queue_own_action(tc_coord_t *c, uint64_t incident, const char *action,
-                              const char *const *args, size_t nargs, const char *message)
+/* Queues an action by `actor` ("tocsin" for its own decisions) with an
+ * optional status update, if the state machine accepts it now; one it
+ * refuses is dropped, with the reason in `why` (may be NULL). Returns 0 or
+ * TC_ENOMEM; *queued (may be NULL) says whether it was queued. */
+static int s_queue_action(tc_coord_t *c, const char *actor, uint64_t incident, const char *action,
+                          const char *const *args, size_t nargs, const tc_update_t *u,
+                          const char *message, bool *queued, char *why, size_t whylen)
 {
     tc_record_t *rec = s_queue(c);
     if (!rec)
@@ -366,15 +370,26 @@ static int s_queue_own_action(tc_coord_t *c, uint64_t incident, const char *acti
     snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
     m->kind = TC_MSG_OPERATOR_ACTION;
     tc_operator_action_t *a = &m->u.action;
-    snprintf(a->actor, sizeof a->actor, "tocsin");
+    snprintf(a->actor, sizeof a->actor, "%s", actor);
     snprintf(a->action, sizeof a->action, "%s", action);
     a->incident = incident;
     for (size_t i = 0; i < nargs && i < TC_ACTION_ARGS_MAX; i++)
         snprintf(a->args[a->nargs++], TC_ID_MAX, "%s", args[i]);
-    tc_strlcpy_utf8(a->message, message, sizeof a->message);
-    if (tc_state_check(c->state, a, s_now(c), NULL, 0) != 0)
+    if (u)
+        a->update = *u;
+    tc_strlcpy_utf8(a->message, message ? message : "", sizeof a->message);
+    bool ok = tc_state_check(c->state, a, s_now(c), why, whylen) == 0;
+    if (!ok)
         c->nbatch--; /* not applicable (any more); drop it */
+    if (queued)
+        *queued = ok;
     return 0;
+}
+
+static int s_queue_own_action(tc_coord_t *c, uint64_t incident, const char *action,
+                              const char *const *args, size_t nargs, const char *message)
+{
+    return s_queue_action(c, "tocsin", incident, action, args, nargs, NULL, message, NULL, NULL, 0);
 }
 
 /* For the incidents `ids` just changed: fills the roles a declared
@@ -1031,30 +1046,16 @@ static int s_drill_step(tc_coord_t *c, const char *actor, uint64_t id, const cha
                         const char *const *args, size_t nargs, const tc_update_t *u,
                         const char *message)
 {
-    tc_record_t *rec = s_queue(c);
-    if (!rec)
-        return TC_ENOMEM;
-    tc_msg_t *m = &rec->event;
-    m->version = TC_PROTOCOL_VERSION;
-    snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
-    m->kind = TC_MSG_OPERATOR_ACTION;
-    tc_operator_action_t *a = &m->u.action;
-    snprintf(a->actor, sizeof a->actor, "%s", actor);
-    snprintf(a->action, sizeof a->action, "%s", action);
-    a->incident = id;
-    for (size_t i = 0; i < nargs && i < TC_ACTION_ARGS_MAX; i++)
-        snprintf(a->args[a->nargs++], TC_ID_MAX, "%s", args[i]);
-    if (u)
-        a->update = *u;
-    tc_strlcpy_utf8(a->message, message ? message : "", sizeof a->message);
     char why[TC_TEXT_MAX];
-    if (tc_state_check(c->state, a, s_now(c), why, sizeof why) != 0) {
-        c->nbatch--;
+    bool queued;
+    int rc =
+        s_queue_action(c, actor, id, action, args, nargs, u, message, &queued, why, sizeof why);
+    if (rc == 0 && !queued) {
         tc_warn("drill of incident %llu: step %s %s skipped: %s", (unsigned long long)id, action,
                 nargs ? args[0] : "", why);
         return 0;
     }
-    return s_flush(c);
+    return rc ? rc : s_flush(c);
 }
 
 /* Drafts (and for external ones approves and publishes) an update of the
