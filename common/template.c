@@ -72,13 +72,15 @@ static const char *const s_var_names[S_NVARS] = {
 static const char *const s_defaults[S_SLOTS] = {
     /* outage, internal */
     "[{{incident}}] {{severity}} outage of {{service}}: {{title}}. Investigating since "
-    "{{started}}. Affected: {{components}}. {{summary}} Next update: {{next_update}}.",
+    "{{started}}. Affected: {{components}}.\n"
+    "Alert: {{summary}}\nNext update: {{next_update}}.",
     "[{{incident}}] {{severity}} outage of {{service}}: cause identified, fix in progress. "
-    "Affected: {{components}}. {{summary}} Next update: {{next_update}}.",
-    "[{{incident}}] {{severity}} outage of {{service}}: fix applied, monitoring recovery. "
-    "{{summary}} Next update: {{next_update}}.",
-    "[{{incident}}] {{severity}} outage of {{service}} resolved (started {{started}}). "
-    "{{summary}} Record follow-up actions in the postmortem.",
+    "Affected: {{components}}.\n"
+    "Alert: {{summary}}\nNext update: {{next_update}}.",
+    "[{{incident}}] {{severity}} outage of {{service}}: fix applied, monitoring recovery.\n"
+    "Alert: {{summary}}\nNext update: {{next_update}}.",
+    "[{{incident}}] {{severity}} outage of {{service}} resolved (started {{started}}).\n"
+    "Alert: {{summary}}\nRecord follow-up actions in the postmortem.",
     /* outage, external */
     "We are investigating an outage affecting {{components}}. {{impact}} You do not need to "
     "contact support; we will keep this page updated. Next update: {{next_update}}.",
@@ -91,13 +93,15 @@ static const char *const s_defaults[S_SLOTS] = {
     "patience, and we are sorry for the disruption.",
     /* degradation, internal */
     "[{{incident}}] {{severity}} degradation of {{service}}: {{title}}. Investigating since "
-    "{{started}}. Affected: {{components}}. {{summary}} Next update: {{next_update}}.",
+    "{{started}}. Affected: {{components}}.\n"
+    "Alert: {{summary}}\nNext update: {{next_update}}.",
     "[{{incident}}] {{severity}} degradation of {{service}}: cause identified, fix in progress. "
-    "Affected: {{components}}. {{summary}} Next update: {{next_update}}.",
-    "[{{incident}}] {{severity}} degradation of {{service}}: fix applied, monitoring. "
-    "{{summary}} Next update: {{next_update}}.",
-    "[{{incident}}] {{severity}} degradation of {{service}} resolved (started {{started}}). "
-    "{{summary}} Record follow-up actions in the postmortem.",
+    "Affected: {{components}}.\n"
+    "Alert: {{summary}}\nNext update: {{next_update}}.",
+    "[{{incident}}] {{severity}} degradation of {{service}}: fix applied, monitoring.\n"
+    "Alert: {{summary}}\nNext update: {{next_update}}.",
+    "[{{incident}}] {{severity}} degradation of {{service}} resolved (started {{started}}).\n"
+    "Alert: {{summary}}\nRecord follow-up actions in the postmortem.",
     /* degradation, external */
     "We are investigating reduced performance of {{components}}. {{impact}} The service is "
     "available but may be slow or show occasional errors; retrying usually helps. Next "
@@ -113,8 +117,10 @@ static const char *const s_defaults[S_SLOTS] = {
     "[{{incident}}] Maintenance of {{service}} ({{components}}) scheduled for {{window}}: "
     "{{title}}. {{summary}}",
     "[{{incident}}] Maintenance of {{service}} ({{components}}) in progress, window "
-    "{{window}}. {{summary}} Next update: {{next_update}}.",
-    "[{{incident}}] Maintenance of {{service}} done, verifying. {{summary}} Next update: "
+    "{{window}}.\n"
+    "Alert: {{summary}}\nNext update: {{next_update}}.",
+    "[{{incident}}] Maintenance of {{service}} done, verifying.\n"
+    "Alert: {{summary}}\nNext update: "
     "{{next_update}}.",
     "[{{incident}}] Maintenance of {{service}} completed. {{summary}}",
     /* maintenance, external */
@@ -128,14 +134,16 @@ static const char *const s_defaults[S_SLOTS] = {
     "normally. Thank you for your patience.",
     /* security, internal */
     "[{{incident}}] {{severity}} SECURITY {{service}}: {{title}}. Investigating since "
-    "{{started}}. Do not share details outside the response team. {{summary}} Next update: "
+    "{{started}}. Do not share details outside the response team.\n"
+    "Alert: {{summary}}\nNext update: "
     "{{next_update}}.",
     "[{{incident}}] {{severity}} SECURITY {{service}}: cause identified, containing. Do not "
-    "share details outside the response team. {{summary}} Next update: {{next_update}}.",
-    "[{{incident}}] {{severity}} SECURITY {{service}}: contained, monitoring. {{summary}} "
-    "Next update: {{next_update}}.",
-    "[{{incident}}] {{severity}} SECURITY {{service}} resolved (started {{started}}). "
-    "{{summary}} Record follow-up actions in the postmortem.",
+    "share details outside the response team.\n"
+    "Alert: {{summary}}\nNext update: {{next_update}}.",
+    "[{{incident}}] {{severity}} SECURITY {{service}}: contained, monitoring.\n"
+    "Alert: {{summary}}\nNext update: {{next_update}}.",
+    "[{{incident}}] {{severity}} SECURITY {{service}} resolved (started {{started}}).\n"
+    "Alert: {{summary}}\nRecord follow-up actions in the postmortem.",
     /* security, external */
     "We are investigating a security issue that may affect {{components}}. {{impact}} As a "
     "precaution, watch for unexpected account activity; we will never ask for your password. "
