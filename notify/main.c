@@ -132,16 +132,8 @@ static void s_usage(FILE *out)
           out);
 }
 
-__attribute__((format(printf, 1, 2))) static int s_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs(S_PROG ": ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (see tocsin-notify --help)\n", stderr);
-    va_end(ap);
-    return S_EXIT_USAGE;
-}
+/* One line on stderr, exit status 2 (tools/cli.h). */
+#define s_usage_error(...) tc_cli_usage_error(S_PROG, __VA_ARGS__)
 
 /* Returns -1 to go on, or an exit status (0 after --help). */
 static int s_parse(int argc, char **argv, s_opts_t *o)

@@ -3,6 +3,7 @@
 #include "error.h"
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,4 +98,15 @@ int tc_cli_keys(bool insecure, const char *key, const char *server_key,
         return TC_ENOTFOUND;
     }
     return tc_client_keys_load(out, key, server_key, why, cap);
+}
+
+int tc_cli_usage_error(const char *prog, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see %s --help)\n", prog);
+    va_end(ap);
+    return TC_CLI_EXIT_USAGE;
 }

@@ -16,6 +16,15 @@
  * option; -1 if it matched but the value is missing. */
 int tc_cli_value(int argc, char **argv, int *i, const char *name, const char **value);
 
+/* Exit status of a usage error, for every tocsin program. */
+#define TC_CLI_EXIT_USAGE 2
+
+/* Prints "PROG: MESSAGE (see PROG --help)" on stderr, one line, and
+ * returns TC_CLI_EXIT_USAGE, so that `return tc_cli_usage_error(...)` ends
+ * a parser. */
+int tc_cli_usage_error(const char *prog, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* The options every client of the coordinator takes. */
 typedef struct {
     const char *api;
