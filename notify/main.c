@@ -29,6 +29,7 @@
 #include "client.h"
 #include "notify_config.h"
 #include "error.h"
+#include "feed.h"
 #include "follow.h"
 #include "log.h"
 #include "payload.h"
@@ -242,35 +243,12 @@ static void s_api_failed(int64_t *next, int64_t *backoff)
 static int s_fetch(void *arg, uint64_t from, tc_api_reply_t **preply)
 {
     s_ctx_t *ctx = arg;
-    tc_api_request_t req = {.version = TC_PROTOCOL_VERSION, .from = from, .limit = S_PAGE};
-    snprintf(req.command, sizeof req.command, "broadcasts");
-    tc_api_reply_t *reply = NULL;
-    int rc = tc_client_call(ctx->api, &req, S_API_TIMEOUT_MS, &reply);
-    if (rc == 0 && !reply->ok) {
-        tc_error("the coordinator refused broadcasts from %" PRIu64 ": %s", from, reply->error);
-        tc_api_reply_destroy(&reply);
-        rc = TC_EIO;
-    }
-    if (rc != 0) {
-        if (!(rc == TC_ESYS && zsys_interrupted))
-            tc_warn("cannot fetch broadcasts from %" PRIu64 " at %s: %s; will retry", from,
-                    ctx->cfg->api, tc_strerror(rc));
-        return rc;
-    }
-    size_t kept = 0;
-    for (size_t i = 0; i < reply->nbroadcasts; i++) {
-        const tc_msg_t *m = &reply->broadcasts[i];
-        char why[160];
-        if (tc_msg_validate(m, why, sizeof why) != 0 || m->kind != TC_MSG_BROADCAST ||
-            m->seq == 0) {
-            tc_warn("ignoring an invalid broadcast from the API: %s", why);
-            continue;
-        }
-        reply->broadcasts[kept++] = *m;
-    }
-    reply->nbroadcasts = kept;
-    *preply = reply;
-    return 0;
+    bool refused;
+    int rc = tc_feed_fetch(ctx->api, from, S_PAGE, S_API_TIMEOUT_MS, preply, &refused);
+    if (rc != 0 && !refused && !(rc == TC_ESYS && zsys_interrupted))
+        tc_warn("cannot fetch broadcasts from %" PRIu64 " at %s: %s; will retry", from,
+                ctx->cfg->api, tc_strerror(rc));
+    return rc;
 }
 
 /* True if `u` is a published update (not a draft or a withdrawal). */
@@ -372,7 +350,6 @@ static int s_on_sub(zloop_t *loop, zsock_t *reader, void *arg)
     if (!m)
         goto done;
     if (tc_wire_decode_msg(zframe_data(body), zframe_size(body), m) == 0) {
-        char why[160];
         bool was_started = tc_follow_started(ctx->follow);
         if (m->kind == TC_MSG_HEARTBEAT && strcmp(m->sender, TC_COORDINATOR_ID) == 0) {
             rc = s_after_follow(ctx, tc_follow_heartbeat(ctx->follow, m->u.heartbeat.last_seq));
@@ -382,9 +359,9 @@ static int s_on_sub(zloop_t *loop, zsock_t *reader, void *arg)
                 if (s_save_cursor(ctx) != 0)
                     rc = -1;
             }
-        } else if (tc_msg_validate(m, why, sizeof why) == 0 && m->kind == TC_MSG_BROADCAST &&
-                   m->seq > 0)
+        } else if (tc_feed_usable(m, ctx->cfg->publish)) {
             rc = s_after_follow(ctx, tc_follow_live(ctx->follow, m));
+        }
     }
     free(m);
 done:

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "client.h"
 #include "error.h"
+#include "feed.h"
 #include "follow.h"
 #include "log.h"
 #include "render.h"
@@ -336,21 +337,6 @@ static int s_next_tick(const s_ctx_t *ctx)
     return wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait;
 }
 
-static bool s_usable(const tc_msg_t *m, const char *where)
-{
-    char why[160];
-    if (tc_msg_validate(m, why, sizeof why) != 0) {
-        tc_warn("ignoring an invalid broadcast from %s: %s", where, why);
-        return false;
-    }
-    if (m->kind != TC_MSG_BROADCAST || m->seq == 0) {
-        tc_warn("ignoring a %s message with seq %" PRIu64 " from %s", tc_msg_kind_name(m->kind),
-                m->seq, where);
-        return false;
-    }
-    return true;
-}
-
 /* Sleeps `ms` in short steps, keeping the page fresh, so SIGINT/SIGTERM end
  * the wait promptly. Returns false if interrupted or the tick failed. */
 static bool s_sleep(s_ctx_t *ctx, int64_t ms)
@@ -373,30 +359,16 @@ static bool s_sleep(s_ctx_t *ctx, int64_t ms)
 static int s_fetch(void *arg, uint64_t from, tc_api_reply_t **preply)
 {
     s_ctx_t *ctx = arg;
-    tc_api_request_t req = {.version = TC_PROTOCOL_VERSION, .from = from, .limit = S_PAGE};
-    snprintf(req.command, sizeof req.command, "broadcasts");
     int64_t backoff = S_BACKOFF_FIRST_MS;
-    bool complained = false;
+    bool complained = false, refused;
     for (;;) {
-        tc_api_reply_t *reply = NULL;
-        int rc = tc_client_call(ctx->api, &req, ctx->opts.timeout_ms, &reply);
-        if (rc == TC_ESYS && zsys_interrupted)
-            return TC_ESYS;
-        if (rc == 0 && !reply->ok) {
-            tc_error("the coordinator refused broadcasts from %" PRIu64 ": %s", from, reply->error);
-            tc_api_reply_destroy(&reply);
-            return TC_EIO;
-        }
+        int rc = tc_feed_fetch(ctx->api, from, S_PAGE, ctx->opts.timeout_ms, preply, &refused);
+        if (refused || (rc == TC_ESYS && zsys_interrupted))
+            return rc;
         if (rc == 0) {
             if (complained)
                 tc_info("API at %s answers again", ctx->opts.api);
             s_heard(ctx);
-            size_t kept = 0;
-            for (size_t i = 0; i < reply->nbroadcasts; i++)
-                if (s_usable(&reply->broadcasts[i], ctx->opts.api))
-                    reply->broadcasts[kept++] = reply->broadcasts[i];
-            reply->nbroadcasts = kept;
-            *preply = reply;
             return 0;
         }
         char dur[32];
@@ -480,7 +452,7 @@ static int s_on_live(s_ctx_t *ctx)
     } else if (m->kind == TC_MSG_HEARTBEAT && !strcmp(m->sender, TC_COORDINATOR_ID)) {
         s_heard(ctx);
         rc = tc_follow_heartbeat(ctx->follow, m->u.heartbeat.last_seq);
-    } else if (s_usable(m, ctx->opts.publish)) {
+    } else if (tc_feed_usable(m, ctx->opts.publish)) {
         s_heard(ctx);
         rc = tc_follow_live(ctx->follow, m);
     }

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "client.h"
 #include "error.h"
+#include "feed.h"
 #include "follow.h"
 #include "json.h"
 #include "log.h"
@@ -158,22 +159,6 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     return -1;
 }
 
-/* True if `m` is a broadcast this program can print. Logs why not. */
-static bool s_usable(const tc_msg_t *m, const char *where)
-{
-    char why[160];
-    if (tc_msg_validate(m, why, sizeof why) != 0) {
-        tc_warn("ignoring an invalid broadcast from %s: %s", where, why);
-        return false;
-    }
-    if (m->kind != TC_MSG_BROADCAST || m->seq == 0) {
-        tc_warn("ignoring a %s message with seq %" PRIu64 " from %s", tc_msg_kind_name(m->kind),
-                m->seq, where);
-        return false;
-    }
-    return true;
-}
-
 /* Sleeps `ms` in short steps so SIGINT/SIGTERM end the wait promptly.
  * Returns false if interrupted. */
 static bool s_sleep(int64_t ms)
@@ -195,31 +180,15 @@ static bool s_sleep(int64_t ms)
 static int s_fetch(void *arg, uint64_t from, tc_api_reply_t **preply)
 {
     s_ctx_t *ctx = arg;
-    tc_api_request_t req = {.version = TC_PROTOCOL_VERSION, .from = from, .limit = S_PAGE};
-    snprintf(req.command, sizeof req.command, "broadcasts");
     int64_t backoff = S_BACKOFF_FIRST_MS;
-    bool complained = false;
+    bool complained = false, refused;
     for (;;) {
-        tc_api_reply_t *reply = NULL;
-        int rc = tc_client_call(ctx->api, &req, ctx->opts.timeout_ms, &reply);
-        if (rc == TC_ESYS && zsys_interrupted)
-            return TC_ESYS;
-        if (rc == 0 && !reply->ok) {
-            tc_error("the coordinator refused broadcasts from %" PRIu64 ": %s", from, reply->error);
-            tc_api_reply_destroy(&reply);
-            return TC_EIO;
-        }
+        int rc = tc_feed_fetch(ctx->api, from, S_PAGE, ctx->opts.timeout_ms, preply, &refused);
+        if (refused || (rc == TC_ESYS && zsys_interrupted))
+            return rc;
         if (rc == 0) {
             if (complained)
                 tc_info("API at %s answers again", ctx->opts.api);
-            /* Drop what cannot be printed, keeping the order; the follower
-             * reports the resulting hole. */
-            size_t kept = 0;
-            for (size_t i = 0; i < reply->nbroadcasts; i++)
-                if (s_usable(&reply->broadcasts[i], ctx->opts.api))
-                    reply->broadcasts[kept++] = reply->broadcasts[i];
-            reply->nbroadcasts = kept;
-            *preply = reply;
             return 0;
         }
         char dur[32];
@@ -284,7 +253,7 @@ static int s_on_live(s_ctx_t *ctx)
         rc = tc_follow_heartbeat(ctx->follow, m.u.heartbeat.last_seq);
         goto done;
     }
-    if (!s_usable(&m, ctx->opts.publish))
+    if (!tc_feed_usable(&m, ctx->opts.publish))
         goto done;
     rc = tc_follow_live(ctx->follow, &m);
 done:
