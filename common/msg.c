@@ -55,6 +55,7 @@ const char *tc_msg_kind_name(tc_msg_kind_t k)
     case TC_MSG_HOST_STATUS: return "host_status";
     case TC_MSG_OPERATOR_ACTION: return "operator_action";
     case TC_MSG_TIMER: return "timer";
+    case TC_MSG_EVENTS_LOST: return "events_lost";
     }
     return "invalid";
 }
@@ -236,6 +237,8 @@ int tc_msg_validate(const tc_msg_t *m, char *why, size_t whylen)
             return s_fail(why, whylen, TC_EINVAL, "state out of range");
         if (c->max_attempts < 1 || c->attempt < 1 || c->nperf > TC_PERF_MAX)
             return s_fail(why, whylen, TC_EINVAL, "attempt and max_attempts must be >= 1");
+        if (c->flap_percent > 100)
+            return s_fail(why, whylen, TC_EINVAL, "flap_percent out of range 0..100");
         if (!s_text_ok(c->output))
             return s_fail(why, whylen, TC_EINVAL, "output is not UTF-8");
         for (size_t i = 0; i < c->nperf; i++) {
@@ -244,6 +247,20 @@ int tc_msg_validate(const tc_msg_t *m, char *why, size_t whylen)
             if (!s_text_ok(c->perf[i].label) || !s_text_ok(c->perf[i].uom))
                 return s_fail(why, whylen, TC_EINVAL, "perfdata label or unit is not UTF-8");
         }
+        return 0;
+    }
+    case TC_MSG_EVENTS_LOST: {
+        const tc_events_lost_t *l = &m->u.lost;
+        if (m->seq == 0)
+            return s_fail(why, whylen, TC_EINVAL, "events_lost needs seq >= 1");
+        if (!tc_id_valid(l->check) || !tc_id_valid(l->service) || !tc_id_valid(l->host))
+            return s_fail(why, whylen, TC_EINVAL, "check, service and host must be valid ids");
+        if (l->transitions < 1)
+            return s_fail(why, whylen, TC_EINVAL, "events_lost needs transitions >= 1");
+        if (l->first_ms < 0 || l->last_ms < l->first_ms)
+            return s_fail(why, whylen, TC_EINVAL, "events_lost needs 0 <= first_ms <= last_ms");
+        if (!s_text_ok(l->reason))
+            return s_fail(why, whylen, TC_EINVAL, "reason is not UTF-8");
         return 0;
     }
     case TC_MSG_BROADCAST:

@@ -59,6 +59,7 @@ typedef enum {
     TC_MSG_HOST_STATUS,
     TC_MSG_OPERATOR_ACTION,
     TC_MSG_TIMER,
+    TC_MSG_EVENTS_LOST,
 } tc_msg_kind_t;
 
 typedef enum {
@@ -67,6 +68,9 @@ typedef enum {
     TC_REJECT_BAD_VERSION = 2,
     TC_REJECT_INVALID = 3,
     TC_REJECT_UNAUTHORIZED = 4,
+    /* Not stored and not lost: resend from tc_reject_t.resend_from. */
+    TC_REJECT_RESEND = 5,    /* the seq was not the next one expected */
+    TC_REJECT_THROTTLED = 6, /* over a limit: pause retry_after_ms first */
 } tc_reject_reason_t;
 
 typedef enum {
@@ -144,7 +148,21 @@ typedef struct {
     uint32_t attempt;
     uint32_t max_attempts;
     bool hard;
+    bool flapping;         /* stands for a check that keeps changing state */
+    uint32_t flap_percent; /* weighted share of state changes, 0..100 */
 } tc_check_result_t;
+
+/* What an agent could not keep when its spool was full: `transitions` hard
+ * changes of one check between first_ms and last_ms. Sequenced like a
+ * check result; the check's latest state follows in its own result. */
+typedef struct {
+    char check[TC_ID_MAX];
+    char service[TC_ID_MAX];
+    char host[TC_ID_MAX];
+    uint32_t transitions;
+    int64_t first_ms, last_ms;
+    char reason[TC_TITLE_MAX];
+} tc_events_lost_t;
 
 typedef struct {
     uint64_t seq;
@@ -154,6 +172,8 @@ typedef struct {
     tc_reject_reason_t reason;
     uint64_t seq;
     char detail[TC_TEXT_MAX];
+    uint64_t resend_from;    /* RESEND, THROTTLED: the next seq it will store */
+    uint32_t retry_after_ms; /* THROTTLED: pause this long before resending */
 } tc_reject_t;
 
 typedef struct {
@@ -339,6 +359,7 @@ typedef struct {
         tc_host_status_t host_status;
         tc_operator_action_t action;
         tc_timer_t timer;
+        tc_events_lost_t lost;
     } u;
 } tc_msg_t;
 

@@ -436,6 +436,7 @@ typedef struct {
     Tocsin__V1__OperatorAction op;
     char *op_args[TC_ACTION_ARGS_MAX];
     Tocsin__V1__TimerFired timer;
+    Tocsin__V1__EventsLost lost;
     s_update_pb_t update;
     Tocsin__V1__Component component;
     s_maint_pb_t maint;
@@ -492,6 +493,8 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
         o->cr.attempt = c->attempt;
         o->cr.max_attempts = c->max_attempts;
         o->cr.hard = c->hard;
+        o->cr.flapping = c->flapping;
+        o->cr.flap_percent = c->flap_percent;
         e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_CHECK_RESULT;
         e->check_result = &o->cr;
         break;
@@ -507,6 +510,8 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
         o->reject.reason = (Tocsin__V1__Reject__Reason)m->u.reject.reason;
         o->reject.seq = m->u.reject.seq;
         o->reject.detail = (char *)m->u.reject.detail;
+        o->reject.resend_from = m->u.reject.resend_from;
+        o->reject.retry_after_ms = m->u.reject.retry_after_ms;
         e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_REJECT;
         e->reject = &o->reject;
         break;
@@ -585,6 +590,20 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
         e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_TIMER;
         e->timer = &o->timer;
         break;
+    case TC_MSG_EVENTS_LOST: {
+        const tc_events_lost_t *l = &m->u.lost;
+        tocsin__v1__events_lost__init(&o->lost);
+        o->lost.check = (char *)l->check;
+        o->lost.service = (char *)l->service;
+        o->lost.host = (char *)l->host;
+        o->lost.transitions = l->transitions;
+        o->lost.first_ms = l->first_ms;
+        o->lost.last_ms = l->last_ms;
+        o->lost.reason = (char *)l->reason;
+        e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_EVENTS_LOST;
+        e->events_lost = &o->lost;
+        break;
+    }
     default: return TC_EINVAL;
     }
     return 0;
@@ -637,6 +656,8 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         c->attempt = p->attempt;
         c->max_attempts = p->max_attempts;
         c->hard = p->hard;
+        c->flapping = p->flapping;
+        c->flap_percent = p->flap_percent;
         return 0;
     }
     case TOCSIN__V1__ENVELOPE__PAYLOAD_ACK:
@@ -645,11 +666,13 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         return 0;
     case TOCSIN__V1__ENVELOPE__PAYLOAD_REJECT:
         m->kind = TC_MSG_REJECT;
-        m->u.reject.reason = (unsigned)e->reject->reason <= TC_REJECT_UNAUTHORIZED
+        m->u.reject.reason = (unsigned)e->reject->reason <= TC_REJECT_THROTTLED
                                  ? (tc_reject_reason_t)e->reject->reason
                                  : TC_REJECT_UNSPECIFIED;
         m->u.reject.seq = e->reject->seq;
         s_copy_text(m->u.reject.detail, sizeof m->u.reject.detail, e->reject->detail);
+        m->u.reject.resend_from = e->reject->resend_from;
+        m->u.reject.retry_after_ms = e->reject->retry_after_ms;
         return 0;
     case TOCSIN__V1__ENVELOPE__PAYLOAD_BROADCAST: {
         const Tocsin__V1__Broadcast *p = e->broadcast;
@@ -701,6 +724,19 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         m->u.timer.due_ms = e->timer->due_ms;
         COPY_ID(m->u.timer.key, e->timer->key);
         return 0;
+    case TOCSIN__V1__ENVELOPE__PAYLOAD_EVENTS_LOST: {
+        const Tocsin__V1__EventsLost *p = e->events_lost;
+        tc_events_lost_t *l = &m->u.lost;
+        m->kind = TC_MSG_EVENTS_LOST;
+        COPY_ID(l->check, p->check);
+        COPY_ID(l->service, p->service);
+        COPY_ID(l->host, p->host);
+        l->transitions = p->transitions;
+        l->first_ms = p->first_ms;
+        l->last_ms = p->last_ms;
+        s_copy_text(l->reason, sizeof l->reason, p->reason);
+        return 0;
+    }
     default: return TC_EDECODE;
     }
 }
@@ -1055,6 +1091,8 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
         st.duplicates = r->status.duplicates;
         st.rejected = r->status.rejected;
         st.denied = r->status.denied;
+        st.throttled = r->status.throttled;
+        st.deferred = r->status.deferred;
         hosts = calloc(r->status.nhosts + 1, sizeof *hosts);
         host_ptrs = calloc(r->status.nhosts + 1, sizeof *host_ptrs);
         if (!hosts || !host_ptrs)
@@ -1229,6 +1267,8 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
         r->status.duplicates = st->duplicates;
         r->status.rejected = st->rejected;
         r->status.denied = st->denied;
+        r->status.throttled = st->throttled;
+        r->status.deferred = st->deferred;
         for (size_t i = 0; i < st->n_hosts; i++) {
             tc_host_info_t h = {0};
             COPY_ID(h.host, st->hosts[i]->host);

@@ -72,6 +72,7 @@ typedef struct {
     tc_host_info_t *hosts; /* array of nhosts; owned by the reply */
     size_t nhosts;
     uint64_t accepted, duplicates, rejected, denied;
+    uint64_t throttled, deferred; /* refused for now; the sender resends */
 } tc_status_t;
 
 typedef struct tc_oncall {

@@ -117,6 +117,8 @@ int tc_api_handle(tc_store_t *store, const tc_state_t *state, const tc_api_env_t
         reply->status.duplicates = env->duplicates;
         reply->status.rejected = env->rejected;
         reply->status.denied = env->denied;
+        reply->status.throttled = env->throttled;
+        reply->status.deferred = env->deferred;
         s_hosts_t hc = {reply, env, 0};
         tc_state_each_host(state, s_add_host, &hc);
         return hc.rc;

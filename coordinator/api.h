@@ -19,6 +19,7 @@
 typedef struct {
     int64_t started_ms;
     uint64_t accepted, duplicates, rejected, denied;
+    uint64_t throttled, deferred;
     /* Wall-clock time a host was last heard from, 0 if not since start. */
     int64_t (*last_seen)(void *ctx, const char *host);
     void *last_seen_ctx;

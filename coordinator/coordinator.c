@@ -47,6 +47,9 @@ typedef struct {
     bool ack_pending;   /* an Ack must be sent after this batch */
     uint64_t ack_seq;   /* what it will say, read inside the batch */
     bool up_queued;     /* a HostStatus up record is in this batch */
+    /* Events arrived out of order in this batch and were not stored: after
+     * the commit the sender is told to resend from here. */
+    uint64_t resend_from;
 } s_peer_t;
 
 /* Keeps a misbehaving client from flooding the log: at most one line per
@@ -127,6 +130,8 @@ struct tc_coord {
     uint64_t ticks;
     int64_t started_ms;
     uint64_t accepted, duplicates, rejected, denied;
+    uint64_t throttled; /* frames refused over a rate limit; their senders resend */
+    uint64_t deferred;  /* events not stored because an earlier one was missing */
     /* Added to the wall clock for everything the state machine sees; only
      * ever non-zero with coordinator.test_clock (tests and drills). */
     int64_t clock_offset_ms;
@@ -172,16 +177,25 @@ static void s_send_msg(zsock_t *sock, zframe_t *identity, const tc_msg_t *m)
 
 /* Answers a refused frame. Counting is the caller's: a refusal is either
  * bad input (rejected) or a failed authorization (denied). */
-static void s_reject(tc_coord_t *c, zframe_t *identity, tc_reject_reason_t reason, uint64_t seq,
-                     const char *detail)
+static void s_reject_resend(tc_coord_t *c, zframe_t *identity, tc_reject_reason_t reason,
+                            uint64_t seq, const char *detail, uint64_t resend_from,
+                            uint32_t retry_after_ms)
 {
     tc_msg_t m = {.version = TC_PROTOCOL_VERSION, .seq = 0, .kind = TC_MSG_REJECT};
     snprintf(m.sender, sizeof m.sender, TC_COORDINATOR_ID);
     m.time_ms = tc_now_ms();
     m.u.reject.reason = reason;
     m.u.reject.seq = seq;
+    m.u.reject.resend_from = resend_from;
+    m.u.reject.retry_after_ms = retry_after_ms;
     snprintf(m.u.reject.detail, sizeof m.u.reject.detail, "%s", detail);
     s_send_msg(c->agents, identity, &m);
+}
+
+static void s_reject(tc_coord_t *c, zframe_t *identity, tc_reject_reason_t reason, uint64_t seq,
+                     const char *detail)
+{
+    s_reject_resend(c, identity, reason, seq, detail, 0, 0);
 }
 
 /* The coordinator's clock for records and deadlines: the wall clock, moved
@@ -475,16 +489,27 @@ static int s_flush(tc_coord_t *c)
     for (size_t i = 0; rc == 0 && i < c->nbatch; i++) {
         tc_record_t *rec = &c->batch[i].rec;
         rec->received_ms = now;
-        if (rec->event.kind == TC_MSG_CHECK_RESULT) {
+        if (rec->event.kind == TC_MSG_CHECK_RESULT || rec->event.kind == TC_MSG_EVENTS_LOST) {
+            /* A sender's events are stored strictly in order, so the Ack
+             * (the highest stored sequence) never covers an event that is
+             * not in the log: one that skips ahead was lost or delayed on
+             * the way (a limit, a reconnection) and is not stored; the
+             * sender resends from the first missing one. */
             uint64_t last = tc_store_sender_seq(c->store, rec->event.sender);
             if (rec->event.seq <= last) {
                 c->duplicates++;
                 continue;
             }
-            if (rec->event.seq > last + 1)
-                tc_warn("agent %s: sequence jumps from %llu to %llu (events lost on the agent?)",
-                        rec->event.sender, (unsigned long long)last,
-                        (unsigned long long)rec->event.seq);
+            if (rec->event.seq > last + 1) {
+                s_peer_t *p = s_peer(c, rec->event.sender);
+                if (p && !p->resend_from)
+                    p->resend_from = last + 1;
+                c->deferred++;
+                tc_debug("agent %s: seq %llu arrived before %llu; not stored, resend asked",
+                         rec->event.sender, (unsigned long long)rec->event.seq,
+                         (unsigned long long)(last + 1));
+                continue;
+            }
             rc = tc_store_set_sender_seq(c->store, rec->event.sender, rec->event.seq);
             if (rc)
                 break;
@@ -517,6 +542,10 @@ static int s_flush(tc_coord_t *c)
     /* Only now, with the batch on disk, acknowledge and publish. */
     for (s_peer_t *p = zhashx_first(c->peers); p; p = zhashx_next(c->peers)) {
         p->up_queued = false;
+        if (p->resend_from && p->identity)
+            s_reject_resend(c, p->identity, TC_REJECT_RESEND, 0,
+                            "events must arrive in sequence order; resend", p->resend_from, 0);
+        p->resend_from = 0;
         if (!p->ack_pending || !p->identity)
             continue;
         p->ack_pending = false;
@@ -652,7 +681,8 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
         break;
     }
     case TC_MSG_HEARTBEAT: s_alive(c, m->sender, m->u.heartbeat.heartbeat_ms, identity); break;
-    case TC_MSG_CHECK_RESULT: {
+    case TC_MSG_CHECK_RESULT:
+    case TC_MSG_EVENTS_LOST: {
         s_alive(c, m->sender, 0, identity);
         s_want_ack(c, m->sender);
         tc_record_t *r = s_queue(c);
@@ -665,7 +695,7 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
                        m->sender, tc_msg_kind_name(m->kind));
         c->denied++;
         s_reject(c, identity, TC_REJECT_UNAUTHORIZED, m->seq,
-                 "agents may send hello, heartbeat and check_result only");
+                 "agents may send hello, heartbeat, check_result and events_lost only");
         break;
     }
 free_scratch:
@@ -713,12 +743,22 @@ static zmsg_t *s_recv_guarded(tc_coord_t *c, zsock_t *sock, const char *what)
         char peer[128];
         zframe_t *identity = zmsg_first(msg);
         s_peer_key(identity, zmsg_next(msg), peer, sizeof peer);
-        if (!tc_ratelimit_take(c->limits, peer, tc_mono_ms())) {
-            /* Dropped without a reply: an agent resends what is not acked,
-             * so a legitimate sender loses nothing, it only slows down. */
-            c->rejected++;
-            s_warn_limited(&c->reject_log, "%s peer %.16s... over its rate limit of %u/s; dropping",
-                           what, peer, c->cfg.rate_limit);
+        int64_t now = tc_mono_ms();
+        if (!tc_ratelimit_take(c->limits, peer, now)) {
+            /* Not stored, so not acknowledged and not lost: an agent is
+             * told to pause and resend from its last Ack (once per pause,
+             * so the replies cannot become a flood of their own). Events
+             * behind it that do get through are out of order and are not
+             * stored either. */
+            uint32_t wait;
+            if (sock == c->agents && tc_ratelimit_tell(c->limits, peer, now, &wait))
+                s_reject_resend(c, identity, TC_REJECT_THROTTLED, 0,
+                                "over the rate limit; pause, then resend from the last ack", 0,
+                                wait);
+            c->throttled++;
+            s_warn_limited(&c->reject_log,
+                           "%s peer %.16s... over its rate limit of %u/s; asked to slow down", what,
+                           peer, c->cfg.rate_limit);
             zmsg_destroy(&msg);
             return NULL;
         }
@@ -1273,6 +1313,8 @@ static int s_on_api(zloop_t *loop, zsock_t *sock, void *arg)
                             .duplicates = c->duplicates,
                             .rejected = c->rejected,
                             .denied = c->denied,
+                            .throttled = c->throttled,
+                            .deferred = c->deferred,
                             .last_seen = s_last_seen,
                             .last_seen_ctx = c};
         int rc = !strcmp(q->command, "oncall")  ? s_api_oncall(c, q, reply)

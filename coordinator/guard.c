@@ -32,6 +32,7 @@ zmsg_t *tc_guard_recv(zsock_t *sock, size_t max_frames, bool *truncated)
 typedef struct {
     double tokens;
     int64_t last_ms;
+    int64_t told_until_ms; /* a refused peer was told to wait until then */
 } s_bucket_t;
 
 struct tc_ratelimit {
@@ -70,6 +71,7 @@ bool tc_ratelimit_take(tc_ratelimit_t *rl, const char *peer, int64_t now_ms)
             return true; /* fail open on memory: dropping data is worse */
         b->tokens = rl->burst;
         b->last_ms = now_ms;
+        b->told_until_ms = 0;
         zhashx_insert(rl->peers, peer, b);
     }
     double refill = (double)(now_ms - b->last_ms) * rl->rate / 1000.0;
@@ -78,6 +80,25 @@ bool tc_ratelimit_take(tc_ratelimit_t *rl, const char *peer, int64_t now_ms)
     if (b->tokens < 1.0)
         return false;
     b->tokens -= 1.0;
+    return true;
+}
+
+bool tc_ratelimit_tell(tc_ratelimit_t *rl, const char *peer, int64_t now_ms,
+                       uint32_t *retry_after_ms)
+{
+    s_bucket_t *b = zhashx_lookup(rl->peers, peer);
+    if (!b || now_ms < b->told_until_ms)
+        return false;
+    /* Long enough for a good part of a burst to refill, so that the peer's
+     * resend goes through instead of being refused again at once. */
+    double want = rl->burst < 32 ? rl->burst : 32;
+    double wait = (want - b->tokens) * 1000.0 / rl->rate;
+    if (wait < 50)
+        wait = 50;
+    if (wait > 5000)
+        wait = 5000;
+    *retry_after_ms = (uint32_t)wait;
+    b->told_until_ms = now_ms + (int64_t)wait;
     return true;
 }
 

@@ -29,6 +29,12 @@ tc_ratelimit_t *tc_ratelimit_new(double rate, double burst);
  * is over its rate: the caller drops the message. */
 bool tc_ratelimit_take(tc_ratelimit_t *rl, const char *peer, int64_t now_ms);
 
+/* After tc_ratelimit_take() refused `peer`: true if the peer should be told
+ * now (once per wait, so that the replies cannot become a flood of their
+ * own), with how long it should pause in *retry_after_ms. */
+bool tc_ratelimit_tell(tc_ratelimit_t *rl, const char *peer, int64_t now_ms,
+                       uint32_t *retry_after_ms);
+
 /* Forgets peers not seen for `idle_ms`, so the table does not grow with
  * every connection ever made. */
 void tc_ratelimit_prune(tc_ratelimit_t *rl, int64_t now_ms, int64_t idle_ms);

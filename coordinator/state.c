@@ -447,6 +447,35 @@ static int s_apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
     return 0;
 }
 
+/* An agent could not keep some transitions of a check (its spool was
+ * full): the service's open incident, or else its last one, says so in its
+ * timeline, so that a gap in the story is visible and explained. */
+static int s_apply_lost(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
+{
+    const tc_events_lost_t *l = &rec->event.u.lost;
+    tc_state__service_t *svc = zhashx_lookup(st->services, l->service);
+    tc_incident_t *inc = svc ? (svc->open ? svc->open : svc->resolved) : NULL;
+    if (!inc)
+        return 0; /* in the log for the record; no incident to tell */
+    char from[40], to[40], text[TC_TEXT_MAX];
+    tc_state__text(text, sizeof text,
+                   "%u state changes of %s@%s between %s and %s were lost on "
+                   "the agent (%s); its latest state follows",
+                   l->transitions, l->check, l->host,
+                   tc_time_format(l->first_ms, from, sizeof from),
+                   tc_time_format(l->last_ms, to, sizeof to), l->reason);
+    if (inc == svc->open) {
+        inc->updated_ms = rec->received_ms;
+        tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, rec->event.sender,
+                          "events-lost", text);
+        return 0;
+    }
+    tc_timeline_t *t = tc_state__note(out, inc, rec, rec->event.sender, "events-lost");
+    if (t)
+        tc_strlcpy_utf8(t->text, text, sizeof t->text);
+    return 0;
+}
+
 /* ---- hosts --------------------------------------------------------------- */
 
 static int s_apply_host(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
@@ -1139,6 +1168,7 @@ int tc_state_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
     case TC_MSG_HOST_STATUS: rc = s_apply_host(st, rec, out); break;
     case TC_MSG_OPERATOR_ACTION: rc = s_apply_action(st, rec, out); break;
     case TC_MSG_TIMER: rc = s_apply_timer(st, rec, out); break;
+    case TC_MSG_EVENTS_LOST: rc = s_apply_lost(st, rec, out); break;
     default: return 0; /* other kinds are never stored */
     }
     if (rc || (out->n == 0 && rec->event.kind == TC_MSG_CHECK_RESULT))

@@ -354,6 +354,8 @@ static void s_event_fields(tc_json_t *j, const tc_msg_t *e)
         tc_json_string(j, tc_check_state_name(c->state));
         tc_json_key(j, "hard");
         tc_json_bool(j, c->hard);
+        tc_json_key(j, "flapping");
+        tc_json_bool(j, c->flapping);
         tc_json_key(j, "attempt");
         tc_json_uint(j, c->attempt);
         tc_json_key(j, "max_attempts");
@@ -433,6 +435,22 @@ static void s_event_fields(tc_json_t *j, const tc_msg_t *e)
         tc_json_key(j, "due");
         tc_json_time(j, e->u.timer.due_ms);
         break;
+    case TC_MSG_EVENTS_LOST:
+        tc_json_key(j, "check");
+        tc_json_string(j, e->u.lost.check);
+        tc_json_key(j, "service");
+        tc_json_string(j, e->u.lost.service);
+        tc_json_key(j, "host");
+        tc_json_string(j, e->u.lost.host);
+        tc_json_key(j, "transitions");
+        tc_json_uint(j, e->u.lost.transitions);
+        tc_json_key(j, "first");
+        tc_json_time(j, e->u.lost.first_ms);
+        tc_json_key(j, "last");
+        tc_json_time(j, e->u.lost.last_ms);
+        tc_json_key(j, "reason");
+        tc_json_string(j, e->u.lost.reason);
+        break;
     case TC_MSG_NONE: break;
     }
 }
@@ -478,6 +496,10 @@ void tc_render_status_json(tc_json_t *j, const tc_status_t *st)
     tc_json_uint(j, st->rejected);
     tc_json_key(j, "denied");
     tc_json_uint(j, st->denied);
+    tc_json_key(j, "throttled");
+    tc_json_uint(j, st->throttled);
+    tc_json_key(j, "deferred");
+    tc_json_uint(j, st->deferred);
     tc_json_key(j, "hosts");
     tc_json_array_begin(j);
     for (size_t i = 0; i < st->nhosts; i++) {
@@ -739,6 +761,12 @@ int tc_render_status_text(FILE *out, const tc_status_t *st, int64_t now_ms)
              " denied since start",
              st->accepted, st->duplicates, st->rejected, st->denied);
     s_kv(out, "events:", buf);
+    if (st->throttled || st->deferred) {
+        snprintf(buf, sizeof buf,
+                 "%" PRIu64 " throttled, %" PRIu64 " out of order (resent by their senders)",
+                 st->throttled, st->deferred);
+        s_kv(out, "delayed:", buf);
+    }
     fputc('\n', out);
     if (st->nhosts == 0) {
         fputs("no hosts seen yet\n", out);
@@ -823,6 +851,10 @@ char *tc_render_record_line(const tc_record_t *rec, char *dst, size_t cap)
     case TC_MSG_TIMER:
         s_append(raw, sizeof raw, &len, " %s incident %" PRIu64, e->u.timer.kind,
                  e->u.timer.incident);
+        break;
+    case TC_MSG_EVENTS_LOST:
+        s_append(raw, sizeof raw, &len, " %s@%s: %u transitions lost (%s)", e->u.lost.check,
+                 e->u.lost.host, e->u.lost.transitions, e->u.lost.reason);
         break;
     case TC_MSG_NONE: break;
     }

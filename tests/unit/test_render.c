@@ -308,7 +308,7 @@ static void test_record_json_check(void **state)
         "{\"seq\":40,\"time\":\"2026-11-24T08:00:00.123Z\",\"sender\":\"web-01\","
         "\"sender_seq\":17,\"kind\":\"check_result\",\"sent_at\":\"2026-11-24T08:00:00.000Z\","
         "\"check\":\"frontend-http\",\"service\":\"frontend\",\"host\":\"web-01\","
-        "\"state\":\"CRITICAL\",\"hard\":true,\"attempt\":3,\"max_attempts\":3,"
+        "\"state\":\"CRITICAL\",\"hard\":true,\"flapping\":false,\"attempt\":3,\"max_attempts\":3,"
         "\"output\":\"connection refused\",\"perfdata\":["
         "{\"label\":\"time\",\"value\":0.25,\"uom\":\"s\",\"warn\":1,\"crit\":2},"
         "{\"label\":\"size\",\"value\":1024,\"uom\":\"B\",\"min\":0,\"max\":4096}]}");
@@ -337,7 +337,7 @@ static void test_status_json(void **state)
         s_done(),
         "{\"version\":\"0.1.0\",\"started_at\":\"2026-11-24T07:00:00.000Z\",\"log_seq\":40,"
         "\"broadcast_seq\":13,\"open_incidents\":2,\"accepted\":100,\"duplicates\":3,"
-        "\"rejected\":0,\"denied\":0,\"hosts\":["
+        "\"rejected\":0,\"denied\":0,\"throttled\":0,\"deferred\":0,\"hosts\":["
         "{\"host\":\"web-01\",\"up\":true,\"last_seen\":\"2026-11-24T07:59:57.123Z\","
         "\"heartbeat_ms\":5000},"
         "{\"host\":\"db-01\",\"up\":false,\"last_seen\":\"2026-11-24T07:00:00.000Z\","

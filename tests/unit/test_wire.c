@@ -137,6 +137,63 @@ static void test_overlong_id_rejected(void **unused)
     free(m);
 }
 
+/* The additions for in-order delivery, full spools and flap detection
+ * survive the wire and are validated. */
+static void test_lost_resend_flapping_roundtrip(void **unused)
+{
+    tc_msg_t m;
+    char why[128];
+    s_check(&m);
+    m.u.check.flapping = true;
+    m.u.check.flap_percent = 37;
+    tc_msg_t *got = s_roundtrip(&m);
+    assert_true(got->u.check.flapping);
+    assert_int_equal(got->u.check.flap_percent, 37);
+    free(got);
+    m.u.check.flap_percent = 101;
+    assert_int_equal(tc_msg_validate(&m, why, sizeof why), TC_EINVAL);
+
+    memset(&m, 0, sizeof m);
+    m.version = TC_PROTOCOL_VERSION;
+    snprintf(m.sender, sizeof m.sender, "web-01");
+    m.seq = 9;
+    m.kind = TC_MSG_EVENTS_LOST;
+    snprintf(m.u.lost.check, TC_ID_MAX, "disk");
+    snprintf(m.u.lost.service, TC_ID_MAX, "host");
+    snprintf(m.u.lost.host, TC_ID_MAX, "web-01");
+    m.u.lost.transitions = 1234;
+    m.u.lost.first_ms = 1000;
+    m.u.lost.last_ms = 2000;
+    snprintf(m.u.lost.reason, sizeof m.u.lost.reason, "spool full (64 MiB)");
+    assert_int_equal(tc_msg_validate(&m, why, sizeof why), 0);
+    got = s_roundtrip(&m);
+    assert_int_equal(got->kind, TC_MSG_EVENTS_LOST);
+    assert_int_equal(got->u.lost.transitions, 1234);
+    assert_int_equal(got->u.lost.first_ms, 1000);
+    assert_int_equal(got->u.lost.last_ms, 2000);
+    assert_string_equal(got->u.lost.reason, "spool full (64 MiB)");
+    free(got);
+    m.u.lost.transitions = 0;
+    assert_int_equal(tc_msg_validate(&m, why, sizeof why), TC_EINVAL);
+    m.u.lost.transitions = 1;
+    m.u.lost.last_ms = 999;
+    assert_int_equal(tc_msg_validate(&m, why, sizeof why), TC_EINVAL);
+
+    memset(&m, 0, sizeof m);
+    m.version = TC_PROTOCOL_VERSION;
+    snprintf(m.sender, sizeof m.sender, "coordinator");
+    m.kind = TC_MSG_REJECT;
+    m.u.reject.reason = TC_REJECT_THROTTLED;
+    m.u.reject.seq = 77;
+    m.u.reject.resend_from = 70;
+    m.u.reject.retry_after_ms = 250;
+    got = s_roundtrip(&m);
+    assert_int_equal(got->u.reject.reason, TC_REJECT_THROTTLED);
+    assert_int_equal(got->u.reject.resend_from, 70);
+    assert_int_equal(got->u.reject.retry_after_ms, 250);
+    free(got);
+}
+
 static void test_validate(void **unused)
 {
     tc_msg_t m;
@@ -244,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_rejects_garbage),
         cmocka_unit_test(test_overlong_id_rejected),
         cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_lost_resend_flapping_roundtrip),
         cmocka_unit_test(test_utf8_copy),
         cmocka_unit_test(test_api_roundtrip),
     };
