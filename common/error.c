@@ -16,6 +16,7 @@ const char *tc_strerror(int code)
     case TC_ETIMEOUT: return "timed out";
     case TC_ESYS: return "system call failed";
     case TC_EAUTH: return "not authorized";
+    case TC_EDISKFULL: return "disk full";
     default: return "unknown error";
     }
 }
