@@ -282,6 +282,7 @@ typedef struct {
     bool drill;
     uint32_t severity;
     int64_t started_ms; /* when the incident opened (the window starts) */
+    int64_t eta_ms;     /* when service is expected back; 0: not yet known */
 } tc_update_t;
 
 /* A maintenance window. */

@@ -296,6 +296,7 @@ static void s_update_to_pb(const tc_update_t *u, s_update_pb_t *o)
     o->pb.drill = u->drill;
     o->pb.severity = u->severity;
     o->pb.started_ms = u->started_ms;
+    o->pb.eta_ms = u->eta_ms;
 }
 
 static int s_update_from_pb(const Tocsin__V1__StatusUpdate *pb, tc_update_t *u)
@@ -333,6 +334,7 @@ static int s_update_from_pb(const Tocsin__V1__StatusUpdate *pb, tc_update_t *u)
     u->drill = pb->drill;
     u->severity = pb->severity;
     u->started_ms = pb->started_ms;
+    u->eta_ms = pb->eta_ms;
     return 0;
 }
 
