@@ -1,0 +1,454 @@
+/*
+ * ingest.c - the batch pipeline: frames from agents are validated, queued,
+ * stored in one LMDB transaction with the state changes and broadcasts they
+ * cause, and only after the commit acknowledged and published.
+ */
+#include "coord_impl.h"
+
+#include "api.h"
+#include "drafts.h"
+#include "error.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void tc_coord__peer_free(void **item)
+{
+    tc_coord__peer_t *p = *item;
+    if (p) {
+        zframe_destroy(&p->identity);
+        free(p);
+    }
+    *item = NULL;
+}
+
+tc_coord__peer_t *tc_coord__peer(tc_coord_t *c, const char *sender)
+{
+    tc_coord__peer_t *p = zhashx_lookup(c->peers, sender);
+    if (!p) {
+        p = calloc(1, sizeof *p);
+        if (!p)
+            return NULL;
+        zhashx_insert(c->peers, sender, p);
+    }
+    return p;
+}
+
+static void s_send_msg(zsock_t *sock, zframe_t *identity, const tc_msg_t *m)
+{
+    uint8_t *buf;
+    size_t len;
+    if (tc_wire_encode_msg(m, &buf, &len) != 0)
+        return;
+    zmsg_t *msg = zmsg_new();
+    zmsg_append(msg, &(zframe_t *){zframe_dup(identity)});
+    zmsg_addmem(msg, buf, len);
+    free(buf);
+    zmsg_send(&msg, sock);
+}
+
+/* Answers a refused frame. Counting is the caller's: a refusal is either
+ * bad input (rejected) or a failed authorization (denied). */
+static void s_reject_resend(tc_coord_t *c, zframe_t *identity, tc_reject_reason_t reason,
+                            uint64_t seq, const char *detail, uint64_t resend_from,
+                            uint32_t retry_after_ms)
+{
+    tc_msg_t m = {.version = TC_PROTOCOL_VERSION, .seq = 0, .kind = TC_MSG_REJECT};
+    snprintf(m.sender, sizeof m.sender, TC_COORDINATOR_ID);
+    m.time_ms = tc_now_ms();
+    m.u.reject.reason = reason;
+    m.u.reject.seq = seq;
+    m.u.reject.resend_from = resend_from;
+    m.u.reject.retry_after_ms = retry_after_ms;
+    snprintf(m.u.reject.detail, sizeof m.u.reject.detail, "%s", detail);
+    s_send_msg(c->agents, identity, &m);
+}
+
+static void s_reject(tc_coord_t *c, zframe_t *identity, tc_reject_reason_t reason, uint64_t seq,
+                     const char *detail)
+{
+    s_reject_resend(c, identity, reason, seq, detail, 0, 0);
+}
+
+tc_record_t *tc_coord__queue(tc_coord_t *c)
+{
+    if (tc_coord__grow((void **)&c->batch, &c->batch_cap, c->nbatch, sizeof *c->batch) != 0)
+        return NULL;
+    tc_record_t *r = &c->batch[c->nbatch++].rec;
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+/* Queues a coordinator-made HostStatus record. */
+void tc_coord__queue_host(tc_coord_t *c, const char *host, bool up, uint32_t heartbeat_ms,
+                          const char *reason)
+{
+    tc_record_t *r = tc_coord__queue(c);
+    if (!r)
+        return;
+    tc_msg_t *m = &r->event;
+    m->version = TC_PROTOCOL_VERSION;
+    snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
+    m->kind = TC_MSG_HOST_STATUS;
+    snprintf(m->u.host_status.host, sizeof m->u.host_status.host, "%s", host);
+    m->u.host_status.up = up;
+    m->u.host_status.heartbeat_ms = heartbeat_ms;
+    snprintf(m->u.host_status.reason, sizeof m->u.host_status.reason, "%s", reason);
+}
+
+static int s_add_out(tc_coord_t *c, const tc_broadcast_t *b, int64_t time_ms)
+{
+    if (tc_coord__grow((void **)&c->out, &c->out_cap, c->nout, sizeof *c->out) != 0)
+        return TC_ENOMEM;
+    tc_msg_t *m = &c->out[c->nout++];
+    memset(m, 0, sizeof *m);
+    m->version = TC_PROTOCOL_VERSION;
+    snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
+    /* The record's time, not the clock: replaying the log must produce
+     * byte-identical broadcasts. */
+    m->time_ms = time_ms;
+    m->kind = TC_MSG_BROADCAST;
+    m->u.bcast = *b;
+    return 0;
+}
+
+/* Applies one record inside the open transaction: log, state, outputs. */
+static int s_store_record(tc_coord_t *c, tc_record_t *rec)
+{
+    int rc = tc_store_append_log(c->store, rec);
+    if (rc)
+        return rc;
+    tc_state_out_t out;
+    if ((rc = tc_state_apply(c->state, rec, &out)) != 0)
+        return rc;
+    for (size_t i = 0; i < out.n; i++) {
+        if ((rc = s_add_out(c, &out.bcast[i], rec->received_ms)) != 0)
+            return rc;
+        tc_msg_t *m = &c->out[c->nout - 1];
+        if ((rc = tc_store_append_bcast(c->store, m)) != 0)
+            return rc;
+        if (m->u.bcast.kind <= TC_BCAST_INCIDENT_RESOLVED &&
+            (rc = tc_store_put_incident(c->store, &m->u.bcast.incident)) != 0)
+            return rc;
+    }
+    for (size_t i = 0; i < out.ntimeline; i++)
+        if ((rc = tc_store_put_timeline(c->store, &out.timeline[i], (unsigned)i)) != 0)
+            return rc;
+    /* A note or a policy entry changes no broadcast field but is part of
+     * the incident's story; keep the stored incident in step. */
+    if (out.n == 0 && out.ntimeline > 0) {
+        const tc_incident_t *inc = tc_state_incident(c->state, out.timeline[0].incident);
+        if (inc && (rc = tc_store_put_incident(c->store, inc)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Stores the batch in one transaction, then acks and publishes. A storage
+ * failure is fatal: the in-memory state may be ahead of the disk, nothing of
+ * the batch was acknowledged, and a restart replays the log. */
+int tc_coord__flush(tc_coord_t *c)
+{
+    if (c->nbatch == 0 && c->acks_pending == 0 && c->naudit == 0)
+        return 0;
+    int rc = tc_store_begin(c->store);
+    int64_t now = tc_coord__now(c);
+    size_t stored = 0;
+    for (size_t i = 0; rc == 0 && i < c->nbatch; i++) {
+        tc_record_t *rec = &c->batch[i].rec;
+        rec->received_ms = now;
+        if (rec->event.kind == TC_MSG_CHECK_RESULT || rec->event.kind == TC_MSG_EVENTS_LOST) {
+            /* A sender's events are stored strictly in order, so the Ack
+             * (the highest stored sequence) never covers an event that is
+             * not in the log: one that skips ahead was lost or delayed on
+             * the way (a limit, a reconnection) and is not stored; the
+             * sender resends from the first missing one. */
+            uint64_t last = tc_store_sender_seq(c->store, rec->event.sender);
+            if (rec->event.seq <= last) {
+                c->duplicates++;
+                continue;
+            }
+            if (rec->event.seq > last + 1) {
+                tc_coord__peer_t *p = tc_coord__peer(c, rec->event.sender);
+                if (p && !p->resend_from)
+                    p->resend_from = last + 1;
+                c->deferred++;
+                tc_debug("agent %s: seq %llu arrived before %llu; not stored, resend asked",
+                         rec->event.sender, (unsigned long long)rec->event.seq,
+                         (unsigned long long)(last + 1));
+                continue;
+            }
+            rc = tc_store_set_sender_seq(c->store, rec->event.sender, rec->event.seq);
+            if (rc)
+                break;
+        }
+        rc = s_store_record(c, rec);
+        stored++;
+    }
+    for (size_t i = 0; rc == 0 && i < c->naudit; i++)
+        rc = tc_store_append_audit(c->store, &c->audit[i]);
+    /* Read what each Ack will say while the transaction still sees its own
+     * writes; it is sent only if the commit succeeds. */
+    for (tc_coord__peer_t *p = zhashx_first(c->peers); rc == 0 && p; p = zhashx_next(c->peers))
+        if (p->ack_pending)
+            p->ack_seq = tc_store_sender_seq(c->store, zhashx_cursor(c->peers));
+    if (rc == 0)
+        rc = tc_store_commit(c->store);
+    else
+        tc_store_abort(c->store);
+    if (rc) {
+        tc_error("storing a batch of %zu events failed: %s; exiting without acknowledging it",
+                 c->nbatch, tc_strerror(rc));
+        c->fatal = rc;
+        return rc;
+    }
+    c->accepted += stored;
+    if (stored)
+        tc_debug("committed %zu records, log at %llu", stored,
+                 (unsigned long long)tc_store_log_seq(c->store));
+
+    /* Only now, with the batch on disk, acknowledge and publish. */
+    for (tc_coord__peer_t *p = zhashx_first(c->peers); p; p = zhashx_next(c->peers)) {
+        p->up_queued = false;
+        if (p->resend_from && p->identity)
+            s_reject_resend(c, p->identity, TC_REJECT_RESEND, 0,
+                            "events must arrive in sequence order; resend", p->resend_from, 0);
+        p->resend_from = 0;
+        if (!p->ack_pending || !p->identity)
+            continue;
+        p->ack_pending = false;
+        tc_msg_t ack = {.version = TC_PROTOCOL_VERSION, .kind = TC_MSG_ACK};
+        snprintf(ack.sender, sizeof ack.sender, TC_COORDINATOR_ID);
+        ack.time_ms = now;
+        ack.u.ack.seq = p->ack_seq;
+        s_send_msg(c->agents, p->identity, &ack);
+    }
+    c->acks_pending = 0;
+    for (size_t i = 0; i < c->nout; i++) {
+        const tc_msg_t *m = &c->out[i];
+        uint8_t *buf;
+        size_t len;
+        if (tc_wire_encode_msg(m, &buf, &len) != 0)
+            continue;
+        zmsg_t *msg = zmsg_new();
+        zmsg_addstr(msg, m->u.bcast.topic);
+        zmsg_addmem(msg, buf, len);
+        free(buf);
+        zmsg_send(&msg, c->pub);
+        tc_info("broadcast %llu %s: %s", (unsigned long long)m->seq, m->u.bcast.topic,
+                m->u.bcast.detail);
+    }
+    /* Declared incidents get their roles from whoever is on call now. */
+    uint64_t ids[TC_STATE_OUT_MAX * 8];
+    size_t nids = 0;
+    for (size_t i = 0; i < c->nout && nids < sizeof ids / sizeof ids[0]; i++)
+        if (c->out[i].u.bcast.kind <= TC_BCAST_INCIDENT_RESOLVED)
+            ids[nids++] = c->out[i].u.bcast.incident.id;
+    c->nbatch = 0;
+    c->nout = 0;
+    c->naudit = 0;
+    return tc_coord__assign_roles(c, ids, nids);
+}
+
+/* Notes that `sender` is alive; queues an "up" record if the log does not
+ * say it is up already. */
+static void s_alive(tc_coord_t *c, const char *sender, uint32_t heartbeat_ms, zframe_t *identity)
+{
+    tc_coord__peer_t *p = tc_coord__peer(c, sender);
+    if (!p)
+        return;
+    p->last_seen_mono = tc_mono_ms();
+    p->last_seen_wall = tc_now_ms();
+    if (heartbeat_ms)
+        p->heartbeat_ms = heartbeat_ms;
+    if (!p->identity || !zframe_eq(p->identity, identity)) {
+        zframe_destroy(&p->identity);
+        p->identity = zframe_dup(identity);
+    }
+    const tc_state_host_t *h = tc_state_host(c->state, sender);
+    bool known_heartbeat = h && (heartbeat_ms == 0 || h->heartbeat_ms == heartbeat_ms);
+    if ((!h || !h->up || !known_heartbeat) && !p->up_queued) {
+        p->up_queued = true;
+        tc_coord__queue_host(c, sender, true, p->heartbeat_ms ? p->heartbeat_ms : 5000,
+                             !h       ? "first seen"
+                             : !h->up ? "heard from again"
+                                      : "heartbeat changed");
+    }
+}
+
+static void s_want_ack(tc_coord_t *c, const char *sender)
+{
+    tc_coord__peer_t *p = tc_coord__peer(c, sender);
+    if (p && !p->ack_pending) {
+        p->ack_pending = true;
+        c->acks_pending++;
+    }
+}
+
+static void s_take(tc_coord_t *c, zmsg_t *msg)
+{
+    zframe_t *identity = zmsg_pop(msg);
+    if (!identity)
+        return;
+    if (zmsg_size(msg) != 1) {
+        tc_coord__warn_limited(
+            &c->reject_log, "agent frame rejected: %zu frames where 1 is expected", zmsg_size(msg));
+        c->rejected++;
+        s_reject(c, identity, TC_REJECT_MALFORMED, 0, "expected exactly one frame");
+        goto done;
+    }
+    zframe_t *f = zmsg_first(msg);
+    tc_record_t *scratch = malloc(sizeof *scratch);
+    if (!scratch)
+        goto done;
+    tc_msg_t *m = &scratch->event;
+    int rc = tc_wire_decode_msg(zframe_data(f), zframe_size(f), m);
+    if (rc) {
+        tc_coord__warn_limited(&c->reject_log, "agent frame rejected: %s (%zu bytes)",
+                               tc_strerror(rc), zframe_size(f));
+        c->rejected++;
+        s_reject(c, identity, TC_REJECT_MALFORMED, 0, "frame is not a tocsin v1 envelope");
+        goto free_scratch;
+    }
+    char why[256];
+    rc = tc_msg_validate(m, why, sizeof why);
+    if (rc) {
+        tc_coord__warn_limited(&c->reject_log, "agent frame from \"%s\" rejected: %s", m->sender,
+                               why);
+        c->rejected++;
+        s_reject(c, identity, rc == TC_EVERSION ? TC_REJECT_BAD_VERSION : TC_REJECT_INVALID, m->seq,
+                 why);
+        goto free_scratch;
+    }
+    if (c->keyring) {
+        /* The key was admitted at the handshake; look it up again so that a
+         * revocation also cuts off connections that are already open, and
+         * bind the agent id to the key. */
+        const char *user = zframe_meta(f, "User-Id");
+        const tc_key_t *key = tc_keyring_lookup(c->keyring, user);
+        if (!key || key->cls != TC_KEY_AGENT || strcmp(key->name, m->sender) != 0) {
+            const char *reason = !key                       ? "key unknown or revoked"
+                                 : key->cls != TC_KEY_AGENT ? "not an agent key"
+                                                            : "key is bound to another agent id";
+            tc_coord__warn_limited(&c->denial_log, "agent frame claiming sender \"%s\" refused: %s",
+                                   m->sender, reason);
+            tc_coord__audit(c, key, user, "message.denied", false, "%s claiming sender %s: %s",
+                            tc_msg_kind_name(m->kind), m->sender, reason);
+            c->denied++;
+            s_reject(c, identity, TC_REJECT_UNAUTHORIZED, m->seq, "not authorized");
+            goto free_scratch;
+        }
+    }
+    switch (m->kind) {
+    case TC_MSG_HELLO: {
+        s_alive(c, m->sender, m->u.hello.heartbeat_ms, identity);
+        s_want_ack(c, m->sender);
+        tc_info("agent %s connected (host %s, version %s, heartbeat %ums)", m->sender,
+                m->u.hello.hostname, m->u.hello.agent_version, m->u.hello.heartbeat_ms);
+        break;
+    }
+    case TC_MSG_HEARTBEAT: s_alive(c, m->sender, m->u.heartbeat.heartbeat_ms, identity); break;
+    case TC_MSG_CHECK_RESULT:
+    case TC_MSG_EVENTS_LOST: {
+        s_alive(c, m->sender, 0, identity);
+        s_want_ack(c, m->sender);
+        tc_record_t *r = tc_coord__queue(c);
+        if (r)
+            r->event = *m;
+        break;
+    }
+    default:
+        tc_coord__warn_limited(&c->reject_log, "agent \"%s\" sent a %s, which agents may not send",
+                               m->sender, tc_msg_kind_name(m->kind));
+        c->denied++;
+        s_reject(c, identity, TC_REJECT_UNAUTHORIZED, m->seq,
+                 "agents may send hello, heartbeat, check_result and events_lost only");
+        break;
+    }
+free_scratch:
+    free(scratch);
+done:
+    zframe_destroy(&identity);
+}
+
+/* The identity a rate limit applies to: the CURVE key when there is one
+ * (reconnecting does not reset it), else the connection's routing id. */
+static void s_peer_key(const zframe_t *identity, zframe_t *payload, char *out, size_t cap)
+{
+    const char *user = payload ? zframe_meta(payload, "User-Id") : NULL;
+    if (user && *user) {
+        snprintf(out, cap, "%s", user);
+        return;
+    }
+    size_t n = zframe_size((zframe_t *)identity), o = 0;
+    const byte *d = zframe_data((zframe_t *)identity);
+    for (size_t i = 0; i < n && o + 3 < cap; i++, o += 2)
+        snprintf(out + o, cap - o, "%02x", d[i]);
+    out[o] = '\0';
+}
+
+/* Receives one message from a ROUTER socket under the frame cap and the
+ * peer's rate limit. NULL if nothing usable arrived (already counted and
+ * logged; on the agents socket a message with too many frames is also
+ * answered with a Reject). */
+zmsg_t *tc_coord__recv_guarded(tc_coord_t *c, zsock_t *sock, const char *what)
+{
+    bool truncated;
+    zmsg_t *msg = tc_guard_recv(sock, MAX_FRAMES, &truncated);
+    if (!msg)
+        return NULL;
+    if (truncated || zmsg_size(msg) < 2) {
+        c->rejected++;
+        tc_coord__warn_limited(&c->reject_log, "%s message rejected: %s", what,
+                               truncated ? "too many frames" : "no payload");
+        if (sock == c->agents && zmsg_size(msg) >= 1)
+            s_reject(c, zmsg_first(msg), TC_REJECT_MALFORMED, 0, "expected exactly one frame");
+        zmsg_destroy(&msg);
+        return NULL;
+    }
+    if (c->limits) {
+        char peer[128];
+        zframe_t *identity = zmsg_first(msg);
+        s_peer_key(identity, zmsg_next(msg), peer, sizeof peer);
+        int64_t now = tc_mono_ms();
+        if (!tc_ratelimit_take(c->limits, peer, now)) {
+            /* Not stored, so not acknowledged and not lost: an agent is
+             * told to pause and resend from its last Ack (once per pause,
+             * so the replies cannot become a flood of their own). Events
+             * behind it that do get through are out of order and are not
+             * stored either. */
+            uint32_t wait;
+            if (sock == c->agents && tc_ratelimit_tell(c->limits, peer, now, &wait))
+                s_reject_resend(c, identity, TC_REJECT_THROTTLED, 0,
+                                "over the rate limit; pause, then resend from the last ack", 0,
+                                wait);
+            c->throttled++;
+            tc_coord__warn_limited(
+                &c->reject_log, "%s peer %.16s... over its rate limit of %u/s; asked to slow down",
+                what, peer, c->cfg.rate_limit);
+            zmsg_destroy(&msg);
+            return NULL;
+        }
+    }
+    return msg;
+}
+
+int tc_coord__on_agents(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    tc_coord_t *c = arg;
+    /* Group commit: drain what is already queued (up to batch_max) and store
+     * it with one fsync instead of one per event. */
+    for (uint32_t n = 0; n < c->cfg.batch_max && (zsock_events(sock) & ZMQ_POLLIN); n++) {
+        zmsg_t *msg = tc_coord__recv_guarded(c, sock, "agent");
+        if (!msg)
+            continue;
+        s_take(c, msg);
+        zmsg_destroy(&msg);
+    }
+    return tc_coord__flush(c) == 0 ? 0 : -1;
+}

@@ -1,0 +1,103 @@
+/*
+ * liveness.c - the periodic tick: hosts that went silent, deadlines the clock
+ * has passed, and the publisher's heartbeat.
+ */
+#include "coord_impl.h"
+
+#include "api.h"
+#include "drafts.h"
+#include "error.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    tc_coord_t *c;
+    int64_t now;
+} s_tick_t;
+
+static void s_check_host(const tc_state_host_t *h, void *arg)
+{
+    s_tick_t *t = arg;
+    tc_coord_t *c = t->c;
+    if (!h->up || !strcmp(h->host, TC_COORDINATOR_ID))
+        return;
+    tc_coord__peer_t *p = tc_coord__peer(c, h->host);
+    if (!p)
+        return;
+    if (p->last_seen_mono == 0) {
+        /* Known from the log but not heard from since this start: the
+         * grace period starts now, so a restart never marks every host down
+         * at once, and a host that died meanwhile is still caught. */
+        p->last_seen_mono = t->now;
+        p->heartbeat_ms = h->heartbeat_ms ? h->heartbeat_ms : 5000;
+        return;
+    }
+    int64_t hb = p->heartbeat_ms ? p->heartbeat_ms : 5000;
+    if (t->now - p->last_seen_mono > hb * (int64_t)c->cfg.missed_heartbeats) {
+        char reason[128];
+        snprintf(reason, sizeof reason, "%u heartbeats missed", c->cfg.missed_heartbeats);
+        tc_warn("host %s: %s", h->host, reason);
+        tc_coord__queue_host(c, h->host, false, (uint32_t)hb, reason);
+    }
+}
+
+/* Queues a TimerFired record for every deadline the clock has passed. At
+ * most a handful per tick: each fired deadline is gone from the state once
+ * its record is applied, and the next tick looks again. */
+void tc_coord__queue_deadlines(tc_coord_t *c)
+{
+    tc_timer_t due;
+    if (!tc_state_next_deadline(c->state, &due) || due.due_ms > tc_coord__now(c))
+        return;
+    for (size_t i = 0; i < c->nbatch; i++)
+        if (c->batch[i].rec.event.kind == TC_MSG_TIMER) /* one per flush is enough */
+            return;
+    tc_record_t *r = tc_coord__queue(c);
+    if (!r)
+        return;
+    r->event.version = TC_PROTOCOL_VERSION;
+    snprintf(r->event.sender, sizeof r->event.sender, TC_COORDINATOR_ID);
+    r->event.kind = TC_MSG_TIMER;
+    r->event.u.timer = due;
+    tc_info("deadline: %s for incident %llu was due %lld ms ago", due.kind,
+            (unsigned long long)due.incident, (long long)(tc_coord__now(c) - due.due_ms));
+}
+
+int tc_coord__on_pub_heartbeat(zloop_t *loop, int timer_id, void *arg)
+{
+    tc_coord_t *c = arg;
+    tc_msg_t m = {.version = TC_PROTOCOL_VERSION, .kind = TC_MSG_HEARTBEAT};
+    snprintf(m.sender, sizeof m.sender, TC_COORDINATOR_ID);
+    m.time_ms = tc_now_ms();
+    m.u.heartbeat.heartbeat_ms = PUB_HEARTBEAT_MS;
+    m.u.heartbeat.last_seq = tc_store_bcast_seq(c->store);
+    uint8_t *buf;
+    size_t len;
+    if (tc_wire_encode_msg(&m, &buf, &len) == 0) {
+        zmsg_t *msg = zmsg_new();
+        zmsg_addstr(msg, TC_TOPIC_HEARTBEAT);
+        zmsg_addmem(msg, buf, len);
+        free(buf);
+        zmsg_send(&msg, c->pub);
+    }
+    return 0;
+}
+
+int tc_coord__on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    tc_coord_t *c = arg;
+    s_tick_t t = {c, tc_mono_ms()};
+    tc_state_each_host(c->state, s_check_host, &t);
+    if (c->limits && ++c->ticks % 50 == 0)
+        tc_ratelimit_prune(c->limits, t.now, 60000);
+    tc_coord__queue_deadlines(c);
+    if (c->nbatch == 0 && c->naudit == 0)
+        return 0;
+    return tc_coord__flush(c) == 0 ? 0 : -1;
+}
