@@ -74,6 +74,16 @@ typedef struct {
 /* One record waiting for the batch's transaction. */
 typedef struct {
     tc_record_t rec;
+    /* A sequenced event that failed validation: it is never stored, but it
+     * takes its place in the sender's sequence (once it is its turn), so
+     * that the events after it are not held up forever; the refusal is
+     * audited and the sender told only after the commit. */
+    bool refused;
+    bool answer;        /* its turn came (or had passed): tell the sender */
+    zframe_t *identity; /* of a refused event: where the answer goes */
+    tc_reject_reason_t refused_reason;
+    uint64_t resend_from; /* for an answer of reason RESEND */
+    char refused_why[160];
 } tc_coord__pending_t;
 
 struct tc_coord {

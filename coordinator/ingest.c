@@ -79,9 +79,13 @@ tc_record_t *tc_coord__queue(tc_coord_t *c)
 {
     if (tc_coord__grow((void **)&c->batch, &c->batch_cap, c->nbatch, sizeof *c->batch) != 0)
         return NULL;
-    tc_record_t *r = &c->batch[c->nbatch++].rec;
-    memset(r, 0, sizeof *r);
-    return r;
+    tc_coord__pending_t *p = &c->batch[c->nbatch++];
+    memset(&p->rec, 0, sizeof p->rec);
+    p->refused = p->answer = false;
+    p->identity = NULL;
+    p->resend_from = 0;
+    p->refused_why[0] = '\0';
+    return &p->rec;
 }
 
 /* Queues a coordinator-made HostStatus record. */
@@ -171,6 +175,16 @@ int tc_coord__flush(tc_coord_t *c)
             uint64_t last = tc_store_sender_seq(c->store, rec->event.sender);
             if (rec->event.seq <= last) {
                 c->duplicates++;
+                c->batch[i].answer = c->batch[i].refused;
+                continue;
+            }
+            if (rec->event.seq > last + 1 && c->batch[i].refused) {
+                /* Not its turn yet: it is refused when it comes in order. */
+                c->batch[i].answer = true;
+                c->batch[i].refused_reason = TC_REJECT_RESEND;
+                c->batch[i].resend_from = last + 1;
+                snprintf(c->batch[i].refused_why, sizeof c->batch[i].refused_why,
+                         "events must arrive in sequence order; resend");
                 continue;
             }
             if (rec->event.seq > last + 1) {
@@ -186,7 +200,17 @@ int tc_coord__flush(tc_coord_t *c)
             rc = tc_store_set_sender_seq(c->store, rec->event.sender, rec->event.seq);
             if (rc)
                 break;
+            if (c->batch[i].refused) {
+                /* Its turn: it takes its number, is audited, never stored. */
+                c->batch[i].answer = true;
+                tc_coord__audit(
+                    c, NULL, NULL, "event.refused", false, "event %llu of agent %s not stored: %s",
+                    (unsigned long long)rec->event.seq, rec->event.sender, c->batch[i].refused_why);
+                continue;
+            }
         }
+        if (c->batch[i].refused)
+            continue; /* a duplicate's or an early one's refusal waits for its turn */
         rc = s_store_record(c, rec);
         stored++;
     }
@@ -229,6 +253,13 @@ int tc_coord__flush(tc_coord_t *c)
         s_send_msg(c->agents, p->identity, &ack);
     }
     c->acks_pending = 0;
+    for (size_t i = 0; i < c->nbatch; i++) {
+        tc_coord__pending_t *pe = &c->batch[i];
+        if (pe->answer)
+            s_reject_resend(c, pe->identity, pe->refused_reason, pe->rec.event.seq, pe->refused_why,
+                            pe->resend_from, 0);
+        zframe_destroy(&pe->identity);
+    }
     for (size_t i = 0; i < c->nout; i++) {
         const tc_msg_t *m = &c->out[i];
         uint8_t *buf;
@@ -317,7 +348,11 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
     }
     char why[256];
     rc = tc_msg_validate(m, why, sizeof why);
-    if (rc) {
+    /* A sequenced event from a known sender that fails validation still
+     * holds its place in that sender's sequence (see tc_coord__pending_t). */
+    bool in_sequence = rc && (m->kind == TC_MSG_CHECK_RESULT || m->kind == TC_MSG_EVENTS_LOST) &&
+                       m->seq > 0 && tc_id_valid(m->sender);
+    if (rc && !in_sequence) {
         tc_coord__warn_limited(&c->reject_log, "agent frame from \"%s\" rejected: %s", m->sender,
                                why);
         c->rejected++;
@@ -343,6 +378,24 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
             s_reject(c, identity, TC_REJECT_UNAUTHORIZED, m->seq, "not authorized");
             goto free_scratch;
         }
+    }
+    if (in_sequence) {
+        tc_coord__warn_limited(&c->reject_log, "event %llu from agent \"%s\" refused: %s",
+                               (unsigned long long)m->seq, m->sender, why);
+        c->rejected++;
+        tc_record_t *r = tc_coord__queue(c);
+        if (r) {
+            tc_coord__pending_t *p = &c->batch[c->nbatch - 1];
+            p->identity = zframe_dup(identity);
+            r->event.version = m->version;
+            r->event.kind = m->kind;
+            r->event.seq = m->seq;
+            memcpy(r->event.sender, m->sender, sizeof r->event.sender);
+            p->refused = true;
+            p->refused_reason = rc == TC_EVERSION ? TC_REJECT_BAD_VERSION : TC_REJECT_INVALID;
+            tc_strlcpy_utf8(p->refused_why, why, sizeof p->refused_why);
+        }
+        goto free_scratch;
     }
     switch (m->kind) {
     case TC_MSG_HELLO: {

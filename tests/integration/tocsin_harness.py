@@ -618,7 +618,18 @@ def decode_reject(frame):
         "reason": rej.get(1, [0])[0],
         "seq": rej.get(2, [0])[0],
         "detail": rej.get(3, [b""])[0].decode(errors="replace"),
+        "resend_from": rej.get(4, [0])[0],
+        "retry_after_ms": rej.get(5, [0])[0],
     }
+
+
+def decode_ack(frame):
+    """The seq of the Ack inside a coordinator reply, or None if the frame
+    is an Envelope without one."""
+    env = pb_decode(frame)
+    if ENV_ACK not in env:
+        return None
+    return pb_decode(env[ENV_ACK][0]).get(1, [0])[0]
 
 
 # ---- the test case -----------------------------------------------------------------
