@@ -379,7 +379,10 @@ typedef struct {
 /* One entry of the coordinator's event log. */
 typedef struct {
     uint64_t seq;
-    int64_t received_ms;
+    int64_t received_ms; /* the coordinator's clock when it was stored */
+    /* When it happened (see LogRecord.time_ms): what the state machine
+     * dates incidents and timelines by. */
+    int64_t time_ms;
     tc_msg_t event;
 } tc_record_t;
 

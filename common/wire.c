@@ -779,6 +779,7 @@ int tc_wire_encode_record(const tc_record_t *r, uint8_t **out, size_t *outlen)
         tocsin__v1__log_record__init(&lr);
         lr.seq = r->seq;
         lr.received_ms = r->received_ms;
+        lr.time_ms = r->time_ms;
         lr.event = &o->env;
         rc = s_pack(&lr.base, out, outlen);
     }
@@ -793,6 +794,7 @@ static int s_record_from_pb(const Tocsin__V1__LogRecord *lr, tc_record_t *r)
         return TC_EDECODE;
     r->seq = lr->seq;
     r->received_ms = lr->received_ms;
+    r->time_ms = lr->time_ms ? lr->time_ms : lr->received_ms;
     return s_msg_from_pb(lr->event, &r->event);
 }
 

@@ -74,6 +74,7 @@ typedef struct {
 /* One record waiting for the batch's transaction. */
 typedef struct {
     tc_record_t rec;
+    uint64_t ticket; /* 1, 2, ... over the coordinator's life */
     /* A sequenced event that failed validation: it is never stored, but it
      * takes its place in the sender's sequence (once it is its turn), so
      * that the events after it are not held up forever; the refusal is
@@ -122,6 +123,10 @@ struct tc_coord {
      * ever non-zero with coordinator.test_clock (tests and drills). */
     int64_t clock_offset_ms;
     int fatal; /* storage failure code; stops the loop */
+    /* The latest action no longer valid when its batch was stored (a
+     * deadline fired first): its ticket and why, for the requester. */
+    uint64_t tickets, dropped_ticket;
+    char dropped_why[TC_TEXT_MAX];
 };
 
 /* ---- coordinator.c ----------------------------------------------------- */
@@ -185,8 +190,8 @@ int tc_coord__assign_roles(tc_coord_t *c, const uint64_t *ids, size_t nids);
 
 /* ---- liveness.c ---------------------------------------------------------- */
 
-/* Queues a TimerFired record for a deadline the clock has passed. */
-void tc_coord__queue_deadlines(tc_coord_t *c);
+/* True if a deadline is due at `now` (tc_coord__flush() fires it). */
+bool tc_coord__deadline_due(const tc_coord_t *c, int64_t now);
 
 /* zloop timers: the liveness tick and the PUB heartbeat. */
 int tc_coord__on_tick(zloop_t *loop, int timer_id, void *arg);

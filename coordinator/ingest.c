@@ -81,6 +81,7 @@ tc_record_t *tc_coord__queue(tc_coord_t *c)
         return NULL;
     tc_coord__pending_t *p = &c->batch[c->nbatch++];
     memset(&p->rec, 0, sizeof p->rec);
+    p->ticket = ++c->tickets;
     p->refused = p->answer = false;
     p->identity = NULL;
     p->resend_from = 0;
@@ -153,26 +154,95 @@ static int s_store_record(tc_coord_t *c, tc_record_t *rec)
     return 0;
 }
 
+/* When an event from a sender happened: the time the sender observed it
+ * (so that a backlog delivered an hour late dates the outage when it
+ * happened), made safe: never after `now`, never before the same sender's
+ * previous event (`prev`), never more than TC_EVENT_AGE_MAX before now (a
+ * clock set to 1970 must not date an incident there). Under the test clock
+ * the sender's clock moves forward with the coordinator's. */
+#define TC_EVENT_AGE_MAX (30LL * 86400 * 1000)
+static int64_t s_event_time(const tc_coord_t *c, const tc_msg_t *m, int64_t prev, int64_t now)
+{
+    int64_t t = m->time_ms + c->clock_offset_ms;
+    if (t > now)
+        t = now;
+    if (t < now - TC_EVENT_AGE_MAX)
+        t = now - TC_EVENT_AGE_MAX;
+    if (t < prev)
+        t = prev > now ? now : prev;
+    return t;
+}
+
 /* Stores the batch in one transaction, then acks and publishes. A storage
  * failure is fatal: the in-memory state may be ahead of the disk, nothing of
  * the batch was acknowledged, and a restart replays the log. */
+/* Most deadlines fired in one batch. Each fired deadline is gone from the
+ * state once applied; one that is not is a bug, and the cap keeps it from
+ * spinning the loop (it is logged and the next batch tries again). */
+#define MAX_DEADLINES_PER_BATCH 1000
+
+/* Stores and applies a TimerFired record for every deadline due at or
+ * before `upto`, in the state machine's firing order, each dated when it
+ * was due. Called before each record of a batch with the record's time, so
+ * that deadlines interleave with events in the order they happened (a
+ * backlog delivered late declares its incident before it resolves it), and
+ * at the end of the batch with the batch's clock reading. */
+static int s_fire_deadlines(tc_coord_t *c, int64_t upto, int64_t now, tc_record_t *scratch,
+                            size_t *fired)
+{
+    tc_timer_t due, last = {0};
+    while (tc_state_next_deadline(c->state, &due) && due.due_ms <= upto) {
+        if (*fired == MAX_DEADLINES_PER_BATCH || (*fired && !memcmp(&due, &last, sizeof due))) {
+            tc_error("deadline %s of %llu due %lld does not clear; left for the next batch",
+                     due.kind, (unsigned long long)due.incident, (long long)due.due_ms);
+            return 0;
+        }
+        memset(scratch, 0, sizeof *scratch);
+        tc_msg_t *m = &scratch->event;
+        m->version = TC_PROTOCOL_VERSION;
+        snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
+        m->kind = TC_MSG_TIMER;
+        m->u.timer = due;
+        scratch->received_ms = now;
+        scratch->time_ms = due.due_ms;
+        tc_info("deadline: %s for %llu, due %lld ms ago", due.kind,
+                (unsigned long long)due.incident, (long long)(now - due.due_ms));
+        int rc = s_store_record(c, scratch);
+        if (rc)
+            return rc;
+        last = due;
+        ++*fired;
+    }
+    return 0;
+}
+
 int tc_coord__flush(tc_coord_t *c)
 {
-    if (c->nbatch == 0 && c->acks_pending == 0 && c->naudit == 0)
-        return 0;
-    int rc = tc_store_begin(c->store);
+    /* One clock reading for the whole batch: every record of it is stored
+     * "now", and nothing in it can be dated after that. */
     int64_t now = tc_coord__now(c);
-    size_t stored = 0;
+    if (c->nbatch == 0 && c->acks_pending == 0 && c->naudit == 0 && !tc_coord__deadline_due(c, now))
+        return 0;
+    tc_record_t *timer = malloc(sizeof *timer);
+    if (!timer)
+        return TC_ENOMEM;
+    int rc = tc_store_begin(c->store);
+    size_t stored = 0, fired = 0;
     for (size_t i = 0; rc == 0 && i < c->nbatch; i++) {
         tc_record_t *rec = &c->batch[i].rec;
         rec->received_ms = now;
+        if (!rec->time_ms)
+            rec->time_ms = now;
         if (rec->event.kind == TC_MSG_CHECK_RESULT || rec->event.kind == TC_MSG_EVENTS_LOST) {
             /* A sender's events are stored strictly in order, so the Ack
              * (the highest stored sequence) never covers an event that is
              * not in the log: one that skips ahead was lost or delayed on
              * the way (a limit, a reconnection) and is not stored; the
              * sender resends from the first missing one. */
-            uint64_t last = tc_store_sender_seq(c->store, rec->event.sender);
+            uint64_t last;
+            int64_t last_time;
+            if ((rc = tc_store_sender(c->store, rec->event.sender, &last, &last_time)) != 0)
+                break;
             if (rec->event.seq <= last) {
                 c->duplicates++;
                 c->batch[i].answer = c->batch[i].refused;
@@ -197,7 +267,8 @@ int tc_coord__flush(tc_coord_t *c)
                          (unsigned long long)(last + 1));
                 continue;
             }
-            rc = tc_store_set_sender_seq(c->store, rec->event.sender, rec->event.seq);
+            rec->time_ms = s_event_time(c, &rec->event, last_time, now);
+            rc = tc_store_set_sender(c->store, rec->event.sender, rec->event.seq, rec->time_ms);
             if (rc)
                 break;
             if (c->batch[i].refused) {
@@ -211,9 +282,29 @@ int tc_coord__flush(tc_coord_t *c)
         }
         if (c->batch[i].refused)
             continue; /* a duplicate's or an early one's refusal waits for its turn */
+        if ((rc = s_fire_deadlines(c, rec->time_ms, now, timer, &fired)) != 0)
+            break;
+        /* An action was checked when it was queued; a deadline fired since
+         * may have changed what it acts on, and the state machine applies
+         * only actions that are valid now. */
+        if (rec->event.kind == TC_MSG_OPERATOR_ACTION) {
+            char why[TC_TEXT_MAX];
+            if (tc_state_check(c->state, &rec->event.u.action, now, why, sizeof why) != 0) {
+                tc_warn("action %s on %llu by %s dropped: %s", rec->event.u.action.action,
+                        (unsigned long long)rec->event.u.action.incident, rec->event.u.action.actor,
+                        why);
+                tc_strlcpy_utf8(c->dropped_why, why, sizeof c->dropped_why);
+                c->dropped_ticket = c->batch[i].ticket;
+                continue;
+            }
+        }
         rc = s_store_record(c, rec);
         stored++;
     }
+    if (rc == 0)
+        rc = s_fire_deadlines(c, now, now, timer, &fired);
+    free(timer);
+    stored += fired;
     for (size_t i = 0; rc == 0 && i < c->naudit; i++)
         rc = tc_store_append_audit(c->store, &c->audit[i]);
     /* Read what each Ack will say while the transaction still sees its own
@@ -221,6 +312,7 @@ int tc_coord__flush(tc_coord_t *c)
     for (tc_coord__peer_t *p = zhashx_first(c->peers); rc == 0 && p; p = zhashx_next(c->peers))
         if (p->ack_pending)
             p->ack_seq = tc_store_sender_seq(c->store, zhashx_cursor(c->peers));
+
     if (rc == 0)
         rc = tc_store_commit(c->store);
     else

@@ -47,26 +47,10 @@ static void s_check_host(const tc_state_host_t *h, void *arg)
     }
 }
 
-/* Queues a TimerFired record for every deadline the clock has passed. At
- * most a handful per tick: each fired deadline is gone from the state once
- * its record is applied, and the next tick looks again. */
-void tc_coord__queue_deadlines(tc_coord_t *c)
+bool tc_coord__deadline_due(const tc_coord_t *c, int64_t now)
 {
     tc_timer_t due;
-    if (!tc_state_next_deadline(c->state, &due) || due.due_ms > tc_coord__now(c))
-        return;
-    for (size_t i = 0; i < c->nbatch; i++)
-        if (c->batch[i].rec.event.kind == TC_MSG_TIMER) /* one per flush is enough */
-            return;
-    tc_record_t *r = tc_coord__queue(c);
-    if (!r)
-        return;
-    r->event.version = TC_PROTOCOL_VERSION;
-    snprintf(r->event.sender, sizeof r->event.sender, TC_COORDINATOR_ID);
-    r->event.kind = TC_MSG_TIMER;
-    r->event.u.timer = due;
-    tc_info("deadline: %s for incident %llu was due %lld ms ago", due.kind,
-            (unsigned long long)due.incident, (long long)(tc_coord__now(c) - due.due_ms));
+    return tc_state_next_deadline(c->state, &due) && due.due_ms <= now;
 }
 
 int tc_coord__on_pub_heartbeat(zloop_t *loop, int timer_id, void *arg)
@@ -96,8 +80,7 @@ int tc_coord__on_tick(zloop_t *loop, int timer_id, void *arg)
     tc_state_each_host(c->state, s_check_host, &t);
     if (c->limits && ++c->ticks % 50 == 0)
         tc_ratelimit_prune(c->limits, t.now, 60000);
-    tc_coord__queue_deadlines(c);
-    if (c->nbatch == 0 && c->naudit == 0)
+    if (c->nbatch == 0 && c->naudit == 0 && !tc_coord__deadline_due(c, tc_coord__now(c)))
         return 0;
     return tc_coord__flush(c) == 0 ? 0 : -1;
 }

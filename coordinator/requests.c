@@ -192,8 +192,13 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
     }
     *slot = *rec;
     free(rec);
+    uint64_t ticket = c->batch[c->nbatch - 1].ticket;
     if ((rc = tc_coord__flush(c)) != 0)
         return rc;
+    if (c->dropped_ticket == ticket) {
+        tc_api_reply_fail(reply, "%s", c->dropped_why);
+        return 0;
+    }
     if (global)
         return s_reply_global(c, q, reply);
     const tc_incident_t *inc = tc_state_incident(c->state, id);
@@ -287,8 +292,12 @@ static int s_api_clock(tc_coord_t *c, const tc_api_request_t *q, tc_api_reply_t 
     c->clock_offset_ms += ms;
     tc_warn("test clock moved forward by %lld ms (offset now %lld ms)", (long long)ms,
             (long long)c->clock_offset_ms);
-    tc_coord__queue_deadlines(c);
-    return tc_coord__flush(c);
+    /* Stored as a record, dated on the moved clock, so that a restart
+     * resumes from it (replay takes the clock from the newest record) even
+     * if nothing else happens before it. */
+    const char *args[] = {"advance", q->args[1]};
+    int rc = tc_coord__queue_action(c, "tocsin", 0, "clock", args, 2, NULL, NULL, NULL, NULL, 0);
+    return rc ? rc : tc_coord__flush(c);
 }
 
 /* The arguments of a request, for the audit trail. */

@@ -198,7 +198,7 @@ tc_timeline_t *tc_state__note(tc_state_out_t *out, const tc_incident_t *inc, con
     tc_timeline_t *t = &out->timeline[out->ntimeline++];
     memset(t, 0, sizeof *t);
     t->incident = inc->id;
-    t->time_ms = rec->received_ms;
+    t->time_ms = rec->time_ms;
     t->log_seq = rec->seq;
     snprintf(t->actor, sizeof t->actor, "%s", actor);
     snprintf(t->kind, sizeof t->kind, "%s", kind);
@@ -251,11 +251,11 @@ static bool s_maybe_declare(const tc_state_t *st, tc_state__service_t *svc, tc_i
         inc->users < sp.declare_min_users)
         return false;
     inc->declared = true;
-    inc->declared_ms = rec->received_ms;
+    inc->declared_ms = rec->time_ms;
     s_assess(st, svc, inc);
     char text[TC_TEXT_MAX];
     snprintf(text, sizeof text, "declared by policy: %u users affected after %lld min, SEV-%u",
-             inc->users, (long long)((rec->received_ms - inc->opened_ms) / 60000), inc->severity);
+             inc->users, (long long)((rec->time_ms - inc->opened_ms) / 60000), inc->severity);
     tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, TC_STATE_ACTOR, "declared", text);
     return true;
 }
@@ -267,7 +267,7 @@ static void s_schedule_postmortem(const tc_state_t *st, tc_incident_t *inc, cons
 {
     if (!inc->declared || inc->postmortem_due_ms)
         return;
-    inc->postmortem_due_ms = rec->received_ms + tc_policy_postmortem_due(st->policy, inc->severity);
+    inc->postmortem_due_ms = rec->time_ms + tc_policy_postmortem_due(st->policy, inc->severity);
     if (!inc->postmortem_owner[0])
         for (size_t i = 0; i < inc->nroles; i++)
             if (!strcmp(inc->roles[i].role, "commander"))
@@ -289,7 +289,7 @@ static int s_refresh_open(tc_state_t *st, tc_state__service_t *svc, const tc_rec
                           const tc_check_result_t *cr, tc_state_out_t *out)
 {
     tc_incident_t *inc = svc->open;
-    inc->updated_ms = rec->received_ms;
+    inc->updated_ms = rec->time_ms;
     int rc = s_fill_hosts(svc, inc);
     if (rc)
         return rc;
@@ -297,7 +297,7 @@ static int s_refresh_open(tc_state_t *st, tc_state__service_t *svc, const tc_rec
     char text[TC_TEXT_MAX];
     if (svc->failing == 0) {
         inc->state = TC_INC_RESOLVED;
-        inc->resolved_ms = rec->received_ms;
+        inc->resolved_ms = rec->time_ms;
         tc_state__text(text, sizeof text, "every check is OK again (last: %s@%s)", cr->check,
                        cr->host);
         s_schedule_postmortem(st, inc, rec, out);
@@ -325,11 +325,11 @@ static int s_open_incident(tc_state_t *st, tc_state__service_t *svc, const tc_re
     char text[TC_TEXT_MAX];
     tc_incident_t *inc = svc->resolved;
     if (inc && st->policy->reopen_on_failure &&
-        rec->received_ms - inc->resolved_ms <= st->policy->reopen_window_ms) {
+        rec->time_ms - inc->resolved_ms <= st->policy->reopen_window_ms) {
         svc->resolved = NULL;
         inc->state = inc->acknowledged_ms ? TC_INC_INVESTIGATING : TC_INC_TRIGGERED;
         inc->resolved_ms = 0;
-        inc->updated_ms = rec->received_ms;
+        inc->updated_ms = rec->time_ms;
         int rc = s_fill_hosts(svc, inc);
         svc->open = inc;
         if (rc)
@@ -347,7 +347,7 @@ static int s_open_incident(tc_state_t *st, tc_state__service_t *svc, const tc_re
     inc->id = st->next_id++;
     snprintf(inc->service, sizeof inc->service, "%s", svc->name);
     inc->state = TC_INC_TRIGGERED;
-    inc->opened_ms = inc->updated_ms = rec->received_ms;
+    inc->opened_ms = inc->updated_ms = rec->time_ms;
     inc->opened_log_seq = rec->seq;
     tc_state__text(inc->summary, sizeof inc->summary, "%s@%s %s: %s", cr->check, cr->host,
                    tc_check_state_name(cr->state), cr->output);
@@ -465,7 +465,7 @@ static int s_apply_lost(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *
                    tc_time_format(l->first_ms, from, sizeof from),
                    tc_time_format(l->last_ms, to, sizeof to), l->reason);
     if (inc == svc->open) {
-        inc->updated_ms = rec->received_ms;
+        inc->updated_ms = rec->time_ms;
         tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, rec->event.sender,
                           "events-lost", text);
         return 0;
@@ -495,7 +495,7 @@ static int s_apply_host(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *
     if (known && h->up == hs->up)
         return 0;
     h->up = hs->up;
-    h->changed_ms = rec->received_ms;
+    h->changed_ms = rec->time_ms;
     tc_broadcast_t *b =
         tc_state__emit(out, hs->up ? TC_BCAST_HOST_UP : TC_BCAST_HOST_DOWN, rec->seq, NULL);
     if (b) {
@@ -835,7 +835,7 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     const tc_operator_action_t *a = &rec->event.u.action;
     /* Actions are checked before they are stored; one that no longer
      * checks out on replay (the rules changed) is skipped, not guessed at. */
-    if (tc_state_check(st, a, rec->received_ms, NULL, 0) != 0)
+    if (tc_state_check(st, a, rec->time_ms, NULL, 0) != 0)
         return 0;
     const char *actor = a->actor[0] ? a->actor : "operator";
     if (a->incident == 0)
@@ -850,7 +850,7 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     char text[TC_TEXT_MAX];
     const char *msg = a->message;
     tc_bcast_kind_t kind = TC_BCAST_INCIDENT_UPDATED;
-    inc->updated_ms = rec->received_ms;
+    inc->updated_ms = rec->time_ms;
 
     if (!strcmp(act, "item")) {
         if (!strcmp(a->args[0], "add")) {
@@ -859,24 +859,24 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
             it->number = (uint32_t)inc->nactions;
             tc_strlcpy_utf8(it->text, msg, sizeof it->text);
             snprintf(it->owner, sizeof it->owner, "%s", a->args[1]);
-            it->added_ms = rec->received_ms;
+            it->added_ms = rec->time_ms;
             tc_state__text(text, sizeof text, "action item %u for %s: %s", it->number, it->owner,
                            it->text);
         } else {
             uint64_t n = 0;
             tc_u64_parse(a->args[1], TC_ACTIONS_MAX, &n);
             tc_action_item_t *it = &inc->actions[n - 1];
-            it->done_ms = rec->received_ms;
+            it->done_ms = rec->time_ms;
             tc_state__text(text, sizeof text, "action item %u done (%s), by %s", it->number,
                            it->text, actor);
         }
-        inc->updated_ms = rec->received_ms;
+        inc->updated_ms = rec->time_ms;
         tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, actor, "action", text);
         return 0;
     }
     if (!strcmp(act, "postmortem")) {
         if (!strcmp(a->args[0], "done")) {
-            inc->postmortem_done_ms = rec->received_ms;
+            inc->postmortem_done_ms = rec->time_ms;
             tc_state__text(text, sizeof text, "post-mortem done, by %s%s%s", actor,
                            msg[0] ? ": " : "", msg);
         } else {
@@ -904,12 +904,12 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
             bool mine = a->nargs == 1 ? !strcmp(r->role, a->args[0]) : !strcmp(r->person, a->actor);
             if (!mine || r->acked_ms)
                 continue;
-            r->acked_ms = rec->received_ms;
+            r->acked_ms = rec->time_ms;
             plen += (size_t)snprintf(pages + plen, plen < sizeof pages ? sizeof pages - plen : 0,
                                      "%s%s page (%s)", plen ? ", " : "", r->role, r->person);
         }
         if (!inc->acknowledged_ms)
-            inc->acknowledged_ms = rec->received_ms;
+            inc->acknowledged_ms = rec->time_ms;
         if (inc->state == TC_INC_TRIGGERED)
             inc->state = TC_INC_INVESTIGATING;
         tc_state__text(text, sizeof text, "acknowledged by %s%s%s; %s%s%s", actor, plen ? ": " : "",
@@ -921,12 +921,12 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         inc->state = to;
         /* Moving on from triggered is a response: it counts as the ack. */
         if (!inc->acknowledged_ms)
-            inc->acknowledged_ms = rec->received_ms;
+            inc->acknowledged_ms = rec->time_ms;
         tc_state__text(text, sizeof text, "%s -> %s%s%s", tc_incident_state_name(from),
                        tc_incident_state_name(to), msg[0] ? ": " : "", msg);
     } else if (!strcmp(act, "resolve")) {
         inc->state = TC_INC_RESOLVED;
-        inc->resolved_ms = rec->received_ms;
+        inc->resolved_ms = rec->time_ms;
         free(svc->resolved);
         svc->resolved = inc;
         svc->open = NULL;
@@ -949,7 +949,7 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     } else if (!strcmp(act, "declare") || !strcmp(act, "undeclare")) {
         inc->declared = act[0] == 'd';
         inc->declared_pinned = true;
-        inc->declared_ms = inc->declared ? rec->received_ms : 0;
+        inc->declared_ms = inc->declared ? rec->time_ms : 0;
         /* Not an incident any more: no assessed severity either. */
         if (!inc->declared && !inc->severity_pinned)
             inc->severity = 0;
@@ -999,8 +999,8 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
                 snprintf(before, sizeof before, "%s", inc->roles[i].person);
         int64_t t = 0;
         s_timeout_arg(a, 1, &t);
-        tc_role_t *r = s_set_role(inc, "commander", a->args[0], rec->received_ms, t,
-                                  !strcmp(actor, a->args[0]));
+        tc_role_t *r =
+            s_set_role(inc, "commander", a->args[0], rec->time_ms, t, !strcmp(actor, a->args[0]));
         tc_state__text(text, sizeof text, "incident command handed from %s to %s%s%s", before,
                        a->args[0], msg[0] ? ": " : "", msg);
         tc_state__changed(out, kind, inc, rec, actor, act, text);
@@ -1016,8 +1016,8 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     } else { /* assign */
         int64_t t = 0;
         s_timeout_arg(a, 2, &t);
-        tc_role_t *r = s_set_role(inc, a->args[0], a->args[1], rec->received_ms, t,
-                                  !strcmp(actor, a->args[1]));
+        tc_role_t *r =
+            s_set_role(inc, a->args[0], a->args[1], rec->time_ms, t, !strcmp(actor, a->args[1]));
         tc_state__text(text, sizeof text, "%s is %s, assigned by %s%s%s", a->args[1], a->args[0],
                        actor, msg[0] ? ": " : "", msg);
         tc_state__changed(out, kind, inc, rec, actor, act, text);
@@ -1034,30 +1034,43 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
 
 /* ---- deadlines ------------------------------------------------------------ */
 
-/* Keeps the earliest of the deadlines offered; ties go to the lower id so
- * the order never depends on hashing. */
-static void s_earliest(tc_timer_t *out, bool *found, uint64_t id, int64_t due, const char *kind)
+/* Deadlines due at the same moment fire in this order, whatever the
+ * hashing or the timing of commits: maintenance windows first (a window
+ * that starts silences the pages of its services), then declarations,
+ * escalations, update reminders and post-mortem reminders; within a kind,
+ * by incident (or window) id, then by role. */
+static int s_kind_rank(const char *kind)
 {
-    if (!*found || due < out->due_ms || (due == out->due_ms && id < out->incident)) {
-        memset(out, 0, sizeof *out);
-        out->incident = id;
-        out->due_ms = due;
-        snprintf(out->kind, sizeof out->kind, "%s", kind);
-        *found = true;
-    }
+    static const char *const order[] = {"maintenance", "declare", "escalate", "update",
+                                        "postmortem"};
+    for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
+        if (!strcmp(kind, order[i]))
+            return i;
+    return 99;
 }
 
-/* s_earliest for an escalation of `role`. Returns true if it took it. */
-static bool s_earliest_key(tc_timer_t *out, bool *found, uint64_t id, int64_t due, const char *role)
+/* Keeps the first, in firing order, of the deadlines offered. */
+static void s_earliest_key(tc_timer_t *out, bool *found, uint64_t id, int64_t due, const char *kind,
+                           const char *key)
 {
-    tc_timer_t before = *out;
-    bool had = *found;
-    s_earliest(out, found, id, due, "escalate");
-    if (!had || memcmp(&before, out, sizeof before) != 0) {
-        snprintf(out->key, sizeof out->key, "%s", role);
-        return true;
+    if (*found) {
+        int64_t d = due - out->due_ms;
+        int r = s_kind_rank(kind) - s_kind_rank(out->kind);
+        if (d > 0 || (d == 0 && r > 0) || (d == 0 && r == 0 && id > out->incident) ||
+            (d == 0 && r == 0 && id == out->incident && strcmp(key, out->key) >= 0))
+            return;
     }
-    return false;
+    memset(out, 0, sizeof *out);
+    out->incident = id;
+    out->due_ms = due;
+    snprintf(out->kind, sizeof out->kind, "%s", kind);
+    snprintf(out->key, sizeof out->key, "%s", key);
+    *found = true;
+}
+
+static void s_earliest(tc_timer_t *out, bool *found, uint64_t id, int64_t due, const char *kind)
+{
+    s_earliest_key(out, found, id, due, kind, "");
 }
 
 bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
@@ -1069,7 +1082,8 @@ bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
         for (size_t i = 0; open && i < open->nroles; i++) {
             const tc_role_t *r = &open->roles[i];
             if (r->paged_ms && !r->acked_ms && r->ack_timeout_ms && !r->escalating && !r->exhausted)
-                s_earliest_key(out, &found, open->id, r->paged_ms + r->ack_timeout_ms, r->role);
+                s_earliest_key(out, &found, open->id, r->paged_ms + r->ack_timeout_ms, "escalate",
+                               r->role);
         }
         const tc_incident_t *done = svc->resolved;
         if (done && done->postmortem_due_ms && !done->postmortem_done_ms &&
@@ -1116,7 +1130,7 @@ static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
             r->paged_ms + r->ack_timeout_ms != tm->due_ms)
             return 0; /* acknowledged, reassigned or resolved meanwhile */
         r->escalating = true;
-        inc->updated_ms = rec->received_ms;
+        inc->updated_ms = rec->time_ms;
         char text[TC_TEXT_MAX];
         tc_state__text(text, sizeof text,
                        "%s did not acknowledge the %s page within %lld min; escalating", r->person,
@@ -1142,7 +1156,7 @@ static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
         inc->declare_evaluated || inc->declared)
         return 0;
     inc->declare_evaluated = true;
-    inc->updated_ms = rec->received_ms;
+    inc->updated_ms = rec->time_ms;
     if (s_maybe_declare(st, svc, inc, rec, out))
         return 0;
     tc_service_policy_t sp;

@@ -5,7 +5,8 @@
  *   log        u64 seq (big-endian) -> LogRecord
  *   bcast      u64 seq (big-endian) -> Envelope (Broadcast)
  *   incidents  u64 id  (big-endian) -> Incident
- *   senders    sender id            -> u64 highest stored seq (big-endian)
+ *   senders    sender id            -> u64 highest stored seq, i64 time of that
+ *                                      event (big-endian; older stores: seq only)
  *   audit      u64 seq (big-endian) -> AuditRecord
  *   timeline   u64 incident, u64 log seq, u8 index -> TimelineEntry
  *   meta       "format"             -> u32 layout version
@@ -322,23 +323,41 @@ int tc_store_put_incident(tc_store_t *s, const tc_incident_t *inc)
     return rc;
 }
 
-uint64_t tc_store_sender_seq(tc_store_t *s, const char *sender)
+int tc_store_sender(tc_store_t *s, const char *sender, uint64_t *seq, int64_t *time_ms)
 {
+    *seq = 0;
+    *time_ms = 0;
     if (!s->txn)
-        return 0;
+        return TC_EINVAL;
     MDB_val k = {strlen(sender), (void *)sender}, v;
-    if (mdb_get(s->txn, s->senders, &k, &v) != 0 || v.mv_size != 8)
+    int rc = mdb_get(s->txn, s->senders, &k, &v);
+    if (rc == MDB_NOTFOUND)
         return 0;
-    return s_from_be64(v.mv_data);
+    if (rc)
+        return s_err(rc);
+    if (v.mv_size != 8 && v.mv_size != 16)
+        return TC_EDECODE;
+    *seq = s_from_be64(v.mv_data);
+    if (v.mv_size == 16)
+        *time_ms = (int64_t)s_from_be64((const unsigned char *)v.mv_data + 8);
+    return 0;
 }
 
-int tc_store_set_sender_seq(tc_store_t *s, const char *sender, uint64_t seq)
+uint64_t tc_store_sender_seq(tc_store_t *s, const char *sender)
+{
+    uint64_t seq;
+    int64_t t;
+    return tc_store_sender(s, sender, &seq, &t) == 0 ? seq : 0;
+}
+
+int tc_store_set_sender(tc_store_t *s, const char *sender, uint64_t seq, int64_t time_ms)
 {
     if (!s->txn)
         return TC_EINVAL;
-    unsigned char b[8];
+    unsigned char b[16];
     s_be64(seq, b);
-    MDB_val k = {strlen(sender), (void *)sender}, v = {8, b};
+    s_be64((uint64_t)time_ms, b + 8);
+    MDB_val k = {strlen(sender), (void *)sender}, v = {16, b};
     return s_err(mdb_put(s->txn, s->senders, &k, &v, 0));
 }
 

@@ -60,12 +60,18 @@ int tc_store_put_timeline(tc_store_t *s, const tc_timeline_t *t, unsigned idx);
 /* Writes (inserts or replaces) incident `inc` keyed by its id. */
 int tc_store_put_incident(tc_store_t *s, const tc_incident_t *inc);
 
-/* Highest stored sequence of `sender` as seen inside the open transaction
- * (0 if none). */
+/* The highest stored sequence of `sender` and the event time of that event,
+ * as seen inside the open transaction (0 and 0 if none; time 0 too for a
+ * sender last stored by an older build). Returns 0, TC_EINVAL outside a
+ * transaction, TC_EDECODE or TC_EIO. */
+int tc_store_sender(tc_store_t *s, const char *sender, uint64_t *seq, int64_t *time_ms);
+
+/* tc_store_sender()'s sequence alone (0 on any failure). */
 uint64_t tc_store_sender_seq(tc_store_t *s, const char *sender);
 
-/* Records `seq` as the highest stored sequence of `sender`. */
-int tc_store_set_sender_seq(tc_store_t *s, const char *sender, uint64_t seq);
+/* Records `seq` as the highest stored sequence of `sender`, and `time_ms`
+ * as the event time of that event. */
+int tc_store_set_sender(tc_store_t *s, const char *sender, uint64_t seq, int64_t time_ms);
 
 /* Commits: on return 0 everything since tc_store_begin() is on disk. On
  * failure the transaction is gone and nothing of it was stored. */

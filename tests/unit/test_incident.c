@@ -47,7 +47,7 @@ static int s_teardown(void **state)
 static void s_check(fx_t *f, int64_t at, const char *host, const char *service, int state,
                     int users)
 {
-    tc_record_t r = {.seq = ++f->seq, .received_ms = at};
+    tc_record_t r = {.seq = ++f->seq, .received_ms = at, .time_ms = at};
     r.event.version = 1;
     r.event.kind = TC_MSG_CHECK_RESULT;
     r.event.seq = f->seq;
@@ -72,7 +72,7 @@ static void s_check(fx_t *f, int64_t at, const char *host, const char *service, 
 static int s_act(fx_t *f, int64_t at, uint64_t id, const char *action, const char *arg1,
                  const char *arg2, char *why)
 {
-    tc_record_t r = {.seq = ++f->seq, .received_ms = at};
+    tc_record_t r = {.seq = ++f->seq, .received_ms = at, .time_ms = at};
     r.event.version = 1;
     r.event.kind = TC_MSG_OPERATOR_ACTION;
     snprintf(r.event.sender, TC_ID_MAX, "coordinator");
@@ -97,7 +97,7 @@ static void s_fire(fx_t *f, int64_t at)
     tc_timer_t due;
     assert_true(tc_state_next_deadline(f->st, &due));
     assert_true(due.due_ms <= at);
-    tc_record_t r = {.seq = ++f->seq, .received_ms = at};
+    tc_record_t r = {.seq = ++f->seq, .received_ms = at, .time_ms = at};
     r.event.version = 1;
     r.event.kind = TC_MSG_TIMER;
     r.event.u.timer = due;
@@ -305,7 +305,7 @@ static void test_handoff_and_postmortem(void **state)
 static int s_act_as(fx_t *f, int64_t at, const char *actor, const char *action, const char *a1,
                     const char *a2, const char *a3)
 {
-    tc_record_t r = {.seq = ++f->seq, .received_ms = at};
+    tc_record_t r = {.seq = ++f->seq, .received_ms = at, .time_ms = at};
     r.event.version = 1;
     r.event.kind = TC_MSG_OPERATOR_ACTION;
     snprintf(r.event.sender, TC_ID_MAX, "coordinator");

@@ -67,8 +67,16 @@ static void test_append_commit_reopen(void **unused)
         s_check_record(&r, "web-01", i);
         assert_int_equal(tc_store_append_log(st, &r), 0);
         assert_int_equal(r.seq, i);
-        assert_int_equal(tc_store_set_sender_seq(st, "web-01", i), 0);
+        assert_int_equal(tc_store_set_sender(st, "web-01", i, 1000 + (int64_t)i), 0);
     }
+    uint64_t seq;
+    int64_t when;
+    assert_int_equal(tc_store_sender(st, "web-01", &seq, &when), 0);
+    assert_int_equal(seq, 10);
+    assert_int_equal(when, 1010);
+    assert_int_equal(tc_store_sender(st, "nobody", &seq, &when), 0);
+    assert_int_equal(seq, 0);
+    assert_int_equal(when, 0);
     /* The transaction sees its own writes; committed counters do not move
      * until the commit. */
     assert_int_equal(tc_store_sender_seq(st, "web-01"), 10);
