@@ -10,17 +10,16 @@
 #include "wire.h"
 
 #include "error.h"
-#include "proto/tocsin.pb-c.h"
+#include "wire_impl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- small helpers ----------------------------------------------------- */
+/* ---- small helpers (wire_impl.h) -------------------------------------- */
 
-/* Copies an identifier-like string; longer than cap-1 is an error. */
-static int s_copy_id(char *dst, size_t cap, const char *src)
+int tc_wire__copy_id(char *dst, size_t cap, const char *src)
 {
     if (!src)
         src = "";
@@ -31,20 +30,12 @@ static int s_copy_id(char *dst, size_t cap, const char *src)
     return 0;
 }
 
-/* Copies free text; longer text is truncated at a UTF-8 boundary, because a
- * plugin's long output is not a reason to lose the event. */
-static void s_copy_text(char *dst, size_t cap, const char *src)
+void tc_wire__copy_text(char *dst, size_t cap, const char *src)
 {
     tc_strlcpy_utf8(dst, src ? src : "", cap);
 }
 
-#define COPY_ID(dst, src)                                                                          \
-    do {                                                                                           \
-        if (s_copy_id((dst), sizeof(dst), (src)) != 0)                                             \
-            return TC_ETOOBIG;                                                                     \
-    } while (0)
-
-static int s_pack(const ProtobufCMessage *pm, uint8_t **out, size_t *outlen)
+int tc_wire__pack(const ProtobufCMessage *pm, uint8_t **out, size_t *outlen)
 {
     size_t n = protobuf_c_message_get_packed_size(pm);
     /* malloc(0) may return NULL; an empty message is still a valid one. */
@@ -167,7 +158,7 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
     out->opened_ms = pb->opened_ms;
     out->resolved_ms = pb->resolved_ms;
     out->updated_ms = pb->updated_ms;
-    s_copy_text(out->summary, sizeof out->summary, pb->summary);
+    tc_wire__copy_text(out->summary, sizeof out->summary, pb->summary);
     if (pb->n_hosts > TC_HOSTS_MAX || pb->n_roles > TC_ROLES_MAX)
         return TC_ETOOBIG;
     for (size_t i = 0; i < pb->n_hosts; i++)
@@ -187,7 +178,7 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
         const Tocsin__V1__ActionItem *it = pb->action_items[i];
         tc_action_item_t *a = &out->actions[i];
         a->number = it->number;
-        s_copy_text(a->text, sizeof a->text, it->text);
+        tc_wire__copy_text(a->text, sizeof a->text, it->text);
         COPY_ID(a->owner, it->owner);
         a->added_ms = it->added_ms;
         a->done_ms = it->done_ms;
@@ -226,7 +217,7 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
     out->postmortem_done_ms = pb->postmortem_done_ms;
     out->postmortem_reminded = pb->postmortem_reminded;
     out->drill = pb->drill;
-    s_copy_text(out->title, sizeof out->title, pb->title);
+    tc_wire__copy_text(out->title, sizeof out->title, pb->title);
     out->updates = pb->updates;
     out->pending_update = pb->pending_update;
     out->last_external_ms = pb->last_external_ms;
@@ -242,7 +233,7 @@ int tc_wire_encode_incident(const tc_incident_t *inc, uint8_t **out, size_t *out
     if (!o)
         return TC_ENOMEM;
     s_incident_to_pb(inc, o);
-    int rc = s_pack(&o->pb.base, out, outlen);
+    int rc = tc_wire__pack(&o->pb.base, out, outlen);
     free(o);
     return rc;
 }
@@ -310,8 +301,8 @@ static int s_update_from_pb(const Tocsin__V1__StatusUpdate *pb, tc_update_t *u)
     u->external = pb->external;
     COPY_ID(u->scenario, pb->scenario);
     COPY_ID(u->state, pb->state);
-    s_copy_text(u->title, sizeof u->title, pb->title);
-    s_copy_text(u->body, sizeof u->body, pb->body);
+    tc_wire__copy_text(u->title, sizeof u->title, pb->title);
+    tc_wire__copy_text(u->body, sizeof u->body, pb->body);
     if (pb->n_components > TC_COMPONENTS_MAX)
         return TC_ETOOBIG;
     for (size_t i = 0; i < pb->n_components; i++) {
@@ -355,7 +346,7 @@ static int s_component_from_pb(const Tocsin__V1__Component *pb, tc_component_t *
     if (!pb)
         return 0;
     COPY_ID(c->name, pb->name);
-    s_copy_text(c->description, sizeof c->description, pb->description);
+    tc_wire__copy_text(c->description, sizeof c->description, pb->description);
     if ((unsigned)pb->status > TC_COMP_MAINTENANCE || (unsigned)pb->derived > TC_COMP_MAINTENANCE)
         return TC_EDECODE;
     c->status = (tc_component_status_t)pb->status;
@@ -398,7 +389,7 @@ static int s_maint_from_pb(const Tocsin__V1__Maintenance *pb, tc_maintenance_t *
     if (!pb)
         return 0;
     w->id = pb->id;
-    s_copy_text(w->title, sizeof w->title, pb->title);
+    tc_wire__copy_text(w->title, sizeof w->title, pb->title);
     if (pb->state > TC_MAINT_CANCELLED)
         return TC_EDECODE;
     w->state = (tc_maint_state_t)pb->state;
@@ -411,7 +402,7 @@ static int s_maint_from_pb(const Tocsin__V1__Maintenance *pb, tc_maintenance_t *
     for (size_t i = 0; i < pb->n_components; i++)
         COPY_ID(w->components[i], pb->components[i]);
     w->ncomponents = pb->n_components;
-    s_copy_text(w->description, sizeof w->description, pb->description);
+    tc_wire__copy_text(w->description, sizeof w->description, pb->description);
     COPY_ID(w->created_by, pb->created_by);
     w->created_ms = pb->created_ms;
     w->verify_ms = pb->verify_ms;
@@ -439,6 +430,7 @@ typedef struct {
     char *op_args[TC_ACTION_ARGS_MAX];
     Tocsin__V1__TimerFired timer;
     Tocsin__V1__EventsLost lost;
+    Tocsin__V1__ConfigRef cref;
     s_update_pb_t update;
     Tocsin__V1__Component component;
     s_maint_pb_t maint;
@@ -592,6 +584,13 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
         e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_TIMER;
         e->timer = &o->timer;
         break;
+    case TC_MSG_CONFIG:
+        tocsin__v1__config_ref__init(&o->cref);
+        o->cref.digest = m->u.config.digest;
+        o->cref.source = (char *)m->u.config.source;
+        e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_CONFIG;
+        e->config = &o->cref;
+        break;
     case TC_MSG_EVENTS_LOST: {
         const tc_events_lost_t *l = &m->u.lost;
         tocsin__v1__events_lost__init(&o->lost);
@@ -640,7 +639,7 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         if ((unsigned)p->state > TC_STATE_UNKNOWN)
             return TC_EDECODE;
         c->state = (tc_check_state_t)p->state;
-        s_copy_text(c->output, sizeof c->output, p->output);
+        tc_wire__copy_text(c->output, sizeof c->output, p->output);
         if (p->n_perfdata > TC_PERF_MAX)
             return TC_ETOOBIG;
         for (size_t i = 0; i < p->n_perfdata; i++) {
@@ -672,7 +671,7 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
                                  ? (tc_reject_reason_t)e->reject->reason
                                  : TC_REJECT_UNSPECIFIED;
         m->u.reject.seq = e->reject->seq;
-        s_copy_text(m->u.reject.detail, sizeof m->u.reject.detail, e->reject->detail);
+        tc_wire__copy_text(m->u.reject.detail, sizeof m->u.reject.detail, e->reject->detail);
         m->u.reject.resend_from = e->reject->resend_from;
         m->u.reject.retry_after_ms = e->reject->retry_after_ms;
         return 0;
@@ -689,7 +688,7 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         if (rc != 0)
             return rc;
         COPY_ID(b->host, p->host);
-        s_copy_text(b->detail, sizeof b->detail, p->detail);
+        tc_wire__copy_text(b->detail, sizeof b->detail, p->detail);
         if ((rc = s_update_from_pb(p->update, &b->update)) != 0 ||
             (rc = s_component_from_pb(p->component, &b->component)) != 0)
             return rc;
@@ -700,8 +699,8 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         COPY_ID(m->u.host_status.host, e->host_status->host);
         m->u.host_status.up = e->host_status->up;
         m->u.host_status.heartbeat_ms = e->host_status->heartbeat_ms;
-        s_copy_text(m->u.host_status.reason, sizeof m->u.host_status.reason,
-                    e->host_status->reason);
+        tc_wire__copy_text(m->u.host_status.reason, sizeof m->u.host_status.reason,
+                           e->host_status->reason);
         return 0;
     case TOCSIN__V1__ENVELOPE__PAYLOAD_OPERATOR_ACTION: {
         const Tocsin__V1__OperatorAction *p = e->operator_action;
@@ -715,7 +714,7 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         for (size_t i = 0; i < p->n_args; i++)
             COPY_ID(a->args[i], p->args[i]);
         a->nargs = p->n_args;
-        s_copy_text(a->message, sizeof a->message, p->message);
+        tc_wire__copy_text(a->message, sizeof a->message, p->message);
         int rc = s_update_from_pb(p->update, &a->update);
         return rc ? rc : s_maint_from_pb(p->maintenance, &a->maint);
     }
@@ -725,6 +724,11 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         COPY_ID(m->u.timer.kind, e->timer->kind);
         m->u.timer.due_ms = e->timer->due_ms;
         COPY_ID(m->u.timer.key, e->timer->key);
+        return 0;
+    case TOCSIN__V1__ENVELOPE__PAYLOAD_CONFIG:
+        m->kind = TC_MSG_CONFIG;
+        m->u.config.digest = e->config->digest;
+        tc_wire__copy_text(m->u.config.source, sizeof m->u.config.source, e->config->source);
         return 0;
     case TOCSIN__V1__ENVELOPE__PAYLOAD_EVENTS_LOST: {
         const Tocsin__V1__EventsLost *p = e->events_lost;
@@ -736,7 +740,7 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         l->transitions = p->transitions;
         l->first_ms = p->first_ms;
         l->last_ms = p->last_ms;
-        s_copy_text(l->reason, sizeof l->reason, p->reason);
+        tc_wire__copy_text(l->reason, sizeof l->reason, p->reason);
         return 0;
     }
     default: return TC_EDECODE;
@@ -750,7 +754,7 @@ int tc_wire_encode_msg(const tc_msg_t *m, uint8_t **out, size_t *outlen)
         return TC_ENOMEM;
     int rc = s_msg_to_pb(m, o);
     if (rc == 0)
-        rc = s_pack(&o->env.base, out, outlen);
+        rc = tc_wire__pack(&o->env.base, out, outlen);
     free(o);
     return rc;
 }
@@ -781,7 +785,7 @@ int tc_wire_encode_record(const tc_record_t *r, uint8_t **out, size_t *outlen)
         lr.received_ms = r->received_ms;
         lr.time_ms = r->time_ms;
         lr.event = &o->env;
-        rc = s_pack(&lr.base, out, outlen);
+        rc = tc_wire__pack(&lr.base, out, outlen);
     }
     free(o);
     return rc;
@@ -829,7 +833,7 @@ static int s_timeline_from_pb(const Tocsin__V1__TimelineEntry *pb, tc_timeline_t
     t->log_seq = pb->log_seq;
     COPY_ID(t->actor, pb->actor);
     COPY_ID(t->kind, pb->kind);
-    s_copy_text(t->text, sizeof t->text, pb->text);
+    tc_wire__copy_text(t->text, sizeof t->text, pb->text);
     return 0;
 }
 
@@ -837,7 +841,7 @@ int tc_wire_encode_timeline(const tc_timeline_t *t, uint8_t **out, size_t *outle
 {
     Tocsin__V1__TimelineEntry pb;
     s_timeline_to_pb(t, &pb);
-    return s_pack(&pb.base, out, outlen);
+    return tc_wire__pack(&pb.base, out, outlen);
 }
 
 int tc_wire_decode_timeline(const uint8_t *buf, size_t len, tc_timeline_t *t)
@@ -874,7 +878,7 @@ static int s_audit_from_pb(const Tocsin__V1__AuditRecord *pb, tc_audit_t *a)
     COPY_ID(a->actor_class, pb->actor_class);
     COPY_ID(a->public_key, pb->public_key);
     COPY_ID(a->action, pb->action);
-    s_copy_text(a->detail, sizeof a->detail, pb->detail);
+    tc_wire__copy_text(a->detail, sizeof a->detail, pb->detail);
     a->allowed = pb->allowed;
     return 0;
 }
@@ -883,7 +887,7 @@ int tc_wire_encode_audit(const tc_audit_t *a, uint8_t **out, size_t *outlen)
 {
     Tocsin__V1__AuditRecord pb;
     s_audit_to_pb(a, &pb);
-    return s_pack(&pb.base, out, outlen);
+    return tc_wire__pack(&pb.base, out, outlen);
 }
 
 int tc_wire_decode_audit(const uint8_t *buf, size_t len, tc_audit_t *a)
@@ -914,7 +918,7 @@ int tc_wire_encode_request(const tc_api_request_t *q, uint8_t **out, size_t *out
     pb.limit = q->limit;
     pb.all = q->all;
     pb.message = (char *)q->message;
-    return s_pack(&pb.base, out, outlen);
+    return tc_wire__pack(&pb.base, out, outlen);
 }
 
 static int s_request_from_pb(const Tocsin__V1__ApiRequest *pb, tc_api_request_t *q)
@@ -929,7 +933,7 @@ static int s_request_from_pb(const Tocsin__V1__ApiRequest *pb, tc_api_request_t 
     q->from = pb->from;
     q->limit = pb->limit;
     q->all = pb->all;
-    s_copy_text(q->message, sizeof q->message, pb->message);
+    tc_wire__copy_text(q->message, sizeof q->message, pb->message);
     return 0;
 }
 
@@ -1226,7 +1230,7 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     }
     pb.n_broadcasts = r->nbroadcasts;
     pb.broadcasts = bc_ptrs;
-    rc = s_pack(&pb.base, out, outlen);
+    rc = tc_wire__pack(&pb.base, out, outlen);
 done:
     free(hosts);
     free(host_ptrs);
@@ -1257,7 +1261,7 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
 {
     int rc;
     r->ok = pb->ok;
-    s_copy_text(r->error, sizeof r->error, pb->error);
+    tc_wire__copy_text(r->error, sizeof r->error, pb->error);
     r->more = pb->more;
     if (pb->status) {
         const Tocsin__V1__Status *st = pb->status;
@@ -1321,14 +1325,14 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
     for (size_t i = 0; rc == 0 && i < pb->n_subscribers; i++) {
         const Tocsin__V1__SubscriberStat *p = pb->subscribers[i];
         tc_sub_stat_t st = {0};
-        if (s_copy_id(st.name, sizeof st.name, p->name) ||
-            s_copy_id(st.last_result, sizeof st.last_result, p->last_result))
+        if (tc_wire__copy_id(st.name, sizeof st.name, p->name) ||
+            tc_wire__copy_id(st.last_result, sizeof st.last_result, p->last_result))
             return TC_ETOOBIG;
         st.delivered = p->delivered;
         st.failed = p->failed;
         st.latency_total_ms = p->latency_total_ms;
         st.last_ms = p->last_ms;
-        s_copy_text(st.last_detail, sizeof st.last_detail, p->last_detail);
+        tc_wire__copy_text(st.last_detail, sizeof st.last_detail, p->last_detail);
         rc = tc_api_reply_add_sub(r, &st);
     }
     for (size_t i = 0; rc == 0 && i < pb->n_maintenances; i++) {

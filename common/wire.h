@@ -11,6 +11,7 @@
 #define TC_WIRE_H
 
 #include "msg.h"
+#include "policy.h"
 
 #include <stdint.h>
 #include <stddef.h>
@@ -39,6 +40,27 @@ int tc_wire_decode_audit(const uint8_t *buf, size_t len, tc_audit_t *a);
 /* Same pair for a bare Incident (the coordinator's incident table). */
 int tc_wire_encode_incident(const tc_incident_t *inc, uint8_t **out, size_t *outlen);
 int tc_wire_decode_incident(const uint8_t *buf, size_t len, tc_incident_t *inc);
+
+/* ---- the state machine's configuration (wire_config.c) ---------------- */
+
+typedef struct tc_templates tc_templates_t;
+
+/* Encodes `policy` and the templates of `templates` that override the
+ * built-in texts (NULL: none) as a StateConfig. Deterministic: the same
+ * configuration always gives the same bytes. Caller frees *out. Returns 0,
+ * TC_ETOOBIG or TC_ENOMEM. */
+int tc_wire_encode_state_config(const tc_policy_t *policy, const tc_templates_t *templates,
+                                uint8_t **out, size_t *outlen);
+
+/* Decodes a StateConfig into *policy and a new template set *templates
+ * (the built-in texts with the recorded overrides; caller owns it).
+ * Returns 0, or TC_EDECODE / TC_ETOOBIG / TC_ECONFIG / TC_ENOMEM with a
+ * reason in `err`. */
+int tc_wire_decode_state_config(const uint8_t *buf, size_t len, tc_policy_t *policy,
+                                tc_templates_t **templates, char *err, size_t errlen);
+
+/* FNV-1a 64 of `len` bytes: the digest a ConfigRef record carries. */
+uint64_t tc_wire_digest(const uint8_t *buf, size_t len);
 
 /* ---- API ------------------------------------------------------------- */
 

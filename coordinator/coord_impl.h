@@ -123,6 +123,10 @@ struct tc_coord {
      * ever non-zero with coordinator.test_clock (tests and drills). */
     int64_t clock_offset_ms;
     int fatal; /* storage failure code; stops the loop */
+    /* The configuration of this run, encoded as it is recorded (StateConfig). */
+    uint8_t *config_buf;
+    size_t config_len;
+    bool config_pending; /* differs from the last recorded one; not yet in the log */
     /* The latest action no longer valid when its batch was stored (a
      * deadline fired first): its ticket and why, for the requester. */
     uint64_t tickets, dropped_ticket;

@@ -5,6 +5,8 @@
  */
 #include "coord_impl.h"
 
+#include "replay.h"
+
 #include "api.h"
 #include "drafts.h"
 #include "error.h"
@@ -129,8 +131,16 @@ static int s_store_record(tc_coord_t *c, tc_record_t *rec)
     if (rc)
         return rc;
     tc_state_out_t out;
-    if ((rc = tc_state_apply(c->state, rec, &out)) != 0)
+    if (rec->event.kind == TC_MSG_CONFIG) {
+        /* The configuration itself goes beside the log, under the record's
+         * sequence, and is put in force exactly as a replay will. */
+        if ((rc = tc_store_put_config(c->store, rec->seq, c->config_buf, c->config_len)) != 0 ||
+            (rc = tc_replay_configure_bytes(c->state, rec, c->config_buf, c->config_len, &out)) !=
+                0)
+            return rc;
+    } else if ((rc = tc_state_apply(c->state, rec, &out)) != 0) {
         return rc;
+    }
     for (size_t i = 0; i < out.n; i++) {
         if ((rc = s_add_out(c, &out.bcast[i], rec->received_ms)) != 0)
             return rc;
@@ -228,6 +238,24 @@ int tc_coord__flush(tc_coord_t *c)
         return TC_ENOMEM;
     int rc = tc_store_begin(c->store);
     size_t stored = 0, fired = 0;
+    bool config_stored = false;
+    bool storable = tc_coord__deadline_due(c, now);
+    for (size_t i = 0; !storable && i < c->nbatch; i++)
+        storable = !c->batch[i].refused;
+    if (rc == 0 && c->config_pending && storable) {
+        /* The configuration in force goes into the log before the first
+         * record applied with it. */
+        memset(timer, 0, sizeof *timer);
+        timer->received_ms = timer->time_ms = now;
+        timer->event.version = TC_PROTOCOL_VERSION;
+        snprintf(timer->event.sender, sizeof timer->event.sender, TC_COORDINATOR_ID);
+        timer->event.kind = TC_MSG_CONFIG;
+        timer->event.u.config.digest = tc_wire_digest(c->config_buf, c->config_len);
+        tc_strlcpy_utf8(timer->event.u.config.source, c->cfg.path,
+                        sizeof timer->event.u.config.source);
+        rc = s_store_record(c, timer);
+        config_stored = rc == 0;
+    }
     for (size_t i = 0; rc == 0 && i < c->nbatch; i++) {
         tc_record_t *rec = &c->batch[i].rec;
         rec->received_ms = now;
@@ -324,6 +352,8 @@ int tc_coord__flush(tc_coord_t *c)
         return rc;
     }
     c->accepted += stored;
+    if (config_stored)
+        c->config_pending = false;
     if (stored)
         tc_debug("committed %zu records, log at %llu", stored,
                  (unsigned long long)tc_store_log_seq(c->store));

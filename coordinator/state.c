@@ -32,7 +32,53 @@ typedef struct {
 
 void tc_state_set_templates(tc_state_t *st, const tc_templates_t *templates)
 {
+    tc_templates_destroy(&st->own_templates);
     st->templates = templates;
+}
+
+/* The component list of the configuration in force, in its order; a
+ * component that was already there keeps its status and override. */
+static int s_components_from_policy(tc_state_t *st)
+{
+    size_t n = st->policy->ncomponents;
+    tc_component_t *next = calloc(n + 1, sizeof *next);
+    if (!next)
+        return TC_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const tc_component_policy_t *cp = &st->policy->components[i];
+        tc_component_t *c = &next[i];
+        for (size_t k = 0; k < st->ncomponents; k++)
+            if (!strcmp(st->components[k].name, cp->name))
+                *c = st->components[k];
+        snprintf(c->name, TC_ID_MAX, "%s", cp->name);
+        snprintf(c->description, TC_TITLE_MAX, "%s", cp->description);
+    }
+    free(st->components);
+    st->components = next;
+    st->ncomponents = n;
+    return 0;
+}
+
+int tc_state_configure(tc_state_t *st, const tc_policy_t *policy, tc_templates_t **ptemplates,
+                       const tc_record_t *rec, tc_state_out_t *out)
+{
+    if (policy) {
+        *st->policy = *policy;
+        int rc = s_components_from_policy(st);
+        if (rc)
+            return rc;
+    }
+    if (ptemplates && *ptemplates) {
+        tc_templates_destroy(&st->own_templates);
+        st->own_templates = *ptemplates;
+        st->templates = st->own_templates;
+        *ptemplates = NULL;
+    }
+    if (rec && out) {
+        out->n = out->ntimeline = 0;
+        tc_state__components_refresh(st, rec, out);
+    }
+    return 0;
 }
 
 static void s_free_ptr(void **item)
@@ -58,24 +104,24 @@ tc_state_t *tc_state_new(const tc_policy_t *policy)
     tc_state_t *st = calloc(1, sizeof *st);
     if (!st)
         return NULL;
-    tc_policy_defaults(&st->default_policy);
-    st->policy = policy ? policy : &st->default_policy;
+    st->policy = malloc(sizeof *st->policy);
+    if (!st->policy) {
+        free(st);
+        return NULL;
+    }
+    if (policy)
+        *st->policy = *policy;
+    else
+        tc_policy_defaults(st->policy);
     st->checks = zhashx_new();
     st->services = zhashx_new();
     st->hosts = zhashx_new();
     st->updates = zhashx_new();
     st->subscribers = zhashx_new();
-    st->ncomponents = st->policy->ncomponents;
-    st->components = calloc(st->ncomponents + 1, sizeof *st->components);
     if (!st->checks || !st->services || !st->hosts || !st->updates || !st->subscribers ||
-        !st->components) {
+        s_components_from_policy(st) != 0) {
         tc_state_destroy(&st);
         return NULL;
-    }
-    for (size_t i = 0; i < st->ncomponents; i++) {
-        snprintf(st->components[i].name, TC_ID_MAX, "%s", st->policy->components[i].name);
-        snprintf(st->components[i].description, TC_TITLE_MAX, "%s",
-                 st->policy->components[i].description);
     }
     st->next_maint_id = 1;
     zhashx_set_destructor(st->checks, s_free_ptr);
@@ -99,6 +145,8 @@ void tc_state_destroy(tc_state_t **pstate)
     zhashx_destroy(&st->subscribers);
     free(st->components);
     free(st->maints);
+    tc_templates_destroy(&st->own_templates);
+    free(st->policy);
     free(st);
     *pstate = NULL;
 }

@@ -41,8 +41,8 @@ typedef struct {
     size_t ntimeline;
 } tc_state_out_t;
 
-/* `policy` is borrowed and must outlive the state; NULL means the defaults.
- * Caller owns the result; NULL on allocation failure. */
+/* A state machine with `policy` in force (copied; NULL means the
+ * defaults). Caller owns the result; NULL on allocation failure. */
 tc_state_t *tc_state_new(const tc_policy_t *policy);
 
 /* Gives the state the templates its maintenance announcements are written
@@ -53,6 +53,18 @@ void tc_state_set_templates(tc_state_t *st, const tc_templates_t *templates);
 
 /* NULL-safe; nulls *pstate. */
 void tc_state_destroy(tc_state_t **pstate);
+
+/* Puts a configuration in force from here on, as a configuration record
+ * does (the log records one whenever it changes, and replay applies each
+ * record with the configuration that was in force when it was written):
+ * `policy` (copied; NULL keeps the current one) and *ptemplates (taken
+ * over and nulled; NULL or *ptemplates NULL keeps the current ones). The
+ * components follow the new list, in its order; one that stays keeps its
+ * status and override. With `rec` and `out` (both may be NULL, e.g. at
+ * set-up), components whose status changes are broadcast into *out.
+ * Returns 0 or TC_ENOMEM. */
+int tc_state_configure(tc_state_t *st, const tc_policy_t *policy, tc_templates_t **ptemplates,
+                       const tc_record_t *rec, tc_state_out_t *out);
 
 /* Applies `rec` (already validated and stored). Fills *out with the
  * broadcasts it causes (incident broadcasts carry a copy of the incident as

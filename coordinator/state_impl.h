@@ -26,8 +26,9 @@ typedef struct {
 } tc_state__service_t;
 
 struct tc_state {
-    tc_policy_t default_policy;
-    const tc_policy_t *policy;
+    /* The configuration in force: the state's own copy, replaced by
+     * configuration records (tc_state_configure). */
+    tc_policy_t *policy;
     zhashx_t *checks;   /* "host/check" -> check */
     zhashx_t *services; /* service -> tc_state__service_t */
     zhashx_t *hosts;    /* host -> tc_state_host_t */
@@ -40,6 +41,7 @@ struct tc_state {
     zhashx_t *updates;               /* "i<incident>.<n>" -> tc_update_t */
     zhashx_t *subscribers;           /* subscription -> tc_state_subscriber_t */
     const tc_templates_t *templates; /* for maintenance announcements; may be NULL */
+    tc_templates_t *own_templates;   /* the same, when the state owns them */
 };
 
 /* ---- state.c: the building blocks -------------------------------------- */

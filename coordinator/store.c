@@ -9,6 +9,7 @@
  *                                      event (big-endian; older stores: seq only)
  *   audit      u64 seq (big-endian) -> AuditRecord
  *   timeline   u64 incident, u64 log seq, u8 index -> TimelineEntry
+ *   config     u64 log seq (the ConfigRef record) -> StateConfig
  *   meta       "format"             -> u32 layout version
  * Big-endian keys make LMDB's default byte order the numeric order, so no
  * custom comparator has to be registered identically by every reader.
@@ -35,7 +36,7 @@
 
 struct tc_store {
     MDB_env *env;
-    MDB_dbi log, bcast, incidents, senders, meta, audit, timeline;
+    MDB_dbi log, bcast, incidents, senders, meta, audit, timeline, config;
     MDB_txn *txn;         /* open write transaction, or NULL */
     uint64_t log_seq;     /* committed */
     uint64_t bcast_seq;   /* committed */
@@ -122,7 +123,7 @@ int tc_store_open(const char *dir, size_t map_size, tc_store_t **out)
     int mrc = mdb_env_create(&s->env);
     if (mrc)
         goto fail_env;
-    mdb_env_set_maxdbs(s->env, 8);
+    mdb_env_set_maxdbs(s->env, 16);
     mdb_env_set_mapsize(s->env, map_size ? map_size : DEFAULT_MAP_SIZE);
     /* MDB_NOTLS: read transactions are not tied to threads; MDB_NOSUBDIR is
      * not used, so data.mdb and lock.mdb sit inside `dir`. */
@@ -141,7 +142,8 @@ int tc_store_open(const char *dir, size_t map_size, tc_store_t **out)
         (mrc = mdb_dbi_open(txn, "senders", MDB_CREATE, &s->senders)) ||
         (mrc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
         (mrc = mdb_dbi_open(txn, "audit", MDB_CREATE, &s->audit)) ||
-        (mrc = mdb_dbi_open(txn, "timeline", MDB_CREATE, &s->timeline)))
+        (mrc = mdb_dbi_open(txn, "timeline", MDB_CREATE, &s->timeline)) ||
+        (mrc = mdb_dbi_open(txn, "config", MDB_CREATE, &s->config)))
         goto fail_txn;
 
     /* Refuse a store written in a layout this build does not know. */
@@ -515,6 +517,67 @@ int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_f
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     return out;
+}
+
+int tc_store_put_config(tc_store_t *s, uint64_t log_seq, const uint8_t *buf, size_t len)
+{
+    if (!s->txn)
+        return TC_EINVAL;
+    unsigned char kb[8];
+    s_be64(log_seq, kb);
+    MDB_val k = {8, kb}, v = {len, (void *)buf};
+    return s_err(mdb_put(s->txn, s->config, &k, &v, 0));
+}
+
+/* The config entry at `log_seq`, or with MDB_FIRST / MDB_LAST the first or
+ * last one (log_seq ignored), copied out. */
+static int s_get_config(tc_store_t *s, MDB_cursor_op op, uint64_t log_seq, uint64_t *at,
+                        uint8_t **buf, size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return s_err(rc);
+    if ((rc = mdb_cursor_open(txn, s->config, &cur)) != 0) {
+        mdb_txn_abort(txn);
+        return s_err(rc);
+    }
+    unsigned char kb[8];
+    s_be64(log_seq, kb);
+    MDB_val k = {8, kb}, v;
+    rc = mdb_cursor_get(cur, &k, &v, op);
+    int out = s_err(rc);
+    if (rc == 0 && k.mv_size == 8) {
+        if (at)
+            *at = s_from_be64(k.mv_data);
+        if (!(*buf = malloc(v.mv_size ? v.mv_size : 1)))
+            out = TC_ENOMEM;
+        else {
+            memcpy(*buf, v.mv_data, v.mv_size);
+            *len = v.mv_size;
+        }
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return out;
+}
+
+int tc_store_get_config(tc_store_t *s, uint64_t log_seq, uint8_t **buf, size_t *len)
+{
+    return s_get_config(s, MDB_SET_KEY, log_seq, NULL, buf, len);
+}
+
+int tc_store_first_config(tc_store_t *s, uint64_t *log_seq, uint8_t **buf, size_t *len)
+{
+    return s_get_config(s, MDB_FIRST, 0, log_seq, buf, len);
+}
+
+int tc_store_last_config(tc_store_t *s, uint64_t *log_seq, uint8_t **buf, size_t *len)
+{
+    return s_get_config(s, MDB_LAST, 0, log_seq, buf, len);
 }
 
 int tc_store_get_incident(tc_store_t *s, uint64_t id, tc_incident_t *out)

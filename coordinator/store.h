@@ -104,6 +104,17 @@ int tc_store_scan_audit(tc_store_t *s, uint64_t from, size_t limit, tc_store_aud
 typedef int(tc_store_timeline_fn)(const tc_timeline_t *t, void *ctx);
 int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_fn *fn, void *ctx);
 
+/* Stores the encoded state-machine configuration (StateConfig) put in
+ * force by the ConfigRef record at `log_seq` (inside the transaction). */
+int tc_store_put_config(tc_store_t *s, uint64_t log_seq, const uint8_t *buf, size_t len);
+
+/* Copies out the configuration recorded at `log_seq`, or the first or the
+ * last one recorded (with its log seq in *log_seq). Caller frees *buf.
+ * Returns 0, TC_ENOTFOUND (none), TC_ENOMEM or TC_EIO. */
+int tc_store_get_config(tc_store_t *s, uint64_t log_seq, uint8_t **buf, size_t *len);
+int tc_store_first_config(tc_store_t *s, uint64_t *log_seq, uint8_t **buf, size_t *len);
+int tc_store_last_config(tc_store_t *s, uint64_t *log_seq, uint8_t **buf, size_t *len);
+
 /* Copies incident `id` into *out. TC_ENOTFOUND if there is none. */
 int tc_store_get_incident(tc_store_t *s, uint64_t id, tc_incident_t *out);
 

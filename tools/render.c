@@ -453,6 +453,15 @@ static void s_event_fields(tc_json_t *j, const tc_msg_t *e)
         tc_json_key(j, "reason");
         tc_json_string(j, e->u.lost.reason);
         break;
+    case TC_MSG_CONFIG: {
+        char digest[20];
+        snprintf(digest, sizeof digest, "%016llx", (unsigned long long)e->u.config.digest);
+        tc_json_key(j, "digest");
+        tc_json_string(j, digest);
+        tc_json_key(j, "source");
+        tc_json_string(j, e->u.config.source);
+        break;
+    }
     case TC_MSG_NONE: break;
     }
 }
@@ -857,6 +866,11 @@ char *tc_render_record_line(const tc_record_t *rec, char *dst, size_t cap)
     case TC_MSG_EVENTS_LOST:
         s_append(raw, sizeof raw, &len, " %s@%s: %u transitions lost (%s)", e->u.lost.check,
                  e->u.lost.host, e->u.lost.transitions, e->u.lost.reason);
+        break;
+    case TC_MSG_CONFIG:
+        s_append(raw, sizeof raw, &len, " configuration %016llx from %s",
+                 (unsigned long long)e->u.config.digest,
+                 e->u.config.source[0] ? e->u.config.source : "built-in defaults");
         break;
     case TC_MSG_NONE: break;
     }

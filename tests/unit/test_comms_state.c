@@ -244,6 +244,7 @@ static void test_auto_publish(void **state)
     fx_t *f = *state;
     char why[256];
     f->policy.auto_publish_severities = 1u << 1 | 1u << 2;
+    tc_state_configure(f->st, &f->policy, NULL, NULL, NULL);
     s_check(f, 0, "api-01", "api", TC_STATE_CRITICAL);
     assert_int_equal(s_act(f, 1 * MIN, "alice", 1, "sev", "2", NULL, why), 0);
     assert_int_equal(s_act(f, 1 * MIN, "alice", 1, "declare", NULL, NULL, why), 0);

@@ -195,6 +195,7 @@ static void test_reopen_on_failure(void **state)
 {
     fx_t *f = *state;
     f->policy.reopen_on_failure = true;
+    tc_state_configure(f->st, &f->policy, NULL, NULL, NULL);
     s_check(f, 0, "web-01", "frontend", TC_STATE_CRITICAL, -1);
     s_check(f, 5 * MIN, "web-01", "frontend", TC_STATE_OK, -1);
     s_check(f, 10 * MIN, "web-01", "frontend", TC_STATE_CRITICAL, -1);
@@ -382,6 +383,7 @@ static void test_features_raise_severity(void **state)
 {
     fx_t *f = *state;
     f->policy.services[0].features = 10;
+    tc_state_configure(f->st, &f->policy, NULL, NULL, NULL);
     char why[256];
     s_check(f, 0, "web-01", "frontend", TC_STATE_CRITICAL, -1);
     assert_int_equal(s_act(f, MIN, 1, "declare", NULL, NULL, why), 0);
