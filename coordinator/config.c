@@ -106,6 +106,12 @@ static int s_coordinator_key(tc_coord_config_t *cfg, const char *key, const char
         cfg->map_size = (size_t)u << 20;
         return 0;
     }
+    if (!strcmp(key, "max_size_mb")) { /* 0: grow until the disk is full */
+        if (tc_u64_parse(v, 1u << 24, &u))
+            return TC_EINVAL;
+        cfg->map_max = (size_t)u << 20;
+        return 0;
+    }
     if (!strcmp(key, "rate_limit")) {
         if (tc_u64_parse(v, 10000000, &u))
             return TC_EINVAL;

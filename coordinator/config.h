@@ -29,7 +29,8 @@ typedef struct {
     bool open_publish;          /* any CURVE client may subscribe */
     uint32_t missed_heartbeats; /* heartbeats missed before a host is down */
     tc_log_level_t log_level;
-    size_t map_size;      /* LMDB map size in bytes */
+    size_t map_size;      /* LMDB map size to start with, in bytes (it grows) */
+    size_t map_max;       /* most the map may grow to (0: until the disk is full) */
     uint32_t batch_max;   /* most events committed in one transaction */
     uint32_t rate_limit;  /* messages per second per peer; 0 = no limit */
     bool test_clock;      /* allow `tocsinctl clock` (tests and drills only) */

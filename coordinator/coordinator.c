@@ -314,9 +314,12 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
         return TC_ENOMEM;
     c->cfg = *cfg;
     c->started_ms = tc_now_ms();
-    int rc = tc_store_open(cfg->data, cfg->map_size, &c->store);
-    if (rc)
+    char why[1024];
+    int rc = tc_store_open(cfg->data, cfg->map_size, cfg->map_max, &c->store, why, sizeof why);
+    if (rc) {
+        tc_error("%s", why);
         goto fail;
+    }
     c->peers = zhashx_new();
     if (!c->peers) {
         rc = TC_ENOMEM;

@@ -17,6 +17,7 @@
 #include "store.h"
 
 #include "error.h"
+#include "lmdb_env.h"
 #include "log.h"
 #include "util.h"
 #include "wire.h"
@@ -32,10 +33,11 @@
 #include <unistd.h>
 
 #define STORE_FORMAT 1u
-#define DEFAULT_MAP_SIZE ((size_t)16 << 30) /* sparse; only used pages occupy disk */
+#define DEFAULT_MAP_SIZE ((size_t)1 << 30) /* sparse, and it grows; see tc_store_open */
 
 struct tc_store {
-    MDB_env *env;
+    tc_lmdb_t *lmdb;
+    MDB_env *env; /* tc_lmdb_env(lmdb), kept at hand */
     MDB_dbi log, bcast, incidents, senders, meta, audit, timeline, config;
     MDB_txn *txn;         /* open write transaction, or NULL */
     uint64_t log_seq;     /* committed */
@@ -44,7 +46,7 @@ struct tc_store {
     uint64_t txn_bcast_seq;
     uint64_t audit_seq; /* committed */
     uint64_t txn_audit_seq;
-    int lock_fd;
+    char why[512]; /* the last write failure, with its cause */
 };
 
 static int s_err(int rc)
@@ -54,6 +56,7 @@ static int s_err(int rc)
     case MDB_NOTFOUND: return TC_ENOTFOUND;
     case MDB_MAP_FULL: return TC_EFULL;
     case ENOMEM: return TC_ENOMEM;
+    case ENOSPC: return TC_EDISKFULL;
     default: return TC_EIO;
     }
 }
@@ -87,110 +90,100 @@ static int s_last_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
     return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : s_err(rc);
 }
 
-static int s_lock(const char *dir, int *fd_out)
+static const char *const s_db_names[] = {"log",  "bcast", "incidents", "senders",
+                                         "meta", "audit", "timeline",  "config"};
+
+static MDB_dbi *s_db(tc_store_t *s, size_t i)
 {
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/coordinator.lock", dir) >= (int)sizeof path)
-        return TC_EINVAL;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        tc_error("cannot open %s: %s", path, strerror(errno));
-        return TC_EIO;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        tc_error("data directory %s is in use by another tocsin-coordinator", dir);
-        close(fd);
-        return TC_EIO;
-    }
-    *fd_out = fd;
-    return 0;
+    MDB_dbi *dbs[] = {&s->log,  &s->bcast, &s->incidents, &s->senders,
+                      &s->meta, &s->audit, &s->timeline,  &s->config};
+    return dbs[i];
 }
 
-int tc_store_open(const char *dir, size_t map_size, tc_store_t **out)
+/* Opens the named databases, creating missing ones (and the format mark)
+ * in a write transaction only when something is missing: a store that
+ * exists opens without writing, so it opens on a full disk too. Then reads
+ * the counters. */
+static int s_open_dbs(tc_store_t *s, char *why, size_t whylen)
 {
-    int rc = tc_mkdir_p(dir);
-    if (rc) {
-        tc_error("cannot create data directory %s: %s", dir, strerror(errno));
-        return rc;
-    }
-    tc_store_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return TC_ENOMEM;
-    s->lock_fd = -1;
-    if ((rc = s_lock(dir, &s->lock_fd)) != 0)
-        goto fail_lock;
-
-    int mrc = mdb_env_create(&s->env);
-    if (mrc)
-        goto fail_env;
-    mdb_env_set_maxdbs(s->env, 16);
-    mdb_env_set_mapsize(s->env, map_size ? map_size : DEFAULT_MAP_SIZE);
-    /* MDB_NOTLS: read transactions are not tied to threads; MDB_NOSUBDIR is
-     * not used, so data.mdb and lock.mdb sit inside `dir`. */
-    mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0640);
-    if (mrc) {
-        tc_error("cannot open LMDB environment in %s: %s", dir, mdb_strerror(mrc));
-        goto fail_open;
-    }
-
+    MDB_env *env = tc_lmdb_env(s->lmdb);
     MDB_txn *txn;
-    if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
-        goto fail_open;
-    if ((mrc = mdb_dbi_open(txn, "log", MDB_CREATE, &s->log)) ||
-        (mrc = mdb_dbi_open(txn, "bcast", MDB_CREATE, &s->bcast)) ||
-        (mrc = mdb_dbi_open(txn, "incidents", MDB_CREATE, &s->incidents)) ||
-        (mrc = mdb_dbi_open(txn, "senders", MDB_CREATE, &s->senders)) ||
-        (mrc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
-        (mrc = mdb_dbi_open(txn, "audit", MDB_CREATE, &s->audit)) ||
-        (mrc = mdb_dbi_open(txn, "timeline", MDB_CREATE, &s->timeline)) ||
-        (mrc = mdb_dbi_open(txn, "config", MDB_CREATE, &s->config)))
-        goto fail_txn;
-
-    /* Refuse a store written in a layout this build does not know. */
+    int mrc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (mrc)
+        return tc_lmdb_error(s->lmdb, mrc, "cannot read the store", why, whylen);
+    bool missing = false;
+    for (size_t i = 0; i < sizeof s_db_names / sizeof s_db_names[0] && !mrc; i++) {
+        mrc = mdb_dbi_open(txn, s_db_names[i], 0, s_db(s, i));
+        if (mrc == MDB_NOTFOUND) {
+            missing = true;
+            mrc = 0;
+        }
+    }
     MDB_val fk = {6, "format"}, fv;
-    mrc = mdb_get(txn, s->meta, &fk, &fv);
-    if (mrc == MDB_NOTFOUND) {
+    int frc = mrc || missing ? MDB_NOTFOUND : mdb_get(txn, s->meta, &fk, &fv);
+    if (frc == 0 && (fv.mv_size != 8 || s_from_be64(fv.mv_data) != STORE_FORMAT)) {
+        mdb_txn_abort(txn);
+        snprintf(why, whylen, "data directory %s has an unknown store format",
+                 tc_lmdb_dir(s->lmdb));
+        return TC_EIO;
+    }
+    if (mrc || missing || frc) {
+        mdb_txn_abort(txn);
+        if (mrc)
+            return tc_lmdb_error(s->lmdb, mrc, "cannot open the store's databases", why, whylen);
+        if ((mrc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+            return tc_lmdb_error(s->lmdb, mrc, "cannot create the store", why, whylen);
+        for (size_t i = 0; i < sizeof s_db_names / sizeof s_db_names[0] && !mrc; i++)
+            mrc = mdb_dbi_open(txn, s_db_names[i], MDB_CREATE, s_db(s, i));
         unsigned char b[8];
         s_be64(STORE_FORMAT, b);
         fv.mv_size = 8;
         fv.mv_data = b;
-        if ((mrc = mdb_put(txn, s->meta, &fk, &fv, 0)) != 0)
-            goto fail_txn;
-    } else if (mrc) {
-        goto fail_txn;
-    } else if (fv.mv_size != 8 || s_from_be64(fv.mv_data) != STORE_FORMAT) {
-        tc_error("data directory %s has an unknown store format", dir);
-        mdb_txn_abort(txn);
-        rc = TC_EIO;
-        goto fail_open_rc;
+        if (!mrc && mdb_get(txn, s->meta, &fk, &(MDB_val){0}) == MDB_NOTFOUND)
+            mrc = mdb_put(txn, s->meta, &fk, &fv, 0);
     }
-    if ((rc = s_last_key(txn, s->log, &s->log_seq)) != 0 ||
-        (rc = s_last_key(txn, s->bcast, &s->bcast_seq)) != 0 ||
-        (rc = s_last_key(txn, s->audit, &s->audit_seq)) != 0) {
+    int rc = 0;
+    if (mrc == 0 && ((rc = s_last_key(txn, s->log, &s->log_seq)) != 0 ||
+                     (rc = s_last_key(txn, s->bcast, &s->bcast_seq)) != 0 ||
+                     (rc = s_last_key(txn, s->audit, &s->audit_seq)) != 0)) {
         mdb_txn_abort(txn);
-        goto fail_open_rc;
+        snprintf(why, whylen, "cannot read the store's counters: %s", tc_strerror(rc));
+        return rc;
     }
-    if ((mrc = mdb_txn_commit(txn)) != 0)
-        goto fail_open;
+    if (mrc == 0)
+        mrc = mdb_txn_commit(txn); /* a read-only one too: keeps the handles */
+    else
+        mdb_txn_abort(txn);
+    return mrc ? tc_lmdb_error(s->lmdb, mrc, "cannot create the store", why, whylen) : 0;
+}
+
+int tc_store_open(const char *dir, size_t map_size, size_t map_max, tc_store_t **out, char *why,
+                  size_t whylen)
+{
+    *out = NULL;
+    tc_store_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return TC_ENOMEM;
+    /* MDB_NOTLS: read transactions are not tied to threads; data.mdb and
+     * lock.mdb sit inside `dir`. */
+    tc_lmdb_config_t cfg = {.dir = dir,
+                            .what = "coordinator store",
+                            .lock_file = "coordinator.lock",
+                            .map_size = map_size ? map_size : DEFAULT_MAP_SIZE,
+                            .map_max = map_max,
+                            .max_dbs = 16,
+                            .env_flags = MDB_NOTLS};
+    int rc = tc_lmdb_open(&cfg, &s->lmdb, why, whylen);
+    if (rc == 0)
+        rc = s_open_dbs(s, why, whylen);
+    if (rc) {
+        tc_lmdb_destroy(&s->lmdb);
+        free(s);
+        return rc;
+    }
+    s->env = tc_lmdb_env(s->lmdb);
     *out = s;
     return 0;
-
-fail_txn:
-    mdb_txn_abort(txn);
-fail_open:
-    rc = s_err(mrc ? mrc : EIO);
-    if (rc == 0)
-        rc = TC_EIO;
-fail_open_rc:
-    mdb_env_close(s->env);
-    goto fail_unlock;
-fail_env:
-    rc = TC_EIO;
-fail_unlock:
-    close(s->lock_fd);
-fail_lock:
-    free(s);
-    return rc;
 }
 
 void tc_store_destroy(tc_store_t **pstore)
@@ -199,11 +192,59 @@ void tc_store_destroy(tc_store_t **pstore)
         return;
     tc_store_t *s = *pstore;
     tc_store_abort(s);
-    mdb_env_close(s->env);
-    if (s->lock_fd >= 0)
-        close(s->lock_fd);
+    tc_lmdb_destroy(&s->lmdb);
     free(s);
     *pstore = NULL;
+}
+
+int tc_store_reserve(tc_store_t *s, size_t bytes)
+{
+    return s->txn ? TC_EINVAL : tc_lmdb_reserve(s->lmdb, bytes);
+}
+
+void tc_store_usage(const tc_store_t *s, size_t *used, size_t *map, size_t *max)
+{
+    tc_lmdb_usage(s->lmdb, used, map, max);
+}
+
+const char *tc_store_error(const tc_store_t *s)
+{
+    return s->why;
+}
+
+int tc_store_probe(tc_store_t *s)
+{
+    if (s->txn)
+        return TC_EINVAL;
+    MDB_txn *txn;
+    int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (mrc == MDB_PANIC) {
+        /* A failed commit left LMDB refusing every transaction until the
+         * environment is opened again. */
+        char why[512];
+        int rc = tc_lmdb_reopen(s->lmdb, why, sizeof why);
+        if (rc == 0)
+            rc = s_open_dbs(s, why, sizeof why);
+        s->env = tc_lmdb_env(s->lmdb);
+        if (rc) {
+            snprintf(s->why, sizeof s->why, "%s", why);
+            return rc;
+        }
+        mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    }
+    if (mrc)
+        return tc_lmdb_error(s->lmdb, mrc, "cannot write to the store", s->why, sizeof s->why);
+    unsigned char b[8];
+    s_be64((uint64_t)tc_now_ms(), b);
+    MDB_val k = {5, "probe"}, v = {8, b};
+    mrc = mdb_put(txn, s->meta, &k, &v, 0);
+    if (mrc) {
+        mdb_txn_abort(txn);
+    } else {
+        mrc = mdb_txn_commit(txn);
+    }
+    return mrc ? tc_lmdb_error(s->lmdb, mrc, "cannot write to the store", s->why, sizeof s->why)
+               : 0;
 }
 
 uint64_t tc_store_log_seq(const tc_store_t *s)
@@ -223,7 +264,7 @@ int tc_store_begin(tc_store_t *s)
     int rc = mdb_txn_begin(s->env, NULL, 0, &s->txn);
     if (rc) {
         s->txn = NULL;
-        return s_err(rc);
+        return tc_lmdb_error(s->lmdb, rc, "starting a batch", s->why, sizeof s->why);
     }
     s->txn_log_seq = s->log_seq;
     s->txn_bcast_seq = s->bcast_seq;
@@ -370,7 +411,7 @@ int tc_store_commit(tc_store_t *s)
     int rc = mdb_txn_commit(s->txn);
     s->txn = NULL;
     if (rc)
-        return s_err(rc);
+        return tc_lmdb_error(s->lmdb, rc, "storing a batch", s->why, sizeof s->why);
     s->log_seq = s->txn_log_seq;
     s->bcast_seq = s->txn_bcast_seq;
     s->audit_seq = s->txn_audit_seq;

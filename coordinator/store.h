@@ -20,11 +20,31 @@
 
 typedef struct tc_store tc_store_t;
 
-/* Opens (creating if needed) the store in directory `dir`, with an LMDB map
- * of `map_size` bytes (0 = default 1 GiB). Takes an exclusive lock on
- * DIR/lock; a second coordinator on the same directory gets TC_EIO with a
- * message logged. Caller owns *out; destroy with tc_store_destroy(). */
-int tc_store_open(const char *dir, size_t map_size, tc_store_t **out);
+/* Opens (creating if needed) the store in directory `dir` through
+ * common/lmdb_env, with an LMDB map of `map_size` bytes to start with (0 =
+ * 1 GiB; the file is sparse) that grows up to `map_max` (0 = until the disk
+ * is full). Takes an exclusive lock on DIR/coordinator.lock; a second
+ * coordinator on the same directory gets TC_ECONFIG. An existing store
+ * opens without writing, so a coordinator can start on a full disk. Caller
+ * owns *out; destroy with tc_store_destroy(). Returns 0 or an error with a
+ * one-line reason naming the cause in `why`. */
+int tc_store_open(const char *dir, size_t map_size, size_t map_max, tc_store_t **out, char *why,
+                  size_t whylen);
+
+/* Grows the map, if it may, so that `bytes` more fit; only outside a write
+ * transaction. Returns 0 or TC_EFULL (at its maximum). */
+int tc_store_reserve(tc_store_t *s, size_t bytes);
+
+/* Bytes in use, the map size and its maximum (0: none). */
+void tc_store_usage(const tc_store_t *s, size_t *used, size_t *map, size_t *max);
+
+/* The last write failure as one line with its cause ("storing a batch:
+ * disk full at DIR (...)"); "" if none. Borrowed. */
+const char *tc_store_error(const tc_store_t *s);
+
+/* Tries a small write (reopening the environment first if a failed commit
+ * left LMDB refusing transactions): 0 once the store is writable again. */
+int tc_store_probe(tc_store_t *s);
 
 /* Aborts any open write transaction, closes the environment and releases the
  * lock. NULL-safe; nulls *pstore. */

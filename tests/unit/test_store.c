@@ -59,7 +59,7 @@ static int s_collect(const tc_record_t *rec, void *ctx)
 static void test_append_commit_reopen(void **unused)
 {
     tc_store_t *st = NULL;
-    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
     assert_int_equal(tc_store_log_seq(st), 0);
     assert_int_equal(tc_store_begin(st), 0);
     for (uint64_t i = 1; i <= 10; i++) {
@@ -86,7 +86,7 @@ static void test_append_commit_reopen(void **unused)
     tc_store_destroy(&st);
     assert_null(st);
 
-    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
     assert_int_equal(tc_store_log_seq(st), 10);
     seen_t seen = {0};
     bool more = true;
@@ -109,7 +109,7 @@ static void test_append_commit_reopen(void **unused)
 static void test_abort_discards(void **unused)
 {
     tc_store_t *st = NULL;
-    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
     assert_int_equal(tc_store_begin(st), 0);
     assert_int_equal(tc_store_begin(st), TC_EINVAL); /* one at a time */
     tc_record_t r;
@@ -125,7 +125,7 @@ static void test_abort_discards(void **unused)
     /* Writing outside a transaction is refused. */
     assert_int_equal(tc_store_append_log(st, &r), TC_EINVAL);
     tc_store_destroy(&st);
-    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
     assert_int_equal(tc_store_log_seq(st), 0);
     tc_store_destroy(&st);
 }
@@ -140,7 +140,7 @@ static int s_count_msg(const tc_msg_t *m, void *ctx)
 static void test_broadcasts_and_incidents(void **unused)
 {
     tc_store_t *st = NULL;
-    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
     assert_int_equal(tc_store_begin(st), 0);
     tc_incident_t inc = {.id = 7, .state = TC_INC_TRIGGERED, .nhosts = 1, .affected_hosts = 1};
     snprintf(inc.service, sizeof inc.service, "frontend");
@@ -173,19 +173,20 @@ static void test_broadcasts_and_incidents(void **unused)
 static void test_second_open_is_refused(void **unused)
 {
     tc_store_t *one = NULL, *two = NULL;
-    assert_int_equal(tc_store_open(s_dir, 0, &one), 0);
-    assert_int_equal(tc_store_open(s_dir, 0, &two), TC_EIO);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &one, NULL, 0), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &two, NULL, 0), TC_ECONFIG);
     assert_null(two);
     tc_store_destroy(&one);
-    assert_int_equal(tc_store_open(s_dir, 0, &two), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &two, NULL, 0), 0);
     tc_store_destroy(&two);
 }
 
 static void test_map_full(void **unused)
 {
     tc_store_t *st = NULL;
-    /* A tiny map: the store must report "full", not crash or corrupt. */
-    assert_int_equal(tc_store_open(s_dir, 256 * 1024, &st), 0);
+    /* A tiny map that may not grow: the store must report "full", not
+     * crash or corrupt. */
+    assert_int_equal(tc_store_open(s_dir, 256 * 1024, 256 * 1024, &st, NULL, 0), 0);
     int rc = 0;
     assert_int_equal(tc_store_begin(st), 0);
     for (uint64_t i = 1; i < 100000 && rc == 0; i++) {
@@ -197,6 +198,32 @@ static void test_map_full(void **unused)
     assert_int_equal(rc, TC_EFULL);
     tc_store_abort(st);
     assert_int_equal(tc_store_log_seq(st), 0);
+    assert_int_equal(tc_store_reserve(st, 1 << 20), TC_EFULL);
+    tc_store_destroy(&st);
+}
+
+/* A map that may grow: reserving ahead makes room, and the batch that did
+ * not fit before fits now. */
+static void test_map_grows(void **unused)
+{
+    tc_store_t *st = NULL;
+    assert_int_equal(tc_store_open(s_dir, 256 * 1024, 64 << 20, &st, NULL, 0), 0);
+    size_t used, map, max;
+    tc_store_usage(st, &used, &map, &max);
+    assert_int_equal(max, 64 << 20);
+    assert_int_equal(tc_store_reserve(st, 4 << 20), 0);
+    tc_store_usage(st, &used, &map, &max);
+    assert_true(map >= (4u << 20));
+    assert_int_equal(tc_store_begin(st), 0);
+    for (uint64_t i = 1; i <= 3000; i++) {
+        tc_record_t r;
+        s_check_record(&r, "web-01", i);
+        memset(r.event.u.check.output, 'x', TC_TEXT_MAX - 1);
+        assert_int_equal(tc_store_append_log(st, &r), 0);
+    }
+    assert_int_equal(tc_store_commit(st), 0);
+    assert_int_equal(tc_store_log_seq(st), 3000);
+    assert_int_equal(tc_store_probe(st), 0);
     tc_store_destroy(&st);
 }
 
@@ -208,6 +235,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_broadcasts_and_incidents, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_second_open_is_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_map_full, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_map_grows, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
