@@ -1101,6 +1101,11 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
         st.denied = r->status.denied;
         st.throttled = r->status.throttled;
         st.deferred = r->status.deferred;
+        st.storage = (char *)r->status.storage;
+        st.storage_error = (char *)r->status.storage_error;
+        st.storage_used = r->status.storage_used;
+        st.storage_map = r->status.storage_map;
+        st.storage_max = r->status.storage_max;
         hosts = calloc(r->status.nhosts + 1, sizeof *hosts);
         host_ptrs = calloc(r->status.nhosts + 1, sizeof *host_ptrs);
         if (!hosts || !host_ptrs)
@@ -1277,6 +1282,12 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
         r->status.denied = st->denied;
         r->status.throttled = st->throttled;
         r->status.deferred = st->deferred;
+        COPY_ID(r->status.storage, st->storage);
+        tc_wire__copy_text(r->status.storage_error, sizeof r->status.storage_error,
+                           st->storage_error);
+        r->status.storage_used = st->storage_used;
+        r->status.storage_map = st->storage_map;
+        r->status.storage_max = st->storage_max;
         for (size_t i = 0; i < st->n_hosts; i++) {
             tc_host_info_t h = {0};
             COPY_ID(h.host, st->hosts[i]->host);

@@ -95,6 +95,9 @@ typedef struct {
     size_t nhosts;
     uint64_t accepted, duplicates, rejected, denied;
     uint64_t throttled, deferred; /* refused for now; the sender resends */
+    char storage[16];             /* ok, full, failed */
+    char storage_error[TC_TEXT_MAX];
+    uint64_t storage_used, storage_map, storage_max;
 } tc_status_t;
 
 typedef struct tc_oncall {

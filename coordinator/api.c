@@ -119,6 +119,15 @@ int tc_api_handle(tc_store_t *store, const tc_state_t *state, const tc_api_env_t
         reply->status.denied = env->denied;
         reply->status.throttled = env->throttled;
         reply->status.deferred = env->deferred;
+        snprintf(reply->status.storage, sizeof reply->status.storage, "%s",
+                 env->storage ? env->storage : "ok");
+        tc_strlcpy_utf8(reply->status.storage_error, env->storage_error ? env->storage_error : "",
+                        sizeof reply->status.storage_error);
+        size_t used, map, max;
+        tc_store_usage(store, &used, &map, &max);
+        reply->status.storage_used = used;
+        reply->status.storage_map = map;
+        reply->status.storage_max = max;
         s_hosts_t hc = {reply, env, 0};
         tc_state_each_host(state, s_add_host, &hc);
         return hc.rc;

@@ -70,6 +70,10 @@ typedef struct {
 } tc_coord__ratelog_t;
 
 #define RATELOG_INTERVAL_MS 10000
+/* While storage is failing: how often it is probed, and how long agents
+ * are asked to pause before they resend. */
+#define S_STORAGE_RETRY_MS 2000
+#define S_STORAGE_PAUSE_MS 5000
 
 /* One record waiting for the batch's transaction. */
 typedef struct {
@@ -122,7 +126,13 @@ struct tc_coord {
     /* Added to the wall clock for everything the state machine sees; only
      * ever non-zero with coordinator.test_clock (tests and drills). */
     int64_t clock_offset_ms;
-    int fatal; /* storage failure code; stops the loop */
+    int fatal; /* failure code that stops the loop (the state cannot be rebuilt) */
+    /* Storage that failed (a full disk, a map at its maximum, an I/O error):
+     * while non-zero nothing is stored or acknowledged; reads go on, and
+     * the tick probes the store every S_STORAGE_RETRY_MS. */
+    int storage_rc;
+    int64_t storage_since; /* monotonic */
+    int64_t storage_probed;
     /* The configuration of this run, encoded as it is recorded (StateConfig). */
     uint8_t *config_buf;
     size_t config_len;
@@ -150,6 +160,10 @@ void tc_coord__warn_limited(tc_coord__ratelog_t *r, const char *fmt, ...)
 /* Queues an audit record, written with the next commit. */
 void tc_coord__audit(tc_coord_t *c, const tc_key_t *key, const char *public_txt, const char *action,
                      bool allowed, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Throws the in-memory state away and rebuilds it from the store (after
+ * a batch failed to commit, the state was ahead of the disk). */
+int tc_coord__rebuild(tc_coord_t *c);
 
 /* ---- ingest.c ------------------------------------------------------------ */
 

@@ -119,7 +119,7 @@ void tc_coord__audit(tc_coord_t *c, const tc_key_t *key, const char *public_txt,
 /* Rebuilds the state from the whole log. The broadcasts it regenerates are
  * counted against the stored ones: a mismatch means the log and the code
  * disagree, which an operator must hear about. */
-static int s_replay(tc_coord_t *c)
+int tc_coord__rebuild(tc_coord_t *c)
 {
     int64_t t0 = tc_mono_ms();
     tc_replay_stats_t stats;
@@ -354,7 +354,7 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
     }
     if (tdir[0])
         tc_info("status update templates from %s (built-in for the rest)", tdir);
-    if ((rc = s_replay(c)) != 0)
+    if ((rc = tc_coord__rebuild(c)) != 0)
         goto fail;
     if (cfg->path[0]) {
         if ((rc = tc_roster_load(cfg->path, &c->roster, err, sizeof err)) != 0) {

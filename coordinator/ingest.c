@@ -226,16 +226,16 @@ static int s_fire_deadlines(tc_coord_t *c, int64_t upto, int64_t now, tc_record_
     return 0;
 }
 
-int tc_coord__flush(tc_coord_t *c)
+/* One try at storing the batch: everything between begin and commit.
+ * It may run twice (after the map grew), so it starts from the batch as
+ * queued and changes nothing outside the transaction but the state, which
+ * the caller rebuilds from the store if the commit fails. */
+static int s_attempt(tc_coord_t *c, int64_t now, tc_record_t *timer, size_t *stored_out,
+                     bool *config_out)
 {
-    /* One clock reading for the whole batch: every record of it is stored
-     * "now", and nothing in it can be dated after that. */
-    int64_t now = tc_coord__now(c);
-    if (c->nbatch == 0 && c->acks_pending == 0 && c->naudit == 0 && !tc_coord__deadline_due(c, now))
-        return 0;
-    tc_record_t *timer = malloc(sizeof *timer);
-    if (!timer)
-        return TC_ENOMEM;
+    for (size_t i = 0; i < c->nbatch; i++)
+        c->batch[i].answer = false;
+    c->nout = 0;
     int rc = tc_store_begin(c->store);
     size_t stored = 0, fired = 0;
     bool config_stored = false;
@@ -331,7 +331,6 @@ int tc_coord__flush(tc_coord_t *c)
     }
     if (rc == 0)
         rc = s_fire_deadlines(c, now, now, timer, &fired);
-    free(timer);
     stored += fired;
     for (size_t i = 0; rc == 0 && i < c->naudit; i++)
         rc = tc_store_append_audit(c->store, &c->audit[i]);
@@ -345,11 +344,90 @@ int tc_coord__flush(tc_coord_t *c)
         rc = tc_store_commit(c->store);
     else
         tc_store_abort(c->store);
+    if (rc == 0) {
+        *stored_out = stored;
+        *config_out = config_stored;
+    }
+    return rc;
+}
+
+/* Estimated room a batch needs, reserved before it starts so that the map
+ * grows between transactions instead of filling in the middle of one. */
+#define S_RESERVE_MIN ((size_t)16 << 20)
+#define S_RESERVE_PER_RECORD ((size_t)64 << 10)
+
+/* Forgets a batch that could not be stored: nothing of it is acknowledged,
+ * agents are asked to pause and resend (their events stay in their spools),
+ * and the state, which had moved on, is rebuilt from what is on disk. */
+static int s_drop_batch(tc_coord_t *c, uint32_t pause_ms, bool rebuild)
+{
+    for (size_t i = 0; i < c->nbatch; i++) {
+        tc_coord__pending_t *pe = &c->batch[i];
+        tc_coord__peer_t *p = zhashx_lookup(c->peers, pe->rec.event.sender);
+        if (p && p->ack_pending && p->identity)
+            s_reject_resend(c, p->identity, TC_REJECT_THROTTLED, 0,
+                            "the coordinator cannot store events now; pause, then resend", 0,
+                            pause_ms);
+        if (p)
+            p->ack_pending = false;
+        zframe_destroy(&pe->identity);
+    }
+    for (tc_coord__peer_t *p = zhashx_first(c->peers); p; p = zhashx_next(c->peers))
+        p->ack_pending = p->up_queued = false, p->resend_from = 0;
+    c->acks_pending = 0;
+    c->nbatch = 0;
+    c->nout = 0;
+    return rebuild ? tc_coord__rebuild(c) : 0;
+}
+
+int tc_coord__flush(tc_coord_t *c)
+{
+    /* One clock reading for the whole batch: every record of it is stored
+     * "now", and nothing in it can be dated after that. */
+    int64_t now = tc_coord__now(c);
+    if (c->nbatch == 0 && c->acks_pending == 0 && c->naudit == 0 && !tc_coord__deadline_due(c, now))
+        return 0;
+    if (c->storage_rc) {
+        /* Storage failed and is not writable yet (the tick retries it):
+         * store and acknowledge nothing, keep the audit queue for later. */
+        return s_drop_batch(c, S_STORAGE_PAUSE_MS, false);
+    }
+    tc_record_t *timer = malloc(sizeof *timer);
+    if (!timer)
+        return TC_ENOMEM;
+    size_t naudit = c->naudit, stored = 0;
+    uint64_t duplicates = c->duplicates, deferred = c->deferred;
+    bool config_stored = false;
+    size_t want = S_RESERVE_MIN + c->nbatch * S_RESERVE_PER_RECORD;
+    tc_store_reserve(c->store, want); /* at its maximum: try anyway */
+    int rc = s_attempt(c, now, timer, &stored, &config_stored);
+    if (rc == TC_EFULL && tc_store_reserve(c->store, 4 * want) == 0) {
+        /* The map filled in the middle of the batch and may grow: the
+         * state forgets the half-applied batch and it is tried again. */
+        c->naudit = naudit;
+        c->duplicates = duplicates;
+        c->deferred = deferred;
+        if ((rc = tc_coord__rebuild(c)) == 0)
+            rc = s_attempt(c, now, timer, &stored, &config_stored);
+    }
+    free(timer);
     if (rc) {
-        tc_error("storing a batch of %zu events failed: %s; exiting without acknowledging it",
-                 c->nbatch, tc_strerror(rc));
-        c->fatal = rc;
-        return rc;
+        c->naudit = naudit;
+        c->duplicates = duplicates;
+        c->deferred = deferred;
+        c->storage_rc = rc;
+        c->storage_since = tc_mono_ms();
+        const char *why = tc_store_error(c->store);
+        tc_error("%s; not storing or acknowledging anything until it is writable again "
+                 "(retrying every %d s)",
+                 why[0] ? why : tc_strerror(rc), S_STORAGE_RETRY_MS / 1000);
+        int drc = s_drop_batch(c, S_STORAGE_PAUSE_MS, true);
+        if (drc) {
+            tc_error("cannot rebuild the state from the store: %s; stopping", tc_strerror(drc));
+            c->fatal = drc;
+            return drc;
+        }
+        return 0;
     }
     c->accepted += stored;
     if (config_stored)

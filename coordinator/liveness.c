@@ -73,10 +73,27 @@ int tc_coord__on_pub_heartbeat(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* While storage is failing, tries it again now and then. */
+static void s_retry_storage(tc_coord_t *c, int64_t now)
+{
+    if (!c->storage_rc || now - c->storage_probed < S_STORAGE_RETRY_MS)
+        return;
+    c->storage_probed = now;
+    int rc = tc_store_probe(c->store);
+    if (rc) {
+        tc_debug("storage still failing: %s", tc_store_error(c->store));
+        return;
+    }
+    tc_info("storage writable again after %lld s; storing and acknowledging again",
+            (long long)((now - c->storage_since) / 1000));
+    c->storage_rc = 0;
+}
+
 int tc_coord__on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     tc_coord_t *c = arg;
     s_tick_t t = {c, tc_mono_ms()};
+    s_retry_storage(c, t.now);
     tc_state_each_host(c->state, s_check_host, &t);
     if (c->limits && ++c->ticks % 50 == 0)
         tc_ratelimit_prune(c->limits, t.now, 60000);

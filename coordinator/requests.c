@@ -124,6 +124,11 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
     uint64_t id = 0;
     bool global = s_is_global(q->command);
     size_t first = global ? 0 : 1;
+    if (c->storage_rc) {
+        tc_api_reply_fail(reply, "not accepting changes while storage is failing: %s",
+                          tc_store_error(c->store));
+        return 0;
+    }
     if (!global && (q->nargs < 1 || tc_u64_parse(q->args[0], UINT64_MAX, &id) != 0)) {
         tc_api_reply_fail(reply, "%s needs an incident id", q->command);
         return 0;
@@ -197,6 +202,10 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
         return rc;
     if (c->dropped_ticket == ticket) {
         tc_api_reply_fail(reply, "%s", c->dropped_why);
+        return 0;
+    }
+    if (c->storage_rc) {
+        tc_api_reply_fail(reply, "not stored: %s", tc_store_error(c->store));
         return 0;
     }
     if (global)
@@ -364,6 +373,11 @@ int tc_coord__on_api(zloop_t *loop, zsock_t *sock, void *arg)
                             .denied = c->denied,
                             .throttled = c->throttled,
                             .deferred = c->deferred,
+                            .storage = !c->storage_rc ? "ok"
+                                       : c->storage_rc == TC_EFULL || c->storage_rc == TC_EDISKFULL
+                                           ? "full"
+                                           : "failed",
+                            .storage_error = c->storage_rc ? tc_store_error(c->store) : "",
                             .last_seen = s_last_seen,
                             .last_seen_ctx = c};
         int rc = !strcmp(q->command, "oncall")  ? s_api_oncall(c, q, reply)

@@ -212,10 +212,30 @@ const char *tc_store_error(const tc_store_t *s)
     return s->why;
 }
 
+/* What a disk must have free before writing is tried again: a small write
+ * may fit in pages LMDB freed earlier while the next real batch does not,
+ * and each failed batch costs a rebuild of the state. */
+#define S_PROBE_FREE_MIN ((size_t)4 << 20)
+
 int tc_store_probe(tc_store_t *s)
 {
     if (s->txn)
         return TC_EINVAL;
+    size_t avail = tc_lmdb_disk_free(s->lmdb);
+    if (avail < S_PROBE_FREE_MIN) {
+        snprintf(s->why, sizeof s->why, "disk full at %s (%zu KiB free)", tc_lmdb_dir(s->lmdb),
+                 avail >> 10);
+        return TC_EDISKFULL;
+    }
+    size_t used, map, max;
+    tc_lmdb_usage(s->lmdb, &used, &map, &max);
+    if (max && used + S_PROBE_FREE_MIN > max) {
+        snprintf(s->why, sizeof s->why,
+                 "coordinator store at %s is at its maximum size (%zu MiB); raise "
+                 "coordinator.max_size_mb and restart",
+                 tc_lmdb_dir(s->lmdb), max >> 20);
+        return TC_EFULL;
+    }
     MDB_txn *txn;
     int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (mrc == MDB_PANIC) {

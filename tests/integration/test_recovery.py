@@ -8,6 +8,7 @@ observation times can be set; the test clock moves time without sleeping."""
 
 import datetime
 import os
+import subprocess
 import time
 import unittest
 
@@ -150,6 +151,73 @@ class RecoveryTest(h.TocsinTestCase):
         rec = [r for r in c.log() if r["kind"] == "check_result"][0]
         self.assertGreater(ms(rec["time"]), int(time.time() * 1000) + 2 * 3600 * 1000,
                            "the clock resumed from the advanced time")
+
+    def test_disk_full_coordinator_stays_up(self):
+        """The data directory on a small file system that fills: the
+        coordinator stays up, stores and acknowledges nothing, says why in
+        status, keeps answering reads, and resumes by itself when space
+        returns, without losing or doubling an event. The map starts at 1
+        MiB and grows as it goes."""
+        mnt = os.path.join(self.tmp, "disk")
+        os.makedirs(mnt)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mnt],
+                          capture_output=True).returncode != 0:
+            self.skipTest("cannot mount a tmpfs here (needs root)")
+        self.addCleanup(subprocess.run, ["umount", "-l", mnt], capture_output=True)
+        cfg = self.config("coordinator:\n  map_size_mb: 1\n")
+        c = self.coordinator(data=os.path.join(mnt, "data"), extra=["--config", cfg]).start()
+        s = Sender(self, c.agents_ep, "full-01")
+
+        def send(seqs):
+            for seq in seqs:
+                s.sock.send(check_result("full-01", seq, state=2 if seq % 2 else 0,
+                                         check="c%d" % (seq % 40)))
+
+        send(range(1, 2001))
+        s.until_acked(2000, self)
+        self.assertIn("map grown", c.proc.log())
+        # Fill what is left of the file system.
+        filler = os.path.join(mnt, "filler")
+        subprocess.run(["dd", "if=/dev/zero", "of=" + filler, "bs=1M"], capture_output=True)
+        n = 2000
+        deadline = time.time() + 30
+        while c.status()["storage"] == "ok" and time.time() < deadline:
+            send(range(n + 1, n + 501))
+            n += 500
+            s.pump(timeout_ms=300)
+        st = c.status()
+        self.assertEqual(st["storage"], "full", st)
+        self.assertIn("disk full at " + os.path.join(mnt, "data"), st["storage_error"])
+        self.assertTrue(c.proc.alive())
+        acked = s.acked
+        stored_before = [r["sender_seq"] for r in c.log() if r.get("sender") == "full-01"]
+        self.assertEqual(stored_before, list(range(1, len(stored_before) + 1)))
+        self.assertEqual(acked, len(stored_before), "an Ack covers exactly what is stored")
+        # Reads still work; changes are refused with the reason.
+        self.assertIsNotNone(c.incidents(all=True))
+        r = c.ctl_raw("note", "1", "-m", "x")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("disk full", r.stderr)
+        self.assertRegex(c.proc.log(), r"ERROR .*disk full at")
+        # A restart on the full disk: it comes up (a supervisor must not
+        # loop), replays what is stored, and is full again at the first write.
+        self.assertEqual(c.stop(), 0)
+        c.start()
+        self.assertEqual(c.status()["log_seq"], st["log_seq"])
+        send(range(s.acked + 1, s.acked + 501))
+        self.wait_until(lambda: c.status()["storage"] == "full", what="full again after restart")
+        # Space returns: it resumes by itself; the sender resends from its Ack.
+        os.unlink(filler)
+        self.wait_until(lambda: c.status()["storage"] == "ok", what="storage ok again")
+        for _ in range(40):
+            if s.acked >= n:
+                break
+            send(range(s.acked + 1, min(n, s.acked + 500) + 1))
+            s.pump(timeout_ms=300)
+        self.assertEqual(s.acked, n)
+        stored = [r["sender_seq"] for r in c.log() if r.get("sender") == "full-01"]
+        self.assertEqual(stored, list(range(1, n + 1)), "every event exactly once")
+        self.assertTrue(c.proc.alive())
 
 
 if __name__ == "__main__":
