@@ -12,6 +12,7 @@
 
 #include "msg.h"
 #include "policy.h"
+#include "util.h"
 
 #include <stdint.h>
 #include <stddef.h>
@@ -27,6 +28,19 @@ int tc_wire_decode_msg(const uint8_t *buf, size_t len, tc_msg_t *m);
 
 /* Same pair for log records (LogRecord). */
 int tc_wire_encode_record(const tc_record_t *r, uint8_t **out, size_t *outlen);
+
+/* The same, around `env`: the record's envelope as it was received (a
+ * frame already decoded and validated into r->event), so that the hot path
+ * stores what arrived instead of encoding it again. Caller frees *out. */
+int tc_wire_encode_record_raw(const tc_record_t *r, const uint8_t *env, size_t env_len,
+                              uint8_t **out, size_t *outlen);
+
+/* Appends the Envelope of broadcast `b` (sender "coordinator", broadcast
+ * sequence `seq`, time `time_ms`) to *buf, grown as needed; *off and *len
+ * say where it is. Encoded once: the same bytes are stored and published.
+ * Returns 0 or TC_ENOMEM. */
+int tc_wire_append_bcast(tc_buf_t *buf, uint64_t seq, int64_t time_ms, const tc_broadcast_t *b,
+                         size_t *off, size_t *len);
 int tc_wire_decode_record(const uint8_t *buf, size_t len, tc_record_t *r);
 
 /* Same pair for a timeline entry. */

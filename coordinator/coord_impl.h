@@ -75,10 +75,20 @@ typedef struct {
 #define S_STORAGE_RETRY_MS 2000
 #define S_STORAGE_PAUSE_MS 5000
 
+/* One broadcast of the batch: where its encoded Envelope is in the arena. */
+typedef struct {
+    tc_bcast_kind_t kind;
+    uint64_t seq;
+    uint64_t incident; /* for incident broadcasts */
+    char topic[TC_ID_MAX + 8];
+    size_t off, len;
+} tc_coord__out_t;
+
 /* One record waiting for the batch's transaction. */
 typedef struct {
     tc_record_t rec;
-    uint64_t ticket; /* 1, 2, ... over the coordinator's life */
+    size_t raw_off, raw_len; /* its frame in c->frames (raw_len 0: none) */
+    uint64_t ticket;         /* 1, 2, ... over the coordinator's life */
     /* A sequenced event that failed validation: it is never stored, but it
      * takes its place in the sender's sequence (once it is its turn), so
      * that the events after it are not held up forever; the refusal is
@@ -115,9 +125,16 @@ struct tc_coord {
     uint64_t audit_suppressed;
     tc_coord__pending_t *batch;
     size_t nbatch, batch_cap;
-    tc_msg_t *out; /* broadcasts of this batch, published after commit */
+    /* Broadcasts of this batch, encoded once into `arena` (stored, then
+     * published after the commit from the same bytes). */
+    tc_coord__out_t *out;
     size_t nout, out_cap;
-    size_t acks_pending; /* peers with ack_pending set */
+    tc_buf_t arena;
+    tc_buf_t frames;              /* the batch's frames as received (log records wrap them) */
+    tc_state_out_t *sout;         /* the state machine's output for one record */
+    tc_msg_t *scratch;            /* a frame being decoded */
+    uint64_t broadcasts, batches; /* since start, for the periodic summary */
+    size_t acks_pending;          /* peers with ack_pending set */
     uint64_t ticks;
     int64_t started_ms;
     uint64_t accepted, duplicates, rejected, denied;

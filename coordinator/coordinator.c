@@ -321,7 +321,9 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
         goto fail;
     }
     c->peers = zhashx_new();
-    if (!c->peers) {
+    c->sout = malloc(sizeof *c->sout);
+    c->scratch = malloc(sizeof *c->scratch);
+    if (!c->peers || !c->sout || !c->scratch) {
         rc = TC_ENOMEM;
         goto fail;
     }
@@ -440,6 +442,10 @@ void tc_coord_destroy(tc_coord_t **pc)
     tc_store_destroy(&c->store);
     free(c->batch);
     free(c->out);
+    free(c->arena.data);
+    free(c->frames.data);
+    free(c->sout);
+    free(c->scratch);
     free(c);
     *pc = NULL;
 }

@@ -82,7 +82,10 @@ tc_record_t *tc_coord__queue(tc_coord_t *c)
     if (tc_coord__grow((void **)&c->batch, &c->batch_cap, c->nbatch, sizeof *c->batch) != 0)
         return NULL;
     tc_coord__pending_t *p = &c->batch[c->nbatch++];
-    memset(&p->rec, 0, sizeof p->rec);
+    /* Only the headers: the caller fills the one member its kind uses (a
+     * whole record is 16 KB, most of it never touched). */
+    memset(&p->rec, 0, offsetof(tc_record_t, event) + offsetof(tc_msg_t, u));
+    p->raw_off = p->raw_len = 0;
     p->ticket = ++c->tickets;
     p->refused = p->answer = false;
     p->identity = NULL;
@@ -108,29 +111,38 @@ void tc_coord__queue_host(tc_coord_t *c, const char *host, bool up, uint32_t hea
     snprintf(m->u.host_status.reason, sizeof m->u.host_status.reason, "%s", reason);
 }
 
+/* Encodes broadcast `b` of the record received at `time_ms` once, stores it
+ * under the next broadcast sequence and keeps it for publishing. The
+ * record's time, not the clock: replaying the log must produce the same
+ * broadcasts. */
 static int s_add_out(tc_coord_t *c, const tc_broadcast_t *b, int64_t time_ms)
 {
-    if (tc_coord__grow((void **)&c->out, &c->out_cap, c->nout, sizeof *c->out) != 0)
-        return TC_ENOMEM;
-    tc_msg_t *m = &c->out[c->nout++];
-    memset(m, 0, sizeof *m);
-    m->version = TC_PROTOCOL_VERSION;
-    snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
-    /* The record's time, not the clock: replaying the log must produce
-     * byte-identical broadcasts. */
-    m->time_ms = time_ms;
-    m->kind = TC_MSG_BROADCAST;
-    m->u.bcast = *b;
+    int rc = tc_coord__grow((void **)&c->out, &c->out_cap, c->nout, sizeof *c->out);
+    if (rc)
+        return rc;
+    tc_coord__out_t *o = &c->out[c->nout];
+    o->kind = b->kind;
+    o->seq = tc_store_next_bcast_seq(c->store);
+    o->incident = b->incident.id;
+    memcpy(o->topic, b->topic, sizeof o->topic);
+    if ((rc = tc_wire_append_bcast(&c->arena, o->seq, time_ms, b, &o->off, &o->len)) != 0 ||
+        (rc = tc_store_append_bcast_bytes(c->store, o->seq, c->arena.data + o->off, o->len)) != 0)
+        return rc;
+    c->nout++;
+    tc_debug("broadcast %llu %s: %s", (unsigned long long)o->seq, o->topic, b->detail);
     return 0;
 }
 
-/* Applies one record inside the open transaction: log, state, outputs. */
-static int s_store_record(tc_coord_t *c, tc_record_t *rec)
+/* Applies one record inside the open transaction: log, state, outputs.
+ * `raw` (may be NULL) is the record's frame as received. */
+static int s_store_record(tc_coord_t *c, tc_record_t *rec, const uint8_t *raw, size_t raw_len)
 {
-    int rc = tc_store_append_log(c->store, rec);
+    int rc = raw ? tc_store_append_log_raw(c->store, rec, raw, raw_len)
+                 : tc_store_append_log(c->store, rec);
     if (rc)
         return rc;
-    tc_state_out_t out;
+    tc_state_out_t *outp = c->sout;
+#define out (*outp)
     if (rec->event.kind == TC_MSG_CONFIG) {
         /* The configuration itself goes beside the log, under the record's
          * sequence, and is put in force exactly as a replay will. */
@@ -142,13 +154,16 @@ static int s_store_record(tc_coord_t *c, tc_record_t *rec)
         return rc;
     }
     for (size_t i = 0; i < out.n; i++) {
-        if ((rc = s_add_out(c, &out.bcast[i], rec->received_ms)) != 0)
+        const tc_broadcast_t *b = &out.bcast[i];
+        if ((rc = s_add_out(c, b, rec->received_ms)) != 0)
             return rc;
-        tc_msg_t *m = &c->out[c->nout - 1];
-        if ((rc = tc_store_append_bcast(c->store, m)) != 0)
-            return rc;
-        if (m->u.bcast.kind <= TC_BCAST_INCIDENT_RESOLVED &&
-            (rc = tc_store_put_incident(c->store, &m->u.bcast.incident)) != 0)
+        /* The incident row as of the last broadcast of it from this record. */
+        bool later = false;
+        for (size_t k = i + 1; k < out.n && !later; k++)
+            later = out.bcast[k].kind <= TC_BCAST_INCIDENT_RESOLVED &&
+                    out.bcast[k].incident.id == b->incident.id;
+        if (b->kind <= TC_BCAST_INCIDENT_RESOLVED && !later &&
+            (rc = tc_store_put_incident(c->store, &b->incident)) != 0)
             return rc;
     }
     for (size_t i = 0; i < out.ntimeline; i++)
@@ -162,6 +177,7 @@ static int s_store_record(tc_coord_t *c, tc_record_t *rec)
             return rc;
     }
     return 0;
+#undef out
 }
 
 /* When an event from a sender happened: the time the sender observed it
@@ -217,7 +233,7 @@ static int s_fire_deadlines(tc_coord_t *c, int64_t upto, int64_t now, tc_record_
         scratch->time_ms = due.due_ms;
         tc_info("deadline: %s for %llu, due %lld ms ago", due.kind,
                 (unsigned long long)due.incident, (long long)(now - due.due_ms));
-        int rc = s_store_record(c, scratch);
+        int rc = s_store_record(c, scratch, NULL, 0);
         if (rc)
             return rc;
         last = due;
@@ -236,6 +252,7 @@ static int s_attempt(tc_coord_t *c, int64_t now, tc_record_t *timer, size_t *sto
     for (size_t i = 0; i < c->nbatch; i++)
         c->batch[i].answer = false;
     c->nout = 0;
+    c->arena.len = 0;
     int rc = tc_store_begin(c->store);
     size_t stored = 0, fired = 0;
     bool config_stored = false;
@@ -253,7 +270,7 @@ static int s_attempt(tc_coord_t *c, int64_t now, tc_record_t *timer, size_t *sto
         timer->event.u.config.digest = tc_wire_digest(c->config_buf, c->config_len);
         tc_strlcpy_utf8(timer->event.u.config.source, c->cfg.path,
                         sizeof timer->event.u.config.source);
-        rc = s_store_record(c, timer);
+        rc = s_store_record(c, timer, NULL, 0);
         config_stored = rc == 0;
     }
     for (size_t i = 0; rc == 0 && i < c->nbatch; i++) {
@@ -326,7 +343,8 @@ static int s_attempt(tc_coord_t *c, int64_t now, tc_record_t *timer, size_t *sto
                 continue;
             }
         }
-        rc = s_store_record(c, rec);
+        const tc_coord__pending_t *pe = &c->batch[i];
+        rc = s_store_record(c, rec, pe->raw_len ? c->frames.data + pe->raw_off : NULL, pe->raw_len);
         stored++;
     }
     if (rc == 0)
@@ -377,6 +395,8 @@ static int s_drop_batch(tc_coord_t *c, uint32_t pause_ms, bool rebuild)
     c->acks_pending = 0;
     c->nbatch = 0;
     c->nout = 0;
+    c->arena.len = 0;
+    c->frames.len = 0;
     return rebuild ? tc_coord__rebuild(c) : 0;
 }
 
@@ -461,28 +481,25 @@ int tc_coord__flush(tc_coord_t *c)
         zframe_destroy(&pe->identity);
     }
     for (size_t i = 0; i < c->nout; i++) {
-        const tc_msg_t *m = &c->out[i];
-        uint8_t *buf;
-        size_t len;
-        if (tc_wire_encode_msg(m, &buf, &len) != 0)
-            continue;
+        const tc_coord__out_t *o = &c->out[i];
         zmsg_t *msg = zmsg_new();
-        zmsg_addstr(msg, m->u.bcast.topic);
-        zmsg_addmem(msg, buf, len);
-        free(buf);
+        zmsg_addstr(msg, o->topic);
+        zmsg_addmem(msg, c->arena.data + o->off, o->len);
         zmsg_send(&msg, c->pub);
-        tc_info("broadcast %llu %s: %s", (unsigned long long)m->seq, m->u.bcast.topic,
-                m->u.bcast.detail);
     }
+    c->broadcasts += c->nout;
+    c->batches++;
     /* Declared incidents get their roles from whoever is on call now. */
     uint64_t ids[TC_STATE_OUT_MAX * 8];
     size_t nids = 0;
     for (size_t i = 0; i < c->nout && nids < sizeof ids / sizeof ids[0]; i++)
-        if (c->out[i].u.bcast.kind <= TC_BCAST_INCIDENT_RESOLVED)
-            ids[nids++] = c->out[i].u.bcast.incident.id;
+        if (c->out[i].kind <= TC_BCAST_INCIDENT_RESOLVED)
+            ids[nids++] = c->out[i].incident;
     c->nbatch = 0;
     c->nout = 0;
     c->naudit = 0;
+    c->arena.len = 0;
+    c->frames.len = 0;
     return tc_coord__assign_roles(c, ids, nids);
 }
 
@@ -521,6 +538,9 @@ static void s_want_ack(tc_coord_t *c, const char *sender)
     }
 }
 
+/* Largest frame whose bytes the log record keeps as they came. */
+#define S_RAW_MAX 2048
+
 static void s_take(tc_coord_t *c, zmsg_t *msg)
 {
     zframe_t *identity = zmsg_pop(msg);
@@ -534,10 +554,7 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
         goto done;
     }
     zframe_t *f = zmsg_first(msg);
-    tc_record_t *scratch = malloc(sizeof *scratch);
-    if (!scratch)
-        goto done;
-    tc_msg_t *m = &scratch->event;
+    tc_msg_t *m = c->scratch; /* decoded here, then the used part is queued */
     int rc = tc_wire_decode_msg(zframe_data(f), zframe_size(f), m);
     if (rc) {
         tc_coord__warn_limited(&c->reject_log, "agent frame rejected: %s (%zu bytes)",
@@ -587,6 +604,7 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
         if (r) {
             tc_coord__pending_t *p = &c->batch[c->nbatch - 1];
             p->identity = zframe_dup(identity);
+            memset(&r->event.u, 0, sizeof r->event.u.check);
             r->event.version = m->version;
             r->event.kind = m->kind;
             r->event.seq = m->seq;
@@ -611,8 +629,23 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
         s_alive(c, m->sender, 0, identity);
         s_want_ack(c, m->sender);
         tc_record_t *r = tc_coord__queue(c);
-        if (r)
-            r->event = *m;
+        if (!r)
+            break;
+        memcpy(&r->event, m, offsetof(tc_msg_t, u));
+        if (m->kind == TC_MSG_CHECK_RESULT)
+            r->event.u.check = m->u.check;
+        else
+            r->event.u.lost = m->u.lost;
+        /* Kept as it came: the log record wraps these bytes (small frames
+         * only; a long one is stored as decoded, its output cut). */
+        size_t len = zframe_size(f);
+        if (len <= S_RAW_MAX && tc_buf_reserve(&c->frames, len) == 0) {
+            tc_coord__pending_t *p = &c->batch[c->nbatch - 1];
+            memcpy(c->frames.data + c->frames.len, zframe_data(f), len);
+            p->raw_off = c->frames.len;
+            p->raw_len = len;
+            c->frames.len += len;
+        }
         break;
     }
     default:
@@ -624,7 +657,6 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
         break;
     }
 free_scratch:
-    free(scratch);
 done:
     zframe_destroy(&identity);
 }

@@ -319,6 +319,38 @@ int tc_store_append_log(tc_store_t *s, tc_record_t *rec)
     return rc;
 }
 
+int tc_store_append_log_raw(tc_store_t *s, tc_record_t *rec, const uint8_t *env, size_t len)
+{
+    if (!s->txn)
+        return TC_EINVAL;
+    rec->seq = s->txn_log_seq + 1;
+    uint8_t *buf;
+    size_t blen;
+    int rc = tc_wire_encode_record_raw(rec, env, len, &buf, &blen);
+    if (rc)
+        return rc;
+    rc = s_put_u64(s, s->log, rec->seq, buf, blen, MDB_APPEND);
+    free(buf);
+    if (rc == 0)
+        s->txn_log_seq = rec->seq;
+    return rc;
+}
+
+uint64_t tc_store_next_bcast_seq(const tc_store_t *s)
+{
+    return (s->txn ? s->txn_bcast_seq : s->bcast_seq) + 1;
+}
+
+int tc_store_append_bcast_bytes(tc_store_t *s, uint64_t seq, const uint8_t *env, size_t len)
+{
+    if (!s->txn || seq != s->txn_bcast_seq + 1)
+        return TC_EINVAL;
+    int rc = s_put_u64(s, s->bcast, seq, env, len, MDB_APPEND);
+    if (rc == 0)
+        s->txn_bcast_seq = seq;
+    return rc;
+}
+
 int tc_store_append_bcast(tc_store_t *s, tc_msg_t *m)
 {
     if (!s->txn || m->kind != TC_MSG_BROADCAST)

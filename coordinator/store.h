@@ -64,6 +64,18 @@ int tc_store_begin(tc_store_t *s);
  * writes into rec->seq. TC_EFULL when the map is full. */
 int tc_store_append_log(tc_store_t *s, tc_record_t *rec);
 
+/* tc_store_append_log() around the envelope's bytes as received (see
+ * tc_wire_encode_record_raw): the frame is stored, not encoded again. */
+int tc_store_append_log_raw(tc_store_t *s, tc_record_t *rec, const uint8_t *env, size_t len);
+
+/* The sequence the next broadcast will get (inside the open transaction,
+ * or after the last committed one). */
+uint64_t tc_store_next_bcast_seq(const tc_store_t *s);
+
+/* Appends an encoded broadcast Envelope that carries `seq`, which must be
+ * tc_store_next_bcast_seq(). Returns 0, TC_EINVAL or a storage error. */
+int tc_store_append_bcast_bytes(tc_store_t *s, uint64_t seq, const uint8_t *env, size_t len);
+
 /* Appends broadcast `m` (kind TC_MSG_BROADCAST) under the next broadcast
  * sequence, which it writes into m->seq. */
 int tc_store_append_bcast(tc_store_t *s, tc_msg_t *m);
