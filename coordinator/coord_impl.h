@@ -75,6 +75,11 @@ typedef struct {
 #define S_STORAGE_RETRY_MS 2000
 #define S_STORAGE_PAUSE_MS 5000
 
+/* Counters as of the last periodic summary line. */
+typedef struct {
+    uint64_t stored, broadcasts, batches, duplicates, delayed, refused;
+} tc_coord__totals_t;
+
 /* One broadcast of the batch: where its encoded Envelope is in the arena. */
 typedef struct {
     tc_bcast_kind_t kind;
@@ -134,7 +139,9 @@ struct tc_coord {
     tc_state_out_t *sout;         /* the state machine's output for one record */
     tc_msg_t *scratch;            /* a frame being decoded */
     uint64_t broadcasts, batches; /* since start, for the periodic summary */
-    size_t acks_pending;          /* peers with ack_pending set */
+    tc_coord__totals_t summary_last;
+    int64_t summary_at;  /* monotonic */
+    size_t acks_pending; /* peers with ack_pending set */
     uint64_t ticks;
     int64_t started_ms;
     uint64_t accepted, duplicates, rejected, denied;

@@ -89,11 +89,45 @@ static void s_retry_storage(tc_coord_t *c, int64_t now)
     c->storage_rc = 0;
 }
 
+/* One INFO line a minute about the traffic, instead of one per event: what
+ * an operator reading the log wants to know is that it is flowing. */
+#define S_SUMMARY_MS 60000
+static void s_summary(tc_coord_t *c, int64_t now)
+{
+    tc_coord__totals_t *last = &c->summary_last;
+    if (!c->summary_at) {
+        c->summary_at = now;
+        return;
+    }
+    if (now - c->summary_at < S_SUMMARY_MS)
+        return;
+    tc_coord__totals_t cur = {c->accepted,
+                              c->broadcasts,
+                              c->batches,
+                              c->duplicates,
+                              c->throttled + c->deferred,
+                              c->rejected + c->denied};
+    if (memcmp(&cur, last, sizeof cur) != 0)
+        tc_info("last %lld s: %llu records stored in %llu batches, %llu broadcasts, %llu "
+                "duplicates, %llu delayed, %llu refused; log at %llu, %zu open incidents",
+                (long long)((now - c->summary_at) / 1000),
+                (unsigned long long)(cur.stored - last->stored),
+                (unsigned long long)(cur.batches - last->batches),
+                (unsigned long long)(cur.broadcasts - last->broadcasts),
+                (unsigned long long)(cur.duplicates - last->duplicates),
+                (unsigned long long)(cur.delayed - last->delayed),
+                (unsigned long long)(cur.refused - last->refused),
+                (unsigned long long)tc_store_log_seq(c->store), tc_state_open_count(c->state));
+    *last = cur;
+    c->summary_at = now;
+}
+
 int tc_coord__on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     tc_coord_t *c = arg;
     s_tick_t t = {c, tc_mono_ms()};
     s_retry_storage(c, t.now);
+    s_summary(c, t.now);
     tc_state_each_host(c->state, s_check_host, &t);
     if (c->limits && ++c->ticks % 50 == 0)
         tc_ratelimit_prune(c->limits, t.now, 60000);
