@@ -157,25 +157,10 @@ static int s_store_record(tc_coord_t *c, tc_record_t *rec, const uint8_t *raw, s
         const tc_broadcast_t *b = &out.bcast[i];
         if ((rc = s_add_out(c, b, rec->received_ms)) != 0)
             return rc;
-        /* The incident row as of the last broadcast of it from this record. */
-        bool later = false;
-        for (size_t k = i + 1; k < out.n && !later; k++)
-            later = out.bcast[k].kind <= TC_BCAST_INCIDENT_RESOLVED &&
-                    out.bcast[k].incident.id == b->incident.id;
-        if (b->kind <= TC_BCAST_INCIDENT_RESOLVED && !later &&
-            (rc = tc_store_put_incident(c->store, &b->incident)) != 0)
-            return rc;
     }
     for (size_t i = 0; i < out.ntimeline; i++)
         if ((rc = tc_store_put_timeline(c->store, &out.timeline[i], (unsigned)i)) != 0)
             return rc;
-    /* A note or a policy entry changes no broadcast field but is part of
-     * the incident's story; keep the stored incident in step. */
-    if (out.n == 0 && out.ntimeline > 0) {
-        const tc_incident_t *inc = tc_state_incident(c->state, out.timeline[0].incident);
-        if (inc && (rc = tc_store_put_incident(c->store, inc)) != 0)
-            return rc;
-    }
     return 0;
 #undef out
 }

@@ -211,12 +211,7 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
     if (global)
         return s_reply_global(c, q, reply);
     const tc_incident_t *inc = tc_state_incident(c->state, id);
-    if (inc)
-        return tc_api_reply_add_incident(reply, inc);
-    tc_incident_t stored;
-    if (tc_store_get_incident(c->store, id, &stored) == 0)
-        return tc_api_reply_add_incident(reply, &stored);
-    return 0;
+    return inc ? tc_api_reply_add_incident(reply, inc) : 0;
 }
 
 /* s_api_action, with an audit record saying whether it was done or

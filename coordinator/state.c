@@ -13,6 +13,7 @@
 #include "error.h"
 #include "template.h"
 #include "util.h"
+#include "wire.h"
 
 #include <czmq.h>
 #include <stdarg.h>
@@ -118,8 +119,10 @@ tc_state_t *tc_state_new(const tc_policy_t *policy)
     st->hosts = zhashx_new();
     st->updates = zhashx_new();
     st->subscribers = zhashx_new();
+    st->thawed = malloc(sizeof *st->thawed);
+    st->peek = malloc(sizeof *st->peek);
     if (!st->checks || !st->services || !st->hosts || !st->updates || !st->subscribers ||
-        s_components_from_policy(st) != 0) {
+        !st->thawed || !st->peek || s_components_from_policy(st) != 0) {
         tc_state_destroy(&st);
         return NULL;
     }
@@ -146,6 +149,12 @@ void tc_state_destroy(tc_state_t **pstate)
     free(st->components);
     free(st->maints);
     tc_templates_destroy(&st->own_templates);
+    for (size_t i = 0; i < st->archive_cap; i++)
+        free(st->archive[i].buf);
+    free(st->archive);
+    free(st->owed);
+    free(st->thawed);
+    free(st->peek);
     free(st->policy);
     free(st);
     *pstate = NULL;
@@ -351,10 +360,10 @@ static int s_refresh_open(tc_state_t *st, tc_state__service_t *svc, const tc_rec
         s_schedule_postmortem(st, inc, rec, out);
         tc_state__changed(out, TC_BCAST_INCIDENT_RESOLVED, inc, rec, rec->event.sender, "resolved",
                           text);
-        free(svc->resolved);
+        int arc = tc_state__archive(st, svc->resolved);
         svc->resolved = inc;
         svc->open = NULL;
-        return 0;
+        return arc;
     }
     tc_state__text(text, sizeof text, "%s@%s is %s; %u checks failing on %u hosts", cr->check,
                    cr->host, tc_check_state_name(cr->state), inc->failing_checks,
@@ -556,9 +565,97 @@ static int s_apply_host(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *
 
 /* ---- operator actions ---------------------------------------------------- */
 
-/* The service holding incident `id` as open or last resolved, or NULL. */
-tc_state__service_t *tc_state__find(const tc_state_t *st, uint64_t id, tc_incident_t **inc)
+/* ---- the archive of older incidents ------------------------------------- */
+
+static bool s_owes_reminder(const tc_incident_t *inc)
 {
+    return inc->postmortem_due_ms && !inc->postmortem_done_ms && !inc->postmortem_reminded;
+}
+
+/* Keeps the list of reminders owed by archived incidents in step with
+ * incident `inc`. */
+static int s_owed_update(tc_state_t *st, const tc_incident_t *inc)
+{
+    size_t i = 0;
+    while (i < st->nowed && st->owed[i].id != inc->id)
+        i++;
+    if (!s_owes_reminder(inc)) {
+        if (i < st->nowed)
+            st->owed[i] = st->owed[--st->nowed];
+        return 0;
+    }
+    if (i == st->nowed) {
+        if (st->nowed == st->owed_cap) {
+            size_t cap = st->owed_cap ? 2 * st->owed_cap : 16;
+            tc_state__owed_t *p = realloc(st->owed, cap * sizeof *p);
+            if (!p)
+                return TC_ENOMEM;
+            st->owed = p;
+            st->owed_cap = cap;
+        }
+        st->nowed++;
+    }
+    st->owed[i] = (tc_state__owed_t){inc->id, inc->postmortem_due_ms};
+    return 0;
+}
+
+/* Encodes `inc` into its archive slot (replacing what was there). */
+static int s_freeze(tc_state_t *st, const tc_incident_t *inc)
+{
+    if (inc->id >= st->archive_cap) {
+        size_t cap = st->archive_cap ? st->archive_cap : 64;
+        while (cap <= inc->id)
+            cap *= 2;
+        tc_state__frozen_t *p = realloc(st->archive, cap * sizeof *p);
+        if (!p)
+            return TC_ENOMEM;
+        memset(p + st->archive_cap, 0, (cap - st->archive_cap) * sizeof *p);
+        st->archive = p;
+        st->archive_cap = cap;
+    }
+    uint8_t *buf;
+    size_t len;
+    int rc = tc_wire_encode_incident(inc, &buf, &len);
+    if (rc)
+        return rc;
+    free(st->archive[inc->id].buf);
+    st->archive[inc->id] = (tc_state__frozen_t){buf, (uint32_t)len};
+    if (st->peek_id == inc->id)
+        st->peek_id = 0;
+    return s_owed_update(st, inc);
+}
+
+int tc_state__archive(tc_state_t *st, tc_incident_t *inc)
+{
+    if (!inc)
+        return 0;
+    int rc = s_freeze(st, inc);
+    free(inc);
+    return rc;
+}
+
+/* Freezes the archived incident the record just changed, if any. */
+static int s_refreeze(tc_state_t *st)
+{
+    if (!st->thawed_id)
+        return 0;
+    st->thawed_id = 0;
+    return s_freeze(st, st->thawed);
+}
+
+static int s_thaw(const tc_state_t *st, uint64_t id, tc_incident_t *into)
+{
+    if (id >= st->archive_cap || !st->archive[id].buf)
+        return TC_ENOTFOUND;
+    return tc_wire_decode_incident(st->archive[id].buf, st->archive[id].len, into);
+}
+
+tc_state__service_t *tc_state__find(const tc_state_t *cst, uint64_t id, tc_incident_t **inc,
+                                    bool change)
+{
+    /* The archive's decode buffers are a cache, not state: lookups through
+     * a const state may fill them. */
+    tc_state_t *st = (tc_state_t *)cst;
     for (tc_state__service_t *svc = zhashx_first(st->services); svc;
          svc = zhashx_next(st->services)) {
         if (svc->open && svc->open->id == id) {
@@ -571,14 +668,40 @@ tc_state__service_t *tc_state__find(const tc_state_t *st, uint64_t id, tc_incide
         }
     }
     *inc = NULL;
-    return NULL;
+    if (id == 0 || id >= st->archive_cap || !st->archive[id].buf)
+        return NULL;
+    if (st->thawed_id == id) {
+        *inc = st->thawed;
+    } else if (change) {
+        if (s_refreeze(st) != 0 || s_thaw(st, id, st->thawed) != 0)
+            return NULL;
+        st->thawed_id = id;
+        *inc = st->thawed;
+    } else {
+        if (st->peek_id != id) {
+            if (s_thaw(st, id, st->peek) != 0)
+                return NULL;
+            st->peek_id = id;
+        }
+        *inc = st->peek;
+    }
+    return tc_state__service(st, (*inc)->service);
 }
 
 const tc_incident_t *tc_state_incident(const tc_state_t *st, uint64_t id)
 {
     tc_incident_t *inc;
-    tc_state__find(st, id, &inc);
+    tc_state__find(st, id, &inc, false);
     return inc;
+}
+
+void tc_state_each_incident(const tc_state_t *st, tc_state_incident_fn *fn, void *ctx)
+{
+    for (uint64_t id = 1; id < st->next_id; id++) {
+        const tc_incident_t *inc = tc_state_incident(st, id);
+        if (inc)
+            fn(inc, ctx);
+    }
 }
 
 /* The role entry named `role`, or NULL. */
@@ -646,7 +769,7 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
     if (a->incident == 0)
         return tc_state__check_global(st, a, why, whylen);
     tc_incident_t *inc;
-    tc_state__service_t *svc = tc_state__find(st, a->incident, &inc);
+    tc_state__service_t *svc = tc_state__find(st, a->incident, &inc, false);
     if (!svc)
         return tc_state__refuse(why, whylen, TC_ENOTFOUND,
                                 "no incident %llu open or recently resolved",
@@ -889,7 +1012,7 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     if (a->incident == 0)
         return tc_state__apply_global(st, rec, actor, out);
     tc_incident_t *inc;
-    tc_state__service_t *svc = tc_state__find(st, a->incident, &inc);
+    tc_state__service_t *svc = tc_state__find(st, a->incident, &inc, true);
     const char *act = a->action;
     if (!strcmp(act, "update"))
         return tc_state__apply_update(st, inc, rec, actor, out);
@@ -975,7 +1098,8 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     } else if (!strcmp(act, "resolve")) {
         inc->state = TC_INC_RESOLVED;
         inc->resolved_ms = rec->time_ms;
-        free(svc->resolved);
+        if (tc_state__archive(st, svc->resolved) != 0)
+            return TC_ENOMEM;
         svc->resolved = inc;
         svc->open = NULL;
         kind = TC_BCAST_INCIDENT_RESOLVED;
@@ -1146,6 +1270,8 @@ bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
         tc_policy_service(st->policy, inc->service, &sp);
         s_earliest(out, &found, inc->id, inc->opened_ms + sp.declare_after_ms, "declare");
     }
+    for (size_t i = 0; i < st->nowed; i++)
+        s_earliest(out, &found, st->owed[i].id, st->owed[i].due_ms, "postmortem");
     /* Windows move on by themselves: start, end (verifying), completed. */
     for (size_t i = 0; i < st->nmaints; i++) {
         int64_t due = tc_state__maint_due(&st->maints[i]);
@@ -1169,7 +1295,7 @@ static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
         return 0;
     }
     tc_incident_t *inc;
-    tc_state__service_t *svc = tc_state__find(st, tm->incident, &inc);
+    tc_state__service_t *svc = tc_state__find(st, tm->incident, &inc, true);
     if (svc && !strcmp(tm->kind, "update"))
         return tc_state__fire_update_reminder(st, inc, rec, out);
     if (svc && !strcmp(tm->kind, "escalate")) {
@@ -1220,7 +1346,7 @@ static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
     return 0;
 }
 
-int tc_state_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
+static int s_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
 {
     out->n = 0;
     out->ntimeline = 0;
@@ -1242,13 +1368,21 @@ int tc_state_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
         if (b->kind > TC_BCAST_INCIDENT_RESOLVED)
             continue;
         tc_incident_t *inc;
-        if (!tc_state__find(st, b->incident.id, &inc))
+        if (!tc_state__find(st, b->incident.id, &inc, true))
             continue;
         tc_state__cadence(st, inc);
         b->incident.next_update_due_ms = inc->next_update_due_ms;
     }
     tc_state__components_refresh(st, rec, out);
     return 0;
+}
+
+int tc_state_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
+{
+    int rc = s_apply(st, rec, out);
+    /* An archived incident the record changed goes back to the archive. */
+    int frc = s_refreeze(st);
+    return rc ? rc : frc;
 }
 
 /* ---- queries -------------------------------------------------------------- */

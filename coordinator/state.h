@@ -92,6 +92,10 @@ size_t tc_state_open_count(const tc_state_t *st);
 typedef void(tc_state_incident_fn)(const tc_incident_t *inc, void *ctx);
 void tc_state_each_open(const tc_state_t *st, tc_state_incident_fn *fn, void *ctx);
 
+/* Calls fn for every incident the log knows, in id order: open, resolved
+ * and archived (those decoded into a copy valid for the call only). */
+void tc_state_each_incident(const tc_state_t *st, tc_state_incident_fn *fn, void *ctx);
+
 /* A host as the log knows it. */
 typedef struct {
     char host[TC_ID_MAX];
@@ -107,7 +111,8 @@ const tc_state_host_t *tc_state_host(const tc_state_t *st, const char *host);
 typedef void(tc_state_host_fn)(const tc_state_host_t *h, void *ctx);
 void tc_state_each_host(const tc_state_t *st, tc_state_host_fn *fn, void *ctx);
 
-/* The open or most recently resolved incident with this id, or NULL. */
+/* Incident `id`, or NULL. Borrowed: valid until the next lookup or apply
+ * (an archived one is decoded into a copy). */
 const tc_incident_t *tc_state_incident(const tc_state_t *st, uint64_t id);
 
 /* Id the next incident will get (1 for a new log). */

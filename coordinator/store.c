@@ -4,7 +4,7 @@
  * Layout: one environment in the data directory with five named databases.
  *   log        u64 seq (big-endian) -> LogRecord
  *   bcast      u64 seq (big-endian) -> Envelope (Broadcast)
- *   incidents  u64 id  (big-endian) -> Incident
+ *   (incidents: written by builds before 0.2; incidents now live in the state)
  *   senders    sender id            -> u64 highest stored seq, i64 time of that
  *                                      event (big-endian; older stores: seq only)
  *   audit      u64 seq (big-endian) -> AuditRecord
@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <lmdb.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,7 @@
 struct tc_store {
     tc_lmdb_t *lmdb;
     MDB_env *env; /* tc_lmdb_env(lmdb), kept at hand */
-    MDB_dbi log, bcast, incidents, senders, meta, audit, timeline, config;
+    MDB_dbi log, bcast, senders, meta, audit, timeline, config;
     MDB_txn *txn;         /* open write transaction, or NULL */
     uint64_t log_seq;     /* committed */
     uint64_t bcast_seq;   /* committed */
@@ -90,14 +91,20 @@ static int s_last_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
     return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : s_err(rc);
 }
 
-static const char *const s_db_names[] = {"log",  "bcast", "incidents", "senders",
-                                         "meta", "audit", "timeline",  "config"};
+static const char *const s_db_names[] = {"log",   "bcast",    "senders", "meta",
+                                         "audit", "timeline", "config"};
+
+static const size_t s_db_offsets[] = {offsetof(tc_store_t, log),     offsetof(tc_store_t, bcast),
+                                      offsetof(tc_store_t, senders), offsetof(tc_store_t, meta),
+                                      offsetof(tc_store_t, audit),   offsetof(tc_store_t, timeline),
+                                      offsetof(tc_store_t, config)};
+_Static_assert(sizeof s_db_names / sizeof s_db_names[0] ==
+                   sizeof s_db_offsets / sizeof s_db_offsets[0],
+               "one handle per database name");
 
 static MDB_dbi *s_db(tc_store_t *s, size_t i)
 {
-    MDB_dbi *dbs[] = {&s->log,  &s->bcast, &s->incidents, &s->senders,
-                      &s->meta, &s->audit, &s->timeline,  &s->config};
-    return dbs[i];
+    return (MDB_dbi *)((char *)s + s_db_offsets[i]);
 }
 
 /* Opens the named databases, creating missing ones (and the format mark)
@@ -404,20 +411,6 @@ int tc_store_put_timeline(tc_store_t *s, const tc_timeline_t *t, unsigned idx)
     return rc;
 }
 
-int tc_store_put_incident(tc_store_t *s, const tc_incident_t *inc)
-{
-    if (!s->txn)
-        return TC_EINVAL;
-    uint8_t *buf;
-    size_t len;
-    int rc = tc_wire_encode_incident(inc, &buf, &len);
-    if (rc)
-        return rc;
-    rc = s_put_u64(s, s->incidents, inc->id, buf, len, 0);
-    free(buf);
-    return rc;
-}
-
 int tc_store_sender(tc_store_t *s, const char *sender, uint64_t *seq, int64_t *time_ms)
 {
     *seq = 0;
@@ -671,38 +664,4 @@ int tc_store_first_config(tc_store_t *s, uint64_t *log_seq, uint8_t **buf, size_
 int tc_store_last_config(tc_store_t *s, uint64_t *log_seq, uint8_t **buf, size_t *len)
 {
     return s_get_config(s, MDB_LAST, 0, log_seq, buf, len);
-}
-
-int tc_store_get_incident(tc_store_t *s, uint64_t id, tc_incident_t *out)
-{
-    MDB_txn *txn;
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-    if (rc)
-        return s_err(rc);
-    unsigned char kb[8];
-    s_be64(id, kb);
-    MDB_val k = {8, kb}, v;
-    rc = mdb_get(txn, s->incidents, &k, &v);
-    int out_rc = rc ? s_err(rc) : tc_wire_decode_incident(v.mv_data, v.mv_size, out);
-    mdb_txn_abort(txn);
-    return out_rc;
-}
-
-static int s_visit_incident(const MDB_val *v, void *scratch, void *fn, void *ctx)
-{
-    tc_incident_t *inc = scratch;
-    int rc = tc_wire_decode_incident(v->mv_data, v->mv_size, inc);
-    if (rc)
-        return rc;
-    return ((tc_store_incident_fn *)fn)(inc, ctx);
-}
-
-int tc_store_scan_incidents(tc_store_t *s, tc_store_incident_fn *fn, void *ctx)
-{
-    tc_incident_t *inc = malloc(sizeof *inc);
-    if (!inc)
-        return TC_ENOMEM;
-    int rc = s_scan(s, s->incidents, 0, 0, s_visit_incident, inc, (void *)fn, ctx, NULL);
-    free(inc);
-    return rc;
 }

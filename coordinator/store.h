@@ -89,9 +89,6 @@ int tc_store_append_audit(tc_store_t *s, tc_audit_t *a);
  * for several entries from one record). */
 int tc_store_put_timeline(tc_store_t *s, const tc_timeline_t *t, unsigned idx);
 
-/* Writes (inserts or replaces) incident `inc` keyed by its id. */
-int tc_store_put_incident(tc_store_t *s, const tc_incident_t *inc);
-
 /* The highest stored sequence of `sender` and the event time of that event,
  * as seen inside the open transaction (0 and 0 if none; time 0 too for a
  * sender last stored by an older build). Returns 0, TC_EINVAL outside a
@@ -146,12 +143,5 @@ int tc_store_put_config(tc_store_t *s, uint64_t log_seq, const uint8_t *buf, siz
 int tc_store_get_config(tc_store_t *s, uint64_t log_seq, uint8_t **buf, size_t *len);
 int tc_store_first_config(tc_store_t *s, uint64_t *log_seq, uint8_t **buf, size_t *len);
 int tc_store_last_config(tc_store_t *s, uint64_t *log_seq, uint8_t **buf, size_t *len);
-
-/* Copies incident `id` into *out. TC_ENOTFOUND if there is none. */
-int tc_store_get_incident(tc_store_t *s, uint64_t id, tc_incident_t *out);
-
-/* Calls `fn` for every incident in id order (borrowed for the call). */
-typedef int(tc_store_incident_fn)(const tc_incident_t *inc, void *ctx);
-int tc_store_scan_incidents(tc_store_t *s, tc_store_incident_fn *fn, void *ctx);
 
 #endif
