@@ -411,6 +411,50 @@ static int s_maint_from_pb(const Tocsin__V1__Maintenance *pb, tc_maintenance_t *
     return 0;
 }
 
+/* ---- single objects (snapshots keep them as they are broadcast) -------- */
+
+int tc_wire_encode_update(const tc_update_t *u, uint8_t **out, size_t *outlen)
+{
+    s_update_pb_t *o = malloc(sizeof *o);
+    if (!o)
+        return TC_ENOMEM;
+    s_update_to_pb(u, o);
+    int rc = tc_wire__pack(&o->pb.base, out, outlen);
+    free(o);
+    return rc;
+}
+
+int tc_wire_decode_update(const uint8_t *buf, size_t len, tc_update_t *u)
+{
+    Tocsin__V1__StatusUpdate *pb = tocsin__v1__status_update__unpack(NULL, len, buf);
+    if (!pb)
+        return TC_EDECODE;
+    int rc = s_update_from_pb(pb, u);
+    tocsin__v1__status_update__free_unpacked(pb, NULL);
+    return rc;
+}
+
+int tc_wire_encode_maintenance(const tc_maintenance_t *w, uint8_t **out, size_t *outlen)
+{
+    s_maint_pb_t *o = malloc(sizeof *o);
+    if (!o)
+        return TC_ENOMEM;
+    s_maint_to_pb(w, o);
+    int rc = tc_wire__pack(&o->pb.base, out, outlen);
+    free(o);
+    return rc;
+}
+
+int tc_wire_decode_maintenance(const uint8_t *buf, size_t len, tc_maintenance_t *w)
+{
+    Tocsin__V1__Maintenance *pb = tocsin__v1__maintenance__unpack(NULL, len, buf);
+    if (!pb)
+        return TC_EDECODE;
+    int rc = s_maint_from_pb(pb, w);
+    tocsin__v1__maintenance__free_unpacked(pb, NULL);
+    return rc;
+}
+
 /* ---- envelope ---------------------------------------------------------- */
 
 /* Everything a packed Envelope may point into, kept together so encoding

@@ -54,6 +54,10 @@ int tc_wire_decode_audit(const uint8_t *buf, size_t len, tc_audit_t *a);
 /* Same pair for a bare Incident (the coordinator's incident table). */
 int tc_wire_encode_incident(const tc_incident_t *inc, uint8_t **out, size_t *outlen);
 int tc_wire_decode_incident(const uint8_t *buf, size_t len, tc_incident_t *inc);
+int tc_wire_encode_update(const tc_update_t *u, uint8_t **out, size_t *outlen);
+int tc_wire_decode_update(const uint8_t *buf, size_t len, tc_update_t *u);
+int tc_wire_encode_maintenance(const tc_maintenance_t *w, uint8_t **out, size_t *outlen);
+int tc_wire_decode_maintenance(const uint8_t *buf, size_t len, tc_maintenance_t *w);
 
 /* ---- the state machine's configuration (wire_config.c) ---------------- */
 

@@ -160,7 +160,9 @@ struct tc_coord {
     /* The configuration of this run, encoded as it is recorded (StateConfig). */
     uint8_t *config_buf;
     size_t config_len;
-    bool config_pending; /* differs from the last recorded one; not yet in the log */
+    bool config_pending;   /* differs from the last recorded one; not yet in the log */
+    uint64_t snapshot_seq; /* log record of the newest snapshot (0: none) */
+    int64_t snapshot_mono; /* when it was taken (monotonic; 0: not in this run) */
     /* The latest action no longer valid when its batch was stored (a
      * deadline fired first): its ticket and why, for the requester. */
     uint64_t tickets, dropped_ticket;
@@ -184,6 +186,9 @@ void tc_coord__warn_limited(tc_coord__ratelog_t *r, const char *fmt, ...)
 /* Queues an audit record, written with the next commit. */
 void tc_coord__audit(tc_coord_t *c, const tc_key_t *key, const char *public_txt, const char *action,
                      bool allowed, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* The status-update templates of `cfg` (caller owns *out). */
+int tc_coord__templates(const tc_coord_config_t *cfg, tc_templates_t **out);
 
 /* Throws the in-memory state away and rebuilds it from the store (after
  * a batch failed to commit, the state was ahead of the disk). */

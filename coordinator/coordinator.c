@@ -124,16 +124,24 @@ int tc_coord__rebuild(tc_coord_t *c)
     int64_t t0 = tc_mono_ms();
     tc_replay_stats_t stats;
     tc_state_destroy(&c->state);
-    int rc = tc_replay(c->store, &c->cfg.policy, c->templates, 0, &c->state, &stats);
+    int rc = tc_replay(c->store, &c->cfg.policy, c->templates, 0, true, &c->state, &stats);
     if (rc)
         return rc;
     /* A test clock that was moved forward must not run backwards across a
      * restart: it resumes from the newest record. */
     if (c->cfg.test_clock && stats.last_received_ms > tc_now_ms() + c->clock_offset_ms)
         c->clock_offset_ms = stats.last_received_ms - tc_now_ms();
-    tc_info("replayed %llu log records in %lld ms: %zu open incidents, %llu broadcasts",
-            (unsigned long long)stats.records, (long long)(tc_mono_ms() - t0),
-            tc_state_open_count(c->state), (unsigned long long)stats.broadcasts);
+    if (stats.snapshot_seq)
+        tc_info("loaded the snapshot at log record %llu and replayed %llu records after it in "
+                "%lld ms: %zu open incidents, %llu broadcasts",
+                (unsigned long long)stats.snapshot_seq, (unsigned long long)stats.records,
+                (long long)(tc_mono_ms() - t0), tc_state_open_count(c->state),
+                (unsigned long long)stats.broadcasts);
+    else
+        tc_info("replayed %llu log records in %lld ms: %zu open incidents, %llu broadcasts",
+                (unsigned long long)stats.records, (long long)(tc_mono_ms() - t0),
+                tc_state_open_count(c->state), (unsigned long long)stats.broadcasts);
+    c->snapshot_seq = stats.snapshot_seq;
     if (stats.broadcasts != tc_store_bcast_seq(c->store))
         tc_warn("replay produced %llu broadcasts but %llu are stored; the state logic "
                 "changed since the log was written",
@@ -307,6 +315,31 @@ static int s_secure(tc_coord_t *c, s_server_key_t *key)
     return 0;
 }
 
+/* The status-update templates of `cfg`: built-in, overridden by the files
+ * in coordinator.templates (default: templates/ beside the configuration
+ * file, if there is one). Errors are logged with the file and line. */
+int tc_coord__templates(const tc_coord_config_t *cfg, tc_templates_t **out)
+{
+    char tdir[4096] = "", err[1024];
+    if (cfg->templates[0]) {
+        snprintf(tdir, sizeof tdir, "%s", cfg->templates);
+    } else if (cfg->path[0]) {
+        const char *slash = strrchr(cfg->path, '/');
+        snprintf(tdir, sizeof tdir, "%.*stemplates", slash ? (int)(slash - cfg->path + 1) : 0,
+                 cfg->path);
+        if (access(tdir, F_OK) != 0)
+            tdir[0] = '\0';
+    }
+    int rc = tc_templates_load(tdir, out, err, sizeof err);
+    if (rc) {
+        tc_error("templates: %s%s%s", tdir, tdir[0] ? ": " : "", err);
+        return rc;
+    }
+    if (tdir[0])
+        tc_info("status update templates from %s (built-in for the rest)", tdir);
+    return 0;
+}
+
 int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
 {
     tc_coord_t *c = calloc(1, sizeof *c);
@@ -339,23 +372,9 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
     }
     /* Templates before the replay: maintenance announcements are written
      * from them, like the policy an input of the state machine. */
-    char tdir[4096] = "", err[1024];
-    if (cfg->templates[0]) {
-        snprintf(tdir, sizeof tdir, "%s", cfg->templates);
-    } else if (cfg->path[0]) {
-        /* By default, templates/ beside the configuration file, if any. */
-        const char *slash = strrchr(cfg->path, '/');
-        snprintf(tdir, sizeof tdir, "%.*stemplates", slash ? (int)(slash - cfg->path + 1) : 0,
-                 cfg->path);
-        if (access(tdir, F_OK) != 0)
-            tdir[0] = '\0';
-    }
-    if ((rc = tc_templates_load(tdir, &c->templates, err, sizeof err)) != 0) {
-        tc_error("templates: %s%s%s", tdir, tdir[0] ? ": " : "", err);
+    if ((rc = tc_coord__templates(cfg, &c->templates)) != 0)
         goto fail;
-    }
-    if (tdir[0])
-        tc_info("status update templates from %s (built-in for the rest)", tdir);
+    char err[1024];
     if ((rc = tc_coord__rebuild(c)) != 0)
         goto fail;
     if (cfg->path[0]) {

@@ -359,6 +359,44 @@ static int s_attempt(tc_coord_t *c, int64_t now, tc_record_t *timer, size_t *sto
 #define S_RESERVE_MIN ((size_t)16 << 20)
 #define S_RESERVE_PER_RECORD ((size_t)64 << 10)
 
+/* Snapshots kept: the newest and the one before, in case the newest is
+ * damaged. */
+#define S_SNAPSHOTS_KEPT 2
+
+/* Writes a snapshot of the state when enough records or enough time have
+ * passed since the last one (coordinator.snapshot_every, snapshot_interval),
+ * in its own transaction between batches: the state is between records. A
+ * failure costs only start-up time, so it is logged, not fatal. */
+static void s_maybe_snapshot(tc_coord_t *c)
+{
+    uint64_t seq = tc_store_log_seq(c->store);
+    if (seq <= c->snapshot_seq)
+        return;
+    int64_t now = tc_mono_ms();
+    if (!c->snapshot_mono)
+        c->snapshot_mono = now; /* the interval counts from this start */
+    bool by_count = c->cfg.snapshot_every && seq - c->snapshot_seq >= c->cfg.snapshot_every;
+    bool by_time =
+        c->cfg.snapshot_interval_ms && now - c->snapshot_mono >= c->cfg.snapshot_interval_ms;
+    if (!by_count && !by_time)
+        return;
+    tc_buf_t buf = {0};
+    int rc = tc_state_snapshot(c->state, seq, tc_store_bcast_seq(c->store), &buf);
+    if (rc == 0)
+        rc = tc_store_put_snapshot(c->store, seq, buf.data, buf.len, S_SNAPSHOTS_KEPT);
+    int64_t took = tc_mono_ms() - now;
+    if (rc)
+        tc_warn("snapshot at log record %llu failed: %s", (unsigned long long)seq,
+                rc == TC_ENOMEM ? "out of memory" : tc_store_error(c->store));
+    else
+        tc_info("snapshot at log record %llu: %.1f MiB in %lld ms", (unsigned long long)seq,
+                (double)buf.len / 1048576.0, (long long)took);
+    free(buf.data);
+    c->snapshot_mono = now;
+    if (rc == 0)
+        c->snapshot_seq = seq;
+}
+
 /* Forgets a batch that could not be stored: nothing of it is acknowledged,
  * agents are asked to pause and resend (their events stay in their spools),
  * and the state, which had moved on, is rebuilt from what is on disk. */
@@ -474,6 +512,7 @@ int tc_coord__flush(tc_coord_t *c)
     }
     c->broadcasts += c->nout;
     c->batches++;
+    s_maybe_snapshot(c);
     /* Declared incidents get their roles from whoever is on call now. */
     uint64_t ids[TC_STATE_OUT_MAX * 8];
     size_t nids = 0;

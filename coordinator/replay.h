@@ -17,21 +17,24 @@
 #include <stdint.h>
 
 typedef struct {
-    uint64_t records;         /* log records applied */
-    uint64_t broadcasts;      /* broadcasts they produced */
+    uint64_t snapshot_seq;    /* the snapshot it started from (0: none, the whole log) */
+    uint64_t records;         /* log records applied (after the snapshot) */
+    uint64_t broadcasts;      /* broadcasts up to the end (the snapshot's count + the tail's) */
     uint64_t configs;         /* configuration records among them */
     int64_t last_received_ms; /* the newest record's receive time (0: empty log) */
 } tc_replay_stats_t;
 
-/* Rebuilds a state machine from `store`: it starts with the first
- * configuration recorded in the log (or, for a log that has none, with
- * `policy` and `templates`, borrowed; templates may be NULL), then applies
- * every log record with seq <= `upto` (0: all), a configuration record by
- * putting in force what it recorded. On success *out is the caller's and
+/* Rebuilds a state machine from `store`: with `use_snapshot`, from the
+ * newest snapshot at or before `upto` and the log after it; otherwise (or
+ * without a snapshot) from the start, with the first configuration
+ * recorded in the log (or, for a log that has none, `policy` and
+ * `templates`, borrowed; templates may be NULL). Every log record with seq
+ * <= `upto` (0: all) is applied, a configuration record by putting in
+ * force what it recorded. On success *out is the caller's and
  * *stats (may be NULL) says what was replayed. Returns 0, TC_ENOMEM,
  * TC_EDECODE or TC_EIO, with a one-line reason logged. */
 int tc_replay(tc_store_t *store, const tc_policy_t *policy, const tc_templates_t *templates,
-              uint64_t upto, tc_state_t **out, tc_replay_stats_t *stats);
+              uint64_t upto, bool use_snapshot, tc_state_t **out, tc_replay_stats_t *stats);
 
 /* Puts the configuration encoded in buf[0..len) (a StateConfig) in force
  * in `st` for configuration record `rec`, whose digest it must match, with

@@ -23,14 +23,6 @@
 
 #define TC_STATE_ACTOR "tocsin"
 
-typedef struct {
-    char host[TC_ID_MAX];
-    char check[TC_ID_MAX];
-    char service[TC_ID_MAX];
-    tc_check_state_t state; /* last hard state; a new check counts as OK */
-    uint32_t users;         /* "users" perfdata of that result, 0 if none */
-} s_check_t;
-
 void tc_state_set_templates(tc_state_t *st, const tc_templates_t *templates)
 {
     tc_templates_destroy(&st->own_templates);
@@ -75,6 +67,8 @@ int tc_state_configure(tc_state_t *st, const tc_policy_t *policy, tc_templates_t
         st->templates = st->own_templates;
         *ptemplates = NULL;
     }
+    if (rec)
+        st->config_seq = rec->seq;
     if (rec && out) {
         out->n = out->ntimeline = 0;
         tc_state__components_refresh(st, rec, out);
@@ -445,7 +439,7 @@ static int s_apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
 
     char key[2 * TC_ID_MAX + 1];
     snprintf(key, sizeof key, "%s/%s", cr->host, cr->check);
-    s_check_t *c = zhashx_lookup(st->checks, key);
+    tc_state__check_t *c = zhashx_lookup(st->checks, key);
     if (!c) {
         c = calloc(1, sizeof *c);
         if (!c)
@@ -600,7 +594,7 @@ static int s_owed_update(tc_state_t *st, const tc_incident_t *inc)
 }
 
 /* Encodes `inc` into its archive slot (replacing what was there). */
-static int s_freeze(tc_state_t *st, const tc_incident_t *inc)
+int tc_state__freeze(tc_state_t *st, const tc_incident_t *inc)
 {
     if (inc->id >= st->archive_cap) {
         size_t cap = st->archive_cap ? st->archive_cap : 64;
@@ -629,7 +623,7 @@ int tc_state__archive(tc_state_t *st, tc_incident_t *inc)
 {
     if (!inc)
         return 0;
-    int rc = s_freeze(st, inc);
+    int rc = tc_state__freeze(st, inc);
     free(inc);
     return rc;
 }
@@ -640,7 +634,7 @@ static int s_refreeze(tc_state_t *st)
     if (!st->thawed_id)
         return 0;
     st->thawed_id = 0;
-    return s_freeze(st, st->thawed);
+    return tc_state__freeze(st, st->thawed);
 }
 
 static int s_thaw(const tc_state_t *st, uint64_t id, tc_incident_t *into)
@@ -1447,4 +1441,9 @@ void tc_state_each_host(const tc_state_t *st, tc_state_host_fn *fn, void *ctx)
 uint64_t tc_state_next_incident_id(const tc_state_t *st)
 {
     return st->next_id;
+}
+
+uint64_t tc_state_config_seq(const tc_state_t *st)
+{
+    return st->config_seq;
 }

@@ -23,6 +23,7 @@
 
 #include "msg.h"
 #include "policy.h"
+#include "util.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -82,6 +83,36 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
  * stores a TimerFired record when its clock passes out->due_ms. Returns
  * false when nothing is pending. */
 bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out);
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+/* Appends the canonical encoding of the whole state (as it is after log
+ * record `log_seq`, when `bcast_seq` broadcasts had been produced) to *out: equal states give equal
+ * bytes, so a snapshot is compared with a full replay byte for byte. Only between records. Returns
+ * 0, TC_EINVAL or TC_ENOMEM. */
+int tc_state_snapshot(const tc_state_t *st, uint64_t log_seq, uint64_t bcast_seq, tc_buf_t *out);
+
+/* What a snapshot's header says: the log record it stands after, the
+ * broadcasts produced up to it (what the caller gave tc_state_snapshot),
+ * and the configuration record in force (0: the initial one). */
+typedef struct {
+    uint64_t log_seq, bcast_seq, config_seq;
+} tc_state_snapshot_header_t;
+int tc_state_snapshot_header(const uint8_t *buf, size_t len, tc_state_snapshot_header_t *h);
+
+/* Loads a snapshot into `st`, which must be fresh from tc_state_new() with
+ * the configuration in force at the snapshot; *log_seq receives the log
+ * position it stands for. Returns 0, TC_EDECODE (not a snapshot, or
+ * damaged), TC_ETOOBIG, TC_EINVAL (st not fresh) or TC_ENOMEM. */
+int tc_state_restore(tc_state_t *st, const uint8_t *buf, size_t len, uint64_t *log_seq);
+
+/* True if two snapshots are the same; if not, says where they part in
+ * `why` (may be NULL). */
+bool tc_state_snapshot_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, char *why,
+                            size_t whylen);
+
+/* The configuration record in force (0: the one the state started with). */
+uint64_t tc_state_config_seq(const tc_state_t *st);
 
 /* ---- queries (borrowed results, valid until the next apply) ------------- */
 

@@ -16,6 +16,15 @@
 /* Who the state machine's own decisions are recorded as. */
 #define TC_STATE_ACTOR "tocsin"
 
+/* A check's last hard state, as the state machine counts it. */
+typedef struct {
+    char host[TC_ID_MAX];
+    char check[TC_ID_MAX];
+    char service[TC_ID_MAX];
+    tc_check_state_t state; /* last hard state; a new check counts as OK */
+    uint32_t users;         /* "users" perfdata of that result, 0 if none */
+} tc_state__check_t;
+
 /* An incident that left its service's live slots (a newer one of the
  * service resolved after it): kept encoded, a few hundred bytes instead of
  * a 9.5 KB struct, and decoded when it is read or acted on. */
@@ -47,6 +56,7 @@ struct tc_state {
     zhashx_t *services; /* service -> tc_state__service_t */
     zhashx_t *hosts;    /* host -> tc_state_host_t */
     uint64_t next_id;
+    uint64_t config_seq;        /* the configuration record in force (0: the initial one) */
     tc_component_t *components; /* one per configured component */
     size_t ncomponents;
     tc_maintenance_t *maints; /* every window, in id order */
@@ -79,6 +89,9 @@ tc_state__service_t *tc_state__service(tc_state_t *st, const char *name);
  * into a read-only copy valid until the next lookup. */
 tc_state__service_t *tc_state__find(const tc_state_t *st, uint64_t id, tc_incident_t **inc,
                                     bool change);
+
+/* Encodes `inc` into its archive slot (replacing what was there). */
+int tc_state__freeze(tc_state_t *st, const tc_incident_t *inc);
 
 /* Moves `inc` (no longer live in its service) into the archive. */
 int tc_state__archive(tc_state_t *st, tc_incident_t *inc);

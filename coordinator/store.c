@@ -10,6 +10,7 @@
  *   audit      u64 seq (big-endian) -> AuditRecord
  *   timeline   u64 incident, u64 log seq, u8 index -> TimelineEntry
  *   config     u64 log seq (the ConfigRef record) -> StateConfig
+ *   snapshots  u64 log seq -> the state after that record (state_snapshot.c)
  *   meta       "format"             -> u32 layout version
  * Big-endian keys make LMDB's default byte order the numeric order, so no
  * custom comparator has to be registered identically by every reader.
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define STORE_FORMAT 1u
@@ -39,7 +41,7 @@
 struct tc_store {
     tc_lmdb_t *lmdb;
     MDB_env *env; /* tc_lmdb_env(lmdb), kept at hand */
-    MDB_dbi log, bcast, senders, meta, audit, timeline, config;
+    MDB_dbi log, bcast, senders, meta, audit, timeline, config, snapshots;
     MDB_txn *txn;         /* open write transaction, or NULL */
     uint64_t log_seq;     /* committed */
     uint64_t bcast_seq;   /* committed */
@@ -48,6 +50,7 @@ struct tc_store {
     uint64_t audit_seq; /* committed */
     uint64_t txn_audit_seq;
     char why[512]; /* the last write failure, with its cause */
+    bool read_only;
 };
 
 static int s_err(int rc)
@@ -92,12 +95,12 @@ static int s_last_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
 }
 
 static const char *const s_db_names[] = {"log",   "bcast",    "senders", "meta",
-                                         "audit", "timeline", "config"};
+                                         "audit", "timeline", "config",  "snapshots"};
 
-static const size_t s_db_offsets[] = {offsetof(tc_store_t, log),     offsetof(tc_store_t, bcast),
-                                      offsetof(tc_store_t, senders), offsetof(tc_store_t, meta),
-                                      offsetof(tc_store_t, audit),   offsetof(tc_store_t, timeline),
-                                      offsetof(tc_store_t, config)};
+static const size_t s_db_offsets[] = {
+    offsetof(tc_store_t, log),    offsetof(tc_store_t, bcast),    offsetof(tc_store_t, senders),
+    offsetof(tc_store_t, meta),   offsetof(tc_store_t, audit),    offsetof(tc_store_t, timeline),
+    offsetof(tc_store_t, config), offsetof(tc_store_t, snapshots)};
 _Static_assert(sizeof s_db_names / sizeof s_db_names[0] ==
                    sizeof s_db_offsets / sizeof s_db_offsets[0],
                "one handle per database name");
@@ -134,6 +137,12 @@ static int s_open_dbs(tc_store_t *s, char *why, size_t whylen)
                  tc_lmdb_dir(s->lmdb));
         return TC_EIO;
     }
+    if ((mrc || missing || frc) && s->read_only) {
+        mdb_txn_abort(txn);
+        snprintf(why, whylen, "%s is not a complete coordinator store (start the coordinator once)",
+                 tc_lmdb_dir(s->lmdb));
+        return TC_ENOTFOUND;
+    }
     if (mrc || missing || frc) {
         mdb_txn_abort(txn);
         if (mrc)
@@ -162,6 +171,38 @@ static int s_open_dbs(tc_store_t *s, char *why, size_t whylen)
     else
         mdb_txn_abort(txn);
     return mrc ? tc_lmdb_error(s->lmdb, mrc, "cannot create the store", why, whylen) : 0;
+}
+
+int tc_store_open_readonly(const char *dir, tc_store_t **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    tc_store_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return TC_ENOMEM;
+    struct stat sb;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (stat(path, &sb) != 0) {
+        snprintf(why, whylen, "%s holds no coordinator store (%s: %s)", dir, path, strerror(errno));
+        free(s);
+        return TC_ENOTFOUND;
+    }
+    tc_lmdb_config_t cfg = {.dir = dir,
+                            .what = "coordinator store",
+                            .max_dbs = 16,
+                            .env_flags = MDB_NOTLS | MDB_RDONLY};
+    s->read_only = true;
+    int rc = tc_lmdb_open(&cfg, &s->lmdb, why, whylen);
+    if (rc == 0)
+        rc = s_open_dbs(s, why, whylen);
+    if (rc) {
+        tc_lmdb_destroy(&s->lmdb);
+        free(s);
+        return rc;
+    }
+    s->env = tc_lmdb_env(s->lmdb);
+    *out = s;
+    return 0;
 }
 
 int tc_store_open(const char *dir, size_t map_size, size_t map_max, tc_store_t **out, char *why,
@@ -639,6 +680,72 @@ static int s_get_config(tc_store_t *s, MDB_cursor_op op, uint64_t log_seq, uint6
     if (rc == 0 && k.mv_size == 8) {
         if (at)
             *at = s_from_be64(k.mv_data);
+        if (!(*buf = malloc(v.mv_size ? v.mv_size : 1)))
+            out = TC_ENOMEM;
+        else {
+            memcpy(*buf, v.mv_data, v.mv_size);
+            *len = v.mv_size;
+        }
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return out;
+}
+
+int tc_store_put_snapshot(tc_store_t *s, uint64_t log_seq, const uint8_t *buf, size_t len,
+                          unsigned keep)
+{
+    if (s->txn)
+        return TC_EINVAL;
+    MDB_txn *txn;
+    int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (mrc)
+        return tc_lmdb_error(s->lmdb, mrc, "writing a snapshot", s->why, sizeof s->why);
+    unsigned char kb[8];
+    s_be64(log_seq, kb);
+    MDB_val k = {8, kb}, v = {len, (void *)buf};
+    mrc = mdb_put(txn, s->snapshots, &k, &v, 0);
+    /* Older snapshots beyond the newest `keep` are deleted. */
+    MDB_cursor *cur;
+    if (!mrc && !(mrc = mdb_cursor_open(txn, s->snapshots, &cur))) {
+        unsigned seen = 0;
+        for (int rc = mdb_cursor_get(cur, &k, &v, MDB_LAST); rc == 0 && !mrc;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_PREV))
+            if (++seen > keep)
+                mrc = mdb_cursor_del(cur, 0);
+        mdb_cursor_close(cur);
+    }
+    if (mrc)
+        mdb_txn_abort(txn);
+    else
+        mrc = mdb_txn_commit(txn);
+    return mrc ? tc_lmdb_error(s->lmdb, mrc, "writing a snapshot", s->why, sizeof s->why) : 0;
+}
+
+int tc_store_get_snapshot(tc_store_t *s, uint64_t upto, uint64_t *log_seq, uint8_t **buf,
+                          size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return s_err(rc);
+    if ((rc = mdb_cursor_open(txn, s->snapshots, &cur)) != 0) {
+        mdb_txn_abort(txn);
+        return s_err(rc);
+    }
+    /* The newest snapshot at or before `upto`: the first at or after
+     * upto + 1, then one back; or the last of all. */
+    unsigned char kb[8];
+    s_be64(upto == UINT64_MAX ? upto : upto + 1, kb);
+    MDB_val k = {8, kb}, v;
+    rc = upto == UINT64_MAX ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    int out = s_err(rc);
+    if (rc == 0 && k.mv_size == 8) {
+        *log_seq = s_from_be64(k.mv_data);
         if (!(*buf = malloc(v.mv_size ? v.mv_size : 1)))
             out = TC_ENOMEM;
         else {

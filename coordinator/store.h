@@ -31,6 +31,12 @@ typedef struct tc_store tc_store_t;
 int tc_store_open(const char *dir, size_t map_size, size_t map_max, tc_store_t **out, char *why,
                   size_t whylen);
 
+/* Opens an existing store for reading only, without the lock: beside a
+ * running coordinator too (LMDB readers never block the writer). Writing
+ * through it fails. Returns 0, TC_ENOTFOUND (no store in `dir`) or an open
+ * error, with the reason in `why`. */
+int tc_store_open_readonly(const char *dir, tc_store_t **out, char *why, size_t whylen);
+
 /* Grows the map, if it may, so that `bytes` more fit; only outside a write
  * transaction. Returns 0 or TC_EFULL (at its maximum). */
 int tc_store_reserve(tc_store_t *s, size_t bytes);
@@ -136,6 +142,18 @@ int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_f
 /* Stores the encoded state-machine configuration (StateConfig) put in
  * force by the ConfigRef record at `log_seq` (inside the transaction). */
 int tc_store_put_config(tc_store_t *s, uint64_t log_seq, const uint8_t *buf, size_t len);
+
+/* Stores a snapshot of the state after log record `log_seq` in its own
+ * transaction (none may be open) and deletes all but the newest `keep`.
+ * Returns 0 or a storage error (tc_store_error() says why). */
+int tc_store_put_snapshot(tc_store_t *s, uint64_t log_seq, const uint8_t *buf, size_t len,
+                          unsigned keep);
+
+/* Copies out the newest snapshot taken at or before log record `upto`
+ * (UINT64_MAX: the newest of all), with its log seq in *log_seq. Caller
+ * frees *buf. Returns 0, TC_ENOTFOUND, TC_ENOMEM or TC_EIO. */
+int tc_store_get_snapshot(tc_store_t *s, uint64_t upto, uint64_t *log_seq, uint8_t **buf,
+                          size_t *len);
 
 /* Copies out the configuration recorded at `log_seq`, or the first or the
  * last one recorded (with its log seq in *log_seq). Caller frees *buf.

@@ -8,7 +8,7 @@ set -eu
 PACKAGES="build-essential cmake pkg-config
 libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
 libcurl4-openssl-dev libyaml-dev libcmocka-dev libmicrohttpd-dev
-python3 python3-zmq monitoring-plugins-basic
+python3 python3-zmq monitoring-plugins-basic lmdb-utils
 chromium fonts-dejavu-core"
 if [ "${1:-}" = fuzz ]; then
     PACKAGES="$PACKAGES clang libclang-rt-14-dev"
