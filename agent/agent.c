@@ -569,8 +569,7 @@ fail:
     return rc;
 }
 
-int tc_agent_new(const tc_agent_config_t *cfg, const char *self_exe, tc_agent_t **out, char *why,
-                 size_t whylen)
+int tc_agent_new(const tc_agent_config_t *cfg, tc_agent_t **out, char *why, size_t whylen)
 {
     int rc;
     *out = NULL;
@@ -607,7 +606,7 @@ int tc_agent_new(const tc_agent_config_t *cfg, const char *self_exe, tc_agent_t 
     if ((rc = s_link_open(a, why, whylen)) != 0)
         goto fail_dealer;
 
-    a->checker = tc_checker_new(a->loop, self_exe, s_on_result, a);
+    a->checker = tc_checker_new(a->loop, s_on_result, a);
     if (!a->checker)
         goto fail_monitor;
     if (cfg->nchecks) {
@@ -723,7 +722,7 @@ static int s_once_poll(zloop_t *loop, int timer_id, void *arg)
     return o->remaining == 0 ? -1 : 0;
 }
 
-int tc_agent_run_once(const tc_agent_config_t *cfg, const char *self_exe, FILE *out)
+int tc_agent_run_once(const tc_agent_config_t *cfg, FILE *out)
 {
     int rc = TC_ENOMEM;
     s_once_t o = {0};
@@ -733,7 +732,7 @@ int tc_agent_run_once(const tc_agent_config_t *cfg, const char *self_exe, FILE *
     zloop_t *loop = zloop_new();
     if (!loop)
         goto fail_loop;
-    tc_checker_t *checker = tc_checker_new(loop, self_exe, s_once_done, &o);
+    tc_checker_t *checker = tc_checker_new(loop, s_once_done, &o);
     if (!checker)
         goto fail_checker;
     for (size_t i = 0; i < cfg->nchecks; i++) {

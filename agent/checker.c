@@ -11,6 +11,9 @@
  * reaper's exit callback is made exactly once per process and never after
  * destroy, so it gets the run itself.
  *
+ * tcp and http checks are handed to the prober (probe.c) and never leave
+ * the loop; only plugins are processes.
+ *
  * Processes are started with posix_spawn() rather than fork(): the agent
  * has ZeroMQ's I/O threads, and posix_spawn does the process-group, signal
  * and descriptor set-up in the child without running our code there.
@@ -22,6 +25,7 @@
 #include "error.h"
 #include "log.h"
 #include "nagios.h"
+#include "probe.h"
 #include "reaper.h"
 #include "util.h"
 
@@ -77,7 +81,7 @@ typedef struct {
 struct tc_checker_t {
     zloop_t *loop;
     tc_reaper_t *reaper;
-    char *self_exe;
+    tc_prober_t *prober;
     tc_checker_done_fn *done;
     void *arg;
     s_run_t **runs;
@@ -85,16 +89,23 @@ struct tc_checker_t {
     size_t cap;
 };
 
-tc_checker_t *tc_checker_new(zloop_t *loop, const char *self_exe, tc_checker_done_fn *done,
-                             void *arg)
+/* The prober's results go out the same way as the plugins'. */
+static void s_probe_done(void *tag, const tc_check_result_t *res, void *arg)
+{
+    tc_checker_t *c = arg;
+    c->done(tag, res, c->arg);
+}
+
+tc_checker_t *tc_checker_new(zloop_t *loop, tc_checker_done_fn *done, void *arg)
 {
     tc_checker_t *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->self_exe = strdup(self_exe);
     c->reaper = tc_reaper_new(loop);
-    if (!c->self_exe || !c->reaper) {
-        free(c->self_exe);
+    c->prober = tc_prober_new(loop, s_probe_done, c);
+    if (!c->reaper || !c->prober) {
+        tc_prober_destroy(&c->prober);
+        tc_reaper_destroy(&c->reaper);
         free(c);
         return NULL;
     }
@@ -125,12 +136,12 @@ bool tc_checker_running(const tc_checker_t *c, const void *tag)
     for (size_t i = 0; i < c->nruns; i++)
         if (c->runs[i]->tag == tag)
             return true;
-    return false;
+    return tc_prober_running(c->prober, tag);
 }
 
 size_t tc_checker_active(const tc_checker_t *c)
 {
-    return c->nruns;
+    return c->nruns + tc_prober_active(c->prober);
 }
 
 size_t tc_checker_leftovers_killed(const tc_checker_t *c)
@@ -453,9 +464,9 @@ static size_t s_split_simple(const char *cmd, char *words, size_t cap, char **ar
 
 /* Starts the child for `r` with stdout on out[1] and stderr on err[1].
  * Returns 0 or an errno value. */
-static int s_spawn_with(tc_checker_t *c, s_run_t *r, int out, int err_w)
+static int s_spawn_with(s_run_t *r, int out, int err_w)
 {
-    char tmo[32], words[TC_CHECK_ARG_MAX];
+    char words[TC_CHECK_ARG_MAX];
     char *argv[S_ARGV_MAX + 2];
     const char *path;
     bool shell = false;
@@ -472,21 +483,6 @@ static int s_spawn_with(tc_checker_t *c, s_run_t *r, int out, int err_w)
             argv[2] = r->def->arg;
             argv[3] = NULL;
         }
-        break;
-    case TC_CHECK_TCP:
-    case TC_CHECK_HTTP:
-        /* The probe's own timeout is a little shorter than ours so that it
-         * usually reports what it was waiting for before we kill it. */
-        snprintf(tmo, sizeof tmo, "%" PRId64,
-                 r->def->timeout_ms > 10 ? r->def->timeout_ms * 9 / 10 : r->def->timeout_ms);
-        path = c->self_exe;
-        argv[0] = c->self_exe;
-        argv[1] = "--probe";
-        argv[2] = r->def->type == TC_CHECK_TCP ? "tcp" : "http";
-        argv[3] = r->def->arg;
-        argv[4] = "--probe-timeout-ms";
-        argv[5] = tmo;
-        argv[6] = NULL;
         break;
     default: return EINVAL;
     }
@@ -531,7 +527,7 @@ done:
 
 /* Creates the pipes and the child. Returns 0, or TC_ESYS with errno set.
  * A command that cannot be executed is 0 with r->start_error set. */
-static int s_spawn(tc_checker_t *c, s_run_t *r)
+static int s_spawn(s_run_t *r)
 {
     int out[2], err[2];
     /* Close-on-exec, so no other check's child inherits them; the dup2
@@ -549,7 +545,7 @@ static int s_spawn(tc_checker_t *c, s_run_t *r)
     if (fcntl(out[0], F_SETFL, O_NONBLOCK) != 0 || fcntl(err[0], F_SETFL, O_NONBLOCK) != 0)
         e = errno;
     else
-        e = s_spawn_with(c, r, out[1], err[1]);
+        e = s_spawn_with(r, out[1], err[1]);
     close(out[1]);
     close(err[1]);
     if (e == ENOENT || e == EACCES || e == ENOEXEC || e == ENOTDIR || e == ELOOP) {
@@ -584,6 +580,8 @@ int tc_checker_start(tc_checker_t *c, const tc_check_def_t *def, void *tag)
 {
     if (tc_checker_running(c, tag))
         return TC_EINVAL;
+    if (def->type != TC_CHECK_EXEC)
+        return tc_prober_start(c->prober, def, tag);
     if (c->nruns == c->cap) {
         size_t ncap = c->cap ? c->cap * 2 : 8;
         s_run_t **nr = realloc(c->runs, ncap * sizeof *nr);
@@ -603,7 +601,7 @@ int tc_checker_start(tc_checker_t *c, const tc_check_def_t *def, void *tag)
     r->timeout_timer = -1;
     r->grace_timer = -1;
 
-    int rc = s_spawn(c, r);
+    int rc = s_spawn(r);
     if (rc != 0) {
         int e = errno;
         free(r);
@@ -662,10 +660,10 @@ void tc_checker_destroy(tc_checker_t **pchecker)
     }
     /* Kills every group and leftover and reaps them, without callbacks. */
     tc_reaper_destroy(&c->reaper);
+    tc_prober_destroy(&c->prober);
     for (size_t i = 0; i < c->nruns; i++)
         free(c->runs[i]);
     free(c->runs);
-    free(c->self_exe);
     free(c);
     *pchecker = NULL;
 }

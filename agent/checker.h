@@ -1,9 +1,9 @@
 /*
  * checker.h - runs checks of every type inside a zloop without blocking it.
  *
- *   exec: a Nagios plugin, as a child process;
- *   tcp, http: the agent binary re-executed as a probe (probe.h), run and
- *   contained like a plugin.
+ *   exec: a Nagios plugin, as a child process (this module);
+ *   tcp, http: in the loop itself, by the prober (probe.h): a non-blocking
+ *   connect, or libcurl's multi interface.
  *
  * A plugin runs as the leader of its own process group with stdin on
  * /dev/null; a command without shell syntax is executed directly, as
@@ -50,13 +50,10 @@ typedef void(tc_checker_done_fn)(void *tag, const tc_check_result_t *res, void *
 
 /* Creates a checker that registers its pipes, sockets and timers in `loop`
  * (borrowed; must outlive the checker) and makes this process a child
- * subreaper (see reaper.h; one checker per process). Probes run by
- * executing `self_exe` (copied; normally "/proc/self/exe", whose main()
- * must hand "--probe" argv to tc_probe_main()). `done` is called with
+ * subreaper (see reaper.h; one checker per process). `done` is called with
  * `arg` for each finished run. Returns NULL if out of memory or if the
  * process cannot become a subreaper. Caller owns the result. */
-tc_checker_t *tc_checker_new(zloop_t *loop, const char *self_exe, tc_checker_done_fn *done,
-                             void *arg);
+tc_checker_t *tc_checker_new(zloop_t *loop, tc_checker_done_fn *done, void *arg);
 
 /* Stops every run: kills each plugin's process group and every process
  * left behind, and reaps them, waiting at most about two seconds for

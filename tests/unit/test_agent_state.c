@@ -11,7 +11,6 @@
 #include "check_state.h"
 #include "error.h"
 #include "log.h"
-#include "probe.h"
 #include "spool.h"
 #include "wire.h"
 
@@ -336,7 +335,7 @@ static void s_run_agent(s_fx_t *f, s_pred_fn *pred, int64_t guard_ms)
 {
     char why[256] = "";
     tc_agent_t *a = NULL;
-    int rc = tc_agent_new(f->cfg, "/proc/self/exe", &a, why, sizeof why);
+    int rc = tc_agent_new(f->cfg, &a, why, sizeof why);
     if (rc != 0)
         fail_msg("tc_agent_new: %s", why);
     zloop_t *loop = tc_agent_loop(a);
@@ -591,10 +590,8 @@ static void test_counter_moves_above_coordinator(void **state)
     assert_int_equal(ev[0]->u.check.state, TC_STATE_WARNING);
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
-    if (tc_probe_requested(argc, argv))
-        return tc_probe_main(argc, argv);
     tc_log_init("test_agent_state", TC_LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_soft_then_hard),

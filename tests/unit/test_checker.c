@@ -1,7 +1,7 @@
 /* Check runs as real child processes in a real zloop: exit codes, signals,
- * timeouts that kill the whole process group, output limits, background
- * leftovers, and the built-in tcp/http probes (this test binary re-executes
- * itself with --probe, exactly like tocsin-agent does). */
+ * timeouts that kill the whole process group, stderr apart from the answer,
+ * output limits, and processes left behind (in the group, double-forked,
+ * setsid'd) killed when the check ends, times out or the checker goes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,7 +77,7 @@ static int s_setup(void **state)
 {
     s_ctx_t *c = calloc(1, sizeof *c);
     c->loop = zloop_new();
-    c->checker = tc_checker_new(c->loop, "/proc/self/exe", s_done, c);
+    c->checker = tc_checker_new(c->loop, s_done, c);
     snprintf(c->dir, sizeof c->dir, "/tmp/tc-checker-XXXXXX");
     if (!c->loop || !c->checker || !mkdtemp(c->dir))
         return -1;
@@ -131,7 +131,7 @@ static void s_run(s_ctx_t *c, size_t want)
     tc_checker_destroy(&c->checker);
     zloop_destroy(&c->loop);
     c->loop = zloop_new();
-    c->checker = tc_checker_new(c->loop, "/proc/self/exe", s_done, c);
+    c->checker = tc_checker_new(c->loop, s_done, c);
     assert_non_null(c->checker);
 }
 
@@ -512,158 +512,30 @@ static void test_destroy_kills_running_children(void **state)
     assert_int_equal(c->ndone, 0); /* no callbacks on destroy */
 }
 
-/* ---- probes ---------------------------------------------------------------- */
-
-static int s_listen(uint16_t *port)
+/* tcp and http checks are not processes: the checker hands them to the
+ * prober (test_probe.c covers the probes themselves). */
+static void test_probes_run_in_the_loop(void **state)
 {
+    s_ctx_t *c = *state;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
     assert_int_equal(listen(fd, 16), 0);
     socklen_t len = sizeof a;
     getsockname(fd, (struct sockaddr *)&a, &len);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
-static void test_tcp_probe(void **state)
-{
-    s_ctx_t *c = *state;
-    uint16_t open_port, closed_port;
-    int lfd = s_listen(&open_port);
-    int cfd = s_listen(&closed_port);
-    close(cfd); /* nothing listens there any more */
-    char up[64], down[64];
-    snprintf(up, sizeof up, "127.0.0.1:%u", open_port);
-    snprintf(down, sizeof down, "127.0.0.1:%u", closed_port);
-    size_t a = s_add(c, TC_CHECK_TCP, up, 5000);
-    size_t b = s_add(c, TC_CHECK_TCP, down, 5000);
-    size_t bad = s_add(c, TC_CHECK_TCP, "no-port-here", 5000);
-    s_run(c, 3);
-    close(lfd);
-    assert_int_equal(c->results[a].state, TC_STATE_OK);
-    assert_non_null(strstr(c->results[a].output, "TCP OK - 127.0.0.1:"));
-    assert_int_equal(c->results[a].nperf, 1);
-    assert_string_equal(c->results[a].perf[0].label, "time");
-    assert_string_equal(c->results[a].perf[0].uom, "s");
-    assert_int_equal(c->results[b].state, TC_STATE_CRITICAL);
-    assert_non_null(strstr(c->results[b].output, "Connection refused"));
-    assert_int_equal(c->results[bad].state, TC_STATE_UNKNOWN);
-    assert_non_null(strstr(c->results[bad].output, "invalid target"));
-}
-
-/* A tiny HTTP server inside the test's loop: answers each request with the
- * status in `status_line`. */
-typedef struct {
-    int lfd;
-    const char *status_line;
-    char req[4096];
-    size_t len;
-} s_http_t;
-
-static int s_http_conn(zloop_t *loop, zmq_pollitem_t *item, void *arg)
-{
-    s_http_t *h = arg;
-    ssize_t n = read(item->fd, h->req + h->len, sizeof h->req - 1 - h->len);
-    if (n > 0) {
-        h->len += (size_t)n;
-        h->req[h->len] = '\0';
-        if (!strstr(h->req, "\r\n\r\n"))
-            return 0;
-        char resp[256];
-        int m = snprintf(resp, sizeof resp,
-                         "HTTP/1.1 %s\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
-                         h->status_line);
-        if (write(item->fd, resp, (size_t)m) != m)
-            fail_msg("short write");
-    }
-    zmq_pollitem_t it = {NULL, item->fd, ZMQ_POLLIN, 0};
-    int fd = item->fd;
-    zloop_poller_end(loop, &it);
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%u", ntohs(a.sin_port));
+    size_t i = s_add(c, TC_CHECK_TCP, target, 5000);
+    assert_int_equal(tc_checker_active(c->checker), 1);
+    assert_int_equal(s_children(), 0); /* no process was started */
+    s_run(c, 1);
     close(fd);
-    return 0;
+    assert_int_equal(c->results[i].state, TC_STATE_OK);
+    assert_non_null(strstr(c->results[i].output, "TCP OK - 127.0.0.1:"));
 }
 
-static int s_http_accept(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+int main(void)
 {
-    s_http_t *h = arg;
-    int fd = accept(h->lfd, NULL, NULL);
-    if (fd >= 0) {
-        h->len = 0;
-        zmq_pollitem_t it = {NULL, fd, ZMQ_POLLIN, 0};
-        zloop_poller(loop, &it, s_http_conn, h);
-    }
-    return 0;
-}
-
-static const tc_check_result_t *s_http(s_ctx_t *c, const char *status_line)
-{
-    static s_http_t h;
-    uint16_t port;
-    memset(&h, 0, sizeof h);
-    h.lfd = s_listen(&port);
-    h.status_line = status_line;
-    zmq_pollitem_t it = {NULL, h.lfd, ZMQ_POLLIN, 0};
-    zloop_poller(c->loop, &it, s_http_accept, &h);
-    static char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/health", port);
-    const tc_check_result_t *r = s_one(c, TC_CHECK_HTTP, url, 5000);
-    zloop_poller_end(c->loop, &it);
-    close(h.lfd);
-    assert_non_null(strstr(h.req, "GET /health HTTP/1.1\r\n"));
-    return r;
-}
-
-static void test_http_probe(void **state)
-{
-    s_ctx_t *c = *state;
-    const tc_check_result_t *r = s_http(c, "200 OK");
-    assert_int_equal(r->state, TC_STATE_OK);
-    assert_non_null(strstr(r->output, "HTTP OK - 200 OK in "));
-    assert_non_null(strstr(r->output, "5 bytes"));
-    assert_int_equal(r->nperf, 2);
-    assert_string_equal(r->perf[1].label, "size");
-    assert_true(r->perf[1].value == 5);
-
-    r = s_http(c, "302 Found");
-    assert_int_equal(r->state, TC_STATE_OK);
-
-    r = s_http(c, "503 Service Unavailable");
-    assert_int_equal(r->state, TC_STATE_CRITICAL);
-    assert_non_null(strstr(r->output, "HTTP CRITICAL - 503 Service Unavailable"));
-
-    uint16_t port;
-    int fd = s_listen(&port);
-    close(fd);
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/", port);
-    r = s_one(c, TC_CHECK_HTTP, url, 5000);
-    assert_int_equal(r->state, TC_STATE_CRITICAL);
-    assert_non_null(strstr(r->output, "HTTP CRITICAL - "));
-}
-
-static void test_probe_timeout_is_reported_by_probe(void **state)
-{
-    s_ctx_t *c = *state;
-    /* A listener that never accepts and never answers HTTP: the connect
-     * succeeds (backlog), the request gets no answer. */
-    uint16_t port;
-    int fd = s_listen(&port);
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/", port);
-    const tc_check_result_t *r = s_one(c, TC_CHECK_HTTP, url, 1000);
-    close(fd);
-    assert_int_equal(r->state, TC_STATE_CRITICAL);
-    /* Either the probe's own message or ours; both are CRITICAL. */
-    assert_true(strstr(r->output, "no answer within") || strstr(r->output, "timed out"));
-}
-
-int main(int argc, char **argv)
-{
-    /* The checker runs probes as /proc/self/exe --probe ...: that is us. */
-    if (tc_probe_requested(argc, argv))
-        return tc_probe_main(argc, argv);
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_exit_codes_map_to_states, s_setup, s_teardown),
@@ -682,10 +554,7 @@ int main(int argc, char **argv)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_same_tag_not_started_twice, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_destroy_kills_running_children, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_tcp_probe, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_http_probe, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_probe_timeout_is_reported_by_probe, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_probes_run_in_the_loop, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
