@@ -1041,6 +1041,8 @@ int tc_wire_encode_request(const tc_api_request_t *q, uint8_t **out, size_t *out
     pb.limit = q->limit;
     pb.all = q->all;
     pb.message = (char *)q->message;
+    pb.as_of_seq = q->as_of_seq;
+    pb.as_of_ms = q->as_of_ms;
     return tc_wire__pack(&pb.base, out, outlen);
 }
 
@@ -1057,6 +1059,8 @@ static int s_request_from_pb(const Tocsin__V1__ApiRequest *pb, tc_api_request_t 
     q->limit = pb->limit;
     q->all = pb->all;
     tc_wire__copy_text(q->message, sizeof q->message, pb->message);
+    q->as_of_seq = pb->as_of_seq;
+    q->as_of_ms = pb->as_of_ms;
     return 0;
 }
 

@@ -94,6 +94,8 @@ typedef struct {
     uint32_t limit;
     bool all;
     char message[TC_TEXT_MAX];
+    uint64_t as_of_seq; /* queries: the state after this log record (0: now) */
+    int64_t as_of_ms;   /* ... or after the last record stored by then (0: now) */
 } tc_api_request_t;
 
 typedef struct {

@@ -30,9 +30,17 @@ static int s_add_audit(const tc_audit_t *a, void *ctx)
     return tc_api_reply_add_audit(ctx, a);
 }
 
+typedef struct {
+    tc_api_reply_t *reply;
+    uint64_t upto; /* 0: every entry */
+} s_timeline_t;
+
 static int s_add_timeline(const tc_timeline_t *t, void *ctx)
 {
-    return tc_api_reply_add_timeline(ctx, t);
+    s_timeline_t *tl = ctx;
+    if (tl->upto && t->log_seq > tl->upto)
+        return 0;
+    return tc_api_reply_add_timeline(tl->reply, t);
 }
 
 static int s_add_bcast(const tc_msg_t *m, void *ctx)
@@ -110,7 +118,7 @@ int tc_api_handle(tc_store_t *store, const tc_state_t *state, const tc_api_env_t
         reply->has_status = true;
         snprintf(reply->status.version, sizeof reply->status.version, "%s", TOCSIN_VERSION);
         reply->status.started_ms = env->started_ms;
-        reply->status.log_seq = tc_store_log_seq(store);
+        reply->status.log_seq = env->as_of_seq ? env->as_of_seq : tc_store_log_seq(store);
         reply->status.broadcast_seq = tc_store_bcast_seq(store);
         reply->status.open_incidents = (uint32_t)tc_state_open_count(state);
         reply->status.accepted = env->accepted;
@@ -172,7 +180,8 @@ int tc_api_handle(tc_store_t *store, const tc_state_t *state, const tc_api_env_t
         int rc = tc_api_reply_add_incident(reply, inc);
         if (rc)
             return rc;
-        return tc_store_scan_timeline(store, id, s_add_timeline, reply);
+        s_timeline_t tl = {reply, env->as_of_seq};
+        return tc_store_scan_timeline(store, id, s_add_timeline, &tl);
     }
     if (!strcmp(q->command, "audit"))
         return tc_store_scan_audit(store, q->from, s_page(q->limit), s_add_audit, reply,

@@ -4,6 +4,8 @@
  */
 #include "coord_impl.h"
 
+#include "replay.h"
+
 #include "api.h"
 #include "drafts.h"
 #include "error.h"
@@ -304,6 +306,53 @@ static int s_api_clock(tc_coord_t *c, const tc_api_request_t *q, tc_api_reply_t 
     return rc ? rc : tc_coord__flush(c);
 }
 
+/* A query about the past (`tocsinctl --as-of SEQ|TIME`): the state as it
+ * was after that log record, rebuilt from the nearest snapshot before it
+ * and the log in between, in read transactions that never block the
+ * writer, and thrown away after the answer. What a post-mortem asks: what
+ * did we know at 14:05? */
+static int s_api_as_of(tc_coord_t *c, tc_api_env_t *env, const tc_api_request_t *q,
+                       tc_api_reply_t *reply)
+{
+    static const char *const queries[] = {"incidents", "show",       "timeline",    "status",
+                                          "updates",   "components", "maintenances"};
+    bool ok = false;
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++)
+        ok |= !strcmp(q->command, queries[i]);
+    if (!ok) {
+        tc_api_reply_fail(reply,
+                          "--as-of works with incidents, show, timeline, status, updates, "
+                          "components and maintenances, not %s",
+                          q->command);
+        return 0;
+    }
+    uint64_t seq = q->as_of_seq;
+    int rc = 0;
+    if (!seq && (rc = tc_store_seq_at(c->store, q->as_of_ms, &seq)) != 0)
+        return rc;
+    if (seq == 0) {
+        tc_api_reply_fail(reply, "nothing was stored by then (the log starts later)");
+        return 0;
+    }
+    if (seq > tc_store_log_seq(c->store)) {
+        tc_api_reply_fail(reply, "log record %llu is not stored yet (the log is at %llu)",
+                          (unsigned long long)seq, (unsigned long long)tc_store_log_seq(c->store));
+        return 0;
+    }
+    int64_t t0 = tc_mono_ms();
+    tc_state_t *past = NULL;
+    tc_replay_stats_t stats;
+    if ((rc = tc_replay(c->store, &c->cfg.policy, c->templates, seq, true, &past, &stats)) != 0)
+        return rc;
+    env->as_of_seq = seq;
+    rc = tc_api_handle(c->store, past, env, q, reply);
+    tc_debug("as of %llu: snapshot %llu + %llu records in %lld ms", (unsigned long long)seq,
+             (unsigned long long)stats.snapshot_seq, (unsigned long long)stats.records,
+             (long long)(tc_mono_ms() - t0));
+    tc_state_destroy(&past);
+    return rc;
+}
+
 /* The arguments of a request, for the audit trail. */
 const char *tc_coord__request_detail(const tc_api_request_t *q, char *out, size_t cap)
 {
@@ -375,9 +424,10 @@ int tc_coord__on_api(zloop_t *loop, zsock_t *sock, void *arg)
                             .storage_error = c->storage_rc ? tc_store_error(c->store) : "",
                             .last_seen = s_last_seen,
                             .last_seen_ctx = c};
-        int rc = !strcmp(q->command, "oncall")  ? s_api_oncall(c, q, reply)
-                 : s_is_action(q->command)      ? s_api_action_audited(c, key, user, q, reply)
-                 : !strcmp(q->command, "clock") ? s_api_clock(c, q, reply)
+        int rc = (q->as_of_seq || q->as_of_ms)   ? s_api_as_of(c, &env, q, reply)
+                 : !strcmp(q->command, "oncall") ? s_api_oncall(c, q, reply)
+                 : s_is_action(q->command)       ? s_api_action_audited(c, key, user, q, reply)
+                 : !strcmp(q->command, "clock")  ? s_api_clock(c, q, reply)
                                                 : tc_api_handle(c->store, c->state, &env, q, reply);
         if (rc) {
             tc_error("API %s failed: %s", q->command, tc_strerror(rc));

@@ -692,6 +692,33 @@ static int s_get_config(tc_store_t *s, MDB_cursor_op op, uint64_t log_seq, uint6
     return out;
 }
 
+static int s_received_of(const tc_record_t *rec, void *arg)
+{
+    *(int64_t *)arg = rec->received_ms;
+    return 0;
+}
+
+int tc_store_seq_at(tc_store_t *s, int64_t time_ms, uint64_t *seq)
+{
+    /* Receive times grow with the sequence (one clock reading per batch,
+     * a clock that only the test clock moves, and only forward): binary
+     * search, a record read per step. */
+    uint64_t lo = 0, hi = s->log_seq;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo + 1) / 2;
+        int64_t t = 0;
+        int rc = tc_store_scan_log(s, mid, 1, s_received_of, &t, NULL);
+        if (rc < 0)
+            return rc;
+        if (t <= time_ms)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    *seq = lo;
+    return 0;
+}
+
 int tc_store_put_snapshot(tc_store_t *s, uint64_t log_seq, const uint8_t *buf, size_t len,
                           unsigned keep)
 {

@@ -143,6 +143,10 @@ int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_f
  * force by the ConfigRef record at `log_seq` (inside the transaction). */
 int tc_store_put_config(tc_store_t *s, uint64_t log_seq, const uint8_t *buf, size_t len);
 
+/* The last log record received at or before `time_ms` (0: none was).
+ * Returns 0 or a storage error. */
+int tc_store_seq_at(tc_store_t *s, int64_t time_ms, uint64_t *seq);
+
 /* Stores a snapshot of the state after log record `log_seq` in its own
  * transaction (none may be open) and deletes all but the newest `keep`.
  * Returns 0 or a storage error (tc_store_error() says why). */

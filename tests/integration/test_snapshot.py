@@ -91,6 +91,44 @@ class SnapshotTest(h.TocsinTestCase):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertTrue("MISMATCH" in r.stdout or "failed" in r.stdout, r.stdout)
 
+    def test_as_of(self):
+        """What did we know then: queries answered from the state after an
+        earlier log record, or at an earlier time, whatever happened since."""
+        path = self.config(COMMS_CONFIG.replace("policy:\n", "coordinator:\n  snapshot_every: 40\npolicy:\n"))
+        c = self.coordinator(extra=["--config", path, "--test-clock"]).start()
+        s = self.busy(c, n=120)
+        then = c.ctl("status")["log_seq"]
+        incidents_then = c.ctl("incidents", "--all")
+        iid = str(incidents_then[-1]["id"])
+        show_then = c.ctl("show", iid)
+        timeline_then = c.ctl("timeline", iid)["timeline"]
+        at = c.log()[-1]["time"]
+        # Much happens afterwards: more events, notes, a declaration.
+        for seq in range(121, 241):
+            s.sock.send(check_result("api-01", seq, state=2 if (seq // 5) % 2 else 0,
+                                     service=("api", "web", "db")[seq % 3]))
+        s.until_acked(240, self)
+        self.ok(c, "note", iid, "-m", "later")
+        self.assertNotEqual(c.ctl("incidents", "--all"), incidents_then)
+        self.assertEqual(c.ctl("--as-of", str(then), "incidents", "--all"), incidents_then)
+        self.assertEqual(c.ctl("--as-of", str(then), "show", iid), show_then)
+        self.assertEqual(c.ctl("--as-of", str(then), "timeline", iid)["timeline"], timeline_then)
+        self.assertEqual(c.ctl("--as-of", str(then), "status")["log_seq"], then)
+        self.assertEqual(c.ctl("--as-of", at, "incidents", "--all"), incidents_then)
+        # Bad input: a clear refusal each.
+        r = c.ctl_raw("--as-of", "banana", "incidents")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--as-of", r.stderr)
+        r = c.ctl_raw("--as-of", "99999999", "incidents")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("not stored yet", r.stderr)
+        r = c.ctl_raw("--as-of", str(then), "log")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--as-of works with", r.stderr)
+        r = c.ctl_raw("--as-of", "2000-01-01T00:00:00Z", "incidents")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("nothing was stored by then", r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -80,6 +80,12 @@ static void test_when(void **unused)
     assert_int_equal(ms, now + 90 * 60000);
     assert_int_equal(tc_when_parse("2025-11-24T16:00:00Z", now, &ms), 0);
     assert_int_equal(ms, 1764000000000);
+    int64_t whole = ms;
+    assert_int_equal(tc_when_parse("2025-11-24T16:00:00.297Z", now, &ms), 0);
+    assert_int_equal(ms, whole + 297);
+    assert_int_equal(tc_when_parse("2025-11-24T16:00:00.5Z", now, &ms), 0);
+    assert_int_equal(ms, whole + 500);
+    assert_int_equal(tc_when_parse("2025-11-24T16:00:00.Z", now, &ms), TC_EINVAL);
     assert_int_equal(tc_when_parse("2025-11-24 17:00+01:00", now, &ms), 0);
     assert_int_equal(ms, 1764000000000);
     assert_int_equal(tc_when_parse("2025-11-24T15:30:00-00:30", now, &ms), 0);
