@@ -224,6 +224,7 @@ typedef struct {
     size_t nhosts;
     uint32_t affected_hosts; /* all hosts failing now; may exceed nhosts */
     uint32_t failing_checks;
+    uint32_t flapping_checks; /* of them, flapping (the agent sends one event for them) */
     uint64_t opened_log_seq;
     tc_role_t roles[TC_ROLES_MAX];
     size_t nroles;

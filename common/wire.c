@@ -82,6 +82,7 @@ static void s_incident_to_pb(const tc_incident_t *in, s_incident_pb_t *o)
     o->pb.hosts = o->hosts;
     o->pb.affected_hosts = in->affected_hosts;
     o->pb.failing_checks = in->failing_checks;
+    o->pb.flapping_checks = in->flapping_checks;
     o->pb.opened_log_seq = in->opened_log_seq;
     size_t nr = in->nroles > TC_ROLES_MAX ? TC_ROLES_MAX : in->nroles;
     for (size_t i = 0; i < nr; i++) {
@@ -167,6 +168,7 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
     out->nhosts = pb->n_hosts;
     out->affected_hosts = pb->affected_hosts;
     out->failing_checks = pb->failing_checks;
+    out->flapping_checks = pb->flapping_checks;
     out->opened_log_seq = pb->opened_log_seq;
     for (size_t i = 0; i < pb->n_roles; i++) {
         COPY_ID(out->roles[i].role, pb->roles[i]->key);

@@ -207,6 +207,7 @@ static int s_fill_hosts(tc_state__service_t *svc, tc_incident_t *inc)
         snprintf(inc->hosts[i], sizeof inc->hosts[i], "%s", names[i]);
     inc->affected_hosts = (uint32_t)n;
     inc->failing_checks = svc->failing;
+    inc->flapping_checks = svc->flapping;
     free(names);
     return 0;
 }
@@ -337,7 +338,7 @@ static void s_schedule_postmortem(const tc_state_t *st, tc_incident_t *inc, cons
 
 /* After a check of `svc` changed, updates or resolves its open incident. */
 static int s_refresh_open(tc_state_t *st, tc_state__service_t *svc, const tc_record_t *rec,
-                          const tc_check_result_t *cr, tc_state_out_t *out)
+                          const tc_check_result_t *cr, bool flap_ended, tc_state_out_t *out)
 {
     tc_incident_t *inc = svc->open;
     inc->updated_ms = rec->time_ms;
@@ -359,10 +360,18 @@ static int s_refresh_open(tc_state_t *st, tc_state__service_t *svc, const tc_rec
         svc->open = NULL;
         return arc;
     }
-    tc_state__text(text, sizeof text, "%s@%s is %s; %u checks failing on %u hosts", cr->check,
-                   cr->host, tc_check_state_name(cr->state), inc->failing_checks,
-                   inc->affected_hosts);
-    tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, rec->event.sender, "check", text);
+    if (cr->flapping)
+        tc_state__text(text, sizeof text,
+                       "%s@%s is flapping (%u%% of its recent results changed), counted as %s; "
+                       "%u checks failing on %u hosts",
+                       cr->check, cr->host, cr->flap_percent, tc_check_state_name(cr->state),
+                       inc->failing_checks, inc->affected_hosts);
+    else
+        tc_state__text(text, sizeof text, "%s@%s %s%s; %u checks failing on %u hosts", cr->check,
+                       cr->host, flap_ended ? "stopped flapping: " : "is ",
+                       tc_check_state_name(cr->state), inc->failing_checks, inc->affected_hosts);
+    tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, rec->event.sender,
+                      cr->flapping ? "flapping" : "check", text);
     /* The change may bring the users to the declaration threshold. */
     s_maybe_declare(st, svc, inc, rec, out);
     return 0;
@@ -400,8 +409,13 @@ static int s_open_incident(tc_state_t *st, tc_state__service_t *svc, const tc_re
     inc->state = TC_INC_TRIGGERED;
     inc->opened_ms = inc->updated_ms = rec->time_ms;
     inc->opened_log_seq = rec->seq;
-    tc_state__text(inc->summary, sizeof inc->summary, "%s@%s %s: %s", cr->check, cr->host,
-                   tc_check_state_name(cr->state), cr->output);
+    if (cr->flapping)
+        tc_state__text(inc->summary, sizeof inc->summary, "%s@%s flapping (%u%%), %s: %s",
+                       cr->check, cr->host, cr->flap_percent, tc_check_state_name(cr->state),
+                       cr->output);
+    else
+        tc_state__text(inc->summary, sizeof inc->summary, "%s@%s %s: %s", cr->check, cr->host,
+                       tc_check_state_name(cr->state), cr->output);
     int rc = s_fill_hosts(svc, inc);
     if (rc) {
         free(inc);
@@ -453,7 +467,8 @@ static int s_apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
     bool was_failing = c->state != TC_STATE_OK;
     bool now_failing = cr->state != TC_STATE_OK;
     uint32_t users = s_perf_users(cr);
-    bool changed = c->state != cr->state || (now_failing && users != c->users);
+    bool flap_changed = c->flapping != cr->flapping;
+    bool changed = c->state != cr->state || (now_failing && users != c->users) || flap_changed;
     int rc;
 
     /* A check moved to another service (its configuration changed): it
@@ -467,9 +482,14 @@ static int s_apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
              * longer fails there. */
             tc_check_result_t left = *cr;
             left.state = TC_STATE_OK;
-            if (old->open && (rc = s_refresh_open(st, old, rec, &left, out)) != 0)
+            left.flapping = false;
+            if (old->open && (rc = s_refresh_open(st, old, rec, &left, false, out)) != 0)
                 return rc;
         }
+        if (old && c->flapping)
+            old->flapping--;
+        c->flapping = false;
+        flap_changed = cr->flapping;
         snprintf(c->service, sizeof c->service, "%s", cr->service);
         was_failing = false;
         changed = true;
@@ -488,11 +508,14 @@ static int s_apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
         s_count(svc, cr->host, -1);
     c->state = cr->state;
     c->users = now_failing ? users : 0;
+    if (flap_changed)
+        svc->flapping = cr->flapping ? svc->flapping + 1 : svc->flapping - 1;
+    c->flapping = cr->flapping;
 
     if (!changed)
         return 0;
     if (svc->open)
-        return s_refresh_open(st, svc, rec, cr, out);
+        return s_refresh_open(st, svc, rec, cr, flap_changed && !cr->flapping, out);
     if (cr->state == TC_STATE_CRITICAL)
         return s_open_incident(st, svc, rec, cr, out);
     return 0;

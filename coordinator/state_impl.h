@@ -23,6 +23,7 @@ typedef struct {
     char service[TC_ID_MAX];
     tc_check_state_t state; /* last hard state; a new check counts as OK */
     uint32_t users;         /* "users" perfdata of that result, 0 if none */
+    bool flapping;          /* the agent says it keeps changing state */
 } tc_state__check_t;
 
 /* An incident that left its service's live slots (a newer one of the
@@ -44,6 +45,7 @@ typedef struct {
     uint32_t failing;        /* checks of this service not OK */
     zhashx_t *failing_hosts; /* host -> number of its failing checks */
     uint64_t perf_users;     /* sum of `users` over failing checks */
+    uint32_t flapping;       /* checks of this service flapping */
     tc_incident_t *open;     /* the open incident, or NULL */
     tc_incident_t *resolved; /* the most recently resolved one, or NULL */
 } tc_state__service_t;

@@ -140,6 +140,7 @@ static void s_write_checks(s_w_t *w, const tc_state_t *st)
         s_str(w, c->service);
         s_u(w, (uint64_t)c->state);
         s_u(w, c->users);
+        s_u(w, c->flapping);
     }
     free(keys);
 }
@@ -159,6 +160,7 @@ static void s_write_services(s_w_t *w, const tc_state_t *st)
         s_str(w, svc->name);
         s_u(w, svc->failing);
         s_u(w, svc->perf_users);
+        s_u(w, svc->flapping);
         size_t nh;
         const char **hosts = s_sorted_keys(svc->failing_hosts, &nh);
         if (!hosts) {
@@ -378,6 +380,7 @@ static void s_read_checks(s_r_t *r, tc_state_t *st)
         s_rstr(r, c->service, sizeof c->service);
         c->state = (tc_check_state_t)s_ru(r);
         c->users = (uint32_t)s_ru(r);
+        c->flapping = s_ru(r) != 0;
         char key[2 * TC_ID_MAX + 1];
         snprintf(key, sizeof key, "%s/%s", c->host, c->check);
         if (r->rc || zhashx_insert(st->checks, key, c) != 0) {
@@ -400,6 +403,7 @@ static void s_read_services(s_r_t *r, tc_state_t *st)
         }
         svc->failing = (uint32_t)s_ru(r);
         svc->perf_users = s_ru(r);
+        svc->flapping = (uint32_t)s_ru(r);
         for (uint64_t k = 0, nh = s_ru(r); k < nh && !r->rc; k++) {
             char host[TC_ID_MAX];
             s_rstr(r, host, sizeof host);

@@ -51,6 +51,8 @@ void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc)
     tc_json_uint(j, inc->affected_hosts);
     tc_json_key(j, "failing_checks");
     tc_json_uint(j, inc->failing_checks);
+    tc_json_key(j, "flapping_checks");
+    tc_json_uint(j, inc->flapping_checks);
     tc_json_key(j, "roles");
     tc_json_object_begin(j);
     for (size_t i = 0; i < inc->nroles && i < TC_ROLES_MAX; i++) {
@@ -358,6 +360,8 @@ static void s_event_fields(tc_json_t *j, const tc_msg_t *e)
         tc_json_bool(j, c->hard);
         tc_json_key(j, "flapping");
         tc_json_bool(j, c->flapping);
+        tc_json_key(j, "flap_percent");
+        tc_json_uint(j, c->flap_percent);
         tc_json_key(j, "attempt");
         tc_json_uint(j, c->attempt);
         tc_json_key(j, "max_attempts");
@@ -730,7 +734,11 @@ int tc_render_incident_text(FILE *out, const tc_incident_t *inc)
         s_append(buf, sizeof buf, &len, "%s%s", i ? ", " : "", inc->hosts[i]);
     s_kv(out, "hosts:", nhosts ? buf : "-");
 
-    snprintf(buf, sizeof buf, "%" PRIu32, inc->failing_checks);
+    if (inc->flapping_checks)
+        snprintf(buf, sizeof buf, "%" PRIu32 " (%" PRIu32 " flapping)", inc->failing_checks,
+                 inc->flapping_checks);
+    else
+        snprintf(buf, sizeof buf, "%" PRIu32, inc->failing_checks);
     s_kv(out, "failing checks:", buf);
 
     char roles[TC_ROLES_MAX * (TC_ID_MAX * 2 + 2)];

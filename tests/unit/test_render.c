@@ -22,7 +22,7 @@
     "{\"id\":3,\"service\":\"frontend\",\"state\":\"triggered\",\"severity\":null,"                \
     "\"declared\":false,\"opened_at\":\"2026-11-24T08:00:00.123Z\",\"resolved_at\":null,"          \
     "\"updated_at\":\"2026-11-24T08:05:30.000Z\",\"summary\":\"HTTP 503 from /health\","           \
-    "\"hosts\":[\"web-01\"],\"affected_hosts\":1,\"failing_checks\":1,\"roles\":{},"               \
+    "\"hosts\":[\"web-01\"],\"affected_hosts\":1,\"failing_checks\":1,\"flapping_checks\":0,\"roles\":{},"               \
     "\"acknowledged_at\":null,\"declared_at\":null,\"users\":0,\"major\":false,"                   \
     "\"security\":false,\"drill\":false,\"title\":\"\",\"public\":false,\"updates\":0,\"pending_"  \
     "update\":null,\"last_external_update_at\":null,\"next_update_due_at\":null,\"maintenance\":"  \
@@ -220,7 +220,7 @@ static void test_incident_json_resolved(void **state)
                         "\"resolved_at\":\"2026-11-24T09:00:00.500Z\","
                         "\"updated_at\":\"2026-11-24T09:00:00.500Z\","
                         "\"summary\":\"replication lag 300s\",\"hosts\":[\"db-01\",\"db-02\"],"
-                        "\"affected_hosts\":2,\"failing_checks\":0,"
+                        "\"affected_hosts\":2,\"failing_checks\":0,\"flapping_checks\":0,"
                         "\"roles\":{\"commander\":\"alice\",\"scribe\":\"bob\"},"
                         "\"acknowledged_at\":null,\"declared_at\":null,\"users\":0,"
                         "\"major\":true,\"security\":false,\"drill\":false,\"title\":\"\","
@@ -308,7 +308,7 @@ static void test_record_json_check(void **state)
         "{\"seq\":40,\"time\":\"2026-11-24T08:00:00.123Z\",\"sender\":\"web-01\","
         "\"sender_seq\":17,\"kind\":\"check_result\",\"sent_at\":\"2026-11-24T08:00:00.000Z\","
         "\"check\":\"frontend-http\",\"service\":\"frontend\",\"host\":\"web-01\","
-        "\"state\":\"CRITICAL\",\"hard\":true,\"flapping\":false,\"attempt\":3,\"max_attempts\":3,"
+        "\"state\":\"CRITICAL\",\"hard\":true,\"flapping\":false,\"flap_percent\":0,\"attempt\":3,\"max_attempts\":3,"
         "\"output\":\"connection refused\",\"perfdata\":["
         "{\"label\":\"time\",\"value\":0.25,\"uom\":\"s\",\"warn\":1,\"crit\":2},"
         "{\"label\":\"size\",\"value\":1024,\"uom\":\"B\",\"min\":0,\"max\":4096}]}");
