@@ -210,15 +210,22 @@ int tc_lost_add(tc_lost_t *l, const tc_msg_t *m, const char *reason, bool *durab
         *durable = false;
     if (m->kind != TC_MSG_CHECK_RESULT)
         return TC_EINVAL;
+    char key[S_KEY_MAX];
+    s_key(key, &m->u.check);
+    s_rec_t *r = zhashx_lookup(l->recs, key);
+    if (r && r->latest == s_state(&m->u.check)) {
+        /* The same state again (a restarted agent reports its first hard
+         * state): no transition; the earlier event has its true time. */
+        if (durable)
+            *durable = !r->dirty || s_store(l, r) == 0;
+        return 0;
+    }
     tc_msg_t copy = *m;
     copy.seq = 0; /* numbered when it is released into the spool */
     uint8_t *buf;
     size_t len;
     if (tc_wire_encode_msg(&copy, &buf, &len) != 0)
         return TC_ENOMEM;
-    char key[S_KEY_MAX];
-    s_key(key, &m->u.check);
-    s_rec_t *r = zhashx_lookup(l->recs, key);
     if (r) {
         if (r->n < UINT32_MAX)
             r->n++;

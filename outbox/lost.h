@@ -56,7 +56,8 @@ bool tc_lost_has(const tc_lost_t *l, const tc_msg_t *m);
 
 /* Records `m` (borrowed; a CheckResult that could not be spooled, with its
  * time_ms when observed) as the latest state of its check; the latest it
- * replaces becomes a lost transition. `reason` (e.g. "spool full (64 MiB)")
+ * replaces becomes a lost transition (an event in the same state as the
+ * latest is no transition and changes nothing). `reason` (e.g. "spool full (64 MiB)")
  * is kept from a check's first discard. Tries to write the record durably;
  * *durable (may be NULL) says whether that worked. Returns 0, TC_EINVAL
  * (not a CheckResult) or TC_ENOMEM. */

@@ -260,14 +260,13 @@ static int s_on_pump(zloop_t *loop, int timer_id, void *arg)
 /* ---- the spool's limits ----------------------------------------------------- */
 
 /* Deletes what the coordinator has, in batches (each delete is an fsync):
- * when enough piled up, when everything sent is acknowledged, or when the
- * room is needed. */
+ * when enough piled up (which is also room enough for what a full spool
+ * left out), when everything sent is acknowledged, or on the tick. */
 static void s_prune(tc_outbox_t *ob, bool force)
 {
     if (ob->acked <= ob->pruned)
         return;
-    if (!force && ob->acked - ob->pruned < S_PRUNE_BATCH && ob->cursor > ob->acked &&
-        tc_lost_checks(ob->lost) == 0)
+    if (!force && ob->acked - ob->pruned < S_PRUNE_BATCH && ob->cursor > ob->acked)
         return;
     size_t deleted = 0;
     int rc = tc_spool_ack(ob->spool, ob->acked, &deleted);

@@ -164,6 +164,7 @@ static void test_full_then_released(void **state)
     s_lose(f, "a", TC_STATE_OK, 30);
     s_lose(f, "b", TC_STATE_OK, 35);
     s_lose(f, "a", TC_STATE_CRITICAL, 40);
+    s_lose(f, "a", TC_STATE_CRITICAL, 45); /* no transition: ignored */
     assert_int_equal(tc_lost_checks(f->lost), 2);
     assert_int_equal(tc_lost_transitions(f->lost), 5);
     assert_int_equal(tc_lost_volatile(f->lost), 0);
