@@ -93,11 +93,12 @@ struct tc_outbox_t {
     int64_t storage_retry_ms; /* after a storage failure, retry releases then */
     bool full;                /* something was left out; cleared when all is released */
     int full_rc;              /* why: TC_EFULL, TC_EDISKFULL, ... */
+    size_t released;          /* records released since it was full */
     int64_t unsent_since_ms;  /* when Hellos started failing, 0 if not */
     int64_t unsent_logged_ms;
     bool unreachable_warned;
     uint64_t sent, throttled, rewinds;
-    tc_ratelog_t full_log, disk_log, prune_log, reject_log, resend_log, watchdog_log;
+    tc_ratelog_t full_log, disk_log, room_log, prune_log, reject_log, resend_log, watchdog_log;
 };
 
 /* ---- sending ------------------------------------------------------------- */
@@ -291,15 +292,20 @@ static void s_release(tc_outbox_t *ob)
     int rc = tc_lost_release(ob->lost, &released, &spooled);
     if (rc != 0 && rc != TC_EFULL)
         ob->storage_retry_ms = tc_mono_ms() + S_STORAGE_RETRY_MS;
+    ob->released += released;
     if (released)
-        tc_info("spool %s: reported %zu checks' left-out transitions (%zu events)",
-                tc_spool_dir(ob->spool), released, spooled);
+        tc_debug("spool %s: %zu checks' left-out transitions spooled as %zu events",
+                 tc_spool_dir(ob->spool), released, spooled);
     if (rc == 0 && ob->full) {
+        /* The limiters keep running: on a nearly full disk room comes and
+         * goes, and each change must not be worth a line. */
         ob->full = false;
         ob->full_rc = 0;
-        tc_ratelog_reset(&ob->full_log);
-        tc_ratelog_reset(&ob->disk_log);
-        tc_info("spool %s has room again; every check's state is spooled", tc_spool_dir(ob->spool));
+        tc_ratelog(&ob->room_log, TC_LOG_INFO,
+                   "spool %s has room again; what it left out of %zu checks is reported as "
+                   "lost, with their latest states",
+                   tc_spool_dir(ob->spool), ob->released);
+        ob->released = 0;
     }
     if (spooled)
         s_pump(ob);
@@ -604,7 +610,7 @@ int tc_outbox_new(zloop_t *loop, const tc_outbox_config_t *cfg, tc_outbox_t **ou
     ob->last_throttle_ms = ob->tokens_ms - S_RATE_CALM_MS;
     ob->state = S_DOWN;
     ob->hello_due = true;
-    ob->full_log.interval_ms = ob->disk_log.interval_ms = 10000;
+    ob->full_log.interval_ms = ob->disk_log.interval_ms = ob->room_log.interval_ms = 10000;
     ob->prune_log.interval_ms = ob->reject_log.interval_ms = 10000;
     ob->resend_log.interval_ms = ob->watchdog_log.interval_ms = 10000;
 
