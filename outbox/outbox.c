@@ -10,11 +10,9 @@
  * has is dropped as a duplicate, and nothing can be acknowledged past a
  * gap.
  *
- * Pacing is a token bucket refilled at `rate` events per second, holding
- * at most 50 ms worth, so that the sender never bursts far above its pace;
- * when tokens or the window run out, a one-shot timer (or the next Ack)
- * sends more. Timers and readers get the outbox as their argument; it
- * outlives them because tc_outbox_destroy() takes them off the loop.
+ * Pacing is pace.h's token bucket; when it or the window runs out, a
+ * one-shot timer (or the next Ack) sends more. Timers and readers get the outbox as their argument;
+ * it outlives them because tc_outbox_destroy() takes them off the loop.
  */
 #include "outbox.h"
 
@@ -22,6 +20,7 @@
 #include "link.h"
 #include "log.h"
 #include "lost.h"
+#include "pace.h"
 #include "ratelog.h"
 #include "spool.h"
 #include "util.h"
@@ -45,16 +44,8 @@
 #define S_RESEND_HOLD_MS 1000
 #define S_UNAUTHORIZED_PAUSE_MS 5000
 #define S_PAUSE_MAX_MS 30000
-/* The token bucket holds this much sending time. */
-#define S_BURST_MS 50
 /* Sending wakes up at most this often while paced. */
 #define S_PUMP_MIN_MS 10
-/* Slowest pace after repeated THROTTLED replies, events per second. */
-#define S_RATE_MIN 10.0
-/* The pace grows back by this factor per tick once nothing was throttled
- * for S_RATE_CALM_MS. */
-#define S_RATE_GROWTH 1.1
-#define S_RATE_CALM_MS 2000
 /* Deleting acknowledged events costs an fsync; batch them. */
 #define S_PRUNE_BATCH 64
 #define S_STORAGE_RETRY_MS 1000
@@ -87,9 +78,7 @@ struct tc_outbox_t {
     int64_t pause_until_ms; /* no events sent before then */
     uint64_t hold_from;     /* RESENDs for this point are ignored ... */
     int64_t hold_until_ms;  /* ... until then */
-    double rate, rate_max, tokens;
-    int64_t tokens_ms;
-    int64_t last_throttle_ms;
+    tc_pace_t *pace;
     int64_t storage_retry_ms; /* after a storage failure, retry releases then */
     bool full;                /* something was left out; cleared when all is released */
     int full_rc;              /* why: TC_EFULL, TC_EDISKFULL, ... */
@@ -164,17 +153,6 @@ static int s_send_hello(tc_outbox_t *ob)
     return 0;
 }
 
-static void s_refill(tc_outbox_t *ob, int64_t now)
-{
-    double burst = ob->rate * S_BURST_MS / 1000.0;
-    if (burst < 1.0)
-        burst = 1.0;
-    ob->tokens += (double)(now - ob->tokens_ms) * ob->rate / 1000.0;
-    if (ob->tokens > burst)
-        ob->tokens = burst;
-    ob->tokens_ms = now;
-}
-
 static int s_on_pump(zloop_t *loop, int timer_id, void *arg);
 
 /* Sending resumes in `delay_ms` (a pause or the pace). */
@@ -225,20 +203,20 @@ static void s_pump(tc_outbox_t *ob)
     uint64_t in_flight = ob->cursor - ob->acked;
     if (in_flight >= ob->window)
         return; /* the next Ack opens it */
-    s_refill(ob, now);
-    if (ob->tokens < 1.0) {
-        int64_t wait = (int64_t)((1.0 - ob->tokens) * 1000.0 / ob->rate) + 1;
+    uint64_t allowed = tc_pace_allowed(ob->pace, now);
+    if (allowed == 0) {
+        int64_t wait = tc_pace_wait_ms(ob->pace);
         s_arm_pump(ob, wait > S_PUMP_MIN_MS ? wait : S_PUMP_MIN_MS);
         return;
     }
-    s_pump_t p = {.ob = ob, .budget = (uint64_t)ob->tokens};
+    s_pump_t p = {.ob = ob, .budget = allowed};
     if (p.budget > ob->window - in_flight)
         p.budget = ob->window - in_flight;
     int rc = tc_spool_foreach(ob->spool, ob->cursor, s_send_one, &p);
     if (rc < 0)
         tc_ratelog(&ob->prune_log, TC_LOG_ERROR, "cannot read the spool %s: %s",
                    tc_spool_dir(ob->spool), tc_strerror(rc));
-    ob->tokens -= (double)p.sent;
+    tc_pace_spend(ob->pace, p.sent);
     ob->sent += p.sent;
     if (p.blocked) {
         /* Not connected after all, or the socket's queue is full: the
@@ -444,15 +422,13 @@ static void s_on_reject(tc_outbox_t *ob, const tc_reject_t *r)
             wait = S_PAUSE_MAX_MS;
         ob->throttled++;
         ob->pause_until_ms = now + wait;
-        ob->last_throttle_ms = now;
-        ob->rate = ob->rate / 2 > S_RATE_MIN ? ob->rate / 2 : S_RATE_MIN;
-        ob->tokens = 0;
+        tc_pace_throttled(ob->pace, now);
         s_rewind(ob, 0);
         s_hold(ob, ob->acked + 1);
         tc_ratelog(&ob->resend_log, TC_LOG_INFO,
                    "coordinator %s is throttling us: pausing %" PRId64
                    " ms, then resending from seq %" PRIu64 " at %.0f events/s",
-                   ob->endpoint, wait, ob->acked + 1, ob->rate);
+                   ob->endpoint, wait, ob->acked + 1, tc_pace_rate(ob->pace));
         s_arm_pump(ob, wait);
         return;
     }
@@ -544,11 +520,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
         return -1;
     }
     int64_t now = tc_mono_ms();
-    if (ob->rate < ob->rate_max && now - ob->last_throttle_ms >= S_RATE_CALM_MS) {
-        ob->rate *= S_RATE_GROWTH;
-        if (ob->rate > ob->rate_max)
-            ob->rate = ob->rate_max;
-    }
+    tc_pace_tick(ob->pace, now);
     if (tc_lost_checks(ob->lost) && now >= ob->storage_retry_ms) {
         s_prune(ob, true);
         s_release(ob);
@@ -603,11 +575,15 @@ int tc_outbox_new(zloop_t *loop, const tc_outbox_config_t *cfg, tc_outbox_t **ou
     tc_strlcpy_utf8(ob->hostname, host, sizeof ob->hostname);
     ob->heartbeat_ms = cfg->heartbeat_ms;
     ob->window = cfg->window ? cfg->window : TC_OUTBOX_DEFAULT_WINDOW;
-    ob->rate_max = ob->rate = cfg->send_rate ? cfg->send_rate : TC_OUTBOX_DEFAULT_RATE;
     ob->ack_wait_ms =
         2 * cfg->heartbeat_ms > S_ACK_WAIT_MIN_MS ? 2 * cfg->heartbeat_ms : S_ACK_WAIT_MIN_MS;
-    ob->last_progress_ms = ob->last_sync_ms = ob->tokens_ms = tc_mono_ms();
-    ob->last_throttle_ms = ob->tokens_ms - S_RATE_CALM_MS;
+    ob->last_progress_ms = ob->last_sync_ms = tc_mono_ms();
+    ob->pace =
+        tc_pace_new(cfg->send_rate ? cfg->send_rate : TC_OUTBOX_DEFAULT_RATE, ob->last_sync_ms);
+    if (!ob->pace) {
+        rc = TC_ENOMEM;
+        goto fail_spool;
+    }
     ob->state = S_DOWN;
     ob->hello_due = true;
     ob->full_log.interval_ms = ob->disk_log.interval_ms = ob->room_log.interval_ms = 10000;
@@ -658,6 +634,7 @@ fail_link:
 fail_lost:
     tc_spool_destroy(&ob->spool);
 fail_spool:
+    tc_pace_destroy(&ob->pace);
     free(ob);
     return rc;
 }
@@ -677,6 +654,7 @@ void tc_outbox_destroy(tc_outbox_t **pob)
     tc_link_destroy(&ob->link);
     tc_lost_destroy(&ob->lost);
     tc_spool_destroy(&ob->spool);
+    tc_pace_destroy(&ob->pace);
     free(ob);
     *pob = NULL;
 }
@@ -694,7 +672,7 @@ void tc_outbox_stats(tc_outbox_t *ob, tc_outbox_stats_t *st)
     st->connected = tc_link_connected(ob->link);
     st->live = ob->state == S_LIVE;
     st->paused = tc_mono_ms() < ob->pause_until_ms;
-    st->rate = ob->rate;
+    st->rate = tc_pace_rate(ob->pace);
     st->sent = ob->sent;
     st->throttled = ob->throttled;
     st->rewinds = ob->rewinds;

@@ -1,5 +1,6 @@
 /*
- * spool.c - a sender's durable outbox; see spool.h.
+ * spool.c - a sender's durable outbox: opening and writing; see spool.h
+ * (reading is spool_read.c).
  *
  * Three LMDB databases. "events" maps an 8-byte big-endian key (so LMDB's
  * byte order is numeric order) to the encoded Envelope; the event's
@@ -18,7 +19,7 @@
  * of a field win, so the stored bytes (which carry the number they were
  * stored under, readable by earlier versions) need no rewrite.
  */
-#include "spool.h"
+#include "spool_impl.h"
 
 #include "error.h"
 #include "lmdb_env.h"
@@ -35,41 +36,10 @@
 
 #define S_KIB ((size_t)1 << 10)
 #define S_MIB ((size_t)1 << 20)
-/* A trailing "seq" field: one tag byte and a varint of up to 10 bytes. */
-#define S_SEQ_FIELD_MAX 11
-#define S_HELD_KEY_MAX 255
-
-struct tc_spool_t {
-    tc_lmdb_t *lmdb;
-    MDB_dbi main, meta, events, held;
-    uint64_t last_seq; /* mirror of meta/last_seq, updated after commit */
-    uint64_t offset;   /* mirror of meta/seq_offset */
-    size_t max, headroom, events_limit, held_limit;
-    bool reopen; /* a write failed in storage: reopen before the next one */
-    uint8_t *frame;
-    size_t frame_cap;
-    char error[512];
-};
 
 static const char s_key_last_seq[] = "last_seq";
 static const char s_key_offset[] = "seq_offset";
 static const char s_key_agent_id[] = "agent_id";
-
-static void s_put_be64(uint8_t *b, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        b[i] = (uint8_t)(v & 0xff);
-        v >>= 8;
-    }
-}
-
-static uint64_t s_get_be64(const uint8_t *b)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | b[i];
-    return v;
-}
 
 __attribute__((format(printf, 3, 4))) static void s_why(char *why, size_t whylen, const char *fmt,
                                                         ...)
@@ -80,11 +50,6 @@ __attribute__((format(printf, 3, 4))) static void s_why(char *why, size_t whylen
     va_start(ap, fmt);
     vsnprintf(why, whylen, fmt, ap);
     va_end(ap);
-}
-
-static MDB_env *s_env(const tc_spool_t *s)
-{
-    return tc_lmdb_env(s->lmdb);
 }
 
 /* Reads an 8-byte meta value; absent means 0. */
@@ -100,21 +65,21 @@ static int s_meta_u64(tc_spool_t *s, MDB_txn *txn, const char *key, uint64_t *ou
         return rc;
     if (v.mv_size != 8)
         return MDB_CORRUPTED;
-    *out = s_get_be64(v.mv_data);
+    *out = tc_spool__get_be64(v.mv_data);
     return 0;
 }
 
 static int s_meta_put_u64(tc_spool_t *s, MDB_txn *txn, const char *key, uint64_t val)
 {
     uint8_t b[8];
-    s_put_be64(b, val);
+    tc_spool__put_be64(b, val);
     MDB_val k = {strlen(key), (void *)key}, v = {8, b};
     return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
 /* Bytes the data occupies: every page of every database. Free pages are
  * not counted: LMDB reuses them, which is why an Ack makes room at once. */
-static size_t s_used(tc_spool_t *s, MDB_txn *txn)
+size_t tc_spool__used(tc_spool_t *s, MDB_txn *txn)
 {
     MDB_dbi dbis[4] = {s->main, s->meta, s->events, s->held};
     size_t pages = 2; /* the two meta pages */
@@ -132,7 +97,7 @@ static size_t s_used(tc_spool_t *s, MDB_txn *txn)
 /* Records the reason of a failure for tc_spool_error(); a storage failure
  * makes the next write reopen the environment (LMDB may refuse every
  * transaction after a failed commit). */
-static int s_fail(tc_spool_t *s, int rc, const char *why)
+int tc_spool__fail(tc_spool_t *s, int rc, const char *why)
 {
     snprintf(s->error, sizeof s->error, "%s", why);
     if (rc == TC_EIO || rc == TC_EDISKFULL)
@@ -156,7 +121,7 @@ static int s_open_dbis(tc_spool_t *s, MDB_txn *txn, unsigned flags)
 static void s_cloexec(tc_spool_t *s)
 {
     int fd;
-    if (mdb_env_get_fd(s_env(s), &fd) == 0)
+    if (mdb_env_get_fd(tc_spool__env(s), &fd) == 0)
         fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
 }
 
@@ -169,10 +134,10 @@ static int s_prepare_write(tc_spool_t *s)
     char why[512];
     int rc = tc_lmdb_reopen(s->lmdb, why, sizeof why);
     if (rc != 0)
-        return s_fail(s, rc, why);
+        return tc_spool__fail(s, rc, why);
     s_cloexec(s);
     MDB_txn *txn;
-    int mrc = mdb_txn_begin(s_env(s), NULL, MDB_RDONLY, &txn);
+    int mrc = mdb_txn_begin(tc_spool__env(s), NULL, MDB_RDONLY, &txn);
     if (mrc == 0) {
         mrc = s_open_dbis(s, txn, 0);
         if (mrc == 0)
@@ -182,7 +147,7 @@ static int s_prepare_write(tc_spool_t *s)
     }
     if (mrc != 0) {
         rc = tc_lmdb_error(s->lmdb, mrc, "cannot reopen the spool", why, sizeof why);
-        return s_fail(s, rc, why);
+        return tc_spool__fail(s, rc, why);
     }
     s->reopen = false;
     return 0;
@@ -199,7 +164,7 @@ static int s_write(tc_spool_t *s, tc_lmdb_txn_fn *fn, void *arg)
     if (rc == TC_EFULL)
         snprintf(why, sizeof why, "spool %s is full (%zu MiB)", tc_lmdb_dir(s->lmdb),
                  s->max / S_MIB);
-    return rc ? s_fail(s, rc, why) : 0;
+    return rc ? tc_spool__fail(s, rc, why) : 0;
 }
 
 /* ---- open ------------------------------------------------------------------ */
@@ -293,7 +258,7 @@ int tc_spool_open(const char *dir, const char *sender, size_t spool_max, tc_spoo
     /* A reader killed mid-transaction (kill -9) leaves a slot behind that
      * would pin old pages forever; clear such slots now. */
     int dead = 0;
-    mdb_reader_check(s_env(s), &dead);
+    mdb_reader_check(tc_spool__env(s), &dead);
 
     /* A spool that holds more than the limit allows (written by an older
      * version, or the limit was lowered) gets room to drain: deletes need
@@ -301,7 +266,7 @@ int tc_spool_open(const char *dir, const char *sender, size_t spool_max, tc_spoo
     size_t used, map, maxmap;
     tc_lmdb_usage(s->lmdb, &used, &map, &maxmap);
     if (used + s->headroom > s->max && used + s->headroom > map) {
-        int mrc = mdb_env_set_mapsize(s_env(s), used + s->headroom);
+        int mrc = mdb_env_set_mapsize(tc_spool__env(s), used + s->headroom);
         if (mrc != 0) {
             rc = tc_lmdb_error(s->lmdb, mrc, "cannot grow the spool's map", why, whylen);
             goto fail;
@@ -359,7 +324,7 @@ static int s_append_fn(MDB_txn *txn, void *arg)
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < a->n; i++) {
         uint8_t key[8];
-        s_put_be64(key, s->last_seq + 1 + i - s->offset);
+        tc_spool__put_be64(key, s->last_seq + 1 + i - s->offset);
         MDB_val k = {8, key}, v = {a->enc[i].len, a->enc[i].buf};
         /* Keys only grow, so LMDB may append without searching. */
         rc = mdb_put(txn, s->events, &k, &v, MDB_APPEND);
@@ -372,7 +337,7 @@ static int s_append_fn(MDB_txn *txn, void *arg)
         if (rc == MDB_NOTFOUND)
             rc = 0;
     }
-    if (rc == 0 && a->n && s_used(s, txn) > a->limit)
+    if (rc == 0 && a->n && tc_spool__used(s, txn) > a->limit)
         rc = TC_EFULL; /* over the events limit: abort, nothing stored */
     return rc;
 }
@@ -383,11 +348,11 @@ static int s_append(tc_spool_t *s, tc_msg_t *m, size_t n, const char *held_key)
     int rc = 0;
     s_enc_t *enc = n ? calloc(n, sizeof *enc) : NULL;
     if (n && !enc)
-        return s_fail(s, TC_ENOMEM, "out of memory");
+        return tc_spool__fail(s, TC_ENOMEM, "out of memory");
     for (size_t i = 0; i < n && rc == 0; i++) {
         m[i].seq = s->last_seq + 1 + i;
         if (tc_wire_encode_msg(&m[i], &enc[i].buf, &enc[i].len) != 0)
-            rc = s_fail(s, TC_ENOMEM, "out of memory");
+            rc = tc_spool__fail(s, TC_ENOMEM, "out of memory");
     }
     if (rc == 0) {
         s_append_t a = {.s = s, .enc = enc, .n = n, .held_key = held_key, .limit = s->events_limit};
@@ -437,7 +402,7 @@ static int s_ack_fn(MDB_txn *txn, void *arg)
         return rc;
     MDB_val k, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    while (rc == 0 && k.mv_size == 8 && s_get_be64(k.mv_data) <= a->upto_key) {
+    while (rc == 0 && k.mv_size == 8 && tc_spool__get_be64(k.mv_data) <= a->upto_key) {
         rc = mdb_cursor_del(cur, 0);
         if (rc != 0)
             break;
@@ -456,12 +421,12 @@ static uint64_t s_first_key(tc_spool_t *s)
     MDB_txn *txn;
     MDB_cursor *cur;
     uint64_t key = 0;
-    if (mdb_txn_begin(s_env(s), NULL, MDB_RDONLY, &txn) != 0)
+    if (mdb_txn_begin(tc_spool__env(s), NULL, MDB_RDONLY, &txn) != 0)
         return 0;
     if (mdb_cursor_open(txn, s->events, &cur) == 0) {
         MDB_val k, v;
         if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size == 8)
-            key = s_get_be64(k.mv_data);
+            key = tc_spool__get_be64(k.mv_data);
         mdb_cursor_close(cur);
     }
     mdb_txn_abort(txn);
@@ -506,7 +471,7 @@ int tc_spool_remove(tc_spool_t *s, uint64_t seq)
     if (seq <= s->offset || seq > s->last_seq)
         return TC_ENOTFOUND;
     s_remove_t r = {.s = s};
-    s_put_be64(r.key, seq - s->offset);
+    tc_spool__put_be64(r.key, seq - s->offset);
     int rc = s_write(s, s_remove_fn, &r);
     if (rc == 0 && !r.found)
         return TC_ENOTFOUND;
@@ -544,11 +509,11 @@ static int s_rebase_fn(MDB_txn *txn, void *arg)
         uint64_t first = 0, last = 0;
         rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
         if (rc == 0)
-            first = s_get_be64(k.mv_data);
+            first = tc_spool__get_be64(k.mv_data);
         if (rc == 0)
             rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
         if (rc == 0)
-            last = s_get_be64(k.mv_data);
+            last = tc_spool__get_be64(k.mv_data);
         mdb_cursor_close(cur);
         if (rc != 0)
             return rc;
@@ -580,137 +545,6 @@ int tc_spool_rebase(tc_spool_t *s, uint64_t floor, size_t *renumbered)
     return 0;
 }
 
-/* ---- reading ------------------------------------------------------------------ */
-
-uint64_t tc_spool_last_seq(const tc_spool_t *s)
-{
-    return s->last_seq;
-}
-
-int tc_spool_count(tc_spool_t *s, size_t *n)
-{
-    MDB_txn *txn;
-    MDB_stat st;
-    int rc = mdb_txn_begin(s_env(s), NULL, MDB_RDONLY, &txn);
-    if (rc == 0) {
-        rc = mdb_stat(txn, s->events, &st);
-        mdb_txn_abort(txn);
-    }
-    if (rc != 0) {
-        char why[256];
-        return s_fail(s, tc_lmdb_error(s->lmdb, rc, "cannot read the spool", why, sizeof why), why);
-    }
-    *n = st.ms_entries;
-    return 0;
-}
-
-bool tc_spool_contains(tc_spool_t *s, uint64_t seq)
-{
-    if (seq <= s->offset || seq > s->last_seq)
-        return false;
-    MDB_txn *txn;
-    uint8_t key[8];
-    s_put_be64(key, seq - s->offset);
-    MDB_val k = {8, key}, v;
-    if (mdb_txn_begin(s_env(s), NULL, MDB_RDONLY, &txn) != 0)
-        return false;
-    int rc = mdb_get(txn, s->events, &k, &v);
-    mdb_txn_abort(txn);
-    return rc == 0;
-}
-
-/* The stored Envelope with `seq` appended as its last field, in s->frame. */
-static int s_frame(tc_spool_t *s, uint64_t seq, const MDB_val *v, size_t *len)
-{
-    size_t need = v->mv_size + S_SEQ_FIELD_MAX;
-    if (need > s->frame_cap) {
-        uint8_t *nf = realloc(s->frame, need);
-        if (!nf)
-            return TC_ENOMEM;
-        s->frame = nf;
-        s->frame_cap = need;
-    }
-    memcpy(s->frame, v->mv_data, v->mv_size);
-    size_t n = v->mv_size;
-    s->frame[n++] = 0x18; /* field 3 (Envelope.seq), varint */
-    do {
-        uint8_t b = seq & 0x7f;
-        seq >>= 7;
-        s->frame[n++] = seq ? (uint8_t)(b | 0x80) : b;
-    } while (seq);
-    *len = n;
-    return 0;
-}
-
-int tc_spool_foreach(tc_spool_t *s, uint64_t after, tc_spool_fn *fn, void *arg)
-{
-    if (after >= s->last_seq)
-        return 0;
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    int rc = mdb_txn_begin(s_env(s), NULL, MDB_RDONLY, &txn);
-    if (rc != 0)
-        return TC_EIO;
-    rc = mdb_cursor_open(txn, s->events, &cur);
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return TC_EIO;
-    }
-    uint8_t key[8];
-    s_put_be64(key, after < s->offset ? 1 : after + 1 - s->offset);
-    MDB_val k = {8, key}, v;
-    int result = 0;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (rc == 0) {
-        if (k.mv_size == 8) {
-            uint64_t seq = s_get_be64(k.mv_data) + s->offset;
-            size_t len;
-            result = s_frame(s, seq, &v, &len);
-            if (result == 0)
-                result = fn(seq, s->frame, len, arg);
-            if (result != 0)
-                break;
-        }
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
-    if (result != 0)
-        return result;
-    return rc == MDB_NOTFOUND ? 0 : TC_EIO;
-}
-
-int tc_spool_get(tc_spool_t *s, uint64_t seq, uint8_t **frame, size_t *len)
-{
-    if (seq <= s->offset || seq > s->last_seq)
-        return TC_ENOTFOUND;
-    MDB_txn *txn;
-    uint8_t key[8];
-    s_put_be64(key, seq - s->offset);
-    MDB_val k = {8, key}, v;
-    int rc = mdb_txn_begin(s_env(s), NULL, MDB_RDONLY, &txn);
-    if (rc != 0)
-        return TC_EIO;
-    rc = mdb_get(txn, s->events, &k, &v);
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return rc == MDB_NOTFOUND ? TC_ENOTFOUND : TC_EIO;
-    }
-    /* Copy out before the transaction ends: LMDB's pointer dies with it. */
-    size_t n = 0;
-    rc = s_frame(s, seq, &v, &n);
-    mdb_txn_abort(txn);
-    if (rc != 0)
-        return rc;
-    uint8_t *copy = malloc(n);
-    if (!copy)
-        return TC_ENOMEM;
-    memcpy(copy, s->frame, n);
-    *frame = copy;
-    *len = n;
-    return 0;
-}
-
 /* ---- held records ------------------------------------------------------------ */
 
 typedef struct {
@@ -725,7 +559,7 @@ static int s_hold_fn(MDB_txn *txn, void *arg)
     s_hold_t *h = arg;
     MDB_val k = {strlen(h->key), (void *)h->key}, v = {h->len, (void *)h->data};
     int rc = mdb_put(txn, h->s->held, &k, &v, 0);
-    if (rc == 0 && s_used(h->s, txn) > h->s->held_limit)
+    if (rc == 0 && tc_spool__used(h->s, txn) > h->s->held_limit)
         rc = TC_EFULL;
     return rc;
 }
@@ -733,64 +567,8 @@ static int s_hold_fn(MDB_txn *txn, void *arg)
 int tc_spool_hold(tc_spool_t *s, const char *key, const uint8_t *data, size_t len)
 {
     size_t klen = key ? strlen(key) : 0;
-    if (klen == 0 || klen > S_HELD_KEY_MAX)
+    if (klen == 0 || klen > TC_SPOOL__HELD_KEY_MAX)
         return TC_EINVAL;
     s_hold_t h = {.s = s, .key = key, .data = data, .len = len};
     return s_write(s, s_hold_fn, &h);
-}
-
-int tc_spool_held_foreach(tc_spool_t *s, tc_spool_held_fn *fn, void *arg)
-{
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    if (mdb_txn_begin(s_env(s), NULL, MDB_RDONLY, &txn) != 0)
-        return TC_EIO;
-    if (mdb_cursor_open(txn, s->held, &cur) != 0) {
-        mdb_txn_abort(txn);
-        return TC_EIO;
-    }
-    MDB_val k, v;
-    int result = 0;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    while (rc == 0) {
-        char key[S_HELD_KEY_MAX + 1];
-        if (k.mv_size >= 1 && k.mv_size <= S_HELD_KEY_MAX) {
-            memcpy(key, k.mv_data, k.mv_size);
-            key[k.mv_size] = '\0';
-            result = fn(key, v.mv_data, v.mv_size, arg);
-            if (result != 0)
-                break;
-        }
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
-    if (result != 0)
-        return result;
-    return rc == MDB_NOTFOUND ? 0 : TC_EIO;
-}
-
-/* ---- state ------------------------------------------------------------------------ */
-
-void tc_spool_usage(tc_spool_t *s, tc_spool_usage_t *u)
-{
-    memset(u, 0, sizeof *u);
-    u->events_limit = s->events_limit;
-    u->max = s->max;
-    tc_lmdb_usage(s->lmdb, NULL, &u->file, NULL);
-    MDB_txn *txn;
-    if (mdb_txn_begin(s_env(s), NULL, MDB_RDONLY, &txn) == 0) {
-        u->used = s_used(s, txn);
-        mdb_txn_abort(txn);
-    }
-}
-
-const char *tc_spool_dir(const tc_spool_t *s)
-{
-    return tc_lmdb_dir(s->lmdb);
-}
-
-const char *tc_spool_error(const tc_spool_t *s)
-{
-    return s->error;
 }
