@@ -38,7 +38,6 @@ struct tc_link_t {
     bool connected;
     int64_t relink_at_ms;      /* rebuild the socket then (0: no) */
     int64_t relink_backoff_ms; /* grows to S_RELINK_MAX_MS while refused */
-    unsigned links;            /* sockets made, for unique monitor endpoints */
     tc_ratelog_t handshake_log;
     tc_ratelog_t garbage_log;
     tc_msg_t msg; /* decoded message, too big for the stack of a callback */
@@ -190,7 +189,17 @@ static int s_open(tc_link_t *l, char *why, size_t whylen)
     zsock_set_heartbeat_ivl(l->dealer, ivl);
     zsock_set_heartbeat_timeout(l->dealer, 3 * ivl);
 
-    snprintf(ep, sizeof ep, "inproc://tocsin-link-monitor-%p-%u", (void *)l, ++l->links);
+    /* Unique per socket ever made: libzmq unbinds a closed monitor's
+     * endpoint asynchronously, and a new link may get the old one's
+     * address, so neither the address nor a counter is enough. */
+    zuuid_t *uuid = zuuid_new();
+    if (!uuid) {
+        s_why(why, whylen, "out of memory");
+        s_close(l);
+        return TC_ENOMEM;
+    }
+    snprintf(ep, sizeof ep, "inproc://tocsin-link-monitor-%s", zuuid_str(uuid));
+    zuuid_destroy(&uuid);
     if (zmq_socket_monitor(zsock_resolve(l->dealer), ep,
                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
                                ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |

@@ -264,15 +264,15 @@ static int s_by_first(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
-/* The events `r` becomes, into m[0..2); returns how many. */
-static size_t s_events(const s_rec_t *r, tc_msg_t *m)
+/* The events `r` becomes, into m[0..2), decoding its latest state into
+ * `latest` (scratch); returns how many. */
+static size_t s_events(const s_rec_t *r, tc_msg_t *m, tc_msg_t *latest)
 {
     /* The latest is sent unless the coordinator already has that state;
      * then it, too, only stands for transitions that are gone. */
     bool send_latest = r->base < 0 || r->base != r->latest;
     uint32_t lost = send_latest ? r->n - 1 : r->n;
     size_t k = 0;
-    tc_msg_t *latest = &m[1];
     if (tc_wire_decode_msg(r->msg, r->len, latest) != 0 || latest->kind != TC_MSG_CHECK_RESULT) {
         tc_error("dropping an undecodable latest state of %s", r->key);
         send_latest = false;
@@ -303,11 +303,8 @@ static size_t s_events(const s_rec_t *r, tc_msg_t *m)
         /* The event time of what was lost: its last transition. */
         e->time_ms = el->last_ms;
     }
-    if (send_latest) {
-        if (k == 0)
-            m[0] = *latest;
-        k++;
-    }
+    if (send_latest)
+        m[k++] = *latest;
     return k;
 }
 
@@ -321,9 +318,9 @@ int tc_lost_release(tc_lost_t *l, size_t *released, size_t *spooled)
     if (n == 0)
         return 0;
     s_rec_t **order = calloc(n, sizeof *order);
-    tc_msg_t *m = malloc(2 * sizeof *m);
+    tc_msg_t *m = malloc(2 * sizeof *m), *latest = malloc(sizeof *latest);
     int rc = 0;
-    if (!order || !m) {
+    if (!order || !m || !latest) {
         rc = TC_ENOMEM;
         goto done;
     }
@@ -339,7 +336,7 @@ int tc_lost_release(tc_lost_t *l, size_t *released, size_t *spooled)
                 s_store(l, r);
             continue;
         }
-        size_t k = s_events(r, m);
+        size_t k = s_events(r, m, latest);
         rc = tc_spool_release(l->spool, r->key, m, k);
         if (rc != 0) {
             if (r->dirty && rc == TC_EFULL)
@@ -358,6 +355,7 @@ int tc_lost_release(tc_lost_t *l, size_t *released, size_t *spooled)
 done:
     free(order);
     free(m);
+    free(latest);
     if (released)
         *released = nrel;
     if (spooled)

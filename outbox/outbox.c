@@ -49,6 +49,7 @@
 /* Deleting acknowledged events costs an fsync; batch them. */
 #define S_PRUNE_BATCH 64
 #define S_STORAGE_RETRY_MS 1000
+#define S_PRUNE_BACKOFF_MAX_MS 30000
 #define S_MIB ((size_t)1 << 20)
 
 typedef enum {
@@ -72,8 +73,9 @@ struct tc_outbox_t {
     s_state_t state;
     bool hello_due;
     uint64_t acked, cursor, pruned;
-    int64_t last_progress_ms; /* monotonic: last Ack that moved `acked` */
-    int64_t last_sync_ms;     /* monotonic: last Hello sent */
+    int64_t prune_retry_ms, prune_backoff_ms; /* after a failed delete */
+    int64_t last_progress_ms;                 /* monotonic: last Ack that moved `acked` */
+    int64_t last_sync_ms;                     /* monotonic: last Hello sent */
     int64_t ack_wait_ms;
     int64_t pause_until_ms; /* no events sent before then */
     uint64_t hold_from;     /* RESENDs for this point are ignored ... */
@@ -247,15 +249,25 @@ static void s_prune(tc_outbox_t *ob, bool force)
         return;
     if (!force && ob->acked - ob->pruned < S_PRUNE_BATCH && ob->cursor > ob->acked)
         return;
+    /* After a storage failure (a full disk), every attempt walks all that
+     * is acknowledged before its commit fails: back off. */
+    int64_t now = tc_mono_ms();
+    if (now < ob->prune_retry_ms)
+        return;
     size_t deleted = 0;
     int rc = tc_spool_ack(ob->spool, ob->acked, &deleted);
     if (rc != 0) {
+        ob->prune_backoff_ms = ob->prune_backoff_ms ? 2 * ob->prune_backoff_ms : 1000;
+        if (ob->prune_backoff_ms > S_PRUNE_BACKOFF_MAX_MS)
+            ob->prune_backoff_ms = S_PRUNE_BACKOFF_MAX_MS;
+        ob->prune_retry_ms = now + ob->prune_backoff_ms;
         tc_ratelog(&ob->prune_log, TC_LOG_ERROR,
                    "cannot delete acknowledged events (up to seq %" PRIu64 ") from the spool: "
-                   "%s; retrying",
-                   ob->acked, tc_spool_error(ob->spool));
+                   "%s; retrying in %" PRId64 " s",
+                   ob->acked, tc_spool_error(ob->spool), ob->prune_backoff_ms / 1000);
         return;
     }
+    ob->prune_backoff_ms = 0;
     ob->pruned = ob->acked;
     if (deleted)
         tc_debug("ack %" PRIu64 ": %zu events delivered", ob->acked, deleted);
@@ -644,6 +656,7 @@ void tc_outbox_destroy(tc_outbox_t **pob)
     if (!pob || !*pob)
         return;
     tc_outbox_t *ob = *pob;
+    ob->prune_retry_ms = 0; /* one last try, whatever the back-off */
     s_prune(ob, true);
     if (ob->hb_timer != -1)
         zloop_timer_end(ob->loop, ob->hb_timer);
