@@ -11,6 +11,8 @@
 #include "config.h"
 
 #include "error.h"
+#include "outbox.h"
+#include "spool.h"
 #include "util.h"
 #include "yconf.h"
 
@@ -47,6 +49,32 @@ char *tc_duration_format(int64_t ms, char *dst, size_t cap)
     return dst;
 }
 
+int tc_size_parse(const char *s, uint64_t *bytes)
+{
+    static const struct {
+        const char *unit;
+        unsigned shift;
+    } units[] = {{"", 0}, {"B", 0}, {"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}};
+    if (!s || *s < '0' || *s > '9')
+        return TC_EINVAL;
+    uint64_t v = 0;
+    while (*s >= '0' && *s <= '9') {
+        unsigned d = (unsigned)(*s++ - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return TC_EINVAL;
+        v = v * 10 + d;
+    }
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(s, units[i].unit) != 0)
+            continue;
+        if (v > (UINT64_MAX >> units[i].shift))
+            return TC_EINVAL;
+        *bytes = v << units[i].shift;
+        return 0;
+    }
+    return TC_EINVAL;
+}
+
 tc_agent_config_t *tc_agent_config_new(void)
 {
     tc_agent_config_t *cfg = calloc(1, sizeof *cfg);
@@ -59,6 +87,9 @@ tc_agent_config_t *tc_agent_config_new(void)
     snprintf(cfg->key, sizeof cfg->key, TC_AGENT_DEFAULT_KEY);
     snprintf(cfg->server_key, sizeof cfg->server_key, TC_AGENT_DEFAULT_SERVER_KEY);
     cfg->log_level = TC_LOG_INFO;
+    cfg->spool_max = TC_SPOOL_DEFAULT_MAX;
+    cfg->window = TC_OUTBOX_DEFAULT_WINDOW;
+    cfg->send_rate = TC_OUTBOX_DEFAULT_RATE;
     return cfg;
 }
 
@@ -83,6 +114,35 @@ void tc_agent_config_destroy(tc_agent_config_t **pcfg)
 static int s_get_duration(tc_yconf_t *c, const yaml_node_t *n, const char *key, int64_t *ms)
 {
     return tc_yconf_duration(c, n, key, 0, "250ms, 5s, 2m", ms);
+}
+
+static int s_get_spool_max(tc_yconf_t *c, const yaml_node_t *n, const char *key, size_t *out)
+{
+    const char *s = tc_yconf_scalar(c, n, key);
+    if (!s)
+        return TC_ECONFIG;
+    uint64_t bytes;
+    if (tc_size_parse(s, &bytes) != 0)
+        return tc_yconf_fail(c, n, "%s: invalid size \"%.80s\" (e.g. 64MiB, 1GiB)", key, s);
+    if (bytes < TC_SPOOL_MIN_MAX || bytes > TC_SPOOL_MAX_MAX)
+        return tc_yconf_fail(c, n, "%s: must be between 1MiB and 1TiB, found \"%.80s\"", key, s);
+    *out = (size_t)bytes;
+    return 0;
+}
+
+/* A positive integer up to `max`. */
+static int s_get_count(tc_yconf_t *c, const yaml_node_t *n, const char *key, uint32_t max,
+                       uint32_t *out)
+{
+    const char *s = tc_yconf_scalar(c, n, key);
+    if (!s)
+        return TC_ECONFIG;
+    uint64_t v;
+    if (tc_u64_parse(s, max, &v) != 0 || v < 1)
+        return tc_yconf_fail(c, n, "%s: expected an integer from 1 to %u, found \"%.80s\"", key,
+                             max, s);
+    *out = (uint32_t)v;
+    return 0;
 }
 
 static bool s_endpoint_connectable(const char *ep)
@@ -136,12 +196,18 @@ static int s_load_agent(tc_yconf_t *c, const yaml_node_t *map, tc_agent_config_t
             else if (tc_log_level_parse(s, &cfg->log_level) != 0)
                 rc = tc_yconf_fail(c, v, "%s: expected debug, info, warn or error, found \"%.80s\"",
                                    path, s);
+        } else if (strcmp(key, "spool_max") == 0) {
+            rc = s_get_spool_max(c, v, path, &cfg->spool_max);
+        } else if (strcmp(key, "window") == 0) {
+            rc = s_get_count(c, v, path, TC_OUTBOX_MAX_WINDOW, &cfg->window);
+        } else if (strcmp(key, "send_rate") == 0) {
+            rc = s_get_count(c, v, path, TC_OUTBOX_MAX_RATE, &cfg->send_rate);
         } else {
             const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
             rc = tc_yconf_fail(
                 c, k,
                 "%s: unknown key (expected id, coordinator, spool, heartbeat, insecure, "
-                "key, server_key, log_level)",
+                "key, server_key, log_level, spool_max, window, send_rate)",
                 path);
         }
         if (rc != 0)

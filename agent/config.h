@@ -65,6 +65,9 @@ typedef struct {
     char server_key[4096]; /* the coordinator's certificate */
     tc_client_keys_t keys; /* loaded by the caller from key/server_key */
     tc_log_level_t log_level;
+    size_t spool_max;       /* bytes the spool may grow to (outbox/spool.h) */
+    uint32_t window;        /* events in flight at most */
+    uint32_t send_rate;     /* events sent per second at most */
     tc_check_def_t *checks; /* array of nchecks, owned */
     size_t nchecks;
 } tc_agent_config_t;
@@ -97,5 +100,10 @@ const char *tc_check_type_name(tc_check_type_t t);
 
 /* Formats a duration for people: "2s", "1500ms", "5m". Returns dst. */
 char *tc_duration_format(int64_t ms, char *dst, size_t cap);
+
+/* Parses a size: a decimal number of bytes, optionally followed (no space)
+ * by KiB, MiB, GiB or TiB ("64MiB", "1GiB", "1048576"). Returns 0 and sets
+ * *bytes, or TC_EINVAL (also on overflow). */
+int tc_size_parse(const char *s, uint64_t *bytes);
 
 #endif

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "error.h"
 #include "log.h"
+#include "spool.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -40,6 +41,7 @@ static const char s_usage[] =
     "                       (default " TC_AGENT_DEFAULT_SERVER_KEY ")\n"
     "  --insecure           plaintext, no authentication; loopback coordinator only\n"
     "  --heartbeat DUR      heartbeat interval, e.g. 5s (default 5s)\n"
+    "  --spool-max SIZE     largest the spool may grow, e.g. 64MiB, 1GiB (default 128MiB)\n"
     "  --log-level LEVEL    debug, info, warn or error (default info)\n"
     "  --once               run every check once, print NAME SERVICE STATE OUTPUT, exit\n"
     "  --help               show this help\n"
@@ -66,6 +68,7 @@ typedef struct {
     const char *spool;
     const char *heartbeat;
     const char *log_level;
+    const char *spool_max;
     const char *key, *server_key;
     bool insecure;
     bool once;
@@ -90,7 +93,8 @@ int main(int argc, char **argv)
         O_HELP,
         O_VER,
         O_KEY,
-        O_SKEY
+        O_SKEY,
+        O_SPOOL_MAX
     };
     static const struct option opts[] = {
         {"config", required_argument, NULL, O_CONFIG},
@@ -101,6 +105,7 @@ int main(int argc, char **argv)
         {"key", required_argument, NULL, O_KEY},
         {"server-key", required_argument, NULL, O_SKEY},
         {"heartbeat", required_argument, NULL, O_HB},
+        {"spool-max", required_argument, NULL, O_SPOOL_MAX},
         {"log-level", required_argument, NULL, O_LOG},
         {"once", no_argument, NULL, O_ONCE},
         {"help", no_argument, NULL, O_HELP},
@@ -120,6 +125,7 @@ int main(int argc, char **argv)
         case O_KEY: f.key = optarg; break;
         case O_SKEY: f.server_key = optarg; break;
         case O_HB: f.heartbeat = optarg; break;
+        case O_SPOOL_MAX: f.spool_max = optarg; break;
         case O_LOG: f.log_level = optarg; break;
         case O_ONCE: f.once = true; break;
         case 'h':
@@ -150,6 +156,11 @@ int main(int argc, char **argv)
                         hb_ms < TC_HEARTBEAT_MIN_MS || hb_ms > TC_HEARTBEAT_MAX_MS))
         return s_usage_error("--heartbeat: invalid duration \"%s\" (100ms..1h, e.g. 5s)",
                              f.heartbeat);
+    uint64_t spool_max = 0;
+    if (f.spool_max && (tc_size_parse(f.spool_max, &spool_max) != 0 ||
+                        spool_max < TC_SPOOL_MIN_MAX || spool_max > TC_SPOOL_MAX_MAX))
+        return s_usage_error("--spool-max: invalid size \"%s\" (1MiB..1TiB, e.g. 64MiB, 1GiB)",
+                             f.spool_max);
     if (f.log_level && tc_log_level_parse(f.log_level, &level) != 0)
         return s_usage_error("--log-level: expected debug, info, warn or error, not \"%s\"",
                              f.log_level);
@@ -179,6 +190,8 @@ int main(int argc, char **argv)
     }
     if (f.heartbeat)
         cfg->heartbeat_ms = hb_ms;
+    if (f.spool_max)
+        cfg->spool_max = (size_t)spool_max;
     if (f.insecure)
         cfg->insecure = true;
     if ((f.key && snprintf(cfg->key, sizeof cfg->key, "%s", f.key) >= (int)sizeof cfg->key) ||

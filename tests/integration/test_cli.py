@@ -176,6 +176,22 @@ class CliTest(h.TocsinTestCase):
         self.assertIn("%s:10" % path, line)
         self.assertIn("colour", line)
 
+    def test_agent_bad_spool_max_exits_2(self):
+        h.require(self, h.AGENT)
+        for bad in ("64MB", "512KiB", "lots"):
+            r = self.sh([h.binary(h.AGENT), "--insecure", "--spool-max", bad])
+            self.assertEqual(r.returncode, 2, r.stderr)
+            line = self.one_line(r.stderr, "agent")
+            self.assertIn("--spool-max: invalid size \"%s\"" % bad, line)
+        # A good value is taken (and the agent runs with it).
+        svc = self.service()
+        a = self.agent("cli-02", h.ep(h.free_port()), [h.tcp_check("t", "s", svc.target)])
+        a.proc = self.spawn("agent-cli-02", [h.binary(h.AGENT), "--insecure", "--config",
+                                             a.config, "--spool-max", "2MiB"])
+        self.wait_until(lambda: os.path.isdir(a.spool), what="the agent's spool directory")
+        self.check_alive()
+        self.assertEqual(a.proc.stop(), 0)
+
     def test_agent_sigterm_exits_0(self):
         h.require(self, h.AGENT)
         svc = self.service()

@@ -52,6 +52,9 @@ static void test_defaults(void **unused)
     assert_int_equal(cfg->heartbeat_ms, 5000);
     assert_false(cfg->insecure);
     assert_int_equal(cfg->log_level, TC_LOG_INFO);
+    assert_int_equal(cfg->spool_max, (size_t)128 << 20);
+    assert_int_equal(cfg->window, 256);
+    assert_int_equal(cfg->send_rate, 4000);
     assert_int_equal(cfg->nchecks, 0);
     assert_string_equal(cfg->id, "");
     tc_agent_config_destroy(&cfg);
@@ -66,6 +69,9 @@ static const char s_full[] = "agent:\n"
                              "  heartbeat: 2s\n"
                              "  insecure: true\n"
                              "  log_level: debug\n"
+                             "  spool_max: 1GiB\n"
+                             "  window: 64\n"
+                             "  send_rate: 1000\n"
                              "checks:\n"
                              "  - name: frontend-http\n"
                              "    service: frontend\n"
@@ -106,6 +112,9 @@ static void test_full_file(void **unused)
     assert_int_equal(cfg->heartbeat_ms, 2000);
     assert_true(cfg->insecure);
     assert_int_equal(cfg->log_level, TC_LOG_DEBUG);
+    assert_int_equal(cfg->spool_max, (size_t)1 << 30);
+    assert_int_equal(cfg->window, 64);
+    assert_int_equal(cfg->send_rate, 1000);
     assert_int_equal(cfg->nchecks, 4);
 
     const tc_check_def_t *c = &cfg->checks[0];
@@ -116,7 +125,7 @@ static void test_full_file(void **unused)
     assert_int_equal(c->interval_ms, 10000);
     assert_int_equal(c->timeout_ms, 2000);
     assert_int_equal(c->retries, 3);
-    assert_int_equal(c->line, 9);
+    assert_int_equal(c->line, 12);
     assert_true(c->flap.enabled);
     assert_int_equal(c->flap.low, 10);
     assert_int_equal(c->flap.high, 30);
@@ -182,6 +191,19 @@ static const s_bad_t s_bad[] = {
     {"agent:\n  log_level: loud\n", ":2: agent.log_level: expected debug, info, warn or error"},
     {"agent:\n  spool: {a: 1}\n", ":2: agent.spool: expected a scalar value, found a mapping"},
     {"agent:\n  spool: \"\"\n", ":2: agent.spool: must not be empty"},
+    {"agent:\n  id: a\n  spool_max: 64MB\n",
+     ":3: agent.spool_max: invalid size \"64MB\" (e.g. 64MiB, 1GiB)"},
+    {"agent:\n  spool_max: lots\n", ":2: agent.spool_max: invalid size \"lots\""},
+    {"agent:\n  spool_max: 512KiB\n",
+     ":2: agent.spool_max: must be between 1MiB and 1TiB, found \"512KiB\""},
+    {"agent:\n  spool_max: 2TiB\n", ":2: agent.spool_max: must be between 1MiB and 1TiB"},
+    {"agent:\n  spool_max: [1]\n", ":2: agent.spool_max: expected a scalar value, found a list"},
+    {"agent:\n  window: 0\n", ":2: agent.window: expected an integer from 1 to 65536, found \"0\""},
+    {"agent:\n  window: 65537\n", ":2: agent.window: expected an integer from 1 to 65536"},
+    {"agent:\n  window: many\n", ":2: agent.window: expected an integer"},
+    {"agent:\n  send_rate: -5\n",
+     ":2: agent.send_rate: expected an integer from 1 to 1000000, found \"-5\""},
+    {"agent:\n  send_rate: 4000/s\n", ":2: agent.send_rate: expected an integer"},
     {"checks: {a: 1}\n", ":1: checks: expected a list, found a mapping"},
     {"checks:\n  - 5\n", ":2: checks[0]: expected a mapping, found a scalar"},
     {"checks:\n  - service: s\n    type: exec\n    command: x\n",
@@ -332,6 +354,38 @@ static void test_duration_format(void **unused)
     assert_string_equal(tc_check_type_name(TC_CHECK_HTTP), "http");
 }
 
+static void test_size_parse(void **unused)
+{
+    uint64_t b = 0;
+    assert_int_equal(tc_size_parse("1048576", &b), 0);
+    assert_int_equal(b, 1048576);
+    assert_int_equal(tc_size_parse("512B", &b), 0);
+    assert_int_equal(b, 512);
+    assert_int_equal(tc_size_parse("64KiB", &b), 0);
+    assert_int_equal(b, 64 << 10);
+    assert_int_equal(tc_size_parse("64MiB", &b), 0);
+    assert_int_equal(b, (uint64_t)64 << 20);
+    assert_int_equal(tc_size_parse("1GiB", &b), 0);
+    assert_int_equal(b, (uint64_t)1 << 30);
+    assert_int_equal(tc_size_parse("1TiB", &b), 0);
+    assert_int_equal(b, (uint64_t)1 << 40);
+    static const char *bad[] = {"",
+                                "MiB",
+                                "64 MiB",
+                                "64mib",
+                                "64MB",
+                                "-1",
+                                "1.5GiB",
+                                "64Mi",
+                                "0x10",
+                                "99999999999999999999",
+                                "17179869184GiB"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (tc_size_parse(bad[i], &b) != TC_EINVAL)
+            fail_msg("\"%s\" was accepted", bad[i]);
+    assert_int_equal(tc_size_parse(NULL, &b), TC_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_failed_load_changes_nothing),
         cmocka_unit_test(test_finish),
         cmocka_unit_test(test_duration_format),
+        cmocka_unit_test(test_size_parse),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
