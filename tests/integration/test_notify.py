@@ -380,6 +380,43 @@ subscriptions:
         self.wait_until(lambda: "subscription stuck works again" in self.read(p),
                         what="the channel working again")
 
+    def test_full_disk_keeps_the_queue(self):
+        """The state's file system fills up: tocsin-notify does not exit,
+        names the full disk, and delivers what it could not queue once
+        there is room again."""
+        state = os.path.join(self.tmp, "notify-state")
+        os.makedirs(state)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", state],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here (%s)" % r.stderr.strip())
+        self.addCleanup(subprocess.run, ["umount", "-l", state], capture_output=True)
+        self.receivers()
+        self.incident()
+        self.cfg_path = self.write_config()
+        p = self.start_notify()
+        first = self.publish("Before the disk filled up.")
+        self.wait_until(lambda: self.hook.keys() == [self.key(first, "hook")],
+                        what="the first delivery")
+        filler = os.path.join(state, "filler")
+        with open(filler, "wb", buffering=0) as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        second = self.publish("While the disk is full.")
+        self.wait_until(lambda: "disk full at %s" % state in self.read(p),
+                        what="the full disk named in the log")
+        self.assertTrue(p.alive())
+        os.unlink(filler)
+        self.wait_until(lambda: self.key(second, "hook") in self.hook.keys(),
+                        what="the delivery once there is room")
+        self.assertEqual(self.hook.keys(), [self.key(first, "hook"), self.key(second, "hook")])
+        self.assertIn("the state is written again", self.read(p))
+        self.assertEqual(p.stop(), 0)
+
     def test_bad_configuration_exits_2(self):
         path = os.path.join(self.tmp, "bad.yaml")
         with open(path, "w") as f:

@@ -548,7 +548,7 @@ class StatusPageTest(h.TocsinTestCase):
         sp = StatusPage(self, c, stale="60s", state=state).start()
         self.wait_until(lambda: len(sp.json()["components"]) == 2, what="the components")
         filler = os.path.join(state, "filler")
-        with open(filler, "wb") as f:
+        with open(filler, "wb", buffering=0) as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)
