@@ -47,6 +47,21 @@ char *tc_human_time_near(int64_t ms, int64_t ref_ms, char *dst, size_t cap)
     return dst;
 }
 
+char *tc_human_window(int64_t start_ms, int64_t end_ms, char *dst, size_t cap)
+{
+    char a[TC_HUMAN_MAX], b[TC_HUMAN_MAX];
+    tc_human_time(start_ms, a, sizeof a);
+    tc_human_time_near(end_ms, start_ms, b, sizeof b);
+    if (strlen(b) < 10) {
+        /* Same day: "Tue 2 Dec 2026, 22:00 to 23:00 UTC". */
+        a[strlen(a) - 4] = '\0';
+        snprintf(dst, cap, "%s to %s", a, b);
+    } else {
+        snprintf(dst, cap, "%s to %s", a, b);
+    }
+    return dst;
+}
+
 char *tc_human_relative(int64_t ms, int64_t now_ms, char *dst, size_t cap)
 {
     int64_t d = ms - now_ms;

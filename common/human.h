@@ -35,6 +35,12 @@ char *tc_human_time(int64_t ms, char *dst, size_t cap);
  * reader needs for "Expected back by 15:30 UTC". Returns dst. */
 char *tc_human_time_near(int64_t ms, int64_t ref_ms, char *dst, size_t cap);
 
+/* A window from `start_ms` to `end_ms`: "Tue 2 Dec 2026, 22:00 to 23:00
+ * UTC", or with both dates when it ends on another day ("Tue 2 Dec 2026,
+ * 23:00 UTC to Wed 3 Dec 2026, 01:00 UTC"). For maintenance templates'
+ * {{window}}. `cap` at least 2 * TC_HUMAN_MAX. Returns dst. */
+char *tc_human_window(int64_t start_ms, int64_t end_ms, char *dst, size_t cap);
+
 /* Writes how far `ms` is from `now_ms` in words: "just now" and "in less
  * than a minute" within a minute; then minutes ("in 1 minute", "40 minutes
  * ago") up to 90 minutes, hours up to 48 hours, then days, each rounded to

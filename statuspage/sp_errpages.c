@@ -103,11 +103,11 @@ int tc_sp_render_maintenance(FILE *out, const tc_sp_state_t *state, const tc_sp_
     fputs("<h1>Down for scheduled maintenance</h1>\n", out);
     const tc_sp_maint_t *w = tc_sp__lead_window(state, false);
     if (w) {
-        char a[TC_HUMAN_MAX], b[TC_HUMAN_MAX];
+        char window[2 * TC_HUMAN_MAX];
         fputs("<div class=\"now\"><p><strong>", out);
         tc_sp_escape(out, w->w.title);
-        fprintf(out, "</strong></p>\n<p>%s to %s</p>\n", tc_human_time(w->w.start_ms, a, sizeof a),
-                tc_human_time_near(w->w.end_ms, w->w.start_ms, b, sizeof b));
+        fprintf(out, "</strong></p>\n<p>%s</p>\n",
+                tc_human_window(w->w.start_ms, w->w.end_ms, window, sizeof window));
         if (w->w.description[0]) {
             fputs("<p>", out);
             tc_sp_escape(out, w->w.description);

@@ -32,6 +32,16 @@ static void test_time(void **unused)
                         "Tue 1 Dec 2026, 22:20 UTC");
 }
 
+static void test_window(void **unused)
+{
+    (void)unused;
+    char b[2 * TC_HUMAN_MAX];
+    assert_string_equal(tc_human_window(S_T0 - 20 * S_MIN, S_T0 + 40 * S_MIN, b, sizeof b),
+                        "Wed 2 Dec 2026, 22:00 to 23:00 UTC");
+    assert_string_equal(tc_human_window(S_T0 + 40 * S_MIN, S_T0 + 3 * S_HOUR, b, sizeof b),
+                        "Wed 2 Dec 2026, 23:00 UTC to Thu 3 Dec 2026, 01:20 UTC");
+}
+
 static void test_relative(void **unused)
 {
     (void)unused;
@@ -103,9 +113,9 @@ static void test_undrill(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_time),         cmocka_unit_test(test_relative),
-        cmocka_unit_test(test_status_words), cmocka_unit_test(test_line),
-        cmocka_unit_test(test_undrill),
+        cmocka_unit_test(test_time),     cmocka_unit_test(test_window),
+        cmocka_unit_test(test_relative), cmocka_unit_test(test_status_words),
+        cmocka_unit_test(test_line),     cmocka_unit_test(test_undrill),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -447,7 +447,7 @@ static void test_error_pages(void **unused)
     html = s_render(tc_sp_render_maintenance, s, &page);
     s_has(html, "<h1>Down for scheduled maintenance</h1>");
     s_has(html, "<strong>Database upgrade</strong>");
-    s_has(html, "Wed 25 Nov 2026, 00:00 UTC to 02:00 UTC");
+    s_has(html, "Wed 25 Nov 2026, 00:00 to 02:00 UTC");
     s_has(html, "The API may be slow.");
     s_lacks(html, "<script");
     free(html);
