@@ -114,6 +114,7 @@ typedef struct {
     int64_t report_next_mono, report_backoff;
     int64_t prune_next_mono;
     int64_t sub_mono;      /* last message on SUB, or when it was made */
+    zsock_t *old_sub;      /* replaced by s_resubscribe(); destroyed a tick later */
     bool store_failing;    /* a write failed; logged once until one works */
     tc_component_t *comps; /* the coordinator's components, for display names */
     size_t ncomps;
@@ -757,8 +758,11 @@ static int s_resubscribe(zloop_t *loop, s_ctx_t *ctx)
         return 0; /* tried again after the next silence */
     tc_debug("nothing heard on %s for %d s: subscribing again", ctx->cfg->publish,
              TC_FEED_RESUBSCRIBE_MS / 1000);
+    /* zloop may still hand the old socket to s_on_sub() in the iteration
+     * under way, so it lives until the next tick. */
     zloop_reader_end(loop, ctx->sub);
-    zsock_destroy(&ctx->sub);
+    zsock_destroy(&ctx->old_sub);
+    ctx->old_sub = ctx->sub;
     ctx->sub = sub;
     ctx->need_components = true;
     if (zloop_reader(loop, ctx->sub, s_on_sub, ctx) != 0) {
@@ -772,6 +776,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     (void)timer_id;
     s_ctx_t *ctx = arg;
+    zsock_destroy(&ctx->old_sub);
     if (tc_notify_sender_run(ctx->sender, s_on_done, ctx) != 0)
         return -1;
     if (ctx->fatal)
@@ -949,6 +954,7 @@ fail_api:
     tc_client_destroy(&ctx.api);
 fail_sub:
     zsock_destroy(&ctx.sub);
+    zsock_destroy(&ctx.old_sub);
 fail_parts:
     tc_notify_sender_destroy(&ctx.sender);
     tc_follow_destroy(&ctx.follow);
