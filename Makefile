@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test run asan fuzz bench clean format
+.PHONY: all deps build test run asan fuzz bench bench-agent clean format
 
 all: build
 
@@ -45,3 +45,10 @@ clean:
 # Ingest throughput and replay time of the real coordinator on 127.0.0.1.
 bench: build
 	$(BUILD)/bin/bench_ingest 8 5000 256
+
+# tocsin-agent and monit side by side on the same 10 checks (BENCH_SECONDS,
+# default 60): CPU seconds per minute and RSS of each.
+BENCH_SECONDS ?= 60
+bench-agent: build
+	@scripts/deps.sh bench
+	bench/agent_vs_monit.sh $(BUILD)/bin $(BENCH_SECONDS)

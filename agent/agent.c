@@ -179,22 +179,47 @@ static void s_flush(tc_agent_t *a)
 
 /* ---- check results -------------------------------------------------------- */
 
+/* Fills the event's check fields from the latest result `res`, the new
+ * status and what the report says (check_state.h). A flapping event stands
+ * for the window, so its text says so before the latest output. */
+static void s_fill_event(tc_check_result_t *c, const s_check_t *ck, const tc_check_result_t *res,
+                         const tc_check_status_t *st, const tc_check_report_t *rep)
+{
+    *c = *res;
+    snprintf(c->check, sizeof c->check, "%s", ck->def->name);
+    snprintf(c->service, sizeof c->service, "%s", ck->def->service);
+    c->state = rep->state;
+    c->max_attempts = ck->def->retries;
+    /* The latest result's attempt, unless the event carries another state
+     * (a flap's worst, or the hard state under a soft result). */
+    c->attempt = rep->state == st->state && !rep->flapping ? st->attempt
+                 : rep->state == TC_STATE_OK               ? 1
+                                                           : ck->def->retries;
+    c->hard = true;
+    c->flapping = rep->flapping;
+    c->flap_percent = rep->flap_percent;
+    char text[TC_TEXT_MAX + 160];
+    if (rep->flapping)
+        snprintf(text, sizeof text,
+                 "flapping: %u%% of the last %d results changed state (worst %s); latest: %s",
+                 rep->flap_percent, TC_FLAP_WINDOW, tc_check_state_name(rep->state), res->output);
+    else if (ck->status.reported_flapping)
+        snprintf(text, sizeof text, "stopped flapping (%u%%): %s", rep->flap_percent, res->output);
+    else
+        return;
+    tc_strlcpy_utf8(c->output, text, sizeof c->output);
+}
+
 /* Spools and (if the link is live) sends the event for a hard change.
  * Returns 0 if the event is stored. */
 static int s_emit(tc_agent_t *a, s_check_t *ck, const tc_check_result_t *res,
-                  const tc_check_status_t *st)
+                  const tc_check_status_t *st, const tc_check_report_t *rep)
 {
     tc_msg_t m;
     s_envelope(a, &m, TC_MSG_CHECK_RESULT);
     tc_check_result_t *c = &m.u.check;
-    *c = *res;
-    snprintf(c->check, sizeof c->check, "%s", ck->def->name);
-    snprintf(c->service, sizeof c->service, "%s", ck->def->service);
+    s_fill_event(c, ck, res, st, rep);
     snprintf(c->host, sizeof c->host, "%s", a->cfg->id);
-    c->state = st->state;
-    c->attempt = st->attempt;
-    c->max_attempts = ck->def->retries;
-    c->hard = true;
 
     int rc = tc_spool_append(a->spool, &m);
     if (rc == TC_EFULL) {
@@ -203,16 +228,20 @@ static int s_emit(tc_agent_t *a, s_check_t *ck, const tc_check_result_t *res,
          * in the history. The caller re-arms the change so that the next
          * result reports it again once space is free. */
         tc_error("spool full: dropping event for check %s (%s); is the coordinator reachable?",
-                 ck->def->name, tc_check_state_name(st->state));
+                 ck->def->name, tc_check_state_name(c->state));
         return rc;
     }
     if (rc != 0) {
         tc_error("cannot spool event for check %s: %s", ck->def->name, tc_strerror(rc));
         return rc;
     }
-    const char *was = ck->status.reported ? tc_check_state_name(ck->status.hard_state) : "PENDING";
-    tc_info("check %s (service %s): %s -> %s (hard): %s [seq %" PRIu64 "]", ck->def->name,
-            ck->def->service, was, tc_check_state_name(st->state), c->output, m.seq);
+    const char *was = !ck->status.reported ? "PENDING"
+                      : ck->status.reported_flapping
+                          ? "FLAPPING"
+                          : tc_check_state_name(ck->status.reported_state);
+    tc_info("check %s (service %s): %s -> %s (%s): %s [seq %" PRIu64 "]", ck->def->name,
+            ck->def->service, was, tc_check_state_name(c->state), c->flapping ? "flapping" : "hard",
+            c->output, m.seq);
     if (a->link == S_LINK_LIVE) {
         uint8_t *buf;
         size_t len;
@@ -232,14 +261,21 @@ static int s_emit(tc_agent_t *a, s_check_t *ck, const tc_check_result_t *res,
 static void s_apply_result(tc_agent_t *a, s_check_t *ck, const tc_check_result_t *res)
 {
     tc_check_status_t next;
-    bool emit = tc_check_status_next(&ck->status, res->state, ck->def->retries, &next);
+    tc_check_report_t rep;
+    bool emit = tc_check_status_next(&ck->status, res->state, ck->def->retries, &ck->def->flap,
+                                     &next, &rep);
+    if (next.flap.flapping != ck->status.flap.flapping)
+        tc_info("check %s: %s flapping: %.1f%% of the last %d results changed state "
+                "(thresholds %u%% and %u%%)",
+                ck->def->name, next.flap.flapping ? "started" : "stopped",
+                tc_flap_share(&next.flap), TC_FLAP_WINDOW, ck->def->flap.low, ck->def->flap.high);
     if (!emit && (ck->status.pending || ck->status.state != next.state))
-        tc_debug("check %s: %s (%s %u/%u): %s", ck->def->name, tc_check_state_name(next.state),
-                 next.hard ? "hard" : "soft", next.attempt, ck->def->retries, res->output);
-    if (emit && s_emit(a, ck, res, &next) != 0) {
-        next.reported = ck->status.reported;
-        next.hard_state = ck->status.hard_state;
-    }
+        tc_debug("check %s: %s (%s %u/%u%s): %s", ck->def->name, tc_check_state_name(next.state),
+                 next.hard ? "hard" : "soft", next.attempt, ck->def->retries,
+                 next.flap.flapping ? ", flapping" : "", res->output);
+    /* Not stored (spool full): the same event is due with the next result. */
+    if (emit && s_emit(a, ck, res, &next, &rep) == 0)
+        tc_check_status_reported(&next, &rep);
     ck->status = next;
 }
 
@@ -569,8 +605,7 @@ fail:
     return rc;
 }
 
-int tc_agent_new(const tc_agent_config_t *cfg, const char *self_exe, tc_agent_t **out, char *why,
-                 size_t whylen)
+int tc_agent_new(const tc_agent_config_t *cfg, tc_agent_t **out, char *why, size_t whylen)
 {
     int rc;
     *out = NULL;
@@ -607,7 +642,7 @@ int tc_agent_new(const tc_agent_config_t *cfg, const char *self_exe, tc_agent_t 
     if ((rc = s_link_open(a, why, whylen)) != 0)
         goto fail_dealer;
 
-    a->checker = tc_checker_new(a->loop, self_exe, s_on_result, a);
+    a->checker = tc_checker_new(a->loop, s_on_result, a);
     if (!a->checker)
         goto fail_monitor;
     if (cfg->nchecks) {
@@ -723,7 +758,7 @@ static int s_once_poll(zloop_t *loop, int timer_id, void *arg)
     return o->remaining == 0 ? -1 : 0;
 }
 
-int tc_agent_run_once(const tc_agent_config_t *cfg, const char *self_exe, FILE *out)
+int tc_agent_run_once(const tc_agent_config_t *cfg, FILE *out)
 {
     int rc = TC_ENOMEM;
     s_once_t o = {0};
@@ -733,7 +768,7 @@ int tc_agent_run_once(const tc_agent_config_t *cfg, const char *self_exe, FILE *
     zloop_t *loop = zloop_new();
     if (!loop)
         goto fail_loop;
-    tc_checker_t *checker = tc_checker_new(loop, self_exe, s_once_done, &o);
+    tc_checker_t *checker = tc_checker_new(loop, s_once_done, &o);
     if (!checker)
         goto fail_checker;
     for (size_t i = 0; i < cfg->nchecks; i++) {

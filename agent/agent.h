@@ -37,11 +37,9 @@ typedef struct tc_agent_t tc_agent_t;
 /* Creates the agent for `cfg` (borrowed; must outlive the agent): opens the
  * spool in cfg->spool, creates the DEALER socket connecting to
  * cfg->coordinator, and registers the heartbeat and check timers in a new
- * loop. Probes run as `self_exe` (copied; "/proc/self/exe" normally).
- * On success *out is a new agent the caller owns. Returns 0, or an error
+ * loop. On success *out is a new agent the caller owns. Returns 0, or an error
  * code with a one-line reason in `why` (may be NULL). */
-int tc_agent_new(const tc_agent_config_t *cfg, const char *self_exe, tc_agent_t **out, char *why,
-                 size_t whylen);
+int tc_agent_new(const tc_agent_config_t *cfg, tc_agent_t **out, char *why, size_t whylen);
 
 /* Kills running checks, closes the socket and the spool. NULL-safe; nulls
  * *pagent. */
@@ -67,6 +65,6 @@ const tc_check_status_t *tc_agent_check_status(const tc_agent_t *a, size_t index
  *   NAME SERVICE STATE OUTPUT
  * No spool, no socket, no soft/hard logic: the raw result, for testing a
  * configuration by hand. Returns 0, or TC_EIO if interrupted. */
-int tc_agent_run_once(const tc_agent_config_t *cfg, const char *self_exe, FILE *out);
+int tc_agent_run_once(const tc_agent_config_t *cfg, FILE *out);
 
 #endif

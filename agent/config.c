@@ -190,10 +190,62 @@ enum {
     K_INTERVAL,
     K_TIMEOUT,
     K_RETRIES,
+    K_FLAP,
     K_N
 };
-static const char *s_check_keys[K_N] = {"name",    "service",  "type",    "url",    "target",
-                                        "command", "interval", "timeout", "retries"};
+static const char *s_check_keys[K_N] = {"name",    "service",  "type",    "url",     "target",
+                                        "command", "interval", "timeout", "retries", "flap"};
+
+/* `flap: false`, `flap: true` (the defaults) or `flap: {low: 5, high: 20}`
+ * (percent; either may be left out). */
+static int s_load_flap(tc_yconf_t *c, const yaml_node_t *v, const char *where,
+                       tc_flap_limits_t *out)
+{
+    char path[S_KEY_MAX];
+    tc_flap_limits_t lim = tc_flap_defaults();
+    snprintf(path, sizeof path, "%s.flap", where);
+    if (v->type == YAML_SCALAR_NODE) {
+        bool on;
+        if (tc_yconf_bool(c, v, path, &on) != 0)
+            return TC_ECONFIG;
+        lim.enabled = on;
+        *out = lim;
+        return 0;
+    }
+    if (v->type != YAML_MAPPING_NODE)
+        return tc_yconf_fail(c, v,
+                             "%s: expected false, true or {low: PERCENT, high: PERCENT}, found %s",
+                             path, tc_yconf_node_kind(v));
+    const yaml_node_pair_t *first = v->data.mapping.pairs.start;
+    for (const yaml_node_pair_t *p = first; p < v->data.mapping.pairs.top; p++) {
+        const char *key = tc_yconf_pair_key(c, p, first, path);
+        if (!key)
+            return TC_ECONFIG;
+        const yaml_node_t *val = yaml_document_get_node(c->doc, p->value);
+        char kpath[S_KEY_MAX + 8];
+        snprintf(kpath, sizeof kpath, "%s.%s", path, key);
+        uint32_t *dst;
+        if (strcmp(key, "low") == 0)
+            dst = &lim.low;
+        else if (strcmp(key, "high") == 0)
+            dst = &lim.high;
+        else
+            return tc_yconf_fail(c, yaml_document_get_node(c->doc, p->key),
+                                 "%s: unknown key (expected low, high)", kpath);
+        const char *s = tc_yconf_scalar(c, val, kpath);
+        if (!s)
+            return TC_ECONFIG;
+        uint64_t pct;
+        if (tc_u64_parse(s, 100, &pct) != 0 || pct < 1 || pct > 99)
+            return tc_yconf_fail(c, val, "%s: expected a percentage from 1 to 99, found \"%.80s\"",
+                                 kpath, s);
+        *dst = (uint32_t)pct;
+    }
+    if (lim.low >= lim.high)
+        return tc_yconf_fail(c, v, "%s: low (%u) must be below high (%u)", path, lim.low, lim.high);
+    *out = lim;
+    return 0;
+}
 
 static int s_load_check(tc_yconf_t *c, const yaml_node_t *map, size_t idx, tc_check_def_t *def)
 {
@@ -215,7 +267,7 @@ static int s_load_check(tc_yconf_t *c, const yaml_node_t *map, size_t idx, tc_ch
         if (k == K_N)
             return tc_yconf_fail(c, yaml_document_get_node(c->doc, p->key),
                                  "%s.%s: unknown key (expected name, service, type, url, target, "
-                                 "command, interval, timeout, retries)",
+                                 "command, interval, timeout, retries, flap)",
                                  where, key);
         val[k] = yaml_document_get_node(c->doc, p->value);
     }
@@ -225,6 +277,7 @@ static int s_load_check(tc_yconf_t *c, const yaml_node_t *map, size_t idx, tc_ch
     def->interval_ms = TC_CHECK_DEFAULT_INTERVAL_MS;
     def->timeout_ms = TC_CHECK_DEFAULT_TIMEOUT_MS;
     def->retries = TC_CHECK_DEFAULT_RETRIES;
+    def->flap = tc_flap_defaults();
 
     static const int required[] = {K_NAME, K_SERVICE, K_TYPE};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
@@ -310,6 +363,8 @@ static int s_load_check(tc_yconf_t *c, const yaml_node_t *map, size_t idx, tc_ch
                                  TC_CHECK_MAX_RETRIES, s);
         def->retries = (uint32_t)r;
     }
+    if (val[K_FLAP] && s_load_flap(c, val[K_FLAP], where, &def->flap) != 0)
+        return TC_ECONFIG;
     return 0;
 }
 

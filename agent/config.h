@@ -10,6 +10,7 @@
 #ifndef TC_AGENT_CONFIG_H
 #define TC_AGENT_CONFIG_H
 
+#include "flap.h"
 #include "keys.h"
 #include "log.h"
 #include "msg.h"
@@ -50,7 +51,8 @@ typedef struct {
     int64_t interval_ms;
     int64_t timeout_ms;
     uint32_t retries;
-    int line; /* line of the check in the YAML file, for messages */
+    tc_flap_limits_t flap; /* `flap:`; on with 5/20 unless configured */
+    int line;              /* line of the check in the YAML file, for messages */
 } tc_check_def_t;
 
 typedef struct {

@@ -11,7 +11,6 @@
 #include "config.h"
 #include "error.h"
 #include "log.h"
-#include "probe.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -74,9 +73,6 @@ typedef struct {
 
 int main(int argc, char **argv)
 {
-    /* Hidden mode: the checker re-executes us to run a blocking probe. */
-    if (tc_probe_requested(argc, argv))
-        return tc_probe_main(argc, argv);
     /* czmq turns SIGINT/SIGTERM into a clean stop, but only once its
      * handlers are installed; do it first, so a stop during start-up
      * (reading the config, opening the spool) is clean too. */
@@ -201,7 +197,7 @@ int main(int argc, char **argv)
     tc_log_init(PROG, cfg->log_level);
 
     if (f.once) {
-        int rc = tc_agent_run_once(cfg, "/proc/self/exe", stdout);
+        int rc = tc_agent_run_once(cfg, stdout);
         if (rc != 0)
             fprintf(stderr, PROG ": %s\n",
                     rc == TC_EIO ? "interrupted before every check finished" : tc_strerror(rc));
@@ -224,7 +220,7 @@ int main(int argc, char **argv)
     }
 
     tc_agent_t *agent = NULL;
-    int rc = tc_agent_new(cfg, "/proc/self/exe", &agent, err, sizeof err);
+    int rc = tc_agent_new(cfg, &agent, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, PROG ": %s\n", err[0] ? err : tc_strerror(rc));
         goto done;

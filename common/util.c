@@ -185,11 +185,23 @@ int tc_when_parse(const char *s, int64_t now_ms, int64_t *ms)
         (sep != 'T' && sep != ' '))
         return TC_EINVAL;
     const char *p = s + n;
+    int frac_ms = 0;
     if (*p == ':') {
         int k = 0;
         if (sscanf(p, ":%2d%n", &sec, &k) != 1)
             return TC_EINVAL;
         p += k;
+        /* Fractions of a second, as tocsin writes times (".123"). */
+        if (*p == '.') {
+            int digits = 0;
+            for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+                if (digits < 3)
+                    frac_ms = frac_ms * 10 + (*p - '0');
+            if (digits == 0)
+                return TC_EINVAL;
+            for (; digits < 3; digits++)
+                frac_ms *= 10;
+        }
     }
     if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
         h < 0 || mi < 0 || sec < 0)
@@ -217,6 +229,21 @@ int tc_when_parse(const char *s, int64_t now_ms, int64_t *ms)
     time_t t = timegm(&tm);
     if (t == (time_t)-1 || tm.tm_mday != d)
         return TC_EINVAL;
-    *ms = ((int64_t)t - offset_s) * 1000;
+    *ms = ((int64_t)t - offset_s) * 1000 + frac_ms;
+    return 0;
+}
+
+int tc_buf_reserve(tc_buf_t *b, size_t more)
+{
+    if (b->cap - b->len >= more)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->len < more)
+        cap *= 2;
+    uint8_t *p = realloc(b->data, cap);
+    if (!p)
+        return TC_ENOMEM;
+    b->data = p;
+    b->cap = cap;
     return 0;
 }

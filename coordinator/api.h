@@ -20,6 +20,9 @@ typedef struct {
     int64_t started_ms;
     uint64_t accepted, duplicates, rejected, denied;
     uint64_t throttled, deferred;
+    uint64_t as_of_seq;        /* the state is as of this log record (0: now) */
+    const char *storage;       /* ok, full, failed */
+    const char *storage_error; /* "" while ok */
     /* Wall-clock time a host was last heard from, 0 if not since start. */
     int64_t (*last_seen)(void *ctx, const char *host);
     void *last_seen_ctx;

@@ -70,10 +70,30 @@ typedef struct {
 } tc_coord__ratelog_t;
 
 #define RATELOG_INTERVAL_MS 10000
+/* While storage is failing: how often it is probed, and how long agents
+ * are asked to pause before they resend. */
+#define S_STORAGE_RETRY_MS 2000
+#define S_STORAGE_PAUSE_MS 5000
+
+/* Counters as of the last periodic summary line. */
+typedef struct {
+    uint64_t stored, broadcasts, batches, duplicates, delayed, refused;
+} tc_coord__totals_t;
+
+/* One broadcast of the batch: where its encoded Envelope is in the arena. */
+typedef struct {
+    tc_bcast_kind_t kind;
+    uint64_t seq;
+    uint64_t incident; /* for incident broadcasts */
+    char topic[TC_ID_MAX + 8];
+    size_t off, len;
+} tc_coord__out_t;
 
 /* One record waiting for the batch's transaction. */
 typedef struct {
     tc_record_t rec;
+    size_t raw_off, raw_len; /* its frame in c->frames (raw_len 0: none) */
+    uint64_t ticket;         /* 1, 2, ... over the coordinator's life */
     /* A sequenced event that failed validation: it is never stored, but it
      * takes its place in the sender's sequence (once it is its turn), so
      * that the events after it are not held up forever; the refusal is
@@ -110,8 +130,17 @@ struct tc_coord {
     uint64_t audit_suppressed;
     tc_coord__pending_t *batch;
     size_t nbatch, batch_cap;
-    tc_msg_t *out; /* broadcasts of this batch, published after commit */
+    /* Broadcasts of this batch, encoded once into `arena` (stored, then
+     * published after the commit from the same bytes). */
+    tc_coord__out_t *out;
     size_t nout, out_cap;
+    tc_buf_t arena;
+    tc_buf_t frames;              /* the batch's frames as received (log records wrap them) */
+    tc_state_out_t *sout;         /* the state machine's output for one record */
+    tc_msg_t *scratch;            /* a frame being decoded */
+    uint64_t broadcasts, batches; /* since start, for the periodic summary */
+    tc_coord__totals_t summary_last;
+    int64_t summary_at;  /* monotonic */
     size_t acks_pending; /* peers with ack_pending set */
     uint64_t ticks;
     int64_t started_ms;
@@ -121,7 +150,23 @@ struct tc_coord {
     /* Added to the wall clock for everything the state machine sees; only
      * ever non-zero with coordinator.test_clock (tests and drills). */
     int64_t clock_offset_ms;
-    int fatal; /* storage failure code; stops the loop */
+    int fatal; /* failure code that stops the loop (the state cannot be rebuilt) */
+    /* Storage that failed (a full disk, a map at its maximum, an I/O error):
+     * while non-zero nothing is stored or acknowledged; reads go on, and
+     * the tick probes the store every S_STORAGE_RETRY_MS. */
+    int storage_rc;
+    int64_t storage_since; /* monotonic */
+    int64_t storage_probed;
+    /* The configuration of this run, encoded as it is recorded (StateConfig). */
+    uint8_t *config_buf;
+    size_t config_len;
+    bool config_pending;   /* differs from the last recorded one; not yet in the log */
+    uint64_t snapshot_seq; /* log record of the newest snapshot (0: none) */
+    int64_t snapshot_mono; /* when it was taken (monotonic; 0: not in this run) */
+    /* The latest action no longer valid when its batch was stored (a
+     * deadline fired first): its ticket and why, for the requester. */
+    uint64_t tickets, dropped_ticket;
+    char dropped_why[TC_TEXT_MAX];
 };
 
 /* ---- coordinator.c ----------------------------------------------------- */
@@ -141,6 +186,13 @@ void tc_coord__warn_limited(tc_coord__ratelog_t *r, const char *fmt, ...)
 /* Queues an audit record, written with the next commit. */
 void tc_coord__audit(tc_coord_t *c, const tc_key_t *key, const char *public_txt, const char *action,
                      bool allowed, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* The status-update templates of `cfg` (caller owns *out). */
+int tc_coord__templates(const tc_coord_config_t *cfg, tc_templates_t **out);
+
+/* Throws the in-memory state away and rebuilds it from the store (after
+ * a batch failed to commit, the state was ahead of the disk). */
+int tc_coord__rebuild(tc_coord_t *c);
 
 /* ---- ingest.c ------------------------------------------------------------ */
 
@@ -185,8 +237,8 @@ int tc_coord__assign_roles(tc_coord_t *c, const uint64_t *ids, size_t nids);
 
 /* ---- liveness.c ---------------------------------------------------------- */
 
-/* Queues a TimerFired record for a deadline the clock has passed. */
-void tc_coord__queue_deadlines(tc_coord_t *c);
+/* True if a deadline is due at `now` (tc_coord__flush() fires it). */
+bool tc_coord__deadline_due(const tc_coord_t *c, int64_t now);
 
 /* zloop timers: the liveness tick and the PUB heartbeat. */
 int tc_coord__on_tick(zloop_t *loop, int timer_id, void *arg);

@@ -4,6 +4,8 @@
  */
 #include "coord_impl.h"
 
+#include "replay.h"
+
 #include "api.h"
 #include "drafts.h"
 #include "error.h"
@@ -114,44 +116,65 @@ void tc_coord__audit(tc_coord_t *c, const tc_key_t *key, const char *public_txt,
     tc_strlcpy_utf8(a->detail, detail, sizeof a->detail);
 }
 
-typedef struct {
-    tc_coord_t *c;
-    uint64_t broadcasts;
-    int rc;
-} s_replay_t;
-
-static int s_replay_one(const tc_record_t *rec, void *arg)
-{
-    s_replay_t *r = arg;
-    /* A test clock that was moved forward must not run backwards across a
-     * restart: it resumes from the newest record. */
-    if (r->c->cfg.test_clock && rec->received_ms > tc_now_ms() + r->c->clock_offset_ms)
-        r->c->clock_offset_ms = rec->received_ms - tc_now_ms();
-    tc_state_out_t out;
-    int rc = tc_state_apply(r->c->state, rec, &out);
-    r->broadcasts += out.n;
-    return rc;
-}
-
 /* Rebuilds the state from the whole log. The broadcasts it regenerates are
  * counted against the stored ones: a mismatch means the log and the code
  * disagree, which an operator must hear about. */
-static int s_replay(tc_coord_t *c)
+int tc_coord__rebuild(tc_coord_t *c)
 {
     int64_t t0 = tc_mono_ms();
-    s_replay_t r = {c, 0, 0};
-    int rc = tc_store_scan_log(c->store, 1, 0, s_replay_one, &r, NULL);
-    if (rc) {
-        tc_error("replaying the event log failed: %s", tc_strerror(rc));
+    tc_replay_stats_t stats;
+    tc_state_destroy(&c->state);
+    int rc = tc_replay(c->store, &c->cfg.policy, c->templates, 0, true, &c->state, &stats);
+    if (rc)
         return rc;
-    }
-    tc_info("replayed %llu log records in %lld ms: %zu open incidents, %llu broadcasts",
-            (unsigned long long)tc_store_log_seq(c->store), (long long)(tc_mono_ms() - t0),
-            tc_state_open_count(c->state), (unsigned long long)r.broadcasts);
-    if (r.broadcasts != tc_store_bcast_seq(c->store))
+    /* A test clock that was moved forward must not run backwards across a
+     * restart: it resumes from the newest record. */
+    if (c->cfg.test_clock && stats.last_received_ms > tc_now_ms() + c->clock_offset_ms)
+        c->clock_offset_ms = stats.last_received_ms - tc_now_ms();
+    if (stats.snapshot_seq)
+        tc_info("loaded the snapshot at log record %llu and replayed %llu records after it in "
+                "%lld ms: %zu open incidents, %llu broadcasts",
+                (unsigned long long)stats.snapshot_seq, (unsigned long long)stats.records,
+                (long long)(tc_mono_ms() - t0), tc_state_open_count(c->state),
+                (unsigned long long)stats.broadcasts);
+    else
+        tc_info("replayed %llu log records in %lld ms: %zu open incidents, %llu broadcasts",
+                (unsigned long long)stats.records, (long long)(tc_mono_ms() - t0),
+                tc_state_open_count(c->state), (unsigned long long)stats.broadcasts);
+    c->snapshot_seq = stats.snapshot_seq;
+    if (stats.broadcasts != tc_store_bcast_seq(c->store))
         tc_warn("replay produced %llu broadcasts but %llu are stored; the state logic "
                 "changed since the log was written",
-                (unsigned long long)r.broadcasts, (unsigned long long)tc_store_bcast_seq(c->store));
+                (unsigned long long)stats.broadcasts,
+                (unsigned long long)tc_store_bcast_seq(c->store));
+    return 0;
+}
+
+/* Records the state machine's configuration (policy, templates) in the log
+ * if it differs from the last one recorded: from here on the new one is in
+ * force, and everything before keeps being replayed with the old one. */
+static int s_record_config(tc_coord_t *c)
+{
+    int rc =
+        tc_wire_encode_state_config(&c->cfg.policy, c->templates, &c->config_buf, &c->config_len);
+    if (rc)
+        return rc;
+    uint8_t *last;
+    size_t last_len;
+    uint64_t at;
+    rc = tc_store_last_config(c->store, &at, &last, &last_len);
+    if (rc && rc != TC_ENOTFOUND)
+        return rc;
+    bool same = rc == 0 && last_len == c->config_len && !memcmp(last, c->config_buf, last_len);
+    free(last);
+    /* Written with the first record that needs it, so that a coordinator
+     * that stored nothing leaves an empty log. */
+    c->config_pending = !same;
+    if (!same)
+        tc_info("configuration %016llx from %s %s; recorded in the log with the next record",
+                (unsigned long long)tc_wire_digest(c->config_buf, c->config_len),
+                c->cfg.path[0] ? c->cfg.path : "built-in defaults",
+                rc == TC_ENOTFOUND ? "in force" : "changed since the last start");
     return 0;
 }
 
@@ -292,6 +315,31 @@ static int s_secure(tc_coord_t *c, s_server_key_t *key)
     return 0;
 }
 
+/* The status-update templates of `cfg`: built-in, overridden by the files
+ * in coordinator.templates (default: templates/ beside the configuration
+ * file, if there is one). Errors are logged with the file and line. */
+int tc_coord__templates(const tc_coord_config_t *cfg, tc_templates_t **out)
+{
+    char tdir[4096] = "", err[1024];
+    if (cfg->templates[0]) {
+        snprintf(tdir, sizeof tdir, "%s", cfg->templates);
+    } else if (cfg->path[0]) {
+        const char *slash = strrchr(cfg->path, '/');
+        snprintf(tdir, sizeof tdir, "%.*stemplates", slash ? (int)(slash - cfg->path + 1) : 0,
+                 cfg->path);
+        if (access(tdir, F_OK) != 0)
+            tdir[0] = '\0';
+    }
+    int rc = tc_templates_load(tdir, out, err, sizeof err);
+    if (rc) {
+        tc_error("templates: %s%s%s", tdir, tdir[0] ? ": " : "", err);
+        return rc;
+    }
+    if (tdir[0])
+        tc_info("status update templates from %s (built-in for the rest)", tdir);
+    return 0;
+}
+
 int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
 {
     tc_coord_t *c = calloc(1, sizeof *c);
@@ -299,12 +347,16 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
         return TC_ENOMEM;
     c->cfg = *cfg;
     c->started_ms = tc_now_ms();
-    int rc = tc_store_open(cfg->data, cfg->map_size, &c->store);
-    if (rc)
+    char why[1024];
+    int rc = tc_store_open(cfg->data, cfg->map_size, cfg->map_max, &c->store, why, sizeof why);
+    if (rc) {
+        tc_error("%s", why);
         goto fail;
-    c->state = tc_state_new(&c->cfg.policy);
+    }
     c->peers = zhashx_new();
-    if (!c->state || !c->peers) {
+    c->sout = malloc(sizeof *c->sout);
+    c->scratch = malloc(sizeof *c->scratch);
+    if (!c->peers || !c->sout || !c->scratch) {
         rc = TC_ENOMEM;
         goto fail;
     }
@@ -320,25 +372,10 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
     }
     /* Templates before the replay: maintenance announcements are written
      * from them, like the policy an input of the state machine. */
-    char tdir[4096] = "", err[1024];
-    if (cfg->templates[0]) {
-        snprintf(tdir, sizeof tdir, "%s", cfg->templates);
-    } else if (cfg->path[0]) {
-        /* By default, templates/ beside the configuration file, if any. */
-        const char *slash = strrchr(cfg->path, '/');
-        snprintf(tdir, sizeof tdir, "%.*stemplates", slash ? (int)(slash - cfg->path + 1) : 0,
-                 cfg->path);
-        if (access(tdir, F_OK) != 0)
-            tdir[0] = '\0';
-    }
-    if ((rc = tc_templates_load(tdir, &c->templates, err, sizeof err)) != 0) {
-        tc_error("templates: %s%s%s", tdir, tdir[0] ? ": " : "", err);
+    if ((rc = tc_coord__templates(cfg, &c->templates)) != 0)
         goto fail;
-    }
-    if (tdir[0])
-        tc_info("status update templates from %s (built-in for the rest)", tdir);
-    tc_state_set_templates(c->state, c->templates);
-    if ((rc = s_replay(c)) != 0)
+    char err[1024];
+    if ((rc = tc_coord__rebuild(c)) != 0)
         goto fail;
     if (cfg->path[0]) {
         if ((rc = tc_roster_load(cfg->path, &c->roster, err, sizeof err)) != 0) {
@@ -379,6 +416,10 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
             zloop_reader(c->loop, zactor_sock(c->monitors[i]), s_on_monitor, c);
         }
     }
+    if ((rc = s_record_config(c)) != 0) {
+        tc_error("cannot record the configuration in the log: %s", tc_strerror(rc));
+        goto fail;
+    }
     *out = c;
     return 0;
 fail:
@@ -412,6 +453,7 @@ void tc_coord_destroy(tc_coord_t **pc)
     tc_roster_destroy(&c->roster);
     tc_ratelimit_destroy(&c->audit_limit);
     tc_templates_destroy(&c->templates);
+    free(c->config_buf);
     free(c->audit);
     tc_auth_destroy(&c->auth);
     tc_keyring_destroy(&c->keyring);
@@ -419,6 +461,10 @@ void tc_coord_destroy(tc_coord_t **pc)
     tc_store_destroy(&c->store);
     free(c->batch);
     free(c->out);
+    free(c->arena.data);
+    free(c->frames.data);
+    free(c->sout);
+    free(c->scratch);
     free(c);
     *pc = NULL;
 }

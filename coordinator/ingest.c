@@ -5,6 +5,8 @@
  */
 #include "coord_impl.h"
 
+#include "replay.h"
+
 #include "api.h"
 #include "drafts.h"
 #include "error.h"
@@ -80,7 +82,11 @@ tc_record_t *tc_coord__queue(tc_coord_t *c)
     if (tc_coord__grow((void **)&c->batch, &c->batch_cap, c->nbatch, sizeof *c->batch) != 0)
         return NULL;
     tc_coord__pending_t *p = &c->batch[c->nbatch++];
-    memset(&p->rec, 0, sizeof p->rec);
+    /* Only the headers: the caller fills the one member its kind uses (a
+     * whole record is 16 KB, most of it never touched). */
+    memset(&p->rec, 0, offsetof(tc_record_t, event) + offsetof(tc_msg_t, u));
+    p->raw_off = p->raw_len = 0;
+    p->ticket = ++c->tickets;
     p->refused = p->answer = false;
     p->identity = NULL;
     p->resend_from = 0;
@@ -105,74 +111,168 @@ void tc_coord__queue_host(tc_coord_t *c, const char *host, bool up, uint32_t hea
     snprintf(m->u.host_status.reason, sizeof m->u.host_status.reason, "%s", reason);
 }
 
+/* Encodes broadcast `b` of the record received at `time_ms` once, stores it
+ * under the next broadcast sequence and keeps it for publishing. The
+ * record's time, not the clock: replaying the log must produce the same
+ * broadcasts. */
 static int s_add_out(tc_coord_t *c, const tc_broadcast_t *b, int64_t time_ms)
 {
-    if (tc_coord__grow((void **)&c->out, &c->out_cap, c->nout, sizeof *c->out) != 0)
-        return TC_ENOMEM;
-    tc_msg_t *m = &c->out[c->nout++];
-    memset(m, 0, sizeof *m);
-    m->version = TC_PROTOCOL_VERSION;
-    snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
-    /* The record's time, not the clock: replaying the log must produce
-     * byte-identical broadcasts. */
-    m->time_ms = time_ms;
-    m->kind = TC_MSG_BROADCAST;
-    m->u.bcast = *b;
+    int rc = tc_coord__grow((void **)&c->out, &c->out_cap, c->nout, sizeof *c->out);
+    if (rc)
+        return rc;
+    tc_coord__out_t *o = &c->out[c->nout];
+    o->kind = b->kind;
+    o->seq = tc_store_next_bcast_seq(c->store);
+    o->incident = b->incident.id;
+    memcpy(o->topic, b->topic, sizeof o->topic);
+    if ((rc = tc_wire_append_bcast(&c->arena, o->seq, time_ms, b, &o->off, &o->len)) != 0 ||
+        (rc = tc_store_append_bcast_bytes(c->store, o->seq, c->arena.data + o->off, o->len)) != 0)
+        return rc;
+    c->nout++;
+    tc_debug("broadcast %llu %s: %s", (unsigned long long)o->seq, o->topic, b->detail);
     return 0;
 }
 
-/* Applies one record inside the open transaction: log, state, outputs. */
-static int s_store_record(tc_coord_t *c, tc_record_t *rec)
+/* Applies one record inside the open transaction: log, state, outputs.
+ * `raw` (may be NULL) is the record's frame as received. */
+static int s_store_record(tc_coord_t *c, tc_record_t *rec, const uint8_t *raw, size_t raw_len)
 {
-    int rc = tc_store_append_log(c->store, rec);
+    int rc = raw ? tc_store_append_log_raw(c->store, rec, raw, raw_len)
+                 : tc_store_append_log(c->store, rec);
     if (rc)
         return rc;
-    tc_state_out_t out;
-    if ((rc = tc_state_apply(c->state, rec, &out)) != 0)
+    tc_state_out_t *outp = c->sout;
+#define out (*outp)
+    if (rec->event.kind == TC_MSG_CONFIG) {
+        /* The configuration itself goes beside the log, under the record's
+         * sequence, and is put in force exactly as a replay will. */
+        if ((rc = tc_store_put_config(c->store, rec->seq, c->config_buf, c->config_len)) != 0 ||
+            (rc = tc_replay_configure_bytes(c->state, rec, c->config_buf, c->config_len, &out)) !=
+                0)
+            return rc;
+    } else if ((rc = tc_state_apply(c->state, rec, &out)) != 0) {
         return rc;
+    }
     for (size_t i = 0; i < out.n; i++) {
-        if ((rc = s_add_out(c, &out.bcast[i], rec->received_ms)) != 0)
-            return rc;
-        tc_msg_t *m = &c->out[c->nout - 1];
-        if ((rc = tc_store_append_bcast(c->store, m)) != 0)
-            return rc;
-        if (m->u.bcast.kind <= TC_BCAST_INCIDENT_RESOLVED &&
-            (rc = tc_store_put_incident(c->store, &m->u.bcast.incident)) != 0)
+        const tc_broadcast_t *b = &out.bcast[i];
+        if ((rc = s_add_out(c, b, rec->received_ms)) != 0)
             return rc;
     }
     for (size_t i = 0; i < out.ntimeline; i++)
         if ((rc = tc_store_put_timeline(c->store, &out.timeline[i], (unsigned)i)) != 0)
             return rc;
-    /* A note or a policy entry changes no broadcast field but is part of
-     * the incident's story; keep the stored incident in step. */
-    if (out.n == 0 && out.ntimeline > 0) {
-        const tc_incident_t *inc = tc_state_incident(c->state, out.timeline[0].incident);
-        if (inc && (rc = tc_store_put_incident(c->store, inc)) != 0)
-            return rc;
-    }
     return 0;
+#undef out
+}
+
+/* When an event from a sender happened: the time the sender observed it
+ * (so that a backlog delivered an hour late dates the outage when it
+ * happened), made safe: never after `now`, never before the same sender's
+ * previous event (`prev`), never more than TC_EVENT_AGE_MAX before now (a
+ * clock set to 1970 must not date an incident there). Under the test clock
+ * the sender's clock moves forward with the coordinator's. */
+#define TC_EVENT_AGE_MAX (30LL * 86400 * 1000)
+static int64_t s_event_time(const tc_coord_t *c, const tc_msg_t *m, int64_t prev, int64_t now)
+{
+    int64_t t = m->time_ms + c->clock_offset_ms;
+    if (t > now)
+        t = now;
+    if (t < now - TC_EVENT_AGE_MAX)
+        t = now - TC_EVENT_AGE_MAX;
+    if (t < prev)
+        t = prev > now ? now : prev;
+    return t;
 }
 
 /* Stores the batch in one transaction, then acks and publishes. A storage
  * failure is fatal: the in-memory state may be ahead of the disk, nothing of
  * the batch was acknowledged, and a restart replays the log. */
-int tc_coord__flush(tc_coord_t *c)
+/* Most deadlines fired in one batch. Each fired deadline is gone from the
+ * state once applied; one that is not is a bug, and the cap keeps it from
+ * spinning the loop (it is logged and the next batch tries again). */
+#define MAX_DEADLINES_PER_BATCH 1000
+
+/* Stores and applies a TimerFired record for every deadline due at or
+ * before `upto`, in the state machine's firing order, each dated when it
+ * was due. Called before each record of a batch with the record's time, so
+ * that deadlines interleave with events in the order they happened (a
+ * backlog delivered late declares its incident before it resolves it), and
+ * at the end of the batch with the batch's clock reading. */
+static int s_fire_deadlines(tc_coord_t *c, int64_t upto, int64_t now, tc_record_t *scratch,
+                            size_t *fired)
 {
-    if (c->nbatch == 0 && c->acks_pending == 0 && c->naudit == 0)
-        return 0;
+    tc_timer_t due, last = {0};
+    while (tc_state_next_deadline(c->state, &due) && due.due_ms <= upto) {
+        if (*fired == MAX_DEADLINES_PER_BATCH || (*fired && !memcmp(&due, &last, sizeof due))) {
+            tc_error("deadline %s of %llu due %lld does not clear; left for the next batch",
+                     due.kind, (unsigned long long)due.incident, (long long)due.due_ms);
+            return 0;
+        }
+        memset(scratch, 0, sizeof *scratch);
+        tc_msg_t *m = &scratch->event;
+        m->version = TC_PROTOCOL_VERSION;
+        snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
+        m->kind = TC_MSG_TIMER;
+        m->u.timer = due;
+        scratch->received_ms = now;
+        scratch->time_ms = due.due_ms;
+        tc_info("deadline: %s for %llu, due %lld ms ago", due.kind,
+                (unsigned long long)due.incident, (long long)(now - due.due_ms));
+        int rc = s_store_record(c, scratch, NULL, 0);
+        if (rc)
+            return rc;
+        last = due;
+        ++*fired;
+    }
+    return 0;
+}
+
+/* One try at storing the batch: everything between begin and commit.
+ * It may run twice (after the map grew), so it starts from the batch as
+ * queued and changes nothing outside the transaction but the state, which
+ * the caller rebuilds from the store if the commit fails. */
+static int s_attempt(tc_coord_t *c, int64_t now, tc_record_t *timer, size_t *stored_out,
+                     bool *config_out)
+{
+    for (size_t i = 0; i < c->nbatch; i++)
+        c->batch[i].answer = false;
+    c->nout = 0;
+    c->arena.len = 0;
     int rc = tc_store_begin(c->store);
-    int64_t now = tc_coord__now(c);
-    size_t stored = 0;
+    size_t stored = 0, fired = 0;
+    bool config_stored = false;
+    bool storable = tc_coord__deadline_due(c, now);
+    for (size_t i = 0; !storable && i < c->nbatch; i++)
+        storable = !c->batch[i].refused;
+    if (rc == 0 && c->config_pending && storable) {
+        /* The configuration in force goes into the log before the first
+         * record applied with it. */
+        memset(timer, 0, sizeof *timer);
+        timer->received_ms = timer->time_ms = now;
+        timer->event.version = TC_PROTOCOL_VERSION;
+        snprintf(timer->event.sender, sizeof timer->event.sender, TC_COORDINATOR_ID);
+        timer->event.kind = TC_MSG_CONFIG;
+        timer->event.u.config.digest = tc_wire_digest(c->config_buf, c->config_len);
+        tc_strlcpy_utf8(timer->event.u.config.source, c->cfg.path,
+                        sizeof timer->event.u.config.source);
+        rc = s_store_record(c, timer, NULL, 0);
+        config_stored = rc == 0;
+    }
     for (size_t i = 0; rc == 0 && i < c->nbatch; i++) {
         tc_record_t *rec = &c->batch[i].rec;
         rec->received_ms = now;
+        if (!rec->time_ms)
+            rec->time_ms = now;
         if (rec->event.kind == TC_MSG_CHECK_RESULT || rec->event.kind == TC_MSG_EVENTS_LOST) {
             /* A sender's events are stored strictly in order, so the Ack
              * (the highest stored sequence) never covers an event that is
              * not in the log: one that skips ahead was lost or delayed on
              * the way (a limit, a reconnection) and is not stored; the
              * sender resends from the first missing one. */
-            uint64_t last = tc_store_sender_seq(c->store, rec->event.sender);
+            uint64_t last;
+            int64_t last_time;
+            if ((rc = tc_store_sender(c->store, rec->event.sender, &last, &last_time)) != 0)
+                break;
             if (rec->event.seq <= last) {
                 c->duplicates++;
                 c->batch[i].answer = c->batch[i].refused;
@@ -197,7 +297,8 @@ int tc_coord__flush(tc_coord_t *c)
                          (unsigned long long)(last + 1));
                 continue;
             }
-            rc = tc_store_set_sender_seq(c->store, rec->event.sender, rec->event.seq);
+            rec->time_ms = s_event_time(c, &rec->event, last_time, now);
+            rc = tc_store_set_sender(c->store, rec->event.sender, rec->event.seq, rec->time_ms);
             if (rc)
                 break;
             if (c->batch[i].refused) {
@@ -211,9 +312,29 @@ int tc_coord__flush(tc_coord_t *c)
         }
         if (c->batch[i].refused)
             continue; /* a duplicate's or an early one's refusal waits for its turn */
-        rc = s_store_record(c, rec);
+        if ((rc = s_fire_deadlines(c, rec->time_ms, now, timer, &fired)) != 0)
+            break;
+        /* An action was checked when it was queued; a deadline fired since
+         * may have changed what it acts on, and the state machine applies
+         * only actions that are valid now. */
+        if (rec->event.kind == TC_MSG_OPERATOR_ACTION) {
+            char why[TC_TEXT_MAX];
+            if (tc_state_check(c->state, &rec->event.u.action, now, why, sizeof why) != 0) {
+                tc_warn("action %s on %llu by %s dropped: %s", rec->event.u.action.action,
+                        (unsigned long long)rec->event.u.action.incident, rec->event.u.action.actor,
+                        why);
+                tc_strlcpy_utf8(c->dropped_why, why, sizeof c->dropped_why);
+                c->dropped_ticket = c->batch[i].ticket;
+                continue;
+            }
+        }
+        const tc_coord__pending_t *pe = &c->batch[i];
+        rc = s_store_record(c, rec, pe->raw_len ? c->frames.data + pe->raw_off : NULL, pe->raw_len);
         stored++;
     }
+    if (rc == 0)
+        rc = s_fire_deadlines(c, now, now, timer, &fired);
+    stored += fired;
     for (size_t i = 0; rc == 0 && i < c->naudit; i++)
         rc = tc_store_append_audit(c->store, &c->audit[i]);
     /* Read what each Ack will say while the transaction still sees its own
@@ -221,17 +342,139 @@ int tc_coord__flush(tc_coord_t *c)
     for (tc_coord__peer_t *p = zhashx_first(c->peers); rc == 0 && p; p = zhashx_next(c->peers))
         if (p->ack_pending)
             p->ack_seq = tc_store_sender_seq(c->store, zhashx_cursor(c->peers));
+
     if (rc == 0)
         rc = tc_store_commit(c->store);
     else
         tc_store_abort(c->store);
+    if (rc == 0) {
+        *stored_out = stored;
+        *config_out = config_stored;
+    }
+    return rc;
+}
+
+/* Estimated room a batch needs, reserved before it starts so that the map
+ * grows between transactions instead of filling in the middle of one. */
+#define S_RESERVE_MIN ((size_t)16 << 20)
+#define S_RESERVE_PER_RECORD ((size_t)64 << 10)
+
+/* Snapshots kept: the newest and the one before, in case the newest is
+ * damaged. */
+#define S_SNAPSHOTS_KEPT 2
+
+/* Writes a snapshot of the state when enough records or enough time have
+ * passed since the last one (coordinator.snapshot_every, snapshot_interval),
+ * in its own transaction between batches: the state is between records. A
+ * failure costs only start-up time, so it is logged, not fatal. */
+static void s_maybe_snapshot(tc_coord_t *c)
+{
+    uint64_t seq = tc_store_log_seq(c->store);
+    if (seq <= c->snapshot_seq)
+        return;
+    int64_t now = tc_mono_ms();
+    if (!c->snapshot_mono)
+        c->snapshot_mono = now; /* the interval counts from this start */
+    bool by_count = c->cfg.snapshot_every && seq - c->snapshot_seq >= c->cfg.snapshot_every;
+    bool by_time =
+        c->cfg.snapshot_interval_ms && now - c->snapshot_mono >= c->cfg.snapshot_interval_ms;
+    if (!by_count && !by_time)
+        return;
+    tc_buf_t buf = {0};
+    int rc = tc_state_snapshot(c->state, seq, tc_store_bcast_seq(c->store), &buf);
+    if (rc == 0)
+        rc = tc_store_put_snapshot(c->store, seq, buf.data, buf.len, S_SNAPSHOTS_KEPT);
+    int64_t took = tc_mono_ms() - now;
+    if (rc)
+        tc_warn("snapshot at log record %llu failed: %s", (unsigned long long)seq,
+                rc == TC_ENOMEM ? "out of memory" : tc_store_error(c->store));
+    else
+        tc_info("snapshot at log record %llu: %.1f MiB in %lld ms", (unsigned long long)seq,
+                (double)buf.len / 1048576.0, (long long)took);
+    free(buf.data);
+    c->snapshot_mono = now;
+    if (rc == 0)
+        c->snapshot_seq = seq;
+}
+
+/* Forgets a batch that could not be stored: nothing of it is acknowledged,
+ * agents are asked to pause and resend (their events stay in their spools),
+ * and the state, which had moved on, is rebuilt from what is on disk. */
+static int s_drop_batch(tc_coord_t *c, uint32_t pause_ms, bool rebuild)
+{
+    for (size_t i = 0; i < c->nbatch; i++) {
+        tc_coord__pending_t *pe = &c->batch[i];
+        tc_coord__peer_t *p = zhashx_lookup(c->peers, pe->rec.event.sender);
+        if (p && p->ack_pending && p->identity)
+            s_reject_resend(c, p->identity, TC_REJECT_THROTTLED, 0,
+                            "the coordinator cannot store events now; pause, then resend", 0,
+                            pause_ms);
+        if (p)
+            p->ack_pending = false;
+        zframe_destroy(&pe->identity);
+    }
+    for (tc_coord__peer_t *p = zhashx_first(c->peers); p; p = zhashx_next(c->peers))
+        p->ack_pending = p->up_queued = false, p->resend_from = 0;
+    c->acks_pending = 0;
+    c->nbatch = 0;
+    c->nout = 0;
+    c->arena.len = 0;
+    c->frames.len = 0;
+    return rebuild ? tc_coord__rebuild(c) : 0;
+}
+
+int tc_coord__flush(tc_coord_t *c)
+{
+    /* One clock reading for the whole batch: every record of it is stored
+     * "now", and nothing in it can be dated after that. */
+    int64_t now = tc_coord__now(c);
+    if (c->nbatch == 0 && c->acks_pending == 0 && c->naudit == 0 && !tc_coord__deadline_due(c, now))
+        return 0;
+    if (c->storage_rc) {
+        /* Storage failed and is not writable yet (the tick retries it):
+         * store and acknowledge nothing, keep the audit queue for later. */
+        return s_drop_batch(c, S_STORAGE_PAUSE_MS, false);
+    }
+    tc_record_t *timer = malloc(sizeof *timer);
+    if (!timer)
+        return TC_ENOMEM;
+    size_t naudit = c->naudit, stored = 0;
+    uint64_t duplicates = c->duplicates, deferred = c->deferred;
+    bool config_stored = false;
+    size_t want = S_RESERVE_MIN + c->nbatch * S_RESERVE_PER_RECORD;
+    tc_store_reserve(c->store, want); /* at its maximum: try anyway */
+    int rc = s_attempt(c, now, timer, &stored, &config_stored);
+    if (rc == TC_EFULL && tc_store_reserve(c->store, 4 * want) == 0) {
+        /* The map filled in the middle of the batch and may grow: the
+         * state forgets the half-applied batch and it is tried again. */
+        c->naudit = naudit;
+        c->duplicates = duplicates;
+        c->deferred = deferred;
+        if ((rc = tc_coord__rebuild(c)) == 0)
+            rc = s_attempt(c, now, timer, &stored, &config_stored);
+    }
+    free(timer);
     if (rc) {
-        tc_error("storing a batch of %zu events failed: %s; exiting without acknowledging it",
-                 c->nbatch, tc_strerror(rc));
-        c->fatal = rc;
-        return rc;
+        c->naudit = naudit;
+        c->duplicates = duplicates;
+        c->deferred = deferred;
+        c->storage_rc = rc;
+        c->storage_since = tc_mono_ms();
+        const char *why = tc_store_error(c->store);
+        tc_error("%s; not storing or acknowledging anything until it is writable again "
+                 "(retrying every %d s)",
+                 why[0] ? why : tc_strerror(rc), S_STORAGE_RETRY_MS / 1000);
+        int drc = s_drop_batch(c, S_STORAGE_PAUSE_MS, true);
+        if (drc) {
+            tc_error("cannot rebuild the state from the store: %s; stopping", tc_strerror(drc));
+            c->fatal = drc;
+            return drc;
+        }
+        return 0;
     }
     c->accepted += stored;
+    if (config_stored)
+        c->config_pending = false;
     if (stored)
         tc_debug("committed %zu records, log at %llu", stored,
                  (unsigned long long)tc_store_log_seq(c->store));
@@ -261,28 +504,26 @@ int tc_coord__flush(tc_coord_t *c)
         zframe_destroy(&pe->identity);
     }
     for (size_t i = 0; i < c->nout; i++) {
-        const tc_msg_t *m = &c->out[i];
-        uint8_t *buf;
-        size_t len;
-        if (tc_wire_encode_msg(m, &buf, &len) != 0)
-            continue;
+        const tc_coord__out_t *o = &c->out[i];
         zmsg_t *msg = zmsg_new();
-        zmsg_addstr(msg, m->u.bcast.topic);
-        zmsg_addmem(msg, buf, len);
-        free(buf);
+        zmsg_addstr(msg, o->topic);
+        zmsg_addmem(msg, c->arena.data + o->off, o->len);
         zmsg_send(&msg, c->pub);
-        tc_info("broadcast %llu %s: %s", (unsigned long long)m->seq, m->u.bcast.topic,
-                m->u.bcast.detail);
     }
+    c->broadcasts += c->nout;
+    c->batches++;
+    s_maybe_snapshot(c);
     /* Declared incidents get their roles from whoever is on call now. */
     uint64_t ids[TC_STATE_OUT_MAX * 8];
     size_t nids = 0;
     for (size_t i = 0; i < c->nout && nids < sizeof ids / sizeof ids[0]; i++)
-        if (c->out[i].u.bcast.kind <= TC_BCAST_INCIDENT_RESOLVED)
-            ids[nids++] = c->out[i].u.bcast.incident.id;
+        if (c->out[i].kind <= TC_BCAST_INCIDENT_RESOLVED)
+            ids[nids++] = c->out[i].incident;
     c->nbatch = 0;
     c->nout = 0;
     c->naudit = 0;
+    c->arena.len = 0;
+    c->frames.len = 0;
     return tc_coord__assign_roles(c, ids, nids);
 }
 
@@ -321,6 +562,9 @@ static void s_want_ack(tc_coord_t *c, const char *sender)
     }
 }
 
+/* Largest frame whose bytes the log record keeps as they came. */
+#define S_RAW_MAX 2048
+
 static void s_take(tc_coord_t *c, zmsg_t *msg)
 {
     zframe_t *identity = zmsg_pop(msg);
@@ -334,10 +578,7 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
         goto done;
     }
     zframe_t *f = zmsg_first(msg);
-    tc_record_t *scratch = malloc(sizeof *scratch);
-    if (!scratch)
-        goto done;
-    tc_msg_t *m = &scratch->event;
+    tc_msg_t *m = c->scratch; /* decoded here, then the used part is queued */
     int rc = tc_wire_decode_msg(zframe_data(f), zframe_size(f), m);
     if (rc) {
         tc_coord__warn_limited(&c->reject_log, "agent frame rejected: %s (%zu bytes)",
@@ -387,6 +628,7 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
         if (r) {
             tc_coord__pending_t *p = &c->batch[c->nbatch - 1];
             p->identity = zframe_dup(identity);
+            memset(&r->event.u, 0, sizeof r->event.u.check);
             r->event.version = m->version;
             r->event.kind = m->kind;
             r->event.seq = m->seq;
@@ -411,8 +653,23 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
         s_alive(c, m->sender, 0, identity);
         s_want_ack(c, m->sender);
         tc_record_t *r = tc_coord__queue(c);
-        if (r)
-            r->event = *m;
+        if (!r)
+            break;
+        memcpy(&r->event, m, offsetof(tc_msg_t, u));
+        if (m->kind == TC_MSG_CHECK_RESULT)
+            r->event.u.check = m->u.check;
+        else
+            r->event.u.lost = m->u.lost;
+        /* Kept as it came: the log record wraps these bytes (small frames
+         * only; a long one is stored as decoded, its output cut). */
+        size_t len = zframe_size(f);
+        if (len <= S_RAW_MAX && tc_buf_reserve(&c->frames, len) == 0) {
+            tc_coord__pending_t *p = &c->batch[c->nbatch - 1];
+            memcpy(c->frames.data + c->frames.len, zframe_data(f), len);
+            p->raw_off = c->frames.len;
+            p->raw_len = len;
+            c->frames.len += len;
+        }
         break;
     }
     default:
@@ -424,7 +681,6 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
         break;
     }
 free_scratch:
-    free(scratch);
 done:
     zframe_destroy(&identity);
 }

@@ -47,26 +47,10 @@ static void s_check_host(const tc_state_host_t *h, void *arg)
     }
 }
 
-/* Queues a TimerFired record for every deadline the clock has passed. At
- * most a handful per tick: each fired deadline is gone from the state once
- * its record is applied, and the next tick looks again. */
-void tc_coord__queue_deadlines(tc_coord_t *c)
+bool tc_coord__deadline_due(const tc_coord_t *c, int64_t now)
 {
     tc_timer_t due;
-    if (!tc_state_next_deadline(c->state, &due) || due.due_ms > tc_coord__now(c))
-        return;
-    for (size_t i = 0; i < c->nbatch; i++)
-        if (c->batch[i].rec.event.kind == TC_MSG_TIMER) /* one per flush is enough */
-            return;
-    tc_record_t *r = tc_coord__queue(c);
-    if (!r)
-        return;
-    r->event.version = TC_PROTOCOL_VERSION;
-    snprintf(r->event.sender, sizeof r->event.sender, TC_COORDINATOR_ID);
-    r->event.kind = TC_MSG_TIMER;
-    r->event.u.timer = due;
-    tc_info("deadline: %s for incident %llu was due %lld ms ago", due.kind,
-            (unsigned long long)due.incident, (long long)(tc_coord__now(c) - due.due_ms));
+    return tc_state_next_deadline(c->state, &due) && due.due_ms <= now;
 }
 
 int tc_coord__on_pub_heartbeat(zloop_t *loop, int timer_id, void *arg)
@@ -89,15 +73,65 @@ int tc_coord__on_pub_heartbeat(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* While storage is failing, tries it again now and then. */
+static void s_retry_storage(tc_coord_t *c, int64_t now)
+{
+    if (!c->storage_rc || now - c->storage_probed < S_STORAGE_RETRY_MS)
+        return;
+    c->storage_probed = now;
+    int rc = tc_store_probe(c->store);
+    if (rc) {
+        tc_debug("storage still failing: %s", tc_store_error(c->store));
+        return;
+    }
+    tc_info("storage writable again after %lld s; storing and acknowledging again",
+            (long long)((now - c->storage_since) / 1000));
+    c->storage_rc = 0;
+}
+
+/* One INFO line a minute about the traffic, instead of one per event: what
+ * an operator reading the log wants to know is that it is flowing. */
+#define S_SUMMARY_MS 60000
+static void s_summary(tc_coord_t *c, int64_t now)
+{
+    tc_coord__totals_t *last = &c->summary_last;
+    if (!c->summary_at) {
+        c->summary_at = now;
+        return;
+    }
+    if (now - c->summary_at < S_SUMMARY_MS)
+        return;
+    tc_coord__totals_t cur = {c->accepted,
+                              c->broadcasts,
+                              c->batches,
+                              c->duplicates,
+                              c->throttled + c->deferred,
+                              c->rejected + c->denied};
+    if (memcmp(&cur, last, sizeof cur) != 0)
+        tc_info("last %lld s: %llu records stored in %llu batches, %llu broadcasts, %llu "
+                "duplicates, %llu delayed, %llu refused; log at %llu, %zu open incidents",
+                (long long)((now - c->summary_at) / 1000),
+                (unsigned long long)(cur.stored - last->stored),
+                (unsigned long long)(cur.batches - last->batches),
+                (unsigned long long)(cur.broadcasts - last->broadcasts),
+                (unsigned long long)(cur.duplicates - last->duplicates),
+                (unsigned long long)(cur.delayed - last->delayed),
+                (unsigned long long)(cur.refused - last->refused),
+                (unsigned long long)tc_store_log_seq(c->store), tc_state_open_count(c->state));
+    *last = cur;
+    c->summary_at = now;
+}
+
 int tc_coord__on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     tc_coord_t *c = arg;
     s_tick_t t = {c, tc_mono_ms()};
+    s_retry_storage(c, t.now);
+    s_summary(c, t.now);
     tc_state_each_host(c->state, s_check_host, &t);
     if (c->limits && ++c->ticks % 50 == 0)
         tc_ratelimit_prune(c->limits, t.now, 60000);
-    tc_coord__queue_deadlines(c);
-    if (c->nbatch == 0 && c->naudit == 0)
+    if (c->nbatch == 0 && c->naudit == 0 && !tc_coord__deadline_due(c, tc_coord__now(c)))
         return 0;
     return tc_coord__flush(c) == 0 ? 0 : -1;
 }

@@ -30,6 +30,9 @@ static void s_usage(FILE *to)
             "      --insecure        plaintext without authentication; loopback only\n"
             "      --missed-heartbeats N  heartbeats missed before a host is down (3)\n"
             "      --test-clock      allow 'tocsinctl clock advance' (tests and drills only)\n"
+            "      --verify-replay   replay the whole log, compare with the snapshot-based\n"
+            "                        state, report differences, exit 0 (same) or 1; starts\n"
+            "                        nothing and may run beside a running coordinator\n"
             "      --log-level L     debug, info, warn or error (default info)\n"
             "  -h, --help            this text\n"
             "  -V, --version         print the version\n",
@@ -49,7 +52,16 @@ int main(int argc, char **argv)
     /* czmq's SIGINT/SIGTERM handlers first: a stop during start-up (replaying
      * a long log) must be as clean as one later. */
     zsys_init();
-    enum { O_AGENTS = 256, O_API, O_PUBLISH, O_INSECURE, O_MISSED, O_LOGLEVEL, O_TESTCLOCK };
+    enum {
+        O_AGENTS = 256,
+        O_API,
+        O_PUBLISH,
+        O_INSECURE,
+        O_MISSED,
+        O_LOGLEVEL,
+        O_TESTCLOCK,
+        O_VERIFY
+    };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"data", required_argument, NULL, 'd'},
@@ -58,6 +70,7 @@ int main(int argc, char **argv)
         {"publish", required_argument, NULL, O_PUBLISH},
         {"insecure", no_argument, NULL, O_INSECURE},
         {"test-clock", no_argument, NULL, O_TESTCLOCK},
+        {"verify-replay", no_argument, NULL, O_VERIFY},
         {"keys", required_argument, NULL, 'k'},
         {"missed-heartbeats", required_argument, NULL, O_MISSED},
         {"log-level", required_argument, NULL, O_LOGLEVEL},
@@ -69,7 +82,7 @@ int main(int argc, char **argv)
      * override it whatever their order on the command line. */
     const char *config = NULL, *data = NULL, *agents = NULL, *api = NULL, *publish = NULL,
                *missed = NULL, *level = NULL, *keys = NULL;
-    bool insecure = false, test_clock = false;
+    bool insecure = false, test_clock = false, verify = false;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":c:d:k:hV", opts, NULL)) != -1) {
@@ -82,6 +95,7 @@ int main(int argc, char **argv)
         case O_PUBLISH: publish = optarg; break;
         case O_INSECURE: insecure = true; break;
         case O_TESTCLOCK: test_clock = true; break;
+        case O_VERIFY: verify = true; break;
         case O_MISSED: missed = optarg; break;
         case O_LOGLEVEL: level = optarg; break;
         case 'h': s_usage(stdout); return 0;
@@ -139,6 +153,8 @@ int main(int argc, char **argv)
             return s_bad("--insecure allows loopback endpoints only, not \"%s\"", all_eps[i]);
 
     tc_log_init("tocsin-coordinator", cfg.log_level);
+    if (verify)
+        return tc_coord_verify_replay(&cfg, stdout);
     /* czmq's own handlers turn SIGINT/SIGTERM into a clean zloop exit. */
     zsys_init();
     zsys_set_logstream(NULL);

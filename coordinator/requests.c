@@ -4,6 +4,8 @@
  */
 #include "coord_impl.h"
 
+#include "replay.h"
+
 #include "api.h"
 #include "drafts.h"
 #include "error.h"
@@ -124,6 +126,11 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
     uint64_t id = 0;
     bool global = s_is_global(q->command);
     size_t first = global ? 0 : 1;
+    if (c->storage_rc) {
+        tc_api_reply_fail(reply, "not accepting changes while storage is failing: %s",
+                          tc_store_error(c->store));
+        return 0;
+    }
     if (!global && (q->nargs < 1 || tc_u64_parse(q->args[0], UINT64_MAX, &id) != 0)) {
         tc_api_reply_fail(reply, "%s needs an incident id", q->command);
         return 0;
@@ -192,17 +199,21 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
     }
     *slot = *rec;
     free(rec);
+    uint64_t ticket = c->batch[c->nbatch - 1].ticket;
     if ((rc = tc_coord__flush(c)) != 0)
         return rc;
+    if (c->dropped_ticket == ticket) {
+        tc_api_reply_fail(reply, "%s", c->dropped_why);
+        return 0;
+    }
+    if (c->storage_rc) {
+        tc_api_reply_fail(reply, "not stored: %s", tc_store_error(c->store));
+        return 0;
+    }
     if (global)
         return s_reply_global(c, q, reply);
     const tc_incident_t *inc = tc_state_incident(c->state, id);
-    if (inc)
-        return tc_api_reply_add_incident(reply, inc);
-    tc_incident_t stored;
-    if (tc_store_get_incident(c->store, id, &stored) == 0)
-        return tc_api_reply_add_incident(reply, &stored);
-    return 0;
+    return inc ? tc_api_reply_add_incident(reply, inc) : 0;
 }
 
 /* s_api_action, with an audit record saying whether it was done or
@@ -287,8 +298,59 @@ static int s_api_clock(tc_coord_t *c, const tc_api_request_t *q, tc_api_reply_t 
     c->clock_offset_ms += ms;
     tc_warn("test clock moved forward by %lld ms (offset now %lld ms)", (long long)ms,
             (long long)c->clock_offset_ms);
-    tc_coord__queue_deadlines(c);
-    return tc_coord__flush(c);
+    /* Stored as a record, dated on the moved clock, so that a restart
+     * resumes from it (replay takes the clock from the newest record) even
+     * if nothing else happens before it. */
+    const char *args[] = {"advance", q->args[1]};
+    int rc = tc_coord__queue_action(c, "tocsin", 0, "clock", args, 2, NULL, NULL, NULL, NULL, 0);
+    return rc ? rc : tc_coord__flush(c);
+}
+
+/* A query about the past (`tocsinctl --as-of SEQ|TIME`): the state as it
+ * was after that log record, rebuilt from the nearest snapshot before it
+ * and the log in between, in read transactions that never block the
+ * writer, and thrown away after the answer. What a post-mortem asks: what
+ * did we know at 14:05? */
+static int s_api_as_of(tc_coord_t *c, tc_api_env_t *env, const tc_api_request_t *q,
+                       tc_api_reply_t *reply)
+{
+    static const char *const queries[] = {"incidents", "show",       "timeline",    "status",
+                                          "updates",   "components", "maintenances"};
+    bool ok = false;
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++)
+        ok |= !strcmp(q->command, queries[i]);
+    if (!ok) {
+        tc_api_reply_fail(reply,
+                          "--as-of works with incidents, show, timeline, status, updates, "
+                          "components and maintenances, not %s",
+                          q->command);
+        return 0;
+    }
+    uint64_t seq = q->as_of_seq;
+    int rc = 0;
+    if (!seq && (rc = tc_store_seq_at(c->store, q->as_of_ms, &seq)) != 0)
+        return rc;
+    if (seq == 0) {
+        tc_api_reply_fail(reply, "nothing was stored by then (the log starts later)");
+        return 0;
+    }
+    if (seq > tc_store_log_seq(c->store)) {
+        tc_api_reply_fail(reply, "log record %llu is not stored yet (the log is at %llu)",
+                          (unsigned long long)seq, (unsigned long long)tc_store_log_seq(c->store));
+        return 0;
+    }
+    int64_t t0 = tc_mono_ms();
+    tc_state_t *past = NULL;
+    tc_replay_stats_t stats;
+    if ((rc = tc_replay(c->store, &c->cfg.policy, c->templates, seq, true, &past, &stats)) != 0)
+        return rc;
+    env->as_of_seq = seq;
+    rc = tc_api_handle(c->store, past, env, q, reply);
+    tc_debug("as of %llu: snapshot %llu + %llu records in %lld ms", (unsigned long long)seq,
+             (unsigned long long)stats.snapshot_seq, (unsigned long long)stats.records,
+             (long long)(tc_mono_ms() - t0));
+    tc_state_destroy(&past);
+    return rc;
 }
 
 /* The arguments of a request, for the audit trail. */
@@ -355,11 +417,17 @@ int tc_coord__on_api(zloop_t *loop, zsock_t *sock, void *arg)
                             .denied = c->denied,
                             .throttled = c->throttled,
                             .deferred = c->deferred,
+                            .storage = !c->storage_rc ? "ok"
+                                       : c->storage_rc == TC_EFULL || c->storage_rc == TC_EDISKFULL
+                                           ? "full"
+                                           : "failed",
+                            .storage_error = c->storage_rc ? tc_store_error(c->store) : "",
                             .last_seen = s_last_seen,
                             .last_seen_ctx = c};
-        int rc = !strcmp(q->command, "oncall")  ? s_api_oncall(c, q, reply)
-                 : s_is_action(q->command)      ? s_api_action_audited(c, key, user, q, reply)
-                 : !strcmp(q->command, "clock") ? s_api_clock(c, q, reply)
+        int rc = (q->as_of_seq || q->as_of_ms)   ? s_api_as_of(c, &env, q, reply)
+                 : !strcmp(q->command, "oncall") ? s_api_oncall(c, q, reply)
+                 : s_is_action(q->command)       ? s_api_action_audited(c, key, user, q, reply)
+                 : !strcmp(q->command, "clock")  ? s_api_clock(c, q, reply)
                                                 : tc_api_handle(c->store, c->state, &env, q, reply);
         if (rc) {
             tc_error("API %s failed: %s", q->command, tc_strerror(rc));

@@ -59,6 +59,7 @@ int tc_coord__queue_action(tc_coord_t *c, const char *actor, uint64_t incident, 
     snprintf(m->sender, sizeof m->sender, TC_COORDINATOR_ID);
     m->kind = TC_MSG_OPERATOR_ACTION;
     tc_operator_action_t *a = &m->u.action;
+    memset(a, 0, sizeof *a);
     snprintf(a->actor, sizeof a->actor, "%s", actor);
     snprintf(a->action, sizeof a->action, "%s", action);
     a->incident = incident;

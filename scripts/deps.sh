@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs the Debian 12 packages tocsin needs to build, test and run
-# (`scripts/deps.sh fuzz` adds clang and its sanitizer/libFuzzer runtime).
+# (`scripts/deps.sh fuzz` adds clang and its sanitizer/libFuzzer runtime;
+# `scripts/deps.sh bench` adds monit, which `make bench-agent` compares
+# the agent with).
 # As root it installs what is missing; otherwise it prints the exact
 # apt-get line and fails, so nothing is half-done behind the user's back.
 set -eu
@@ -8,10 +10,13 @@ set -eu
 PACKAGES="build-essential cmake pkg-config
 libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
 libcurl4-openssl-dev libyaml-dev libcmocka-dev libmicrohttpd-dev
-python3 python3-zmq monitoring-plugins-basic
+python3 python3-zmq monitoring-plugins-basic lmdb-utils
 chromium fonts-dejavu-core"
 if [ "${1:-}" = fuzz ]; then
     PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+fi
+if [ "${1:-}" = bench ]; then
+    PACKAGES="$PACKAGES monit"
 fi
 
 missing=""

@@ -43,6 +43,8 @@ typedef struct {
     const char *key, *server_key, *dir;
     tc_client_keys_t keys;
     int64_t timeout_ms;
+    uint64_t as_of_seq; /* --as-of SEQ */
+    int64_t as_of_ms;   /* --as-of TIME */
     const char *command;
     /* More room than a request has: a note's or an action item's words are
      * joined into one message before sending. */
@@ -132,6 +134,8 @@ static void s_usage(FILE *out)
           "  --api EP        coordinator API endpoint (default " S_DEFAULT_API ")\n"
           "  --json          print JSON instead of tables\n"
           "  --timeout DUR   how long to wait for an answer, e.g. 500ms, 5s (default 5s)\n"
+          "  --as-of WHEN    incidents, show, timeline, status, updates, components as they\n"
+          "                  were after log record SEQ, at a time (RFC 3339), or -DUR ago\n"
           "  --key FILE      this client's key pair (default $TOCSIN_KEY, then\n"
           "                  var/keys/private/operator-rw.local.cert as made by make run)\n"
           "  --server-key FILE  the coordinator's certificate (default $TOCSIN_SERVER_KEY,\n"
@@ -398,6 +402,20 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             if (m < 0)
                 return s_usage_error("-m needs a message");
             o->message = value;
+        } else if ((m = tc_cli_value(argc, argv, &i, "--as-of", &value)) != 0) {
+            /* A log sequence, a time (RFC 3339, now), or -DURATION ago. */
+            int64_t d;
+            if (m < 0)
+                return s_usage_error("--as-of needs a log sequence or a time");
+            if (tc_u64_parse(value, UINT64_MAX, &o->as_of_seq) == 0 && o->as_of_seq > 0) {
+                /* a sequence */
+            } else if (value[0] == '-' && tc_duration_parse(value + 1, &d) == 0) {
+                o->as_of_ms = tc_now_ms() - d;
+            } else if (tc_when_parse(value, tc_now_ms(), &o->as_of_ms) != 0) {
+                return s_usage_error("--as-of wants a log sequence (42), a time "
+                                     "(2026-12-01T14:05Z) or how long ago (-2h), not '%s'",
+                                     value);
+            }
         } else if ((m = tc_cli_value(argc, argv, &i, "--timeout", &value)) != 0) {
             if (m < 0 || tc_duration_parse(value, &o->timeout_ms) != 0 || o->timeout_ms <= 0)
                 return s_usage_error("--timeout needs a duration such as 500ms or 5s");
@@ -740,6 +758,8 @@ int main(int argc, char **argv)
     }
     req.all = o.all;
     req.from = o.from;
+    req.as_of_seq = o.as_of_seq;
+    req.as_of_ms = o.as_of_ms;
     req.limit = (uint32_t)o.limit;
     /* The draft is rendered here from the incident and its timeline. */
     if (o.draft)

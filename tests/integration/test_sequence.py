@@ -18,11 +18,11 @@ import tocsin_harness as h
 REJECT_INVALID, REJECT_RESEND, REJECT_THROTTLED = 3, 5, 6
 
 
-def check_result(sender, seq, state=2, attempt=1, check="c1"):
-    body = (h.pb_bytes(1, check) + h.pb_bytes(2, "svc") + h.pb_bytes(3, sender)
+def check_result(sender, seq, state=2, attempt=1, check="c1", service="svc", time_ms=None):
+    body = (h.pb_bytes(1, check) + h.pb_bytes(2, service) + h.pb_bytes(3, sender)
             + h.pb_uint(4, state) + h.pb_bytes(5, "result %d" % seq) + h.pb_uint(7, attempt)
             + h.pb_uint(8, 1) + h.pb_uint(9, 1))
-    return h.envelope(sender, h.ENV_CHECK, body, seq=seq)
+    return h.envelope(sender, h.ENV_CHECK, body, seq=seq, time_ms=time_ms)
 
 
 class Sender:

@@ -601,9 +601,11 @@ def pb_decode(buf):
 ENV_HELLO, ENV_HEARTBEAT, ENV_CHECK, ENV_ACK, ENV_REJECT = 10, 11, 12, 13, 14
 
 
-def envelope(sender, payload_field, payload, version=1, seq=0):
+def envelope(sender, payload_field, payload, version=1, seq=0, time_ms=None):
+    if time_ms is None:
+        time_ms = int(time.time() * 1000)
     return (pb_uint(1, version) + pb_bytes(2, sender) + pb_uint(3, seq)
-            + pb_uint(4, int(time.time() * 1000)) + pb_bytes(payload_field, payload))
+            + pb_uint(4, time_ms) + pb_bytes(payload_field, payload))
 
 
 def decode_reject(frame):

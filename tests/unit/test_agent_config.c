@@ -74,6 +74,7 @@ static const char s_full[] = "agent:\n"
                              "    interval: 10s\n"
                              "    timeout: 2s\n"
                              "    retries: 3\n"
+                             "    flap: {low: 10, high: 30}\n"
                              "  - name: db-port\n"
                              "    service: database\n"
                              "    type: tcp\n"
@@ -83,7 +84,14 @@ static const char s_full[] = "agent:\n"
                              "    type: exec\n"
                              "    command: /usr/lib/nagios/plugins/check_disk -w 10% -c 5% -p /\n"
                              "    interval: 250ms\n"
-                             "    retries: 100\n";
+                             "    retries: 100\n"
+                             "    flap: false\n"
+                             "  - name: load\n"
+                             "    service: host\n"
+                             "    type: exec\n"
+                             "    command: /bin/true\n"
+                             "    flap:\n"
+                             "      high: 40\n";
 
 static void test_full_file(void **unused)
 {
@@ -98,7 +106,7 @@ static void test_full_file(void **unused)
     assert_int_equal(cfg->heartbeat_ms, 2000);
     assert_true(cfg->insecure);
     assert_int_equal(cfg->log_level, TC_LOG_DEBUG);
-    assert_int_equal(cfg->nchecks, 3);
+    assert_int_equal(cfg->nchecks, 4);
 
     const tc_check_def_t *c = &cfg->checks[0];
     assert_string_equal(c->name, "frontend-http");
@@ -109,6 +117,9 @@ static void test_full_file(void **unused)
     assert_int_equal(c->timeout_ms, 2000);
     assert_int_equal(c->retries, 3);
     assert_int_equal(c->line, 9);
+    assert_true(c->flap.enabled);
+    assert_int_equal(c->flap.low, 10);
+    assert_int_equal(c->flap.high, 30);
 
     c = &cfg->checks[1]; /* defaults */
     assert_int_equal(c->type, TC_CHECK_TCP);
@@ -116,12 +127,21 @@ static void test_full_file(void **unused)
     assert_int_equal(c->interval_ms, 10000);
     assert_int_equal(c->timeout_ms, 5000);
     assert_int_equal(c->retries, 3);
+    assert_true(c->flap.enabled); /* on by default, Nagios' thresholds */
+    assert_int_equal(c->flap.low, 5);
+    assert_int_equal(c->flap.high, 20);
 
     c = &cfg->checks[2];
     assert_int_equal(c->type, TC_CHECK_EXEC);
     assert_string_equal(c->arg, "/usr/lib/nagios/plugins/check_disk -w 10% -c 5% -p /");
     assert_int_equal(c->interval_ms, 250);
     assert_int_equal(c->retries, 100);
+    assert_false(c->flap.enabled);
+
+    c = &cfg->checks[3];
+    assert_true(c->flap.enabled);
+    assert_int_equal(c->flap.low, 5);
+    assert_int_equal(c->flap.high, 40);
     tc_agent_config_destroy(&cfg);
 }
 
@@ -205,6 +225,28 @@ static const s_bad_t s_bad[] = {
      ":6: checks[1].name: duplicate check name \"a\" (first at line 2)"},
     {"checks:\n  - name: a b\n    service: s\n    type: exec\n    command: x\n",
      ":2: checks[0].name: invalid id \"a b\""},
+    {"checks:\n  - name: a\n    service: s\n    type: exec\n    command: x\n    flap: maybe\n",
+     ":6: checks[0].flap: expected true or false"},
+    {"checks:\n  - name: a\n    service: s\n    type: exec\n    command: x\n    flap: [5, 20]\n",
+     ":6: checks[0].flap: expected false, true or {low: PERCENT, high: PERCENT}, found a list"},
+    {"checks:\n  - name: a\n    service: s\n    type: exec\n    command: x\n"
+     "    flap: {low: 5, hi: 20}\n",
+     ":6: checks[0].flap.hi: unknown key (expected low, high)"},
+    {"checks:\n  - name: a\n    service: s\n    type: exec\n    command: x\n"
+     "    flap:\n      low: 0\n",
+     ":7: checks[0].flap.low: expected a percentage from 1 to 99, found \"0\""},
+    {"checks:\n  - name: a\n    service: s\n    type: exec\n    command: x\n"
+     "    flap: {low: 5, high: 100}\n",
+     ":6: checks[0].flap.high: expected a percentage from 1 to 99, found \"100\""},
+    {"checks:\n  - name: a\n    service: s\n    type: exec\n    command: x\n"
+     "    flap: {low: 5%, high: 20}\n",
+     ":6: checks[0].flap.low: expected a percentage from 1 to 99, found \"5%\""},
+    {"checks:\n  - name: a\n    service: s\n    type: exec\n    command: x\n"
+     "    flap: {low: 30}\n",
+     ":6: checks[0].flap: low (30) must be below high (20)"},
+    {"checks:\n  - name: a\n    service: s\n    type: exec\n    command: x\n"
+     "    flap: {low: 10, low: 12}\n",
+     ":6: checks[0].flap.low: key given twice"},
     {"agent:\n  id: [\n", "YAML syntax error"},
     {"agent:\n  id: a\n---\nagent:\n  id: b\n", ":3: only one YAML document is allowed"},
     {"- 1\n- 2\n", ":1: top level: expected a mapping"},
@@ -248,7 +290,7 @@ static void test_failed_load_changes_nothing(void **unused)
                      TC_ECONFIG);
     assert_string_equal(cfg->id, "web-01");
     assert_int_equal(cfg->heartbeat_ms, 2000);
-    assert_int_equal(cfg->nchecks, 3);
+    assert_int_equal(cfg->nchecks, 4);
     assert_string_equal(cfg->checks[2].name, "root-disk");
     tc_agent_config_destroy(&cfg);
 }

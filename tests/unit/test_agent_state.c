@@ -11,7 +11,6 @@
 #include "check_state.h"
 #include "error.h"
 #include "log.h"
-#include "probe.h"
 #include "spool.h"
 #include "wire.h"
 
@@ -35,13 +34,16 @@ typedef struct {
 #define CRIT TC_STATE_CRITICAL
 #define UNKN TC_STATE_UNKNOWN
 
+static const tc_flap_limits_t s_no_flap = {false, 5, 20};
+
 static void s_table(const s_step_t *steps, size_t n, uint32_t retries)
 {
     tc_check_status_t st = tc_check_status_pending();
     assert_true(st.pending);
     for (size_t i = 0; i < n; i++) {
         tc_check_status_t next;
-        bool emit = tc_check_status_next(&st, steps[i].result, retries, &next);
+        tc_check_report_t rep;
+        bool emit = tc_check_status_next(&st, steps[i].result, retries, &s_no_flap, &next, &rep);
         if (emit != steps[i].emit || next.state != steps[i].state ||
             next.attempt != steps[i].attempt || next.hard != steps[i].hard)
             fail_msg("step %zu (%s, retries %u): got %s attempt %u %s emit=%d, want %s attempt "
@@ -52,8 +54,10 @@ static void s_table(const s_step_t *steps, size_t n, uint32_t retries)
                      steps[i].hard ? "hard" : "soft", steps[i].emit);
         assert_false(next.pending);
         if (emit) {
-            assert_true(next.reported);
+            assert_false(rep.flapping);
+            assert_int_equal(rep.state, steps[i].result);
             assert_int_equal(next.hard_state, steps[i].result);
+            tc_check_status_reported(&next, &rep);
         }
         st = next;
     }
@@ -107,10 +111,105 @@ static void test_retries_one_is_immediately_hard(void **unused)
 static void test_next_may_alias_current(void **unused)
 {
     tc_check_status_t st = tc_check_status_pending();
-    assert_false(tc_check_status_next(&st, CRIT, 2, &st));
-    assert_true(tc_check_status_next(&st, CRIT, 2, &st));
+    assert_false(tc_check_status_next(&st, CRIT, 2, &s_no_flap, &st, NULL));
+    assert_true(tc_check_status_next(&st, CRIT, 2, &s_no_flap, &st, NULL));
     assert_int_equal(st.attempt, 2);
     assert_true(st.hard);
+}
+
+/* ---- flapping on top of soft/hard ---------------------------------------------- */
+
+static tc_check_state_t s_st(char ch)
+{
+    switch (ch) {
+    case 'O':
+    case 'o': return TC_STATE_OK;
+    case 'W':
+    case 'w':
+    case 'G': return TC_STATE_WARNING;
+    case 'C':
+    case 'c':
+    case 'F': return TC_STATE_CRITICAL;
+    default: return TC_STATE_UNKNOWN;
+    }
+}
+
+/* Feeds `results` (O W C U) and checks the event due after each: '.' none,
+ * o w c u a plain event in that state, F (CRITICAL) or G (WARNING) the one
+ * flapping event. Every event is stored, unless its index is `fail_at`. */
+static void s_flap_table(const char *what, const char *results, const char *events,
+                         uint32_t retries, const tc_flap_limits_t *lim, size_t fail_at)
+{
+    assert_int_equal(strlen(results), strlen(events));
+    tc_check_status_t st = tc_check_status_pending();
+    for (size_t i = 0; results[i]; i++) {
+        tc_check_report_t rep;
+        bool due = tc_check_status_next(&st, s_st(results[i]), retries, lim, &st, &rep);
+        char got = '.';
+        if (due)
+            got = rep.flapping ? (rep.state == TC_STATE_CRITICAL ? 'F' : 'G') : "owcu"[rep.state];
+        if (got != events[i])
+            fail_msg("%s: after result %zu (%c): event %c, want %c (share %.1f%%)", what, i + 1,
+                     results[i], got, events[i], tc_flap_share(&st.flap));
+        if (due) {
+            assert_int_equal(rep.state, s_st(events[i]));
+            if (rep.flapping)
+                assert_true(rep.flap_percent > lim->high && rep.flap_percent <= 100);
+            if (i != fail_at)
+                tc_check_status_reported(&st, &rep);
+        }
+    }
+}
+
+static void test_flapping_sends_one_event(void **unused)
+{
+    tc_flap_limits_t on = tc_flap_defaults();
+    /* retries 1: every change is hard, until the check is found flapping
+     * at its 5th result; then nothing until it settles 20 results after
+     * its last change, when its real state goes out. */
+    s_flap_table("retries 1",
+                 "OCOCOCOCOC"
+                 "OOOOOOOOOOOOOOOOOOOOOO",
+                 "ococF....."
+                 "...................o..",
+                 1, &on, SIZE_MAX);
+    /* retries 3: the failures are never hard, yet the flapping is seen. */
+    s_flap_table("retries 3",
+                 "OCOCOCOCOC"
+                 "OOOOOOOOOOOOOOOOOOOOOO",
+                 "o...F....."
+                 "...................o..",
+                 3, &on, SIZE_MAX);
+    /* Settling into CRITICAL: its hard CRITICAL is sent, flapping = false,
+     * although the flap event said CRITICAL too. */
+    s_flap_table("settles critical",
+                 "OCOCOCOCOC"
+                 "CCCCCCCCCCCCCCCCCCCCCC",
+                 "o...F....."
+                 "..................c...",
+                 3, &on, SIZE_MAX);
+    /* The worst state of the window is what the flap event says. */
+    s_flap_table("warning", "OWOWOWOO", "owowG...", 1, &on, SIZE_MAX);
+    s_flap_table("warning, retries 2", "OWOWOWOO", "o...G...", 2, &on, SIZE_MAX);
+    /* Flap detection off: every hard change is an event, as before. */
+    tc_flap_limits_t off = {false, 5, 20};
+    s_flap_table("off", "OCOCOCOC", "ococococ", 1, &off, SIZE_MAX);
+    s_flap_table("off, retries 3", "OCOCOCOC", "o.......", 3, &off, SIZE_MAX);
+}
+
+static void test_unstored_flap_event_is_due_again(void **unused)
+{
+    tc_flap_limits_t on = tc_flap_defaults();
+    /* The flap event of result 5 was not stored (spool full): due again
+     * with result 6, then never again. */
+    s_flap_table("flap event lost", "OCOCOCOCOC", "ococFF....", 1, &on, 4);
+    /* The same for the settling event. */
+    s_flap_table("settle event lost",
+                 "OCOCOCOCOC"
+                 "OOOOOOOOOOOOOOOOOOOOOO",
+                 "ococF....."
+                 "...................oo.",
+                 1, &on, 29);
 }
 
 /* ---- the agent against a scripted coordinator ------------------------------ */
@@ -336,7 +435,7 @@ static void s_run_agent(s_fx_t *f, s_pred_fn *pred, int64_t guard_ms)
 {
     char why[256] = "";
     tc_agent_t *a = NULL;
-    int rc = tc_agent_new(f->cfg, "/proc/self/exe", &a, why, sizeof why);
+    int rc = tc_agent_new(f->cfg, &a, why, sizeof why);
     if (rc != 0)
         fail_msg("tc_agent_new: %s", why);
     zloop_t *loop = tc_agent_loop(a);
@@ -591,10 +690,8 @@ static void test_counter_moves_above_coordinator(void **state)
     assert_int_equal(ev[0]->u.check.state, TC_STATE_WARNING);
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
-    if (tc_probe_requested(argc, argv))
-        return tc_probe_main(argc, argv);
     tc_log_init("test_agent_state", TC_LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_soft_then_hard),
@@ -602,6 +699,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mixed_problems_count_together),
         cmocka_unit_test(test_retries_one_is_immediately_hard),
         cmocka_unit_test(test_next_may_alias_current),
+        cmocka_unit_test(test_flapping_sends_one_event),
+        cmocka_unit_test(test_unstored_flap_event_is_due_again),
         cmocka_unit_test_setup_teardown(test_events_heartbeats_and_acks, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_spool_survives_restart_and_is_sent_in_order, s_setup,
                                         s_teardown),

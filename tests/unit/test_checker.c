@@ -1,7 +1,7 @@
 /* Check runs as real child processes in a real zloop: exit codes, signals,
- * timeouts that kill the whole process group, output limits, background
- * leftovers, and the built-in tcp/http probes (this test binary re-executes
- * itself with --probe, exactly like tocsin-agent does). */
+ * timeouts that kill the whole process group, stderr apart from the answer,
+ * output limits, and processes left behind (in the group, double-forked,
+ * setsid'd) killed when the check ends, times out or the checker goes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,8 +12,13 @@
 #include "error.h"
 #include "probe.h"
 
+#include "log.h"
+
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,8 +38,12 @@ typedef struct {
     bool done[S_MAX_RUNS];
     size_t ndone;
     size_t want;
+    size_t leftovers;  /* killed by the checker during the last s_run() */
+    bool verify_leaks; /* s_done checks that s_leaky_command's leftovers are dead */
     char dir[64];
 } s_ctx_t;
+
+static void s_assert_leaks_dead(const s_ctx_t *c);
 
 static void s_done(void *tag, const tc_check_result_t *res, void *arg)
 {
@@ -45,6 +54,10 @@ static void s_done(void *tag, const tc_check_result_t *res, void *arg)
     c->results[i] = *res;
     c->done[i] = true;
     c->ndone++;
+    /* When a check's result is in, everything it left behind has been
+     * killed: this runs before the checker is destroyed. */
+    if (c->verify_leaks)
+        s_assert_leaks_dead(c);
 }
 
 static int s_poll_done(zloop_t *loop, int timer_id, void *arg)
@@ -64,7 +77,7 @@ static int s_setup(void **state)
 {
     s_ctx_t *c = calloc(1, sizeof *c);
     c->loop = zloop_new();
-    c->checker = tc_checker_new(c->loop, "/proc/self/exe", s_done, c);
+    c->checker = tc_checker_new(c->loop, s_done, c);
     snprintf(c->dir, sizeof c->dir, "/tmp/tc-checker-XXXXXX");
     if (!c->loop || !c->checker || !mkdtemp(c->dir))
         return -1;
@@ -114,10 +127,11 @@ static void s_run(s_ctx_t *c, size_t want)
     zloop_timer(c->loop, 60000, 1, s_guard, c);
     zloop_start(c->loop);
     assert_int_equal(c->ndone, want);
+    c->leftovers = tc_checker_leftovers_killed(c->checker);
     tc_checker_destroy(&c->checker);
     zloop_destroy(&c->loop);
     c->loop = zloop_new();
-    c->checker = tc_checker_new(c->loop, "/proc/self/exe", s_done, c);
+    c->checker = tc_checker_new(c->loop, s_done, c);
     assert_non_null(c->checker);
 }
 
@@ -137,9 +151,10 @@ static void test_exit_codes_map_to_states(void **state)
         s_add(c, TC_CHECK_EXEC, "echo 'DISK OK - fine|used=12MB;80;90;0;100'; exit 0", 5000);
     size_t warn = s_add(c, TC_CHECK_EXEC, "echo 'LOAD WARNING - 5.0'; exit 1", 5000);
     size_t crit = s_add(c, TC_CHECK_EXEC, "echo oops >&2; exit 2", 5000);
+    size_t direct = s_add(c, TC_CHECK_EXEC, "/bin/echo   OK   -  without a shell", 5000);
     size_t unk = s_add(c, TC_CHECK_EXEC, "echo 'who knows'; exit 3", 5000);
     size_t silent = s_add(c, TC_CHECK_EXEC, "exit 0", 5000);
-    s_run(c, 5);
+    s_run(c, 6);
     assert_int_equal(c->results[ok].state, TC_STATE_OK);
     assert_string_equal(c->results[ok].output, "DISK OK - fine");
     assert_int_equal(c->results[ok].nperf, 1);
@@ -148,7 +163,11 @@ static void test_exit_codes_map_to_states(void **state)
     assert_int_equal(c->results[warn].state, TC_STATE_WARNING);
     assert_string_equal(c->results[warn].output, "LOAD WARNING - 5.0");
     assert_int_equal(c->results[crit].state, TC_STATE_CRITICAL);
-    assert_string_equal(c->results[crit].output, "oops"); /* stderr is captured */
+    /* stderr is not the plugin's answer: */
+    assert_string_equal(c->results[crit].output, "(no output from check, exit code 2)");
+    assert_int_equal(c->results[direct].state, TC_STATE_OK);
+    assert_string_equal(c->results[direct].output, "OK - without a shell");
+    assert_int_equal(c->results[direct].nperf, 0);
     assert_int_equal(c->results[unk].state, TC_STATE_UNKNOWN);
     assert_string_equal(c->results[unk].output, "who knows");
     assert_int_equal(c->results[silent].state, TC_STATE_OK);
@@ -161,14 +180,30 @@ static void test_bad_exits_are_unknown(void **state)
     s_ctx_t *c = *state;
     size_t four = s_add(c, TC_CHECK_EXEC, "echo 'text|a=1'; exit 4", 5000);
     size_t nf = s_add(c, TC_CHECK_EXEC, "/nonexistent/plugin --flag", 5000);
+    size_t nfsh = s_add(c, TC_CHECK_EXEC, "/nonexistent/plugin --flag; exit $?", 5000);
+    size_t nfpath = s_add(c, TC_CHECK_EXEC, "no-such-plugin-anywhere -w 1", 5000);
     size_t sig = s_add(c, TC_CHECK_EXEC, "kill -TERM $$", 5000);
-    s_run(c, 3);
+    char noexec[128];
+    snprintf(noexec, sizeof noexec, "%s/plugin.txt", c->dir);
+    FILE *f = fopen(noexec, "w");
+    assert_non_null(f);
+    fputs("echo hello\n", f);
+    fclose(f); /* mode 0644: not executable */
+    size_t perm = s_add(c, TC_CHECK_EXEC, noexec, 5000);
+    s_run(c, 6);
     assert_int_equal(c->results[four].state, TC_STATE_UNKNOWN);
     assert_string_equal(c->results[four].output,
                         "check exited with code 4, not a Nagios state 0..3: text");
     assert_int_equal(c->results[four].nperf, 0);
     assert_int_equal(c->results[nf].state, TC_STATE_UNKNOWN);
-    assert_non_null(strstr(c->results[nf].output, "command not found (exit code 127)"));
+    assert_string_equal(c->results[nf].output, "command not found: /nonexistent/plugin");
+    assert_int_equal(c->results[nfsh].state, TC_STATE_UNKNOWN);
+    assert_non_null(strstr(c->results[nfsh].output, "command not found (exit code 127)"));
+    assert_int_equal(c->results[nfpath].state, TC_STATE_UNKNOWN);
+    assert_non_null(strstr(c->results[nfpath].output, "command not found (exit code 127)"));
+    assert_int_equal(c->results[perm].state, TC_STATE_UNKNOWN);
+    assert_non_null(strstr(c->results[perm].output, "command cannot be executed: "));
+    assert_non_null(strstr(c->results[perm].output, "Permission denied"));
     assert_int_equal(c->results[sig].state, TC_STATE_UNKNOWN);
     assert_non_null(strstr(c->results[sig].output, "check killed by signal 15"));
 }
@@ -241,13 +276,87 @@ static void test_child_has_own_group_and_no_stdin(void **state)
 static void test_output_is_capped(void **state)
 {
     s_ctx_t *c = *state;
-    /* 1 MiB on one line: drained to the end (the child must not block on a
-     * full pipe), kept only up to the cap, output truncated. */
+    /* 512 KiB on one line: drained to the end (the child must not block on
+     * a full pipe), kept only up to the cap, output truncated. */
     const tc_check_result_t *r = s_one(
-        c, TC_CHECK_EXEC, "head -c 1048576 /dev/zero | tr '\\0' x; echo '|a=1'; exit 1", 10000);
+        c, TC_CHECK_EXEC, "head -c 524288 /dev/zero | tr '\\0' x; echo '|a=1'; exit 1", 10000);
     assert_int_equal(r->state, TC_STATE_WARNING);
     assert_int_equal(strlen(r->output), TC_TEXT_MAX - 1);
     assert_int_equal(r->nperf, 0); /* the perfdata was beyond the cap */
+}
+
+static void test_endless_output_is_stopped(void **state)
+{
+    s_ctx_t *c = *state;
+    /* Without end, on either stream: stopped once the read limit is
+     * passed, long before the timeout. */
+    size_t out = s_add(c, TC_CHECK_EXEC, "yes 'OK - spam'", 60000);
+    size_t err = s_add(c, TC_CHECK_EXEC, "echo 'OK - quiet'; yes 'noise' >&2", 60000);
+    s_run(c, 2);
+    assert_int_equal(c->results[out].state, TC_STATE_UNKNOWN);
+    assert_string_equal(c->results[out].output,
+                        "check stopped: it wrote more than 1024 KiB to stdout: OK - spam");
+    assert_int_equal(c->results[err].state, TC_STATE_UNKNOWN);
+    assert_string_equal(c->results[err].output,
+                        "check stopped: it wrote more than 1024 KiB to stderr: OK - quiet");
+}
+
+static void test_script_without_shebang_runs(void **state)
+{
+    s_ctx_t *c = *state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/plugin", c->dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("echo 'OK - no shebang line'\nexit 1\n", f);
+    fclose(f);
+    assert_int_equal(chmod(path, 0755), 0);
+    /* No shell syntax: executed directly, which fails with ENOEXEC; the
+     * shell runs it then, as it would have from the start. */
+    const tc_check_result_t *r = s_one(c, TC_CHECK_EXEC, path, 5000);
+    assert_int_equal(r->state, TC_STATE_WARNING);
+    assert_string_equal(r->output, "OK - no shebang line");
+}
+
+static void test_stderr_is_apart_and_logged(void **state)
+{
+    s_ctx_t *c = *state;
+    char logpath[128];
+    snprintf(logpath, sizeof logpath, "%s/log", c->dir);
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    assert_int_equal(dup2(fd, 2), 2);
+    close(fd);
+    tc_log_init("test", TC_LOG_DEBUG);
+    /* Interleaved on purpose: stderr between the status line and the
+     * perfdata of the long text. */
+    const tc_check_result_t *r =
+        s_one(c, TC_CHECK_EXEC,
+              "echo 'DISK OK - 40% free|free=40%'; echo 'EEEE first|bad=1' >&2; echo 'long text'; "
+              "printf 'EEEE second\\n' >&2; echo '|used=60%'; exit 0",
+              5000);
+    fflush(stderr);
+    tc_log_init("test", TC_LOG_INFO);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+
+    assert_int_equal(r->state, TC_STATE_OK);
+    assert_string_equal(r->output, "DISK OK - 40% free");
+    assert_int_equal(r->nperf, 2);
+    assert_string_equal(r->perf[0].label, "free");
+    assert_string_equal(r->perf[1].label, "used");
+
+    char log[8192];
+    FILE *f = fopen(logpath, "r");
+    assert_non_null(f);
+    size_t n = fread(log, 1, sizeof log - 1, f);
+    fclose(f);
+    log[n] = '\0';
+    /* One debug line with both stderr lines, the line break escaped. */
+    assert_non_null(strstr(log, "DEBUG test: check check-0: stderr (29 bytes): "
+                                "EEEE first|bad=1\\nEEEE second\n"));
 }
 
 static void test_background_leftover_does_not_hold_result(void **state)
@@ -261,6 +370,111 @@ static void test_background_leftover_does_not_hold_result(void **state)
     assert_int_equal(r->state, TC_STATE_OK); /* not "timed out" */
     assert_string_equal(r->output, "OK - done");
     s_wait_dead(s_read_pid(pidfile));
+}
+
+/* Our children right now: every thread's /proc children file. */
+static size_t s_children(void)
+{
+    size_t n = 0;
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300];
+        snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        int pid;
+        while (fscanf(f, "%d", &pid) == 1)
+            n++;
+        fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+/* A plugin that leaves four processes behind in four ways, waits until
+ * each has written its pid to DIR/NAME.pid, and prints its answer. */
+static void s_leaky_command(const s_ctx_t *c, char *cmd, size_t cap, const char *tail)
+{
+    const char *d = c->dir;
+    snprintf(cmd, cap,
+             /* in the group, in the background */
+             "sh -c 'echo $$ > %s/bg.pid; exec sleep 300' >/dev/null 2>&1 & "
+             /* double fork: orphaned, still in the group */
+             "( sh -c 'echo $$ > %s/df.pid; exec sleep 300' >/dev/null 2>&1 & ); "
+             /* a session of its own, output elsewhere */
+             "setsid sh -c 'echo $$ > %s/ss.pid; exec sleep 300' >/dev/null 2>&1 & "
+             /* a session of its own, holding our pipes */
+             "setsid sh -c 'echo $$ > %s/sp.pid; exec sleep 300' & "
+             "for f in bg df ss sp; do while [ ! -s %s/$f.pid ]; do sleep 0.01; done; done; %s",
+             d, d, d, d, d, tail);
+}
+
+static void s_assert_leaks_dead(const s_ctx_t *c)
+{
+    static const char *names[] = {"bg", "df", "ss", "sp"};
+    for (size_t i = 0; i < 4; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%s.pid", c->dir, names[i]);
+        pid_t pid = s_read_pid(path);
+        if (pid <= 0)
+            fail_msg("%s: no pid", path);
+        s_wait_dead(pid);
+    }
+}
+
+static void test_leftovers_die_when_the_check_ends(void **state)
+{
+    s_ctx_t *c = *state;
+    char cmd[2048];
+    s_leaky_command(c, cmd, sizeof cmd, "echo 'OK - done'; exit 0");
+    c->verify_leaks = true;
+    const tc_check_result_t *r = s_one(c, TC_CHECK_EXEC, cmd, 30000);
+    assert_int_equal(r->state, TC_STATE_OK); /* not "timed out": the pipe holder died */
+    assert_string_equal(r->output, "OK - done");
+    /* The two in their own sessions escaped the group kill; the sweep
+     * found and killed them (the other two died with the group). */
+    assert_true(c->leftovers >= 2);
+    s_assert_leaks_dead(c);
+    assert_int_equal(s_children(), 0); /* and nothing is left to reap */
+}
+
+static void test_timeout_kills_escaped_processes(void **state)
+{
+    s_ctx_t *c = *state;
+    char cmd[2048];
+    s_leaky_command(c, cmd, sizeof cmd, "echo started; exec sleep 300");
+    c->verify_leaks = true;
+    const tc_check_result_t *r = s_one(c, TC_CHECK_EXEC, cmd, 2000);
+    assert_int_equal(r->state, TC_STATE_CRITICAL);
+    assert_string_equal(r->output, "check timed out after 2s");
+    s_assert_leaks_dead(c);
+    assert_int_equal(s_children(), 0);
+}
+
+static void test_destroy_kills_escaped_processes(void **state)
+{
+    s_ctx_t *c = *state;
+    char cmd[2048], ready[128], tail[200];
+    snprintf(ready, sizeof ready, "%s/READY", c->dir);
+    snprintf(tail, sizeof tail, "echo ready > %s; exec sleep 300", ready);
+    s_leaky_command(c, cmd, sizeof cmd, tail);
+    s_add(c, TC_CHECK_EXEC, cmd, 60000);
+    /* Wait (without the loop: nothing needs it) until the plugin is ready:
+     * its leftovers are alive, the escaped ones still children of the
+     * plugin's shell, not ours. */
+    for (int i = 0; i < 1000 && access(ready, F_OK) != 0; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(access(ready, F_OK), 0);
+    tc_checker_destroy(&c->checker);
+    assert_int_equal(c->ndone, 0); /* no callbacks on destroy */
+    s_assert_leaks_dead(c);
+    assert_int_equal(s_children(), 0);
 }
 
 static void test_same_tag_not_started_twice(void **state)
@@ -298,158 +512,30 @@ static void test_destroy_kills_running_children(void **state)
     assert_int_equal(c->ndone, 0); /* no callbacks on destroy */
 }
 
-/* ---- probes ---------------------------------------------------------------- */
-
-static int s_listen(uint16_t *port)
+/* tcp and http checks are not processes: the checker hands them to the
+ * prober (test_probe.c covers the probes themselves). */
+static void test_probes_run_in_the_loop(void **state)
 {
+    s_ctx_t *c = *state;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
     assert_int_equal(listen(fd, 16), 0);
     socklen_t len = sizeof a;
     getsockname(fd, (struct sockaddr *)&a, &len);
-    *port = ntohs(a.sin_port);
-    return fd;
-}
-
-static void test_tcp_probe(void **state)
-{
-    s_ctx_t *c = *state;
-    uint16_t open_port, closed_port;
-    int lfd = s_listen(&open_port);
-    int cfd = s_listen(&closed_port);
-    close(cfd); /* nothing listens there any more */
-    char up[64], down[64];
-    snprintf(up, sizeof up, "127.0.0.1:%u", open_port);
-    snprintf(down, sizeof down, "127.0.0.1:%u", closed_port);
-    size_t a = s_add(c, TC_CHECK_TCP, up, 5000);
-    size_t b = s_add(c, TC_CHECK_TCP, down, 5000);
-    size_t bad = s_add(c, TC_CHECK_TCP, "no-port-here", 5000);
-    s_run(c, 3);
-    close(lfd);
-    assert_int_equal(c->results[a].state, TC_STATE_OK);
-    assert_non_null(strstr(c->results[a].output, "TCP OK - 127.0.0.1:"));
-    assert_int_equal(c->results[a].nperf, 1);
-    assert_string_equal(c->results[a].perf[0].label, "time");
-    assert_string_equal(c->results[a].perf[0].uom, "s");
-    assert_int_equal(c->results[b].state, TC_STATE_CRITICAL);
-    assert_non_null(strstr(c->results[b].output, "Connection refused"));
-    assert_int_equal(c->results[bad].state, TC_STATE_UNKNOWN);
-    assert_non_null(strstr(c->results[bad].output, "invalid target"));
-}
-
-/* A tiny HTTP server inside the test's loop: answers each request with the
- * status in `status_line`. */
-typedef struct {
-    int lfd;
-    const char *status_line;
-    char req[4096];
-    size_t len;
-} s_http_t;
-
-static int s_http_conn(zloop_t *loop, zmq_pollitem_t *item, void *arg)
-{
-    s_http_t *h = arg;
-    ssize_t n = read(item->fd, h->req + h->len, sizeof h->req - 1 - h->len);
-    if (n > 0) {
-        h->len += (size_t)n;
-        h->req[h->len] = '\0';
-        if (!strstr(h->req, "\r\n\r\n"))
-            return 0;
-        char resp[256];
-        int m = snprintf(resp, sizeof resp,
-                         "HTTP/1.1 %s\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
-                         h->status_line);
-        if (write(item->fd, resp, (size_t)m) != m)
-            fail_msg("short write");
-    }
-    zmq_pollitem_t it = {NULL, item->fd, ZMQ_POLLIN, 0};
-    int fd = item->fd;
-    zloop_poller_end(loop, &it);
+    char target[64];
+    snprintf(target, sizeof target, "127.0.0.1:%u", ntohs(a.sin_port));
+    size_t i = s_add(c, TC_CHECK_TCP, target, 5000);
+    assert_int_equal(tc_checker_active(c->checker), 1);
+    assert_int_equal(s_children(), 0); /* no process was started */
+    s_run(c, 1);
     close(fd);
-    return 0;
+    assert_int_equal(c->results[i].state, TC_STATE_OK);
+    assert_non_null(strstr(c->results[i].output, "TCP OK - 127.0.0.1:"));
 }
 
-static int s_http_accept(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+int main(void)
 {
-    s_http_t *h = arg;
-    int fd = accept(h->lfd, NULL, NULL);
-    if (fd >= 0) {
-        h->len = 0;
-        zmq_pollitem_t it = {NULL, fd, ZMQ_POLLIN, 0};
-        zloop_poller(loop, &it, s_http_conn, h);
-    }
-    return 0;
-}
-
-static const tc_check_result_t *s_http(s_ctx_t *c, const char *status_line)
-{
-    static s_http_t h;
-    uint16_t port;
-    memset(&h, 0, sizeof h);
-    h.lfd = s_listen(&port);
-    h.status_line = status_line;
-    zmq_pollitem_t it = {NULL, h.lfd, ZMQ_POLLIN, 0};
-    zloop_poller(c->loop, &it, s_http_accept, &h);
-    static char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/health", port);
-    const tc_check_result_t *r = s_one(c, TC_CHECK_HTTP, url, 5000);
-    zloop_poller_end(c->loop, &it);
-    close(h.lfd);
-    assert_non_null(strstr(h.req, "GET /health HTTP/1.1\r\n"));
-    return r;
-}
-
-static void test_http_probe(void **state)
-{
-    s_ctx_t *c = *state;
-    const tc_check_result_t *r = s_http(c, "200 OK");
-    assert_int_equal(r->state, TC_STATE_OK);
-    assert_non_null(strstr(r->output, "HTTP OK - 200 OK in "));
-    assert_non_null(strstr(r->output, "5 bytes"));
-    assert_int_equal(r->nperf, 2);
-    assert_string_equal(r->perf[1].label, "size");
-    assert_true(r->perf[1].value == 5);
-
-    r = s_http(c, "302 Found");
-    assert_int_equal(r->state, TC_STATE_OK);
-
-    r = s_http(c, "503 Service Unavailable");
-    assert_int_equal(r->state, TC_STATE_CRITICAL);
-    assert_non_null(strstr(r->output, "HTTP CRITICAL - 503 Service Unavailable"));
-
-    uint16_t port;
-    int fd = s_listen(&port);
-    close(fd);
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/", port);
-    r = s_one(c, TC_CHECK_HTTP, url, 5000);
-    assert_int_equal(r->state, TC_STATE_CRITICAL);
-    assert_non_null(strstr(r->output, "HTTP CRITICAL - "));
-}
-
-static void test_probe_timeout_is_reported_by_probe(void **state)
-{
-    s_ctx_t *c = *state;
-    /* A listener that never accepts and never answers HTTP: the connect
-     * succeeds (backlog), the request gets no answer. */
-    uint16_t port;
-    int fd = s_listen(&port);
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/", port);
-    const tc_check_result_t *r = s_one(c, TC_CHECK_HTTP, url, 1000);
-    close(fd);
-    assert_int_equal(r->state, TC_STATE_CRITICAL);
-    /* Either the probe's own message or ours; both are CRITICAL. */
-    assert_true(strstr(r->output, "no answer within") || strstr(r->output, "timed out"));
-}
-
-int main(int argc, char **argv)
-{
-    /* The checker runs probes as /proc/self/exe --probe ...: that is us. */
-    if (tc_probe_requested(argc, argv))
-        return tc_probe_main(argc, argv);
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_exit_codes_map_to_states, s_setup, s_teardown),
@@ -457,14 +543,18 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_timeout_kills_process_group, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_child_has_own_group_and_no_stdin, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_output_is_capped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_endless_output_is_stopped, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_script_without_shebang_runs, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_stderr_is_apart_and_logged, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_leftovers_die_when_the_check_ends, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_kills_escaped_processes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_destroy_kills_escaped_processes, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_background_leftover_does_not_hold_result, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_same_tag_not_started_twice, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_destroy_kills_running_children, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_tcp_probe, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_http_probe, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_probe_timeout_is_reported_by_probe, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_probes_run_in_the_loop, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
