@@ -56,13 +56,14 @@ enum {
     S_VAR_TITLE,
     S_VAR_SUMMARY,
     S_VAR_WINDOW,
+    S_VAR_DESCRIPTION,
     S_NVARS,
     S_LITERAL = -1,
 };
 
 static const char *const s_var_names[S_NVARS] = {
     "service",  "components", "state", "impact",  "next_update", "incident",
-    "severity", "started",    "title", "summary", "window",
+    "severity", "started",    "title", "summary", "window",      "description",
 };
 
 /* Built-in texts in slot order: scenario, then audience (internal,
@@ -124,14 +125,17 @@ static const char *const s_defaults[S_SLOTS] = {
     "{{next_update}}.",
     "[{{incident}}] Maintenance of {{service}} completed. {{summary}}",
     /* maintenance, external */
-    "We will carry out scheduled maintenance on {{components}} during {{window}}. {{impact}} "
-    "We recommend planning around this window. We will post an update when it starts.",
-    "Scheduled maintenance on {{components}} is in progress ({{window}}). {{impact}} Please "
-    "avoid making changes until it is complete. Next update: {{next_update}}.",
+    "We will carry out scheduled maintenance on {{components}} during {{window}}. "
+    "{{description}} {{impact}} We recommend planning around this window. We will post an "
+    "update when it starts.",
+    "Scheduled maintenance on {{components}} is in progress ({{window}}). {{description}} "
+    "{{impact}} Please avoid making changes until it is complete. Next update: "
+    "{{next_update}}.",
     "The scheduled maintenance on {{components}} is finished and we are checking that "
     "everything works as expected. Next update: {{next_update}}.",
-    "The scheduled maintenance on {{components}} is complete and everything is working "
-    "normally. Thank you for your patience.",
+    /* Completed says what is known: the work is done. Whether every
+     * component is healthy is for the status page to show. */
+    "The scheduled maintenance on {{components}} is complete. Thank you for your patience.",
     /* security, internal */
     "[{{incident}}] {{severity}} SECURITY {{service}}: {{title}}. Investigating since "
     "{{started}}. Do not share details outside the response team.\n"
@@ -594,13 +598,14 @@ static const char *s_value(const tc_template_vars_t *v, int var)
     case S_VAR_COMPONENTS: s = v->components ? v->components : "some of our services"; break;
     case S_VAR_STATE: s = v->state; break;
     case S_VAR_IMPACT: s = v->impact; break;
-    case S_VAR_NEXT_UPDATE: s = v->next_update ? v->next_update : "soon"; break;
+    case S_VAR_NEXT_UPDATE: s = v->next_update; break;
     case S_VAR_INCIDENT: s = v->incident; break;
     case S_VAR_SEVERITY: s = v->severity; break;
     case S_VAR_STARTED: s = v->started; break;
     case S_VAR_TITLE: s = v->title; break;
     case S_VAR_SUMMARY: s = v->summary; break;
     case S_VAR_WINDOW: s = v->window; break;
+    case S_VAR_DESCRIPTION: s = v->description; break;
     default: break;
     }
     return s ? s : "";
@@ -620,15 +625,54 @@ int tc_templates_render(const tc_templates_t *t, const char *scenario, const cha
         vars = &none;
     const s_tmpl_t *tp = &t->slot[slot];
     s_out_t o = {.buf = out, .cap = cap};
+    /* What an empty or missing value leaves to tidy in the literal after
+     * it: its leading spaces (no double space where {{impact}} was empty),
+     * or the rest of a sentence that promised what is not known. */
+    enum { S_KEEP, S_SQUEEZE, S_END_SENTENCE } tidy = S_KEEP;
+    bool left_out = false; /* the text so far ends where something was left out */
     for (size_t i = 0; i < tp->nsegs && !o.full; i++) {
         const s_seg_t *sg = &tp->segs[i];
         if (sg->var == S_LITERAL) {
-            s_emit(&o, tp->text + sg->off, sg->len);
+            const char *lit = tp->text + sg->off;
+            size_t len = sg->len;
+            if (tidy == S_END_SENTENCE) {
+                size_t k = 0;
+                while (k < len && lit[k] != '.' && lit[k] != '\n')
+                    k++;
+                if (k < len && lit[k] == '.')
+                    k++;
+                lit += k;
+                len -= k;
+                tidy = o.n == 0 || o.buf[o.n - 1] == ' ' || o.buf[o.n - 1] == '\n' ? S_SQUEEZE
+                                                                                   : S_KEEP;
+            }
+            if (tidy == S_SQUEEZE && (o.n == 0 || o.buf[o.n - 1] == ' ' || o.buf[o.n - 1] == '\n'))
+                while (len && lit[0] == ' ') {
+                    lit++;
+                    len--;
+                }
+            tidy = S_KEEP;
+            s_emit(&o, lit, len);
+            left_out = left_out && len == 0;
+        } else if (sg->var == S_VAR_NEXT_UPDATE && !vars->next_update) {
+            /* No next update promised: the sentence holding the
+             * placeholder goes, rather than saying "soon". */
+            while (o.n > 0 && !(o.buf[o.n - 1] == '\n' || (o.n >= 2 && o.buf[o.n - 1] == ' ' &&
+                                                           strchr(".!?", o.buf[o.n - 2]))))
+                o.n--;
+            tidy = S_END_SENTENCE;
+            left_out = true;
         } else {
             const char *v = s_value(vars, sg->var);
             s_emit(&o, v, strlen(v));
+            if (!*v)
+                tidy = S_SQUEEZE;
+            left_out = !*v;
         }
     }
+    /* What was left out at the end may leave spaces or line ends. */
+    while (left_out && o.n > 0 && (o.buf[o.n - 1] == ' ' || o.buf[o.n - 1] == '\n'))
+        o.n--;
     out[o.n] = '\0';
     return o.full ? TC_ETOOBIG : 0;
 }

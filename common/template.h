@@ -20,7 +20,8 @@
  *
  * Template text is UTF-8 with placeholders {{name}} (spaces inside the
  * braces allowed: {{ name }}). Names: service, components, state, impact,
- * next_update, incident, severity, started, title, summary, window. A lone
+ * next_update, incident, severity, started, title, summary, window,
+ * description (a maintenance window's own public text). A lone
  * '{', '}' or "}}" is literal text; there is no way to write a literal "{{".
  * External templates may not use {{summary}} or {{service}}, which carry
  * internal technical detail. Placeholders are parsed once, when a template
@@ -47,11 +48,16 @@ typedef struct tc_templates tc_templates_t;
  * valid UTF-8 become '?', so rendered text is always valid UTF-8.
  * A NULL field renders as the empty string, except:
  *   components  NULL renders "some of our services";
- *   next_update NULL renders "soon".
+ *   next_update NULL leaves out the sentence that holds it (from the end of
+ *               the sentence before to its own full stop): nothing promised
+ *               is better than "Next update: soon".
+ * An empty value leaves no double space: the spaces after it go; one at the
+ * very end takes the spaces and line ends before it too.
  * The default templates write "Next update: {{next_update}}.", so pass a
  * time such as "14:30 UTC". `window` is the maintenance window, e.g.
- * "24 Nov 02:00-04:00 UTC"; `impact` is a sentence (or several) saying what
- * customers notice and can do. */
+ * "Tue 2 Dec 2026, 22:00 to 23:00 UTC" (common/human.h writes times so);
+ * `impact` is a sentence (or several) saying what customers notice and can
+ * do; `description` the window's announcement text. */
 typedef struct {
     const char *service;
     const char *components;
@@ -64,6 +70,7 @@ typedef struct {
     const char *title;
     const char *summary;
     const char *window;
+    const char *description;
 } tc_template_vars_t;
 
 /* True if `scenario` is outage, degradation, maintenance or security.

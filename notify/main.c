@@ -22,6 +22,17 @@
  * does not answer: deliveries already queued keep going while it is down,
  * because messaging must not depend on the failing system.
  *
+ * No failure is silent: every attempt is bounded by `timeout`, retried with
+ * back-off, and a subscription whose oldest delivery has waited longer than
+ * `failing_after` is reported to the coordinator as failing (result
+ * "failing", with that age and the last error) through the same delivery
+ * reports, so `tocsinctl subscribers` can show it. A state that cannot be
+ * written (a full disk) stops nothing: what is queued stays queued and the
+ * write is tried again. A SUB socket that hears nothing for a while is
+ * made again, so a notifier started before its key was allowed gets in
+ * once it is. The components' display names come from the coordinator and
+ * are kept in the state, for the texts people read.
+ *
  * Exit status: 0 on SIGINT/SIGTERM, 1 on a runtime failure (the state
  * cannot be written), 2 on bad usage or configuration.
  */
@@ -34,6 +45,7 @@
 #include "log.h"
 #include "payload.h"
 #include "queue.h"
+#include "render.h"
 #include "sender.h"
 #include "util.h"
 #include "wire.h"
@@ -65,7 +77,8 @@
 #define S_DONE_KEEP_MS (7LL * 24 * 3600 * 1000)
 #define S_PRUNE_EVERY_MS (3600LL * 1000)
 #define S_DRAIN_MS 2000
-#define S_SUB_HWM 100000
+/* After a failed write of the state: how soon to try again. */
+#define S_STORE_RETRY_MS 5000
 
 typedef struct {
     const char *config;
@@ -78,6 +91,7 @@ typedef struct {
     bool busy;         /* a transfer is in flight */
     int64_t wake_ms;   /* wall time its head is due; INT64_MAX: nothing pending */
     tc_delivery_t cur; /* the delivery in flight (valid while busy) */
+    uint64_t failing;  /* qseq of the delivery reported failing (0: none) */
 } s_subst_t;
 
 typedef struct {
@@ -99,8 +113,14 @@ typedef struct {
     bool reports_waiting;
     int64_t report_next_mono, report_backoff;
     int64_t prune_next_mono;
+    int64_t sub_mono;      /* last message on SUB, or when it was made */
+    zsock_t *old_sub;      /* replaced by s_resubscribe(); destroyed a tick later */
+    bool store_failing;    /* a write failed; logged once until one works */
+    tc_component_t *comps; /* the coordinator's components, for display names */
+    size_t ncomps;
+    bool need_components; /* fetch them when the API answers */
     bool stopping;
-    bool fatal; /* the state could not be written: exit 1 */
+    bool fatal; /* out of memory: exit 1 */
 } s_ctx_t;
 
 static void s_usage(FILE *out)
@@ -237,6 +257,93 @@ static void s_api_failed(int64_t *next, int64_t *backoff)
     *backoff = *backoff * 2 > S_API_BACKOFF_MAX_MS ? S_API_BACKOFF_MAX_MS : *backoff * 2;
 }
 
+/* A write of the state failed with `rc`. Out of memory ends the process;
+ * anything else (a full disk, named in the reason) is logged once and the
+ * write tried again later: what is queued stays queued. */
+static void s_store_failed(s_ctx_t *ctx, int rc, const char *doing)
+{
+    if (rc == TC_ENOMEM) {
+        tc_error("%s: %s", doing, tc_strerror(rc));
+        ctx->fatal = true;
+        return;
+    }
+    const char *why = tc_notify_queue_why(ctx->queue);
+    if (!ctx->store_failing)
+        tc_error("%s: %s; deliveries stay queued and the state is written again in %d s", doing,
+                 why[0] ? why : tc_strerror(rc), S_STORE_RETRY_MS / 1000);
+    ctx->store_failing = true;
+}
+
+static void s_store_ok(s_ctx_t *ctx)
+{
+    if (ctx->store_failing)
+        tc_info("the state is written again");
+    ctx->store_failing = false;
+}
+
+static tc_notify_context_t s_payload_ctx(const s_ctx_t *ctx)
+{
+    return (tc_notify_context_t){
+        .page_url = ctx->cfg->page_url, .components = ctx->comps, .ncomponents = ctx->ncomps};
+}
+
+/* Takes component `c` (borrowed) into the display names, adding it if new.
+ * Returns true if anything changed. */
+static bool s_component_seen(s_ctx_t *ctx, const tc_component_t *c)
+{
+    for (size_t i = 0; i < ctx->ncomps; i++)
+        if (!strcmp(ctx->comps[i].name, c->name)) {
+            if (!c->description[0] || !strcmp(ctx->comps[i].description, c->description))
+                return false;
+            memcpy(ctx->comps[i].description, c->description, sizeof c->description);
+            return true;
+        }
+    tc_component_t *grown = realloc(ctx->comps, (ctx->ncomps + 1) * sizeof *grown);
+    if (!grown)
+        return false;
+    ctx->comps = grown;
+    ctx->comps[ctx->ncomps++] = *c;
+    return true;
+}
+
+static void s_save_components(s_ctx_t *ctx)
+{
+    int rc = tc_notify_queue_save_components(ctx->queue, ctx->comps, ctx->ncomps);
+    if (rc != 0)
+        s_store_failed(ctx, rc, "cannot save the component names");
+}
+
+/* Asks the coordinator for its components and their display names. */
+static void s_fetch_components(s_ctx_t *ctx)
+{
+    tc_api_request_t req = {.version = TC_PROTOCOL_VERSION};
+    snprintf(req.command, sizeof req.command, "components");
+    tc_api_reply_t *reply = NULL;
+    int rc = tc_client_call(ctx->api, &req, S_API_TIMEOUT_MS, &reply);
+    if (rc != 0)
+        return; /* tried again after the next catch-up */
+    ctx->need_components = false;
+    if (!reply->ok) {
+        tc_warn("the coordinator does not list components (%s); texts name them by their "
+                "configuration names",
+                reply->error);
+    } else {
+        tc_component_t *cs = reply->ncomponents ? calloc(reply->ncomponents, sizeof *cs) : NULL;
+        if (reply->ncomponents && !cs) {
+            ctx->fatal = true;
+        } else {
+            if (reply->ncomponents)
+                memcpy(cs, reply->components, reply->ncomponents * sizeof *cs);
+            free(ctx->comps);
+            ctx->comps = cs;
+            ctx->ncomps = reply->ncomponents;
+            tc_debug("the coordinator lists %zu components", ctx->ncomps);
+            s_save_components(ctx);
+        }
+    }
+    tc_api_reply_destroy(&reply);
+}
+
 /* ---- the feed ------------------------------------------------------------ */
 
 /* tc_follow_fetch_fn: one attempt; the tick retries later on failure. */
@@ -266,6 +373,8 @@ static int s_emit(void *arg, const tc_msg_t *m)
     s_ctx_t *ctx = arg;
     const tc_broadcast_t *b = &m->u.bcast;
     ctx->seen = m->seq;
+    if (b->kind == TC_BCAST_COMPONENT && s_component_seen(ctx, &b->component))
+        s_save_components(ctx);
     if (b->kind != TC_BCAST_STATUS_UPDATE)
         return 0;
     if (!s_deliverable(&b->update)) {
@@ -296,12 +405,17 @@ static int s_emit(void *arg, const tc_msg_t *m)
     size_t added = 0;
     int rc = tc_notify_queue_enqueue(ctx->queue, m->seq, ds, n, &added);
     if (rc != 0) {
-        tc_error("cannot enqueue the deliveries of broadcast %" PRIu64 ": %s", m->seq,
-                 tc_strerror(rc));
-        ctx->fatal = true;
+        char doing[96];
+        snprintf(doing, sizeof doing, "cannot enqueue the deliveries of broadcast %" PRIu64,
+                 m->seq);
+        s_store_failed(ctx, rc, doing);
         free(ds);
+        /* Fetched again from the stored cursor: nothing is skipped. */
+        ctx->seen = tc_notify_queue_cursor(ctx->queue);
+        tc_follow_start_at(ctx->follow, ctx->seen + 1);
         return rc;
     }
+    s_store_ok(ctx);
     ctx->cursor_saved_mono = tc_mono_ms();
     tc_info("broadcast %" PRIu64 ": %s update %" PRIu32 " of %s %" PRIu64
             " (%s): %zu deliveries queued",
@@ -327,7 +441,10 @@ static int s_after_follow(s_ctx_t *ctx, int rc)
         if (rc == TC_ESYS && zsys_interrupted)
             return -1;
         ctx->need_catch_up = true;
-        s_api_failed(&ctx->api_next_mono, &ctx->api_backoff);
+        if (ctx->store_failing)
+            ctx->api_next_mono = tc_mono_ms() + S_STORE_RETRY_MS;
+        else
+            s_api_failed(&ctx->api_next_mono, &ctx->api_backoff);
     }
     return 0;
 }
@@ -341,6 +458,7 @@ static int s_on_sub(zloop_t *loop, zsock_t *reader, void *arg)
     zmsg_t *msg = zmsg_recv(reader);
     if (!msg)
         return zsys_interrupted ? -1 : 0;
+    ctx->sub_mono = tc_mono_ms();
     int rc = 0;
     if (zmsg_size(msg) != 2 || ctx->stopping ||
         (!tc_follow_started(ctx->follow) && !ctx->await_live))
@@ -397,8 +515,7 @@ static int s_start_feed(s_ctx_t *ctx)
         tc_api_reply_destroy(&reply);
         rc = tc_notify_queue_enqueue(ctx->queue, cursor, NULL, 0, NULL);
         if (rc != 0) {
-            tc_error("cannot write the state: %s", tc_strerror(rc));
-            ctx->fatal = true;
+            s_store_failed(ctx, rc, "cannot write the state");
             return rc;
         }
         tc_info("new state: following broadcasts after %" PRIu64, cursor);
@@ -411,6 +528,35 @@ static int s_start_feed(s_ctx_t *ctx)
 }
 
 /* ---- deliveries ---------------------------------------------------------- */
+
+/* The head delivery `d` of subscription `i` failed again: once it has
+ * waited longer than failing_after, the channel is reported failing (once
+ * per delivery), with the delivery's age and the last error. */
+static void s_maybe_failing(s_ctx_t *ctx, size_t i, const tc_delivery_t *d, int64_t now)
+{
+    s_subst_t *st = &ctx->subst[i];
+    int64_t age = now - d->first_ms;
+    if (age < ctx->cfg->failing_ms || st->failing == d->qseq)
+        return;
+    tc_delivery_report_t rep = {.incident = d->update.incident,
+                                .number = d->update.number,
+                                .result = TC_DELIVERY_FAILING,
+                                .latency_ms = age,
+                                .attempts = d->attempts};
+    snprintf(rep.sub, sizeof rep.sub, "%s", d->sub);
+    snprintf(rep.detail, sizeof rep.detail, "%s", d->last_error);
+    int rc = tc_notify_queue_report(ctx->queue, &rep);
+    if (rc != 0) {
+        s_store_failed(ctx, rc, "cannot queue a failing report");
+        return;
+    }
+    st->failing = d->qseq;
+    ctx->reports_waiting = true;
+    char dur[32];
+    tc_warn("subscription %s is failing: %s undelivered for %s after %" PRIu32
+            " attempts; last error: %s",
+            d->sub, d->key, tc_render_duration(age, dur, sizeof dur), d->attempts, d->last_error);
+}
 
 static void s_on_done(void *arg, void *tag, const tc_notify_result_t *r)
 {
@@ -432,20 +578,20 @@ static void s_on_done(void *arg, void *tag, const tc_notify_result_t *r)
         wait += wait >= 10 ? (int64_t)(random() % (wait / 10)) : 0;
         d->next_try_ms = now + wait;
         snprintf(d->last_error, sizeof d->last_error, "%s", r->detail);
+        /* If this cannot be written, the wait still holds (in memory);
+         * only the attempt count is behind after a restart. */
         int rc = tc_notify_queue_retry(ctx->queue, d);
-        if (rc != 0) {
-            tc_error("cannot record a retry of %s: %s", d->key, tc_strerror(rc));
-            ctx->fatal = true;
-            return;
-        }
+        if (rc != 0)
+            s_store_failed(ctx, rc, "cannot record a retry");
         st->wake_ms = d->next_try_ms;
         tc_warn("delivery %s to %s failed (attempt %" PRIu32 "): %s; retrying in %" PRId64 " ms",
                 d->key, sub->name, d->attempts, r->detail, wait);
+        s_maybe_failing(ctx, i, d, now);
         return;
     }
     tc_delivery_report_t rep = {.incident = d->update.incident,
                                 .number = d->update.number,
-                                .delivered = r->ok,
+                                .result = r->ok ? TC_DELIVERY_DELIVERED : TC_DELIVERY_FAILED,
                                 .attempts = d->attempts};
     snprintf(rep.sub, sizeof rep.sub, "%s", d->sub);
     rep.latency_ms = d->update.published_ms > 0 ? now - d->update.published_ms : 0;
@@ -456,13 +602,23 @@ static void s_on_done(void *arg, void *tag, const tc_notify_result_t *r)
     else
         snprintf(rep.detail, sizeof rep.detail, "%.120s after %" PRIu32 " attempts", r->detail,
                  d->attempts);
-    /* Window updates belong to no incident timeline. */
-    bool report = d->update.incident != 0;
+    /* Window updates belong to no incident timeline; but one that was
+     * reported failing is reported over, so the channel is not left
+     * failing. */
+    bool report = d->update.incident != 0 || st->failing == d->qseq;
     int rc = tc_notify_queue_finish(ctx->queue, d, report ? &rep : NULL, now);
     if (rc != 0) {
-        tc_error("cannot record the result of %s: %s", d->key, tc_strerror(rc));
-        ctx->fatal = true;
+        /* Still queued: it is sent again (same key) once the state can be
+         * written; receivers drop the duplicate. */
+        s_store_failed(ctx, rc, "cannot record the result of a delivery");
+        st->wake_ms = now + S_STORE_RETRY_MS;
         return;
+    }
+    s_store_ok(ctx);
+    if (st->failing == d->qseq) {
+        st->failing = 0;
+        tc_info("subscription %s %s", sub->name,
+                r->ok ? "works again" : "moves on to its next delivery");
     }
     if (report)
         ctx->reports_waiting = true;
@@ -504,7 +660,8 @@ static void s_schedule(s_ctx_t *ctx)
             st->wake_ms = st->cur.next_try_ms;
             continue;
         }
-        rc = tc_notify_sender_start(ctx->sender, sub, &st->cur, now, (void *)(uintptr_t)i);
+        tc_notify_context_t pctx = s_payload_ctx(ctx);
+        rc = tc_notify_sender_start(ctx->sender, sub, &st->cur, &pctx, now, (void *)(uintptr_t)i);
         if (rc != 0) {
             tc_error("cannot start delivery %s to %s: %s", st->cur.key, sub->name, tc_strerror(rc));
             st->wake_ms = now + 1000;
@@ -530,8 +687,8 @@ static void s_report(s_ctx_t *ctx)
             return;
         }
         if (rc != 0) {
-            tc_error("cannot read unreported results: %s", tc_strerror(rc));
-            ctx->fatal = true;
+            s_store_failed(ctx, rc, "cannot read unreported results");
+            ctx->report_next_mono = tc_mono_ms() + S_STORE_RETRY_MS;
             return;
         }
         tc_api_request_t req = {.version = TC_PROTOCOL_VERSION, .nargs = 6};
@@ -539,7 +696,7 @@ static void s_report(s_ctx_t *ctx)
         snprintf(req.args[0], TC_API_ARG_MAX, "%" PRIu64, r.incident);
         snprintf(req.args[1], TC_API_ARG_MAX, "%" PRIu32, r.number);
         snprintf(req.args[2], TC_API_ARG_MAX, "%s", r.sub);
-        snprintf(req.args[3], TC_API_ARG_MAX, "%s", r.delivered ? "delivered" : "failed");
+        snprintf(req.args[3], TC_API_ARG_MAX, "%s", tc_delivery_result_name(r.result));
         snprintf(req.args[4], TC_API_ARG_MAX, "%" PRId64, r.latency_ms);
         snprintf(req.args[5], TC_API_ARG_MAX, "%" PRIu32, r.attempts);
         snprintf(req.message, sizeof req.message, "%s", r.detail);
@@ -554,18 +711,23 @@ static void s_report(s_ctx_t *ctx)
             return;
         }
         if (!reply->ok)
-            tc_warn("the coordinator refused the result for incident %" PRIu64 " update %" PRIu32
-                    " to %s: %s; dropping it",
-                    r.incident, r.number, r.sub, reply->error);
+            tc_warn("the coordinator refused the %s report for incident %" PRIu64 " update %" PRIu32
+                    " to %s: %s; dropping it%s",
+                    tc_delivery_result_name(r.result), r.incident, r.number, r.sub, reply->error,
+                    r.result == TC_DELIVERY_FAILING ? " (a coordinator older than failing "
+                                                      "reports)"
+                                                    : "");
         else
             tc_debug("reported incident %" PRIu64 " update %" PRIu32 " to %s: %s", r.incident,
-                     r.number, r.sub, r.delivered ? "delivered" : "failed");
+                     r.number, r.sub, tc_delivery_result_name(r.result));
         tc_api_reply_destroy(&reply);
         ctx->report_backoff = S_API_BACKOFF_FIRST_MS;
         rc = tc_notify_queue_report_drop(ctx->queue, r.rseq);
         if (rc != 0) {
-            tc_error("cannot drop a reported result: %s", tc_strerror(rc));
-            ctx->fatal = true;
+            /* Reported again later: the coordinator counts it twice at
+             * worst, which is better than stopping deliveries. */
+            s_store_failed(ctx, rc, "cannot drop a reported result");
+            ctx->report_next_mono = tc_mono_ms() + S_STORE_RETRY_MS;
             return;
         }
     }
@@ -576,19 +738,45 @@ static int s_save_cursor(s_ctx_t *ctx)
     if (ctx->seen <= tc_notify_queue_cursor(ctx->queue))
         return 0;
     int rc = tc_notify_queue_enqueue(ctx->queue, ctx->seen, NULL, 0, NULL);
-    if (rc != 0) {
-        tc_error("cannot save the cursor: %s", tc_strerror(rc));
-        ctx->fatal = true;
-    }
+    if (rc != 0)
+        s_store_failed(ctx, rc, "cannot save the cursor"); /* tried again later */
+    else
+        s_store_ok(ctx);
     ctx->cursor_saved_mono = tc_mono_ms();
-    return rc;
+    return ctx->fatal ? rc : 0;
+}
+
+static int s_on_sub(zloop_t *loop, zsock_t *reader, void *arg);
+
+/* Makes the SUB socket again after a silence (see TC_FEED_RESUBSCRIBE_MS);
+ * whatever was published meanwhile comes through the follower. */
+static int s_resubscribe(zloop_t *loop, s_ctx_t *ctx)
+{
+    ctx->sub_mono = tc_mono_ms();
+    zsock_t *sub = tc_feed_subscribe(ctx->cfg->publish, &ctx->keys);
+    if (!sub)
+        return 0; /* tried again after the next silence */
+    tc_debug("nothing heard on %s for %d s: subscribing again", ctx->cfg->publish,
+             TC_FEED_RESUBSCRIBE_MS / 1000);
+    /* zloop may still hand the old socket to s_on_sub() in the iteration
+     * under way, so it lives until the next tick. */
+    zloop_reader_end(loop, ctx->sub);
+    zsock_destroy(&ctx->old_sub);
+    ctx->old_sub = ctx->sub;
+    ctx->sub = sub;
+    ctx->need_components = true;
+    if (zloop_reader(loop, ctx->sub, s_on_sub, ctx) != 0) {
+        tc_error("cannot set up the event loop");
+        return -1;
+    }
+    return 0;
 }
 
 static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
-    (void)loop;
     (void)timer_id;
     s_ctx_t *ctx = arg;
+    zsock_destroy(&ctx->old_sub);
     if (tc_notify_sender_run(ctx->sender, s_on_done, ctx) != 0)
         return -1;
     if (ctx->fatal)
@@ -605,9 +793,18 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
         if (rc == 0) {
             ctx->need_catch_up = false;
             ctx->api_backoff = S_API_BACKOFF_FIRST_MS;
+            if (ctx->need_components)
+                s_fetch_components(ctx);
+        } else if (ctx->store_failing) {
+            ctx->api_next_mono = mono + S_STORE_RETRY_MS;
         } else {
             s_api_failed(&ctx->api_next_mono, &ctx->api_backoff);
+            ctx->need_components = true;
         }
+    }
+    if (mono - ctx->sub_mono >= TC_FEED_RESUBSCRIBE_MS && !ctx->stopping) {
+        if (s_resubscribe(loop, ctx) != 0)
+            return -1;
     }
     s_schedule(ctx);
     s_report(ctx);
@@ -619,7 +816,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
         size_t pruned = 0;
         if (tc_notify_queue_prune(ctx->queue, tc_now_ms() - S_DONE_KEEP_MS, &pruned) == 0 && pruned)
             tc_info("forgot %zu delivered keys older than 7 days", pruned);
-        ctx->prune_next_mono = mono + S_PRUNE_EVERY_MS;
+        ctx->prune_next_mono = mono + (ctx->store_failing ? S_STORE_RETRY_MS : S_PRUNE_EVERY_MS);
     }
     return 0;
 }
@@ -708,21 +905,15 @@ int main(int argc, char **argv)
     if (reports)
         ctx.reports_waiting = true;
 
+    if (tc_notify_queue_components(ctx.queue, &ctx.comps, &ctx.ncomps) != 0)
+        tc_warn("cannot read the saved component names; waiting for the coordinator's");
+    ctx.need_components = true;
+
     /* Subscribe first, fetch second (see tools/tocsin-sub.c). */
-    ctx.sub = zsock_new(ZMQ_SUB);
-    if (!ctx.sub) {
-        tc_error("cannot create a ZeroMQ socket: %s", zmq_strerror(zmq_errno()));
+    ctx.sub = tc_feed_subscribe(ctx.cfg->publish, &ctx.keys);
+    if (!ctx.sub)
         goto fail_parts;
-    }
-    zsock_set_linger(ctx.sub, 0);
-    zsock_set_rcvhwm(ctx.sub, S_SUB_HWM);
-    zsock_set_subscribe(ctx.sub, "");
-    zsock_set_maxmsgsize(ctx.sub, 1 << 20);
-    tc_client_keys_apply(&ctx.keys, ctx.sub);
-    if (zsock_connect(ctx.sub, "%s", ctx.cfg->publish) != 0) {
-        tc_error("cannot connect to %s", ctx.cfg->publish);
-        goto fail_sub;
-    }
+    ctx.sub_mono = tc_mono_ms();
     ctx.api = tc_client_new(ctx.cfg->api, &ctx.keys);
     if (!ctx.api) {
         tc_error("cannot connect to %s", ctx.cfg->api);
@@ -763,10 +954,12 @@ fail_api:
     tc_client_destroy(&ctx.api);
 fail_sub:
     zsock_destroy(&ctx.sub);
+    zsock_destroy(&ctx.old_sub);
 fail_parts:
     tc_notify_sender_destroy(&ctx.sender);
     tc_follow_destroy(&ctx.follow);
     free(ctx.subst);
+    free(ctx.comps);
     tc_notify_queue_destroy(&ctx.queue);
 fail_curl:
     curl_global_cleanup();

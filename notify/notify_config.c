@@ -42,6 +42,7 @@ tc_notify_config_t *tc_notify_config_new(void)
     cfg->retry_max_ms = TC_NOTIFY_DEFAULT_RETRY_MAX_MS;
     cfg->give_up_ms = TC_NOTIFY_DEFAULT_GIVE_UP_MS;
     cfg->timeout_ms = TC_NOTIFY_DEFAULT_TIMEOUT_MS;
+    cfg->failing_ms = TC_NOTIFY_DEFAULT_FAILING_MS;
     cfg->concurrency = TC_NOTIFY_DEFAULT_CONCURRENCY;
     cfg->log_level = TC_LOG_INFO;
     return cfg;
@@ -176,6 +177,20 @@ static int s_load_notify(tc_yconf_t *c, const yaml_node_t *map, tc_notify_config
             rc = s_get_duration(c, v, path, &cfg->timeout_ms);
             if (rc == 0 && cfg->timeout_ms > 3600000)
                 rc = tc_yconf_fail(c, v, "%s: must be at most 1h", path);
+        } else if (strcmp(key, "failing_after") == 0) {
+            rc = s_get_duration(c, v, path, &cfg->failing_ms);
+        } else if (strcmp(key, "page_url") == 0) {
+            static const char *const http[] = {"http://", "https://", NULL};
+            rc = tc_yconf_text(c, v, path, cfg->page_url, sizeof cfg->page_url);
+            size_t n = strlen(cfg->page_url);
+            /* It goes into e-mails and chat links as it is: no space,
+             * quote or bracket can break out of them. */
+            if (rc == 0 && (!s_url_valid(cfg->page_url, http) || cfg->page_url[n - 1] != '/' ||
+                            strpbrk(cfg->page_url, "<>|\"'`")))
+                rc = tc_yconf_fail(c, v,
+                                   "%s: expected an http(s) address ending in '/', such as "
+                                   "https://status.example.com/, found \"%.80s\"",
+                                   path, cfg->page_url);
         } else if (strcmp(key, "concurrency") == 0) {
             const char *s = tc_yconf_scalar(c, v, path);
             uint64_t n;
@@ -203,8 +218,8 @@ static int s_load_notify(tc_yconf_t *c, const yaml_node_t *map, tc_notify_config
             rc = tc_yconf_fail(
                 c, yaml_document_get_node(c->doc, p->key),
                 "%s: unknown key (expected api, publish, state, retry_first, retry_max, "
-                "give_up_after, timeout, concurrency, insecure, key, server_key, "
-                "log_level)",
+                "give_up_after, timeout, failing_after, page_url, concurrency, insecure, key, "
+                "server_key, log_level)",
                 path);
         }
         if (rc != 0)

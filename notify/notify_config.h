@@ -26,6 +26,7 @@
 #define TC_NOTIFY_DEFAULT_GIVE_UP_MS (24 * 3600 * 1000)
 #define TC_NOTIFY_DEFAULT_TIMEOUT_MS 10000
 #define TC_NOTIFY_DEFAULT_CONCURRENCY 8
+#define TC_NOTIFY_DEFAULT_FAILING_MS (10 * 60 * 1000)
 #define TC_NOTIFY_URL_MAX 1024
 #define TC_NOTIFY_PATH_MAX 1024
 #define TC_NOTIFY_ADDR_MAX 256
@@ -67,7 +68,9 @@ typedef struct {
     int64_t retry_max_ms;
     int64_t give_up_ms;
     int64_t timeout_ms;
+    int64_t failing_ms; /* undelivered this long: the channel is reported failing */
     uint32_t concurrency;
+    char page_url[TC_NOTIFY_URL_MAX]; /* the public status page, ending in '/'; "" if none */
     tc_log_level_t log_level;
     bool insecure;
     char key[TC_NOTIFY_PATH_MAX];        /* empty: the tools' defaults */

@@ -4,6 +4,7 @@
 #include "payload.h"
 
 #include "error.h"
+#include "human.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -13,12 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* Slack rejects header blocks longer than this many characters. */
 #define S_SLACK_HEADER_MAX 150
 /* RFC 5322: a line is at most 998 characters; wrap well before. */
 #define S_MAIL_LINE_MAX 900
+#define S_LINK_MAX (TC_NOTIFY_URL_MAX + 64)
 
 int tc_notify_key(const tc_update_t *u, const char *sub, char *dst, size_t cap)
 {
@@ -31,8 +34,57 @@ int tc_notify_key(const tc_update_t *u, const char *sub, char *dst, size_t cap)
     return n < 0 || (size_t)n >= cap ? TC_ETOOBIG : 0;
 }
 
-int tc_notify_webhook_json(tc_json_t *j, const tc_update_t *u, const char *key)
+const char *tc_notify_component_name(const tc_notify_context_t *ctx, const char *slug)
 {
+    for (size_t i = 0; ctx && ctx->components && i < ctx->ncomponents; i++)
+        if (!strcmp(ctx->components[i].name, slug))
+            return ctx->components[i].description[0] ? ctx->components[i].description : slug;
+    return slug;
+}
+
+char *tc_notify_link(const tc_notify_context_t *ctx, const tc_update_t *u, char *dst, size_t cap)
+{
+    const char *base = ctx && ctx->page_url ? ctx->page_url : "";
+    if (!base[0])
+        snprintf(dst, cap, "%s", "");
+    else if (u->incident && u->external)
+        snprintf(dst, cap, "%sincidents/%" PRIu64 ".html", base, u->incident);
+    else
+        snprintf(dst, cap, "%s", base);
+    return dst;
+}
+
+/* True when `u` announces the end: nothing more to expect or estimate. */
+static bool s_final(const tc_update_t *u)
+{
+    return !strcmp(u->state, "resolved") || !strcmp(u->state, "completed");
+}
+
+/* True if the text already says when the next update comes. */
+static bool s_says_next(const char *body)
+{
+    for (const char *p = body; *p; p++)
+        if (strncasecmp(p, "next update", 11) == 0)
+            return true;
+    return false;
+}
+
+/* The next update is promised and not yet said in the text. */
+static bool s_next_line(const tc_update_t *u)
+{
+    return u->next_update_ms > 0 && !s_final(u) && !s_says_next(u->body);
+}
+
+/* An estimate line belongs to incidents that are not over. */
+static bool s_eta_line(const tc_update_t *u)
+{
+    return u->incident && !s_final(u);
+}
+
+int tc_notify_webhook_json(tc_json_t *j, const tc_update_t *u, const char *key,
+                           const tc_notify_context_t *ctx)
+{
+    char link[S_LINK_MAX];
     tc_json_reset(j);
     tc_json_object_begin(j);
     tc_json_key(j, "id");
@@ -64,8 +116,10 @@ int tc_notify_webhook_json(tc_json_t *j, const tc_update_t *u, const char *key)
     tc_json_array_begin(j);
     for (size_t i = 0; i < u->ncomponents && i < TC_COMPONENTS_MAX; i++) {
         tc_json_object_begin(j);
-        tc_json_key(j, "name");
+        tc_json_key(j, "id");
         tc_json_string(j, u->components[i].name);
+        tc_json_key(j, "name");
+        tc_json_string(j, tc_notify_component_name(ctx, u->components[i].name));
         tc_json_key(j, "status");
         tc_json_string(j, tc_component_status_name(u->components[i].status));
         tc_json_object_end(j);
@@ -73,10 +127,15 @@ int tc_notify_webhook_json(tc_json_t *j, const tc_update_t *u, const char *key)
     tc_json_array_end(j);
     /* Only a garbled update has a negative time; the webhook calls it
      * unknown, like 0. */
+    tc_json_key(j, "eta");
+    tc_json_time(j, u->eta_ms > 0 ? u->eta_ms : 0);
     tc_json_key(j, "next_update_at");
     tc_json_time(j, u->next_update_ms > 0 ? u->next_update_ms : 0);
     tc_json_key(j, "published_at");
     tc_json_time(j, u->published_ms > 0 ? u->published_ms : 0);
+    tc_json_key(j, "url");
+    tc_notify_link(ctx, u, link, sizeof link);
+    tc_json_string(j, link[0] ? link : NULL);
     tc_json_key(j, "drill");
     tc_json_bool(j, u->drill);
     tc_json_object_end(j);
@@ -130,26 +189,53 @@ __attribute__((format(printf, 2, 3))) static void s_printf(s_buf_t *b, const cha
     s_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-/* "investigating" -> "Investigating", for people rather than programs. */
+/* "investigating" -> "Investigating", "in_progress" -> "In progress", for
+ * people rather than programs. */
 static void s_state_title(const char *state, char *dst, size_t cap)
 {
     snprintf(dst, cap, "%s", state[0] ? state : "update");
+    for (char *p = dst; *p; p++)
+        if (*p == '_')
+            *p = ' ';
     dst[0] = (char)toupper((unsigned char)dst[0]);
 }
 
-/* "[DRILL] Title — State", the line every channel leads with. */
+/* "[DRILL] Title — State" on one line, the line every channel leads with.
+ * A drill says DRILL once, whatever marker the title already had. */
 static void s_headline(const tc_update_t *u, s_buf_t *b)
 {
-    char st[32];
+    char st[32], title[TC_TITLE_MAX];
     s_state_title(u->state, st, sizeof st);
-    if (u->drill)
+    tc_human_line(u->title, title, sizeof title);
+    if (u->drill) {
         s_puts(b, "[DRILL] ");
-    s_puts(b, u->title[0] ? u->title : "Status update");
+        memmove(title, tc_human_undrill(title), strlen(tc_human_undrill(title)) + 1);
+    }
+    s_puts(b, title[0] ? title : "Status update");
     s_puts(b, " \xe2\x80\x94 "); /* em dash */
     s_puts(b, st);
 }
 
-/* Slack's mrkdwn treats &, < and > as control characters. */
+/* "Website: major outage, Public API: degraded performance". */
+static void s_components(s_buf_t *b, const tc_update_t *u, const tc_notify_context_t *ctx,
+                         void (*put)(s_buf_t *, const char *))
+{
+    for (size_t i = 0; i < u->ncomponents && i < TC_COMPONENTS_MAX; i++) {
+        char name[TC_TITLE_MAX];
+        tc_human_line(tc_notify_component_name(ctx, u->components[i].name), name, sizeof name);
+        if (i)
+            s_puts(b, ", ");
+        put(b, name);
+        s_puts(b, ": ");
+        s_puts(b, tc_human_status(u->components[i].status));
+    }
+}
+
+/* ---- Slack ------------------------------------------------------------------ */
+
+/* Slack's mrkdwn treats &, < and > as control characters: with them
+ * escaped, no text can open a link, a mention (<!channel>, <@U123>) or a
+ * date token. Used for every field, the top-level text included. */
 static void s_slack_escape(s_buf_t *b, const char *s)
 {
     for (; *s; s++) {
@@ -164,62 +250,87 @@ static void s_slack_escape(s_buf_t *b, const char *s)
     }
 }
 
-int tc_notify_slack_json(tc_json_t *j, const tc_update_t *u)
+/* A link Slack shows as "Status page": the URL was checked when the
+ * configuration was read (no space, quote, bracket or '|'). */
+static void s_slack_link(s_buf_t *b, const char *url)
 {
-    s_buf_t head = {0}, body = {0}, ctx = {0};
-    char header[S_SLACK_HEADER_MAX * 4 + 1];
-    char t[32];
-    s_headline(u, &head);
+    s_puts(b, "<");
+    s_slack_escape(b, url);
+    s_puts(b, "|Status page>");
+}
+
+static void s_block_text(tc_json_t *j, const char *type, const char *text_type, const char *text)
+{
+    tc_json_object_begin(j);
+    tc_json_key(j, "type");
+    tc_json_string(j, type);
+    tc_json_key(j, "text");
+    tc_json_object_begin(j);
+    tc_json_key(j, "type");
+    tc_json_string(j, text_type);
+    tc_json_key(j, "text");
+    tc_json_string(j, text);
+    tc_json_object_end(j);
+    tc_json_object_end(j);
+}
+
+int tc_notify_slack_json(tc_json_t *j, const tc_update_t *u, const tc_notify_context_t *ctx)
+{
+    s_buf_t raw = {0}, head = {0}, text = {0}, body = {0}, info = {0};
+    char header[S_SLACK_HEADER_MAX * 4 + 1], t[TC_HUMAN_MAX], link[S_LINK_MAX];
+    tc_notify_link(ctx, u, link, sizeof link);
+    s_headline(u, &raw);
+    s_slack_escape(&head, raw.data ? raw.data : "");
     /* Characters, not bytes, count for Slack; a byte cut is stricter and
-     * tc_strlcpy_utf8 keeps it on a character boundary. */
+     * tc_strlcpy_utf8 keeps it on a character boundary. An escape cut in
+     * half would show as text, so cut before it. */
     tc_strlcpy_utf8(header, head.data ? head.data : "", S_SLACK_HEADER_MAX + 1);
+    char *amp = strrchr(header, '&');
+    if (amp && !strchr(amp, ';'))
+        *amp = '\0';
+
+    /* The notification: what happened, to what, where to read more. */
+    s_puts(&text, head.data ? head.data : "");
+    if (u->ncomponents) {
+        s_puts(&text, ": ");
+        s_components(&text, u, ctx, s_slack_escape);
+    }
+    if (link[0]) {
+        s_puts(&text, " ");
+        s_slack_link(&text, link);
+    }
+
     s_slack_escape(&body, u->body[0] ? u->body : "(no details)");
     if (u->ncomponents) {
-        s_puts(&ctx, "*Affected:* ");
-        for (size_t i = 0; i < u->ncomponents && i < TC_COMPONENTS_MAX; i++) {
-            s_printf(&ctx, "%s", i ? ", " : "");
-            s_slack_escape(&ctx, u->components[i].name);
-            s_printf(&ctx, " (%s)", tc_component_status_name(u->components[i].status));
-        }
-        s_puts(&ctx, "  |  ");
+        s_puts(&info, "*Affected:* ");
+        s_components(&info, u, ctx, s_slack_escape);
+        s_puts(&info, "  |  ");
     }
-    if (u->next_update_ms > 0)
-        s_printf(&ctx, "*Next update:* %s  |  ", tc_time_format(u->next_update_ms, t, sizeof t));
+    if (s_eta_line(u)) {
+        if (u->eta_ms > 0)
+            s_printf(&info, "*Expected back by:* %s  |  ", tc_human_time(u->eta_ms, t, sizeof t));
+        else
+            s_puts(&info, "*Expected back:* no estimate yet  |  ");
+    }
+    if (s_next_line(u))
+        s_printf(&info, "*Next update:* %s  |  ", tc_human_time(u->next_update_ms, t, sizeof t));
+    if (link[0]) {
+        s_slack_link(&info, link);
+        s_puts(&info, "  |  ");
+    }
     if (u->incident)
-        s_printf(&ctx, "incident #%" PRIu64 ", update %" PRIu32, u->incident, u->number);
+        s_printf(&info, "incident #%" PRIu64 ", update %" PRIu32, u->incident, u->number);
     else
-        s_printf(&ctx, "maintenance #%" PRIu64 ", update %" PRIu32, u->maintenance, u->number);
+        s_printf(&info, "maintenance #%" PRIu64 ", update %" PRIu32, u->maintenance, u->number);
 
     tc_json_reset(j);
     tc_json_object_begin(j);
     tc_json_key(j, "text");
-    tc_json_string(j, head.data ? head.data : "");
+    tc_json_string(j, text.data ? text.data : "");
     tc_json_key(j, "blocks");
     tc_json_array_begin(j);
-    tc_json_object_begin(j);
-    tc_json_key(j, "type");
-    tc_json_string(j, "header");
-    tc_json_key(j, "text");
-    tc_json_object_begin(j);
-    tc_json_key(j, "type");
-    tc_json_string(j, "plain_text");
-    tc_json_key(j, "text");
-    tc_json_string(j, header);
-    tc_json_object_end(j);
-    tc_json_object_end(j);
-
-    tc_json_object_begin(j);
-    tc_json_key(j, "type");
-    tc_json_string(j, "section");
-    tc_json_key(j, "text");
-    tc_json_object_begin(j);
-    tc_json_key(j, "type");
-    tc_json_string(j, "mrkdwn");
-    tc_json_key(j, "text");
-    tc_json_string(j, body.data ? body.data : "");
-    tc_json_object_end(j);
-    tc_json_object_end(j);
-
+    s_block_text(j, "header", "plain_text", header);
+    s_block_text(j, "section", "mrkdwn", body.data ? body.data : "");
     tc_json_object_begin(j);
     tc_json_key(j, "type");
     tc_json_string(j, "context");
@@ -229,19 +340,23 @@ int tc_notify_slack_json(tc_json_t *j, const tc_update_t *u)
     tc_json_key(j, "type");
     tc_json_string(j, "mrkdwn");
     tc_json_key(j, "text");
-    tc_json_string(j, ctx.data ? ctx.data : "");
+    tc_json_string(j, info.data ? info.data : "");
     tc_json_object_end(j);
     tc_json_array_end(j);
     tc_json_object_end(j);
     tc_json_array_end(j);
     tc_json_object_end(j);
 
-    bool failed = head.failed || body.failed || ctx.failed;
+    bool failed = raw.failed || head.failed || text.failed || body.failed || info.failed;
+    free(raw.data);
     free(head.data);
+    free(text.data);
     free(body.data);
-    free(ctx.data);
+    free(info.data);
     return failed ? TC_ENOMEM : tc_json_error(j);
 }
+
+/* ---- e-mail ------------------------------------------------------------------ */
 
 static bool s_ascii(const char *s)
 {
@@ -268,7 +383,9 @@ static void s_base64(s_buf_t *b, const unsigned char *p, size_t n)
 
 /* A header value as RFC 2047 encoded-words of at most 45 bytes of text
  * each (60 base64 characters, within the 75-character limit), cut at
- * UTF-8 character boundaries and folded onto continuation lines. */
+ * UTF-8 character boundaries and folded onto continuation lines. `s` is
+ * one line already (s_headline); control characters never reach a header
+ * as they are. */
 static void s_header_encoded(s_buf_t *b, const char *s)
 {
     if (s_ascii(s)) {
@@ -317,11 +434,16 @@ static void s_mail_text(s_buf_t *b, const char *s)
     }
 }
 
+static void s_mail_puts(s_buf_t *b, const char *s)
+{
+    s_puts(b, s);
+}
+
 char *tc_notify_email(const tc_update_t *u, const tc_notify_sub_t *sub, const char *from,
-                      const char *key, int64_t now_ms, size_t *len)
+                      const char *key, int64_t now_ms, const tc_notify_context_t *ctx, size_t *len)
 {
     s_buf_t b = {0}, subject = {0};
-    char date[64], t[32];
+    char date[64], t[TC_HUMAN_MAX], link[S_LINK_MAX];
     time_t secs = (time_t)(now_ms / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
@@ -335,6 +457,7 @@ char *tc_notify_email(const tc_update_t *u, const tc_notify_sub_t *sub, const ch
              tm.tm_sec);
     const char *domain = strchr(from, '@');
     domain = domain ? domain + 1 : "tocsin.invalid";
+    tc_notify_link(ctx, u, link, sizeof link);
 
     s_printf(&b, "Date: %s\r\n", date);
     s_printf(&b, "From: %s\r\n", from);
@@ -364,19 +487,22 @@ char *tc_notify_email(const tc_update_t *u, const tc_notify_sub_t *sub, const ch
     s_printf(&b, "Status: %s\r\n", st);
     if (u->ncomponents) {
         s_puts(&b, "Affected: ");
-        for (size_t i = 0; i < u->ncomponents && i < TC_COMPONENTS_MAX; i++) {
-            s_printf(&b, "%s%s (%s)", i ? ", " : "", u->components[i].name,
-                     tc_component_status_name(u->components[i].status));
-        }
+        s_components(&b, u, ctx, s_mail_puts);
         s_puts(&b, "\r\n");
     }
+    if (s_eta_line(u)) {
+        if (u->eta_ms > 0)
+            s_printf(&b, "Expected back by: %s\r\n", tc_human_time(u->eta_ms, t, sizeof t));
+        else
+            s_puts(&b, "Expected back: no estimate yet\r\n");
+    }
+    if (s_next_line(u))
+        s_printf(&b, "Next update: %s\r\n", tc_human_time(u->next_update_ms, t, sizeof t));
     s_puts(&b, "\r\n");
     s_mail_text(&b, u->body);
-    s_puts(&b, "\r\n\r\n");
-    if (u->next_update_ms > 0)
-        s_printf(&b, "Next update: %s\r\n", tc_time_format(u->next_update_ms, t, sizeof t));
-    else
-        s_puts(&b, "Next update: when there is news.\r\n");
+    s_puts(&b, "\r\n");
+    if (link[0])
+        s_printf(&b, "\r\nStatus page: %s\r\n", link);
 
     free(subject.data);
     if (b.failed || subject.failed) {

@@ -1,13 +1,15 @@
 /*
  * queue.c - tocsin-notify's LMDB state; see queue.h.
  *
- * Four databases:
+ * Five databases:
  *   meta     "cursor", "qseq", "rseq" -> 8-byte big-endian counters
  *   pending  SUB NUL be64(qseq) -> s_rec_t + the update as an encoded
  *            broadcast Envelope (protobuf, so the stored form survives
  *            changes to the C structs)
  *   done     KEY -> be64(time done, ms)
  *   reports  be64(rseq) -> s_report_rec_t
+ *   components  be32(position) -> the coordinator's components as encoded
+ *            broadcast Envelopes (created when first saved)
  * Big-endian numbers make LMDB's byte order the numeric order, so a
  * subscription's pending deliveries sort by enqueue order. The fixed
  * headers are host-endian: the state directory is local to one host.
@@ -15,26 +17,26 @@
 #include "queue.h"
 
 #include "error.h"
+#include "lmdb_env.h"
 #include "util.h"
 #include "wire.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <lmdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #define S_FORMAT 1
 
 struct tc_notify_queue {
-    MDB_env *env;
+    tc_lmdb_t *env;
     MDB_dbi meta, pending, done, reports;
-    int lock_fd;
+    bool broken;                 /* a write failed: reopen before the next one */
     uint64_t cursor, qseq, rseq; /* mirrors of meta, updated after commit */
+    char why[512];
 };
 
 typedef struct {
@@ -51,12 +53,22 @@ typedef struct {
     uint32_t number;
     uint64_t incident;
     char sub[TC_ID_MAX];
-    uint32_t delivered;
+    uint32_t delivered; /* a tc_delivery_result_t: 0 and 1 as older versions wrote */
     uint32_t attempts;
     int64_t latency_ms;
     char detail[TC_NOTIFY_DETAIL_MAX];
 } s_report_rec_t;
 
+const char *tc_delivery_result_name(tc_delivery_result_t r)
+{
+    switch (r) {
+    case TC_DELIVERY_DELIVERED: return "delivered";
+    case TC_DELIVERY_FAILING: return "failing";
+    default: return "failed";
+    }
+}
+
+/* Read paths: LMDB codes to TC_E* without a reason. */
 static int s_err(int mdb_rc)
 {
     switch (mdb_rc) {
@@ -64,7 +76,7 @@ static int s_err(int mdb_rc)
     case MDB_MAP_FULL: return TC_EFULL;
     case MDB_NOTFOUND: return TC_ENOTFOUND;
     case ENOMEM: return TC_ENOMEM;
-    default: return TC_EIO;
+    default: return mdb_rc < 0 && mdb_rc > -100 ? mdb_rc : TC_EIO;
     }
 }
 
@@ -84,17 +96,6 @@ static uint64_t s_get_be64(const uint8_t *b)
     return v;
 }
 
-__attribute__((format(printf, 3, 4))) static void s_why(char *why, size_t whylen, const char *fmt,
-                                                        ...)
-{
-    if (!why || !whylen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, whylen, fmt, ap);
-    va_end(ap);
-}
-
 static int s_meta_get(tc_notify_queue_t *q, MDB_txn *txn, const char *name, uint64_t *out)
 {
     MDB_val k = {strlen(name), (void *)name}, v;
@@ -104,7 +105,7 @@ static int s_meta_get(tc_notify_queue_t *q, MDB_txn *txn, const char *name, uint
         return 0;
     }
     if (rc != 0)
-        return s_err(rc);
+        return rc;
     if (v.mv_size != 8)
         return TC_EIO;
     *out = s_get_be64(v.mv_data);
@@ -116,7 +117,7 @@ static int s_meta_put(tc_notify_queue_t *q, MDB_txn *txn, const char *name, uint
     uint8_t b[8];
     s_put_be64(b, value);
     MDB_val k = {strlen(name), (void *)name}, v = {8, b};
-    return s_err(mdb_put(txn, q->meta, &k, &v, 0));
+    return mdb_put(txn, q->meta, &k, &v, 0);
 }
 
 /* SUB NUL be64(qseq); returns the key length. */
@@ -129,106 +130,116 @@ static size_t s_pending_key(uint8_t *dst, const char *sub, uint64_t qseq)
     return n + 9;
 }
 
+/* Opens the databases (creating them on a write transaction) and reads the
+ * counters. */
+static int s_open_dbs(tc_notify_queue_t *q, bool create)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(tc_lmdb_env(q->env), NULL, create ? 0 : MDB_RDONLY, &txn);
+    unsigned flags = create ? MDB_CREATE : 0;
+    if (rc == 0 && ((rc = mdb_dbi_open(txn, "meta", flags, &q->meta)) != 0 ||
+                    (rc = mdb_dbi_open(txn, "pending", flags, &q->pending)) != 0 ||
+                    (rc = mdb_dbi_open(txn, "done", flags, &q->done)) != 0 ||
+                    (rc = mdb_dbi_open(txn, "reports", flags, &q->reports)) != 0)) {
+        mdb_txn_abort(txn);
+    } else if (rc == 0) {
+        if (((rc = s_meta_get(q, txn, "cursor", &q->cursor)) != 0 ||
+             (rc = s_meta_get(q, txn, "qseq", &q->qseq)) != 0 ||
+             (rc = s_meta_get(q, txn, "rseq", &q->rseq)) != 0))
+            snprintf(q->why, sizeof q->why, "state %s: corrupt counters", tc_lmdb_dir(q->env));
+        if (rc == 0)
+            rc = mdb_txn_commit(txn);
+        else
+            mdb_txn_abort(txn);
+    }
+    return rc ? tc_lmdb_error(q->env, rc, "cannot open the notifier state", q->why, sizeof q->why)
+              : 0;
+}
+
 int tc_notify_queue_open(const char *dir, size_t map_size, tc_notify_queue_t **out, char *why,
                          size_t whylen)
 {
-    char path[4200];
-    MDB_txn *txn = NULL;
-    int rc;
     *out = NULL;
     if (!dir || !*dir || strlen(dir) > 4000)
         return TC_EINVAL;
-    if (tc_mkdir_p(dir) != 0) {
-        s_why(why, whylen, "cannot create state directory %s: %s", dir, strerror(errno));
-        return TC_ESYS;
-    }
     tc_notify_queue_t *q = calloc(1, sizeof *q);
     if (!q)
         return TC_ENOMEM;
-    snprintf(path, sizeof path, "%s/notify.lock", dir);
-    q->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    if (q->lock_fd < 0) {
-        s_why(why, whylen, "cannot open %s: %s", path, strerror(errno));
-        rc = TC_ESYS;
-        goto fail_lock;
+    tc_lmdb_config_t cfg = {.dir = dir,
+                            .what = "notifier state",
+                            .lock_file = "notify.lock",
+                            .map_size = map_size ? map_size : TC_NOTIFY_QUEUE_DEFAULT_MAP_SIZE,
+                            .max_dbs = 5};
+    int rc = tc_lmdb_open(&cfg, &q->env, q->why, sizeof q->why);
+    if (rc == 0) {
+        int dfd;
+        /* curl does not fork, but keep the data file out of any child. */
+        if (mdb_env_get_fd(tc_lmdb_env(q->env), &dfd) == 0)
+            fcntl(dfd, F_SETFD, fcntl(dfd, F_GETFD) | FD_CLOEXEC);
+        int dead = 0;
+        mdb_reader_check(tc_lmdb_env(q->env), &dead);
+        rc = s_open_dbs(q, true);
     }
-    if (flock(q->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-        if (e == EWOULDBLOCK)
-            s_why(why, whylen, "state directory %s is in use by another tocsin-notify", dir);
-        else
-            s_why(why, whylen, "cannot lock %s: %s", path, strerror(e));
-        rc = e == EWOULDBLOCK ? TC_ECONFIG : TC_ESYS;
-        goto fail_flock;
-    }
-    rc = mdb_env_create(&q->env);
-    if (rc != 0) {
-        rc = s_err(rc);
-        goto fail_flock;
-    }
-    mdb_env_set_maxdbs(q->env, 4);
-    mdb_env_set_mapsize(q->env, map_size ? map_size : TC_NOTIFY_QUEUE_DEFAULT_MAP_SIZE);
-    rc = mdb_env_open(q->env, dir, 0, 0640);
-    if (rc != 0) {
-        s_why(why, whylen, "cannot open LMDB state in %s: %s", dir, mdb_strerror(rc));
-        rc = s_err(rc);
-        goto fail_env;
-    }
-    int dfd;
-    /* curl does not fork, but keep the data file out of any child anyway. */
-    if (mdb_env_get_fd(q->env, &dfd) == 0)
-        fcntl(dfd, F_SETFD, fcntl(dfd, F_GETFD) | FD_CLOEXEC);
-    int dead = 0;
-    mdb_reader_check(q->env, &dead);
-    rc = mdb_txn_begin(q->env, NULL, 0, &txn);
-    if (rc != 0) {
-        s_why(why, whylen, "cannot open LMDB state in %s: %s", dir, mdb_strerror(rc));
-        rc = s_err(rc);
-        goto fail_env;
-    }
-    if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &q->meta)) != 0 ||
-        (rc = mdb_dbi_open(txn, "pending", MDB_CREATE, &q->pending)) != 0 ||
-        (rc = mdb_dbi_open(txn, "done", MDB_CREATE, &q->done)) != 0 ||
-        (rc = mdb_dbi_open(txn, "reports", MDB_CREATE, &q->reports)) != 0) {
-        s_why(why, whylen, "cannot open LMDB state in %s: %s", dir, mdb_strerror(rc));
-        rc = s_err(rc);
-        goto fail_txn;
-    }
-    if ((rc = s_meta_get(q, txn, "cursor", &q->cursor)) != 0 ||
-        (rc = s_meta_get(q, txn, "qseq", &q->qseq)) != 0 ||
-        (rc = s_meta_get(q, txn, "rseq", &q->rseq)) != 0) {
-        s_why(why, whylen, "state %s: corrupt counters", dir);
-        goto fail_txn;
-    }
-    rc = mdb_txn_commit(txn);
-    if (rc != 0) {
-        s_why(why, whylen, "cannot write state %s: %s", dir, mdb_strerror(rc));
-        rc = s_err(rc);
-        goto fail_env;
+    if (rc) {
+        if (why && whylen)
+            snprintf(why, whylen, "%s", q->why);
+        tc_notify_queue_destroy(&q);
+        return rc;
     }
     *out = q;
     return 0;
-
-fail_txn:
-    mdb_txn_abort(txn);
-fail_env:
-    mdb_env_close(q->env);
-fail_flock:
-    close(q->lock_fd);
-fail_lock:
-    free(q);
-    return rc;
 }
 
 void tc_notify_queue_destroy(tc_notify_queue_t **pself)
 {
     if (!pself || !*pself)
         return;
-    tc_notify_queue_t *q = *pself;
-    mdb_env_close(q->env);
-    close(q->lock_fd);
-    free(q);
+    tc_lmdb_destroy(&(*pself)->env);
+    free(*pself);
     *pself = NULL;
+}
+
+const char *tc_notify_queue_why(const tc_notify_queue_t *self)
+{
+    return self->why;
+}
+
+/* After a failed write LMDB may refuse every transaction until the
+ * environment is opened again. */
+static int s_mend(tc_notify_queue_t *q)
+{
+    q->why[0] = 0;
+    if (!q->broken)
+        return 0;
+    int rc = tc_lmdb_reopen(q->env, q->why, sizeof q->why);
+    if (rc == 0)
+        rc = s_open_dbs(q, false);
+    if (rc == 0)
+        q->broken = false;
+    return rc;
+}
+
+/* Runs `fn` in a write transaction (growing the map if it must). */
+static int s_write(tc_notify_queue_t *q, tc_lmdb_txn_fn *fn, void *arg)
+{
+    int rc = s_mend(q);
+    if (rc)
+        return rc;
+    rc = tc_lmdb_write(q->env, fn, arg, q->why, sizeof q->why);
+    if (rc && rc != TC_ENOMEM && rc != TC_ENOTFOUND)
+        q->broken = true;
+    return rc;
+}
+
+/* A read transaction. */
+static int s_read(tc_notify_queue_t *q, MDB_txn **txn)
+{
+    int rc = s_mend(q);
+    if (rc)
+        return rc;
+    rc = mdb_txn_begin(tc_lmdb_env(q->env), NULL, MDB_RDONLY, txn);
+    return rc ? tc_lmdb_error(q->env, rc, "cannot read the notifier state", q->why, sizeof q->why)
+              : 0;
 }
 
 uint64_t tc_notify_queue_cursor(const tc_notify_queue_t *self)
@@ -334,48 +345,59 @@ static bool s_pending_has(tc_notify_queue_t *q, MDB_txn *txn, const char *sub, c
     return found;
 }
 
-int tc_notify_queue_enqueue(tc_notify_queue_t *self, uint64_t seq, tc_delivery_t *ds, size_t n,
-                            size_t *added)
+typedef struct {
+    tc_notify_queue_t *q;
+    uint64_t seq;
+    tc_delivery_t *ds;
+    size_t n;
+    size_t count;  /* out */
+    uint64_t qseq; /* out */
+} s_enqueue_t;
+
+static int s_enqueue_fn(MDB_txn *txn, void *arg)
 {
-    MDB_txn *txn;
-    size_t count = 0;
-    uint64_t qseq = self->qseq;
-    if (added)
-        *added = 0;
-    int rc = s_err(mdb_txn_begin(self->env, NULL, 0, &txn));
-    if (rc != 0)
-        return rc;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (s_has_key(self, txn, ds[i].key) || s_pending_has(self, txn, ds[i].sub, ds[i].key))
+    s_enqueue_t *e = arg;
+    tc_notify_queue_t *q = e->q;
+    int rc = 0;
+    e->count = 0;
+    e->qseq = q->qseq;
+    for (size_t i = 0; i < e->n && rc == 0; i++) {
+        tc_delivery_t *d = &e->ds[i];
+        if (s_has_key(q, txn, d->key) || s_pending_has(q, txn, d->sub, d->key))
             continue;
-        ds[i].qseq = ++qseq;
+        d->qseq = ++e->qseq;
         uint8_t *buf = NULL;
         size_t len = 0;
-        rc = s_encode(&ds[i], &buf, &len);
+        rc = s_encode(d, &buf, &len);
         if (rc != 0)
             break;
         uint8_t kb[TC_ID_MAX + 9];
-        MDB_val k = {s_pending_key(kb, ds[i].sub, ds[i].qseq), kb}, v = {len, buf};
-        rc = s_err(mdb_put(txn, self->pending, &k, &v, MDB_NOOVERWRITE));
+        MDB_val k = {s_pending_key(kb, d->sub, d->qseq), kb}, v = {len, buf};
+        rc = mdb_put(txn, q->pending, &k, &v, MDB_NOOVERWRITE);
         free(buf);
-        count++;
+        e->count++;
     }
-    if (rc == 0 && count)
-        rc = s_meta_put(self, txn, "qseq", qseq);
-    if (rc == 0 && seq > self->cursor)
-        rc = s_meta_put(self, txn, "cursor", seq);
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return rc;
-    }
-    rc = s_err(mdb_txn_commit(txn));
+    if (rc == 0 && e->count)
+        rc = s_meta_put(q, txn, "qseq", e->qseq);
+    if (rc == 0 && e->seq > q->cursor)
+        rc = s_meta_put(q, txn, "cursor", e->seq);
+    return rc;
+}
+
+int tc_notify_queue_enqueue(tc_notify_queue_t *self, uint64_t seq, tc_delivery_t *ds, size_t n,
+                            size_t *added)
+{
+    if (added)
+        *added = 0;
+    s_enqueue_t e = {.q = self, .seq = seq, .ds = ds, .n = n};
+    int rc = s_write(self, s_enqueue_fn, &e);
     if (rc != 0)
         return rc;
-    self->qseq = qseq;
+    self->qseq = e.qseq;
     if (seq > self->cursor)
         self->cursor = seq;
     if (added)
-        *added = count;
+        *added = e.count;
     return 0;
 }
 
@@ -383,7 +405,7 @@ int tc_notify_queue_head(tc_notify_queue_t *self, const char *sub, tc_delivery_t
 {
     MDB_txn *txn;
     MDB_cursor *cur;
-    int rc = s_err(mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn));
+    int rc = s_read(self, &txn);
     if (rc != 0)
         return rc;
     rc = s_err(mdb_cursor_open(txn, self->pending, &cur));
@@ -404,83 +426,107 @@ int tc_notify_queue_head(tc_notify_queue_t *self, const char *sub, tc_delivery_t
     return rc;
 }
 
-int tc_notify_queue_retry(tc_notify_queue_t *self, const tc_delivery_t *d)
+typedef struct {
+    tc_notify_queue_t *q;
+    const tc_delivery_t *d;
+} s_retry_t;
+
+static int s_retry_fn(MDB_txn *txn, void *arg)
 {
-    MDB_txn *txn;
-    int rc = s_err(mdb_txn_begin(self->env, NULL, 0, &txn));
+    s_retry_t *r = arg;
+    uint8_t kb[TC_ID_MAX + 9];
+    MDB_val k = {s_pending_key(kb, r->d->sub, r->d->qseq), kb}, v;
+    int rc = mdb_get(txn, r->q->pending, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return TC_ENOTFOUND;
     if (rc != 0)
         return rc;
-    uint8_t kb[TC_ID_MAX + 9];
-    MDB_val k = {s_pending_key(kb, d->sub, d->qseq), kb}, v;
-    rc = s_err(mdb_get(txn, self->pending, &k, &v));
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    rc = s_encode(r->d, &buf, &len);
     if (rc == 0) {
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        rc = s_encode(d, &buf, &len);
-        if (rc == 0) {
-            MDB_val nv = {len, buf};
-            rc = s_err(mdb_put(txn, self->pending, &k, &nv, 0));
-            free(buf);
-        }
+        MDB_val nv = {len, buf};
+        rc = mdb_put(txn, r->q->pending, &k, &nv, 0);
+        free(buf);
     }
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return rc;
+    return rc;
+}
+
+int tc_notify_queue_retry(tc_notify_queue_t *self, const tc_delivery_t *d)
+{
+    s_retry_t r = {self, d};
+    return s_write(self, s_retry_fn, &r);
+}
+
+/* Appends report `r` under number `rseq`. */
+static int s_put_report(tc_notify_queue_t *q, MDB_txn *txn, const tc_delivery_report_t *r,
+                        uint64_t rseq)
+{
+    s_report_rec_t rec = {.format = S_FORMAT,
+                          .number = r->number,
+                          .incident = r->incident,
+                          .delivered = (uint32_t)r->result,
+                          .attempts = r->attempts,
+                          .latency_ms = r->latency_ms};
+    snprintf(rec.sub, sizeof rec.sub, "%s", r->sub);
+    snprintf(rec.detail, sizeof rec.detail, "%s", r->detail);
+    uint8_t rk[8];
+    s_put_be64(rk, rseq);
+    MDB_val k = {8, rk}, v = {sizeof rec, &rec};
+    int rc = mdb_put(txn, q->reports, &k, &v, 0);
+    return rc ? rc : s_meta_put(q, txn, "rseq", rseq);
+}
+
+typedef struct {
+    tc_notify_queue_t *q;
+    const tc_delivery_t *d; /* NULL: a report alone */
+    const tc_delivery_report_t *report;
+    int64_t now_ms;
+} s_finish_t;
+
+static int s_finish_fn(MDB_txn *txn, void *arg)
+{
+    s_finish_t *f = arg;
+    tc_notify_queue_t *q = f->q;
+    int rc = 0;
+    if (f->d) {
+        uint8_t kb[TC_ID_MAX + 9];
+        MDB_val k = {s_pending_key(kb, f->d->sub, f->d->qseq), kb};
+        rc = mdb_del(txn, q->pending, &k, NULL);
+        if (rc == MDB_NOTFOUND)
+            return TC_ENOTFOUND;
+        uint8_t when[8];
+        s_put_be64(when, (uint64_t)f->now_ms);
+        MDB_val dk = {strlen(f->d->key), (void *)f->d->key}, dv = {8, when};
+        if (rc == 0)
+            rc = mdb_put(txn, q->done, &dk, &dv, 0);
     }
-    return s_err(mdb_txn_commit(txn));
+    if (rc == 0 && f->report)
+        rc = s_put_report(q, txn, f->report, q->rseq + 1);
+    return rc;
 }
 
 int tc_notify_queue_finish(tc_notify_queue_t *self, const tc_delivery_t *d,
                            tc_delivery_report_t *report, int64_t now_ms)
 {
-    MDB_txn *txn;
-    int rc = s_err(mdb_txn_begin(self->env, NULL, 0, &txn));
+    s_finish_t f = {self, d, report, now_ms};
+    int rc = s_write(self, s_finish_fn, &f);
     if (rc != 0)
         return rc;
-    uint8_t kb[TC_ID_MAX + 9];
-    MDB_val k = {s_pending_key(kb, d->sub, d->qseq), kb};
-    rc = s_err(mdb_del(txn, self->pending, &k, NULL));
-    uint8_t when[8];
-    s_put_be64(when, (uint64_t)now_ms);
-    if (rc == 0) {
-        MDB_val dk = {strlen(d->key), (void *)d->key}, dv = {8, when};
-        rc = s_err(mdb_put(txn, self->done, &dk, &dv, 0));
-    }
-    uint64_t rseq = self->rseq;
-    if (rc == 0 && report) {
-        s_report_rec_t rec = {.format = S_FORMAT,
-                              .number = report->number,
-                              .incident = report->incident,
-                              .delivered = report->delivered,
-                              .attempts = report->attempts,
-                              .latency_ms = report->latency_ms};
-        snprintf(rec.sub, sizeof rec.sub, "%s", report->sub);
-        snprintf(rec.detail, sizeof rec.detail, "%s", report->detail);
-        uint8_t rk[8];
-        s_put_be64(rk, ++rseq);
-        MDB_val k2 = {8, rk}, v2 = {sizeof rec, &rec};
-        rc = s_err(mdb_put(txn, self->reports, &k2, &v2, 0));
-        if (rc == 0)
-            rc = s_meta_put(self, txn, "rseq", rseq);
-    }
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return rc;
-    }
-    rc = s_err(mdb_txn_commit(txn));
-    if (rc != 0)
-        return rc;
-    if (report) {
-        self->rseq = rseq;
-        report->rseq = rseq;
-    }
+    if (report)
+        report->rseq = ++self->rseq;
     return 0;
+}
+
+int tc_notify_queue_report(tc_notify_queue_t *self, tc_delivery_report_t *report)
+{
+    return tc_notify_queue_finish(self, NULL, report, 0);
 }
 
 bool tc_notify_queue_is_done(tc_notify_queue_t *self, const char *key)
 {
     MDB_txn *txn;
-    if (mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn) != 0)
+    if (s_read(self, &txn) != 0)
         return false;
     bool done = s_has_key(self, txn, key);
     mdb_txn_abort(txn);
@@ -491,7 +537,7 @@ int tc_notify_queue_report_first(tc_notify_queue_t *self, tc_delivery_report_t *
 {
     MDB_txn *txn;
     MDB_cursor *cur;
-    int rc = s_err(mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn));
+    int rc = s_read(self, &txn);
     if (rc != 0)
         return rc;
     rc = s_err(mdb_cursor_open(txn, self->reports, &cur));
@@ -507,7 +553,8 @@ int tc_notify_queue_report_first(tc_notify_queue_t *self, tc_delivery_report_t *
             out->rseq = s_get_be64(k.mv_data);
             out->incident = rec.incident;
             out->number = rec.number;
-            out->delivered = rec.delivered != 0;
+            out->result = rec.delivered <= TC_DELIVERY_FAILING ? (tc_delivery_result_t)rec.delivered
+                                                               : TC_DELIVERY_FAILED;
             out->attempts = rec.attempts;
             out->latency_ms = rec.latency_ms;
             rec.sub[sizeof rec.sub - 1] = '\0';
@@ -521,63 +568,66 @@ int tc_notify_queue_report_first(tc_notify_queue_t *self, tc_delivery_report_t *
     return rc;
 }
 
-int tc_notify_queue_report_drop(tc_notify_queue_t *self, uint64_t rseq)
+typedef struct {
+    tc_notify_queue_t *q;
+    uint64_t rseq;
+} s_drop_t;
+
+static int s_drop_fn(MDB_txn *txn, void *arg)
 {
-    MDB_txn *txn;
-    int rc = s_err(mdb_txn_begin(self->env, NULL, 0, &txn));
-    if (rc != 0)
-        return rc;
+    s_drop_t *d = arg;
     uint8_t rk[8];
-    s_put_be64(rk, rseq);
+    s_put_be64(rk, d->rseq);
     MDB_val k = {8, rk};
-    rc = mdb_del(txn, self->reports, &k, NULL);
-    if (rc == MDB_NOTFOUND) {
-        mdb_txn_abort(txn);
-        return 0;
-    }
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return s_err(rc);
-    }
-    return s_err(mdb_txn_commit(txn));
+    int rc = mdb_del(txn, d->q->reports, &k, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int tc_notify_queue_prune(tc_notify_queue_t *self, int64_t before_ms, size_t *pruned)
+int tc_notify_queue_report_drop(tc_notify_queue_t *self, uint64_t rseq)
 {
-    MDB_txn *txn;
+    s_drop_t d = {self, rseq};
+    return s_write(self, s_drop_fn, &d);
+}
+
+typedef struct {
+    tc_notify_queue_t *q;
+    int64_t before_ms;
+    size_t n; /* out */
+} s_prune_t;
+
+static int s_prune_fn(MDB_txn *txn, void *arg)
+{
+    s_prune_t *p = arg;
     MDB_cursor *cur;
-    size_t n = 0;
-    if (pruned)
-        *pruned = 0;
-    int rc = s_err(mdb_txn_begin(self->env, NULL, 0, &txn));
+    p->n = 0;
+    int rc = mdb_cursor_open(txn, p->q->done, &cur);
     if (rc != 0)
         return rc;
-    rc = mdb_cursor_open(txn, self->done, &cur);
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return s_err(rc);
-    }
     MDB_val k, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0) {
-        if (v.mv_size == 8 && (int64_t)s_get_be64(v.mv_data) < before_ms) {
+        if (v.mv_size == 8 && (int64_t)s_get_be64(v.mv_data) < p->before_ms) {
             rc = mdb_cursor_del(cur, 0);
             if (rc != 0)
                 break;
-            n++;
-            /* After a delete, MDB_GET_CURRENT would be the next entry, but
-             * MDB_NEXT after a delete also lands on it (see agent/spool.c). */
+            p->n++;
+            /* MDB_NEXT after a delete lands on the entry after the deleted
+             * one (see agent/spool.c). */
         }
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
     mdb_cursor_close(cur);
-    if (rc != MDB_NOTFOUND) {
-        mdb_txn_abort(txn);
-        return s_err(rc);
-    }
-    rc = s_err(mdb_txn_commit(txn));
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int tc_notify_queue_prune(tc_notify_queue_t *self, int64_t before_ms, size_t *pruned)
+{
+    if (pruned)
+        *pruned = 0;
+    s_prune_t p = {self, before_ms, 0};
+    int rc = s_write(self, s_prune_fn, &p);
     if (rc == 0 && pruned)
-        *pruned = n;
+        *pruned = p.n;
     return rc;
 }
 
@@ -585,7 +635,7 @@ int tc_notify_queue_counts(tc_notify_queue_t *self, size_t *pending, size_t *rep
 {
     MDB_txn *txn;
     MDB_stat st;
-    int rc = s_err(mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn));
+    int rc = s_read(self, &txn);
     if (rc != 0)
         return rc;
     if (pending && (rc = s_err(mdb_stat(txn, self->pending, &st))) == 0)
@@ -601,7 +651,7 @@ int tc_notify_queue_subs(tc_notify_queue_t *self, char (*names)[TC_ID_MAX], size
     MDB_txn *txn;
     MDB_cursor *cur;
     *n = 0;
-    int rc = s_err(mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn));
+    int rc = s_read(self, &txn);
     if (rc != 0)
         return rc;
     rc = mdb_cursor_open(txn, self->pending, &cur);
@@ -633,4 +683,96 @@ int tc_notify_queue_subs(tc_notify_queue_t *self, char (*names)[TC_ID_MAX], size
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     return rc == 0 || rc == MDB_NOTFOUND ? 0 : TC_EIO;
+}
+
+/* ---- components ---------------------------------------------------------------- */
+
+typedef struct {
+    tc_notify_queue_t *q;
+    const tc_component_t *cs;
+    size_t n;
+} s_comps_t;
+
+/* be32 position -> Envelope(Broadcast COMPONENT): the coordinator's own
+ * encoding, so it reads back across versions. */
+static int s_comps_fn(MDB_txn *txn, void *arg)
+{
+    s_comps_t *c = arg;
+    MDB_dbi dbi;
+    int rc = mdb_dbi_open(txn, "components", MDB_CREATE, &dbi);
+    if (rc == 0)
+        rc = mdb_drop(txn, dbi, 0);
+    tc_msg_t *m = rc == 0 ? calloc(1, sizeof *m) : NULL;
+    if (rc == 0 && !m)
+        rc = TC_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < c->n; i++) {
+        m->version = TC_PROTOCOL_VERSION;
+        snprintf(m->sender, sizeof m->sender, "tocsin-notify");
+        m->kind = TC_MSG_BROADCAST;
+        m->u.bcast.kind = TC_BCAST_COMPONENT;
+        m->u.bcast.component = c->cs[i];
+        uint8_t *buf = NULL,
+                key[4] = {(uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+        size_t len = 0;
+        rc = tc_wire_encode_msg(m, &buf, &len);
+        if (rc == 0) {
+            MDB_val k = {4, key}, v = {len, buf};
+            rc = mdb_put(txn, dbi, &k, &v, 0);
+        }
+        free(buf);
+    }
+    free(m);
+    return rc;
+}
+
+int tc_notify_queue_save_components(tc_notify_queue_t *self, const tc_component_t *cs, size_t n)
+{
+    s_comps_t c = {self, cs, n};
+    return s_write(self, s_comps_fn, &c);
+}
+
+int tc_notify_queue_components(tc_notify_queue_t *self, tc_component_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    MDB_txn *txn;
+    int rc = s_read(self, &txn);
+    if (rc != 0)
+        return rc;
+    MDB_dbi dbi;
+    rc = mdb_dbi_open(txn, "components", 0, &dbi);
+    if (rc == MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return 0;
+    }
+    MDB_stat st;
+    MDB_cursor *cur = NULL;
+    tc_msg_t *m = malloc(sizeof *m);
+    if (rc == 0)
+        rc = mdb_stat(txn, dbi, &st);
+    if (rc == 0 && !m)
+        rc = ENOMEM;
+    if (rc == 0 && st.ms_entries && !(*out = calloc(st.ms_entries, sizeof **out)))
+        rc = ENOMEM;
+    if (rc == 0)
+        rc = mdb_cursor_open(txn, dbi, &cur);
+    MDB_val k, v;
+    int mrc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
+    while (rc == 0 && mrc == 0 && *n < st.ms_entries) {
+        if (tc_wire_decode_msg(v.mv_data, v.mv_size, m) == 0 && m->kind == TC_MSG_BROADCAST &&
+            m->u.bcast.kind == TC_BCAST_COMPONENT)
+            (*out)[(*n)++] = m->u.bcast.component;
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    free(m);
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc == ENOMEM ? TC_ENOMEM : TC_EIO;
+    }
+    return 0;
 }

@@ -15,6 +15,12 @@
  * one a sender may work on, so a receiver that recovers gets its
  * deliveries in order.
  *
+ * The environment is opened through common/lmdb_env.h: the map grows as
+ * needed, and a write that fails (a full disk, named as such in the
+ * reason) changes nothing, so the caller keeps what is queued and tries
+ * again later; the environment is reopened before the next write, since
+ * LMDB may refuse every transaction after a failed commit.
+ *
  * A queue is used from one thread. The directory is locked against a
  * second process.
  */
@@ -28,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TC_NOTIFY_QUEUE_DEFAULT_MAP_SIZE ((size_t)1 << 30)
+#define TC_NOTIFY_QUEUE_DEFAULT_MAP_SIZE ((size_t)8 << 20) /* grows as needed */
 #define TC_NOTIFY_DETAIL_MAX 160
 
 typedef struct {
@@ -42,23 +48,35 @@ typedef struct {
     tc_update_t update;
 } tc_delivery_t;
 
+/* What a report says. FAILING is not final: the delivery is still queued
+ * and retried, but has been undelivered for longer than failing_after. */
+typedef enum {
+    TC_DELIVERY_FAILED = 0, /* gave up, or refused for good */
+    TC_DELIVERY_DELIVERED = 1,
+    TC_DELIVERY_FAILING = 2,
+} tc_delivery_result_t;
+
 typedef struct {
-    uint64_t rseq; /* set by the queue */
-    uint64_t incident;
+    uint64_t rseq;     /* set by the queue */
+    uint64_t incident; /* 0 for a window's update (only FAILING reports have one) */
     uint32_t number;
     char sub[TC_ID_MAX];
-    bool delivered; /* false: failed or gave up */
-    int64_t latency_ms;
+    tc_delivery_result_t result;
+    int64_t latency_ms; /* since publication; FAILING: age of the oldest undelivered */
     uint32_t attempts;
-    char detail[TC_NOTIFY_DETAIL_MAX];
+    char detail[TC_NOTIFY_DETAIL_MAX]; /* the answer, or the last error */
 } tc_delivery_report_t;
+
+/* "delivered", "failed", "failing". */
+const char *tc_delivery_result_name(tc_delivery_result_t r);
 
 typedef struct tc_notify_queue tc_notify_queue_t;
 
 /* Opens (creating if needed) the state in directory `dir` with an LMDB map
- * of `map_size` bytes (0: the default). Returns 0 and a queue the caller
- * owns in *out, or an error with a one-line reason in `why`: TC_ECONFIG if
- * another process holds the directory, TC_ESYS / TC_EIO otherwise. */
+ * of at first `map_size` bytes (0: the default). Returns 0 and a queue the
+ * caller owns in *out, or an error with a one-line reason in `why`:
+ * TC_ECONFIG if another process holds the directory, TC_ESYS, TC_EDISKFULL
+ * or TC_EIO otherwise. */
 int tc_notify_queue_open(const char *dir, size_t map_size, tc_notify_queue_t **out, char *why,
                          size_t whylen);
 
@@ -68,6 +86,10 @@ void tc_notify_queue_destroy(tc_notify_queue_t **pself);
 /* The last broadcast sequence whose deliveries are enqueued; 0 on a new
  * state directory. */
 uint64_t tc_notify_queue_cursor(const tc_notify_queue_t *self);
+
+/* Why the last failed call failed, one line naming the directory ("" after
+ * a success). Borrowed; valid until the next call. */
+const char *tc_notify_queue_why(const tc_notify_queue_t *self);
 
 /* In one transaction: appends the `n` deliveries `ds` (their qseq is set;
  * one whose key is already done or pending is skipped, so re-processing a
@@ -99,6 +121,10 @@ bool tc_notify_queue_is_done(tc_notify_queue_t *self, const char *key);
  * or TC_EIO. */
 int tc_notify_queue_report_first(tc_notify_queue_t *self, tc_delivery_report_t *out);
 
+/* Queues `report` alone (its rseq is set): a FAILING report, while its
+ * delivery stays queued. Returns 0 or a write error. */
+int tc_notify_queue_report(tc_notify_queue_t *self, tc_delivery_report_t *report);
+
 /* Removes the result numbered `rseq` once the coordinator has it. Returns
  * 0 (also if it was not there) or TC_EIO. */
 int tc_notify_queue_report_drop(tc_notify_queue_t *self, uint64_t rseq);
@@ -110,6 +136,15 @@ int tc_notify_queue_prune(tc_notify_queue_t *self, int64_t before_ms, size_t *pr
 /* Counts of pending deliveries and unreported results (either may be
  * NULL). Returns 0 or TC_EIO. */
 int tc_notify_queue_counts(tc_notify_queue_t *self, size_t *pending, size_t *reports);
+
+/* Replaces the saved component list with `cs` (`n`, borrowed), so display
+ * names are known while the coordinator is down. Returns 0 or a write
+ * error. */
+int tc_notify_queue_save_components(tc_notify_queue_t *self, const tc_component_t *cs, size_t n);
+
+/* The saved component list, in the order saved: *out is the caller's
+ * (free()), NULL when *n is 0. Returns 0, TC_ENOMEM or TC_EIO. */
+int tc_notify_queue_components(tc_notify_queue_t *self, tc_component_t **out, size_t *n);
 
 /* Writes up to `cap` distinct subscription names that have pending
  * deliveries into `names`, in name order, and their number into *n.

@@ -117,10 +117,11 @@ static size_t s_read(char *dst, size_t size, size_t n, void *arg)
 }
 
 static int s_setup_http(tc_notify_sender_t *self, s_xfer_t *x, const tc_notify_sub_t *sub,
-                        const tc_delivery_t *d)
+                        const tc_delivery_t *d, const tc_notify_context_t *ctx)
 {
-    int rc = sub->type == TC_NOTIFY_SLACK ? tc_notify_slack_json(self->json, &d->update)
-                                          : tc_notify_webhook_json(self->json, &d->update, d->key);
+    int rc = sub->type == TC_NOTIFY_SLACK
+                 ? tc_notify_slack_json(self->json, &d->update, ctx)
+                 : tc_notify_webhook_json(self->json, &d->update, d->key, ctx);
     if (rc != 0)
         return rc;
     x->len = tc_json_len(self->json);
@@ -157,11 +158,11 @@ static int s_setup_http(tc_notify_sender_t *self, s_xfer_t *x, const tc_notify_s
 }
 
 static int s_setup_smtp(tc_notify_sender_t *self, s_xfer_t *x, const tc_notify_sub_t *sub,
-                        const tc_delivery_t *d, int64_t now_ms)
+                        const tc_delivery_t *d, const tc_notify_context_t *ctx, int64_t now_ms)
 {
     const tc_notify_config_t *cfg = self->cfg;
     x->smtp = true;
-    x->body = tc_notify_email(&d->update, sub, cfg->smtp_from, d->key, now_ms, &x->len);
+    x->body = tc_notify_email(&d->update, sub, cfg->smtp_from, d->key, now_ms, ctx, &x->len);
     if (!x->body)
         return TC_ENOMEM;
     for (size_t i = 0; i < sub->nto; i++) {
@@ -195,7 +196,8 @@ static int s_setup_smtp(tc_notify_sender_t *self, s_xfer_t *x, const tc_notify_s
 }
 
 int tc_notify_sender_start(tc_notify_sender_t *self, const tc_notify_sub_t *sub,
-                           const tc_delivery_t *d, int64_t now_ms, void *tag)
+                           const tc_delivery_t *d, const tc_notify_context_t *ctx, int64_t now_ms,
+                           void *tag)
 {
     s_xfer_t *x = calloc(1, sizeof *x);
     if (!x)
@@ -212,8 +214,8 @@ int tc_notify_sender_start(tc_notify_sender_t *self, const tc_notify_sub_t *sub,
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)self->cfg->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)self->cfg->timeout_ms);
-    int rc = sub->type == TC_NOTIFY_EMAIL ? s_setup_smtp(self, x, sub, d, now_ms)
-                                          : s_setup_http(self, x, sub, d);
+    int rc = sub->type == TC_NOTIFY_EMAIL ? s_setup_smtp(self, x, sub, d, ctx, now_ms)
+                                          : s_setup_http(self, x, sub, d, ctx);
     if (rc == 0 && curl_multi_add_handle(self->multi, e) != CURLM_OK)
         rc = TC_EIO;
     if (rc != 0) {

@@ -45,12 +45,16 @@ tc_notify_sender_t *tc_notify_sender_new(const tc_notify_config_t *cfg);
  * sender; NULL-safe; nulls *pself. */
 void tc_notify_sender_destroy(tc_notify_sender_t **pself);
 
-/* Renders the payload of delivery `d` for subscription `sub` (both
- * borrowed for the call; what is needed is copied) at wall-clock time
- * `now_ms` and starts sending it. `tag` is handed back to `done`.
- * Returns 0, TC_ENOMEM, or TC_EIO if libcurl refused the transfer. */
+/* Renders the payload of delivery `d` for subscription `sub` with `ctx`
+ * (all borrowed for the call; what is needed is copied) at wall-clock time
+ * `now_ms` and starts sending it. Every attempt is bounded by the
+ * configured timeout (connecting and the whole transfer), so a receiver
+ * that accepts and never answers fails the attempt instead of holding the
+ * subscription's queue. `tag` is handed back to `done`. Returns 0,
+ * TC_ENOMEM, or TC_EIO if libcurl refused the transfer. */
 int tc_notify_sender_start(tc_notify_sender_t *self, const tc_notify_sub_t *sub,
-                           const tc_delivery_t *d, int64_t now_ms, void *tag);
+                           const tc_delivery_t *d, const tc_notify_context_t *ctx, int64_t now_ms,
+                           void *tag);
 
 /* Transfers in flight. */
 size_t tc_notify_sender_active(const tc_notify_sender_t *self);

@@ -10,7 +10,11 @@
  * cursor in one LMDB transaction (statuspage/sp_store.h), and renders a
  * static site into --out (sp_site.h), optionally served by a small
  * read-only HTTP server (sp_http.h). When the coordinator is silent for
- * --stale, the pages say so and keep showing the last known state.
+ * --stale, the pages say so and keep showing the last known state. When
+ * the state cannot be written (a full disk), it keeps serving the last
+ * site it wrote and tries again every few seconds; it does not exit. A SUB
+ * socket that hears nothing for a while is made again, so a page started
+ * before its key was allowed gets in once it is.
  *
  * Exit status: 0 on SIGINT/SIGTERM, 1 on a failure retrying cannot fix
  * (the state store, the HTTP socket), 2 on bad usage.
@@ -47,7 +51,8 @@
 #define S_PAGE 1000
 #define S_BACKOFF_FIRST_MS 250
 #define S_BACKOFF_MAX_MS 10000
-#define S_SUB_HWM 100000
+/* After a failed write of the state: how soon to try again. */
+#define S_STORE_RETRY_MS 5000
 /* Re-render at most this often while broadcasts pour in... */
 #define S_COALESCE_MS 200
 /* ...and this often when nothing changes, so "last updated" stays true. */
@@ -93,6 +98,12 @@ typedef struct {
     int64_t saved_contact;   /* contact time last written to the store */
     bool need_components;    /* fetch the component list when possible */
     int64_t components_mono; /* not before this */
+    zpoller_t *poller;
+    int64_t sub_mono;         /* last message on SUB, or when it was made */
+    bool store_failed;        /* a write failed during the current follow call */
+    bool store_failing;       /* logged once until a write works again */
+    int64_t store_retry_mono; /* catch up again then (0: nothing to retry) */
+    bool frozen;              /* the state could not be reloaded: keep the last site */
 } s_ctx_t;
 
 static void s_usage(FILE *out)
@@ -228,6 +239,8 @@ static void s_heard(s_ctx_t *ctx)
 
 static void s_render(s_ctx_t *ctx)
 {
+    if (ctx->frozen)
+        return; /* the last site written stays up */
     tc_sp_page_t page = {.title = ctx->opts.title,
                          .url = ctx->opts.url ? ctx->opts.url : ctx->http_url,
                          .now_ms = tc_now_ms(),
@@ -261,6 +274,47 @@ static void s_render(s_ctx_t *ctx)
     tc_debug("rendered the site (cursor %" PRIu64 ")", tc_sp_state_cursor(ctx->state));
 }
 
+/* A write of the state failed with `rc`: the state in memory may be ahead
+ * of the disk, so it is loaded again from the disk, and the broadcasts
+ * after the stored cursor are fetched again later. Nothing here is fatal:
+ * the site already written stays up meanwhile. */
+static void s_store_failed(s_ctx_t *ctx, int rc)
+{
+    if (!ctx->store_failing)
+        tc_error("cannot write the state: %s; serving the last site written and retrying "
+                 "every %d s",
+                 tc_sp_store_why(ctx->store)[0] ? tc_sp_store_why(ctx->store) : tc_strerror(rc),
+                 S_STORE_RETRY_MS / 1000);
+    ctx->store_failing = true;
+    ctx->store_failed = true;
+    ctx->store_retry_mono = tc_mono_ms() + S_STORE_RETRY_MS;
+    tc_sp_state_t *fresh = tc_sp_state_new();
+    int lrc = fresh ? tc_sp_store_load(ctx->store, fresh) : TC_ENOMEM;
+    if (lrc != 0) {
+        if (!ctx->frozen)
+            tc_error("cannot reload the state: %s; the site stays as it was",
+                     tc_sp_store_why(ctx->store)[0] ? tc_sp_store_why(ctx->store)
+                                                    : tc_strerror(lrc));
+        tc_sp_state_destroy(&fresh);
+        ctx->frozen = true;
+        return;
+    }
+    tc_sp_state_set_contact(fresh, tc_sp_state_contact(ctx->state));
+    tc_sp_state_destroy(&ctx->state);
+    ctx->state = fresh;
+    ctx->frozen = false;
+    tc_follow_start_at(ctx->follow, tc_sp_state_cursor(ctx->state) + 1);
+}
+
+/* A write worked: say so once. */
+static void s_store_ok(s_ctx_t *ctx)
+{
+    if (ctx->store_failing)
+        tc_info("the state is written again");
+    ctx->store_failing = false;
+    ctx->frozen = false;
+}
+
 /* Asks the coordinator for its configured components: the ones that never
  * changed have no broadcast, and their descriptions come only from here. */
 static int s_fetch_components(s_ctx_t *ctx)
@@ -292,9 +346,33 @@ static int s_fetch_components(s_ctx_t *ctx)
                 reply->ncomponents == 1 ? "" : "s");
         ctx->saved_contact = tc_sp_state_contact(ctx->state);
         ctx->dirty = ctx->dirty || changed;
+    } else {
+        s_store_failed(ctx, rc);
+        ctx->need_components = true;
+        ctx->components_mono = tc_mono_ms() + S_STORE_RETRY_MS;
+        rc = 0;
     }
     tc_api_reply_destroy(&reply);
     return rc;
+}
+
+/* Makes the SUB socket again after a silence (see TC_FEED_RESUBSCRIBE_MS);
+ * whatever was published meanwhile is fetched through the follower. */
+static int s_resubscribe(s_ctx_t *ctx)
+{
+    ctx->sub_mono = tc_mono_ms();
+    zsock_t *sub = tc_feed_subscribe(ctx->opts.publish, &ctx->opts.keys);
+    if (!sub)
+        return 0; /* tried again after the next silence */
+    tc_debug("nothing heard on %s for %d s: subscribing again", ctx->opts.publish,
+             TC_FEED_RESUBSCRIBE_MS / 1000);
+    if (ctx->poller)
+        zpoller_remove(ctx->poller, ctx->sub);
+    zsock_destroy(&ctx->sub);
+    ctx->sub = sub;
+    if (ctx->poller && zpoller_add(ctx->poller, ctx->sub) != 0)
+        return TC_ENOMEM;
+    return 0;
 }
 
 /* The timers: renders when due, fetches the component list, saves the
@@ -316,11 +394,28 @@ static int s_tick(s_ctx_t *ctx, bool in_fetch)
     /* Heartbeats come every second; writing each would fsync for nothing.
      * The contact time on disk only has to be right to within a refresh. */
     int64_t contact = tc_sp_state_contact(ctx->state);
-    if (contact - ctx->saved_contact >= S_REFRESH_MS) {
+    if (contact - ctx->saved_contact >= S_REFRESH_MS && !ctx->store_retry_mono) {
         int rc = tc_sp_store_save_contact(ctx->store, contact);
         if (rc != 0)
-            return rc;
+            s_store_failed(ctx, rc);
+        else
+            s_store_ok(ctx);
         ctx->saved_contact = contact;
+    }
+    if (!in_fetch && ctx->store_retry_mono && mono >= ctx->store_retry_mono) {
+        ctx->store_retry_mono = 0;
+        ctx->store_failed = false;
+        int rc = tc_follow_catch_up(ctx->follow);
+        if (rc != 0 && !ctx->store_failed)
+            return rc;
+        if (!ctx->store_failed)
+            s_store_ok(ctx);
+        ctx->store_failed = false;
+    }
+    if (!in_fetch && mono - ctx->sub_mono >= TC_FEED_RESUBSCRIBE_MS) {
+        int rc = s_resubscribe(ctx);
+        if (rc != 0)
+            return rc;
     }
     return 0;
 }
@@ -382,17 +477,19 @@ static int s_fetch(void *arg, uint64_t from, tc_api_reply_t **preply)
 }
 
 /* tc_follow_emit_fn: applies `m` to the state and stores it with the
- * cursor. A storage failure stops the process: going on would let the
- * cursor and the page disagree. */
+ * cursor. A storage failure ends the follow call (the cursor and the page
+ * must not disagree) and is retried from the stored cursor later. */
 static int s_emit(void *arg, const tc_msg_t *m)
 {
     s_ctx_t *ctx = arg;
     bool changed = false;
     int rc = tc_sp_store_apply(ctx->store, ctx->state, m, tc_now_ms(), &changed);
     if (rc != 0) {
-        tc_error("cannot store broadcast %" PRIu64 ": %s", m->seq, tc_strerror(rc));
+        /* Stops this follow call; s_tick() catches up again later. */
+        s_store_failed(ctx, rc);
         return rc;
     }
+    s_store_ok(ctx);
     ctx->saved_contact = tc_sp_state_contact(ctx->state);
     if (!changed) {
         tc_debug("broadcast %" PRIu64 " (%s) does not change the page", m->seq, m->u.bcast.topic);
@@ -434,6 +531,7 @@ static int s_on_live(s_ctx_t *ctx)
     zmsg_t *msg = zmsg_recv(ctx->sub);
     if (!msg)
         return zsys_interrupted ? TC_ESYS : 0;
+    ctx->sub_mono = tc_mono_ms();
     int rc = 0;
     if (zmsg_size(msg) != 2) {
         tc_warn("ignoring a published message of %zu frames (expected 2)", zmsg_size(msg));
@@ -459,6 +557,10 @@ static int s_on_live(s_ctx_t *ctx)
     free(m);
 done:
     zmsg_destroy(&msg);
+    if (ctx->store_failed) {
+        ctx->store_failed = false;
+        rc = 0; /* retried by s_tick() */
+    }
     return rc;
 }
 
@@ -483,13 +585,15 @@ int main(int argc, char **argv)
         tc_error("%s", tc_strerror(TC_ENOMEM));
         return status;
     }
-    int rc = tc_sp_store_open(ctx.opts.state, &ctx.store);
+    char why[512];
+    int rc = tc_sp_store_open(ctx.opts.state, &ctx.store, why, sizeof why);
     if (rc != 0) {
-        tc_error("cannot open the state store in %s: %s", ctx.opts.state, tc_strerror(rc));
+        tc_error("cannot open the state store: %s", why);
         goto fail_state;
     }
     if ((rc = tc_sp_store_load(ctx.store, ctx.state)) != 0) {
-        tc_error("cannot load the state from %s: %s", ctx.opts.state, tc_strerror(rc));
+        tc_error("cannot load the state from %s: %s", ctx.opts.state,
+                 tc_sp_store_why(ctx.store)[0] ? tc_sp_store_why(ctx.store) : tc_strerror(rc));
         goto fail_store;
     }
     ctx.saved_contact = tc_sp_state_contact(ctx.state);
@@ -526,26 +630,16 @@ int main(int argc, char **argv)
         goto fail_http;
     }
     /* Subscribe first, fetch second, so nothing falls in between. */
-    ctx.sub = zsock_new(ZMQ_SUB);
-    if (!ctx.sub) {
-        tc_error("cannot create a ZeroMQ socket: %s", zmq_strerror(zmq_errno()));
+    ctx.sub = tc_feed_subscribe(ctx.opts.publish, &ctx.opts.keys);
+    if (!ctx.sub)
         goto fail_follow;
-    }
-    zsock_set_linger(ctx.sub, 0);
-    zsock_set_rcvhwm(ctx.sub, S_SUB_HWM);
-    zsock_set_subscribe(ctx.sub, "");
-    zsock_set_maxmsgsize(ctx.sub, 1 << 20);
-    tc_client_keys_apply(&ctx.opts.keys, ctx.sub);
-    if (zsock_connect(ctx.sub, "%s", ctx.opts.publish) != 0) {
-        tc_error("cannot connect to %s", ctx.opts.publish);
-        goto fail_sub;
-    }
+    ctx.sub_mono = tc_mono_ms();
     ctx.api = tc_client_new(ctx.opts.api, &ctx.opts.keys);
     if (!ctx.api) {
         tc_error("cannot connect to %s", ctx.opts.api);
         goto fail_sub;
     }
-    zpoller_t *poller = zpoller_new(ctx.sub, NULL);
+    zpoller_t *poller = ctx.poller = zpoller_new(ctx.sub, NULL);
     if (!poller) {
         tc_error("%s", tc_strerror(TC_ENOMEM));
         goto fail_api;
@@ -558,6 +652,10 @@ int main(int argc, char **argv)
     if (rc == 0) {
         tc_follow_start_at(ctx.follow, tc_sp_state_cursor(ctx.state) + 1);
         rc = tc_follow_catch_up(ctx.follow);
+        if (ctx.store_failed) {
+            ctx.store_failed = false;
+            rc = 0; /* retried by s_tick() */
+        }
     }
     while (rc == 0 && !zsys_interrupted) {
         rc = s_tick(&ctx, false);
@@ -573,12 +671,13 @@ int main(int argc, char **argv)
         status = 0;
         /* The last contact time and a final render, so a restart and the
          * page agree on when the coordinator was last heard. */
-        tc_sp_store_save_contact(ctx.store, tc_sp_state_contact(ctx.state));
+        if (tc_sp_store_save_contact(ctx.store, tc_sp_state_contact(ctx.state)) != 0)
+            tc_warn("cannot save the last contact time: %s", tc_sp_store_why(ctx.store));
         s_render(&ctx);
         tc_info("stopping at broadcast %" PRIu64, tc_sp_state_cursor(ctx.state));
     }
 
-    zpoller_destroy(&poller);
+    zpoller_destroy(&ctx.poller);
 fail_api:
     tc_client_destroy(&ctx.api);
 fail_sub:

@@ -118,22 +118,48 @@ const char *tc_sp_http_content_type(const char *rel)
         return "text/css; charset=utf-8";
     if (strcmp(dot, ".png") == 0)
         return "image/png";
+    if (strcmp(dot, ".js") == 0)
+        return "text/javascript; charset=utf-8";
     if (strcmp(dot, ".txt") == 0)
         return "text/plain; charset=utf-8";
     return "application/octet-stream";
 }
 
+/* Who may read a file from another origin, and how long it may be cached:
+ * the API and the embed scripts are meant for other sites (a product's
+ * banner), so they carry Access-Control-Allow-Origin: *. The page and its
+ * JSON must never be served stale from a cache; banner.json is fetched by
+ * every page view of a product, so caches may keep it for 15 s; the
+ * scripts change only with a new version. */
+const char *tc_sp_http_cache_control(const char *rel)
+{
+    if (!strcmp(rel, "api/v2/banner.json"))
+        return "public, max-age=15";
+    if (!strncmp(rel, "embed/", 6))
+        return "public, max-age=300";
+    return "no-cache";
+}
+
+bool tc_sp_http_cors(const char *rel)
+{
+    return !strncmp(rel, "api/", 4) || !strncmp(rel, "embed/", 6);
+}
+
 static enum MHD_Result s_send(struct MHD_Connection *conn, unsigned code, struct MHD_Response *resp,
-                              const char *type)
+                              const char *type, const char *rel)
 {
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    /* A status page must never be served from a stale cache. */
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            rel ? tc_sp_http_cache_control(rel) : "no-cache");
+    if (rel && tc_sp_http_cors(rel))
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    /* The pages run their own script only; nothing else loads. */
     MHD_add_response_header(resp, "Content-Security-Policy",
-                            "default-src 'none'; style-src 'unsafe-inline'");
+                            "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; "
+                            "frame-ancestors 'none'");
     enum MHD_Result r = MHD_queue_response(conn, code, resp);
     MHD_destroy_response(resp);
     return r;
@@ -144,8 +170,24 @@ static enum MHD_Result s_text(struct MHD_Connection *conn, unsigned code, const 
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
     if (resp && code == MHD_HTTP_METHOD_NOT_ALLOWED)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-    return s_send(conn, code, resp, "text/plain; charset=utf-8");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+    return s_send(conn, code, resp, "text/plain; charset=utf-8", NULL);
+}
+
+/* A CORS preflight: what a browser asks before a cross-origin request it
+ * does not consider simple. GET and HEAD of api/ and embed/ only. */
+static enum MHD_Result s_options(struct MHD_Connection *conn, const char *rel)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+    if (tc_sp_http_cors(rel)) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+        MHD_add_response_header(resp, "Access-Control-Max-Age", "86400");
+    }
+    return s_send(conn, MHD_HTTP_NO_CONTENT, resp, "text/plain; charset=utf-8", rel);
 }
 
 static enum MHD_Result s_handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -156,13 +198,16 @@ static enum MHD_Result s_handle(void *cls, struct MHD_Connection *conn, const ch
     (void)upload_data;
     (void)con_cls;
     tc_sp_http_t *self = cls;
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+    bool options = strcmp(method, "OPTIONS") == 0;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && !options)
         return s_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
     if (*upload_size)
         return s_text(conn, MHD_HTTP_BAD_REQUEST, "bad request\n");
     char rel[1024];
     if (!tc_sp_http_map(url, rel, sizeof rel))
         return s_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+    if (options)
+        return s_options(conn, rel);
     int fd = openat(self->root_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -176,7 +221,7 @@ static enum MHD_Result s_handle(void *cls, struct MHD_Connection *conn, const ch
         close(fd);
         return MHD_NO;
     }
-    return s_send(conn, MHD_HTTP_OK, resp, tc_sp_http_content_type(rel));
+    return s_send(conn, MHD_HTTP_OK, resp, tc_sp_http_content_type(rel), rel);
 }
 
 static void s_mhd_log(void *arg, const char *fmt, va_list ap)

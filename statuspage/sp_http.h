@@ -1,7 +1,8 @@
 /*
  * sp_http.h - a read-only HTTP server for the rendered status site.
  *
- * libmicrohttpd serves the files of one directory: GET and HEAD only, "/"
+ * libmicrohttpd serves the files of one directory: GET and HEAD (and
+ * OPTIONS, for CORS preflights of api/ and embed/) only, "/"
  * is index.html, no "..", no hidden names (the renderer's temporary files
  * start with a dot), regular files only, with the right Content-Type. The
  * server runs on libmicrohttpd's own thread; it shares nothing with the
@@ -29,6 +30,15 @@ bool tc_sp_http_map(const char *url, char *rel, size_t cap);
 
 /* The Content-Type for a file name, by extension. Static text. */
 const char *tc_sp_http_content_type(const char *rel);
+
+/* The Cache-Control for a file: "no-cache" for pages and their JSON,
+ * "public, max-age=15" for api/v2/banner.json (read by every page view of
+ * a product), "public, max-age=300" for embed/ scripts. Static text. */
+const char *tc_sp_http_cache_control(const char *rel);
+
+/* True for files other sites may read (CORS: Access-Control-Allow-Origin
+ * *): everything under api/ and embed/. */
+bool tc_sp_http_cors(const char *rel);
 
 /* Starts serving directory `root` (copied) on `addr` (tc_sp_http_addr_valid).
  * On success returns 0, sets *out (caller owns; tc_sp_http_destroy) and

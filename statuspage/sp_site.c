@@ -1,10 +1,13 @@
 /*
- * sp_site.c - the static status site; see sp_site.h.
+ * sp_site.c - what the site's renderers share, and writing the site into
+ * its directory; see sp_site.h. The pages are in sp_html.c, the JSON in
+ * sp_json.c, the feed in sp_atom.c, the scripts in sp_assets.c.
  */
 #define _GNU_SOURCE
-#include "sp_site.h"
+#include "sp_site_impl.h"
 
 #include "error.h"
+#include "human.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -13,43 +16,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-#define S_DAY_MS 86400000LL
-#define S_UPTIME_DAYS 90
-#define S_FEED_MAX 50
-#define S_PAST_MAX 20
-#define S_TAG "tag:tocsin.invalid,2024:statuspage"
-
-static const char s_css[] =
-    "body{font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
-    "margin:0;background:#f6f7f9;color:#1f2328}"
-    "main{max-width:880px;margin:0 auto;padding:24px 16px}"
-    "h1{font-size:28px;margin:8px 0 16px}h2{font-size:20px;margin:12px 0}"
-    "h3{font-size:17px;margin:8px 0 4px}a{color:#0969da}"
-    ".banner{padding:16px 20px;border-radius:8px;color:#fff;font-weight:600;font-size:20px;"
-    "margin:16px 0}"
-    ".ind-none{background:#2e8540}.ind-minor{background:#b08800}.ind-major{background:#d35400}"
-    ".ind-critical{background:#c62828}.ind-maintenance{background:#1f6feb}"
-    ".stale{padding:12px 16px;border:2px solid #c62828;background:#fdecea;color:#7f1d1d;"
-    "border-radius:8px;font-weight:600;margin:16px 0}"
-    "section{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:8px 20px;"
-    "margin:16px 0}"
-    ".comp{border-top:1px solid #eaeef2;padding:12px 0}.comp:first-of-type{border-top:0}"
-    ".st{float:right;font-weight:600}"
-    ".s-operational{color:#2e8540}.s-degraded_performance{color:#9a7700}"
-    ".s-partial_outage{color:#d35400}.s-major_outage{color:#c62828}"
-    ".s-under_maintenance{color:#1f6feb}"
-    ".bar{display:flex;gap:2px;margin:8px 0 2px}.bar span{flex:1;height:28px;border-radius:2px;"
-    "background:#2e8540}.bar .nodata{background:#d0d7de}.bar .minor{background:#d4a017}"
-    ".bar .major{background:#e07000}.bar .down{background:#c62828}"
-    ".drill{background:#6f42c1;color:#fff;border-radius:4px;padding:0 6px;font-size:13px;"
-    "font-weight:700;margin-right:6px}"
-    ".upd{border-left:3px solid #d0d7de;padding:4px 12px;margin:10px 0}"
-    ".body{white-space:pre-line;margin:4px 0}"
-    "small,.muted{color:#57606a}footer{color:#57606a;font-size:14px;margin:24px 0}";
 
 bool tc_sp_stale(const tc_sp_state_t *state, const tc_sp_page_t *page)
 {
@@ -88,36 +57,9 @@ void tc_sp_escape(FILE *out, const char *s)
     }
 }
 
-/* "2026-11-24 08:00 UTC" for people. */
-static const char *s_human(int64_t ms, char *buf, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%d %H:%M UTC", &tm);
-    return buf;
-}
+/* ---- shared helpers --------------------------------------------------------- */
 
-static void s_time_el(FILE *out, int64_t ms)
-{
-    char a[40], b[40];
-    fprintf(out, "<time datetime=\"%s\">%s</time>", tc_time_format(ms, a, sizeof a),
-            s_human(ms, b, sizeof b));
-}
-
-/* "under_maintenance" -> "Under maintenance". */
-static void s_label(FILE *out, const char *name)
-{
-    for (size_t i = 0; name[i]; i++) {
-        char c = name[i] == '_' ? ' ' : name[i];
-        if (i == 0 && c >= 'a' && c <= 'z')
-            c = (char)(c - 'a' + 'A');
-        if ((unsigned char)c >= 0x20 && c != '<' && c != '>' && c != '&' && c != '"')
-            fputc(c, out);
-    }
-}
-
-static const char *s_indicator_text(const char *ind)
+const char *tc_sp__indicator_text(const char *ind)
 {
     if (strcmp(ind, "critical") == 0)
         return "Major System Outage";
@@ -130,625 +72,182 @@ static const char *s_indicator_text(const char *ind)
     return "All Systems Operational";
 }
 
-static void s_head(FILE *out, const tc_sp_page_t *page, const char *title, const char *root)
+char *tc_sp__label(const char *state, char *dst, size_t cap)
 {
-    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-          "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-          "<title>",
-          out);
-    tc_sp_escape(out, title);
-    fprintf(out,
-            "</title><link rel=\"alternate\" type=\"application/atom+xml\" "
-            "href=\"%shistory.atom\"><style>%s</style></head>\n<body><main>\n",
-            root, s_css);
-    (void)page;
+    size_t o = 0;
+    for (size_t i = 0; state[i] && o + 1 < cap; i++) {
+        char c = state[i];
+        if (c == '_')
+            c = ' ';
+        else if (c < 'a' || c > 'z')
+            continue;
+        if (o == 0 && c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        dst[o++] = c;
+    }
+    dst[o] = '\0';
+    return dst;
 }
 
-static void s_stale_banner(FILE *out, const tc_sp_state_t *state, const tc_sp_page_t *page)
+const char *tc_sp__component_name(const tc_sp_state_t *state, const char *slug)
 {
-    if (!tc_sp_stale(state, page))
-        return;
-    int64_t contact = tc_sp_state_contact(state);
-    fputs("<div class=\"stale\" id=\"stale\" role=\"alert\">Status may be out of date: no "
-          "contact with the monitoring system since ",
-          out);
-    if (contact)
-        s_time_el(out, contact);
-    else
-        fputs("this page started", out);
-    fputs(".</div>\n", out);
+    const tc_sp_component_t *c = tc_sp_state_find_component(state, slug);
+    return c && c->c.description[0] ? c->c.description : slug;
 }
 
-static void s_footer(FILE *out, const tc_sp_state_t *state, const char *root)
-{
-    int64_t contact = tc_sp_state_contact(state);
-    fputs("<footer><p id=\"last-updated\">Last updated from the coordinator: ", out);
-    if (contact)
-        s_time_el(out, contact);
-    else
-        fputs("never", out);
-    fprintf(out,
-            "</p><p><a href=\"%shistory.atom\">Atom feed</a> &middot; <a "
-            "href=\"%sapi/v2/summary.json\">JSON</a></p></footer>\n</main></body></html>\n",
-            root, root);
-}
-
-static void s_title(FILE *out, bool drill, const char *title)
+char *tc_sp__drill_name(bool drill, const char *title, char *dst, size_t cap)
 {
     if (drill)
-        fputs("<span class=\"drill\">DRILL</span>[DRILL] ", out);
-    tc_sp_escape(out, title);
+        snprintf(dst, cap, "[DRILL] %s", tc_human_undrill(title));
+    else
+        snprintf(dst, cap, "%s", title);
+    return dst;
 }
 
-static void s_update_html(FILE *out, const tc_sp_state_t *state, const tc_update_t *u)
+bool tc_sp__says_next_update(const char *body)
 {
-    fputs("<div class=\"upd\"><strong>", out);
-    if (u->drill)
-        fputs("<span class=\"drill\">DRILL</span>", out);
-    s_label(out, u->state);
-    fputs("</strong><p class=\"body\">", out);
-    tc_sp_escape(out, u->body);
-    fputs("</p><small>Posted ", out);
-    s_time_el(out, u->published_ms);
-    if (u->ncomponents) {
-        fputs(" &middot; Affected: ", out);
-        for (size_t i = 0; i < u->ncomponents; i++) {
-            if (i)
-                fputs(", ", out);
-            /* By the name customers know, like the component list. */
-            const tc_sp_component_t *c = tc_sp_state_find_component(state, u->components[i].name);
-            tc_sp_escape(out, c && c->c.description[0] ? c->c.description : u->components[i].name);
-            fputs(" (", out);
-            s_label(out, tc_component_status_name(u->components[i].status));
-            fputs(")", out);
+    for (const char *p = body; *p; p++)
+        if (strncasecmp(p, "next update", 11) == 0)
+            return true;
+    return false;
+}
+
+char *tc_sp__sentence(const char *body, char *dst, size_t cap)
+{
+    char line[TC_BODY_MAX];
+    tc_human_line(body, line, sizeof line);
+    size_t end = strcspn(body, "\r\n");
+    /* The first line break ends the sentence too: tc_human_line made it a
+     * space, so measure on the original. */
+    size_t n = 0, limit = cap > 201 ? 200 : cap - 1;
+    for (; line[n] && n < end; n++) {
+        if ((line[n] == '.' || line[n] == '!' || line[n] == '?') &&
+            (line[n + 1] == ' ' || !line[n + 1])) {
+            n++;
+            break;
         }
     }
-    if (u->next_update_ms && strcmp(u->state, "resolved") != 0 &&
-        strcmp(u->state, "completed") != 0) {
-        fputs(" &middot; Next update by ", out);
-        s_time_el(out, u->next_update_ms);
+    if (n > limit) {
+        n = limit;
+        while (n > 0 && line[n] != ' ')
+            n--;
+        if (n == 0)
+            n = limit;
+        while (n > 0 && ((unsigned char)line[n] & 0xc0) == 0x80)
+            n--;
+        snprintf(dst, cap, "%.*s\xe2\x80\xa6", (int)n, line);
+        return dst;
     }
-    fputs("</small></div>\n", out);
+    snprintf(dst, cap, "%.*s", (int)n, line);
+    return dst;
 }
 
-static void s_incident_block(FILE *out, const tc_sp_state_t *state, const tc_sp_incident_t *inc,
-                             const char *root, bool link)
-{
-    fprintf(out, "<article class=\"incident\" id=\"incident-%" PRIu64 "\"><h3>", inc->id);
-    if (link)
-        fprintf(out, "<a href=\"%sincidents/%" PRIu64 ".html\">", root, inc->id);
-    s_title(out, inc->drill, inc->title);
-    if (link)
-        fputs("</a>", out);
-    fputs("</h3><p class=\"muted\">", out);
-    s_label(out, inc->resolved_ms ? "resolved" : inc->state);
-    if (inc->impact[0] && strcmp(inc->impact, "none") != 0) {
-        fputs(" &middot; ", out);
-        s_label(out, inc->impact);
-        fputs(" impact", out);
-    }
-    fputs(" &middot; Started ", out);
-    s_time_el(out, inc->started_ms ? inc->started_ms : inc->created_ms);
-    if (inc->resolved_ms) {
-        fputs(" &middot; Resolved ", out);
-        s_time_el(out, inc->resolved_ms);
-    }
-    fputs("</p>\n", out);
-    for (size_t i = inc->nupdates; i-- > 0;)
-        s_update_html(out, state, &inc->updates[i]);
-    fputs("</article>\n", out);
-}
-
-static bool s_maint_listed(const tc_sp_maint_t *w)
+bool tc_sp__maint_open(const tc_sp_maint_t *w)
 {
     return w->announced && (w->w.state == TC_MAINT_SCHEDULED ||
                             w->w.state == TC_MAINT_IN_PROGRESS || w->w.state == TC_MAINT_VERIFYING);
 }
 
-static void s_uptime_html(FILE *out, const tc_sp_component_t *c, int64_t now)
+bool tc_sp__maint_recent(const tc_sp_maint_t *w, int64_t now_ms)
 {
-    int64_t today = now - now % S_DAY_MS;
-    fputs("<div class=\"bar\">", out);
-    for (int d = S_UPTIME_DAYS - 1; d >= 0; d--) {
-        int64_t from = today - d * S_DAY_MS, to = from + S_DAY_MS;
-        if (to > now)
-            to = now;
-        double up = to > from ? tc_sp_uptime(c, from, to, NULL) : -1;
-        char day[16];
-        time_t t = (time_t)(from / 1000);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(day, sizeof day, "%Y-%m-%d", &tm);
-        if (up < 0) {
-            fprintf(out, "<span class=\"nodata\" title=\"%s: no data\"></span>", day);
-            continue;
-        }
-        const char *cls = up >= 0.9999 ? "up"
-                          : up >= 0.99 ? "minor"
-                          : up >= 0.95 ? "major"
-                                       : "down";
-        fprintf(out, "<span class=\"%s\" title=\"%s: %.2f%% uptime\"></span>", cls, day,
-                up * 100.0);
-    }
-    fputs("</div>", out);
-    int64_t known;
-    double all = tc_sp_uptime(c, today - (S_UPTIME_DAYS - 1) * S_DAY_MS, now, &known);
-    if (all < 0)
-        fprintf(out, "<small>%d days ago &middot; no data yet &middot; today</small>",
-                S_UPTIME_DAYS);
-    else
-        fprintf(out,
-                "<small>%d days ago &middot; <span class=\"uptime\">%.2f%% uptime</span> "
-                "&middot; today</small>",
-                S_UPTIME_DAYS, all * 100.0);
+    return w->announced && w->closed_ms &&
+           (w->w.state == TC_MAINT_COMPLETED || w->w.state == TC_MAINT_CANCELLED) &&
+           now_ms - w->closed_ms <= TC_SP_PAST_MAINT_MS;
 }
 
-int tc_sp_render_index(FILE *out, const tc_sp_state_t *state, const tc_sp_page_t *page)
+char *tc_sp__maint_id(const tc_sp_maint_t *w, char *dst, size_t cap)
 {
-    s_head(out, page, page->title, "");
-    fputs("<header><h1>", out);
-    tc_sp_escape(out, page->title);
-    fputs("</h1></header>\n", out);
-    s_stale_banner(out, state, page);
-    const char *ind = tc_sp_indicator(state);
-    fprintf(out, "<div class=\"banner ind-%s\" id=\"overall\">%s</div>\n", ind,
-            s_indicator_text(ind));
-
-    size_t nactive = 0;
-    for (size_t i = 0; i < tc_sp_state_nincidents(state); i++)
-        nactive += !tc_sp_state_incident(state, i)->resolved_ms;
-    if (nactive) {
-        fputs("<section id=\"incidents\"><h2>Active incidents</h2>\n", out);
-        for (size_t i = tc_sp_state_nincidents(state); i-- > 0;) {
-            const tc_sp_incident_t *inc = tc_sp_state_incident(state, i);
-            if (!inc->resolved_ms)
-                s_incident_block(out, state, inc, "", true);
-        }
-        fputs("</section>\n", out);
-    }
-
-    size_t nmaint = 0;
-    for (size_t i = 0; i < tc_sp_state_nmaints(state); i++)
-        nmaint += s_maint_listed(tc_sp_state_maint(state, i));
-    if (nmaint) {
-        fputs("<section id=\"maintenance\"><h2>Scheduled maintenance</h2>\n", out);
-        for (size_t i = 0; i < tc_sp_state_nmaints(state); i++) {
-            const tc_sp_maint_t *w = tc_sp_state_maint(state, i);
-            if (!s_maint_listed(w))
-                continue;
-            fprintf(out, "<article class=\"maint\" id=\"maint-%" PRIu64 "\"><h3>", w->w.id);
-            s_title(out, w->w.drill, w->w.title);
-            fputs("</h3><p class=\"muted\">", out);
-            s_label(out, tc_maint_state_name(w->w.state));
-            fputs(" &middot; ", out);
-            s_time_el(out, w->w.start_ms);
-            fputs(" to ", out);
-            s_time_el(out, w->w.end_ms);
-            if (w->w.ncomponents) {
-                fputs(" &middot; Affects: ", out);
-                for (size_t k = 0; k < w->w.ncomponents; k++) {
-                    if (k)
-                        fputs(", ", out);
-                    tc_sp_escape(out, w->w.components[k]);
-                }
-            }
-            fputs("</p><p class=\"body\">", out);
-            tc_sp_escape(out, w->w.description);
-            fputs("</p>\n", out);
-            for (size_t k = w->nupdates; k-- > 0;)
-                s_update_html(out, state, &w->updates[k]);
-            fputs("</article>\n", out);
-        }
-        fputs("</section>\n", out);
-    }
-
-    fputs("<section id=\"components\"><h2>Components</h2>\n", out);
-    if (!tc_sp_state_ncomponents(state))
-        fputs("<p class=\"muted\">No components are known yet.</p>\n", out);
-    for (size_t i = 0; i < tc_sp_state_ncomponents(state); i++) {
-        const tc_sp_component_t *c = tc_sp_state_component(state, i);
-        const char *st = tc_component_status_name(c->c.status);
-        fputs("<div class=\"comp\" id=\"component-", out);
-        tc_sp_escape(out, c->c.name);
-        fprintf(out, "\"><span class=\"st s-%s\">", st);
-        s_label(out, st);
-        /* Customers know a component by its description ("Public API");
-         * the configuration name is the fallback. */
-        fputs("</span><strong class=\"name\">", out);
-        tc_sp_escape(out, c->c.description[0] ? c->c.description : c->c.name);
-        fputs("</strong>", out);
-        s_uptime_html(out, c, page->now_ms);
-        fputs("</div>\n", out);
-    }
-    fputs("</section>\n", out);
-
-    size_t npast = 0;
-    for (size_t i = tc_sp_state_nincidents(state); i-- > 0 && npast < S_PAST_MAX;) {
-        const tc_sp_incident_t *inc = tc_sp_state_incident(state, i);
-        if (!inc->resolved_ms)
-            continue;
-        if (npast++ == 0)
-            fputs("<section id=\"past\"><h2>Past incidents</h2><ul>\n", out);
-        fprintf(out, "<li><a href=\"incidents/%" PRIu64 ".html\">", inc->id);
-        s_title(out, inc->drill, inc->title);
-        fputs("</a> <small>resolved ", out);
-        s_time_el(out, inc->resolved_ms);
-        fputs("</small></li>\n", out);
-    }
-    if (npast)
-        fputs("</ul></section>\n", out);
-    s_footer(out, state, "");
-    return ferror(out) ? TC_EIO : 0;
+    snprintf(dst, cap, "m-%" PRIu64 "-%" PRIu32, w->w.id, w->w.occurrence);
+    return dst;
 }
 
-int tc_sp_render_incident(FILE *out, const tc_sp_state_t *state, const tc_sp_incident_t *inc,
-                          const tc_sp_page_t *page)
+const tc_update_t *tc_sp__latest(const tc_update_t *ups, size_t n)
 {
-    char title[TC_TITLE_MAX + 16];
-    snprintf(title, sizeof title, "%s%s", inc->drill ? "[DRILL] " : "", inc->title);
-    s_head(out, page, title, "../");
-    fputs("<header><p><a href=\"../index.html\">&larr; ", out);
-    tc_sp_escape(out, page->title);
-    fputs("</a></p></header>\n", out);
-    s_stale_banner(out, state, page);
-    fputs("<section>\n", out);
-    s_incident_block(out, state, inc, "../", false);
-    fputs("</section>\n", out);
-    s_footer(out, state, "../");
-    return ferror(out) ? TC_EIO : 0;
+    return n ? &ups[n - 1] : NULL;
 }
 
-/* ---- JSON ------------------------------------------------------------------ */
-
-static void s_jtime(tc_json_t *j, const char *key, int64_t ms)
+static int s_impact_rank(const char *impact)
 {
-    tc_json_key(j, key);
-    tc_json_time(j, ms);
+    return !strcmp(impact, "critical") ? 3
+           : !strcmp(impact, "major")  ? 2
+           : !strcmp(impact, "minor")  ? 1
+                                       : 0;
 }
 
-static void s_jdrill_name(tc_json_t *j, bool drill, const char *title)
+const tc_sp_incident_t *tc_sp__lead_incident(const tc_sp_state_t *state)
 {
-    char name[TC_TITLE_MAX + 16];
-    snprintf(name, sizeof name, "%s%s", drill ? "[DRILL] " : "", title);
-    tc_json_key(j, "name");
-    tc_json_string(j, name);
-}
-
-static void s_jcomponent(tc_json_t *j, const tc_sp_component_t *c, size_t position)
-{
-    tc_json_object_begin(j);
-    tc_json_key(j, "id");
-    tc_json_string(j, c->c.name);
-    tc_json_key(j, "name");
-    tc_json_string(j, c->c.name);
-    tc_json_key(j, "status");
-    tc_json_string(j, tc_component_status_name(c->c.status));
-    s_jtime(j, "created_at", c->created_ms);
-    s_jtime(j, "updated_at", c->c.changed_ms ? c->c.changed_ms : c->created_ms);
-    tc_json_key(j, "position");
-    tc_json_uint(j, position);
-    tc_json_key(j, "description");
-    tc_json_string(j, c->c.description[0] ? c->c.description : NULL);
-    tc_json_key(j, "showcase");
-    tc_json_bool(j, true);
-    tc_json_key(j, "start_date");
-    tc_json_null(j);
-    tc_json_key(j, "group_id");
-    tc_json_null(j);
-    tc_json_key(j, "page_id");
-    tc_json_string(j, "tocsin");
-    tc_json_key(j, "group");
-    tc_json_bool(j, false);
-    tc_json_key(j, "only_show_if_degraded");
-    tc_json_bool(j, false);
-    tc_json_object_end(j);
-}
-
-/* The status a component had in the update before `u` of the same list,
- * for affected_components.old_status; "operational" if never named. */
-static const char *s_old_status(const tc_update_t *ups, size_t k, const char *name)
-{
-    for (size_t i = k; i-- > 0;)
-        for (size_t c = 0; c < ups[i].ncomponents; c++)
-            if (strcmp(ups[i].components[c].name, name) == 0)
-                return tc_component_status_name(ups[i].components[c].status);
-    return "operational";
-}
-
-static void s_jupdates(tc_json_t *j, const tc_update_t *ups, size_t n, uint64_t owner)
-{
-    tc_json_key(j, "incident_updates");
-    tc_json_array_begin(j);
-    for (size_t k = n; k-- > 0;) {
-        const tc_update_t *u = &ups[k];
-        char id[48], owner_id[24];
-        snprintf(id, sizeof id, "%" PRIu64 "-%" PRIu32, owner, u->number);
-        snprintf(owner_id, sizeof owner_id, "%" PRIu64, owner);
-        tc_json_object_begin(j);
-        tc_json_key(j, "id");
-        tc_json_string(j, id);
-        tc_json_key(j, "status");
-        tc_json_string(j, u->state);
-        tc_json_key(j, "body");
-        tc_json_string(j, u->body);
-        tc_json_key(j, "incident_id");
-        tc_json_string(j, owner_id);
-        s_jtime(j, "created_at", u->published_ms);
-        s_jtime(j, "updated_at", u->published_ms);
-        s_jtime(j, "display_at", u->published_ms);
-        tc_json_key(j, "affected_components");
-        tc_json_array_begin(j);
-        for (size_t c = 0; c < u->ncomponents; c++) {
-            tc_json_object_begin(j);
-            tc_json_key(j, "code");
-            tc_json_string(j, u->components[c].name);
-            tc_json_key(j, "name");
-            tc_json_string(j, u->components[c].name);
-            tc_json_key(j, "old_status");
-            tc_json_string(j, s_old_status(ups, k, u->components[c].name));
-            tc_json_key(j, "new_status");
-            tc_json_string(j, tc_component_status_name(u->components[c].status));
-            tc_json_object_end(j);
-        }
-        tc_json_array_end(j);
-        tc_json_key(j, "drill");
-        tc_json_bool(j, u->drill);
-        tc_json_object_end(j);
-    }
-    tc_json_array_end(j);
-}
-
-/* The page's components named in `names`, as component objects. */
-static void s_jcomponents_named(tc_json_t *j, const tc_sp_state_t *state, const char *const *names,
-                                size_t n)
-{
-    tc_json_key(j, "components");
-    tc_json_array_begin(j);
-    for (size_t i = 0; i < tc_sp_state_ncomponents(state); i++) {
-        const tc_sp_component_t *c = tc_sp_state_component(state, i);
-        for (size_t k = 0; k < n; k++)
-            if (strcmp(names[k], c->c.name) == 0) {
-                s_jcomponent(j, c, i + 1);
-                break;
-            }
-    }
-    tc_json_array_end(j);
-}
-
-static void s_jincident(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_incident_t *inc,
-                        const tc_sp_page_t *page)
-{
-    char id[24], link[512];
-    snprintf(id, sizeof id, "%" PRIu64, inc->id);
-    tc_json_object_begin(j);
-    tc_json_key(j, "id");
-    tc_json_string(j, id);
-    s_jdrill_name(j, inc->drill, inc->title);
-    tc_json_key(j, "status");
-    tc_json_string(j, inc->resolved_ms ? "resolved" : inc->state);
-    s_jtime(j, "created_at", inc->created_ms);
-    s_jtime(j, "updated_at", inc->updated_ms);
-    s_jtime(j, "monitoring_at", inc->monitoring_ms);
-    s_jtime(j, "resolved_at", inc->resolved_ms);
-    tc_json_key(j, "impact");
-    tc_json_string(j, inc->impact[0] ? inc->impact : "none");
-    snprintf(link, sizeof link, "%sincidents/%" PRIu64 ".html", page->url, inc->id);
-    tc_json_key(j, "shortlink");
-    tc_json_string(j, link);
-    s_jtime(j, "started_at", inc->started_ms ? inc->started_ms : inc->created_ms);
-    tc_json_key(j, "page_id");
-    tc_json_string(j, "tocsin");
-    tc_json_key(j, "drill");
-    tc_json_bool(j, inc->drill);
-    s_jupdates(j, inc->updates, inc->nupdates, inc->id);
-    const char *names[TC_COMPONENTS_MAX * 4];
-    size_t n = 0;
-    for (size_t k = 0; k < inc->nupdates; k++)
-        for (size_t c = 0; c < inc->updates[k].ncomponents && n < sizeof names / sizeof *names; c++)
-            names[n++] = inc->updates[k].components[c].name;
-    s_jcomponents_named(j, state, names, n);
-    tc_json_object_end(j);
-}
-
-static void s_jmaint(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_maint_t *w,
-                     const tc_sp_page_t *page)
-{
-    char id[24], link[512];
-    snprintf(id, sizeof id, "m%" PRIu64, w->w.id);
-    tc_json_object_begin(j);
-    tc_json_key(j, "id");
-    tc_json_string(j, id);
-    s_jdrill_name(j, w->w.drill, w->w.title);
-    tc_json_key(j, "status");
-    tc_json_string(j, tc_maint_state_name(w->w.state));
-    s_jtime(j, "created_at", w->w.created_ms);
-    s_jtime(j, "updated_at", w->updated_ms);
-    s_jtime(j, "monitoring_at", 0);
-    s_jtime(j, "resolved_at", w->w.state == TC_MAINT_COMPLETED ? w->updated_ms : 0);
-    tc_json_key(j, "impact");
-    tc_json_string(j, "maintenance");
-    snprintf(link, sizeof link, "%sindex.html#maint-%" PRIu64, page->url, w->w.id);
-    tc_json_key(j, "shortlink");
-    tc_json_string(j, link);
-    s_jtime(j, "started_at", w->w.start_ms);
-    s_jtime(j, "scheduled_for", w->w.start_ms);
-    s_jtime(j, "scheduled_until", w->w.end_ms);
-    tc_json_key(j, "page_id");
-    tc_json_string(j, "tocsin");
-    tc_json_key(j, "description");
-    tc_json_string(j, w->w.description);
-    tc_json_key(j, "drill");
-    tc_json_bool(j, w->w.drill);
-    s_jupdates(j, w->updates, w->nupdates, w->w.id);
-    const char *names[TC_COMPONENTS_MAX];
-    for (size_t k = 0; k < w->w.ncomponents; k++)
-        names[k] = w->w.components[k];
-    s_jcomponents_named(j, state, names, w->w.ncomponents);
-    tc_json_object_end(j);
-}
-
-/* When the page's content last changed; the render time if never. */
-static int64_t s_updated_at(const tc_sp_state_t *state, int64_t now)
-{
-    int64_t t = 0;
-    for (size_t i = 0; i < tc_sp_state_ncomponents(state); i++)
-        if (tc_sp_state_component(state, i)->c.changed_ms > t)
-            t = tc_sp_state_component(state, i)->c.changed_ms;
-    for (size_t i = 0; i < tc_sp_state_nincidents(state); i++)
-        if (tc_sp_state_incident(state, i)->updated_ms > t)
-            t = tc_sp_state_incident(state, i)->updated_ms;
-    for (size_t i = 0; i < tc_sp_state_nmaints(state); i++)
-        if (tc_sp_state_maint(state, i)->updated_ms > t)
-            t = tc_sp_state_maint(state, i)->updated_ms;
-    return t ? t : now;
-}
-
-void tc_sp_render_json(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_page_t *page,
-                       bool summary)
-{
-    tc_json_reset(j);
-    tc_json_object_begin(j);
-    tc_json_key(j, "page");
-    tc_json_object_begin(j);
-    tc_json_key(j, "id");
-    tc_json_string(j, "tocsin");
-    tc_json_key(j, "name");
-    tc_json_string(j, page->title);
-    tc_json_key(j, "url");
-    tc_json_string(j, page->url);
-    tc_json_key(j, "time_zone");
-    tc_json_string(j, "Etc/UTC");
-    s_jtime(j, "updated_at", s_updated_at(state, page->now_ms));
-    tc_json_key(j, "stale");
-    tc_json_bool(j, tc_sp_stale(state, page));
-    s_jtime(j, "last_contact_at", tc_sp_state_contact(state));
-    tc_json_key(j, "cursor");
-    tc_json_uint(j, tc_sp_state_cursor(state));
-    tc_json_object_end(j);
-    const char *ind = tc_sp_indicator(state);
-    tc_json_key(j, "status");
-    tc_json_object_begin(j);
-    tc_json_key(j, "indicator");
-    tc_json_string(j, ind);
-    tc_json_key(j, "description");
-    tc_json_string(j, s_indicator_text(ind));
-    tc_json_object_end(j);
-    if (summary) {
-        tc_json_key(j, "components");
-        tc_json_array_begin(j);
-        for (size_t i = 0; i < tc_sp_state_ncomponents(state); i++)
-            s_jcomponent(j, tc_sp_state_component(state, i), i + 1);
-        tc_json_array_end(j);
-        tc_json_key(j, "incidents");
-        tc_json_array_begin(j);
-        for (size_t i = tc_sp_state_nincidents(state); i-- > 0;) {
-            const tc_sp_incident_t *inc = tc_sp_state_incident(state, i);
-            if (!inc->resolved_ms)
-                s_jincident(j, state, inc, page);
-        }
-        tc_json_array_end(j);
-        tc_json_key(j, "scheduled_maintenances");
-        tc_json_array_begin(j);
-        for (size_t i = 0; i < tc_sp_state_nmaints(state); i++)
-            if (s_maint_listed(tc_sp_state_maint(state, i)))
-                s_jmaint(j, state, tc_sp_state_maint(state, i), page);
-        tc_json_array_end(j);
-    }
-    tc_json_object_end(j);
-}
-
-/* ---- Atom ------------------------------------------------------------------ */
-
-typedef struct {
-    const tc_update_t *u;
-    bool drill;
-} s_entry_t;
-
-static int s_entry_cmp(const void *a, const void *b)
-{
-    const tc_update_t *x = ((const s_entry_t *)a)->u, *y = ((const s_entry_t *)b)->u;
-    if (x->published_ms != y->published_ms)
-        return x->published_ms > y->published_ms ? -1 : 1;
-    if (x->incident != y->incident)
-        return x->incident > y->incident ? -1 : 1;
-    if (x->maintenance != y->maintenance)
-        return x->maintenance > y->maintenance ? -1 : 1;
-    return x->number > y->number ? -1 : x->number < y->number;
-}
-
-int tc_sp_render_atom(FILE *out, const tc_sp_state_t *state, const tc_sp_page_t *page)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < tc_sp_state_nincidents(state); i++)
-        n += tc_sp_state_incident(state, i)->nupdates;
-    for (size_t i = 0; i < tc_sp_state_nmaints(state); i++)
-        n += tc_sp_state_maint(state, i)->nupdates;
-    s_entry_t *e = calloc(n ? n : 1, sizeof *e);
-    if (!e)
-        return TC_ENOMEM;
-    size_t k = 0;
+    const tc_sp_incident_t *best = NULL;
     for (size_t i = 0; i < tc_sp_state_nincidents(state); i++) {
         const tc_sp_incident_t *inc = tc_sp_state_incident(state, i);
-        for (size_t u = 0; u < inc->nupdates; u++)
-            e[k++] = (s_entry_t){&inc->updates[u], inc->drill || inc->updates[u].drill};
+        if (inc->drill || inc->resolved_ms)
+            continue;
+        if (!best || s_impact_rank(inc->impact) > s_impact_rank(best->impact) ||
+            (s_impact_rank(inc->impact) == s_impact_rank(best->impact) &&
+             inc->updated_ms >= best->updated_ms))
+            best = inc;
     }
-    for (size_t i = 0; i < tc_sp_state_nmaints(state); i++) {
-        const tc_sp_maint_t *w = tc_sp_state_maint(state, i);
-        for (size_t u = 0; u < w->nupdates; u++)
-            e[k++] = (s_entry_t){&w->updates[u], w->w.drill || w->updates[u].drill};
-    }
-    qsort(e, n, sizeof *e, s_entry_cmp);
-    char buf[40];
-    int64_t updated = n ? e[0].u->published_ms : s_updated_at(state, page->now_ms);
-    fputs("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-          "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<id>" S_TAG "</id>\n<title>",
-          out);
-    tc_sp_escape(out, page->title);
-    fprintf(out, " history</title>\n<updated>%s</updated>\n<author><name>",
-            tc_time_format(updated, buf, sizeof buf));
-    tc_sp_escape(out, page->title);
-    fputs("</name></author>\n", out);
-    if (page->url[0]) {
-        fputs("<link rel=\"self\" href=\"", out);
-        tc_sp_escape(out, page->url);
-        fputs("history.atom\"/>\n<link href=\"", out);
-        tc_sp_escape(out, page->url);
-        fputs("\"/>\n", out);
-    }
-    for (size_t i = 0; i < n && i < S_FEED_MAX; i++) {
-        const tc_update_t *u = e[i].u;
-        if (u->incident)
-            fprintf(out, "<entry>\n<id>" S_TAG ":incident-%" PRIu64 "-update-%" PRIu32 "</id>\n",
-                    u->incident, u->number);
-        else
-            fprintf(out, "<entry>\n<id>" S_TAG ":maintenance-%" PRIu64 "-update-%" PRIu32 "</id>\n",
-                    u->maintenance, u->number);
-        fputs("<title>", out);
-        if (e[i].drill)
-            fputs("[DRILL] ", out);
-        tc_sp_escape(out, u->title);
-        fputs(" - ", out);
-        s_label(out, u->state);
-        fprintf(out, "</title>\n<updated>%s</updated>\n",
-                tc_time_format(u->published_ms, buf, sizeof buf));
-        fputs("<link href=\"", out);
-        tc_sp_escape(out, page->url);
-        if (u->incident)
-            fprintf(out, "incidents/%" PRIu64 ".html\"/>\n", u->incident);
-        else
-            fprintf(out, "index.html#maint-%" PRIu64 "\"/>\n", u->maintenance);
-        fputs("<content type=\"text\">", out);
-        if (e[i].drill)
-            fputs("[DRILL] ", out);
-        tc_sp_escape(out, u->body);
-        fputs("</content>\n</entry>\n", out);
-    }
-    fputs("</feed>\n", out);
-    free(e);
-    return ferror(out) ? TC_EIO : 0;
+    return best;
 }
 
-/* ---- files ----------------------------------------------------------------- */
+const tc_sp_maint_t *tc_sp__lead_window(const tc_sp_state_t *state, bool in_progress_only)
+{
+    const tc_sp_maint_t *next = NULL;
+    for (size_t i = 0; i < tc_sp_state_nmaints(state); i++) {
+        const tc_sp_maint_t *w = tc_sp_state_maint(state, i);
+        if (w->w.drill || !w->announced)
+            continue;
+        if (w->w.state == TC_MAINT_IN_PROGRESS)
+            return w;
+        if (!in_progress_only && w->w.state == TC_MAINT_SCHEDULED &&
+            (!next || w->w.start_ms < next->w.start_ms))
+            next = w;
+    }
+    return next;
+}
+
+void tc_sp__html_time(FILE *out, int64_t ms)
+{
+    char a[40], b[TC_HUMAN_MAX];
+    fprintf(out, "<time datetime=\"%s\">%s</time>", tc_time_format(ms, a, sizeof a),
+            tc_human_time(ms, b, sizeof b));
+}
+
+void tc_sp__html_time_near(FILE *out, int64_t ms, int64_t now_ms)
+{
+    char a[40], b[TC_HUMAN_MAX];
+    fprintf(out, "<time datetime=\"%s\">%s</time>", tc_time_format(ms, a, sizeof a),
+            tc_human_time_near(ms, now_ms, b, sizeof b));
+}
+
+void tc_sp__html_rel(FILE *out, int64_t ms, int64_t now_ms)
+{
+    char b[TC_HUMAN_MAX];
+    fprintf(out, "<span class=\"rel\" data-t=\"%" PRId64 "\">%s</span>", ms,
+            tc_human_relative(ms, now_ms, b, sizeof b));
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+/* True if `path` holds exactly `len` bytes `data`: then rewriting it (and
+ * its fsync) can be skipped, which is most files on most renders. */
+static bool s_same(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len;
+    char buf[8192];
+    for (size_t off = 0; same && off < len;) {
+        ssize_t n = read(fd, buf, len - off < sizeof buf ? len - off : sizeof buf);
+        if (n <= 0 || memcmp(buf, (const char *)data + off, (size_t)n) != 0)
+            same = false;
+        else
+            off += (size_t)n;
+    }
+    close(fd);
+    return same;
+}
 
 int tc_sp_write_atomic(const char *dir, const char *rel, const void *data, size_t len)
 {
@@ -757,6 +256,8 @@ int tc_sp_write_atomic(const char *dir, const char *rel, const void *data, size_
     char path[4096], tmp[4096 + 32], parent[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, rel) >= sizeof path)
         return TC_EINVAL;
+    if (s_same(path, data, len))
+        return 0;
     const char *slash = strrchr(path, '/');
     size_t plen = (size_t)(slash - path);
     memcpy(parent, path, plen);
@@ -806,7 +307,8 @@ fail:;
     return TC_ESYS;
 }
 
-/* Renders with `fn`-like code into memory, then writes `rel`. */
+/* Closes the memory stream `mem` that a renderer wrote (returning `rc`),
+ * then writes its bytes to `rel`. */
 static int s_flush(const char *dir, const char *rel, FILE *mem, char **buf, size_t *len, int rc)
 {
     if (fclose(mem) != 0 && rc == 0)
@@ -818,36 +320,68 @@ static int s_flush(const char *dir, const char *rel, FILE *mem, char **buf, size
     return rc;
 }
 
-int tc_sp_site_write(const char *dir, const tc_sp_state_t *state, const tc_sp_page_t *page)
+typedef int(s_page_fn)(FILE *out, const tc_sp_state_t *state, const tc_sp_page_t *page);
+
+static int s_page(const char *dir, const char *rel, s_page_fn *fn, const tc_sp_state_t *state,
+                  const tc_sp_page_t *page)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
     if (!mem)
         return TC_ENOMEM;
-    int rc = s_flush(dir, "index.html", mem, &buf, &len, tc_sp_render_index(mem, state, page));
+    return s_flush(dir, rel, mem, &buf, &len, fn(mem, state, page));
+}
+
+typedef void(s_json_fn)(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_page_t *page);
+
+static void s_summary(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_page_t *page)
+{
+    tc_sp_render_json(j, state, page, true);
+}
+
+static void s_status(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_page_t *page)
+{
+    tc_sp_render_json(j, state, page, false);
+}
+
+int tc_sp_site_write(const char *dir, const tc_sp_state_t *state, const tc_sp_page_t *page)
+{
+    int rc = s_page(dir, "index.html", tc_sp_render_index, state, page);
     for (size_t i = 0; rc == 0 && i < tc_sp_state_nincidents(state); i++) {
         const tc_sp_incident_t *inc = tc_sp_state_incident(state, i);
-        char rel[64];
+        char rel[64], *buf = NULL;
+        size_t len = 0;
         snprintf(rel, sizeof rel, "incidents/%" PRIu64 ".html", inc->id);
-        if (!(mem = open_memstream(&buf, &len)))
+        FILE *mem = open_memstream(&buf, &len);
+        if (!mem)
             return TC_ENOMEM;
         rc = s_flush(dir, rel, mem, &buf, &len, tc_sp_render_incident(mem, state, inc, page));
     }
-    if (rc == 0) {
-        if (!(mem = open_memstream(&buf, &len)))
-            return TC_ENOMEM;
-        rc = s_flush(dir, "history.atom", mem, &buf, &len, tc_sp_render_atom(mem, state, page));
-    }
+    if (rc == 0)
+        rc = s_page(dir, "history.atom", tc_sp_render_atom, state, page);
+    if (rc == 0)
+        rc = s_page(dir, "outage.html", tc_sp_render_outage, state, page);
+    if (rc == 0)
+        rc = s_page(dir, "maintenance.html", tc_sp_render_maintenance, state, page);
+    if (rc == 0)
+        rc = tc_sp_write_atomic(dir, "embed/page.js", tc_sp_page_js, strlen(tc_sp_page_js));
+    if (rc == 0)
+        rc = tc_sp_write_atomic(dir, "embed/banner.js", tc_sp_banner_js, strlen(tc_sp_banner_js));
+    static const struct {
+        const char *rel;
+        s_json_fn *fn;
+    } docs[] = {{"api/v2/summary.json", s_summary},
+                {"api/v2/status.json", s_status},
+                {"api/v2/banner.json", tc_sp_render_banner}};
     tc_json_t *j = rc == 0 ? tc_json_new() : NULL;
     if (rc == 0 && !j)
         rc = TC_ENOMEM;
-    for (int summary = 1; rc == 0 && summary >= 0; summary--) {
-        tc_sp_render_json(j, state, page, summary);
+    for (size_t i = 0; rc == 0 && i < sizeof docs / sizeof *docs; i++) {
+        docs[i].fn(j, state, page);
         rc = tc_json_error(j);
         if (rc == 0)
-            rc = tc_sp_write_atomic(dir, summary ? "api/v2/summary.json" : "api/v2/status.json",
-                                    tc_json_data(j), tc_json_len(j));
+            rc = tc_sp_write_atomic(dir, docs[i].rel, tc_json_data(j), tc_json_len(j));
     }
     tc_json_destroy(&j);
     return rc;

@@ -23,6 +23,7 @@ struct tc_sp_state {
     size_t nmaints, capmaints;
     uint64_t cursor;
     int64_t contact_ms;
+    bool loading; /* see tc_sp_state_set_loading() */
 };
 
 /* Grows `*arr` (elements of `size`) so one more fits. Returns 0 or
@@ -63,31 +64,80 @@ void tc_sp_state_destroy(tc_sp_state_t **pself)
     *pself = NULL;
 }
 
-static tc_sp_component_t *s_comp(tc_sp_state_t *self, const char *name)
+/* ---- statuses ------------------------------------------------------------ */
+
+static int s_rank(tc_component_status_t s)
 {
-    for (size_t i = 0; i < self->ncomps; i++)
-        if (strcmp(self->comps[i].c.name, name) == 0)
-            return &self->comps[i];
-    return NULL;
+    switch (s) {
+    case TC_COMP_OPERATIONAL: return 0;
+    case TC_COMP_MAINTENANCE: return 1;
+    case TC_COMP_DEGRADED: return 2;
+    case TC_COMP_PARTIAL_OUTAGE: return 3;
+    case TC_COMP_MAJOR_OUTAGE: return 4;
+    }
+    return 0;
 }
 
-static tc_sp_component_t *s_comp_add(tc_sp_state_t *self, const tc_component_t *c,
-                                     int64_t created_ms)
+tc_component_status_t tc_sp_worse(tc_component_status_t a, tc_component_status_t b)
 {
-    if (s_reserve((void **)&self->comps, &self->capcomps, self->ncomps, sizeof *self->comps))
-        return NULL;
-    tc_sp_component_t *sc = &self->comps[self->ncomps++];
-    memset(sc, 0, sizeof *sc);
-    sc->c = *c;
-    sc->created_ms = created_ms;
-    return sc;
+    return s_rank(b) > s_rank(a) ? b : a;
+}
+
+tc_component_status_t tc_sp_impact_status(const char *impact)
+{
+    if (!strcmp(impact, "critical"))
+        return TC_COMP_MAJOR_OUTAGE;
+    if (!strcmp(impact, "major"))
+        return TC_COMP_PARTIAL_OUTAGE;
+    if (!strcmp(impact, "maintenance"))
+        return TC_COMP_OPERATIONAL;
+    /* none, minor, and what an older coordinator left empty: a published
+     * incident means something is not right, even if it is small. */
+    return TC_COMP_DEGRADED;
+}
+
+static bool s_final_state(const char *state)
+{
+    return !strcmp(state, "resolved") || !strcmp(state, "completed");
+}
+
+tc_component_status_t tc_sp_update_status(const tc_update_t *u, size_t i)
+{
+    tc_component_status_t st = u->components[i].status;
+    if (u->maintenance || s_final_state(u->state))
+        return st;
+    return tc_sp_worse(st, tc_sp_impact_status(u->impact));
+}
+
+/* True if `inc` raises the components its newest naming update names. */
+static bool s_inc_raises(const tc_sp_incident_t *inc)
+{
+    return !inc->drill && !inc->resolved_ms && inc->named >= 0;
+}
+
+static bool s_names(const tc_update_t *u, const char *name)
+{
+    for (size_t i = 0; i < u->ncomponents && i < TC_COMPONENTS_MAX; i++)
+        if (!strcmp(u->components[i].name, name))
+            return true;
+    return false;
+}
+
+static tc_component_status_t s_shown(const tc_sp_state_t *self, const tc_sp_component_t *sc)
+{
+    tc_component_status_t st = sc->c.status;
+    for (size_t i = 0; i < self->nincs; i++) {
+        const tc_sp_incident_t *inc = &self->incs[i];
+        if (s_inc_raises(inc) && s_names(&inc->updates[inc->named], sc->c.name))
+            st = tc_sp_worse(st, tc_sp_impact_status(inc->impact));
+    }
+    return st;
 }
 
 /* Records a status change unless it repeats the last one. Times never go
  * backwards in the history, so uptime can walk it in one pass. */
-static int s_history_add(tc_sp_component_t *sc, tc_sp_change_t ch, bool *added)
+static int s_history_add(tc_sp_component_t *sc, tc_sp_change_t ch)
 {
-    *added = false;
     if (sc->nhistory) {
         const tc_sp_change_t *last = &sc->history[sc->nhistory - 1];
         if (last->status == ch.status)
@@ -100,39 +150,122 @@ static int s_history_add(tc_sp_component_t *sc, tc_sp_change_t ch, bool *added)
         return TC_ENOMEM;
     sc->history = p;
     sc->history[sc->nhistory++] = ch;
-    *added = true;
     return 0;
 }
 
-/* Takes component `c` if it is not older than what is known. */
-static int s_component(tc_sp_state_t *self, const tc_component_t *c, int64_t when_ms,
-                       tc_sp_applied_t *out)
+/* Recomputes every shown status after a change at `ms`, recording the
+ * ones that moved. Sets *moved if one did. */
+static int s_refresh(tc_sp_state_t *self, int64_t ms, bool *moved)
 {
-    tc_sp_component_t *sc = s_comp(self, c->name);
-    if (!sc) {
-        sc =
-            s_comp_add(self, c, c->changed_ms && c->changed_ms < when_ms ? c->changed_ms : when_ms);
-        if (!sc)
-            return TC_ENOMEM;
-    } else if (c->changed_ms < sc->c.changed_ms) {
-        return 0; /* an older report than the one we have */
-    } else if (memcmp(&sc->c, c, sizeof *c) == 0) {
+    if (self->loading)
         return 0;
+    for (size_t i = 0; i < self->ncomps; i++) {
+        tc_sp_component_t *sc = &self->comps[i];
+        tc_component_status_t st = s_shown(self, sc);
+        size_t before = sc->nhistory;
+        if (s_history_add(sc, (tc_sp_change_t){.ms = ms, .status = st}) != 0)
+            return TC_ENOMEM;
+        sc->shown = st;
+        if (sc->nhistory != before && moved)
+            *moved = true;
     }
-    tc_component_t keep = sc->c;
-    sc->c = *c;
-    /* A snapshot without a description must not erase the configured one. */
-    if (!c->description[0])
-        memcpy(sc->c.description, keep.description, sizeof keep.description);
-    tc_sp_change_t ch = {.ms = c->changed_ms ? c->changed_ms : when_ms, .status = c->status};
-    bool added = false;
-    if (s_history_add(sc, ch, &added) != 0)
-        return TC_ENOMEM;
-    out->kind = TC_SP_COMPONENT;
-    out->history = added;
-    out->change = added ? sc->history[sc->nhistory - 1] : ch;
     return 0;
 }
+
+void tc_sp_state_set_loading(tc_sp_state_t *self, bool loading)
+{
+    self->loading = loading;
+    for (size_t i = 0; !loading && i < self->ncomps; i++)
+        self->comps[i].shown = s_shown(self, &self->comps[i]);
+}
+
+/* ---- components ---------------------------------------------------------- */
+
+static tc_sp_component_t *s_comp(tc_sp_state_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->ncomps; i++)
+        if (strcmp(self->comps[i].c.name, name) == 0)
+            return &self->comps[i];
+    return NULL;
+}
+
+/* Sort key: configured components by position, then the others in the
+ * order they were first seen (kept in created order by a stable insert). */
+static bool s_before(const tc_sp_component_t *a, const tc_sp_component_t *b)
+{
+    if (a->position && b->position)
+        return a->position < b->position;
+    return a->position != 0 && b->position == 0;
+}
+
+/* Moves comps[i] to where its position says; returns its new index. */
+static size_t s_place(tc_sp_state_t *self, size_t i)
+{
+    tc_sp_component_t tmp = self->comps[i];
+    memmove(&self->comps[i], &self->comps[i + 1], (self->ncomps - i - 1) * sizeof tmp);
+    size_t n = self->ncomps - 1, at = n;
+    for (size_t k = 0; k < n; k++)
+        if (s_before(&tmp, &self->comps[k])) {
+            at = k;
+            break;
+        }
+    memmove(&self->comps[at + 1], &self->comps[at], (n - at) * sizeof tmp);
+    self->comps[at] = tmp;
+    return at;
+}
+
+static tc_sp_component_t *s_comp_add(tc_sp_state_t *self, const tc_component_t *c,
+                                     int64_t created_ms, uint32_t position)
+{
+    if (s_reserve((void **)&self->comps, &self->capcomps, self->ncomps, sizeof *self->comps))
+        return NULL;
+    tc_sp_component_t *sc = &self->comps[self->ncomps++];
+    memset(sc, 0, sizeof *sc);
+    sc->c = *c;
+    sc->shown = c->status;
+    sc->created_ms = created_ms;
+    sc->position = position;
+    return &self->comps[s_place(self, self->ncomps - 1)];
+}
+
+/* Takes component `c` if it is not older than what is known; `position`
+ * 0 keeps the known one. */
+static int s_component(tc_sp_state_t *self, const tc_component_t *c, int64_t when_ms,
+                       uint32_t position, tc_sp_applied_t *out)
+{
+    tc_sp_component_t *sc = s_comp(self, c->name);
+    bool changed = false;
+    if (!sc) {
+        sc = s_comp_add(self, c, c->changed_ms && c->changed_ms < when_ms ? c->changed_ms : when_ms,
+                        position);
+        if (!sc)
+            return TC_ENOMEM;
+        changed = true;
+    } else {
+        if (position && sc->position != position) {
+            sc->position = position;
+            sc = &self->comps[s_place(self, (size_t)(sc - self->comps))];
+            changed = true;
+        }
+        if (c->changed_ms >= sc->c.changed_ms && memcmp(&sc->c, c, sizeof *c) != 0) {
+            tc_component_t keep = sc->c;
+            sc->c = *c;
+            /* A snapshot without a description must not erase the
+             * configured one. */
+            if (!c->description[0])
+                memcpy(sc->c.description, keep.description, sizeof keep.description);
+            changed = changed || memcmp(&sc->c, &keep, sizeof keep) != 0;
+        }
+    }
+    if (!changed)
+        return 0;
+    if (s_refresh(self, c->changed_ms ? c->changed_ms : when_ms, NULL) != 0)
+        return TC_ENOMEM;
+    out->kind = TC_SP_COMPONENT;
+    return 0;
+}
+
+/* ---- incidents and windows ------------------------------------------------ */
 
 static tc_sp_incident_t *s_inc(tc_sp_state_t *self, uint64_t id)
 {
@@ -142,12 +275,31 @@ static tc_sp_incident_t *s_inc(tc_sp_state_t *self, uint64_t id)
     return NULL;
 }
 
-static tc_sp_maint_t *s_maint(tc_sp_state_t *self, uint64_t id)
+static tc_sp_maint_t *s_maint(tc_sp_state_t *self, uint64_t id, uint32_t occurrence)
 {
     for (size_t i = 0; i < self->nmaints; i++)
-        if (self->maints[i].w.id == id)
+        if (self->maints[i].w.id == id && self->maints[i].w.occurrence == occurrence)
             return &self->maints[i];
     return NULL;
+}
+
+/* Adds an empty occurrence, kept in (id, occurrence) order. */
+static tc_sp_maint_t *s_maint_add(tc_sp_state_t *self, uint64_t id, uint32_t occurrence)
+{
+    if (s_reserve((void **)&self->maints, &self->capmaints, self->nmaints, sizeof *self->maints))
+        return NULL;
+    size_t at = self->nmaints;
+    while (at > 0 &&
+           (self->maints[at - 1].w.id > id ||
+            (self->maints[at - 1].w.id == id && self->maints[at - 1].w.occurrence > occurrence)))
+        at--;
+    memmove(&self->maints[at + 1], &self->maints[at], (self->nmaints - at) * sizeof *self->maints);
+    self->nmaints++;
+    tc_sp_maint_t *w = &self->maints[at];
+    memset(w, 0, sizeof *w);
+    w->w.id = id;
+    w->w.occurrence = occurrence;
+    return w;
 }
 
 /* Inserts `u` into `*arr` by number. Returns 1 if `u` was a duplicate, 0 if
@@ -185,8 +337,15 @@ static void s_inc_derive(tc_sp_incident_t *inc)
             memcpy(inc->title, inc->updates[i].title, sizeof inc->title);
             break;
         }
+    inc->named = -1;
+    for (size_t i = inc->nupdates; i-- > 0;)
+        if (inc->updates[i].ncomponents) {
+            inc->named = (long)i;
+            break;
+        }
     memcpy(inc->state, latest->state, sizeof inc->state);
     memcpy(inc->impact, latest->impact, sizeof inc->impact);
+    inc->eta_ms = latest->eta_ms > 0 ? latest->eta_ms : 0;
     inc->drill = false;
     inc->created_ms = inc->updates[0].published_ms;
     inc->started_ms = 0;
@@ -215,6 +374,85 @@ static void s_inc_derive(tc_sp_incident_t *inc)
     inc->updated_ms = newest;
 }
 
+static int s_incident_update(tc_sp_state_t *self, const tc_update_t *u, tc_sp_applied_t *out)
+{
+    int rc;
+    tc_sp_incident_t *inc = s_inc(self, u->incident);
+    if (!inc) {
+        if (s_reserve((void **)&self->incs, &self->capincs, self->nincs, sizeof *self->incs))
+            return TC_ENOMEM;
+        /* Kept in increasing id: incidents are created in that order, so
+         * this is almost always an append. */
+        size_t at = self->nincs;
+        while (at > 0 && self->incs[at - 1].id > u->incident)
+            at--;
+        memmove(&self->incs[at + 1], &self->incs[at], (self->nincs - at) * sizeof *self->incs);
+        inc = &self->incs[at];
+        memset(inc, 0, sizeof *inc);
+        inc->id = u->incident;
+        rc = s_update_insert(&inc->updates, &inc->nupdates, u);
+        if (rc != 0) {
+            memmove(&self->incs[at], &self->incs[at + 1], (self->nincs - at) * sizeof *self->incs);
+            return rc;
+        }
+        self->nincs++;
+    } else {
+        rc = s_update_insert(&inc->updates, &inc->nupdates, u);
+        if (rc != 0)
+            return rc < 0 ? rc : 0;
+    }
+    s_inc_derive(inc);
+    out->kind = TC_SP_UPDATE;
+    out->id = u->incident;
+    return s_refresh(self, u->published_ms, NULL);
+}
+
+/* The occurrence a window's update belongs to: the one that starts when
+ * the update says its window starts, else by its number, which the
+ * coordinator counts four per occurrence (scheduled, in progress,
+ * verifying, completed; coordinator/state_comms.c). */
+static uint32_t s_occurrence_of(const tc_sp_state_t *self, const tc_update_t *u)
+{
+    if (u->started_ms)
+        for (size_t i = 0; i < self->nmaints; i++)
+            if (self->maints[i].w.id == u->maintenance &&
+                self->maints[i].w.start_ms == u->started_ms)
+                return self->maints[i].w.occurrence;
+    return u->number ? (u->number - 1) / 4 + 1 : 1;
+}
+
+static int s_window_update(tc_sp_state_t *self, const tc_update_t *u, tc_sp_applied_t *out)
+{
+    uint32_t occ = s_occurrence_of(self, u);
+    tc_sp_maint_t *w = s_maint(self, u->maintenance, occ);
+    bool created = false;
+    if (!w) {
+        /* The coordinator announces an occurrence just before its window
+         * broadcast; meanwhile the update says what it is about. */
+        if (!(w = s_maint_add(self, u->maintenance, occ)))
+            return TC_ENOMEM;
+        memcpy(w->w.title, u->title, sizeof w->w.title);
+        w->w.drill = u->drill;
+        w->w.start_ms = u->started_ms;
+        created = true;
+    }
+    int rc = s_update_insert(&w->updates, &w->nupdates, u);
+    if (rc != 0) {
+        if (created) {
+            size_t at = (size_t)(w - self->maints);
+            memmove(&self->maints[at], &self->maints[at + 1],
+                    (--self->nmaints - at) * sizeof *self->maints);
+        }
+        return rc < 0 ? rc : 0;
+    }
+    if (u->published_ms > w->updated_ms)
+        w->updated_ms = u->published_ms;
+    out->kind = TC_SP_UPDATE;
+    out->id = u->maintenance;
+    out->occurrence = occ;
+    return 0;
+}
+
 static int s_update(tc_sp_state_t *self, const tc_msg_t *m, tc_sp_applied_t *out)
 {
     tc_update_t u = m->u.bcast.update;
@@ -222,93 +460,37 @@ static int s_update(tc_sp_state_t *self, const tc_msg_t *m, tc_sp_applied_t *out
         return 0; /* internal audiences never reach the page */
     if (!u.published_ms)
         u.published_ms = m->time_ms;
-    int rc;
-    size_t at = 0;
-    if (u.incident) {
-        tc_sp_incident_t *inc = s_inc(self, u.incident);
-        if (!inc) {
-            if (s_reserve((void **)&self->incs, &self->capincs, self->nincs, sizeof *self->incs))
-                return TC_ENOMEM;
-            /* Kept in increasing id: incidents are created in that order,
-             * so this is almost always an append. */
-            at = self->nincs;
-            while (at > 0 && self->incs[at - 1].id > u.incident)
-                at--;
-            memmove(&self->incs[at + 1], &self->incs[at], (self->nincs - at) * sizeof *self->incs);
-            inc = &self->incs[at];
-            memset(inc, 0, sizeof *inc);
-            inc->id = u.incident;
-            rc = s_update_insert(&inc->updates, &inc->nupdates, &u);
-            if (rc != 0)
-                goto undo_new;
-            self->nincs++;
-        } else {
-            rc = s_update_insert(&inc->updates, &inc->nupdates, &u);
-            if (rc != 0)
-                return rc < 0 ? rc : 0;
-        }
-        s_inc_derive(inc);
-        out->kind = TC_SP_UPDATE;
-        out->id = u.incident;
-        return 0;
-    undo_new:
-        memmove(&self->incs[at], &self->incs[at + 1], (self->nincs - at) * sizeof *self->incs);
-        return rc;
-    }
-    if (!u.maintenance)
-        return 0;
-    tc_sp_maint_t *w = s_maint(self, u.maintenance);
-    bool created = false;
-    if (!w) {
-        if (s_reserve((void **)&self->maints, &self->capmaints, self->nmaints,
-                      sizeof *self->maints))
-            return TC_ENOMEM;
-        w = &self->maints[self->nmaints];
-        memset(w, 0, sizeof *w);
-        /* An update can arrive before its window's broadcast only when a
-         * store was damaged; show what the update says meanwhile. */
-        w->w.id = u.maintenance;
-        memcpy(w->w.title, u.title, sizeof w->w.title);
-        w->w.drill = u.drill;
-        created = true;
-    }
-    rc = s_update_insert(&w->updates, &w->nupdates, &u);
-    if (rc != 0)
-        return rc < 0 ? rc : 0;
-    if (created)
-        self->nmaints++;
-    if (u.published_ms > w->updated_ms)
-        w->updated_ms = u.published_ms;
-    out->kind = TC_SP_UPDATE;
-    out->id = u.maintenance;
+    if (u.incident)
+        return s_incident_update(self, &u, out);
+    if (u.maintenance)
+        return s_window_update(self, &u, out);
     return 0;
 }
 
 static int s_maintenance(tc_sp_state_t *self, const tc_msg_t *m, tc_sp_applied_t *out)
 {
     const tc_maintenance_t *mw = &m->u.bcast.maint;
-    tc_sp_maint_t *w = s_maint(self, mw->id);
+    uint32_t occ = mw->occurrence ? mw->occurrence : 1;
+    tc_sp_maint_t *w = s_maint(self, mw->id, occ);
     if (!w) {
-        if (s_reserve((void **)&self->maints, &self->capmaints, self->nmaints,
-                      sizeof *self->maints))
+        if (!(w = s_maint_add(self, mw->id, occ)))
             return TC_ENOMEM;
-        size_t at = self->nmaints;
-        while (at > 0 && self->maints[at - 1].w.id > mw->id)
-            at--;
-        memmove(&self->maints[at + 1], &self->maints[at],
-                (self->nmaints - at) * sizeof *self->maints);
-        self->nmaints++;
-        w = &self->maints[at];
-        memset(w, 0, sizeof *w);
     } else if (w->announced && memcmp(&w->w, mw, sizeof *mw) == 0) {
         return 0;
     }
+    bool closes = mw->state == TC_MAINT_COMPLETED || mw->state == TC_MAINT_CANCELLED;
+    if (closes && !w->closed_ms)
+        w->closed_ms = m->time_ms;
+    else if (!closes)
+        w->closed_ms = 0;
     w->w = *mw;
+    w->w.occurrence = occ;
     w->announced = true;
     if (m->time_ms > w->updated_ms)
         w->updated_ms = m->time_ms;
     out->kind = TC_SP_MAINT;
     out->id = mw->id;
+    out->occurrence = occ;
     return 0;
 }
 
@@ -325,7 +507,7 @@ static int s_resolved(tc_sp_state_t *self, const tc_msg_t *m, tc_sp_applied_t *o
     out->kind = TC_SP_RESOLVED;
     out->id = inc->id;
     out->ms = ms;
-    return 0;
+    return s_refresh(self, ms, NULL);
 }
 
 int tc_sp_state_apply(tc_sp_state_t *self, const tc_msg_t *m, tc_sp_applied_t *out)
@@ -335,29 +517,32 @@ int tc_sp_state_apply(tc_sp_state_t *self, const tc_msg_t *m, tc_sp_applied_t *o
         return 0;
     switch (m->u.bcast.kind) {
     case TC_BCAST_STATUS_UPDATE: return s_update(self, m, out);
-    case TC_BCAST_COMPONENT: return s_component(self, &m->u.bcast.component, m->time_ms, out);
+    case TC_BCAST_COMPONENT: return s_component(self, &m->u.bcast.component, m->time_ms, 0, out);
     case TC_BCAST_MAINTENANCE: return s_maintenance(self, m, out);
     case TC_BCAST_INCIDENT_RESOLVED: return s_resolved(self, m, out);
     default: return 0;
     }
 }
 
-int tc_sp_state_merge_component(tc_sp_state_t *self, const tc_component_t *c, int64_t now_ms,
-                                tc_sp_applied_t *out)
+int tc_sp_state_merge_component(tc_sp_state_t *self, const tc_component_t *c, uint32_t position,
+                                int64_t now_ms, tc_sp_applied_t *out)
 {
     memset(out, 0, sizeof *out);
-    return s_component(self, c, c->changed_ms ? c->changed_ms : now_ms, out);
+    return s_component(self, c, c->changed_ms ? c->changed_ms : now_ms, position, out);
 }
 
-int tc_sp_state_restore_component(tc_sp_state_t *self, const tc_component_t *c, int64_t created_ms)
+int tc_sp_state_restore_component(tc_sp_state_t *self, const tc_component_t *c, int64_t created_ms,
+                                  uint32_t position)
 {
     tc_sp_component_t *sc = s_comp(self, c->name);
     if (sc) {
         sc->c = *c;
         sc->created_ms = created_ms;
+        sc->position = position;
+        s_place(self, (size_t)(sc - self->comps));
         return 0;
     }
-    return s_comp_add(self, c, created_ms) ? 0 : TC_ENOMEM;
+    return s_comp_add(self, c, created_ms, position) ? 0 : TC_ENOMEM;
 }
 
 int tc_sp_state_restore_change(tc_sp_state_t *self, const char *name, tc_sp_change_t ch)
@@ -365,9 +550,10 @@ int tc_sp_state_restore_change(tc_sp_state_t *self, const char *name, tc_sp_chan
     tc_sp_component_t *sc = s_comp(self, name);
     if (!sc)
         return 0; /* history of a component that is gone */
-    bool added;
-    return s_history_add(sc, ch, &added);
+    return s_history_add(sc, ch);
 }
+
+/* ---- read access ---------------------------------------------------------- */
 
 uint64_t tc_sp_state_cursor(const tc_sp_state_t *self)
 {
@@ -429,6 +615,14 @@ const tc_sp_maint_t *tc_sp_state_maint(const tc_sp_state_t *self, size_t i)
     return i < self->nmaints ? &self->maints[i] : NULL;
 }
 
+const tc_sp_maint_t *tc_sp_state_find_maint(const tc_sp_state_t *self, uint64_t id,
+                                            uint32_t occurrence)
+{
+    return s_maint((tc_sp_state_t *)self, id, occurrence);
+}
+
+/* ---- derived --------------------------------------------------------------- */
+
 static double s_down_weight(tc_component_status_t s)
 {
     switch (s) {
@@ -462,19 +656,32 @@ double tc_sp_uptime(const tc_sp_component_t *c, int64_t from_ms, int64_t to_ms, 
 /* Ranks of the indicator, worst last. */
 enum { S_NONE, S_MAINT, S_MINOR, S_MAJOR, S_CRITICAL };
 
+static int s_indicator_rank(tc_component_status_t s)
+{
+    switch (s) {
+    case TC_COMP_DEGRADED: return S_MINOR;
+    case TC_COMP_PARTIAL_OUTAGE: return S_MAJOR;
+    case TC_COMP_MAJOR_OUTAGE: return S_CRITICAL;
+    case TC_COMP_MAINTENANCE: return S_MAINT;
+    default: return S_NONE;
+    }
+}
+
+/* True if `u` names at least one component the page knows. */
+static bool s_names_known(const tc_sp_state_t *self, const tc_update_t *u)
+{
+    for (size_t i = 0; i < u->ncomponents && i < TC_COMPONENTS_MAX; i++)
+        if (s_comp((tc_sp_state_t *)self, u->components[i].name))
+            return true;
+    return false;
+}
+
 const char *tc_sp_indicator(const tc_sp_state_t *self)
 {
     static const char *const names[] = {"none", "maintenance", "minor", "major", "critical"};
     int worst = S_NONE;
     for (size_t i = 0; i < self->ncomps; i++) {
-        int r = S_NONE;
-        switch (self->comps[i].c.status) {
-        case TC_COMP_DEGRADED: r = S_MINOR; break;
-        case TC_COMP_PARTIAL_OUTAGE: r = S_MAJOR; break;
-        case TC_COMP_MAJOR_OUTAGE: r = S_CRITICAL; break;
-        case TC_COMP_MAINTENANCE: r = S_MAINT; break;
-        default: break;
-        }
+        int r = s_indicator_rank(self->comps[i].shown);
         if (r > worst)
             worst = r;
     }
@@ -482,16 +689,15 @@ const char *tc_sp_indicator(const tc_sp_state_t *self)
         const tc_sp_incident_t *inc = &self->incs[i];
         if (inc->drill || inc->resolved_ms)
             continue; /* a drill must never alarm customers */
-        int r = strcmp(inc->impact, "critical") == 0 ? S_CRITICAL
-                : strcmp(inc->impact, "major") == 0  ? S_MAJOR
-                : strcmp(inc->impact, "minor") == 0  ? S_MINOR
-                                                     : S_NONE;
+        if (inc->named >= 0 && s_names_known(self, &inc->updates[inc->named]))
+            continue; /* already in its components' shown status */
+        int r = s_indicator_rank(tc_sp_impact_status(inc->impact));
         if (r > worst)
             worst = r;
     }
     for (size_t i = 0; i < self->nmaints; i++)
-        if (!self->maints[i].w.drill && self->maints[i].w.state == TC_MAINT_IN_PROGRESS &&
-            worst < S_MAINT)
+        if (!self->maints[i].w.drill && self->maints[i].announced &&
+            self->maints[i].w.state == TC_MAINT_IN_PROGRESS && worst < S_MAINT)
             worst = S_MAINT;
     return names[worst];
 }

@@ -83,11 +83,16 @@ const char *tc_client_endpoint(const tc_client_t *self)
     return self->endpoint;
 }
 
-/* Replaces the socket after a failed exchange; see client.h. */
+/* Replaces the socket after a failed exchange; see client.h. After
+ * SIGINT/SIGTERM the new one is left for the next call: czmq's monitor
+ * actor started while zsys_interrupted is set aborts the process (its
+ * thread finds its pipe gone), and a stopping process needs no socket. */
 static int s_reconnect(tc_client_t *self)
 {
     zactor_destroy(&self->monitor);
     zsock_destroy(&self->sock);
+    if (zsys_interrupted)
+        return 0;
     self->sock = s_connect(self->endpoint, &self->keys, &self->monitor);
     return self->sock ? 0 : TC_EIO;
 }
@@ -135,8 +140,8 @@ int tc_client_call(tc_client_t *self, const tc_api_request_t *req, int64_t timeo
                    tc_api_reply_t **preply)
 {
     *preply = NULL;
-    if (!self->sock && s_reconnect(self) != 0)
-        return TC_EIO;
+    if (!self->sock && (s_reconnect(self) != 0 || !self->sock))
+        return zsys_interrupted ? TC_ESYS : TC_EIO;
 
     uint8_t *buf = NULL;
     size_t len = 0;

@@ -9,6 +9,28 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#define S_SUB_HWM 100000
+
+zsock_t *tc_feed_subscribe(const char *endpoint, const tc_client_keys_t *keys)
+{
+    zsock_t *sub = zsock_new(ZMQ_SUB);
+    if (!sub) {
+        tc_error("cannot create a ZeroMQ socket: %s", zmq_strerror(zmq_errno()));
+        return NULL;
+    }
+    zsock_set_linger(sub, 0);
+    zsock_set_rcvhwm(sub, S_SUB_HWM);
+    zsock_set_subscribe(sub, "");
+    /* A broadcast is a few KiB; anything near this is not the coordinator. */
+    zsock_set_maxmsgsize(sub, 1 << 20);
+    tc_client_keys_apply(keys, sub);
+    if (zsock_connect(sub, "%s", endpoint) != 0) {
+        tc_error("cannot connect to %s", endpoint);
+        zsock_destroy(&sub);
+    }
+    return sub;
+}
+
 bool tc_feed_usable(const tc_msg_t *m, const char *where)
 {
     char why[160];

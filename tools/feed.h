@@ -13,8 +13,23 @@
 #include "msg.h"
 #include "wire.h"
 
+#include <czmq.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+/* How long a follower's SUB socket may hear nothing before it is made
+ * again. The coordinator publishes a heartbeat every second, so silence
+ * means it is down or our connection is dead: libzmq never retries a
+ * connection whose handshake was refused (a key not yet allowed), so a
+ * follower started before its key was allowed would stay deaf forever. */
+#define TC_FEED_RESUBSCRIBE_MS 5000
+
+/* A SUB socket subscribed to everything on `endpoint` with `keys` (both
+ * borrowed), connected, with the options every follower uses (no linger,
+ * a deep queue, 1 MiB messages at most). Subscribe before fetching, so no
+ * broadcast falls between. Caller owns the result; NULL (logged) if it
+ * cannot be made or connected. */
+zsock_t *tc_feed_subscribe(const char *endpoint, const tc_client_keys_t *keys);
 
 /* True if `m` (borrowed) is a valid broadcast with a sequence; otherwise
  * logs a warning naming `where` (an endpoint) and returns false. */

@@ -2,19 +2,89 @@
 tocsinctl publishes status updates, and tocsin-notify delivers them to an
 HTTP receiver (webhook and Slack payloads) and an SMTP receiver, retries a
 receiver that fails and recovers (same idempotency key, in order),
-survives kill -9 without losing or doubling a delivery, and reports every
-result into the incident's timeline."""
+survives kill -9 without losing or doubling a delivery, reports every
+result into the incident's timeline, and reports a receiver that accepts
+connections and never answers as failing."""
 
 import json
 import os
 import re
+import socket
 import subprocess
+import threading
 import unittest
 
 import tocsin_harness as h
 from notify_receivers import HttpReceiver, SmtpReceiver
 
 NOTIFY = "tocsin-notify"
+PAGE = "https://status.example.com/"
+
+COORDINATOR_CONFIG = """\
+components:
+  api: {description: "Public API", services: [api]}
+"""
+
+
+class SilentReceiver:
+    """A listener on 127.0.0.1 that accepts connections and never answers,
+    until answer() makes it reply 200 to every request from then on."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.1)
+        self.url = "http://127.0.0.1:%d/hook" % self.sock.getsockname()[1]
+        self.accepted = 0
+        self.answered = []
+        self.held = []
+        self.answering = False
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.accepted += 1
+            if not self.answering:
+                self.held.append(conn)  # read nothing, say nothing
+                continue
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn):
+        conn.settimeout(5)
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, body = data.split(b"\r\n\r\n", 1)
+            n = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+            while len(body) < n:
+                body += conn.recv(65536)
+            self.answered.append(json.loads(body))
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        finally:
+            conn.close()
+
+    def answer(self):
+        self.answering = True
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(timeout=5)
+        self.sock.close()
+        for c in self.held:
+            c.close()
 
 
 class NotifyTest(h.TocsinTestCase):
@@ -32,7 +102,10 @@ class NotifyTest(h.TocsinTestCase):
 
     def incident(self):
         """A coordinator and an incident (service api) declared by hand."""
-        self.c = self.coordinator().start()
+        path = os.path.join(self.tmp, "coordinator.yaml")
+        with open(path, "w") as f:
+            f.write(COORDINATOR_CONFIG)
+        self.c = self.coordinator(extra=["--config", path]).start()
         down = self.service(up=False)
         self.agent("web-01", self.c.agents_ep,
                    [h.tcp_check("api-tcp", "api", down.target)]).start()
@@ -51,6 +124,7 @@ notify:
   retry_max: 1s
   give_up_after: 1h
   timeout: 3s
+  page_url: %s
 smtp:
   url: %s
   from: status@example.com
@@ -69,7 +143,8 @@ subscriptions:
     type: webhook
     url: %s
     components: [billing]
-""" % (self.smtp.url, self.hook.url, self.chat.url, self.hook.url.replace("/hook", "/billing")))
+""" % (PAGE, self.smtp.url, self.hook.url, self.chat.url,
+       self.hook.url.replace("/hook", "/billing")))
         return path
 
     def start_notify(self, name="notify"):
@@ -147,7 +222,11 @@ subscriptions:
         self.assertEqual(doc["scenario"], "outage")
         self.assertEqual(doc["state"], "investigating")
         self.assertIn("API errors", doc["body"])
-        self.assertEqual([c["name"] for c in doc["components"]], ["api"])
+        # By their configuration names (id) and the names customers know.
+        self.assertEqual([(c["id"], c["name"]) for c in doc["components"]],
+                         [("api", "Public API")])
+        self.assertEqual(doc["url"], PAGE + "incidents/%d.html" % self.inc)
+        self.assertIn("eta", doc)
         self.assertFalse(doc["drill"])
         self.assertRegex(doc["published_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         for k in ("title", "impact", "severity", "next_update_at"):
@@ -161,6 +240,9 @@ subscriptions:
         self.assertEqual(kinds, ["header", "section", "context"])
         self.assertIn("Investigating", s["blocks"][0]["text"]["text"])
         self.assertIn("100% CPU", s["blocks"][1]["text"]["text"])
+        self.assertIn("Public API: ", s["text"])
+        self.assertNotIn("(major_outage)", json.dumps(s))
+        self.assertIn("<%s|Status page>" % PAGE, s["text"])
         self.assertEqual(self.chat.accepted[0]["headers"]["Idempotency-Key"],
                          self.key(internal, "chat"))
 
@@ -177,8 +259,13 @@ subscriptions:
         self.assertEqual(msg["MIME-Version"], "1.0")
         self.assertEqual(msg.get_content_type(), "text/plain")
         self.assertIsNotNone(msg["Date"])
-        self.assertIn("API errors", msg.get_content())
-        self.assertIn("Next update", msg.get_content())
+        text = msg.get_content()
+        self.assertIn("API errors", text)
+        self.assertIn("Affected: Public API: ", text)
+        self.assertIn("Expected back: no estimate yet", text)
+        self.assertLessEqual(text.count("Next update"), 1, text)
+        self.assertNotIn("when there is news", text)
+        self.assertIn("Status page: %sincidents/%d.html" % (PAGE, self.inc), text)
 
         # The component filter kept billing-only out; the internal update
         # went to nobody external.
@@ -248,6 +335,89 @@ subscriptions:
         # SIGTERM: a clean stop with status 0 that saves the cursor.
         self.assertEqual(p2.stop(), 0)
         self.assertIn("stopped after broadcast", self.read(p2))
+
+    def test_never_answering_receiver_is_failing(self):
+        """A receiver that accepts and never answers: each attempt ends at
+        the timeout, the attempts back off, and after failing_after the
+        channel is reported failing with the delivery's age and the last
+        error; once it answers, the delivery goes through."""
+        silent = SilentReceiver()
+        self.addCleanup(silent.stop)
+        self.incident()
+        self.cfg_path = os.path.join(self.tmp, "notify.yaml")
+        with open(self.cfg_path, "w") as f:
+            f.write("notify:\n  retry_first: 200ms\n  retry_max: 400ms\n  timeout: 500ms\n"
+                    "  failing_after: 2s\n  page_url: %s\nsubscriptions:\n"
+                    "  - name: stuck\n    type: webhook\n    url: %s\n" % (PAGE, silent.url))
+        p = self.start_notify()
+        n = self.publish("We are looking into API errors.")
+        self.wait_until(lambda: "subscription stuck is failing" in self.read(p),
+                        what="the channel reported failing")
+        log = self.read(p)
+        self.assertRegex(log, r"delivery %s to stuck failed \(attempt 1\): [^\n]*timed out"
+                         % self.key(n, "stuck"))
+        self.assertGreaterEqual(silent.accepted, 2, "attempts must be retried")
+        self.assertRegex(log, r"subscription stuck is failing: %s undelivered for [0-9.]+(ms|s|m) "
+                              r"after \d+ attempts; last error: [^\n]*timed out"
+                         % self.key(n, "stuck"))
+        # What the coordinator makes of the report: shown as failing where
+        # it knows the word, refused (and logged) by an older one.
+        def reported():
+            log = self.read(p)
+            if "refused the failing report" in log:
+                return "refused"
+            subs = {x["name"]: x for x in self.c.ctl("subscribers")}
+            if "failing" in json.dumps(subs.get("stuck", {})):
+                return "shown"
+            return None
+        how = self.wait_until(reported, what="the failing report to reach the coordinator")
+        if how == "refused":
+            self.note("this coordinator refuses failing reports; tocsinctl subscribers cannot "
+                      "show them until it accepts them")
+        silent.answer()
+        self.wait_until(lambda: silent.answered, what="the delivery once the receiver answers")
+        self.assertEqual(silent.answered[0]["id"], self.key(n, "stuck"))
+        self.wait_until(lambda: "subscription stuck works again" in self.read(p),
+                        what="the channel working again")
+
+    def test_full_disk_keeps_the_queue(self):
+        """The state's file system fills up: tocsin-notify does not exit,
+        names the full disk, and delivers what it could not queue once
+        there is room again."""
+        state = os.path.join(self.tmp, "notify-state")
+        os.makedirs(state)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", state],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here (%s)" % r.stderr.strip())
+        self.addCleanup(subprocess.run, ["umount", "-l", state], capture_output=True)
+        self.receivers()
+        self.incident()
+        self.cfg_path = self.write_config()
+        p = self.start_notify()
+        first = self.publish("Before the disk filled up.")
+        # Committed (logged after the commit), not only received: a commit
+        # that met the full disk would rightly send it again.
+        self.wait_until(lambda: "delivered %s " % self.key(first, "hook") in self.read(p),
+                        what="the first delivery committed")
+        filler = os.path.join(state, "filler")
+        with open(filler, "wb", buffering=0) as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        second = self.publish("While the disk is full.")
+        self.wait_until(lambda: "disk full at %s" % state in self.read(p),
+                        what="the full disk named in the log")
+        self.assertTrue(p.alive())
+        os.unlink(filler)
+        self.wait_until(lambda: self.key(second, "hook") in self.hook.keys(),
+                        what="the delivery once there is room")
+        self.assertEqual(self.hook.keys(), [self.key(first, "hook"), self.key(second, "hook")])
+        self.assertIn("the state is written again", self.read(p))
+        self.assertEqual(p.stop(), 0)
 
     def test_bad_configuration_exits_2(self):
         path = os.path.join(self.tmp, "bad.yaml")

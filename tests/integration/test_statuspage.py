@@ -2,11 +2,16 @@
 serves (JSON in the Statuspage shape, a valid Atom feed, HTML a browser
 renders), the out-of-date banner while the coordinator is down and its end
 when it returns, and a restart that resumes after the stored cursor without
-duplicates. The public-incident test drives status updates, components and
-maintenance through tocsinctl."""
+duplicates. test_what_customers_read drives an outage and a maintenance
+window through tocsinctl and reads the page in headless Chromium at desktop
+and phone widths, as a customer would, and includes embed/banner.js in a
+page of another origin. test_full_disk fills the state's file system."""
 
+import html.parser
+import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,12 +30,13 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 class StatusPage:
     """A tocsin-statuspage with its own out and state dirs in tmp."""
 
-    def __init__(self, tc, coord, stale="2s", title="Acme Status"):
+    def __init__(self, tc, coord, stale="2s", title="Acme Status", state=None, url=None):
         self.tc = tc
         self.coord = coord
         self.out = os.path.join(tc.tmp, "site")
-        self.state = os.path.join(tc.tmp, "sp-state")
+        self.state = state or os.path.join(tc.tmp, "sp-state")
         self.port = h.free_port()
+        self.public_url = url
         self.url = "http://127.0.0.1:%d/" % self.port
         self.stale = stale
         self.title = title
@@ -43,6 +49,8 @@ class StatusPage:
                 "--publish", self.coord.publish_ep, "--out", self.out, "--state", self.state,
                 "--http", "127.0.0.1:%d" % self.port, "--stale", self.stale,
                 "--title", self.title, "--log-level", "debug"]
+        if self.public_url:
+            argv += ["--url", self.public_url]
         self.proc = self.tc.spawn("statuspage.%d" % self.starts, argv)
         self.tc.wait_until(lambda: self.get("api/v2/status.json"), what="the status page to serve")
         return self
@@ -50,9 +58,11 @@ class StatusPage:
     def stop(self):
         return self.proc.stop()
 
-    def get(self, path, method="GET"):
+    def get(self, path, method="GET", headers=False):
         req = urllib.request.Request(self.url + path, method=method)
         with urllib.request.urlopen(req, timeout=5) as r:
+            if headers:
+                return r.status, r.headers, r.read()
             return r.status, r.headers.get("Content-Type"), r.read()
 
     def json(self, path="api/v2/summary.json"):
@@ -89,20 +99,113 @@ def chromium(tc, args, url):
         shutil.rmtree(prof, ignore_errors=True)
 
 
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+
+
+class Dom(html.parser.HTMLParser):
+    """The text a reader sees, whole and per element: by id, and a list per
+    class. Script and style are not text."""
+
+    def __init__(self, doc):
+        super().__init__()
+        self.stack = []  # [tag, id, classes, parts]
+        self.ids, self.classes, self.all = {}, {}, []
+        self.feed(doc)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in VOID:
+            return
+        a = dict(attrs)
+        self.stack.append([tag, a.get("id"), (a.get("class") or "").split(), []])
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            t, ident, classes, parts = self.stack.pop()
+            text = re.sub(r"\s+", " ", "".join(parts)).strip()
+            if ident:
+                self.ids[ident] = text
+            for c in classes:
+                self.classes.setdefault(c, []).append(text)
+            if self.stack:
+                self.stack[-1][3].append("".join(parts))
+            if t == tag:
+                return
+
+    def handle_data(self, data):
+        if self.stack and self.stack[-1][0] in ("script", "style"):
+            return
+        if self.stack:
+            self.stack[-1][3].append(data)
+        self.all.append(data)
+
+    def text(self):
+        return re.sub(r"\s+", " ", "".join(self.all))
+
+
+class HostPage:
+    """A product's page on another origin (its own port) that includes the
+    status banner with one script tag."""
+
+    def __init__(self, tc, script_src):
+        doc = ("<!DOCTYPE html><html><head><title>Acme app</title></head><body>"
+               "<h1 id=\"app\">Acme app</h1>"
+               "<script src=\"%s\" async></script></body></html>" % script_src).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(doc)))
+                self.end_headers()
+                self.wfile.write(doc)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d/" % self.server.server_address[1]
+        import threading
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        tc.addCleanup(self.stop)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 SUMMARY_KEYS = ("page", "status", "components", "incidents", "scheduled_maintenances")
-PAGE_KEYS = ("id", "name", "url", "time_zone", "updated_at")
+PAGE_KEYS = ("id", "name", "url", "time_zone", "updated_at", "stale", "last_contact_at", "cursor")
 COMPONENT_KEYS = ("id", "name", "status", "created_at", "updated_at", "position", "description",
                   "showcase", "group_id", "page_id", "group", "only_show_if_degraded")
 INCIDENT_KEYS = ("id", "name", "status", "created_at", "updated_at", "monitoring_at",
-                 "resolved_at", "impact", "shortlink", "started_at", "page_id",
+                 "resolved_at", "impact", "shortlink", "started_at", "page_id", "eta", "drill",
                  "incident_updates", "components")
 UPDATE_KEYS = ("id", "status", "body", "incident_id", "created_at", "updated_at", "display_at",
-               "affected_components")
+               "eta", "next_update_at", "affected_components", "drill")
+BANNER_KEYS = ("active", "indicator", "description", "components", "title", "text",
+               "updated_at", "eta", "url", "stale", "page")
+RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
+
+CONFIG = """\
+services:
+  frontend: {users_per_host: 100, total_users: 1000}
+components:
+  web: {description: "Website", services: [frontend]}
+  api: {description: "Public API", services: [api]}
+"""
 
 
 class StatusPageTest(h.TocsinTestCase):
 
     needs = (h.COORDINATOR, h.AGENT, h.CTL, STATUSPAGE)
+
+    def check_time(self, v, nullable=True):
+        if v is None and nullable:
+            return
+        self.assertRegex(v, RFC3339)
 
     def check_summary_shape(self, s):
         for k in SUMMARY_KEYS:
@@ -115,12 +218,19 @@ class StatusPageTest(h.TocsinTestCase):
         for c in s["components"]:
             for k in COMPONENT_KEYS:
                 self.assertIn(k, c)
+        ids = set()
         for i in s["incidents"] + s["scheduled_maintenances"]:
             for k in INCIDENT_KEYS:
-                self.assertIn(k, i)
+                if k != "eta" or i in s["incidents"]:
+                    self.assertIn(k, i)
+            self.check_time(i.get("eta"))
+            self.assertNotIn(i["id"], ids, "an id shared by an incident and a window")
+            ids.add(i["id"])
             for u in i["incident_updates"]:
                 for k in UPDATE_KEYS:
                     self.assertIn(k, u)
+                self.assertEqual(u["incident_id"], i["id"])
+                self.check_time(u["eta"])
 
     def check_atom(self, feed):
         self.assertEqual(feed.tag, ATOM + "feed")
@@ -133,21 +243,40 @@ class StatusPageTest(h.TocsinTestCase):
             self.assertEqual(e.find(ATOM + "content").get("type"), "text")
         return entries
 
-    def browser_checks(self, sp, expect):
+    def need_chromium(self):
         if not os.access(CHROMIUM, os.X_OK):
             self.skipTest("%s is not installed: the browser checks cannot run" % CHROMIUM)
-        r = chromium(self, ["--dump-dom"], sp.url)
+
+    def dom(self, url, size="1280,900"):
+        """The DOM after scripts ran (virtual time lets fetches finish)."""
+        r = chromium(self, ["--dump-dom", "--window-size=" + size,
+                            "--virtual-time-budget=8000"], url)
         self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-        for text in expect:
-            self.assertIn(text, r.stdout)
-        shot = os.path.join(self.tmp, "shot.png")
-        r = chromium(self, ["--screenshot=" + shot, "--window-size=1200,1600"], sp.url)
+        return r.stdout
+
+    def screenshot(self, url, name, size):
+        shot = os.path.join(self.tmp, name)
+        r = chromium(self, ["--screenshot=" + shot, "--window-size=" + size,
+                            "--hide-scrollbars"], url)
         self.assertEqual(r.returncode, 0, r.stderr[-2000:])
         with open(shot, "rb") as f:
             png = f.read()
         self.assertTrue(png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000,
                         "the screenshot is not a real PNG (%d bytes)" % len(png))
+        self.note("screenshot %s (%s)" % (shot, size))
+        # To look at them: TOCSIN_IT_SHOTS=DIR keeps a copy (the test's own
+        # directory goes when it passes).
+        if os.environ.get("TOCSIN_IT_SHOTS"):
+            os.makedirs(os.environ["TOCSIN_IT_SHOTS"], exist_ok=True)
+            shutil.copy(shot, os.environ["TOCSIN_IT_SHOTS"])
+        return shot
+
+    def ok(self, c, *args):
+        r = c.ctl_raw(*args)
+        self.assertEqual(r.returncode, 0, "tocsinctl %s: %s" % (" ".join(args), r.stderr))
         return r
+
+    # ---- tests -----------------------------------------------------------------
 
     def test_site_stale_and_resume(self):
         svc = self.service()
@@ -168,10 +297,18 @@ class StatusPageTest(h.TocsinTestCase):
         self.assertEqual(s["status"]["indicator"], "none")
         st = sp.json("api/v2/status.json")
         self.assertEqual(set(st), {"page", "status"})
-        self.check_atom(sp.atom())
+        banner = sp.json("api/v2/banner.json")
+        for k in BANNER_KEYS:
+            self.assertIn(k, banner)
+        self.assertFalse(banner["active"])
+        feed = sp.atom()
+        self.check_atom(feed)
+        # The feed's id is this deployment's, from its URL.
+        self.assertEqual(feed.findtext(ATOM + "id"), sp.url + "history.atom")
         html = sp.html()
         self.assertIn("All Systems Operational", html)
-        self.assertIn("Last updated from the coordinator:", html)
+        self.assertRegex(html, r'<p id="last-updated">Updated <time datetime="[^"]+">'
+                               r'\d\d:\d\d UTC</time></p>')
         self.assertNotIn("Status may be out of date", html)
         self.assertEqual(sp.get("", method="HEAD")[0], 200)
         for bad in ("nothing.html", "..%2f..%2fetc%2fpasswd", "%2e%2e/%2e%2e/etc/passwd",
@@ -182,6 +319,24 @@ class StatusPageTest(h.TocsinTestCase):
         with self.assertRaises(urllib.error.HTTPError) as cm:
             sp.get("", method="POST")
         self.assertEqual(cm.exception.code, 405)
+        # What other sites may read, and how long caches keep it.
+        for path, cors, cache, ctype in (
+                ("api/v2/banner.json", True, "public, max-age=15", "application/json"),
+                ("api/v2/summary.json", True, "no-cache", "application/json"),
+                ("embed/banner.js", True, "public, max-age=300", "text/javascript"),
+                ("index.html", False, "no-cache", "text/html"),
+                ("outage.html", False, "no-cache", "text/html")):
+            _, hd, body = sp.get(path, headers=True)
+            self.assertEqual(hd.get("Access-Control-Allow-Origin"), "*" if cors else None, path)
+            self.assertEqual(hd.get("Cache-Control"), cache, path)
+            self.assertTrue(hd.get("Content-Type").startswith(ctype), path)
+        status, hd, _ = sp.get("api/v2/banner.json", method="OPTIONS", headers=True)
+        self.assertEqual(status, 204)
+        self.assertIn("GET", hd.get("Access-Control-Allow-Methods"))
+        outage = sp.html("outage.html")
+        self.assertIn("We&rsquo;ll be back soon", outage)
+        self.assertIn('<a href="%s">' % sp.url, outage)
+        self.assertNotIn("<script", outage)
         self.assertIn("serving the status page on %s" % sp.url, sp.logs())
 
         # The coordinator goes away: the page keeps serving, and says so.
@@ -189,9 +344,10 @@ class StatusPageTest(h.TocsinTestCase):
         self.wait_until(lambda: sp.json()["page"]["stale"], what="summary.json to say stale")
         self.wait_until(lambda: "Status may be out of date: no contact with the monitoring "
                         "system since" in sp.html(), what="the stale banner")
-        self.assertIn("last_contact_at", sp.json()["page"])
         if os.access(CHROMIUM, os.X_OK):
-            self.browser_checks(sp, ["Status may be out of date", "Acme Status"])
+            text = Dom(self.dom(sp.url)).text()
+            self.assertIn("Status may be out of date", text)
+            self.assertIn("Acme Status", text)
         else:
             self.note("%s is not installed: browser checks skipped" % CHROMIUM)
 
@@ -218,86 +374,199 @@ class StatusPageTest(h.TocsinTestCase):
     def write_config(self):
         path = os.path.join(self.tmp, "coordinator.yaml")
         with open(path, "w") as f:
-            f.write("components:\n"
-                    "  api:\n    description: \"Public API\"\n    services: [api]\n"
-                    "  web:\n    description: \"Web site\"\n    services: [frontend]\n")
+            f.write(CONFIG)
         return path
 
-    def test_public_incident(self):
-        help_text = h.run([h.binary(h.CTL), "--help"]).stdout
-        if "update ID" not in help_text and "\n  update" not in help_text:
-            self.skipTest("this coordinator has no status updates yet (tocsinctl update); "
-                          "the test runs once the lead's coordinator side is merged")
+    def test_what_customers_read(self):
+        self.need_chromium()
+        eta = "--eta" in h.run([h.binary(h.CTL), "--help"]).stdout
         c = self.coordinator(extra=["--config", self.write_config()]).start()
         sp = StatusPage(self, c, stale="60s").start()
-        self.wait_until(lambda: {x["name"] for x in sp.json()["components"]} >= {"api", "web"},
-                        what="the configured components on the page")
-        comps = {x["name"]: x for x in sp.json()["components"]}
-        self.assertEqual(comps["api"]["description"], "Public API")
-        self.assertEqual(comps["api"]["status"], "operational")
+        # Configuration order (web before api), not the alphabet.
+        self.wait_until(lambda: [x["id"] for x in sp.json()["components"]] == ["web", "api"],
+                        what="the configured components on the page, in order")
+        comps = sp.json()["components"]
+        self.assertEqual([x["name"] for x in comps], ["Website", "Public API"])
+        self.assertEqual([x["position"] for x in comps], [1, 2])
 
-        # An incident by hand, an internal and an external update.
-        c.ctl_raw("declare", "0")  # tolerated: ids come from the coordinator
-        r = c.ctl_raw("--json", "incidents")
-        incs = json.loads(r.stdout) if r.returncode == 0 else []
-        if not incs:
-            svc = self.service()
-            self.agent("web-01", c.agents_ep,
-                       [h.tcp_check("api-tcp", "api", svc.target)]).start()
-            self.wait_until(lambda: c.status()["broadcast_seq"] >= 1, what="host.up")
-            svc.stop()
-            self.wait_until(lambda: c.incident_for("api"), what="an incident of api")
-        inc = c.incident_for("api") or c.incidents()[0]
-        iid = str(inc["id"])
+        # An outage of the website, published before the coordinator's own
+        # component status moved (the incident is not declared).
+        down = self.service(up=False)
+        self.agent("web-01", c.agents_ep, [h.tcp_check("web-tcp", "frontend",
+                                                            down.target)]).start()
+        iid = str(self.wait_until(lambda: c.incident_for("frontend"), what="an incident")["id"])
+        self.ok(c, "sev", iid, "2")
+        self.assertEqual([x for x in c.ctl("component") if x["name"] == "web"][0]["status"],
+                         "operational")
+        first = ["update", iid, "draft", "--external", "--scenario", "outage", "--state",
+                 "investigating", "--components", "web", "--next", "20m", "--title",
+                 "Website unavailable"]
+        self.ok(c, *first)
+        self.ok(c, "update", iid, "approve", "1")
+        self.ok(c, "update", iid, "publish", "1")
+        for n in range(2, 8):
+            args = ["update", iid, "draft", "--external", "--state",
+                    "identified" if n == 7 else "investigating", "--components", "web",
+                    "--next", "30m", "-m", "Update %d: we are still working on the website." % n]
+            if n == 7 and eta:
+                args += ["--eta", "40m"]
+            self.ok(c, *args)
+            self.ok(c, "update", iid, "approve", str(n))
+            self.ok(c, "update", iid, "publish", str(n))
+        self.wait_until(lambda: len((sp.json()["incidents"] or [{}])[0]
+                                    .get("incident_updates", [])) == 7,
+                        what="seven updates on the page")
 
-        def ok(*args):
-            r = c.ctl_raw(*args)
-            self.assertEqual(r.returncode, 0, "tocsinctl %s: %s" % (" ".join(args), r.stderr))
-            return r
+        # A maintenance window ahead, with its description.
+        self.ok(c, "maintenance", "add", "Database upgrade", "--start", "+3h", "--end", "+4h",
+                "--components", "api", "-m", "Saving changes pauses for ten minutes.")
+        self.wait_until(lambda: sp.json()["scheduled_maintenances"], what="the window")
 
-        ok("sev", iid, "2")  # a major incident: its impact shows on the page
-
-        ok("update", iid, "draft", "--internal", "--scenario", "outage", "--state", "investigating",
-           "--components", "api", "-m", "Internal only <b>text</b>")
-        ok("update", iid, "draft", "--external", "--scenario", "outage", "--state",
-           "investigating", "--components", "api", "-m", "We are looking into API <errors>.")
-        # The external one is number 2 if numbers are shared, else 1.
-        for n in ("1", "2"):
-            c.ctl_raw("update", iid, "approve", n)
-            c.ctl_raw("update", iid, "publish", n)
-        self.wait_until(lambda: sp.json()["incidents"], what="the incident on the page")
         s = sp.json()
         self.check_summary_shape(s)
-        pub = s["incidents"][0]
-        self.assertEqual(pub["id"], iid)
-        bodies = [u["body"] for u in pub["incident_updates"]]
-        self.assertIn("We are looking into API <errors>.", bodies)
-        self.assertNotIn("Internal only <b>text</b>", bodies)
-        self.assertNotEqual(s["status"]["indicator"], "none", json.dumps(s, indent=1))
-        html = sp.html()
-        self.assertIn("We are looking into API &lt;errors&gt;.", html)
-        self.assertNotIn("Internal only", html)
-        page = sp.html("incidents/%s.html" % iid)
-        self.assertIn("We are looking into API &lt;errors&gt;.", page)
-        entries = self.check_atom(sp.atom())
-        self.assertTrue(any("looking into API" in (e.findtext(ATOM + "content") or "")
-                            for e in entries))
+        self.assertEqual(s["status"]["indicator"], "major")
+        web = [x for x in s["components"] if x["id"] == "web"][0]
+        self.assertEqual((web["name"], web["status"]), ("Website", "partial_outage"))
+        inc = s["incidents"][0]
+        self.assertEqual(inc["id"], iid)
+        self.assertEqual(inc["name"], "Website unavailable")
+        upd = inc["incident_updates"][0]
+        self.assertEqual(upd["affected_components"][0]["name"], "Website")
+        self.assertEqual(upd["affected_components"][0]["new_status"], "partial_outage")
+        if eta:
+            self.check_time(inc["eta"], nullable=False)
+        else:
+            self.note("this coordinator has no update --eta yet: only 'No estimate yet' checked")
+            self.assertIsNone(inc["eta"])
+        m = s["scheduled_maintenances"][0]
+        self.assertTrue(m["id"].startswith("m-"), m["id"])
+        self.assertEqual(m["incident_updates"][0]["incident_id"], m["id"])
+        self.assertEqual(m["description"], "Saving changes pauses for ten minutes.")
+        banner = sp.json("api/v2/banner.json")
+        for k in BANNER_KEYS:
+            self.assertIn(k, banner)
+        self.assertTrue(banner["active"])
+        self.assertEqual([x["name"] for x in banner["components"]], ["Website"])
+        self.assertEqual(banner["url"], sp.url + "incidents/%s.html" % iid)
 
-        # A component status set by hand shows up.
-        ok("component", "web", "degraded_performance")
-        self.wait_until(lambda: {x["name"]: x["status"] for x in sp.json()["components"]}
-                        .get("web") == "degraded_performance", what="web degraded")
+        # What a customer sees, in a real browser, at two widths.
+        doc = self.dom(sp.url)
+        dom = Dom(doc)
+        text = dom.text()
+        self.assertNotIn("All Systems Operational", text)
+        self.assertEqual(dom.ids["overall"], "Partial System Outage")
+        self.assertEqual(dom.ids["summary"], "Website: partial outage")
+        self.assertIn("Affected: Website (Partial outage)", text)
+        self.assertNotIn("Operational)", text)
+        self.assertNotIn("website (", text)
+        self.assertIn("Public API", text)
+        # Times in words, with the date; relative ones computed in the page.
+        self.assertRegex(text, r"Started (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2} "
+                               r"\d{4}, \d\d:\d\d UTC \((just now|\d+ minutes? ago)\)")
+        # (The update texts themselves are the coordinator's, written from
+        # its templates; what the page writes around them is checked.)
+        own = text
+        for body in dom.classes.get("body", []):
+            own = own.replace(body, "")
+        self.assertNotRegex(own, r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+        rels = dom.classes.get("rel", [])
+        self.assertTrue(rels and all(re.match(r"^(just now|in less than a minute|(in )?\d+ "
+                                              r"(minute|hour|day)s?( ago)?)$", r) for r in rels),
+                        rels)
+        if eta:
+            self.assertRegex(dom.classes["eta"][0],
+                             r"^Expected back by \d\d:\d\d UTC \(in (39|40) minutes\)$|"
+                             r"^Expected back by .+ UTC \(in (39|40) minutes\)$")
+        else:
+            self.assertEqual(dom.classes["eta"][0], "No estimate yet")
+        # The newest update in full, the six before folded away; one line
+        # says when the next update comes.
+        card = doc[doc.index('<article class="incident"'):]
+        card = card[:card.index("</article>")]
+        self.assertEqual(card.count('<div class="upd latest">'), 1)
+        latest = dom.classes["latest"][0]  # the incident's: it comes first
+        self.assertIn("Update 7", latest)
+        self.assertEqual(latest.count("Next update"), 1, latest)
+        self.assertIn("<details class=\"older\"><summary>6 earlier updates</summary>", doc)
+        self.assertEqual(text.count("Investigating ·"), 6)
+        # Maintenance: human window, its description, and the legend.
+        maint = dom.classes["maint"][0]
+        self.assertIn("Database upgrade", maint)
+        self.assertIn("Saving changes pauses for ten minutes.", maint)
+        self.assertRegex(maint, r"\d\d:\d\d UTC to .*\d\d:\d\d UTC \(starts in (2|3) hours\)")
+        self.assertIn("No downtime", dom.ids["legend"])
+        self.assertRegex(dom.ids["last-updated"], r"^Updated \d\d:\d\d UTC$")
+        self.screenshot(sp.url, "outage-desktop.png", "1280,900")
+        self.screenshot(sp.url, "outage-phone.png", "390,844")
 
-        self.browser_checks(sp, ["We are looking into API", "Acme Status", "Public API"])
+        # The banner inside a product on another origin: a real
+        # cross-origin fetch, so without CORS there would be no banner.
+        host = HostPage(self, sp.url + "embed/banner.js")
+        hdom = Dom(self.dom(host.url))
+        self.assertEqual(hdom.ids.get("app"), "Acme app")
+        bar = hdom.ids.get("tocsin-status-banner")
+        self.assertIsNotNone(bar, "no banner in the host page")
+        self.assertIn("Partial System Outage: Website", bar)
+        self.assertIn("Status page", bar)
+        self.screenshot(host.url, "banner-phone.png", "390,844")
 
-        # Restart: the same updates, not twice.
-        count = sum(len(i["incident_updates"]) for i in sp.json()["incidents"])
-        cursor = sp.json()["page"]["cursor"]
+        # Restarts of both processes keep the order and the updates.
+        count = len(sp.json()["incidents"][0]["incident_updates"])
         self.assertEqual(sp.stop(), 0)
+        c.stop()
+        c.start()
         sp.start()
-        self.wait_until(lambda: sp.json()["page"]["cursor"] >= cursor, what="the cursor back")
-        self.assertEqual(sum(len(i["incident_updates"]) for i in sp.json()["incidents"]), count)
-        self.assertEqual(len(self.check_atom(sp.atom())), len(entries))
+        self.wait_until(lambda: not sp.json()["page"]["stale"], what="contact again")
+        s = sp.json()
+        self.assertEqual([x["id"] for x in s["components"]], ["web", "api"])
+        self.assertEqual(len(s["incidents"][0]["incident_updates"]), count)
+
+        # Resolved: the page says so, and the banner goes.
+        self.ok(c, "resolve", iid)
+        self.ok(c, "update", iid, "draft", "--external", "--state", "resolved", "--components",
+                "web", "-m", "The website works again.")
+        self.ok(c, "update", iid, "approve", "8")
+        self.ok(c, "update", iid, "publish", "8")
+        self.wait_until(lambda: not sp.json()["incidents"], what="no active incident")
+        self.wait_until(lambda: not sp.json("api/v2/banner.json")["active"], what="banner off")
+        text = Dom(self.dom(sp.url)).text()
+        self.assertIn("All Systems Operational", text)
+        self.assertIn("Past incidents", text)
+
+    def test_full_disk(self):
+        """The state's file system fills up: the page keeps serving what it
+        wrote last, says why in its log, does not exit, and catches up once
+        there is room again."""
+        state = os.path.join(self.tmp, "small-state")
+        os.makedirs(state)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", state],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here (%s)" % r.stderr.strip())
+        self.addCleanup(subprocess.run, ["umount", "-l", state], capture_output=True)
+        c = self.coordinator(extra=["--config", self.write_config()]).start()
+        sp = StatusPage(self, c, stale="60s", state=state).start()
+        self.wait_until(lambda: len(sp.json()["components"]) == 2, what="the components")
+        filler = os.path.join(state, "filler")
+        with open(filler, "wb", buffering=0) as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        # Broadcasts the page cannot store.
+        self.ok(c, "component", "api", "major_outage")
+        self.wait_until(lambda: "disk full at %s" % state in sp.logs(), what="disk full logged")
+        self.assertTrue(sp.proc.alive())
+        s = sp.json()
+        self.assertEqual([x["status"] for x in s["components"]], ["operational", "operational"])
+        # Room again: it catches up by itself.
+        os.unlink(filler)
+        self.wait_until(lambda: [x["status"] for x in sp.json()["components"]]
+                        == ["operational", "major_outage"], what="the change on the page")
+        self.assertIn("the state is written again", sp.logs())
+        self.assertEqual(sp.stop(), 0)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,8 @@ static void test_full_file(void **state)
              "  retry_max: 1m\n"
              "  give_up_after: 2h\n"
              "  timeout: 3s\n"
+             "  failing_after: 2m\n"
+             "  page_url: https://status.example.com/\n"
              "  concurrency: 4\n"
              "  log_level: debug\n"
              "smtp:\n"
@@ -104,6 +106,8 @@ static void test_full_file(void **state)
     assert_int_equal(cfg->retry_max_ms, 60000);
     assert_int_equal(cfg->give_up_ms, 7200000);
     assert_int_equal(cfg->timeout_ms, 3000);
+    assert_int_equal(cfg->failing_ms, 120000);
+    assert_string_equal(cfg->page_url, "https://status.example.com/");
     assert_int_equal(cfg->concurrency, 4);
     assert_int_equal(cfg->log_level, TC_LOG_DEBUG);
     assert_true(cfg->has_smtp);
@@ -143,6 +147,8 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->retry_max_ms, 300000);
     assert_int_equal(cfg->give_up_ms, 86400000);
     assert_int_equal(cfg->timeout_ms, 10000);
+    assert_int_equal(cfg->failing_ms, 600000);
+    assert_string_equal(cfg->page_url, "");
     assert_int_equal(cfg->concurrency, 8);
     assert_true(cfg->subs[0].external);
     assert_int_equal(cfg->subs[0].severities, 0);
@@ -171,6 +177,11 @@ static void test_errors(void **state)
         {"notify:\n  timeout: [1]\n", 2, "expected a scalar"},
         {"notify:\n  timeout: 2h\n", 2, "at most 1h"},
         {"notify:\n  concurrency: 0\n", 2, "integer from 1 to 256"},
+        {"notify:\n  failing_after: never\n", 2, "invalid duration"},
+        {"notify:\n  page_url: status.example.com\n", 2, "ending in '/'"},
+        {"notify:\n  page_url: https://status.example.com\n", 2, "ending in '/'"},
+        {"notify:\n  page_url: 'https://x/<b>/'\n", 2, "ending in '/'"},
+        {"notify:\n  page_url: 'https://x y/'\n", 2, "ending in '/'"},
         {"notify:\n  log_level: loud\n", 2, "debug, info, warn or error"},
         {"notify:\n  insecure: maybe\n", 2, "true or false"},
         {"notify:\n  state: ''\n", 2, "must not be empty"},

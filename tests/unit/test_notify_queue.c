@@ -1,7 +1,8 @@
 /* tocsin-notify's LMDB state: the cursor moves with the deliveries it
  * produces, per-subscription order, retries and results survive reopen,
- * a re-processed broadcast adds nothing, done keys are pruned, the lock.
- * Real LMDB files in temporary directories. */
+ * a re-processed broadcast adds nothing, done keys are pruned, the lock,
+ * failing reports, saved component names, and a real full disk that
+ * changes nothing queued. Real LMDB files in temporary directories. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,13 +12,16 @@
 #include "error.h"
 #include "queue.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 typedef struct {
     char dir[64];
+    bool mounted;
 } s_fixture_t;
 
 static int s_setup(void **state)
@@ -33,6 +37,8 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     s_fixture_t *f = *state;
+    if (f->mounted)
+        umount2(f->dir, MNT_DETACH);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     int rc = system(cmd);
@@ -125,8 +131,11 @@ static void test_cursor_and_order(void **state)
 
     /* Finishing the head exposes the next, in enqueue order, and queues
      * the result; the key is done and cannot be enqueued again. */
-    tc_delivery_report_t r = {
-        .incident = 1, .number = 1, .delivered = true, .attempts = 3, .latency_ms = 1234};
+    tc_delivery_report_t r = {.incident = 1,
+                              .number = 1,
+                              .result = TC_DELIVERY_DELIVERED,
+                              .attempts = 3,
+                              .latency_ms = 1234};
     snprintf(r.sub, sizeof r.sub, "a");
     snprintf(r.detail, sizeof r.detail, "HTTP 200");
     assert_int_equal(tc_notify_queue_finish(q, &h, &r, 1764000010000), 0);
@@ -145,7 +154,7 @@ static void test_cursor_and_order(void **state)
     assert_int_equal(got.incident, 1);
     assert_int_equal(got.number, 1);
     assert_string_equal(got.sub, "a");
-    assert_true(got.delivered);
+    assert_int_equal(got.result, TC_DELIVERY_DELIVERED);
     assert_int_equal(got.attempts, 3);
     assert_int_equal(got.latency_ms, 1234);
     assert_string_equal(got.detail, "HTTP 200");
@@ -198,16 +207,102 @@ static void test_lock(void **state)
     char why[256] = "";
     assert_int_equal(tc_notify_queue_open(f->dir, 1 << 24, &q2, why, sizeof why), TC_ECONFIG);
     assert_null(q2);
-    assert_non_null(strstr(why, "in use by another tocsin-notify"));
+    assert_non_null(strstr(why, "in use by another process"));
     tc_notify_queue_destroy(&q);
     q2 = s_open(f->dir);
     tc_notify_queue_destroy(&q2);
     tc_notify_queue_destroy(&q2); /* NULL-safe */
 }
 
+static void test_failing_report_and_components(void **state)
+{
+    s_fixture_t *f = *state;
+    tc_notify_queue_t *q = s_open(f->dir);
+    tc_delivery_t d = s_delivery("hook", 7, 1);
+    assert_int_equal(tc_notify_queue_enqueue(q, 1, &d, 1, NULL), 0);
+    /* Failing: a report while the delivery stays queued. */
+    tc_delivery_report_t r = {.incident = 7,
+                              .number = 1,
+                              .result = TC_DELIVERY_FAILING,
+                              .latency_ms = 600000,
+                              .attempts = 9};
+    snprintf(r.sub, sizeof r.sub, "hook");
+    snprintf(r.detail, sizeof r.detail, "Operation timed out after 3000 milliseconds");
+    assert_int_equal(tc_notify_queue_report(q, &r), 0);
+    assert_true(r.rseq > 0);
+    tc_delivery_t head;
+    assert_int_equal(tc_notify_queue_head(q, "hook", &head), 0);
+    assert_string_equal(head.key, d.key);
+    tc_component_t cs[] = {{.name = "web", .description = "Website"},
+                           {.name = "api", .description = "Public API"}};
+    assert_int_equal(tc_notify_queue_save_components(q, cs, 2), 0);
+    tc_notify_queue_destroy(&q);
+
+    q = s_open(f->dir);
+    tc_delivery_report_t got;
+    assert_int_equal(tc_notify_queue_report_first(q, &got), 0);
+    assert_int_equal(got.result, TC_DELIVERY_FAILING);
+    assert_int_equal(got.latency_ms, 600000);
+    assert_string_equal(got.detail, "Operation timed out after 3000 milliseconds");
+    assert_string_equal(tc_delivery_result_name(got.result), "failing");
+    tc_component_t *loaded = NULL;
+    size_t n = 0;
+    assert_int_equal(tc_notify_queue_components(q, &loaded, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(loaded[0].name, "web");
+    assert_string_equal(loaded[1].description, "Public API");
+    free(loaded);
+    /* Replaced, not added to. */
+    assert_int_equal(tc_notify_queue_save_components(q, cs + 1, 1), 0);
+    assert_int_equal(tc_notify_queue_components(q, &loaded, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(loaded[0].name, "api");
+    free(loaded);
+    tc_notify_queue_destroy(&q);
+}
+
+/* A real full disk (a small tmpfs, when this process may mount one): an
+ * enqueue fails naming the disk and changes nothing; what was queued is
+ * still there; once there is room again it works without reopening. */
+static void test_disk_full(void **state)
+{
+    s_fixture_t *f = *state;
+    if (mount("tmpfs", f->dir, "tmpfs", 0, "size=256k") != 0) {
+        fprintf(stderr, "cannot mount a tmpfs (%s); skipping\n", strerror(errno));
+        skip();
+    }
+    f->mounted = true;
+    char why[256] = "";
+    tc_notify_queue_t *q = NULL;
+    assert_int_equal(tc_notify_queue_open(f->dir, 0, &q, why, sizeof why), 0);
+    tc_delivery_t first = s_delivery("hook", 1, 1);
+    assert_int_equal(tc_notify_queue_enqueue(q, 1, &first, 1, NULL), 0);
+    int rc = 0;
+    uint64_t seq = 2;
+    for (; seq < 5000 && rc == 0; seq++) {
+        tc_delivery_t d = s_delivery("hook", 2, (uint32_t)seq);
+        memset(d.update.body, 'x', sizeof d.update.body - 1);
+        rc = tc_notify_queue_enqueue(q, seq, &d, 1, NULL);
+    }
+    assert_int_equal(rc, TC_EDISKFULL);
+    assert_non_null(strstr(tc_notify_queue_why(q), "disk full at /tmp/tc-notify-q-"));
+    uint64_t failed = seq - 1;
+    assert_int_equal(tc_notify_queue_cursor(q), failed - 1);
+    tc_delivery_t head;
+    assert_int_equal(tc_notify_queue_head(q, "hook", &head), 0);
+    assert_int_equal(head.update.incident, 1);
+    assert_int_equal(mount("tmpfs", f->dir, "tmpfs", MS_REMOUNT, "size=64m"), 0);
+    tc_delivery_t d = s_delivery("hook", 2, (uint32_t)failed);
+    assert_int_equal(tc_notify_queue_enqueue(q, failed, &d, 1, NULL), 0);
+    assert_int_equal(tc_notify_queue_cursor(q), failed);
+    tc_notify_queue_destroy(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_failing_report_and_components, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_disk_full, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cursor_and_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_many_in_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_lock, s_setup, s_teardown),

@@ -178,11 +178,38 @@ static void test_render_substitutes_and_rejects_bad_combinations(void **unused)
     assert_string_equal(out, "We are investigating an outage affecting Checkout and Payments. "
                              "Some payments fail. You do not need to contact support; we will "
                              "keep this page updated. Next update: 14:30 UTC.");
-    /* NULL values: components and next_update have wording of their own. */
+    /* NULL values: components has wording of its own; an empty impact
+     * leaves no double space; without a next update its sentence goes. */
     assert_int_equal(
         tc_templates_render(t, "outage", "external", "investigating", NULL, out, sizeof out), 0);
-    assert_non_null(strstr(out, "affecting some of our services."));
-    assert_non_null(strstr(out, "Next update: soon."));
+    assert_string_equal(out, "We are investigating an outage affecting some of our services. You "
+                             "do not need to contact support; we will keep this page updated.");
+    /* Internal texts keep their line before the one that went. */
+    assert_int_equal(tc_templates_render(t, "outage", "internal", "identified",
+                                         &(tc_template_vars_t){.summary = "x"}, out, sizeof out),
+                     0);
+    assert_null(strstr(out, "Next update"));
+    assert_non_null(strstr(out, "\nAlert: x"));
+    assert_int_equal(out[strlen(out) - 1], 'x');
+    /* Maintenance: the window's description, no double space, no claim
+     * of health at the end. */
+    tc_template_vars_t mv = {.components = "Public API",
+                             .window = "Tue 2 Dec 2026, 22:00 to 23:00 UTC",
+                             .description = "Writes pause for ten minutes."};
+    assert_int_equal(
+        tc_templates_render(t, "maintenance", "external", "scheduled", &mv, out, sizeof out), 0);
+    assert_string_equal(out, "We will carry out scheduled maintenance on Public API during Tue 2 "
+                             "Dec 2026, 22:00 to 23:00 UTC. Writes pause for ten minutes. We "
+                             "recommend planning around this window. We will post an update when "
+                             "it starts.");
+    mv.description = NULL;
+    assert_int_equal(
+        tc_templates_render(t, "maintenance", "external", "in_progress", &mv, out, sizeof out), 0);
+    assert_null(strstr(out, "  "));
+    assert_null(strstr(out, "Next update"));
+    assert_int_equal(
+        tc_templates_render(t, "maintenance", "external", "completed", &mv, out, sizeof out), 0);
+    assert_null(strstr(out, "working normally"));
 
     strcpy(out, "garbage");
     assert_int_equal(tc_templates_render(t, "maintenance", "external", "investigating", &s_vars,
@@ -224,7 +251,8 @@ static void test_parse_from_memory_with_spaces_in_braces(void **unused)
     tc_template_vars_t v = {.title = "<b>{{title}}</b> & co"};
     assert_int_equal(
         tc_templates_render(t, "degradation", "internal", "monitoring", &v, out, sizeof out), 0);
-    assert_string_equal(out, "<b>{{title}}</b> & co: some of our services {a} }} { } ");
+    /* (The empty severity at the end takes the space before it.) */
+    assert_string_equal(out, "<b>{{title}}</b> & co: some of our services {a} }} { }");
 
     /* Invalid UTF-8 in a value becomes '?', so output stays UTF-8. */
     v.title = "a\xff"
