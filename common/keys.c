@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *s_dirs[TC_KEY_CLASSES] = {"agents", "operators-ro", "operators-rw",
                                              "subscribers"};
@@ -253,25 +254,63 @@ int tc_keys_list(const char *dir, tc_keys_fn *fn, void *ctx)
 
 /* ---- clients ------------------------------------------------------------ */
 
+/* One file of a key: present, a regular file, readable. */
+static int s_check_one(const char *path, const char *role, char *why, size_t cap)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        if (e == ENOENT || e == ENOTDIR)
+            snprintf(why, cap, "%s: no such file (%s)", path, role);
+        else
+            snprintf(why, cap, "%s: cannot read: %s", path, strerror(e));
+        return e == ENOENT || e == ENOTDIR ? TC_ENOTFOUND : TC_ESYS;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(why, cap, "%s: is a directory, not a certificate file (%s)", path, role);
+        return TC_EINVAL;
+    }
+    if (access(path, R_OK) != 0) {
+        snprintf(why, cap, "%s: cannot read: %s (%s)", path, strerror(errno), role);
+        return TC_ESYS;
+    }
+    return 0;
+}
+
+int tc_keys_check_file(const char *path, bool pair, char *why, size_t cap)
+{
+    char sp[PATH_MAX];
+    if (snprintf(sp, sizeof sp, "%s_secret", path) >= (int)sizeof sp) {
+        snprintf(why, cap, "%.200s...: path too long", path);
+        return TC_ETOOBIG;
+    }
+    int rc = s_check_one(
+        path, pair ? "the public half of a key pair" : "the coordinator's certificate", why, cap);
+    if (rc == 0 && pair)
+        rc = s_check_one(sp, "the secret half of a key pair", why, cap);
+    if (rc)
+        return rc;
+    char pub[TC_KEY_TXT], sec[TC_KEY_TXT];
+    rc = tc_keys_load_file(path, pub, pair ? sec : NULL);
+    if (rc)
+        snprintf(why, cap, "%s: not a CURVE %s (czmq certificate format)", pair ? sp : path,
+                 pair ? "key pair" : "certificate");
+    return rc ? TC_EINVAL : 0;
+}
+
 int tc_client_keys_load(tc_client_keys_t *k, const char *key_path, const char *server_path,
                         char *why, size_t cap)
 {
     memset(k, 0, sizeof *k);
-    int rc = tc_keys_load_file(key_path, k->public_txt, k->secret_txt);
-    if (rc) {
-        snprintf(why, cap, "%s: %s", key_path,
-                 rc == TC_ENOTFOUND ? "no such key pair (its _secret file is missing)"
-                                    : "not a CURVE key pair");
+    int rc = tc_keys_check_file(key_path, true, why, cap);
+    if (rc == 0 && tc_keys_load_file(key_path, k->public_txt, k->secret_txt) != 0)
+        rc = TC_EINVAL; /* changed under us: same message as a bad file */
+    if (rc)
         return rc;
-    }
-    rc = tc_keys_load_file(server_path, k->server_txt, NULL);
-    if (rc) {
-        snprintf(why, cap, "%s: %s", server_path,
-                 rc == TC_ENOTFOUND ? "no such coordinator certificate"
-                                    : "not a CURVE certificate");
-        return rc;
-    }
-    return 0;
+    rc = tc_keys_check_file(server_path, false, why, cap);
+    if (rc == 0 && tc_keys_load_file(server_path, k->server_txt, NULL) != 0)
+        rc = TC_EINVAL;
+    return rc;
 }
 
 void tc_client_keys_apply(const tc_client_keys_t *k, void *zsock)

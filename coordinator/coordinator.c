@@ -1549,17 +1549,8 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
     }
     /* Templates before the replay: maintenance announcements are written
      * from them, like the policy an input of the state machine. */
-    char tdir[4096] = "", err[1024];
-    if (cfg->templates[0]) {
-        snprintf(tdir, sizeof tdir, "%s", cfg->templates);
-    } else if (cfg->path[0]) {
-        /* By default, templates/ beside the configuration file, if any. */
-        const char *slash = strrchr(cfg->path, '/');
-        snprintf(tdir, sizeof tdir, "%.*stemplates", slash ? (int)(slash - cfg->path + 1) : 0,
-                 cfg->path);
-        if (access(tdir, F_OK) != 0)
-            tdir[0] = '\0';
-    }
+    char tdir[4096], err[1024];
+    tc_coord_config_templates_dir(cfg, tdir, sizeof tdir);
     if ((rc = tc_templates_load(tdir, &c->templates, err, sizeof err)) != 0) {
         tc_error("templates: %s%s%s", tdir, tdir[0] ? ": " : "", err);
         goto fail;
@@ -1613,6 +1604,11 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
 fail:
     tc_coord_destroy(&c);
     return rc;
+}
+
+zloop_t *tc_coord_loop(tc_coord_t *c)
+{
+    return c->loop;
 }
 
 int tc_coord_run(tc_coord_t *c)
