@@ -557,7 +557,7 @@ void tc_coord_config_check(const tc_coord_config_t *cfg, const tc_roster_t *rost
     char key[3 * TC_ID_MAX + 32];
     for (size_t i = 0; i < p->nservices; i++) {
         const tc_service_policy_t *sp = &p->services[i];
-        if (!sp->team[0] || tc_roster_has_team(roster, sp->team))
+        if (!roster || !sp->team[0] || tc_roster_has_team(roster, sp->team))
             continue;
         snprintf(key, sizeof key, "services.%s.team", sp->name);
         int line = tc_cfgcheck_line(path, key);

@@ -51,7 +51,8 @@ int tc_coord_config_load(tc_coord_config_t *cfg, const char *path, char *err, si
 void tc_coord_config_templates_dir(const tc_coord_config_t *cfg, char *dst, size_t cap);
 
 /* Cross-references of a loaded configuration (cfg->path) against its
- * roster (borrowed; may be empty), recorded in `ck` with the file and line:
+ * roster (borrowed; may be empty; NULL when it did not load, which skips
+ * the team checks rather than report every team unknown), recorded in `ck` with the file and line:
  * a service naming a team the roster does not have is an error when the
  * file has a teams section (a warning when it has none: such a service's
  * incidents get no SME); a component naming a service without an entry

@@ -33,31 +33,32 @@
 
 static void s_usage(FILE *to)
 {
-    fprintf(
-        to,
-        "usage: " S_PROG " [OPTIONS]\n"
-        "\n"
-        "Receives agent events, stores them in an append-only LMDB log, runs the\n"
-        "incident state machine and publishes broadcasts to subscribers.\n"
-        "\n"
-        "options (override the configuration file):\n"
-        "  -c, --config FILE       YAML configuration (see tocsin-coordinator.yaml(5))\n"
-        "  -d, --data DIR          data directory (default /var/lib/tocsin)\n"
-        "      --agents EP         endpoint for agents (default %s)\n"
-        "      --api EP            endpoint for tocsinctl and tocsin-sub (default %s)\n"
-        "      --publish EP        endpoint for broadcasts (default %s)\n"
-        "  -k, --keys DIR          key directory (default /etc/tocsin/keys; see tocsinctl keys)\n"
-        "      --insecure          plaintext without authentication; loopback only\n"
-        "      --missed-heartbeats N  heartbeats missed before a host is down (default 3)\n"
-        "      --test-clock        allow 'tocsinctl clock advance' (tests and drills only)\n"
-        "      --log-level LEVEL   debug, info, warn or error (default info)\n"
-        "      --log-format FMT    text or json (default text)\n"
-        "      --check-config      check the configuration, keys and directories, print\n"
-        "                          \"ok\" or every problem with file and line, and exit\n"
-        "  -h, --help              show this help\n"
-        "  -V, --version           show the version\n"
-        "\n" TC_CLI_HELP_EXIT,
-        TC_DEFAULT_AGENTS_EP, TC_DEFAULT_API_EP, TC_DEFAULT_PUBLISH_EP);
+    fprintf(to,
+            "usage: " S_PROG " [OPTIONS]\n"
+            "\n"
+            "Receives agent events, stores them in an append-only LMDB log, runs the\n"
+            "incident state machine and publishes broadcasts to subscribers.\n"
+            "\n"
+            "options (override the configuration file):\n"
+            "  -c, --config FILE       YAML configuration (see tocsin-coordinator.yaml(5))\n"
+            "  -d, --data DIR          data directory (default /var/lib/tocsin)\n"
+            "      --agents EP         endpoint for agents (default %s)\n"
+            "      --api EP            endpoint for tocsinctl and tocsin-sub\n"
+            "                          (default %s)\n"
+            "      --publish EP        endpoint for broadcasts (default %s)\n"
+            "  -k, --keys DIR          key directory (default /etc/tocsin/keys;\n"
+            "                          see tocsinctl keys)\n"
+            "      --insecure          plaintext without authentication; loopback only\n"
+            "      --missed-heartbeats N  heartbeats missed before a host is down (default 3)\n"
+            "      --test-clock        allow 'tocsinctl clock advance' (tests, drills)\n"
+            "      --log-level LEVEL   debug, info, warn or error (default info)\n"
+            "      --log-format FMT    text or json (default text)\n"
+            "      --check-config      check the configuration, keys and directories, print\n"
+            "                          \"ok\" or every problem with file and line, and exit\n"
+            "  -h, --help              show this help\n"
+            "  -V, --version           show the version\n"
+            "\n" TC_CLI_HELP_EXIT,
+            TC_DEFAULT_AGENTS_EP, TC_DEFAULT_API_EP, TC_DEFAULT_PUBLISH_EP);
 }
 
 #define s_usage_error(...) tc_cli_usage_error(S_PROG, __VA_ARGS__)
@@ -202,17 +203,19 @@ static void s_check(const tc_coord_config_t *cfg, tc_cfgcheck_t *ck, char *summa
     const char *file = cfg->path[0] ? cfg->path : NULL;
     char err[1024];
     tc_roster_t *roster = NULL;
-    if (file && tc_roster_load(file, &roster, err, sizeof err) != 0)
+    bool roster_failed = false;
+    if (file && tc_roster_load(file, &roster, err, sizeof err) != 0) {
         tc_cfgcheck_add(ck, err);
+        roster_failed = true;
+    }
     char tdir[4096];
     tc_coord_config_templates_dir(cfg, tdir, sizeof tdir);
     tc_templates_t *templates = NULL;
     if (tc_templates_load(tdir, &templates, err, sizeof err) != 0)
         tc_cfgcheck_error(ck, tdir[0] ? tdir : NULL, 0, "templates: %s", err);
     tc_templates_destroy(&templates);
-    tc_roster_t *empty = roster ? NULL : tc_roster_new_empty();
-    if (roster || empty)
-        tc_coord_config_check(cfg, roster ? roster : empty, ck);
+    tc_roster_t *empty = roster || roster_failed ? NULL : tc_roster_new_empty();
+    tc_coord_config_check(cfg, roster ? roster : empty, ck);
     tc_roster_destroy(&roster);
     tc_roster_destroy(&empty);
     if (!cfg->insecure)
