@@ -94,6 +94,23 @@ int tc_keys_server(const char *dir, char public_txt[TC_KEY_TXT], char secret_txt
     return rc ? rc : tc_keys_load_file(p, public_txt, secret_txt);
 }
 
+/* True if `file` looks like a czmq certificate (a ZPL "curve" section with
+ * a public key, and a secret key when `secret`). czmq's zcert_load() leaks
+ * its file object on text it cannot parse, so anything else is refused
+ * before it is asked. */
+static bool s_looks_like_cert(const char *file, bool secret)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return false;
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, "curve") && strstr(buf, "public-key") &&
+           (!secret || strstr(buf, "secret-key"));
+}
+
 int tc_keys_load_file(const char *path, char public_txt[TC_KEY_TXT], char *secret_txt)
 {
     char sp[PATH_MAX];
@@ -102,6 +119,10 @@ int tc_keys_load_file(const char *path, char public_txt[TC_KEY_TXT], char *secre
     struct stat st;
     if (stat(secret_txt ? sp : path, &st) != 0)
         return TC_ENOTFOUND;
+    /* zcert_load() reads the _secret file when there is one. */
+    bool has_secret = secret_txt || stat(sp, &st) == 0;
+    if (!s_looks_like_cert(has_secret ? sp : path, secret_txt != NULL))
+        return TC_EINVAL;
     zcert_t *cert = zcert_load(path);
     if (!cert)
         return TC_EINVAL;
