@@ -202,6 +202,15 @@ int tc_lmdb_reopen(tc_lmdb_t *l, char *why, size_t whylen)
     return s_env_open(l, map ? map : S_DEFAULT_MAP, why, whylen);
 }
 
+size_t tc_lmdb_disk_free(const tc_lmdb_t *l)
+{
+    struct statvfs vfs;
+    if (statvfs(l->dir, &vfs) != 0)
+        return SIZE_MAX;
+    uint64_t free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+    return free_bytes > SIZE_MAX ? SIZE_MAX : (size_t)free_bytes;
+}
+
 void tc_lmdb_usage(const tc_lmdb_t *l, size_t *used, size_t *map, size_t *max)
 {
     MDB_envinfo info;

@@ -79,6 +79,10 @@ int tc_lmdb_reserve(tc_lmdb_t *l, size_t bytes);
  * (0: none). */
 void tc_lmdb_usage(const tc_lmdb_t *l, size_t *used, size_t *map, size_t *max);
 
+/* Bytes free for this process on the file system holding the environment
+ * (statvfs f_bavail); SIZE_MAX if that cannot be told. */
+size_t tc_lmdb_disk_free(const tc_lmdb_t *l);
+
 /* A write transaction's work: returns 0 to commit, anything else (an LMDB
  * code, an errno value or a TC_E* code) to abort. Must have no effect
  * outside the transaction, because it may run more than once. */

@@ -56,6 +56,7 @@ const char *tc_msg_kind_name(tc_msg_kind_t k)
     case TC_MSG_OPERATOR_ACTION: return "operator_action";
     case TC_MSG_TIMER: return "timer";
     case TC_MSG_EVENTS_LOST: return "events_lost";
+    case TC_MSG_CONFIG: return "config";
     }
     return "invalid";
 }
@@ -286,6 +287,10 @@ int tc_msg_validate(const tc_msg_t *m, char *why, size_t whylen)
             !s_text_ok(m->u.action.update.title) || !s_text_ok(m->u.action.maint.title) ||
             !s_text_ok(m->u.action.maint.description))
             return s_fail(why, whylen, TC_EINVAL, "message is not UTF-8");
+        return 0;
+    case TC_MSG_CONFIG:
+        if (!s_text_ok(m->u.config.source))
+            return s_fail(why, whylen, TC_EINVAL, "source is not UTF-8");
         return 0;
     case TC_MSG_TIMER:
     case TC_MSG_ACK:

@@ -60,6 +60,7 @@ typedef enum {
     TC_MSG_OPERATOR_ACTION,
     TC_MSG_TIMER,
     TC_MSG_EVENTS_LOST,
+    TC_MSG_CONFIG,
 } tc_msg_kind_t;
 
 typedef enum {
@@ -151,6 +152,13 @@ typedef struct {
     bool flapping;         /* stands for a check that keeps changing state */
     uint32_t flap_percent; /* weighted share of state changes, 0..100 */
 } tc_check_result_t;
+
+/* A configuration change of the state machine, as a log record: the
+ * configuration itself is stored beside the log (tc_wire_*_state_config). */
+typedef struct {
+    uint64_t digest; /* FNV-1a 64 of the encoded configuration */
+    char source[256];
+} tc_config_ref_t;
 
 /* What an agent could not keep when its spool was full: `transitions` hard
  * changes of one check between first_ms and last_ms. Sequenced like a
@@ -361,6 +369,7 @@ typedef struct {
         tc_operator_action_t action;
         tc_timer_t timer;
         tc_events_lost_t lost;
+        tc_config_ref_t config;
     } u;
 } tc_msg_t;
 
@@ -379,7 +388,10 @@ typedef struct {
 /* One entry of the coordinator's event log. */
 typedef struct {
     uint64_t seq;
-    int64_t received_ms;
+    int64_t received_ms; /* the coordinator's clock when it was stored */
+    /* When it happened (see LogRecord.time_ms): what the state machine
+     * dates incidents and timelines by. */
+    int64_t time_ms;
     tc_msg_t event;
 } tc_record_t;
 

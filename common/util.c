@@ -220,3 +220,18 @@ int tc_when_parse(const char *s, int64_t now_ms, int64_t *ms)
     *ms = ((int64_t)t - offset_s) * 1000;
     return 0;
 }
+
+int tc_buf_reserve(tc_buf_t *b, size_t more)
+{
+    if (b->cap - b->len >= more)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->len < more)
+        cap *= 2;
+    uint8_t *p = realloc(b->data, cap);
+    if (!p)
+        return TC_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}

@@ -46,4 +46,14 @@ bool tc_endpoint_is_loopback(const char *ep);
  * Returns 0 or TC_ESYS. */
 int tc_mkdir_p(const char *path);
 
+/* A growable byte buffer; the caller owns `data` (free() it). Zero it to
+ * start. */
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+} tc_buf_t;
+
+/* Makes room for `more` bytes after len. Returns 0 or TC_ENOMEM. */
+int tc_buf_reserve(tc_buf_t *b, size_t more);
+
 #endif

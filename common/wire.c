@@ -10,17 +10,17 @@
 #include "wire.h"
 
 #include "error.h"
-#include "proto/tocsin.pb-c.h"
+#include "wire_impl.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- small helpers ----------------------------------------------------- */
+/* ---- small helpers (wire_impl.h) -------------------------------------- */
 
-/* Copies an identifier-like string; longer than cap-1 is an error. */
-static int s_copy_id(char *dst, size_t cap, const char *src)
+int tc_wire__copy_id(char *dst, size_t cap, const char *src)
 {
     if (!src)
         src = "";
@@ -31,20 +31,12 @@ static int s_copy_id(char *dst, size_t cap, const char *src)
     return 0;
 }
 
-/* Copies free text; longer text is truncated at a UTF-8 boundary, because a
- * plugin's long output is not a reason to lose the event. */
-static void s_copy_text(char *dst, size_t cap, const char *src)
+void tc_wire__copy_text(char *dst, size_t cap, const char *src)
 {
     tc_strlcpy_utf8(dst, src ? src : "", cap);
 }
 
-#define COPY_ID(dst, src)                                                                          \
-    do {                                                                                           \
-        if (s_copy_id((dst), sizeof(dst), (src)) != 0)                                             \
-            return TC_ETOOBIG;                                                                     \
-    } while (0)
-
-static int s_pack(const ProtobufCMessage *pm, uint8_t **out, size_t *outlen)
+int tc_wire__pack(const ProtobufCMessage *pm, uint8_t **out, size_t *outlen)
 {
     size_t n = protobuf_c_message_get_packed_size(pm);
     /* malloc(0) may return NULL; an empty message is still a valid one. */
@@ -167,7 +159,7 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
     out->opened_ms = pb->opened_ms;
     out->resolved_ms = pb->resolved_ms;
     out->updated_ms = pb->updated_ms;
-    s_copy_text(out->summary, sizeof out->summary, pb->summary);
+    tc_wire__copy_text(out->summary, sizeof out->summary, pb->summary);
     if (pb->n_hosts > TC_HOSTS_MAX || pb->n_roles > TC_ROLES_MAX)
         return TC_ETOOBIG;
     for (size_t i = 0; i < pb->n_hosts; i++)
@@ -187,7 +179,7 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
         const Tocsin__V1__ActionItem *it = pb->action_items[i];
         tc_action_item_t *a = &out->actions[i];
         a->number = it->number;
-        s_copy_text(a->text, sizeof a->text, it->text);
+        tc_wire__copy_text(a->text, sizeof a->text, it->text);
         COPY_ID(a->owner, it->owner);
         a->added_ms = it->added_ms;
         a->done_ms = it->done_ms;
@@ -226,7 +218,7 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
     out->postmortem_done_ms = pb->postmortem_done_ms;
     out->postmortem_reminded = pb->postmortem_reminded;
     out->drill = pb->drill;
-    s_copy_text(out->title, sizeof out->title, pb->title);
+    tc_wire__copy_text(out->title, sizeof out->title, pb->title);
     out->updates = pb->updates;
     out->pending_update = pb->pending_update;
     out->last_external_ms = pb->last_external_ms;
@@ -242,7 +234,7 @@ int tc_wire_encode_incident(const tc_incident_t *inc, uint8_t **out, size_t *out
     if (!o)
         return TC_ENOMEM;
     s_incident_to_pb(inc, o);
-    int rc = s_pack(&o->pb.base, out, outlen);
+    int rc = tc_wire__pack(&o->pb.base, out, outlen);
     free(o);
     return rc;
 }
@@ -310,8 +302,8 @@ static int s_update_from_pb(const Tocsin__V1__StatusUpdate *pb, tc_update_t *u)
     u->external = pb->external;
     COPY_ID(u->scenario, pb->scenario);
     COPY_ID(u->state, pb->state);
-    s_copy_text(u->title, sizeof u->title, pb->title);
-    s_copy_text(u->body, sizeof u->body, pb->body);
+    tc_wire__copy_text(u->title, sizeof u->title, pb->title);
+    tc_wire__copy_text(u->body, sizeof u->body, pb->body);
     if (pb->n_components > TC_COMPONENTS_MAX)
         return TC_ETOOBIG;
     for (size_t i = 0; i < pb->n_components; i++) {
@@ -355,7 +347,7 @@ static int s_component_from_pb(const Tocsin__V1__Component *pb, tc_component_t *
     if (!pb)
         return 0;
     COPY_ID(c->name, pb->name);
-    s_copy_text(c->description, sizeof c->description, pb->description);
+    tc_wire__copy_text(c->description, sizeof c->description, pb->description);
     if ((unsigned)pb->status > TC_COMP_MAINTENANCE || (unsigned)pb->derived > TC_COMP_MAINTENANCE)
         return TC_EDECODE;
     c->status = (tc_component_status_t)pb->status;
@@ -398,7 +390,7 @@ static int s_maint_from_pb(const Tocsin__V1__Maintenance *pb, tc_maintenance_t *
     if (!pb)
         return 0;
     w->id = pb->id;
-    s_copy_text(w->title, sizeof w->title, pb->title);
+    tc_wire__copy_text(w->title, sizeof w->title, pb->title);
     if (pb->state > TC_MAINT_CANCELLED)
         return TC_EDECODE;
     w->state = (tc_maint_state_t)pb->state;
@@ -411,12 +403,56 @@ static int s_maint_from_pb(const Tocsin__V1__Maintenance *pb, tc_maintenance_t *
     for (size_t i = 0; i < pb->n_components; i++)
         COPY_ID(w->components[i], pb->components[i]);
     w->ncomponents = pb->n_components;
-    s_copy_text(w->description, sizeof w->description, pb->description);
+    tc_wire__copy_text(w->description, sizeof w->description, pb->description);
     COPY_ID(w->created_by, pb->created_by);
     w->created_ms = pb->created_ms;
     w->verify_ms = pb->verify_ms;
     w->drill = pb->drill;
     return 0;
+}
+
+/* ---- single objects (snapshots keep them as they are broadcast) -------- */
+
+int tc_wire_encode_update(const tc_update_t *u, uint8_t **out, size_t *outlen)
+{
+    s_update_pb_t *o = malloc(sizeof *o);
+    if (!o)
+        return TC_ENOMEM;
+    s_update_to_pb(u, o);
+    int rc = tc_wire__pack(&o->pb.base, out, outlen);
+    free(o);
+    return rc;
+}
+
+int tc_wire_decode_update(const uint8_t *buf, size_t len, tc_update_t *u)
+{
+    Tocsin__V1__StatusUpdate *pb = tocsin__v1__status_update__unpack(NULL, len, buf);
+    if (!pb)
+        return TC_EDECODE;
+    int rc = s_update_from_pb(pb, u);
+    tocsin__v1__status_update__free_unpacked(pb, NULL);
+    return rc;
+}
+
+int tc_wire_encode_maintenance(const tc_maintenance_t *w, uint8_t **out, size_t *outlen)
+{
+    s_maint_pb_t *o = malloc(sizeof *o);
+    if (!o)
+        return TC_ENOMEM;
+    s_maint_to_pb(w, o);
+    int rc = tc_wire__pack(&o->pb.base, out, outlen);
+    free(o);
+    return rc;
+}
+
+int tc_wire_decode_maintenance(const uint8_t *buf, size_t len, tc_maintenance_t *w)
+{
+    Tocsin__V1__Maintenance *pb = tocsin__v1__maintenance__unpack(NULL, len, buf);
+    if (!pb)
+        return TC_EDECODE;
+    int rc = s_maint_from_pb(pb, w);
+    tocsin__v1__maintenance__free_unpacked(pb, NULL);
+    return rc;
 }
 
 /* ---- envelope ---------------------------------------------------------- */
@@ -439,10 +475,45 @@ typedef struct {
     char *op_args[TC_ACTION_ARGS_MAX];
     Tocsin__V1__TimerFired timer;
     Tocsin__V1__EventsLost lost;
+    Tocsin__V1__ConfigRef cref;
     s_update_pb_t update;
     Tocsin__V1__Component component;
     s_maint_pb_t maint;
 } s_envelope_pb_t;
+
+/* The Broadcast payload of an envelope `o` (its env member). */
+static void s_bcast_to_pb(const tc_broadcast_t *b, s_envelope_pb_t *o)
+{
+    tocsin__v1__broadcast__init(&o->bcast);
+    o->bcast.kind = (Tocsin__V1__Broadcast__Kind)b->kind;
+    o->bcast.topic = (char *)b->topic;
+    o->bcast.log_seq = b->log_seq;
+    if (b->kind == TC_BCAST_INCIDENT_OPENED || b->kind == TC_BCAST_INCIDENT_UPDATED ||
+        b->kind == TC_BCAST_INCIDENT_RESOLVED || b->kind == TC_BCAST_PAGE) {
+        s_incident_to_pb(&b->incident, &o->inc);
+        o->bcast.incident = &o->inc.pb;
+    }
+    o->bcast.host = (char *)b->host;
+    o->bcast.detail = (char *)b->detail;
+    if (b->kind == TC_BCAST_REMINDER) {
+        s_incident_to_pb(&b->incident, &o->inc);
+        o->bcast.incident = &o->inc.pb;
+    }
+    if (b->kind == TC_BCAST_STATUS_UPDATE) {
+        s_update_to_pb(&b->update, &o->update);
+        o->bcast.update = &o->update.pb;
+    }
+    if (b->kind == TC_BCAST_COMPONENT) {
+        s_component_to_pb(&b->component, &o->component);
+        o->bcast.component = &o->component;
+    }
+    if (b->kind == TC_BCAST_MAINTENANCE) {
+        s_maint_to_pb(&b->maint, &o->maint);
+        o->bcast.maintenance = &o->maint.pb;
+    }
+    o->env.payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_BROADCAST;
+    o->env.broadcast = &o->bcast;
+}
 
 static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
 {
@@ -517,39 +588,7 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
         e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_REJECT;
         e->reject = &o->reject;
         break;
-    case TC_MSG_BROADCAST: {
-        const tc_broadcast_t *b = &m->u.bcast;
-        tocsin__v1__broadcast__init(&o->bcast);
-        o->bcast.kind = (Tocsin__V1__Broadcast__Kind)b->kind;
-        o->bcast.topic = (char *)b->topic;
-        o->bcast.log_seq = b->log_seq;
-        if (b->kind == TC_BCAST_INCIDENT_OPENED || b->kind == TC_BCAST_INCIDENT_UPDATED ||
-            b->kind == TC_BCAST_INCIDENT_RESOLVED || b->kind == TC_BCAST_PAGE) {
-            s_incident_to_pb(&b->incident, &o->inc);
-            o->bcast.incident = &o->inc.pb;
-        }
-        o->bcast.host = (char *)b->host;
-        o->bcast.detail = (char *)b->detail;
-        if (b->kind == TC_BCAST_REMINDER) {
-            s_incident_to_pb(&b->incident, &o->inc);
-            o->bcast.incident = &o->inc.pb;
-        }
-        if (b->kind == TC_BCAST_STATUS_UPDATE) {
-            s_update_to_pb(&b->update, &o->update);
-            o->bcast.update = &o->update.pb;
-        }
-        if (b->kind == TC_BCAST_COMPONENT) {
-            s_component_to_pb(&b->component, &o->component);
-            o->bcast.component = &o->component;
-        }
-        if (b->kind == TC_BCAST_MAINTENANCE) {
-            s_maint_to_pb(&b->maint, &o->maint);
-            o->bcast.maintenance = &o->maint.pb;
-        }
-        e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_BROADCAST;
-        e->broadcast = &o->bcast;
-        break;
-    }
+    case TC_MSG_BROADCAST: s_bcast_to_pb(&m->u.bcast, o); break;
     case TC_MSG_HOST_STATUS:
         tocsin__v1__host_status__init(&o->hs);
         o->hs.host = (char *)m->u.host_status.host;
@@ -592,6 +631,13 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
         e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_TIMER;
         e->timer = &o->timer;
         break;
+    case TC_MSG_CONFIG:
+        tocsin__v1__config_ref__init(&o->cref);
+        o->cref.digest = m->u.config.digest;
+        o->cref.source = (char *)m->u.config.source;
+        e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_CONFIG;
+        e->config = &o->cref;
+        break;
     case TC_MSG_EVENTS_LOST: {
         const tc_events_lost_t *l = &m->u.lost;
         tocsin__v1__events_lost__init(&o->lost);
@@ -611,26 +657,35 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
     return 0;
 }
 
+/* Clears only the header and the member the payload fills: a tc_msg_t is
+ * 16 KB (a broadcast carries a whole incident), and clearing all of it for
+ * every 100-byte check result was where ingest spent its time. Members
+ * other than the one `kind` names are left as they were. */
+#define CLEAR(member) memset(&(member), 0, sizeof(member))
+
 static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
 {
-    memset(m, 0, sizeof *m);
+    memset(m, 0, offsetof(tc_msg_t, u));
     m->version = e->version;
     COPY_ID(m->sender, e->sender);
     m->seq = e->seq;
     m->time_ms = e->time_ms;
     switch (e->payload_case) {
     case TOCSIN__V1__ENVELOPE__PAYLOAD_HELLO:
+        CLEAR(m->u.hello);
         m->kind = TC_MSG_HELLO;
         COPY_ID(m->u.hello.hostname, e->hello->hostname);
         COPY_ID(m->u.hello.agent_version, e->hello->agent_version);
         m->u.hello.heartbeat_ms = e->hello->heartbeat_ms;
         return 0;
     case TOCSIN__V1__ENVELOPE__PAYLOAD_HEARTBEAT:
+        CLEAR(m->u.heartbeat);
         m->kind = TC_MSG_HEARTBEAT;
         m->u.heartbeat.heartbeat_ms = e->heartbeat->heartbeat_ms;
         m->u.heartbeat.last_seq = e->heartbeat->last_seq;
         return 0;
     case TOCSIN__V1__ENVELOPE__PAYLOAD_CHECK_RESULT: {
+        CLEAR(m->u.check);
         const Tocsin__V1__CheckResult *p = e->check_result;
         tc_check_result_t *c = &m->u.check;
         m->kind = TC_MSG_CHECK_RESULT;
@@ -640,7 +695,7 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         if ((unsigned)p->state > TC_STATE_UNKNOWN)
             return TC_EDECODE;
         c->state = (tc_check_state_t)p->state;
-        s_copy_text(c->output, sizeof c->output, p->output);
+        tc_wire__copy_text(c->output, sizeof c->output, p->output);
         if (p->n_perfdata > TC_PERF_MAX)
             return TC_ETOOBIG;
         for (size_t i = 0; i < p->n_perfdata; i++) {
@@ -663,20 +718,23 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         return 0;
     }
     case TOCSIN__V1__ENVELOPE__PAYLOAD_ACK:
+        CLEAR(m->u.ack);
         m->kind = TC_MSG_ACK;
         m->u.ack.seq = e->ack->seq;
         return 0;
     case TOCSIN__V1__ENVELOPE__PAYLOAD_REJECT:
+        CLEAR(m->u.reject);
         m->kind = TC_MSG_REJECT;
         m->u.reject.reason = (unsigned)e->reject->reason <= TC_REJECT_THROTTLED
                                  ? (tc_reject_reason_t)e->reject->reason
                                  : TC_REJECT_UNSPECIFIED;
         m->u.reject.seq = e->reject->seq;
-        s_copy_text(m->u.reject.detail, sizeof m->u.reject.detail, e->reject->detail);
+        tc_wire__copy_text(m->u.reject.detail, sizeof m->u.reject.detail, e->reject->detail);
         m->u.reject.resend_from = e->reject->resend_from;
         m->u.reject.retry_after_ms = e->reject->retry_after_ms;
         return 0;
     case TOCSIN__V1__ENVELOPE__PAYLOAD_BROADCAST: {
+        CLEAR(m->u.bcast);
         const Tocsin__V1__Broadcast *p = e->broadcast;
         tc_broadcast_t *b = &m->u.bcast;
         m->kind = TC_MSG_BROADCAST;
@@ -689,21 +747,23 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         if (rc != 0)
             return rc;
         COPY_ID(b->host, p->host);
-        s_copy_text(b->detail, sizeof b->detail, p->detail);
+        tc_wire__copy_text(b->detail, sizeof b->detail, p->detail);
         if ((rc = s_update_from_pb(p->update, &b->update)) != 0 ||
             (rc = s_component_from_pb(p->component, &b->component)) != 0)
             return rc;
         return s_maint_from_pb(p->maintenance, &b->maint);
     }
     case TOCSIN__V1__ENVELOPE__PAYLOAD_HOST_STATUS:
+        CLEAR(m->u.host_status);
         m->kind = TC_MSG_HOST_STATUS;
         COPY_ID(m->u.host_status.host, e->host_status->host);
         m->u.host_status.up = e->host_status->up;
         m->u.host_status.heartbeat_ms = e->host_status->heartbeat_ms;
-        s_copy_text(m->u.host_status.reason, sizeof m->u.host_status.reason,
-                    e->host_status->reason);
+        tc_wire__copy_text(m->u.host_status.reason, sizeof m->u.host_status.reason,
+                           e->host_status->reason);
         return 0;
     case TOCSIN__V1__ENVELOPE__PAYLOAD_OPERATOR_ACTION: {
+        CLEAR(m->u.action);
         const Tocsin__V1__OperatorAction *p = e->operator_action;
         tc_operator_action_t *a = &m->u.action;
         m->kind = TC_MSG_OPERATOR_ACTION;
@@ -715,18 +775,26 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         for (size_t i = 0; i < p->n_args; i++)
             COPY_ID(a->args[i], p->args[i]);
         a->nargs = p->n_args;
-        s_copy_text(a->message, sizeof a->message, p->message);
+        tc_wire__copy_text(a->message, sizeof a->message, p->message);
         int rc = s_update_from_pb(p->update, &a->update);
         return rc ? rc : s_maint_from_pb(p->maintenance, &a->maint);
     }
     case TOCSIN__V1__ENVELOPE__PAYLOAD_TIMER:
+        CLEAR(m->u.timer);
         m->kind = TC_MSG_TIMER;
         m->u.timer.incident = e->timer->incident;
         COPY_ID(m->u.timer.kind, e->timer->kind);
         m->u.timer.due_ms = e->timer->due_ms;
         COPY_ID(m->u.timer.key, e->timer->key);
         return 0;
+    case TOCSIN__V1__ENVELOPE__PAYLOAD_CONFIG:
+        CLEAR(m->u.config);
+        m->kind = TC_MSG_CONFIG;
+        m->u.config.digest = e->config->digest;
+        tc_wire__copy_text(m->u.config.source, sizeof m->u.config.source, e->config->source);
+        return 0;
     case TOCSIN__V1__ENVELOPE__PAYLOAD_EVENTS_LOST: {
+        CLEAR(m->u.lost);
         const Tocsin__V1__EventsLost *p = e->events_lost;
         tc_events_lost_t *l = &m->u.lost;
         m->kind = TC_MSG_EVENTS_LOST;
@@ -736,7 +804,7 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         l->transitions = p->transitions;
         l->first_ms = p->first_ms;
         l->last_ms = p->last_ms;
-        s_copy_text(l->reason, sizeof l->reason, p->reason);
+        tc_wire__copy_text(l->reason, sizeof l->reason, p->reason);
         return 0;
     }
     default: return TC_EDECODE;
@@ -750,14 +818,14 @@ int tc_wire_encode_msg(const tc_msg_t *m, uint8_t **out, size_t *outlen)
         return TC_ENOMEM;
     int rc = s_msg_to_pb(m, o);
     if (rc == 0)
-        rc = s_pack(&o->env.base, out, outlen);
+        rc = tc_wire__pack(&o->env.base, out, outlen);
     free(o);
     return rc;
 }
 
 int tc_wire_decode_msg(const uint8_t *buf, size_t len, tc_msg_t *m)
 {
-    memset(m, 0, sizeof *m);
+    memset(m, 0, offsetof(tc_msg_t, u));
     Tocsin__V1__Envelope *e = tocsin__v1__envelope__unpack(NULL, len, buf);
     if (!e)
         return TC_EDECODE;
@@ -779,8 +847,68 @@ int tc_wire_encode_record(const tc_record_t *r, uint8_t **out, size_t *outlen)
         tocsin__v1__log_record__init(&lr);
         lr.seq = r->seq;
         lr.received_ms = r->received_ms;
+        lr.time_ms = r->time_ms;
         lr.event = &o->env;
-        rc = s_pack(&lr.base, out, outlen);
+        rc = tc_wire__pack(&lr.base, out, outlen);
+    }
+    free(o);
+    return rc;
+}
+
+static size_t s_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+int tc_wire_encode_record_raw(const tc_record_t *r, const uint8_t *env, size_t env_len,
+                              uint8_t **out, size_t *outlen)
+{
+    /* LogRecord by hand: 1 seq, 2 received_ms, 3 event (bytes as they
+     * came), 4 time_ms; protobuf decodes fields in any order. */
+    uint8_t *buf = malloc(env_len + 48);
+    if (!buf)
+        return TC_ENOMEM;
+    size_t n = 0;
+    buf[n++] = 1 << 3 | 0;
+    n += s_varint(buf + n, r->seq);
+    buf[n++] = 2 << 3 | 0;
+    n += s_varint(buf + n, (uint64_t)r->received_ms);
+    buf[n++] = 3 << 3 | 2;
+    n += s_varint(buf + n, env_len);
+    memcpy(buf + n, env, env_len);
+    n += env_len;
+    buf[n++] = 4 << 3 | 0;
+    n += s_varint(buf + n, (uint64_t)r->time_ms);
+    *out = buf;
+    *outlen = n;
+    return 0;
+}
+
+int tc_wire_append_bcast(tc_buf_t *buf, uint64_t seq, int64_t time_ms, const tc_broadcast_t *b,
+                         size_t *off, size_t *len)
+{
+    s_envelope_pb_t *o = malloc(sizeof *o);
+    if (!o)
+        return TC_ENOMEM;
+    tocsin__v1__envelope__init(&o->env);
+    o->env.version = TC_PROTOCOL_VERSION;
+    o->env.sender = (char *)TC_COORDINATOR_ID;
+    o->env.seq = seq;
+    o->env.time_ms = time_ms;
+    s_bcast_to_pb(b, o);
+    size_t n = protobuf_c_message_get_packed_size(&o->env.base);
+    int rc = tc_buf_reserve(buf, n);
+    if (rc == 0) {
+        protobuf_c_message_pack(&o->env.base, buf->data + buf->len);
+        *off = buf->len;
+        *len = n;
+        buf->len += n;
     }
     free(o);
     return rc;
@@ -788,11 +916,12 @@ int tc_wire_encode_record(const tc_record_t *r, uint8_t **out, size_t *outlen)
 
 static int s_record_from_pb(const Tocsin__V1__LogRecord *lr, tc_record_t *r)
 {
-    memset(r, 0, sizeof *r);
+    memset(r, 0, offsetof(tc_record_t, event));
     if (!lr->event)
         return TC_EDECODE;
     r->seq = lr->seq;
     r->received_ms = lr->received_ms;
+    r->time_ms = lr->time_ms ? lr->time_ms : lr->received_ms;
     return s_msg_from_pb(lr->event, &r->event);
 }
 
@@ -827,7 +956,7 @@ static int s_timeline_from_pb(const Tocsin__V1__TimelineEntry *pb, tc_timeline_t
     t->log_seq = pb->log_seq;
     COPY_ID(t->actor, pb->actor);
     COPY_ID(t->kind, pb->kind);
-    s_copy_text(t->text, sizeof t->text, pb->text);
+    tc_wire__copy_text(t->text, sizeof t->text, pb->text);
     return 0;
 }
 
@@ -835,7 +964,7 @@ int tc_wire_encode_timeline(const tc_timeline_t *t, uint8_t **out, size_t *outle
 {
     Tocsin__V1__TimelineEntry pb;
     s_timeline_to_pb(t, &pb);
-    return s_pack(&pb.base, out, outlen);
+    return tc_wire__pack(&pb.base, out, outlen);
 }
 
 int tc_wire_decode_timeline(const uint8_t *buf, size_t len, tc_timeline_t *t)
@@ -872,7 +1001,7 @@ static int s_audit_from_pb(const Tocsin__V1__AuditRecord *pb, tc_audit_t *a)
     COPY_ID(a->actor_class, pb->actor_class);
     COPY_ID(a->public_key, pb->public_key);
     COPY_ID(a->action, pb->action);
-    s_copy_text(a->detail, sizeof a->detail, pb->detail);
+    tc_wire__copy_text(a->detail, sizeof a->detail, pb->detail);
     a->allowed = pb->allowed;
     return 0;
 }
@@ -881,7 +1010,7 @@ int tc_wire_encode_audit(const tc_audit_t *a, uint8_t **out, size_t *outlen)
 {
     Tocsin__V1__AuditRecord pb;
     s_audit_to_pb(a, &pb);
-    return s_pack(&pb.base, out, outlen);
+    return tc_wire__pack(&pb.base, out, outlen);
 }
 
 int tc_wire_decode_audit(const uint8_t *buf, size_t len, tc_audit_t *a)
@@ -912,7 +1041,7 @@ int tc_wire_encode_request(const tc_api_request_t *q, uint8_t **out, size_t *out
     pb.limit = q->limit;
     pb.all = q->all;
     pb.message = (char *)q->message;
-    return s_pack(&pb.base, out, outlen);
+    return tc_wire__pack(&pb.base, out, outlen);
 }
 
 static int s_request_from_pb(const Tocsin__V1__ApiRequest *pb, tc_api_request_t *q)
@@ -927,7 +1056,7 @@ static int s_request_from_pb(const Tocsin__V1__ApiRequest *pb, tc_api_request_t 
     q->from = pb->from;
     q->limit = pb->limit;
     q->all = pb->all;
-    s_copy_text(q->message, sizeof q->message, pb->message);
+    tc_wire__copy_text(q->message, sizeof q->message, pb->message);
     return 0;
 }
 
@@ -1095,6 +1224,11 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
         st.denied = r->status.denied;
         st.throttled = r->status.throttled;
         st.deferred = r->status.deferred;
+        st.storage = (char *)r->status.storage;
+        st.storage_error = (char *)r->status.storage_error;
+        st.storage_used = r->status.storage_used;
+        st.storage_map = r->status.storage_map;
+        st.storage_max = r->status.storage_max;
         hosts = calloc(r->status.nhosts + 1, sizeof *hosts);
         host_ptrs = calloc(r->status.nhosts + 1, sizeof *host_ptrs);
         if (!hosts || !host_ptrs)
@@ -1224,7 +1358,7 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     }
     pb.n_broadcasts = r->nbroadcasts;
     pb.broadcasts = bc_ptrs;
-    rc = s_pack(&pb.base, out, outlen);
+    rc = tc_wire__pack(&pb.base, out, outlen);
 done:
     free(hosts);
     free(host_ptrs);
@@ -1255,7 +1389,7 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
 {
     int rc;
     r->ok = pb->ok;
-    s_copy_text(r->error, sizeof r->error, pb->error);
+    tc_wire__copy_text(r->error, sizeof r->error, pb->error);
     r->more = pb->more;
     if (pb->status) {
         const Tocsin__V1__Status *st = pb->status;
@@ -1271,6 +1405,12 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
         r->status.denied = st->denied;
         r->status.throttled = st->throttled;
         r->status.deferred = st->deferred;
+        COPY_ID(r->status.storage, st->storage);
+        tc_wire__copy_text(r->status.storage_error, sizeof r->status.storage_error,
+                           st->storage_error);
+        r->status.storage_used = st->storage_used;
+        r->status.storage_map = st->storage_map;
+        r->status.storage_max = st->storage_max;
         for (size_t i = 0; i < st->n_hosts; i++) {
             tc_host_info_t h = {0};
             COPY_ID(h.host, st->hosts[i]->host);
@@ -1319,14 +1459,14 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
     for (size_t i = 0; rc == 0 && i < pb->n_subscribers; i++) {
         const Tocsin__V1__SubscriberStat *p = pb->subscribers[i];
         tc_sub_stat_t st = {0};
-        if (s_copy_id(st.name, sizeof st.name, p->name) ||
-            s_copy_id(st.last_result, sizeof st.last_result, p->last_result))
+        if (tc_wire__copy_id(st.name, sizeof st.name, p->name) ||
+            tc_wire__copy_id(st.last_result, sizeof st.last_result, p->last_result))
             return TC_ETOOBIG;
         st.delivered = p->delivered;
         st.failed = p->failed;
         st.latency_total_ms = p->latency_total_ms;
         st.last_ms = p->last_ms;
-        s_copy_text(st.last_detail, sizeof st.last_detail, p->last_detail);
+        tc_wire__copy_text(st.last_detail, sizeof st.last_detail, p->last_detail);
         rc = tc_api_reply_add_sub(r, &st);
     }
     for (size_t i = 0; rc == 0 && i < pb->n_maintenances; i++) {

@@ -11,6 +11,8 @@
 #define TC_WIRE_H
 
 #include "msg.h"
+#include "policy.h"
+#include "util.h"
 
 #include <stdint.h>
 #include <stddef.h>
@@ -26,6 +28,19 @@ int tc_wire_decode_msg(const uint8_t *buf, size_t len, tc_msg_t *m);
 
 /* Same pair for log records (LogRecord). */
 int tc_wire_encode_record(const tc_record_t *r, uint8_t **out, size_t *outlen);
+
+/* The same, around `env`: the record's envelope as it was received (a
+ * frame already decoded and validated into r->event), so that the hot path
+ * stores what arrived instead of encoding it again. Caller frees *out. */
+int tc_wire_encode_record_raw(const tc_record_t *r, const uint8_t *env, size_t env_len,
+                              uint8_t **out, size_t *outlen);
+
+/* Appends the Envelope of broadcast `b` (sender "coordinator", broadcast
+ * sequence `seq`, time `time_ms`) to *buf, grown as needed; *off and *len
+ * say where it is. Encoded once: the same bytes are stored and published.
+ * Returns 0 or TC_ENOMEM. */
+int tc_wire_append_bcast(tc_buf_t *buf, uint64_t seq, int64_t time_ms, const tc_broadcast_t *b,
+                         size_t *off, size_t *len);
 int tc_wire_decode_record(const uint8_t *buf, size_t len, tc_record_t *r);
 
 /* Same pair for a timeline entry. */
@@ -39,6 +54,31 @@ int tc_wire_decode_audit(const uint8_t *buf, size_t len, tc_audit_t *a);
 /* Same pair for a bare Incident (the coordinator's incident table). */
 int tc_wire_encode_incident(const tc_incident_t *inc, uint8_t **out, size_t *outlen);
 int tc_wire_decode_incident(const uint8_t *buf, size_t len, tc_incident_t *inc);
+int tc_wire_encode_update(const tc_update_t *u, uint8_t **out, size_t *outlen);
+int tc_wire_decode_update(const uint8_t *buf, size_t len, tc_update_t *u);
+int tc_wire_encode_maintenance(const tc_maintenance_t *w, uint8_t **out, size_t *outlen);
+int tc_wire_decode_maintenance(const uint8_t *buf, size_t len, tc_maintenance_t *w);
+
+/* ---- the state machine's configuration (wire_config.c) ---------------- */
+
+typedef struct tc_templates tc_templates_t;
+
+/* Encodes `policy` and the templates of `templates` that override the
+ * built-in texts (NULL: none) as a StateConfig. Deterministic: the same
+ * configuration always gives the same bytes. Caller frees *out. Returns 0,
+ * TC_ETOOBIG or TC_ENOMEM. */
+int tc_wire_encode_state_config(const tc_policy_t *policy, const tc_templates_t *templates,
+                                uint8_t **out, size_t *outlen);
+
+/* Decodes a StateConfig into *policy and a new template set *templates
+ * (the built-in texts with the recorded overrides; caller owns it).
+ * Returns 0, or TC_EDECODE / TC_ETOOBIG / TC_ECONFIG / TC_ENOMEM with a
+ * reason in `err`. */
+int tc_wire_decode_state_config(const uint8_t *buf, size_t len, tc_policy_t *policy,
+                                tc_templates_t **templates, char *err, size_t errlen);
+
+/* FNV-1a 64 of `len` bytes: the digest a ConfigRef record carries. */
+uint64_t tc_wire_digest(const uint8_t *buf, size_t len);
 
 /* ---- API ------------------------------------------------------------- */
 
@@ -73,6 +113,9 @@ typedef struct {
     size_t nhosts;
     uint64_t accepted, duplicates, rejected, denied;
     uint64_t throttled, deferred; /* refused for now; the sender resends */
+    char storage[16];             /* ok, full, failed */
+    char storage_error[TC_TEXT_MAX];
+    uint64_t storage_used, storage_map, storage_max;
 } tc_status_t;
 
 typedef struct tc_oncall {

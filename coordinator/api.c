@@ -12,12 +12,12 @@ typedef struct {
     int rc;
 } s_collect_t;
 
-static int s_add_incident(const tc_incident_t *inc, void *ctx)
+static void s_add_incident(const tc_incident_t *inc, void *ctx)
 {
     s_collect_t *c = ctx;
-    if (!c->all && inc->state == TC_INC_RESOLVED)
-        return 0;
-    return tc_api_reply_add_incident(c->reply, inc);
+    if (c->rc || (!c->all && inc->state == TC_INC_RESOLVED))
+        return;
+    c->rc = tc_api_reply_add_incident(c->reply, inc);
 }
 
 static int s_add_record(const tc_record_t *rec, void *ctx)
@@ -119,13 +119,28 @@ int tc_api_handle(tc_store_t *store, const tc_state_t *state, const tc_api_env_t
         reply->status.denied = env->denied;
         reply->status.throttled = env->throttled;
         reply->status.deferred = env->deferred;
+        snprintf(reply->status.storage, sizeof reply->status.storage, "%s",
+                 env->storage ? env->storage : "ok");
+        tc_strlcpy_utf8(reply->status.storage_error, env->storage_error ? env->storage_error : "",
+                        sizeof reply->status.storage_error);
+        size_t used, map, max;
+        tc_store_usage(store, &used, &map, &max);
+        reply->status.storage_used = used;
+        reply->status.storage_map = map;
+        reply->status.storage_max = max;
         s_hosts_t hc = {reply, env, 0};
         tc_state_each_host(state, s_add_host, &hc);
         return hc.rc;
     }
     if (!strcmp(q->command, "incidents")) {
+        /* From the state, which holds every incident: what queries say is
+         * what the state machine works with. */
         s_collect_t c = {reply, q->all, 0};
-        return tc_store_scan_incidents(store, s_add_incident, &c);
+        if (q->all)
+            tc_state_each_incident(state, s_add_incident, &c);
+        else
+            tc_state_each_open(state, s_add_incident, &c);
+        return c.rc;
     }
     if (!strcmp(q->command, "show")) {
         uint64_t id;
@@ -133,30 +148,29 @@ int tc_api_handle(tc_store_t *store, const tc_state_t *state, const tc_api_env_t
             tc_api_reply_fail(reply, "show needs one incident id");
             return 0;
         }
-        tc_incident_t inc;
-        int rc = tc_store_get_incident(store, id, &inc);
-        if (rc == TC_ENOTFOUND) {
+        const tc_incident_t *inc = tc_state_incident(state, id);
+        if (!inc) {
             tc_api_reply_fail(reply, "no incident %llu", (unsigned long long)id);
             return 0;
         }
-        return rc ? rc : tc_api_reply_add_incident(reply, &inc);
+        return tc_api_reply_add_incident(reply, inc);
     }
     if (!strcmp(q->command, "log"))
         return tc_store_scan_log(store, q->from, s_page(q->limit), s_add_record, reply,
                                  &reply->more);
     if (!strcmp(q->command, "timeline")) {
         uint64_t id;
-        tc_incident_t inc;
         if (q->nargs != 1 || tc_u64_parse(q->args[0], UINT64_MAX, &id) != 0) {
             tc_api_reply_fail(reply, "timeline needs one incident id");
             return 0;
         }
-        int rc = tc_store_get_incident(store, id, &inc);
-        if (rc == TC_ENOTFOUND) {
+        const tc_incident_t *inc = tc_state_incident(state, id);
+        if (!inc) {
             tc_api_reply_fail(reply, "no incident %llu", (unsigned long long)id);
             return 0;
         }
-        if (rc || (rc = tc_api_reply_add_incident(reply, &inc)) != 0)
+        int rc = tc_api_reply_add_incident(reply, inc);
+        if (rc)
             return rc;
         return tc_store_scan_timeline(store, id, s_add_timeline, reply);
     }

@@ -20,6 +20,8 @@ typedef struct {
     int64_t started_ms;
     uint64_t accepted, duplicates, rejected, denied;
     uint64_t throttled, deferred;
+    const char *storage;       /* ok, full, failed */
+    const char *storage_error; /* "" while ok */
     /* Wall-clock time a host was last heard from, 0 if not since start. */
     int64_t (*last_seen)(void *ctx, const char *host);
     void *last_seen_ctx;

@@ -26,6 +26,10 @@ void tc_coord_config_defaults(tc_coord_config_t *cfg)
     cfg->map_size = 0; /* store default */
     cfg->batch_max = 1024;
     cfg->rate_limit = 5000;
+    /* Start-up loads the newest snapshot and replays what follows: at
+     * about a million records a second, 50 000 records are 50 ms. */
+    cfg->snapshot_every = 50000;
+    cfg->snapshot_interval_ms = 10 * 60 * 1000;
     tc_policy_defaults(&cfg->policy);
 }
 
@@ -109,6 +113,12 @@ static int s_coordinator_key(tc_coord_config_t *cfg, const char *key, const char
         cfg->map_size = (size_t)u << 20;
         return 0;
     }
+    if (!strcmp(key, "max_size_mb")) { /* 0: grow until the disk is full */
+        if (tc_u64_parse(v, 1u << 24, &u))
+            return TC_EINVAL;
+        cfg->map_max = (size_t)u << 20;
+        return 0;
+    }
     if (!strcmp(key, "rate_limit")) {
         if (tc_u64_parse(v, 10000000, &u))
             return TC_EINVAL;
@@ -117,6 +127,19 @@ static int s_coordinator_key(tc_coord_config_t *cfg, const char *key, const char
     }
     if (!strcmp(key, "test_clock"))
         return s_bool(v, &cfg->test_clock);
+    if (!strcmp(key, "snapshot_every")) { /* records; 0: not by count */
+        if (tc_u64_parse(v, UINT32_MAX, &u))
+            return TC_EINVAL;
+        cfg->snapshot_every = (uint32_t)u;
+        return 0;
+    }
+    if (!strcmp(key, "snapshot_interval")) { /* 0: not by time */
+        int64_t ms;
+        if (tc_duration_parse(v, &ms) != 0 || ms < 0)
+            return TC_EINVAL;
+        cfg->snapshot_interval_ms = ms;
+        return 0;
+    }
     if (!strcmp(key, "templates")) {
         if (strlen(v) >= sizeof cfg->templates)
             return TC_EINVAL;

@@ -29,13 +29,16 @@ typedef struct {
     bool open_publish;          /* any CURVE client may subscribe */
     uint32_t missed_heartbeats; /* heartbeats missed before a host is down */
     tc_log_level_t log_level;
-    size_t map_size;      /* LMDB map size in bytes */
-    uint32_t batch_max;   /* most events committed in one transaction */
-    uint32_t rate_limit;  /* messages per second per peer; 0 = no limit */
-    bool test_clock;      /* allow `tocsinctl clock` (tests and drills only) */
-    tc_policy_t policy;   /* declaration, severity, reopening; per service */
-    char templates[4096]; /* status update templates ("" = built-in only) */
-    char path[4096];      /* the YAML file these came from ("" = none) */
+    size_t map_size;              /* LMDB map size to start with, in bytes (it grows) */
+    size_t map_max;               /* most the map may grow to (0: until the disk is full) */
+    uint32_t batch_max;           /* most events committed in one transaction */
+    uint32_t rate_limit;          /* messages per second per peer; 0 = no limit */
+    bool test_clock;              /* allow `tocsinctl clock` (tests and drills only) */
+    uint32_t snapshot_every;      /* a snapshot after this many records (0: not by count) */
+    int64_t snapshot_interval_ms; /* ... or this long after the last one (0: not by time) */
+    tc_policy_t policy;           /* declaration, severity, reopening; per service */
+    char templates[4096];         /* status update templates ("" = built-in only) */
+    char path[4096];              /* the YAML file these came from ("" = none) */
 } tc_coord_config_t;
 
 /* Fills *cfg with the built-in defaults. */

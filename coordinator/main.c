@@ -51,6 +51,9 @@ static void s_usage(FILE *to)
             "      --insecure          plaintext without authentication; loopback only\n"
             "      --missed-heartbeats N  heartbeats missed before a host is down (default 3)\n"
             "      --test-clock        allow 'tocsinctl clock advance' (tests, drills)\n"
+            "      --verify-replay     replay the whole log, compare with the snapshot-based\n"
+            "                          state, report differences, exit 0 (same) or 1;\n"
+            "                          starts nothing, may run beside a running coordinator\n"
             "      --log-level LEVEL   debug, info, warn or error (default info)\n"
             "      --log-format FMT    text or json (default text)\n"
             "      --check-config      check the configuration, keys and directories, print\n"
@@ -65,7 +68,7 @@ static void s_usage(FILE *to)
 
 typedef struct {
     const char *config, *data, *agents, *api, *publish, *missed, *level, *format, *keys;
-    bool insecure, test_clock, check;
+    bool insecure, test_clock, check, verify;
 } s_flags_t;
 
 /* Returns -1 to go on, or an exit status (0 after --help). */
@@ -80,7 +83,8 @@ static int s_parse(int argc, char **argv, s_flags_t *f)
         O_LOGLEVEL,
         O_LOGFORMAT,
         O_TESTCLOCK,
-        O_CHECK
+        O_CHECK,
+        O_VERIFY
     };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -90,6 +94,7 @@ static int s_parse(int argc, char **argv, s_flags_t *f)
         {"publish", required_argument, NULL, O_PUBLISH},
         {"insecure", no_argument, NULL, O_INSECURE},
         {"test-clock", no_argument, NULL, O_TESTCLOCK},
+        {"verify-replay", no_argument, NULL, O_VERIFY},
         {"keys", required_argument, NULL, 'k'},
         {"missed-heartbeats", required_argument, NULL, O_MISSED},
         {"log-level", required_argument, NULL, O_LOGLEVEL},
@@ -115,6 +120,7 @@ static int s_parse(int argc, char **argv, s_flags_t *f)
         case O_LOGLEVEL: f->level = optarg; break;
         case O_LOGFORMAT: f->format = optarg; break;
         case O_CHECK: f->check = true; break;
+        case O_VERIFY: f->verify = true; break;
         case 'h': s_usage(stdout); return 0;
         case 'V': printf(S_PROG " %s\n", TOCSIN_VERSION); return 0;
         default: return tc_cli_getopt_error(S_PROG, opt, argv, opts);
@@ -122,6 +128,8 @@ static int s_parse(int argc, char **argv, s_flags_t *f)
     }
     if (optind < argc)
         return s_usage_error("unexpected argument \"%s\"", argv[optind]);
+    if (f->check && f->verify)
+        return s_usage_error("--check-config and --verify-replay exclude each other");
     return -1;
 }
 
@@ -250,6 +258,11 @@ int main(int argc, char **argv)
     }
     if ((status = s_apply_flags(&f, &cfg, &format)) >= 0)
         return status;
+    if (f.verify) {
+        tc_log_init(S_PROG, cfg.log_level);
+        tc_log_set_format(format);
+        return tc_coord_verify_replay(&cfg, stdout);
+    }
 
     tc_cfgcheck_t *ck = tc_cfgcheck_new(S_PROG);
     if (!ck) {

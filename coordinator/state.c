@@ -13,6 +13,7 @@
 #include "error.h"
 #include "template.h"
 #include "util.h"
+#include "wire.h"
 
 #include <czmq.h>
 #include <stdarg.h>
@@ -22,17 +23,57 @@
 
 #define TC_STATE_ACTOR "tocsin"
 
-typedef struct {
-    char host[TC_ID_MAX];
-    char check[TC_ID_MAX];
-    char service[TC_ID_MAX];
-    tc_check_state_t state; /* last hard state; a new check counts as OK */
-    uint32_t users;         /* "users" perfdata of that result, 0 if none */
-} s_check_t;
-
 void tc_state_set_templates(tc_state_t *st, const tc_templates_t *templates)
 {
+    tc_templates_destroy(&st->own_templates);
     st->templates = templates;
+}
+
+/* The component list of the configuration in force, in its order; a
+ * component that was already there keeps its status and override. */
+static int s_components_from_policy(tc_state_t *st)
+{
+    size_t n = st->policy->ncomponents;
+    tc_component_t *next = calloc(n + 1, sizeof *next);
+    if (!next)
+        return TC_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const tc_component_policy_t *cp = &st->policy->components[i];
+        tc_component_t *c = &next[i];
+        for (size_t k = 0; k < st->ncomponents; k++)
+            if (!strcmp(st->components[k].name, cp->name))
+                *c = st->components[k];
+        snprintf(c->name, TC_ID_MAX, "%s", cp->name);
+        snprintf(c->description, TC_TITLE_MAX, "%s", cp->description);
+    }
+    free(st->components);
+    st->components = next;
+    st->ncomponents = n;
+    return 0;
+}
+
+int tc_state_configure(tc_state_t *st, const tc_policy_t *policy, tc_templates_t **ptemplates,
+                       const tc_record_t *rec, tc_state_out_t *out)
+{
+    if (policy) {
+        *st->policy = *policy;
+        int rc = s_components_from_policy(st);
+        if (rc)
+            return rc;
+    }
+    if (ptemplates && *ptemplates) {
+        tc_templates_destroy(&st->own_templates);
+        st->own_templates = *ptemplates;
+        st->templates = st->own_templates;
+        *ptemplates = NULL;
+    }
+    if (rec)
+        st->config_seq = rec->seq;
+    if (rec && out) {
+        out->n = out->ntimeline = 0;
+        tc_state__components_refresh(st, rec, out);
+    }
+    return 0;
 }
 
 static void s_free_ptr(void **item)
@@ -58,24 +99,26 @@ tc_state_t *tc_state_new(const tc_policy_t *policy)
     tc_state_t *st = calloc(1, sizeof *st);
     if (!st)
         return NULL;
-    tc_policy_defaults(&st->default_policy);
-    st->policy = policy ? policy : &st->default_policy;
+    st->policy = malloc(sizeof *st->policy);
+    if (!st->policy) {
+        free(st);
+        return NULL;
+    }
+    if (policy)
+        *st->policy = *policy;
+    else
+        tc_policy_defaults(st->policy);
     st->checks = zhashx_new();
     st->services = zhashx_new();
     st->hosts = zhashx_new();
     st->updates = zhashx_new();
     st->subscribers = zhashx_new();
-    st->ncomponents = st->policy->ncomponents;
-    st->components = calloc(st->ncomponents + 1, sizeof *st->components);
+    st->thawed = malloc(sizeof *st->thawed);
+    st->peek = malloc(sizeof *st->peek);
     if (!st->checks || !st->services || !st->hosts || !st->updates || !st->subscribers ||
-        !st->components) {
+        !st->thawed || !st->peek || s_components_from_policy(st) != 0) {
         tc_state_destroy(&st);
         return NULL;
-    }
-    for (size_t i = 0; i < st->ncomponents; i++) {
-        snprintf(st->components[i].name, TC_ID_MAX, "%s", st->policy->components[i].name);
-        snprintf(st->components[i].description, TC_TITLE_MAX, "%s",
-                 st->policy->components[i].description);
     }
     st->next_maint_id = 1;
     zhashx_set_destructor(st->checks, s_free_ptr);
@@ -99,6 +142,14 @@ void tc_state_destroy(tc_state_t **pstate)
     zhashx_destroy(&st->subscribers);
     free(st->components);
     free(st->maints);
+    tc_templates_destroy(&st->own_templates);
+    for (size_t i = 0; i < st->archive_cap; i++)
+        free(st->archive[i].buf);
+    free(st->archive);
+    free(st->owed);
+    free(st->thawed);
+    free(st->peek);
+    free(st->policy);
     free(st);
     *pstate = NULL;
 }
@@ -198,7 +249,7 @@ tc_timeline_t *tc_state__note(tc_state_out_t *out, const tc_incident_t *inc, con
     tc_timeline_t *t = &out->timeline[out->ntimeline++];
     memset(t, 0, sizeof *t);
     t->incident = inc->id;
-    t->time_ms = rec->received_ms;
+    t->time_ms = rec->time_ms;
     t->log_seq = rec->seq;
     snprintf(t->actor, sizeof t->actor, "%s", actor);
     snprintf(t->kind, sizeof t->kind, "%s", kind);
@@ -251,11 +302,11 @@ static bool s_maybe_declare(const tc_state_t *st, tc_state__service_t *svc, tc_i
         inc->users < sp.declare_min_users)
         return false;
     inc->declared = true;
-    inc->declared_ms = rec->received_ms;
+    inc->declared_ms = rec->time_ms;
     s_assess(st, svc, inc);
     char text[TC_TEXT_MAX];
     snprintf(text, sizeof text, "declared by policy: %u users affected after %lld min, SEV-%u",
-             inc->users, (long long)((rec->received_ms - inc->opened_ms) / 60000), inc->severity);
+             inc->users, (long long)((rec->time_ms - inc->opened_ms) / 60000), inc->severity);
     tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, TC_STATE_ACTOR, "declared", text);
     return true;
 }
@@ -267,7 +318,7 @@ static void s_schedule_postmortem(const tc_state_t *st, tc_incident_t *inc, cons
 {
     if (!inc->declared || inc->postmortem_due_ms)
         return;
-    inc->postmortem_due_ms = rec->received_ms + tc_policy_postmortem_due(st->policy, inc->severity);
+    inc->postmortem_due_ms = rec->time_ms + tc_policy_postmortem_due(st->policy, inc->severity);
     if (!inc->postmortem_owner[0])
         for (size_t i = 0; i < inc->nroles; i++)
             if (!strcmp(inc->roles[i].role, "commander"))
@@ -289,7 +340,7 @@ static int s_refresh_open(tc_state_t *st, tc_state__service_t *svc, const tc_rec
                           const tc_check_result_t *cr, tc_state_out_t *out)
 {
     tc_incident_t *inc = svc->open;
-    inc->updated_ms = rec->received_ms;
+    inc->updated_ms = rec->time_ms;
     int rc = s_fill_hosts(svc, inc);
     if (rc)
         return rc;
@@ -297,16 +348,16 @@ static int s_refresh_open(tc_state_t *st, tc_state__service_t *svc, const tc_rec
     char text[TC_TEXT_MAX];
     if (svc->failing == 0) {
         inc->state = TC_INC_RESOLVED;
-        inc->resolved_ms = rec->received_ms;
+        inc->resolved_ms = rec->time_ms;
         tc_state__text(text, sizeof text, "every check is OK again (last: %s@%s)", cr->check,
                        cr->host);
         s_schedule_postmortem(st, inc, rec, out);
         tc_state__changed(out, TC_BCAST_INCIDENT_RESOLVED, inc, rec, rec->event.sender, "resolved",
                           text);
-        free(svc->resolved);
+        int arc = tc_state__archive(st, svc->resolved);
         svc->resolved = inc;
         svc->open = NULL;
-        return 0;
+        return arc;
     }
     tc_state__text(text, sizeof text, "%s@%s is %s; %u checks failing on %u hosts", cr->check,
                    cr->host, tc_check_state_name(cr->state), inc->failing_checks,
@@ -325,11 +376,11 @@ static int s_open_incident(tc_state_t *st, tc_state__service_t *svc, const tc_re
     char text[TC_TEXT_MAX];
     tc_incident_t *inc = svc->resolved;
     if (inc && st->policy->reopen_on_failure &&
-        rec->received_ms - inc->resolved_ms <= st->policy->reopen_window_ms) {
+        rec->time_ms - inc->resolved_ms <= st->policy->reopen_window_ms) {
         svc->resolved = NULL;
         inc->state = inc->acknowledged_ms ? TC_INC_INVESTIGATING : TC_INC_TRIGGERED;
         inc->resolved_ms = 0;
-        inc->updated_ms = rec->received_ms;
+        inc->updated_ms = rec->time_ms;
         int rc = s_fill_hosts(svc, inc);
         svc->open = inc;
         if (rc)
@@ -347,7 +398,7 @@ static int s_open_incident(tc_state_t *st, tc_state__service_t *svc, const tc_re
     inc->id = st->next_id++;
     snprintf(inc->service, sizeof inc->service, "%s", svc->name);
     inc->state = TC_INC_TRIGGERED;
-    inc->opened_ms = inc->updated_ms = rec->received_ms;
+    inc->opened_ms = inc->updated_ms = rec->time_ms;
     inc->opened_log_seq = rec->seq;
     tc_state__text(inc->summary, sizeof inc->summary, "%s@%s %s: %s", cr->check, cr->host,
                    tc_check_state_name(cr->state), cr->output);
@@ -388,7 +439,7 @@ static int s_apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
 
     char key[2 * TC_ID_MAX + 1];
     snprintf(key, sizeof key, "%s/%s", cr->host, cr->check);
-    s_check_t *c = zhashx_lookup(st->checks, key);
+    tc_state__check_t *c = zhashx_lookup(st->checks, key);
     if (!c) {
         c = calloc(1, sizeof *c);
         if (!c)
@@ -465,7 +516,7 @@ static int s_apply_lost(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *
                    tc_time_format(l->first_ms, from, sizeof from),
                    tc_time_format(l->last_ms, to, sizeof to), l->reason);
     if (inc == svc->open) {
-        inc->updated_ms = rec->received_ms;
+        inc->updated_ms = rec->time_ms;
         tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, rec->event.sender,
                           "events-lost", text);
         return 0;
@@ -495,7 +546,7 @@ static int s_apply_host(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *
     if (known && h->up == hs->up)
         return 0;
     h->up = hs->up;
-    h->changed_ms = rec->received_ms;
+    h->changed_ms = rec->time_ms;
     tc_broadcast_t *b =
         tc_state__emit(out, hs->up ? TC_BCAST_HOST_UP : TC_BCAST_HOST_DOWN, rec->seq, NULL);
     if (b) {
@@ -508,9 +559,97 @@ static int s_apply_host(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *
 
 /* ---- operator actions ---------------------------------------------------- */
 
-/* The service holding incident `id` as open or last resolved, or NULL. */
-tc_state__service_t *tc_state__find(const tc_state_t *st, uint64_t id, tc_incident_t **inc)
+/* ---- the archive of older incidents ------------------------------------- */
+
+static bool s_owes_reminder(const tc_incident_t *inc)
 {
+    return inc->postmortem_due_ms && !inc->postmortem_done_ms && !inc->postmortem_reminded;
+}
+
+/* Keeps the list of reminders owed by archived incidents in step with
+ * incident `inc`. */
+static int s_owed_update(tc_state_t *st, const tc_incident_t *inc)
+{
+    size_t i = 0;
+    while (i < st->nowed && st->owed[i].id != inc->id)
+        i++;
+    if (!s_owes_reminder(inc)) {
+        if (i < st->nowed)
+            st->owed[i] = st->owed[--st->nowed];
+        return 0;
+    }
+    if (i == st->nowed) {
+        if (st->nowed == st->owed_cap) {
+            size_t cap = st->owed_cap ? 2 * st->owed_cap : 16;
+            tc_state__owed_t *p = realloc(st->owed, cap * sizeof *p);
+            if (!p)
+                return TC_ENOMEM;
+            st->owed = p;
+            st->owed_cap = cap;
+        }
+        st->nowed++;
+    }
+    st->owed[i] = (tc_state__owed_t){inc->id, inc->postmortem_due_ms};
+    return 0;
+}
+
+/* Encodes `inc` into its archive slot (replacing what was there). */
+int tc_state__freeze(tc_state_t *st, const tc_incident_t *inc)
+{
+    if (inc->id >= st->archive_cap) {
+        size_t cap = st->archive_cap ? st->archive_cap : 64;
+        while (cap <= inc->id)
+            cap *= 2;
+        tc_state__frozen_t *p = realloc(st->archive, cap * sizeof *p);
+        if (!p)
+            return TC_ENOMEM;
+        memset(p + st->archive_cap, 0, (cap - st->archive_cap) * sizeof *p);
+        st->archive = p;
+        st->archive_cap = cap;
+    }
+    uint8_t *buf;
+    size_t len;
+    int rc = tc_wire_encode_incident(inc, &buf, &len);
+    if (rc)
+        return rc;
+    free(st->archive[inc->id].buf);
+    st->archive[inc->id] = (tc_state__frozen_t){buf, (uint32_t)len};
+    if (st->peek_id == inc->id)
+        st->peek_id = 0;
+    return s_owed_update(st, inc);
+}
+
+int tc_state__archive(tc_state_t *st, tc_incident_t *inc)
+{
+    if (!inc)
+        return 0;
+    int rc = tc_state__freeze(st, inc);
+    free(inc);
+    return rc;
+}
+
+/* Freezes the archived incident the record just changed, if any. */
+static int s_refreeze(tc_state_t *st)
+{
+    if (!st->thawed_id)
+        return 0;
+    st->thawed_id = 0;
+    return tc_state__freeze(st, st->thawed);
+}
+
+static int s_thaw(const tc_state_t *st, uint64_t id, tc_incident_t *into)
+{
+    if (id >= st->archive_cap || !st->archive[id].buf)
+        return TC_ENOTFOUND;
+    return tc_wire_decode_incident(st->archive[id].buf, st->archive[id].len, into);
+}
+
+tc_state__service_t *tc_state__find(const tc_state_t *cst, uint64_t id, tc_incident_t **inc,
+                                    bool change)
+{
+    /* The archive's decode buffers are a cache, not state: lookups through
+     * a const state may fill them. */
+    tc_state_t *st = (tc_state_t *)cst;
     for (tc_state__service_t *svc = zhashx_first(st->services); svc;
          svc = zhashx_next(st->services)) {
         if (svc->open && svc->open->id == id) {
@@ -523,14 +662,40 @@ tc_state__service_t *tc_state__find(const tc_state_t *st, uint64_t id, tc_incide
         }
     }
     *inc = NULL;
-    return NULL;
+    if (id == 0 || id >= st->archive_cap || !st->archive[id].buf)
+        return NULL;
+    if (st->thawed_id == id) {
+        *inc = st->thawed;
+    } else if (change) {
+        if (s_refreeze(st) != 0 || s_thaw(st, id, st->thawed) != 0)
+            return NULL;
+        st->thawed_id = id;
+        *inc = st->thawed;
+    } else {
+        if (st->peek_id != id) {
+            if (s_thaw(st, id, st->peek) != 0)
+                return NULL;
+            st->peek_id = id;
+        }
+        *inc = st->peek;
+    }
+    return tc_state__service(st, (*inc)->service);
 }
 
 const tc_incident_t *tc_state_incident(const tc_state_t *st, uint64_t id)
 {
     tc_incident_t *inc;
-    tc_state__find(st, id, &inc);
+    tc_state__find(st, id, &inc, false);
     return inc;
+}
+
+void tc_state_each_incident(const tc_state_t *st, tc_state_incident_fn *fn, void *ctx)
+{
+    for (uint64_t id = 1; id < st->next_id; id++) {
+        const tc_incident_t *inc = tc_state_incident(st, id);
+        if (inc)
+            fn(inc, ctx);
+    }
 }
 
 /* The role entry named `role`, or NULL. */
@@ -598,7 +763,7 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
     if (a->incident == 0)
         return tc_state__check_global(st, a, why, whylen);
     tc_incident_t *inc;
-    tc_state__service_t *svc = tc_state__find(st, a->incident, &inc);
+    tc_state__service_t *svc = tc_state__find(st, a->incident, &inc, false);
     if (!svc)
         return tc_state__refuse(why, whylen, TC_ENOTFOUND,
                                 "no incident %llu open or recently resolved",
@@ -835,13 +1000,13 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     const tc_operator_action_t *a = &rec->event.u.action;
     /* Actions are checked before they are stored; one that no longer
      * checks out on replay (the rules changed) is skipped, not guessed at. */
-    if (tc_state_check(st, a, rec->received_ms, NULL, 0) != 0)
+    if (tc_state_check(st, a, rec->time_ms, NULL, 0) != 0)
         return 0;
     const char *actor = a->actor[0] ? a->actor : "operator";
     if (a->incident == 0)
         return tc_state__apply_global(st, rec, actor, out);
     tc_incident_t *inc;
-    tc_state__service_t *svc = tc_state__find(st, a->incident, &inc);
+    tc_state__service_t *svc = tc_state__find(st, a->incident, &inc, true);
     const char *act = a->action;
     if (!strcmp(act, "update"))
         return tc_state__apply_update(st, inc, rec, actor, out);
@@ -850,7 +1015,7 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     char text[TC_TEXT_MAX];
     const char *msg = a->message;
     tc_bcast_kind_t kind = TC_BCAST_INCIDENT_UPDATED;
-    inc->updated_ms = rec->received_ms;
+    inc->updated_ms = rec->time_ms;
 
     if (!strcmp(act, "item")) {
         if (!strcmp(a->args[0], "add")) {
@@ -859,24 +1024,24 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
             it->number = (uint32_t)inc->nactions;
             tc_strlcpy_utf8(it->text, msg, sizeof it->text);
             snprintf(it->owner, sizeof it->owner, "%s", a->args[1]);
-            it->added_ms = rec->received_ms;
+            it->added_ms = rec->time_ms;
             tc_state__text(text, sizeof text, "action item %u for %s: %s", it->number, it->owner,
                            it->text);
         } else {
             uint64_t n = 0;
             tc_u64_parse(a->args[1], TC_ACTIONS_MAX, &n);
             tc_action_item_t *it = &inc->actions[n - 1];
-            it->done_ms = rec->received_ms;
+            it->done_ms = rec->time_ms;
             tc_state__text(text, sizeof text, "action item %u done (%s), by %s", it->number,
                            it->text, actor);
         }
-        inc->updated_ms = rec->received_ms;
+        inc->updated_ms = rec->time_ms;
         tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, actor, "action", text);
         return 0;
     }
     if (!strcmp(act, "postmortem")) {
         if (!strcmp(a->args[0], "done")) {
-            inc->postmortem_done_ms = rec->received_ms;
+            inc->postmortem_done_ms = rec->time_ms;
             tc_state__text(text, sizeof text, "post-mortem done, by %s%s%s", actor,
                            msg[0] ? ": " : "", msg);
         } else {
@@ -904,12 +1069,12 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
             bool mine = a->nargs == 1 ? !strcmp(r->role, a->args[0]) : !strcmp(r->person, a->actor);
             if (!mine || r->acked_ms)
                 continue;
-            r->acked_ms = rec->received_ms;
+            r->acked_ms = rec->time_ms;
             plen += (size_t)snprintf(pages + plen, plen < sizeof pages ? sizeof pages - plen : 0,
                                      "%s%s page (%s)", plen ? ", " : "", r->role, r->person);
         }
         if (!inc->acknowledged_ms)
-            inc->acknowledged_ms = rec->received_ms;
+            inc->acknowledged_ms = rec->time_ms;
         if (inc->state == TC_INC_TRIGGERED)
             inc->state = TC_INC_INVESTIGATING;
         tc_state__text(text, sizeof text, "acknowledged by %s%s%s; %s%s%s", actor, plen ? ": " : "",
@@ -921,13 +1086,14 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         inc->state = to;
         /* Moving on from triggered is a response: it counts as the ack. */
         if (!inc->acknowledged_ms)
-            inc->acknowledged_ms = rec->received_ms;
+            inc->acknowledged_ms = rec->time_ms;
         tc_state__text(text, sizeof text, "%s -> %s%s%s", tc_incident_state_name(from),
                        tc_incident_state_name(to), msg[0] ? ": " : "", msg);
     } else if (!strcmp(act, "resolve")) {
         inc->state = TC_INC_RESOLVED;
-        inc->resolved_ms = rec->received_ms;
-        free(svc->resolved);
+        inc->resolved_ms = rec->time_ms;
+        if (tc_state__archive(st, svc->resolved) != 0)
+            return TC_ENOMEM;
         svc->resolved = inc;
         svc->open = NULL;
         kind = TC_BCAST_INCIDENT_RESOLVED;
@@ -949,7 +1115,7 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     } else if (!strcmp(act, "declare") || !strcmp(act, "undeclare")) {
         inc->declared = act[0] == 'd';
         inc->declared_pinned = true;
-        inc->declared_ms = inc->declared ? rec->received_ms : 0;
+        inc->declared_ms = inc->declared ? rec->time_ms : 0;
         /* Not an incident any more: no assessed severity either. */
         if (!inc->declared && !inc->severity_pinned)
             inc->severity = 0;
@@ -999,8 +1165,8 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
                 snprintf(before, sizeof before, "%s", inc->roles[i].person);
         int64_t t = 0;
         s_timeout_arg(a, 1, &t);
-        tc_role_t *r = s_set_role(inc, "commander", a->args[0], rec->received_ms, t,
-                                  !strcmp(actor, a->args[0]));
+        tc_role_t *r =
+            s_set_role(inc, "commander", a->args[0], rec->time_ms, t, !strcmp(actor, a->args[0]));
         tc_state__text(text, sizeof text, "incident command handed from %s to %s%s%s", before,
                        a->args[0], msg[0] ? ": " : "", msg);
         tc_state__changed(out, kind, inc, rec, actor, act, text);
@@ -1016,8 +1182,8 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     } else { /* assign */
         int64_t t = 0;
         s_timeout_arg(a, 2, &t);
-        tc_role_t *r = s_set_role(inc, a->args[0], a->args[1], rec->received_ms, t,
-                                  !strcmp(actor, a->args[1]));
+        tc_role_t *r =
+            s_set_role(inc, a->args[0], a->args[1], rec->time_ms, t, !strcmp(actor, a->args[1]));
         tc_state__text(text, sizeof text, "%s is %s, assigned by %s%s%s", a->args[1], a->args[0],
                        actor, msg[0] ? ": " : "", msg);
         tc_state__changed(out, kind, inc, rec, actor, act, text);
@@ -1034,30 +1200,43 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
 
 /* ---- deadlines ------------------------------------------------------------ */
 
-/* Keeps the earliest of the deadlines offered; ties go to the lower id so
- * the order never depends on hashing. */
-static void s_earliest(tc_timer_t *out, bool *found, uint64_t id, int64_t due, const char *kind)
+/* Deadlines due at the same moment fire in this order, whatever the
+ * hashing or the timing of commits: maintenance windows first (a window
+ * that starts silences the pages of its services), then declarations,
+ * escalations, update reminders and post-mortem reminders; within a kind,
+ * by incident (or window) id, then by role. */
+static int s_kind_rank(const char *kind)
 {
-    if (!*found || due < out->due_ms || (due == out->due_ms && id < out->incident)) {
-        memset(out, 0, sizeof *out);
-        out->incident = id;
-        out->due_ms = due;
-        snprintf(out->kind, sizeof out->kind, "%s", kind);
-        *found = true;
-    }
+    static const char *const order[] = {"maintenance", "declare", "escalate", "update",
+                                        "postmortem"};
+    for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
+        if (!strcmp(kind, order[i]))
+            return i;
+    return 99;
 }
 
-/* s_earliest for an escalation of `role`. Returns true if it took it. */
-static bool s_earliest_key(tc_timer_t *out, bool *found, uint64_t id, int64_t due, const char *role)
+/* Keeps the first, in firing order, of the deadlines offered. */
+static void s_earliest_key(tc_timer_t *out, bool *found, uint64_t id, int64_t due, const char *kind,
+                           const char *key)
 {
-    tc_timer_t before = *out;
-    bool had = *found;
-    s_earliest(out, found, id, due, "escalate");
-    if (!had || memcmp(&before, out, sizeof before) != 0) {
-        snprintf(out->key, sizeof out->key, "%s", role);
-        return true;
+    if (*found) {
+        int64_t d = due - out->due_ms;
+        int r = s_kind_rank(kind) - s_kind_rank(out->kind);
+        if (d > 0 || (d == 0 && r > 0) || (d == 0 && r == 0 && id > out->incident) ||
+            (d == 0 && r == 0 && id == out->incident && strcmp(key, out->key) >= 0))
+            return;
     }
-    return false;
+    memset(out, 0, sizeof *out);
+    out->incident = id;
+    out->due_ms = due;
+    snprintf(out->kind, sizeof out->kind, "%s", kind);
+    snprintf(out->key, sizeof out->key, "%s", key);
+    *found = true;
+}
+
+static void s_earliest(tc_timer_t *out, bool *found, uint64_t id, int64_t due, const char *kind)
+{
+    s_earliest_key(out, found, id, due, kind, "");
 }
 
 bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
@@ -1069,7 +1248,8 @@ bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
         for (size_t i = 0; open && i < open->nroles; i++) {
             const tc_role_t *r = &open->roles[i];
             if (r->paged_ms && !r->acked_ms && r->ack_timeout_ms && !r->escalating && !r->exhausted)
-                s_earliest_key(out, &found, open->id, r->paged_ms + r->ack_timeout_ms, r->role);
+                s_earliest_key(out, &found, open->id, r->paged_ms + r->ack_timeout_ms, "escalate",
+                               r->role);
         }
         const tc_incident_t *done = svc->resolved;
         if (done && done->postmortem_due_ms && !done->postmortem_done_ms &&
@@ -1084,6 +1264,8 @@ bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
         tc_policy_service(st->policy, inc->service, &sp);
         s_earliest(out, &found, inc->id, inc->opened_ms + sp.declare_after_ms, "declare");
     }
+    for (size_t i = 0; i < st->nowed; i++)
+        s_earliest(out, &found, st->owed[i].id, st->owed[i].due_ms, "postmortem");
     /* Windows move on by themselves: start, end (verifying), completed. */
     for (size_t i = 0; i < st->nmaints; i++) {
         int64_t due = tc_state__maint_due(&st->maints[i]);
@@ -1107,7 +1289,7 @@ static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
         return 0;
     }
     tc_incident_t *inc;
-    tc_state__service_t *svc = tc_state__find(st, tm->incident, &inc);
+    tc_state__service_t *svc = tc_state__find(st, tm->incident, &inc, true);
     if (svc && !strcmp(tm->kind, "update"))
         return tc_state__fire_update_reminder(st, inc, rec, out);
     if (svc && !strcmp(tm->kind, "escalate")) {
@@ -1116,7 +1298,7 @@ static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
             r->paged_ms + r->ack_timeout_ms != tm->due_ms)
             return 0; /* acknowledged, reassigned or resolved meanwhile */
         r->escalating = true;
-        inc->updated_ms = rec->received_ms;
+        inc->updated_ms = rec->time_ms;
         char text[TC_TEXT_MAX];
         tc_state__text(text, sizeof text,
                        "%s did not acknowledge the %s page within %lld min; escalating", r->person,
@@ -1142,7 +1324,7 @@ static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
         inc->declare_evaluated || inc->declared)
         return 0;
     inc->declare_evaluated = true;
-    inc->updated_ms = rec->received_ms;
+    inc->updated_ms = rec->time_ms;
     if (s_maybe_declare(st, svc, inc, rec, out))
         return 0;
     tc_service_policy_t sp;
@@ -1158,7 +1340,7 @@ static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
     return 0;
 }
 
-int tc_state_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
+static int s_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
 {
     out->n = 0;
     out->ntimeline = 0;
@@ -1180,13 +1362,21 @@ int tc_state_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
         if (b->kind > TC_BCAST_INCIDENT_RESOLVED)
             continue;
         tc_incident_t *inc;
-        if (!tc_state__find(st, b->incident.id, &inc))
+        if (!tc_state__find(st, b->incident.id, &inc, true))
             continue;
         tc_state__cadence(st, inc);
         b->incident.next_update_due_ms = inc->next_update_due_ms;
     }
     tc_state__components_refresh(st, rec, out);
     return 0;
+}
+
+int tc_state_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
+{
+    int rc = s_apply(st, rec, out);
+    /* An archived incident the record changed goes back to the archive. */
+    int frc = s_refreeze(st);
+    return rc ? rc : frc;
 }
 
 /* ---- queries -------------------------------------------------------------- */
@@ -1251,4 +1441,9 @@ void tc_state_each_host(const tc_state_t *st, tc_state_host_fn *fn, void *ctx)
 uint64_t tc_state_next_incident_id(const tc_state_t *st)
 {
     return st->next_id;
+}
+
+uint64_t tc_state_config_seq(const tc_state_t *st)
+{
+    return st->config_seq;
 }

@@ -23,6 +23,7 @@
 
 #include "msg.h"
 #include "policy.h"
+#include "util.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,8 +42,8 @@ typedef struct {
     size_t ntimeline;
 } tc_state_out_t;
 
-/* `policy` is borrowed and must outlive the state; NULL means the defaults.
- * Caller owns the result; NULL on allocation failure. */
+/* A state machine with `policy` in force (copied; NULL means the
+ * defaults). Caller owns the result; NULL on allocation failure. */
 tc_state_t *tc_state_new(const tc_policy_t *policy);
 
 /* Gives the state the templates its maintenance announcements are written
@@ -53,6 +54,18 @@ void tc_state_set_templates(tc_state_t *st, const tc_templates_t *templates);
 
 /* NULL-safe; nulls *pstate. */
 void tc_state_destroy(tc_state_t **pstate);
+
+/* Puts a configuration in force from here on, as a configuration record
+ * does (the log records one whenever it changes, and replay applies each
+ * record with the configuration that was in force when it was written):
+ * `policy` (copied; NULL keeps the current one) and *ptemplates (taken
+ * over and nulled; NULL or *ptemplates NULL keeps the current ones). The
+ * components follow the new list, in its order; one that stays keeps its
+ * status and override. With `rec` and `out` (both may be NULL, e.g. at
+ * set-up), components whose status changes are broadcast into *out.
+ * Returns 0 or TC_ENOMEM. */
+int tc_state_configure(tc_state_t *st, const tc_policy_t *policy, tc_templates_t **ptemplates,
+                       const tc_record_t *rec, tc_state_out_t *out);
 
 /* Applies `rec` (already validated and stored). Fills *out with the
  * broadcasts it causes (incident broadcasts carry a copy of the incident as
@@ -71,6 +84,36 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
  * false when nothing is pending. */
 bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out);
 
+/* ---- snapshots ----------------------------------------------------------- */
+
+/* Appends the canonical encoding of the whole state (as it is after log
+ * record `log_seq`, when `bcast_seq` broadcasts had been produced) to *out: equal states give equal
+ * bytes, so a snapshot is compared with a full replay byte for byte. Only between records. Returns
+ * 0, TC_EINVAL or TC_ENOMEM. */
+int tc_state_snapshot(const tc_state_t *st, uint64_t log_seq, uint64_t bcast_seq, tc_buf_t *out);
+
+/* What a snapshot's header says: the log record it stands after, the
+ * broadcasts produced up to it (what the caller gave tc_state_snapshot),
+ * and the configuration record in force (0: the initial one). */
+typedef struct {
+    uint64_t log_seq, bcast_seq, config_seq;
+} tc_state_snapshot_header_t;
+int tc_state_snapshot_header(const uint8_t *buf, size_t len, tc_state_snapshot_header_t *h);
+
+/* Loads a snapshot into `st`, which must be fresh from tc_state_new() with
+ * the configuration in force at the snapshot; *log_seq receives the log
+ * position it stands for. Returns 0, TC_EDECODE (not a snapshot, or
+ * damaged), TC_ETOOBIG, TC_EINVAL (st not fresh) or TC_ENOMEM. */
+int tc_state_restore(tc_state_t *st, const uint8_t *buf, size_t len, uint64_t *log_seq);
+
+/* True if two snapshots are the same; if not, says where they part in
+ * `why` (may be NULL). */
+bool tc_state_snapshot_same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, char *why,
+                            size_t whylen);
+
+/* The configuration record in force (0: the one the state started with). */
+uint64_t tc_state_config_seq(const tc_state_t *st);
+
 /* ---- queries (borrowed results, valid until the next apply) ------------- */
 
 /* Number of open (not resolved) incidents. */
@@ -79,6 +122,10 @@ size_t tc_state_open_count(const tc_state_t *st);
 /* Calls fn for each open incident in id order. */
 typedef void(tc_state_incident_fn)(const tc_incident_t *inc, void *ctx);
 void tc_state_each_open(const tc_state_t *st, tc_state_incident_fn *fn, void *ctx);
+
+/* Calls fn for every incident the log knows, in id order: open, resolved
+ * and archived (those decoded into a copy valid for the call only). */
+void tc_state_each_incident(const tc_state_t *st, tc_state_incident_fn *fn, void *ctx);
 
 /* A host as the log knows it. */
 typedef struct {
@@ -95,7 +142,8 @@ const tc_state_host_t *tc_state_host(const tc_state_t *st, const char *host);
 typedef void(tc_state_host_fn)(const tc_state_host_t *h, void *ctx);
 void tc_state_each_host(const tc_state_t *st, tc_state_host_fn *fn, void *ctx);
 
-/* The open or most recently resolved incident with this id, or NULL. */
+/* Incident `id`, or NULL. Borrowed: valid until the next lookup or apply
+ * (an archived one is decoded into a copy). */
 const tc_incident_t *tc_state_incident(const tc_state_t *st, uint64_t id);
 
 /* Id the next incident will get (1 for a new log). */

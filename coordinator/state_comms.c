@@ -101,7 +101,7 @@ void tc_state__components_refresh(tc_state_t *st, const tc_record_t *rec, tc_sta
         if (shown == c->status && c->changed_ms)
             continue;
         c->status = shown;
-        c->changed_ms = rec->received_ms;
+        c->changed_ms = rec->time_ms;
         tc_broadcast_t *b = tc_state__emit(out, TC_BCAST_COMPONENT, rec->seq, NULL);
         if (b) {
             b->component = *c;
@@ -216,7 +216,7 @@ static void s_publish(tc_state_t *st, tc_incident_t *inc, tc_update_t *u, const 
                       const char *actor, tc_state_out_t *out)
 {
     u->status = TC_UPD_PUBLISHED;
-    u->published_ms = rec->received_ms;
+    u->published_ms = rec->time_ms;
     u->started_ms = inc->opened_ms;
     s_update_components(st, inc, u);
     tc_broadcast_t *b = tc_state__emit(out, TC_BCAST_STATUS_UPDATE, rec->seq, NULL);
@@ -233,18 +233,18 @@ static void s_publish(tc_state_t *st, tc_incident_t *inc, tc_update_t *u, const 
                    u->external ? "external" : "internal", u->number, actor, u->state, u->body);
     if (u->external) {
         inc->is_public = true;
-        inc->last_external_ms = rec->received_ms;
+        inc->last_external_ms = rec->time_ms;
         if (inc->pending_update == u->number)
             inc->pending_update = 0;
         /* The next update is due when this one said it would come. */
         inc->next_update_due_ms =
             inc->state == TC_INC_RESOLVED ? 0
-            : u->next_update_ms > rec->received_ms
+            : u->next_update_ms > rec->time_ms
                 ? u->next_update_ms
-                : rec->received_ms +
-                      tc_policy_update_interval(st->policy, inc->declared_ms, rec->received_ms);
+                : rec->time_ms +
+                      tc_policy_update_interval(st->policy, inc->declared_ms, rec->time_ms);
     }
-    inc->updated_ms = rec->received_ms;
+    inc->updated_ms = rec->time_ms;
     tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, actor, "update", text);
 }
 
@@ -346,7 +346,7 @@ int tc_state__apply_update(tc_state_t *st, tc_incident_t *inc, const tc_record_t
         u->number = ++inc->updates;
         u->status = TC_UPD_DRAFT;
         snprintf(u->author, sizeof u->author, "%s", actor);
-        u->drafted_ms = rec->received_ms;
+        u->drafted_ms = rec->time_ms;
         u->severity = inc->severity;
         u->drill = inc->drill;
         snprintf(u->impact, sizeof u->impact, "%s", s_impact(inc->severity));
@@ -357,7 +357,7 @@ int tc_state__apply_update(tc_state_t *st, tc_incident_t *inc, const tc_record_t
         s_update_components(st, inc, u);
         s_update_key(key, sizeof key, inc->id, 0, u->number);
         zhashx_update(st->updates, key, u);
-        inc->updated_ms = rec->received_ms;
+        inc->updated_ms = rec->time_ms;
         if (!u->external) {
             tc_state__text(text, sizeof text, "internal update %u drafted by %s", u->number, actor);
             s_publish(st, inc, u, rec, actor, out);
@@ -366,7 +366,7 @@ int tc_state__apply_update(tc_state_t *st, tc_incident_t *inc, const tc_record_t
         if (s_sev_in(st->policy->auto_publish_severities, inc->severity)) {
             u->status = TC_UPD_APPROVED;
             snprintf(u->approver, sizeof u->approver, "%s", TC_STATE_ACTOR);
-            u->approved_ms = rec->received_ms;
+            u->approved_ms = rec->time_ms;
             s_publish(st, inc, u, rec, actor, out);
             return 0;
         }
@@ -384,11 +384,11 @@ int tc_state__apply_update(tc_state_t *st, tc_incident_t *inc, const tc_record_t
     tc_u64_parse(a->args[1], UINT32_MAX, &n);
     s_update_key(key, sizeof key, inc->id, 0, (uint32_t)n);
     tc_update_t *u = zhashx_lookup(st->updates, key);
-    inc->updated_ms = rec->received_ms;
+    inc->updated_ms = rec->time_ms;
     if (!strcmp(op, "approve")) {
         u->status = TC_UPD_APPROVED;
         snprintf(u->approver, sizeof u->approver, "%s", actor);
-        u->approved_ms = rec->received_ms;
+        u->approved_ms = rec->time_ms;
         tc_state__text(text, sizeof text, "external update %u approved by %s", u->number, actor);
         tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, actor, "update", text);
     } else if (!strcmp(op, "publish")) {
@@ -445,7 +445,7 @@ int tc_state__apply_delivery(tc_state_t *st, tc_incident_t *inc, const tc_record
     } else {
         s->failed++;
     }
-    s->last_ms = rec->received_ms;
+    s->last_ms = rec->time_ms;
     snprintf(s->last_result, sizeof s->last_result, "%s", ok ? "delivered" : "failed");
     tc_strlcpy_utf8(s->last_detail, a->message, sizeof s->last_detail);
     tc_timeline_t *t = tc_state__note(out, inc, rec, actor, "delivery");
@@ -518,6 +518,15 @@ int tc_state__check_global(const tc_state_t *st, const tc_operator_action_t *a, 
                                     (unsigned long long)id, tc_maint_state_name(w->state), op);
         return 0;
     }
+    if (!strcmp(act, "clock")) {
+        /* The test clock moved forward: a record of it, so a restart
+         * resumes from the moved clock; nothing in the state changes. */
+        int64_t ms;
+        if (a->nargs != 2 || strcmp(a->args[0], "advance") != 0 ||
+            tc_duration_parse(a->args[1], &ms) != 0)
+            return tc_state__refuse(why, whylen, TC_EINVAL, "clock wants advance DURATION");
+        return 0;
+    }
     if (!strcmp(act, "drill")) {
         uint64_t sev = 0;
         if (a->nargs != 2 || !tc_id_valid(a->args[0]) || tc_u64_parse(a->args[1], 5, &sev) ||
@@ -573,7 +582,7 @@ static void s_announce(const tc_state_t *st, const tc_maintenance_t *w, const tc
     snprintf(u->author, sizeof u->author, TC_STATE_ACTOR);
     snprintf(u->approver, sizeof u->approver, TC_STATE_ACTOR);
     u->status = TC_UPD_PUBLISHED;
-    u->drafted_ms = u->approved_ms = u->published_ms = rec->received_ms;
+    u->drafted_ms = u->approved_ms = u->published_ms = rec->time_ms;
     u->drill = w->drill;
     u->started_ms = w->start_ms;
     snprintf(b->topic, sizeof b->topic, "status.external");
@@ -627,11 +636,11 @@ void tc_state__maint_move(tc_state_t *st, tc_maintenance_t *w, tc_maint_state_t 
                 text, sizeof text,
                 "maintenance window %llu (%s) is over and checks still fail: re-notifying",
                 (unsigned long long)w->id, w->title);
-            inc->updated_ms = rec->received_ms;
+            inc->updated_ms = rec->time_ms;
             tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, actor, "maintenance", text);
             for (size_t i = 0; i < inc->nroles; i++)
                 if (!inc->roles[i].acked_ms) {
-                    inc->roles[i].paged_ms = rec->received_ms;
+                    inc->roles[i].paged_ms = rec->time_ms;
                     tc_state__page(out, inc, &inc->roles[i], rec);
                 }
         }
@@ -677,7 +686,7 @@ int tc_state__apply_global(tc_state_t *st, const tc_record_t *rec, const char *a
                 tc_component_status_parse(a->args[1], &c->status);
             else
                 c->status = c->derived;
-            c->changed_ms = rec->received_ms;
+            c->changed_ms = rec->time_ms;
             tc_broadcast_t *b = tc_state__emit(out, TC_BCAST_COMPONENT, rec->seq, NULL);
             if (b) {
                 b->component = *c;
@@ -689,6 +698,8 @@ int tc_state__apply_global(tc_state_t *st, const tc_record_t *rec, const char *a
         }
         return 0;
     }
+    if (!strcmp(a->action, "clock"))
+        return 0;
     if (!strcmp(a->action, "maintenance")) {
         if (!strcmp(a->args[0], "add")) {
             tc_maintenance_t *grown = realloc(st->maints, (st->nmaints + 1) * sizeof *grown);
@@ -701,7 +712,7 @@ int tc_state__apply_global(tc_state_t *st, const tc_record_t *rec, const char *a
             w->state = TC_MAINT_SCHEDULED;
             w->occurrence = 1;
             snprintf(w->created_by, sizeof w->created_by, "%s", actor);
-            w->created_ms = rec->received_ms;
+            w->created_ms = rec->time_ms;
             if (!w->verify_ms)
                 w->verify_ms = st->policy->maintenance_verify_ms;
             s_announce(st, w, rec, out);
@@ -739,7 +750,7 @@ int tc_state__apply_global(tc_state_t *st, const tc_record_t *rec, const char *a
     inc->id = st->next_id++;
     snprintf(inc->service, sizeof inc->service, "%s", svc->name);
     inc->state = TC_INC_TRIGGERED;
-    inc->opened_ms = inc->updated_ms = inc->declared_ms = rec->received_ms;
+    inc->opened_ms = inc->updated_ms = inc->declared_ms = rec->time_ms;
     inc->opened_log_seq = rec->seq;
     inc->drill = true;
     inc->declared = inc->declared_pinned = inc->severity_pinned = true;
@@ -799,8 +810,12 @@ int tc_state__fire_update_reminder(tc_state_t *st, tc_incident_t *inc, const tc_
     tc_timeline_t *t = tc_state__note(out, inc, rec, TC_STATE_ACTOR, "update-due");
     if (t)
         tc_strlcpy_utf8(t->text, text, sizeof t->text);
-    /* Keep reminding at the cadence until an update is published. */
+    /* Keep reminding at the cadence until an update is published, counted
+     * from now: a reminder missed while the coordinator was down, or
+     * skipped by a clock jump, fires once and re-arms from when it fired,
+     * not once for every interval that passed meanwhile. */
     inc->next_update_due_ms =
-        tm->due_ms + tc_policy_update_interval(st->policy, inc->declared_ms, tm->due_ms);
+        rec->received_ms +
+        tc_policy_update_interval(st->policy, inc->declared_ms, rec->received_ms);
     return 0;
 }

@@ -16,6 +16,29 @@
 /* Who the state machine's own decisions are recorded as. */
 #define TC_STATE_ACTOR "tocsin"
 
+/* A check's last hard state, as the state machine counts it. */
+typedef struct {
+    char host[TC_ID_MAX];
+    char check[TC_ID_MAX];
+    char service[TC_ID_MAX];
+    tc_check_state_t state; /* last hard state; a new check counts as OK */
+    uint32_t users;         /* "users" perfdata of that result, 0 if none */
+} tc_state__check_t;
+
+/* An incident that left its service's live slots (a newer one of the
+ * service resolved after it): kept encoded, a few hundred bytes instead of
+ * a 9.5 KB struct, and decoded when it is read or acted on. */
+typedef struct {
+    uint8_t *buf;
+    uint32_t len;
+} tc_state__frozen_t;
+
+/* A post-mortem reminder still owed by an archived incident. */
+typedef struct {
+    uint64_t id;
+    int64_t due_ms;
+} tc_state__owed_t;
+
 typedef struct {
     char name[TC_ID_MAX];
     uint32_t failing;        /* checks of this service not OK */
@@ -26,20 +49,33 @@ typedef struct {
 } tc_state__service_t;
 
 struct tc_state {
-    tc_policy_t default_policy;
-    const tc_policy_t *policy;
+    /* The configuration in force: the state's own copy, replaced by
+     * configuration records (tc_state_configure). */
+    tc_policy_t *policy;
     zhashx_t *checks;   /* "host/check" -> check */
     zhashx_t *services; /* service -> tc_state__service_t */
     zhashx_t *hosts;    /* host -> tc_state_host_t */
     uint64_t next_id;
+    uint64_t config_seq;        /* the configuration record in force (0: the initial one) */
     tc_component_t *components; /* one per configured component */
     size_t ncomponents;
     tc_maintenance_t *maints; /* every window, in id order */
     size_t nmaints;
     uint64_t next_maint_id;
-    zhashx_t *updates;               /* "i<incident>.<n>" -> tc_update_t */
-    zhashx_t *subscribers;           /* subscription -> tc_state_subscriber_t */
+    zhashx_t *updates;     /* "i<incident>.<n>" -> tc_update_t */
+    zhashx_t *subscribers; /* subscription -> tc_state_subscriber_t */
+    /* Every incident that is neither open nor its service's last resolved
+     * one, indexed by id (NULL buf: not archived). */
+    tc_state__frozen_t *archive;
+    size_t archive_cap;
+    tc_state__owed_t *owed; /* post-mortem reminders of archived incidents */
+    size_t nowed, owed_cap;
+    tc_incident_t *thawed; /* the archived incident a record is changing */
+    uint64_t thawed_id;
+    tc_incident_t *peek; /* an archived incident decoded for reading */
+    uint64_t peek_id;
     const tc_templates_t *templates; /* for maintenance announcements; may be NULL */
+    tc_templates_t *own_templates;   /* the same, when the state owns them */
 };
 
 /* ---- state.c: the building blocks -------------------------------------- */
@@ -47,9 +83,18 @@ struct tc_state {
 /* The service named `name`, made on first use; NULL on allocation failure. */
 tc_state__service_t *tc_state__service(tc_state_t *st, const char *name);
 
-/* The service holding incident `id` as open or last resolved (and the
- * incident in *inc), or NULL. */
-tc_state__service_t *tc_state__find(const tc_state_t *st, uint64_t id, tc_incident_t **inc);
+/* The service of incident `id` (and the incident in *inc), or NULL. An
+ * archived incident is decoded: with `change`, into the copy the current
+ * record may change (frozen again when the record is applied); without,
+ * into a read-only copy valid until the next lookup. */
+tc_state__service_t *tc_state__find(const tc_state_t *st, uint64_t id, tc_incident_t **inc,
+                                    bool change);
+
+/* Encodes `inc` into its archive slot (replacing what was there). */
+int tc_state__freeze(tc_state_t *st, const tc_incident_t *inc);
+
+/* Moves `inc` (no longer live in its service) into the archive. */
+int tc_state__archive(tc_state_t *st, tc_incident_t *inc);
 
 /* printf into a fixed field, cut at a UTF-8 boundary. */
 void tc_state__text(char *dst, size_t cap, const char *fmt, ...)

@@ -4,10 +4,13 @@
  * Layout: one environment in the data directory with five named databases.
  *   log        u64 seq (big-endian) -> LogRecord
  *   bcast      u64 seq (big-endian) -> Envelope (Broadcast)
- *   incidents  u64 id  (big-endian) -> Incident
- *   senders    sender id            -> u64 highest stored seq (big-endian)
+ *   (incidents: written by builds before 0.2; incidents now live in the state)
+ *   senders    sender id            -> u64 highest stored seq, i64 time of that
+ *                                      event (big-endian; older stores: seq only)
  *   audit      u64 seq (big-endian) -> AuditRecord
  *   timeline   u64 incident, u64 log seq, u8 index -> TimelineEntry
+ *   config     u64 log seq (the ConfigRef record) -> StateConfig
+ *   snapshots  u64 log seq -> the state after that record (state_snapshot.c)
  *   meta       "format"             -> u32 layout version
  * Big-endian keys make LMDB's default byte order the numeric order, so no
  * custom comparator has to be registered identically by every reader.
@@ -15,6 +18,7 @@
 #include "store.h"
 
 #include "error.h"
+#include "lmdb_env.h"
 #include "log.h"
 #include "util.h"
 #include "wire.h"
@@ -23,18 +27,21 @@
 #include <fcntl.h>
 #include <lmdb.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define STORE_FORMAT 1u
-#define DEFAULT_MAP_SIZE ((size_t)16 << 30) /* sparse; only used pages occupy disk */
+#define DEFAULT_MAP_SIZE ((size_t)1 << 30) /* sparse, and it grows; see tc_store_open */
 
 struct tc_store {
-    MDB_env *env;
-    MDB_dbi log, bcast, incidents, senders, meta, audit, timeline;
+    tc_lmdb_t *lmdb;
+    MDB_env *env; /* tc_lmdb_env(lmdb), kept at hand */
+    MDB_dbi log, bcast, senders, meta, audit, timeline, config, snapshots;
     MDB_txn *txn;         /* open write transaction, or NULL */
     uint64_t log_seq;     /* committed */
     uint64_t bcast_seq;   /* committed */
@@ -42,7 +49,8 @@ struct tc_store {
     uint64_t txn_bcast_seq;
     uint64_t audit_seq; /* committed */
     uint64_t txn_audit_seq;
-    int lock_fd;
+    char why[512]; /* the last write failure, with its cause */
+    bool read_only;
 };
 
 static int s_err(int rc)
@@ -52,6 +60,7 @@ static int s_err(int rc)
     case MDB_NOTFOUND: return TC_ENOTFOUND;
     case MDB_MAP_FULL: return TC_EFULL;
     case ENOMEM: return TC_ENOMEM;
+    case ENOSPC: return TC_EDISKFULL;
     default: return TC_EIO;
     }
 }
@@ -85,109 +94,144 @@ static int s_last_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
     return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : s_err(rc);
 }
 
-static int s_lock(const char *dir, int *fd_out)
+static const char *const s_db_names[] = {"log",   "bcast",    "senders", "meta",
+                                         "audit", "timeline", "config",  "snapshots"};
+
+static const size_t s_db_offsets[] = {
+    offsetof(tc_store_t, log),    offsetof(tc_store_t, bcast),    offsetof(tc_store_t, senders),
+    offsetof(tc_store_t, meta),   offsetof(tc_store_t, audit),    offsetof(tc_store_t, timeline),
+    offsetof(tc_store_t, config), offsetof(tc_store_t, snapshots)};
+_Static_assert(sizeof s_db_names / sizeof s_db_names[0] ==
+                   sizeof s_db_offsets / sizeof s_db_offsets[0],
+               "one handle per database name");
+
+static MDB_dbi *s_db(tc_store_t *s, size_t i)
 {
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/coordinator.lock", dir) >= (int)sizeof path)
-        return TC_EINVAL;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        tc_error("cannot open %s: %s", path, strerror(errno));
-        return TC_EIO;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        tc_error("data directory %s is in use by another tocsin-coordinator", dir);
-        close(fd);
-        return TC_EIO;
-    }
-    *fd_out = fd;
-    return 0;
+    return (MDB_dbi *)((char *)s + s_db_offsets[i]);
 }
 
-int tc_store_open(const char *dir, size_t map_size, tc_store_t **out)
+/* Opens the named databases, creating missing ones (and the format mark)
+ * in a write transaction only when something is missing: a store that
+ * exists opens without writing, so it opens on a full disk too. Then reads
+ * the counters. */
+static int s_open_dbs(tc_store_t *s, char *why, size_t whylen)
 {
-    int rc = tc_mkdir_p(dir);
-    if (rc) {
-        tc_error("cannot create data directory %s: %s", dir, strerror(errno));
-        return rc;
-    }
-    tc_store_t *s = calloc(1, sizeof *s);
-    if (!s)
-        return TC_ENOMEM;
-    s->lock_fd = -1;
-    if ((rc = s_lock(dir, &s->lock_fd)) != 0)
-        goto fail_lock;
-
-    int mrc = mdb_env_create(&s->env);
-    if (mrc)
-        goto fail_env;
-    mdb_env_set_maxdbs(s->env, 8);
-    mdb_env_set_mapsize(s->env, map_size ? map_size : DEFAULT_MAP_SIZE);
-    /* MDB_NOTLS: read transactions are not tied to threads; MDB_NOSUBDIR is
-     * not used, so data.mdb and lock.mdb sit inside `dir`. */
-    mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0640);
-    if (mrc) {
-        tc_error("cannot open LMDB environment in %s: %s", dir, mdb_strerror(mrc));
-        goto fail_open;
-    }
-
+    MDB_env *env = tc_lmdb_env(s->lmdb);
     MDB_txn *txn;
-    if ((mrc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
-        goto fail_open;
-    if ((mrc = mdb_dbi_open(txn, "log", MDB_CREATE, &s->log)) ||
-        (mrc = mdb_dbi_open(txn, "bcast", MDB_CREATE, &s->bcast)) ||
-        (mrc = mdb_dbi_open(txn, "incidents", MDB_CREATE, &s->incidents)) ||
-        (mrc = mdb_dbi_open(txn, "senders", MDB_CREATE, &s->senders)) ||
-        (mrc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta)) ||
-        (mrc = mdb_dbi_open(txn, "audit", MDB_CREATE, &s->audit)) ||
-        (mrc = mdb_dbi_open(txn, "timeline", MDB_CREATE, &s->timeline)))
-        goto fail_txn;
-
-    /* Refuse a store written in a layout this build does not know. */
+    int mrc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (mrc)
+        return tc_lmdb_error(s->lmdb, mrc, "cannot read the store", why, whylen);
+    bool missing = false;
+    for (size_t i = 0; i < sizeof s_db_names / sizeof s_db_names[0] && !mrc; i++) {
+        mrc = mdb_dbi_open(txn, s_db_names[i], 0, s_db(s, i));
+        if (mrc == MDB_NOTFOUND) {
+            missing = true;
+            mrc = 0;
+        }
+    }
     MDB_val fk = {6, "format"}, fv;
-    mrc = mdb_get(txn, s->meta, &fk, &fv);
-    if (mrc == MDB_NOTFOUND) {
+    int frc = mrc || missing ? MDB_NOTFOUND : mdb_get(txn, s->meta, &fk, &fv);
+    if (frc == 0 && (fv.mv_size != 8 || s_from_be64(fv.mv_data) != STORE_FORMAT)) {
+        mdb_txn_abort(txn);
+        snprintf(why, whylen, "data directory %s has an unknown store format",
+                 tc_lmdb_dir(s->lmdb));
+        return TC_EIO;
+    }
+    if ((mrc || missing || frc) && s->read_only) {
+        mdb_txn_abort(txn);
+        snprintf(why, whylen, "%s is not a complete coordinator store (start the coordinator once)",
+                 tc_lmdb_dir(s->lmdb));
+        return TC_ENOTFOUND;
+    }
+    if (mrc || missing || frc) {
+        mdb_txn_abort(txn);
+        if (mrc)
+            return tc_lmdb_error(s->lmdb, mrc, "cannot open the store's databases", why, whylen);
+        if ((mrc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
+            return tc_lmdb_error(s->lmdb, mrc, "cannot create the store", why, whylen);
+        for (size_t i = 0; i < sizeof s_db_names / sizeof s_db_names[0] && !mrc; i++)
+            mrc = mdb_dbi_open(txn, s_db_names[i], MDB_CREATE, s_db(s, i));
         unsigned char b[8];
         s_be64(STORE_FORMAT, b);
         fv.mv_size = 8;
         fv.mv_data = b;
-        if ((mrc = mdb_put(txn, s->meta, &fk, &fv, 0)) != 0)
-            goto fail_txn;
-    } else if (mrc) {
-        goto fail_txn;
-    } else if (fv.mv_size != 8 || s_from_be64(fv.mv_data) != STORE_FORMAT) {
-        tc_error("data directory %s has an unknown store format", dir);
-        mdb_txn_abort(txn);
-        rc = TC_EIO;
-        goto fail_open_rc;
+        if (!mrc && mdb_get(txn, s->meta, &fk, &(MDB_val){0}) == MDB_NOTFOUND)
+            mrc = mdb_put(txn, s->meta, &fk, &fv, 0);
     }
-    if ((rc = s_last_key(txn, s->log, &s->log_seq)) != 0 ||
-        (rc = s_last_key(txn, s->bcast, &s->bcast_seq)) != 0 ||
-        (rc = s_last_key(txn, s->audit, &s->audit_seq)) != 0) {
+    int rc = 0;
+    if (mrc == 0 && ((rc = s_last_key(txn, s->log, &s->log_seq)) != 0 ||
+                     (rc = s_last_key(txn, s->bcast, &s->bcast_seq)) != 0 ||
+                     (rc = s_last_key(txn, s->audit, &s->audit_seq)) != 0)) {
         mdb_txn_abort(txn);
-        goto fail_open_rc;
+        snprintf(why, whylen, "cannot read the store's counters: %s", tc_strerror(rc));
+        return rc;
     }
-    if ((mrc = mdb_txn_commit(txn)) != 0)
-        goto fail_open;
+    if (mrc == 0)
+        mrc = mdb_txn_commit(txn); /* a read-only one too: keeps the handles */
+    else
+        mdb_txn_abort(txn);
+    return mrc ? tc_lmdb_error(s->lmdb, mrc, "cannot create the store", why, whylen) : 0;
+}
+
+int tc_store_open_readonly(const char *dir, tc_store_t **out, char *why, size_t whylen)
+{
+    *out = NULL;
+    tc_store_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return TC_ENOMEM;
+    struct stat sb;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (stat(path, &sb) != 0) {
+        snprintf(why, whylen, "%s holds no coordinator store (%s: %s)", dir, path, strerror(errno));
+        free(s);
+        return TC_ENOTFOUND;
+    }
+    tc_lmdb_config_t cfg = {.dir = dir,
+                            .what = "coordinator store",
+                            .max_dbs = 16,
+                            .env_flags = MDB_NOTLS | MDB_RDONLY};
+    s->read_only = true;
+    int rc = tc_lmdb_open(&cfg, &s->lmdb, why, whylen);
+    if (rc == 0)
+        rc = s_open_dbs(s, why, whylen);
+    if (rc) {
+        tc_lmdb_destroy(&s->lmdb);
+        free(s);
+        return rc;
+    }
+    s->env = tc_lmdb_env(s->lmdb);
     *out = s;
     return 0;
+}
 
-fail_txn:
-    mdb_txn_abort(txn);
-fail_open:
-    rc = s_err(mrc ? mrc : EIO);
+int tc_store_open(const char *dir, size_t map_size, size_t map_max, tc_store_t **out, char *why,
+                  size_t whylen)
+{
+    *out = NULL;
+    tc_store_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return TC_ENOMEM;
+    /* MDB_NOTLS: read transactions are not tied to threads; data.mdb and
+     * lock.mdb sit inside `dir`. */
+    tc_lmdb_config_t cfg = {.dir = dir,
+                            .what = "coordinator store",
+                            .lock_file = "coordinator.lock",
+                            .map_size = map_size ? map_size : DEFAULT_MAP_SIZE,
+                            .map_max = map_max,
+                            .max_dbs = 16,
+                            .env_flags = MDB_NOTLS};
+    int rc = tc_lmdb_open(&cfg, &s->lmdb, why, whylen);
     if (rc == 0)
-        rc = TC_EIO;
-fail_open_rc:
-    mdb_env_close(s->env);
-    goto fail_unlock;
-fail_env:
-    rc = TC_EIO;
-fail_unlock:
-    close(s->lock_fd);
-fail_lock:
-    free(s);
-    return rc;
+        rc = s_open_dbs(s, why, whylen);
+    if (rc) {
+        tc_lmdb_destroy(&s->lmdb);
+        free(s);
+        return rc;
+    }
+    s->env = tc_lmdb_env(s->lmdb);
+    *out = s;
+    return 0;
 }
 
 void tc_store_destroy(tc_store_t **pstore)
@@ -196,11 +240,79 @@ void tc_store_destroy(tc_store_t **pstore)
         return;
     tc_store_t *s = *pstore;
     tc_store_abort(s);
-    mdb_env_close(s->env);
-    if (s->lock_fd >= 0)
-        close(s->lock_fd);
+    tc_lmdb_destroy(&s->lmdb);
     free(s);
     *pstore = NULL;
+}
+
+int tc_store_reserve(tc_store_t *s, size_t bytes)
+{
+    return s->txn ? TC_EINVAL : tc_lmdb_reserve(s->lmdb, bytes);
+}
+
+void tc_store_usage(const tc_store_t *s, size_t *used, size_t *map, size_t *max)
+{
+    tc_lmdb_usage(s->lmdb, used, map, max);
+}
+
+const char *tc_store_error(const tc_store_t *s)
+{
+    return s->why;
+}
+
+/* What a disk must have free before writing is tried again: a small write
+ * may fit in pages LMDB freed earlier while the next real batch does not,
+ * and each failed batch costs a rebuild of the state. */
+#define S_PROBE_FREE_MIN ((size_t)4 << 20)
+
+int tc_store_probe(tc_store_t *s)
+{
+    if (s->txn)
+        return TC_EINVAL;
+    size_t avail = tc_lmdb_disk_free(s->lmdb);
+    if (avail < S_PROBE_FREE_MIN) {
+        snprintf(s->why, sizeof s->why, "disk full at %s (%zu KiB free)", tc_lmdb_dir(s->lmdb),
+                 avail >> 10);
+        return TC_EDISKFULL;
+    }
+    size_t used, map, max;
+    tc_lmdb_usage(s->lmdb, &used, &map, &max);
+    if (max && used + S_PROBE_FREE_MIN > max) {
+        snprintf(s->why, sizeof s->why,
+                 "coordinator store at %s is at its maximum size (%zu MiB); raise "
+                 "coordinator.max_size_mb and restart",
+                 tc_lmdb_dir(s->lmdb), max >> 20);
+        return TC_EFULL;
+    }
+    MDB_txn *txn;
+    int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (mrc == MDB_PANIC) {
+        /* A failed commit left LMDB refusing every transaction until the
+         * environment is opened again. */
+        char why[512];
+        int rc = tc_lmdb_reopen(s->lmdb, why, sizeof why);
+        if (rc == 0)
+            rc = s_open_dbs(s, why, sizeof why);
+        s->env = tc_lmdb_env(s->lmdb);
+        if (rc) {
+            snprintf(s->why, sizeof s->why, "%s", why);
+            return rc;
+        }
+        mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    }
+    if (mrc)
+        return tc_lmdb_error(s->lmdb, mrc, "cannot write to the store", s->why, sizeof s->why);
+    unsigned char b[8];
+    s_be64((uint64_t)tc_now_ms(), b);
+    MDB_val k = {5, "probe"}, v = {8, b};
+    mrc = mdb_put(txn, s->meta, &k, &v, 0);
+    if (mrc) {
+        mdb_txn_abort(txn);
+    } else {
+        mrc = mdb_txn_commit(txn);
+    }
+    return mrc ? tc_lmdb_error(s->lmdb, mrc, "cannot write to the store", s->why, sizeof s->why)
+               : 0;
 }
 
 uint64_t tc_store_log_seq(const tc_store_t *s)
@@ -220,7 +332,7 @@ int tc_store_begin(tc_store_t *s)
     int rc = mdb_txn_begin(s->env, NULL, 0, &s->txn);
     if (rc) {
         s->txn = NULL;
-        return s_err(rc);
+        return tc_lmdb_error(s->lmdb, rc, "starting a batch", s->why, sizeof s->why);
     }
     s->txn_log_seq = s->log_seq;
     s->txn_bcast_seq = s->bcast_seq;
@@ -252,6 +364,38 @@ int tc_store_append_log(tc_store_t *s, tc_record_t *rec)
     free(buf);
     if (rc == 0)
         s->txn_log_seq = rec->seq;
+    return rc;
+}
+
+int tc_store_append_log_raw(tc_store_t *s, tc_record_t *rec, const uint8_t *env, size_t len)
+{
+    if (!s->txn)
+        return TC_EINVAL;
+    rec->seq = s->txn_log_seq + 1;
+    uint8_t *buf;
+    size_t blen;
+    int rc = tc_wire_encode_record_raw(rec, env, len, &buf, &blen);
+    if (rc)
+        return rc;
+    rc = s_put_u64(s, s->log, rec->seq, buf, blen, MDB_APPEND);
+    free(buf);
+    if (rc == 0)
+        s->txn_log_seq = rec->seq;
+    return rc;
+}
+
+uint64_t tc_store_next_bcast_seq(const tc_store_t *s)
+{
+    return (s->txn ? s->txn_bcast_seq : s->bcast_seq) + 1;
+}
+
+int tc_store_append_bcast_bytes(tc_store_t *s, uint64_t seq, const uint8_t *env, size_t len)
+{
+    if (!s->txn || seq != s->txn_bcast_seq + 1)
+        return TC_EINVAL;
+    int rc = s_put_u64(s, s->bcast, seq, env, len, MDB_APPEND);
+    if (rc == 0)
+        s->txn_bcast_seq = seq;
     return rc;
 }
 
@@ -308,37 +452,41 @@ int tc_store_put_timeline(tc_store_t *s, const tc_timeline_t *t, unsigned idx)
     return rc;
 }
 
-int tc_store_put_incident(tc_store_t *s, const tc_incident_t *inc)
+int tc_store_sender(tc_store_t *s, const char *sender, uint64_t *seq, int64_t *time_ms)
 {
+    *seq = 0;
+    *time_ms = 0;
     if (!s->txn)
         return TC_EINVAL;
-    uint8_t *buf;
-    size_t len;
-    int rc = tc_wire_encode_incident(inc, &buf, &len);
+    MDB_val k = {strlen(sender), (void *)sender}, v;
+    int rc = mdb_get(s->txn, s->senders, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
     if (rc)
-        return rc;
-    rc = s_put_u64(s, s->incidents, inc->id, buf, len, 0);
-    free(buf);
-    return rc;
+        return s_err(rc);
+    if (v.mv_size != 8 && v.mv_size != 16)
+        return TC_EDECODE;
+    *seq = s_from_be64(v.mv_data);
+    if (v.mv_size == 16)
+        *time_ms = (int64_t)s_from_be64((const unsigned char *)v.mv_data + 8);
+    return 0;
 }
 
 uint64_t tc_store_sender_seq(tc_store_t *s, const char *sender)
 {
-    if (!s->txn)
-        return 0;
-    MDB_val k = {strlen(sender), (void *)sender}, v;
-    if (mdb_get(s->txn, s->senders, &k, &v) != 0 || v.mv_size != 8)
-        return 0;
-    return s_from_be64(v.mv_data);
+    uint64_t seq;
+    int64_t t;
+    return tc_store_sender(s, sender, &seq, &t) == 0 ? seq : 0;
 }
 
-int tc_store_set_sender_seq(tc_store_t *s, const char *sender, uint64_t seq)
+int tc_store_set_sender(tc_store_t *s, const char *sender, uint64_t seq, int64_t time_ms)
 {
     if (!s->txn)
         return TC_EINVAL;
-    unsigned char b[8];
+    unsigned char b[16];
     s_be64(seq, b);
-    MDB_val k = {strlen(sender), (void *)sender}, v = {8, b};
+    s_be64((uint64_t)time_ms, b + 8);
+    MDB_val k = {strlen(sender), (void *)sender}, v = {16, b};
     return s_err(mdb_put(s->txn, s->senders, &k, &v, 0));
 }
 
@@ -349,7 +497,7 @@ int tc_store_commit(tc_store_t *s)
     int rc = mdb_txn_commit(s->txn);
     s->txn = NULL;
     if (rc)
-        return s_err(rc);
+        return tc_lmdb_error(s->lmdb, rc, "storing a batch", s->why, sizeof s->why);
     s->log_seq = s->txn_log_seq;
     s->bcast_seq = s->txn_bcast_seq;
     s->audit_seq = s->txn_audit_seq;
@@ -498,36 +646,129 @@ int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_f
     return out;
 }
 
-int tc_store_get_incident(tc_store_t *s, uint64_t id, tc_incident_t *out)
+int tc_store_put_config(tc_store_t *s, uint64_t log_seq, const uint8_t *buf, size_t len)
 {
+    if (!s->txn)
+        return TC_EINVAL;
+    unsigned char kb[8];
+    s_be64(log_seq, kb);
+    MDB_val k = {8, kb}, v = {len, (void *)buf};
+    return s_err(mdb_put(s->txn, s->config, &k, &v, 0));
+}
+
+/* The config entry at `log_seq`, or with MDB_FIRST / MDB_LAST the first or
+ * last one (log_seq ignored), copied out. */
+static int s_get_config(tc_store_t *s, MDB_cursor_op op, uint64_t log_seq, uint64_t *at,
+                        uint8_t **buf, size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
     MDB_txn *txn;
+    MDB_cursor *cur;
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
     if (rc)
         return s_err(rc);
+    if ((rc = mdb_cursor_open(txn, s->config, &cur)) != 0) {
+        mdb_txn_abort(txn);
+        return s_err(rc);
+    }
     unsigned char kb[8];
-    s_be64(id, kb);
+    s_be64(log_seq, kb);
     MDB_val k = {8, kb}, v;
-    rc = mdb_get(txn, s->incidents, &k, &v);
-    int out_rc = rc ? s_err(rc) : tc_wire_decode_incident(v.mv_data, v.mv_size, out);
+    rc = mdb_cursor_get(cur, &k, &v, op);
+    int out = s_err(rc);
+    if (rc == 0 && k.mv_size == 8) {
+        if (at)
+            *at = s_from_be64(k.mv_data);
+        if (!(*buf = malloc(v.mv_size ? v.mv_size : 1)))
+            out = TC_ENOMEM;
+        else {
+            memcpy(*buf, v.mv_data, v.mv_size);
+            *len = v.mv_size;
+        }
+    }
+    mdb_cursor_close(cur);
     mdb_txn_abort(txn);
-    return out_rc;
+    return out;
 }
 
-static int s_visit_incident(const MDB_val *v, void *scratch, void *fn, void *ctx)
+int tc_store_put_snapshot(tc_store_t *s, uint64_t log_seq, const uint8_t *buf, size_t len,
+                          unsigned keep)
 {
-    tc_incident_t *inc = scratch;
-    int rc = tc_wire_decode_incident(v->mv_data, v->mv_size, inc);
+    if (s->txn)
+        return TC_EINVAL;
+    MDB_txn *txn;
+    int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (mrc)
+        return tc_lmdb_error(s->lmdb, mrc, "writing a snapshot", s->why, sizeof s->why);
+    unsigned char kb[8];
+    s_be64(log_seq, kb);
+    MDB_val k = {8, kb}, v = {len, (void *)buf};
+    mrc = mdb_put(txn, s->snapshots, &k, &v, 0);
+    /* Older snapshots beyond the newest `keep` are deleted. */
+    MDB_cursor *cur;
+    if (!mrc && !(mrc = mdb_cursor_open(txn, s->snapshots, &cur))) {
+        unsigned seen = 0;
+        for (int rc = mdb_cursor_get(cur, &k, &v, MDB_LAST); rc == 0 && !mrc;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_PREV))
+            if (++seen > keep)
+                mrc = mdb_cursor_del(cur, 0);
+        mdb_cursor_close(cur);
+    }
+    if (mrc)
+        mdb_txn_abort(txn);
+    else
+        mrc = mdb_txn_commit(txn);
+    return mrc ? tc_lmdb_error(s->lmdb, mrc, "writing a snapshot", s->why, sizeof s->why) : 0;
+}
+
+int tc_store_get_snapshot(tc_store_t *s, uint64_t upto, uint64_t *log_seq, uint8_t **buf,
+                          size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
     if (rc)
-        return rc;
-    return ((tc_store_incident_fn *)fn)(inc, ctx);
+        return s_err(rc);
+    if ((rc = mdb_cursor_open(txn, s->snapshots, &cur)) != 0) {
+        mdb_txn_abort(txn);
+        return s_err(rc);
+    }
+    /* The newest snapshot at or before `upto`: the first at or after
+     * upto + 1, then one back; or the last of all. */
+    unsigned char kb[8];
+    s_be64(upto == UINT64_MAX ? upto : upto + 1, kb);
+    MDB_val k = {8, kb}, v;
+    rc = upto == UINT64_MAX ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    rc = rc == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV) : mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    int out = s_err(rc);
+    if (rc == 0 && k.mv_size == 8) {
+        *log_seq = s_from_be64(k.mv_data);
+        if (!(*buf = malloc(v.mv_size ? v.mv_size : 1)))
+            out = TC_ENOMEM;
+        else {
+            memcpy(*buf, v.mv_data, v.mv_size);
+            *len = v.mv_size;
+        }
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return out;
 }
 
-int tc_store_scan_incidents(tc_store_t *s, tc_store_incident_fn *fn, void *ctx)
+int tc_store_get_config(tc_store_t *s, uint64_t log_seq, uint8_t **buf, size_t *len)
 {
-    tc_incident_t *inc = malloc(sizeof *inc);
-    if (!inc)
-        return TC_ENOMEM;
-    int rc = s_scan(s, s->incidents, 0, 0, s_visit_incident, inc, (void *)fn, ctx, NULL);
-    free(inc);
-    return rc;
+    return s_get_config(s, MDB_SET_KEY, log_seq, NULL, buf, len);
+}
+
+int tc_store_first_config(tc_store_t *s, uint64_t *log_seq, uint8_t **buf, size_t *len)
+{
+    return s_get_config(s, MDB_FIRST, 0, log_seq, buf, len);
+}
+
+int tc_store_last_config(tc_store_t *s, uint64_t *log_seq, uint8_t **buf, size_t *len)
+{
+    return s_get_config(s, MDB_LAST, 0, log_seq, buf, len);
 }

@@ -20,11 +20,37 @@
 
 typedef struct tc_store tc_store_t;
 
-/* Opens (creating if needed) the store in directory `dir`, with an LMDB map
- * of `map_size` bytes (0 = default 1 GiB). Takes an exclusive lock on
- * DIR/lock; a second coordinator on the same directory gets TC_EIO with a
- * message logged. Caller owns *out; destroy with tc_store_destroy(). */
-int tc_store_open(const char *dir, size_t map_size, tc_store_t **out);
+/* Opens (creating if needed) the store in directory `dir` through
+ * common/lmdb_env, with an LMDB map of `map_size` bytes to start with (0 =
+ * 1 GiB; the file is sparse) that grows up to `map_max` (0 = until the disk
+ * is full). Takes an exclusive lock on DIR/coordinator.lock; a second
+ * coordinator on the same directory gets TC_ECONFIG. An existing store
+ * opens without writing, so a coordinator can start on a full disk. Caller
+ * owns *out; destroy with tc_store_destroy(). Returns 0 or an error with a
+ * one-line reason naming the cause in `why`. */
+int tc_store_open(const char *dir, size_t map_size, size_t map_max, tc_store_t **out, char *why,
+                  size_t whylen);
+
+/* Opens an existing store for reading only, without the lock: beside a
+ * running coordinator too (LMDB readers never block the writer). Writing
+ * through it fails. Returns 0, TC_ENOTFOUND (no store in `dir`) or an open
+ * error, with the reason in `why`. */
+int tc_store_open_readonly(const char *dir, tc_store_t **out, char *why, size_t whylen);
+
+/* Grows the map, if it may, so that `bytes` more fit; only outside a write
+ * transaction. Returns 0 or TC_EFULL (at its maximum). */
+int tc_store_reserve(tc_store_t *s, size_t bytes);
+
+/* Bytes in use, the map size and its maximum (0: none). */
+void tc_store_usage(const tc_store_t *s, size_t *used, size_t *map, size_t *max);
+
+/* The last write failure as one line with its cause ("storing a batch:
+ * disk full at DIR (...)"); "" if none. Borrowed. */
+const char *tc_store_error(const tc_store_t *s);
+
+/* Tries a small write (reopening the environment first if a failed commit
+ * left LMDB refusing transactions): 0 once the store is writable again. */
+int tc_store_probe(tc_store_t *s);
 
 /* Aborts any open write transaction, closes the environment and releases the
  * lock. NULL-safe; nulls *pstore. */
@@ -44,6 +70,18 @@ int tc_store_begin(tc_store_t *s);
  * writes into rec->seq. TC_EFULL when the map is full. */
 int tc_store_append_log(tc_store_t *s, tc_record_t *rec);
 
+/* tc_store_append_log() around the envelope's bytes as received (see
+ * tc_wire_encode_record_raw): the frame is stored, not encoded again. */
+int tc_store_append_log_raw(tc_store_t *s, tc_record_t *rec, const uint8_t *env, size_t len);
+
+/* The sequence the next broadcast will get (inside the open transaction,
+ * or after the last committed one). */
+uint64_t tc_store_next_bcast_seq(const tc_store_t *s);
+
+/* Appends an encoded broadcast Envelope that carries `seq`, which must be
+ * tc_store_next_bcast_seq(). Returns 0, TC_EINVAL or a storage error. */
+int tc_store_append_bcast_bytes(tc_store_t *s, uint64_t seq, const uint8_t *env, size_t len);
+
 /* Appends broadcast `m` (kind TC_MSG_BROADCAST) under the next broadcast
  * sequence, which it writes into m->seq. */
 int tc_store_append_bcast(tc_store_t *s, tc_msg_t *m);
@@ -57,15 +95,18 @@ int tc_store_append_audit(tc_store_t *s, tc_audit_t *a);
  * for several entries from one record). */
 int tc_store_put_timeline(tc_store_t *s, const tc_timeline_t *t, unsigned idx);
 
-/* Writes (inserts or replaces) incident `inc` keyed by its id. */
-int tc_store_put_incident(tc_store_t *s, const tc_incident_t *inc);
+/* The highest stored sequence of `sender` and the event time of that event,
+ * as seen inside the open transaction (0 and 0 if none; time 0 too for a
+ * sender last stored by an older build). Returns 0, TC_EINVAL outside a
+ * transaction, TC_EDECODE or TC_EIO. */
+int tc_store_sender(tc_store_t *s, const char *sender, uint64_t *seq, int64_t *time_ms);
 
-/* Highest stored sequence of `sender` as seen inside the open transaction
- * (0 if none). */
+/* tc_store_sender()'s sequence alone (0 on any failure). */
 uint64_t tc_store_sender_seq(tc_store_t *s, const char *sender);
 
-/* Records `seq` as the highest stored sequence of `sender`. */
-int tc_store_set_sender_seq(tc_store_t *s, const char *sender, uint64_t seq);
+/* Records `seq` as the highest stored sequence of `sender`, and `time_ms`
+ * as the event time of that event. */
+int tc_store_set_sender(tc_store_t *s, const char *sender, uint64_t seq, int64_t time_ms);
 
 /* Commits: on return 0 everything since tc_store_begin() is on disk. On
  * failure the transaction is gone and nothing of it was stored. */
@@ -98,11 +139,27 @@ int tc_store_scan_audit(tc_store_t *s, uint64_t from, size_t limit, tc_store_aud
 typedef int(tc_store_timeline_fn)(const tc_timeline_t *t, void *ctx);
 int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_fn *fn, void *ctx);
 
-/* Copies incident `id` into *out. TC_ENOTFOUND if there is none. */
-int tc_store_get_incident(tc_store_t *s, uint64_t id, tc_incident_t *out);
+/* Stores the encoded state-machine configuration (StateConfig) put in
+ * force by the ConfigRef record at `log_seq` (inside the transaction). */
+int tc_store_put_config(tc_store_t *s, uint64_t log_seq, const uint8_t *buf, size_t len);
 
-/* Calls `fn` for every incident in id order (borrowed for the call). */
-typedef int(tc_store_incident_fn)(const tc_incident_t *inc, void *ctx);
-int tc_store_scan_incidents(tc_store_t *s, tc_store_incident_fn *fn, void *ctx);
+/* Stores a snapshot of the state after log record `log_seq` in its own
+ * transaction (none may be open) and deletes all but the newest `keep`.
+ * Returns 0 or a storage error (tc_store_error() says why). */
+int tc_store_put_snapshot(tc_store_t *s, uint64_t log_seq, const uint8_t *buf, size_t len,
+                          unsigned keep);
+
+/* Copies out the newest snapshot taken at or before log record `upto`
+ * (UINT64_MAX: the newest of all), with its log seq in *log_seq. Caller
+ * frees *buf. Returns 0, TC_ENOTFOUND, TC_ENOMEM or TC_EIO. */
+int tc_store_get_snapshot(tc_store_t *s, uint64_t upto, uint64_t *log_seq, uint8_t **buf,
+                          size_t *len);
+
+/* Copies out the configuration recorded at `log_seq`, or the first or the
+ * last one recorded (with its log seq in *log_seq). Caller frees *buf.
+ * Returns 0, TC_ENOTFOUND (none), TC_ENOMEM or TC_EIO. */
+int tc_store_get_config(tc_store_t *s, uint64_t log_seq, uint8_t **buf, size_t *len);
+int tc_store_first_config(tc_store_t *s, uint64_t *log_seq, uint8_t **buf, size_t *len);
+int tc_store_last_config(tc_store_t *s, uint64_t *log_seq, uint8_t **buf, size_t *len);
 
 #endif

@@ -453,6 +453,15 @@ static void s_event_fields(tc_json_t *j, const tc_msg_t *e)
         tc_json_key(j, "reason");
         tc_json_string(j, e->u.lost.reason);
         break;
+    case TC_MSG_CONFIG: {
+        char digest[20];
+        snprintf(digest, sizeof digest, "%016llx", (unsigned long long)e->u.config.digest);
+        tc_json_key(j, "digest");
+        tc_json_string(j, digest);
+        tc_json_key(j, "source");
+        tc_json_string(j, e->u.config.source);
+        break;
+    }
     case TC_MSG_NONE: break;
     }
 }
@@ -502,6 +511,19 @@ void tc_render_status_json(tc_json_t *j, const tc_status_t *st)
     tc_json_uint(j, st->throttled);
     tc_json_key(j, "deferred");
     tc_json_uint(j, st->deferred);
+    tc_json_key(j, "storage");
+    tc_json_string(j, st->storage[0] ? st->storage : "ok");
+    tc_json_key(j, "storage_error");
+    if (st->storage_error[0])
+        tc_json_string(j, st->storage_error);
+    else
+        tc_json_null(j);
+    tc_json_key(j, "storage_used");
+    tc_json_uint(j, st->storage_used);
+    tc_json_key(j, "storage_map");
+    tc_json_uint(j, st->storage_map);
+    tc_json_key(j, "storage_max");
+    tc_json_uint(j, st->storage_max);
     tc_json_key(j, "hosts");
     tc_json_array_begin(j);
     for (size_t i = 0; i < st->nhosts; i++) {
@@ -763,6 +785,13 @@ int tc_render_status_text(FILE *out, const tc_status_t *st, int64_t now_ms)
              " denied since start",
              st->accepted, st->duplicates, st->rejected, st->denied);
     s_kv(out, "events:", buf);
+    char storage[2 * TC_TEXT_MAX];
+    snprintf(storage, sizeof storage, "%s%s%s, %.1f MiB used of a %.0f MiB map%s",
+             st->storage[0] ? st->storage : "ok", st->storage_error[0] ? ": " : "",
+             st->storage_error, (double)st->storage_used / 1048576.0,
+             (double)st->storage_map / 1048576.0,
+             st->storage_max ? "" : " (grows until the disk is full)");
+    s_kv(out, "storage:", storage);
     if (st->throttled || st->deferred) {
         snprintf(buf, sizeof buf,
                  "%" PRIu64 " throttled, %" PRIu64 " out of order (resent by their senders)",
@@ -857,6 +886,11 @@ char *tc_render_record_line(const tc_record_t *rec, char *dst, size_t cap)
     case TC_MSG_EVENTS_LOST:
         s_append(raw, sizeof raw, &len, " %s@%s: %u transitions lost (%s)", e->u.lost.check,
                  e->u.lost.host, e->u.lost.transitions, e->u.lost.reason);
+        break;
+    case TC_MSG_CONFIG:
+        s_append(raw, sizeof raw, &len, " configuration %016llx from %s",
+                 (unsigned long long)e->u.config.digest,
+                 e->u.config.source[0] ? e->u.config.source : "built-in defaults");
         break;
     case TC_MSG_NONE: break;
     }

@@ -292,6 +292,8 @@ class SecurityTest(h.TocsinTestCase):
                 self.assertEqual(r["sender"], "web-01", "foreign event in the log: %r" % r)
             elif r.get("kind") == "host_status":
                 self.assertEqual(r["host"], "web-01", "foreign host in the log: %r" % r)
+            elif r.get("kind") == "config":
+                self.assertEqual(r["sender"], "coordinator", "foreign config: %r" % r)
             else:
                 self.fail("unexpected record kind in the log: %r" % r)
 
@@ -396,6 +398,8 @@ class SecurityTest(h.TocsinTestCase):
         self.assert_contiguous(seqs, what="web-01's sender_seq in the log")
         allowed = ("web-01",) + tuple(others)
         for r in records:
+            if r["kind"] == "config" and r["sender"] == "coordinator":
+                continue  # the coordinator's own configuration, recorded once
             who = r["sender"] if r["kind"] == "check_result" else r.get("host")
             self.assertIn(who, allowed, "unexpected record %r" % r)
         self.assertTrue(self.web.proc.alive())

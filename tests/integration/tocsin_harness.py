@@ -601,9 +601,11 @@ def pb_decode(buf):
 ENV_HELLO, ENV_HEARTBEAT, ENV_CHECK, ENV_ACK, ENV_REJECT = 10, 11, 12, 13, 14
 
 
-def envelope(sender, payload_field, payload, version=1, seq=0):
+def envelope(sender, payload_field, payload, version=1, seq=0, time_ms=None):
+    if time_ms is None:
+        time_ms = int(time.time() * 1000)
     return (pb_uint(1, version) + pb_bytes(2, sender) + pb_uint(3, seq)
-            + pb_uint(4, int(time.time() * 1000)) + pb_bytes(payload_field, payload))
+            + pb_uint(4, time_ms) + pb_bytes(payload_field, payload))
 
 
 def decode_reject(frame):
@@ -618,7 +620,18 @@ def decode_reject(frame):
         "reason": rej.get(1, [0])[0],
         "seq": rej.get(2, [0])[0],
         "detail": rej.get(3, [b""])[0].decode(errors="replace"),
+        "resend_from": rej.get(4, [0])[0],
+        "retry_after_ms": rej.get(5, [0])[0],
     }
+
+
+def decode_ack(frame):
+    """The seq of the Ack inside a coordinator reply, or None if the frame
+    is an Envelope without one."""
+    env = pb_decode(frame)
+    if ENV_ACK not in env:
+        return None
+    return pb_decode(env[ENV_ACK][0]).get(1, [0])[0]
 
 
 # ---- the test case -----------------------------------------------------------------

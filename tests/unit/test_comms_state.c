@@ -60,7 +60,7 @@ static int s_teardown(void **state)
 
 static void s_check(fx_t *f, int64_t at, const char *host, const char *service, int state)
 {
-    tc_record_t r = {.seq = ++f->seq, .received_ms = at};
+    tc_record_t r = {.seq = ++f->seq, .received_ms = at, .time_ms = at};
     r.event.version = 1;
     r.event.kind = TC_MSG_CHECK_RESULT;
     r.event.seq = f->seq;
@@ -81,6 +81,7 @@ static int s_apply(fx_t *f, int64_t at, const char *actor, tc_operator_action_t 
     tc_record_t *r = calloc(1, sizeof *r);
     r->seq = ++f->seq;
     r->received_ms = at;
+    r->time_ms = at;
     r->event.version = 1;
     r->event.kind = TC_MSG_OPERATOR_ACTION;
     snprintf(r->event.sender, TC_ID_MAX, "coordinator");
@@ -134,7 +135,9 @@ static void s_fire(fx_t *f, int64_t at)
     assert_true(due.due_ms <= at);
     tc_record_t *r = calloc(1, sizeof *r);
     r->seq = ++f->seq;
+    /* As the coordinator stores it: dated when due, received now. */
     r->received_ms = at;
+    r->time_ms = due.due_ms;
     r->event.version = 1;
     r->event.kind = TC_MSG_TIMER;
     r->event.u.timer = due;
@@ -241,6 +244,7 @@ static void test_auto_publish(void **state)
     fx_t *f = *state;
     char why[256];
     f->policy.auto_publish_severities = 1u << 1 | 1u << 2;
+    tc_state_configure(f->st, &f->policy, NULL, NULL, NULL);
     s_check(f, 0, "api-01", "api", TC_STATE_CRITICAL);
     assert_int_equal(s_act(f, 1 * MIN, "alice", 1, "sev", "2", NULL, why), 0);
     assert_int_equal(s_act(f, 1 * MIN, "alice", 1, "declare", NULL, NULL, why), 0);
@@ -309,6 +313,7 @@ static void test_cadence(void **state)
     tc_record_t *r = calloc(1, sizeof *r);
     r->seq = ++f->seq;
     r->received_ms = 27 * MIN;
+    r->time_ms = 27 * MIN;
     r->event.version = 1;
     r->event.kind = TC_MSG_TIMER;
     r->event.u.timer = due;
@@ -321,6 +326,29 @@ static void test_cadence(void **state)
     assert_int_equal(tc_state_incident(f->st, 1)->next_update_due_ms, 0);
     /* After resolution the resolved announcement is still possible. */
     assert_int_equal(s_draft(f, 31 * MIN, "bob", 1, true, "resolved", "Fixed.", why), 0);
+}
+
+/* A reminder missed for a day (coordinator down, or the clock jumped)
+ * fires once, dated when it was due, and re-arms from when it fired. */
+static void test_missed_reminder_fires_once(void **state)
+{
+    fx_t *f = *state;
+    char why[256];
+    const int64_t HOUR = 60 * MIN;
+    s_check(f, 0, "api-01", "api", TC_STATE_CRITICAL);
+    assert_int_equal(s_act(f, 1 * MIN, "alice", 1, "sev", "1", NULL, why), 0);
+    assert_int_equal(s_act(f, 1 * MIN, "alice", 1, "declare", NULL, NULL, why), 0);
+    assert_int_equal(s_act(f, 1 * MIN, "alice", 1, "assign", "customer_liaison", "bob", why), 0);
+    int64_t later = 6 * MIN + 25 * HOUR;
+    assert_int_equal(s_fire_all(f, later), 1);
+    const tc_broadcast_t *b = s_find_out(f, TC_BCAST_REMINDER);
+    assert_non_null(b);
+    assert_string_equal(b->topic, "page.bob");
+    const tc_incident_t *inc = tc_state_incident(f->st, 1);
+    /* The incident is older than update_slow_after: hourly, from now. */
+    assert_int_equal(inc->next_update_due_ms, later + HOUR);
+    assert_int_equal(s_fire_all(f, later + HOUR - 1), 0);
+    assert_int_equal(s_fire_all(f, later + HOUR), 1);
 }
 
 static int s_window(fx_t *f, int64_t at, int64_t start, int64_t end, int64_t every,
@@ -502,6 +530,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_auto_publish, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_components, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cadence, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_missed_reminder_fires_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_maintenance, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_incident_in_window_is_marked, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_delivery_reports, s_setup, s_teardown),

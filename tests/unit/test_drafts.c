@@ -50,6 +50,7 @@ static int s_setup(void **state)
     tc_record_t *r = calloc(1, sizeof *r);
     r->seq = 1;
     r->received_ms = T0;
+    r->time_ms = T0;
     r->event.version = 1;
     r->event.kind = TC_MSG_CHECK_RESULT;
     r->event.seq = 1;
@@ -68,6 +69,7 @@ static int s_setup(void **state)
         memset(r, 0, sizeof *r);
         r->seq = 2 + i;
         r->received_ms = T0;
+        r->time_ms = T0;
         r->event.version = 1;
         r->event.kind = TC_MSG_OPERATOR_ACTION;
         snprintf(r->event.sender, TC_ID_MAX, "coordinator");

@@ -47,7 +47,7 @@ static int s_teardown(void **state)
 static void s_check(fx_t *f, int64_t at, const char *host, const char *service, int state,
                     int users)
 {
-    tc_record_t r = {.seq = ++f->seq, .received_ms = at};
+    tc_record_t r = {.seq = ++f->seq, .received_ms = at, .time_ms = at};
     r.event.version = 1;
     r.event.kind = TC_MSG_CHECK_RESULT;
     r.event.seq = f->seq;
@@ -72,7 +72,7 @@ static void s_check(fx_t *f, int64_t at, const char *host, const char *service, 
 static int s_act(fx_t *f, int64_t at, uint64_t id, const char *action, const char *arg1,
                  const char *arg2, char *why)
 {
-    tc_record_t r = {.seq = ++f->seq, .received_ms = at};
+    tc_record_t r = {.seq = ++f->seq, .received_ms = at, .time_ms = at};
     r.event.version = 1;
     r.event.kind = TC_MSG_OPERATOR_ACTION;
     snprintf(r.event.sender, TC_ID_MAX, "coordinator");
@@ -97,7 +97,7 @@ static void s_fire(fx_t *f, int64_t at)
     tc_timer_t due;
     assert_true(tc_state_next_deadline(f->st, &due));
     assert_true(due.due_ms <= at);
-    tc_record_t r = {.seq = ++f->seq, .received_ms = at};
+    tc_record_t r = {.seq = ++f->seq, .received_ms = at, .time_ms = at};
     r.event.version = 1;
     r.event.kind = TC_MSG_TIMER;
     r.event.u.timer = due;
@@ -195,6 +195,7 @@ static void test_reopen_on_failure(void **state)
 {
     fx_t *f = *state;
     f->policy.reopen_on_failure = true;
+    tc_state_configure(f->st, &f->policy, NULL, NULL, NULL);
     s_check(f, 0, "web-01", "frontend", TC_STATE_CRITICAL, -1);
     s_check(f, 5 * MIN, "web-01", "frontend", TC_STATE_OK, -1);
     s_check(f, 10 * MIN, "web-01", "frontend", TC_STATE_CRITICAL, -1);
@@ -305,7 +306,7 @@ static void test_handoff_and_postmortem(void **state)
 static int s_act_as(fx_t *f, int64_t at, const char *actor, const char *action, const char *a1,
                     const char *a2, const char *a3)
 {
-    tc_record_t r = {.seq = ++f->seq, .received_ms = at};
+    tc_record_t r = {.seq = ++f->seq, .received_ms = at, .time_ms = at};
     r.event.version = 1;
     r.event.kind = TC_MSG_OPERATOR_ACTION;
     snprintf(r.event.sender, TC_ID_MAX, "coordinator");
@@ -382,6 +383,7 @@ static void test_features_raise_severity(void **state)
 {
     fx_t *f = *state;
     f->policy.services[0].features = 10;
+    tc_state_configure(f->st, &f->policy, NULL, NULL, NULL);
     char why[256];
     s_check(f, 0, "web-01", "frontend", TC_STATE_CRITICAL, -1);
     assert_int_equal(s_act(f, MIN, 1, "declare", NULL, NULL, why), 0);

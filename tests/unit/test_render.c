@@ -337,7 +337,8 @@ static void test_status_json(void **state)
         s_done(),
         "{\"version\":\"0.1.0\",\"started_at\":\"2026-11-24T07:00:00.000Z\",\"log_seq\":40,"
         "\"broadcast_seq\":13,\"open_incidents\":2,\"accepted\":100,\"duplicates\":3,"
-        "\"rejected\":0,\"denied\":0,\"throttled\":0,\"deferred\":0,\"hosts\":["
+        "\"rejected\":0,\"denied\":0,\"throttled\":0,\"deferred\":0,\"storage\":\"ok\",\"storage_"
+        "error\":null,\"storage_used\":0,\"storage_map\":0,\"storage_max\":0,\"hosts\":["
         "{\"host\":\"web-01\",\"up\":true,\"last_seen\":\"2026-11-24T07:59:57.123Z\","
         "\"heartbeat_ms\":5000},"
         "{\"host\":\"db-01\",\"up\":false,\"last_seen\":\"2026-11-24T07:00:00.000Z\","
@@ -510,6 +511,7 @@ static void test_status_text(void **state)
         "log seq:        40\n"
         "broadcast seq:  13\n"
         "events:         100 accepted, 3 duplicates, 0 rejected, 0 denied since start\n"
+        "storage:        ok, 0.0 MiB used of a 0 MiB map (grows until the disk is full)\n"
         "\n"
         "HOST    STATE  LAST SEEN  HEARTBEAT\n"
         "web-01  up     3s ago     5s\n"

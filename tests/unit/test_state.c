@@ -41,6 +41,7 @@ static void s_record(const step_t *s, uint64_t seq, tc_record_t *r)
     memset(r, 0, sizeof *r);
     r->seq = seq;
     r->received_ms = 1000 * (int64_t)seq;
+    r->time_ms = 1000 * (int64_t)seq;
     tc_msg_t *m = &r->event;
     m->version = TC_PROTOCOL_VERSION;
     snprintf(m->sender, sizeof m->sender, "%s", s->host);

@@ -59,7 +59,7 @@ static int s_collect(const tc_record_t *rec, void *ctx)
 static void test_append_commit_reopen(void **unused)
 {
     tc_store_t *st = NULL;
-    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
     assert_int_equal(tc_store_log_seq(st), 0);
     assert_int_equal(tc_store_begin(st), 0);
     for (uint64_t i = 1; i <= 10; i++) {
@@ -67,8 +67,16 @@ static void test_append_commit_reopen(void **unused)
         s_check_record(&r, "web-01", i);
         assert_int_equal(tc_store_append_log(st, &r), 0);
         assert_int_equal(r.seq, i);
-        assert_int_equal(tc_store_set_sender_seq(st, "web-01", i), 0);
+        assert_int_equal(tc_store_set_sender(st, "web-01", i, 1000 + (int64_t)i), 0);
     }
+    uint64_t seq;
+    int64_t when;
+    assert_int_equal(tc_store_sender(st, "web-01", &seq, &when), 0);
+    assert_int_equal(seq, 10);
+    assert_int_equal(when, 1010);
+    assert_int_equal(tc_store_sender(st, "nobody", &seq, &when), 0);
+    assert_int_equal(seq, 0);
+    assert_int_equal(when, 0);
     /* The transaction sees its own writes; committed counters do not move
      * until the commit. */
     assert_int_equal(tc_store_sender_seq(st, "web-01"), 10);
@@ -78,7 +86,7 @@ static void test_append_commit_reopen(void **unused)
     tc_store_destroy(&st);
     assert_null(st);
 
-    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
     assert_int_equal(tc_store_log_seq(st), 10);
     seen_t seen = {0};
     bool more = true;
@@ -101,7 +109,7 @@ static void test_append_commit_reopen(void **unused)
 static void test_abort_discards(void **unused)
 {
     tc_store_t *st = NULL;
-    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
     assert_int_equal(tc_store_begin(st), 0);
     assert_int_equal(tc_store_begin(st), TC_EINVAL); /* one at a time */
     tc_record_t r;
@@ -117,7 +125,7 @@ static void test_abort_discards(void **unused)
     /* Writing outside a transaction is refused. */
     assert_int_equal(tc_store_append_log(st, &r), TC_EINVAL);
     tc_store_destroy(&st);
-    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
     assert_int_equal(tc_store_log_seq(st), 0);
     tc_store_destroy(&st);
 }
@@ -129,32 +137,23 @@ static int s_count_msg(const tc_msg_t *m, void *ctx)
     return 0;
 }
 
-static void test_broadcasts_and_incidents(void **unused)
+static void test_broadcasts(void **unused)
 {
     tc_store_t *st = NULL;
-    assert_int_equal(tc_store_open(s_dir, 0, &st), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
     assert_int_equal(tc_store_begin(st), 0);
     tc_incident_t inc = {.id = 7, .state = TC_INC_TRIGGERED, .nhosts = 1, .affected_hosts = 1};
     snprintf(inc.service, sizeof inc.service, "frontend");
     snprintf(inc.hosts[0], sizeof inc.hosts[0], "web-01");
-    assert_int_equal(tc_store_put_incident(st, &inc), 0);
     for (int i = 0; i < 5; i++) {
         tc_msg_t b = {.version = 1, .kind = TC_MSG_BROADCAST};
         b.u.bcast.kind = TC_BCAST_INCIDENT_UPDATED;
         b.u.bcast.incident = inc;
         assert_int_equal(tc_store_append_bcast(st, &b), 0);
     }
-    inc.state = TC_INC_RESOLVED; /* a later write replaces */
-    assert_int_equal(tc_store_put_incident(st, &inc), 0);
     assert_int_equal(tc_store_commit(st), 0);
     assert_int_equal(tc_store_bcast_seq(st), 5);
 
-    tc_incident_t got;
-    assert_int_equal(tc_store_get_incident(st, 7, &got), 0);
-    assert_string_equal(got.service, "frontend");
-    assert_int_equal(got.state, TC_INC_RESOLVED);
-    assert_string_equal(got.hosts[0], "web-01");
-    assert_int_equal(tc_store_get_incident(st, 8, &got), TC_ENOTFOUND);
     size_t n = 0;
     bool more;
     assert_int_equal(tc_store_scan_bcast(st, 2, 0, s_count_msg, &n, &more), 0);
@@ -165,19 +164,20 @@ static void test_broadcasts_and_incidents(void **unused)
 static void test_second_open_is_refused(void **unused)
 {
     tc_store_t *one = NULL, *two = NULL;
-    assert_int_equal(tc_store_open(s_dir, 0, &one), 0);
-    assert_int_equal(tc_store_open(s_dir, 0, &two), TC_EIO);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &one, NULL, 0), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &two, NULL, 0), TC_ECONFIG);
     assert_null(two);
     tc_store_destroy(&one);
-    assert_int_equal(tc_store_open(s_dir, 0, &two), 0);
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &two, NULL, 0), 0);
     tc_store_destroy(&two);
 }
 
 static void test_map_full(void **unused)
 {
     tc_store_t *st = NULL;
-    /* A tiny map: the store must report "full", not crash or corrupt. */
-    assert_int_equal(tc_store_open(s_dir, 256 * 1024, &st), 0);
+    /* A tiny map that may not grow: the store must report "full", not
+     * crash or corrupt. */
+    assert_int_equal(tc_store_open(s_dir, 256 * 1024, 256 * 1024, &st, NULL, 0), 0);
     int rc = 0;
     assert_int_equal(tc_store_begin(st), 0);
     for (uint64_t i = 1; i < 100000 && rc == 0; i++) {
@@ -189,6 +189,32 @@ static void test_map_full(void **unused)
     assert_int_equal(rc, TC_EFULL);
     tc_store_abort(st);
     assert_int_equal(tc_store_log_seq(st), 0);
+    assert_int_equal(tc_store_reserve(st, 1 << 20), TC_EFULL);
+    tc_store_destroy(&st);
+}
+
+/* A map that may grow: reserving ahead makes room, and the batch that did
+ * not fit before fits now. */
+static void test_map_grows(void **unused)
+{
+    tc_store_t *st = NULL;
+    assert_int_equal(tc_store_open(s_dir, 256 * 1024, 64 << 20, &st, NULL, 0), 0);
+    size_t used, map, max;
+    tc_store_usage(st, &used, &map, &max);
+    assert_int_equal(max, 64 << 20);
+    assert_int_equal(tc_store_reserve(st, 4 << 20), 0);
+    tc_store_usage(st, &used, &map, &max);
+    assert_true(map >= (4u << 20));
+    assert_int_equal(tc_store_begin(st), 0);
+    for (uint64_t i = 1; i <= 3000; i++) {
+        tc_record_t r;
+        s_check_record(&r, "web-01", i);
+        memset(r.event.u.check.output, 'x', TC_TEXT_MAX - 1);
+        assert_int_equal(tc_store_append_log(st, &r), 0);
+    }
+    assert_int_equal(tc_store_commit(st), 0);
+    assert_int_equal(tc_store_log_seq(st), 3000);
+    assert_int_equal(tc_store_probe(st), 0);
     tc_store_destroy(&st);
 }
 
@@ -197,9 +223,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_append_commit_reopen, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_abort_discards, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_broadcasts_and_incidents, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_broadcasts, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_second_open_is_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_map_full, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_map_grows, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

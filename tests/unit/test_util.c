@@ -85,9 +85,15 @@ static void test_when(void **unused)
     assert_int_equal(tc_when_parse("2025-11-24T15:30:00-00:30", now, &ms), 0);
     assert_int_equal(ms, 1764000000000);
     /* A time without a zone, a bad date, trailing text, a bad duration. */
-    const char *bad[] = {"2025-11-24T16:00:00", "2025-02-30T10:00Z", "2025-13-01T10:00Z",
-                         "2025-11-24T24:00Z",   "2025-11-24T16:00Zx", "+soon",
-                         "yesterday",           "",                   "2025-11-24T16:00+1:00",
+    const char *bad[] = {"2025-11-24T16:00:00",
+                         "2025-02-30T10:00Z",
+                         "2025-13-01T10:00Z",
+                         "2025-11-24T24:00Z",
+                         "2025-11-24T16:00Zx",
+                         "+soon",
+                         "yesterday",
+                         "",
+                         "2025-11-24T16:00+1:00",
                          "1960-01-01T00:00Z"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(tc_when_parse(bad[i], now, &ms), TC_EINVAL);
@@ -97,10 +103,8 @@ static void test_when(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_durations),
-        cmocka_unit_test(test_u64),
-        cmocka_unit_test(test_endpoints),
-        cmocka_unit_test(test_time_format),
+        cmocka_unit_test(test_durations), cmocka_unit_test(test_u64),
+        cmocka_unit_test(test_endpoints), cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_when),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
