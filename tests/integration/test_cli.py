@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import unittest
 
@@ -22,6 +23,15 @@ class CliTest(h.TocsinTestCase):
     def sh(self, argv, **kw):
         # In the test's own directory: nothing may land in the source tree.
         return h.run(argv, cwd=self.tmp, **kw)
+
+    def silent_api(self):
+        """An endpoint that accepts connections and never answers: held by
+        this test, so no other process on the machine can take the port."""
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        self.addCleanup(s.close)
+        return h.ep(s.getsockname()[1])
 
     def one_line(self, text, what):
         lines = [l for l in text.splitlines() if l.strip()]
@@ -232,10 +242,11 @@ class CliTest(h.TocsinTestCase):
         """getopt_long everywhere: --opt=VALUE, abbreviations, and one
         wording for a missing value or a value given to a flag."""
         h.require(self, h.CTL, h.SUB)
-        r = self.sh([h.binary(h.CTL), "--insecure", "--api=tcp://127.0.0.1:9", "--timeout=200ms",
+        api = self.silent_api()
+        r = self.sh([h.binary(h.CTL), "--insecure", "--api=" + api, "--timeout=200ms",
                      "status"], timeout=20)
         self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("tcp://127.0.0.1:9", r.stderr)
+        self.assertIn(api, r.stderr)
         for name in ALL:
             with self.subTest(binary=name):
                 h.require(self, name)
@@ -248,7 +259,7 @@ class CliTest(h.TocsinTestCase):
         for args, code in ((["--json", "--no-such-flag", "status"], 2),
                            (["frobnicate", "-j"], 2),
                            (["-o", "json", "show", "abc"], 2),
-                           (["--json", "--api", h.ep(h.free_port()), "--timeout", "300ms",
+                           (["--json", "--api", self.silent_api(), "--timeout", "300ms",
                              "status"], 1),
                            (["--output=json", "incidents", "--from", "3"], 2)):
             with self.subTest(args=args):
