@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build test run asan fuzz bench bench-agent clean format
+.PHONY: all deps build test test-deb run asan fuzz bench bench-agent clean format deb
 
 all: build
 
@@ -18,7 +18,12 @@ build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE deb
+
+# The Debian packages built and installed into a scratch root (label deb).
+test-deb: build
+	@scripts/deps.sh deb
+	ctest --test-dir $(BUILD) --output-on-failure -L deb
 
 # The whole suite again under AddressSanitizer + UBSan.
 asan:
@@ -39,8 +44,14 @@ run: build
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+# Debian packages into build-deb/ (dpkg-buildpackage -us -uc -b, then lintian).
+deb:
+	@scripts/deps.sh
+	@scripts/deps.sh deb
+	scripts/deb.sh build-deb
+
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-fuzz build-deb
 
 # Ingest throughput and replay time of the real coordinator on 127.0.0.1.
 bench: build

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include "cfgcheck.h"
 #include "error.h"
 #include "outbox.h"
 #include "spool.h"
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -575,4 +577,40 @@ int tc_agent_config_finish(tc_agent_config_t *cfg, char *err, size_t errlen)
         return TC_ECONFIG;
     }
     return 0;
+}
+
+void tc_agent_config_check(const tc_agent_config_t *cfg, const char *path, tc_cfgcheck_t *ck)
+{
+    char key[64];
+    for (size_t i = 0; i < cfg->nchecks; i++) {
+        const tc_check_def_t *d = &cfg->checks[i];
+        if (d->type != TC_CHECK_EXEC || d->arg[0] != '/')
+            continue;
+        /* The program is the first word; /bin/sh -c runs the rest. */
+        char prog[TC_CHECK_ARG_MAX];
+        size_t n = strcspn(d->arg, " \t;|&<>()$`\\\"'");
+        snprintf(prog, sizeof prog, "%.*s", (int)n, d->arg);
+        snprintf(key, sizeof key, "checks[%zu].command", i);
+        struct stat st;
+        const char *why = NULL;
+        if (stat(prog, &st) != 0)
+            why = strerror(errno);
+        else if (S_ISDIR(st.st_mode))
+            why = "is a directory";
+        else if (access(prog, X_OK) != 0)
+            why = "not executable";
+        if (why)
+            tc_cfgcheck_error(ck, path, path ? tc_cfgcheck_line(path, key) : 0,
+                              "%s (check %s): %s: %s", key, d->name, prog, why);
+    }
+    if (cfg->nchecks == 0)
+        tc_cfgcheck_warn(ck, path, 0, "no checks: the agent only sends heartbeats");
+    if (!cfg->insecure) {
+        tc_cfgcheck_key(ck, path, path ? tc_cfgcheck_line(path, "agent.key") : 0, "agent.key",
+                        cfg->key, true);
+        tc_cfgcheck_key(ck, path, path ? tc_cfgcheck_line(path, "agent.server_key") : 0,
+                        "agent.server_key", cfg->server_key, false);
+    }
+    tc_cfgcheck_dir(ck, path, path ? tc_cfgcheck_line(path, "agent.spool") : 0, "agent.spool",
+                    cfg->spool);
 }

@@ -95,6 +95,15 @@ int tc_agent_config_load(tc_agent_config_t *cfg, const char *path, char *err, si
  * in `err`. */
 int tc_agent_config_finish(tc_agent_config_t *cfg, char *err, size_t errlen);
 
+/* What tc_agent_config_load() cannot see on its own, recorded in `ck` with
+ * the file (`path`, may be NULL) and line: an exec check whose program (an
+ * absolute path as the first word of its command) is missing or not
+ * executable; the key pair and the coordinator's certificate, unless
+ * insecure; a spool directory that cannot be written or created; and, as
+ * a warning, a configuration without checks. Reads files, creates none. */
+struct tc_cfgcheck;
+void tc_agent_config_check(const tc_agent_config_t *cfg, const char *path, struct tc_cfgcheck *ck);
+
 /* Lower-case name of a check type ("exec", "tcp", "http"); never NULL. */
 const char *tc_check_type_name(tc_check_type_t t);
 

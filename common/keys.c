@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *s_dirs[TC_KEY_CLASSES] = {"agents", "operators-ro", "operators-rw",
                                              "subscribers"};
@@ -93,6 +94,23 @@ int tc_keys_server(const char *dir, char public_txt[TC_KEY_TXT], char secret_txt
     return rc ? rc : tc_keys_load_file(p, public_txt, secret_txt);
 }
 
+/* True if `file` looks like a czmq certificate (a ZPL "curve" section with
+ * a public key, and a secret key when `secret`). czmq's zcert_load() leaks
+ * its file object on text it cannot parse, so anything else is refused
+ * before it is asked. */
+static bool s_looks_like_cert(const char *file, bool secret)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return false;
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, "curve") && strstr(buf, "public-key") &&
+           (!secret || strstr(buf, "secret-key"));
+}
+
 int tc_keys_load_file(const char *path, char public_txt[TC_KEY_TXT], char *secret_txt)
 {
     char sp[PATH_MAX];
@@ -101,6 +119,10 @@ int tc_keys_load_file(const char *path, char public_txt[TC_KEY_TXT], char *secre
     struct stat st;
     if (stat(secret_txt ? sp : path, &st) != 0)
         return TC_ENOTFOUND;
+    /* zcert_load() reads the _secret file when there is one. */
+    bool has_secret = secret_txt || stat(sp, &st) == 0;
+    if (!s_looks_like_cert(has_secret ? sp : path, secret_txt != NULL))
+        return TC_EINVAL;
     zcert_t *cert = zcert_load(path);
     if (!cert)
         return TC_EINVAL;
@@ -253,25 +275,63 @@ int tc_keys_list(const char *dir, tc_keys_fn *fn, void *ctx)
 
 /* ---- clients ------------------------------------------------------------ */
 
+/* One file of a key: present, a regular file, readable. */
+static int s_check_one(const char *path, const char *role, char *why, size_t cap)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        if (e == ENOENT || e == ENOTDIR)
+            snprintf(why, cap, "%s: no such file (%s)", path, role);
+        else
+            snprintf(why, cap, "%s: cannot read: %s", path, strerror(e));
+        return e == ENOENT || e == ENOTDIR ? TC_ENOTFOUND : TC_ESYS;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(why, cap, "%s: is a directory, not a certificate file (%s)", path, role);
+        return TC_EINVAL;
+    }
+    if (access(path, R_OK) != 0) {
+        snprintf(why, cap, "%s: cannot read: %s (%s)", path, strerror(errno), role);
+        return TC_ESYS;
+    }
+    return 0;
+}
+
+int tc_keys_check_file(const char *path, bool pair, char *why, size_t cap)
+{
+    char sp[PATH_MAX];
+    if (snprintf(sp, sizeof sp, "%s_secret", path) >= (int)sizeof sp) {
+        snprintf(why, cap, "%.200s...: path too long", path);
+        return TC_ETOOBIG;
+    }
+    int rc = s_check_one(
+        path, pair ? "the public half of a key pair" : "the coordinator's certificate", why, cap);
+    if (rc == 0 && pair)
+        rc = s_check_one(sp, "the secret half of a key pair", why, cap);
+    if (rc)
+        return rc;
+    char pub[TC_KEY_TXT], sec[TC_KEY_TXT];
+    rc = tc_keys_load_file(path, pub, pair ? sec : NULL);
+    if (rc)
+        snprintf(why, cap, "%s: not a CURVE %s (czmq certificate format)", pair ? sp : path,
+                 pair ? "key pair" : "certificate");
+    return rc ? TC_EINVAL : 0;
+}
+
 int tc_client_keys_load(tc_client_keys_t *k, const char *key_path, const char *server_path,
                         char *why, size_t cap)
 {
     memset(k, 0, sizeof *k);
-    int rc = tc_keys_load_file(key_path, k->public_txt, k->secret_txt);
-    if (rc) {
-        snprintf(why, cap, "%s: %s", key_path,
-                 rc == TC_ENOTFOUND ? "no such key pair (its _secret file is missing)"
-                                    : "not a CURVE key pair");
+    int rc = tc_keys_check_file(key_path, true, why, cap);
+    if (rc == 0 && tc_keys_load_file(key_path, k->public_txt, k->secret_txt) != 0)
+        rc = TC_EINVAL; /* changed under us: same message as a bad file */
+    if (rc)
         return rc;
-    }
-    rc = tc_keys_load_file(server_path, k->server_txt, NULL);
-    if (rc) {
-        snprintf(why, cap, "%s: %s", server_path,
-                 rc == TC_ENOTFOUND ? "no such coordinator certificate"
-                                    : "not a CURVE certificate");
-        return rc;
-    }
-    return 0;
+    rc = tc_keys_check_file(server_path, false, why, cap);
+    if (rc == 0 && tc_keys_load_file(server_path, k->server_txt, NULL) != 0)
+        rc = TC_EINVAL;
+    return rc;
 }
 
 void tc_client_keys_apply(const tc_client_keys_t *k, void *zsock)

@@ -77,6 +77,13 @@ int tc_keys_list(const char *dir, tc_keys_fn *fn, void *ctx);
  * 0, TC_ENOTFOUND (no such file) or TC_EINVAL (not a certificate). */
 int tc_keys_load_file(const char *path, char public_txt[TC_KEY_TXT], char *secret_txt);
 
+/* Says whether `path` can be read as a client's key pair (`pair`: the file
+ * `path` and `path`_secret) or as a public certificate (`pair` false).
+ * Returns 0, or TC_ENOTFOUND (a file is missing), TC_ESYS (cannot be read)
+ * or TC_EINVAL (not a certificate), with a one-line reason in `why` that
+ * names the file at fault, e.g. "/etc/tocsin/agent.cert: no such file". */
+int tc_keys_check_file(const char *path, bool pair, char *why, size_t cap);
+
 /* ---- clients ------------------------------------------------------------ */
 
 /* How a client (agent, tocsinctl, tocsin-sub) secures its connections:
@@ -90,8 +97,8 @@ typedef struct {
 
 /* Fills *k for CURVE from `key_path` (the client's pair: the file and
  * key_path + "_secret") and `server_path` (the coordinator's public
- * certificate). On failure returns TC_ENOTFOUND / TC_EINVAL with a one-line
- * reason naming the file in `why`. */
+ * certificate). On failure returns what tc_keys_check_file() returns for
+ * the file at fault, with its one-line reason in `why`. */
 int tc_client_keys_load(tc_client_keys_t *k, const char *key_path, const char *server_path,
                         char *why, size_t cap);
 

@@ -1,9 +1,12 @@
 #include "config.h"
 
+#include "cfgcheck.h"
 #include "error.h"
+#include "oncall.h"
 #include "util.h"
 
 #include <errno.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -553,4 +556,61 @@ int tc_coord_config_load(tc_coord_config_t *cfg, const char *path, char *err, si
     yaml_parser_delete(&parser);
     fclose(f);
     return rc;
+}
+
+void tc_coord_config_templates_dir(const tc_coord_config_t *cfg, char *dst, size_t cap)
+{
+    dst[0] = '\0';
+    if (cfg->templates[0]) {
+        snprintf(dst, cap, "%s", cfg->templates);
+    } else if (cfg->path[0]) {
+        const char *slash = strrchr(cfg->path, '/');
+        snprintf(dst, cap, "%.*stemplates", slash ? (int)(slash - cfg->path + 1) : 0, cfg->path);
+        if (access(dst, F_OK) != 0)
+            dst[0] = '\0';
+    }
+}
+
+void tc_coord_config_check(const tc_coord_config_t *cfg, const tc_roster_t *roster,
+                           tc_cfgcheck_t *ck)
+{
+    const tc_policy_t *p = &cfg->policy;
+    const char *path = cfg->path[0] ? cfg->path : NULL;
+    bool has_teams = path && tc_cfgcheck_line(path, "teams") > 0;
+    char key[3 * TC_ID_MAX + 32];
+    for (size_t i = 0; i < p->nservices; i++) {
+        const tc_service_policy_t *sp = &p->services[i];
+        if (!roster || !sp->team[0] || tc_roster_has_team(roster, sp->team))
+            continue;
+        snprintf(key, sizeof key, "services.%s.team", sp->name);
+        int line = tc_cfgcheck_line(path, key);
+        if (has_teams)
+            tc_cfgcheck_error(ck, path, line, "%s: unknown team \"%s\" (not listed under teams)",
+                              key, sp->team);
+        else
+            tc_cfgcheck_warn(ck, path, line,
+                             "%s: team \"%s\" has no on-call rotation (no teams section): "
+                             "incidents of %s page no SME",
+                             key, sp->team, sp->name);
+    }
+    for (size_t i = 0; i < p->ncomponents; i++) {
+        const tc_component_policy_t *c = &p->components[i];
+        if (c->nservices == 0) {
+            snprintf(key, sizeof key, "components.%s", c->name);
+            tc_cfgcheck_warn(ck, path, tc_cfgcheck_line(path, key),
+                             "%s: names no services: its status changes only by hand", key);
+        }
+        for (size_t k = 0; k < c->nservices; k++) {
+            bool listed = false;
+            for (size_t j = 0; j < p->nservices && !listed; j++)
+                listed = !strcmp(p->services[j].name, c->services[k]);
+            if (listed)
+                continue;
+            snprintf(key, sizeof key, "components.%s.services[%zu]", c->name, k);
+            tc_cfgcheck_warn(ck, path, tc_cfgcheck_line(path, key),
+                             "%s: service \"%s\" has no entry under services (a typo? the "
+                             "component follows only incidents of services with that name)",
+                             key, c->services[k]);
+        }
+    }
 }

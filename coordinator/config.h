@@ -48,4 +48,22 @@ void tc_coord_config_defaults(tc_coord_config_t *cfg);
  * "FILE:LINE: key: reason" message in err (errlen >= 256 recommended). */
 int tc_coord_config_load(tc_coord_config_t *cfg, const char *path, char *err, size_t errlen);
 
+/* The directory status update templates are read from: cfg->templates if
+ * set, else templates/ beside the configuration file if that exists, else
+ * "" (built-in templates only). Writes it into dst (`cap` bytes). */
+void tc_coord_config_templates_dir(const tc_coord_config_t *cfg, char *dst, size_t cap);
+
+/* Cross-references of a loaded configuration (cfg->path) against its
+ * roster (borrowed; may be empty; NULL when it did not load, which skips
+ * the team checks rather than report every team unknown), recorded in `ck` with the file and line:
+ * a service naming a team the roster does not have is an error when the
+ * file has a teams section (a warning when it has none: such a service's
+ * incidents get no SME); a component naming a service without an entry
+ * under `services:` (usually a typo: the component would never change) or
+ * naming no service at all is a warning. */
+struct tc_cfgcheck;
+struct tc_roster;
+void tc_coord_config_check(const tc_coord_config_t *cfg, const struct tc_roster *roster,
+                           struct tc_cfgcheck *ck);
+
 #endif

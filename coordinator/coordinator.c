@@ -320,16 +320,8 @@ static int s_secure(tc_coord_t *c, s_server_key_t *key)
  * file, if there is one). Errors are logged with the file and line. */
 int tc_coord__templates(const tc_coord_config_t *cfg, tc_templates_t **out)
 {
-    char tdir[4096] = "", err[1024];
-    if (cfg->templates[0]) {
-        snprintf(tdir, sizeof tdir, "%s", cfg->templates);
-    } else if (cfg->path[0]) {
-        const char *slash = strrchr(cfg->path, '/');
-        snprintf(tdir, sizeof tdir, "%.*stemplates", slash ? (int)(slash - cfg->path + 1) : 0,
-                 cfg->path);
-        if (access(tdir, F_OK) != 0)
-            tdir[0] = '\0';
-    }
+    char tdir[4096], err[1024];
+    tc_coord_config_templates_dir(cfg, tdir, sizeof tdir);
     int rc = tc_templates_load(tdir, out, err, sizeof err);
     if (rc) {
         tc_error("templates: %s%s%s", tdir, tdir[0] ? ": " : "", err);
@@ -425,6 +417,11 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
 fail:
     tc_coord_destroy(&c);
     return rc;
+}
+
+zloop_t *tc_coord_loop(tc_coord_t *c)
+{
+    return c->loop;
 }
 
 int tc_coord_run(tc_coord_t *c)

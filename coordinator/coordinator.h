@@ -14,11 +14,17 @@
 
 #include "config.h"
 
+#include <czmq.h>
+
 typedef struct tc_coord tc_coord_t;
 
 /* Opens the store, replays the log, binds the sockets. Caller owns *out.
  * Returns 0 or a TC_E* code (the reason is logged). */
 int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out);
+
+/* The event loop (borrowed; valid until tc_coord_destroy()), so main()
+ * can add a timer of its own (the systemd watchdog) before tc_coord_run(). */
+zloop_t *tc_coord_loop(tc_coord_t *c);
 
 /* Runs the event loop until SIGINT/SIGTERM (returns 0) or a failure the
  * coordinator cannot survive (returns its code; a full disk is not one). */

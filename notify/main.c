@@ -34,8 +34,10 @@
  * are kept in the state, for the texts people read.
  *
  * Exit status: 0 on SIGINT/SIGTERM, 1 on a runtime failure (the state
- * cannot be written), 2 on bad usage or configuration.
+ * cannot be written), 2 on bad usage or configuration (the checks of
+ * --check-config run before every start).
  */
+#include "cfgcheck.h"
 #include "cli.h"
 #include "client.h"
 #include "notify_config.h"
@@ -46,12 +48,14 @@
 #include "payload.h"
 #include "queue.h"
 #include "render.h"
+#include "sdnotify.h"
 #include "sender.h"
 #include "util.h"
 #include "wire.h"
 
 #include <curl/curl.h>
 #include <czmq.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,9 +85,10 @@
 #define S_STORE_RETRY_MS 5000
 
 typedef struct {
-    const char *config;
+    const char *config, *coordinator_config;
     const char *api, *publish, *state, *key, *server_key, *log_level;
-    bool insecure;
+    tc_log_format_t log_format;
+    bool insecure, check;
 } s_opts_t;
 
 /* What main knows about one subscription besides its queue. */
@@ -121,13 +126,12 @@ typedef struct {
     bool need_components; /* fetch them when the API answers */
     bool stopping;
     bool fatal; /* out of memory: exit 1 */
+    tc_sdnotify_t *sd;
 } s_ctx_t;
 
 static void s_usage(FILE *out)
 {
-    fputs("usage: tocsin-notify --config FILE [--api EP] [--publish EP] [--state DIR]\n"
-          "                     [--key FILE] [--server-key FILE] [--insecure]\n"
-          "                     [--log-level LEVEL]\n"
+    fputs("usage: tocsin-notify --config FILE [OPTIONS]\n"
           "\n"
           "Deliver the coordinator's published status updates to Slack-compatible\n"
           "chat webhooks, generic JSON webhooks and e-mail, as the subscriptions in\n"
@@ -135,77 +139,115 @@ static void s_usage(FILE *out)
           "with back-off; each carries an idempotency key so receivers can drop\n"
           "the rare duplicate after a crash.\n"
           "\n"
-          "options:\n"
-          "  --config FILE   YAML configuration (notify, smtp, subscriptions); required\n"
-          "  --api EP        coordinator API endpoint (default " TC_NOTIFY_DEFAULT_API ")\n"
-          "  --publish EP    coordinator publish endpoint (default " TC_NOTIFY_DEFAULT_PUBLISH ")\n"
-          "  --state DIR     LMDB state: cursor, delivery queue, unreported results\n"
-          "                  (default " TC_NOTIFY_DEFAULT_STATE ")\n"
-          "  --key FILE      this client's key pair (default $TOCSIN_KEY, then\n"
-          "                  var/keys/private/subscriber.notify.cert, subscriber.local.cert)\n"
-          "  --server-key FILE  the coordinator's certificate\n"
-          "  --insecure      plaintext connections without keys; loopback endpoints only\n"
-          "  --log-level L   debug, info, warn or error (default info)\n"
-          "  --help          this text\n"
-          "\n"
-          "exit status: 0 after SIGINT/SIGTERM, 1 on a runtime failure, 2 on bad usage\n"
-          "or configuration.\n",
+          "options (override the configuration file):\n"
+          "  -c, --config FILE     YAML configuration (notify, smtp, subscriptions; see\n"
+          "                        tocsin-notify.yaml(5)); required\n"
+          "      --api EP          coordinator API endpoint (default " TC_NOTIFY_DEFAULT_API ")\n"
+          "      --publish EP      coordinator publish endpoint\n"
+          "                        (default " TC_NOTIFY_DEFAULT_PUBLISH ")\n"
+          "      --state DIR       LMDB state: cursor, delivery queue, unreported results\n"
+          "                        (default " TC_NOTIFY_DEFAULT_STATE ")\n"
+          "      --key FILE        this client's key pair (default $TOCSIN_KEY, then\n"
+          "                        var/keys/private/subscriber.notify.cert,\n"
+          "                        subscriber.local.cert, then /etc/tocsin/notify.cert)\n"
+          "      --server-key FILE the coordinator's certificate (default\n"
+          "                        $TOCSIN_SERVER_KEY, then var/keys/coordinator.cert,\n"
+          "                        /etc/tocsin/coordinator.cert,\n"
+          "                        /etc/tocsin/keys/coordinator.cert)\n"
+          "      --insecure        plaintext without keys; loopback endpoints only\n"
+          "      --log-level LEVEL debug, info, warn or error (default info)\n"
+          "      --log-format FMT  text or json (default text)\n"
+          "      --check-config    check the configuration, keys and state directory, print\n"
+          "                        \"ok\" or every problem with file and line, and exit\n"
+          "      --coordinator-config FILE  with --check-config: also check that every\n"
+          "                        subscription's components are defined in this file\n"
+          "  -h, --help            show this help\n"
+          "  -V, --version         show the version\n"
+          "\n" TC_CLI_HELP_EXIT,
           out);
 }
 
-/* One line on stderr, exit status 2 (tools/cli.h). */
+/* One line on stderr, exit status 2 (common/cli.h). */
 #define s_usage_error(...) tc_cli_usage_error(S_PROG, __VA_ARGS__)
+
+static const char *const s_key_defaults[] = {"var/keys/private/subscriber.notify.cert",
+                                             "var/keys/private/subscriber.local.cert",
+                                             "/etc/tocsin/notify.cert", NULL};
 
 /* Returns -1 to go on, or an exit status (0 after --help). */
 static int s_parse(int argc, char **argv, s_opts_t *o)
 {
-    const char *value = NULL, *missing = NULL;
-    tc_cli_common_t common = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        int m;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            s_usage(stdout);
-            return 0;
-        } else if (strcmp(arg, "--version") == 0) {
-            printf(S_PROG " " TOCSIN_VERSION "\n");
-            return 0;
-        } else if ((m = tc_cli_common(argc, argv, &i, &common, &missing)) != 0) {
-            if (m < 0)
-                return s_usage_error("%s", missing);
-        } else if ((m = tc_cli_value(argc, argv, &i, "--config", &value)) != 0) {
-            if (m < 0)
-                return s_usage_error("--config needs a file");
-            o->config = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--publish", &value)) != 0) {
-            if (m < 0)
-                return s_usage_error("--publish needs an endpoint");
-            o->publish = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--state", &value)) != 0) {
-            if (m < 0 || !*value)
+    enum {
+        O_API = 256,
+        O_PUBLISH,
+        O_STATE,
+        O_KEY,
+        O_SKEY,
+        O_INSECURE,
+        O_LOGLEVEL,
+        O_LOGFORMAT,
+        O_CHECK,
+        O_COORDCONFIG
+    };
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"api", required_argument, NULL, O_API},
+        {"publish", required_argument, NULL, O_PUBLISH},
+        {"state", required_argument, NULL, O_STATE},
+        {"key", required_argument, NULL, O_KEY},
+        {"server-key", required_argument, NULL, O_SKEY},
+        {"insecure", no_argument, NULL, O_INSECURE},
+        {"log-level", required_argument, NULL, O_LOGLEVEL},
+        {"log-format", required_argument, NULL, O_LOGFORMAT},
+        {"check-config", no_argument, NULL, O_CHECK},
+        {"coordinator-config", required_argument, NULL, O_COORDCONFIG},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0;
+    int c;
+    tc_log_level_t l;
+    while ((c = getopt_long(argc, argv, ":c:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->config = optarg; break;
+        case O_API: o->api = optarg; break;
+        case O_PUBLISH: o->publish = optarg; break;
+        case O_KEY: o->key = optarg; break;
+        case O_SKEY: o->server_key = optarg; break;
+        case O_INSECURE: o->insecure = true; break;
+        case O_CHECK: o->check = true; break;
+        case O_COORDCONFIG: o->coordinator_config = optarg; break;
+        case O_STATE:
+            if (!*optarg)
                 return s_usage_error("--state needs a directory");
-            o->state = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--log-level", &value)) != 0) {
-            tc_log_level_t l;
-            if (m < 0 || tc_log_level_parse(value, &l) != 0)
+            o->state = optarg;
+            break;
+        case O_LOGLEVEL:
+            if (tc_log_level_parse(optarg, &l) != 0)
                 return s_usage_error("--log-level needs debug, info, warn or error");
-            o->log_level = value;
-        } else if (arg[0] == '-') {
-            return s_usage_error("unknown option '%s'", arg);
-        } else {
-            return s_usage_error("unexpected argument '%s'", arg);
+            o->log_level = optarg;
+            break;
+        case O_LOGFORMAT:
+            if (tc_log_format_parse(optarg, &o->log_format) != 0)
+                return s_usage_error("--log-format: expected text or json, not '%s'", optarg);
+            break;
+        case 'h': s_usage(stdout); return 0;
+        case 'V': printf(S_PROG " " TOCSIN_VERSION "\n"); return 0;
+        default: return tc_cli_getopt_error(S_PROG, c, argv, opts);
         }
     }
+    if (optind < argc)
+        return s_usage_error("unexpected argument '%s'", argv[optind]);
     if (!o->config)
         return s_usage_error("--config FILE is required");
-    o->api = common.api;
-    o->key = common.key;
-    o->server_key = common.server_key;
-    o->insecure = common.insecure;
+    if (o->coordinator_config && !o->check)
+        return s_usage_error("--coordinator-config only applies to --check-config");
     return -1;
 }
 
-/* Loads the file and lays the flags over it. Returns -1 or an exit status. */
+/* Loads the file, lays the flags over it and checks the result. Returns
+ * -1 or an exit status (after --check-config, always one). */
 static int s_configure(const s_opts_t *o, s_ctx_t *ctx)
 {
     char err[1024];
@@ -217,8 +259,10 @@ static int s_configure(const s_opts_t *o, s_ctx_t *ctx)
     tc_notify_config_t *cfg = ctx->cfg;
     int rc = tc_notify_config_load(cfg, o->config, err, sizeof err);
     if (rc != 0) {
-        fprintf(stderr, S_PROG ": %s\n", rc == TC_ECONFIG ? err : tc_strerror(rc));
-        return rc == TC_ECONFIG ? S_EXIT_USAGE : S_EXIT_FAIL;
+        if (rc == TC_ECONFIG)
+            return tc_cfgcheck_load_failed(S_PROG, o->check, err);
+        fprintf(stderr, S_PROG ": %s\n", tc_strerror(rc));
+        return S_EXIT_FAIL;
     }
     if (o->api)
         snprintf(cfg->api, sizeof cfg->api, "%s", o->api);
@@ -234,17 +278,33 @@ static int s_configure(const s_opts_t *o, s_ctx_t *ctx)
         cfg->insecure = true;
     if (o->log_level)
         tc_log_level_parse(o->log_level, &cfg->log_level);
-    if (cfg->nsubs == 0) {
-        fprintf(stderr, S_PROG ": %s: no subscriptions: nothing to deliver\n", o->config);
-        return S_EXIT_USAGE;
+    tc_cfgcheck_t *ck = tc_cfgcheck_new(S_PROG);
+    if (!ck) {
+        fprintf(stderr, S_PROG ": out of memory\n");
+        return S_EXIT_FAIL;
     }
-    static const char *const key_defaults[] = {"var/keys/private/subscriber.notify.cert",
-                                               "var/keys/private/subscriber.local.cert", NULL};
-    if (tc_cli_check_endpoint("--publish", cfg->publish, cfg->insecure, err, sizeof err) != 0 ||
-        tc_cli_check_endpoint("--api", cfg->api, cfg->insecure, err, sizeof err) != 0 ||
-        tc_cli_keys(cfg->insecure, cfg->key[0] ? cfg->key : NULL,
-                    cfg->server_key[0] ? cfg->server_key : NULL, key_defaults, &ctx->keys, err,
-                    sizeof err) != 0) {
+    if (tc_cli_check_endpoint("--publish", cfg->publish, cfg->insecure, err, sizeof err) != 0)
+        tc_cfgcheck_error(ck, o->config, tc_cfgcheck_line(o->config, "notify.publish"), "%s", err);
+    if (tc_cli_check_endpoint("--api", cfg->api, cfg->insecure, err, sizeof err) != 0)
+        tc_cfgcheck_error(ck, o->config, tc_cfgcheck_line(o->config, "notify.api"), "%s", err);
+    const char *key = tc_cli_key_path(cfg->key, s_key_defaults);
+    const char *server = tc_cli_server_key_path(cfg->server_key);
+    tc_notify_config_check(cfg, o->config, key, server, o->coordinator_config, ck);
+    if (o->check) {
+        char summary[2048];
+        snprintf(summary, sizeof summary, "%.1024s: %zu subscriptions, state %.900s", o->config,
+                 cfg->nsubs, cfg->state);
+        rc = tc_cfgcheck_report(ck, summary);
+        tc_cfgcheck_destroy(&ck);
+        return rc;
+    }
+    tc_log_init(S_PROG, cfg->log_level);
+    tc_log_set_format(o->log_format);
+    rc = tc_cfgcheck_before_start(ck);
+    tc_cfgcheck_destroy(&ck);
+    if (rc != 0)
+        return rc;
+    if (tc_cli_keys(cfg->insecure, key, server, NULL, &ctx->keys, err, sizeof err) != 0) {
         fprintf(stderr, S_PROG ": %s\n", err);
         return S_EXIT_USAGE;
     }
@@ -873,8 +933,11 @@ int main(int argc, char **argv)
         tc_notify_config_destroy(&ctx.cfg);
         return status;
     }
-    tc_log_init(S_PROG, ctx.cfg->log_level);
     status = S_EXIT_FAIL;
+    if (!(ctx.sd = tc_sdnotify_new())) {
+        tc_error("%s", tc_strerror(TC_ENOMEM));
+        goto fail_cfg;
+    }
     srandom((unsigned)(tc_now_ms() ^ getpid()));
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -929,11 +992,17 @@ int main(int argc, char **argv)
     ctx.need_catch_up = true;
     ctx.cursor_saved_mono = tc_mono_ms();
     if (zloop_reader(loop, ctx.sub, s_on_sub, &ctx) != 0 ||
-        zloop_timer(loop, S_TICK_MS, 0, s_on_tick, &ctx) < 0) {
+        zloop_timer(loop, S_TICK_MS, 0, s_on_tick, &ctx) < 0 ||
+        tc_sdnotify_watch(ctx.sd, loop) != 0) {
         tc_error("cannot set up the event loop");
         goto fail_loop;
     }
+    char ready[512];
+    snprintf(ready, sizeof ready, "%zu subscriptions, %zu deliveries queued", ctx.cfg->nsubs,
+             pending);
+    tc_sdnotify_ready(ctx.sd, ready);
     zloop_start(loop);
+    tc_sdnotify_stopping(ctx.sd);
 
     /* Stop taking work; let transfers in flight finish and record them. */
     ctx.stopping = true;
@@ -964,6 +1033,7 @@ fail_parts:
 fail_curl:
     curl_global_cleanup();
 fail_cfg:
+    tc_sdnotify_destroy(&ctx.sd);
     tc_notify_config_destroy(&ctx.cfg);
     return status;
 }

@@ -8,6 +8,7 @@
  */
 #include "notify_config.h"
 
+#include "cfgcheck.h"
 #include "error.h"
 #include "util.h"
 #include "yconf.h"
@@ -19,6 +20,8 @@
 #include <yaml.h>
 
 #define S_KEY_MAX 160
+/* Components read from the coordinator's file, at most. */
+#define S_COMPONENTS_MAX 1024
 
 const char *tc_notify_type_name(tc_notify_type_t t)
 {
@@ -611,4 +614,71 @@ int tc_notify_config_load(tc_notify_config_t *cfg, const char *path, char *err, 
 fail_doc:
     tc_yconf_close(&c);
     return rc;
+}
+
+/* The coordinator's component names, for tc_notify_config_check(). */
+typedef struct {
+    char (*names)[TC_ID_MAX];
+    size_t n, cap;
+} s_names_t;
+
+static void s_add_name(const char *key, void *arg)
+{
+    s_names_t *l = arg;
+    if (l->n < l->cap)
+        snprintf(l->names[l->n++], TC_ID_MAX, "%s", key);
+}
+
+void tc_notify_config_check(const tc_notify_config_t *cfg, const char *path, const char *key,
+                            const char *server_key, const char *coordinator_config,
+                            tc_cfgcheck_t *ck)
+{
+    if (cfg->nsubs == 0)
+        tc_cfgcheck_error(ck, path, 0, "no subscriptions: nothing to deliver");
+    if (!cfg->insecure) {
+        if (!key)
+            tc_cfgcheck_error(ck, path, 0,
+                              "no client key: set notify.key or --key (make one with 'tocsinctl "
+                              "keys new subscriber NAME'), or --insecure on loopback");
+        else
+            tc_cfgcheck_key(ck, path, tc_cfgcheck_line(path, "notify.key"), "notify.key", key,
+                            true);
+        if (!server_key)
+            tc_cfgcheck_error(ck, path, 0,
+                              "no coordinator certificate: set notify.server_key or --server-key "
+                              "(coordinator.cert from its key directory)");
+        else
+            tc_cfgcheck_key(ck, path, tc_cfgcheck_line(path, "notify.server_key"),
+                            "notify.server_key", server_key, false);
+    }
+    tc_cfgcheck_dir(ck, path, tc_cfgcheck_line(path, "notify.state"), "notify.state", cfg->state);
+    if (!coordinator_config)
+        return;
+    s_names_t l = {.cap = S_COMPONENTS_MAX};
+    char err[1024];
+    if (!(l.names = calloc(l.cap, sizeof *l.names))) {
+        tc_cfgcheck_error(ck, NULL, 0, "%s", tc_strerror(TC_ENOMEM));
+        return;
+    }
+    if (tc_cfgcheck_keys(coordinator_config, "components", s_add_name, &l, err, sizeof err) != 0) {
+        tc_cfgcheck_error(ck, NULL, 0, "--coordinator-config: %s", err);
+        free(l.names);
+        return;
+    }
+    for (size_t i = 0; i < cfg->nsubs; i++) {
+        const tc_notify_sub_t *sub = &cfg->subs[i];
+        for (size_t k = 0; k < sub->ncomponents; k++) {
+            bool known = false;
+            for (size_t j = 0; j < l.n && !known; j++)
+                known = !strcmp(l.names[j], sub->components[k]);
+            if (known)
+                continue;
+            char where[96];
+            snprintf(where, sizeof where, "subscriptions[%zu].components[%zu]", i, k);
+            tc_cfgcheck_error(ck, path, tc_cfgcheck_line(path, where),
+                              "%s: unknown component \"%s\" (%s defines %zu component%s)", where,
+                              sub->components[k], coordinator_config, l.n, l.n == 1 ? "" : "s");
+        }
+    }
+    free(l.names);
 }

@@ -114,6 +114,19 @@ bool tc_notify_matches(const tc_notify_sub_t *sub, const tc_update_t *u);
  * caller's business. */
 int64_t tc_notify_backoff_ms(int64_t first, int64_t max, uint32_t attempts);
 
+/* What the loader cannot see on its own, recorded in `ck` with `path`
+ * (the file cfg came from; may be NULL) and line: a configuration without
+ * subscriptions; unless insecure, the key pair and the coordinator's
+ * certificate (`key` and `server_key` as resolved by the caller: flag,
+ * setting, environment or default; NULL if none was found); a state
+ * directory that cannot be written or created; and, when the coordinator's
+ * configuration file `coordinator_config` is given (may be NULL), each
+ * subscription component it does not define. Reads files, creates none. */
+struct tc_cfgcheck;
+void tc_notify_config_check(const tc_notify_config_t *cfg, const char *path, const char *key,
+                            const char *server_key, const char *coordinator_config,
+                            struct tc_cfgcheck *ck);
+
 /* "slack", "webhook", "email". */
 const char *tc_notify_type_name(tc_notify_type_t t);
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Installs the Debian 12 packages tocsin needs to build, test and run
-# (`scripts/deps.sh fuzz` adds clang and its sanitizer/libFuzzer runtime;
-# `scripts/deps.sh bench` adds monit, which `make bench-agent` compares
-# the agent with).
+# (`scripts/deps.sh fuzz` adds clang and its sanitizer/libFuzzer runtime,
+# `scripts/deps.sh deb` the Debian packaging tools for `make deb`,
+# `scripts/deps.sh bench` monit, which `make bench-agent` compares the agent with).
 # As root it installs what is missing; otherwise it prints the exact
 # apt-get line and fails, so nothing is half-done behind the user's back.
 set -eu
@@ -10,14 +10,14 @@ set -eu
 PACKAGES="build-essential cmake pkg-config
 libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
 libcurl4-openssl-dev libyaml-dev libcmocka-dev libmicrohttpd-dev
-python3 python3-zmq monitoring-plugins-basic lmdb-utils
-chromium fonts-dejavu-core"
-if [ "${1:-}" = fuzz ]; then
-    PACKAGES="$PACKAGES clang libclang-rt-14-dev"
-fi
-if [ "${1:-}" = bench ]; then
-    PACKAGES="$PACKAGES monit"
-fi
+python3 python3-zmq python3-yaml monitoring-plugins-basic lmdb-utils
+chromium fonts-dejavu-core
+scdoc groff-base man-db systemd"
+case "${1:-}" in
+fuzz) PACKAGES="$PACKAGES clang libclang-rt-14-dev" ;;
+deb) PACKAGES="$PACKAGES dpkg-dev debhelper fakeroot lintian" ;;
+bench) PACKAGES="$PACKAGES monit" ;;
+esac
 
 missing=""
 for p in $PACKAGES; do

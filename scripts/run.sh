@@ -18,16 +18,19 @@ set -u
 
 BIN=${1:-build/bin}
 VAR=$(pwd)/var
-AGENTS_PORT=7401
-API_PORT=7402
-PUBLISH_PORT=7403
+# The ports can be moved (TOCSIN_RUN_PORT=7501 uses 7501..7504), so that a
+# second copy or a test can run beside the usual one.
+BASE=${TOCSIN_RUN_PORT:-7401}
+AGENTS_PORT=$BASE
+API_PORT=$((BASE + 1))
+PUBLISH_PORT=$((BASE + 2))
 AGENTS_EP=tcp://127.0.0.1:$AGENTS_PORT
 API_EP=tcp://127.0.0.1:$API_PORT
 PUBLISH_EP=tcp://127.0.0.1:$PUBLISH_PORT
 PLUGINS=/usr/lib/nagios/plugins
 KEYS=$VAR/keys
 DEMO_PORT=8080
-STATUS_HTTP=127.0.0.1:7404
+STATUS_HTTP=127.0.0.1:$((BASE + 3))
 COORD_LOG=$VAR/coordinator.log
 AGENT_LOG=$VAR/agent.log
 STATUS_LOG=$VAR/statuspage.log
@@ -118,6 +121,8 @@ if [ ! -f "$VAR/coordinator.yaml" ]; then
         say "  declare_after: 1m          # the demo declares quickly; the default is 15m"
         say "services:"
         say "  demo-web: {users_per_host: 50, total_users: 200}"
+        say "  host: {}                   # the agent's disk and load checks"
+        say "  tocsin: {}                 # and its check of the coordinator process"
         say "components:                  # what the status page shows"
         say "  website: {description: \"Website\", services: [demo-web]}"
         say "  hosts: {description: \"Servers\", services: [host, tocsin]}"
@@ -125,6 +130,15 @@ if [ ! -f "$VAR/coordinator.yaml" ]; then
     mv "$VAR/coordinator.yaml.tmp" "$VAR/coordinator.yaml" || die "cannot write $VAR/coordinator.yaml"
     say "wrote $VAR/coordinator.yaml"
 fi
+
+# Everything each daemon can check without starting (the files, their
+# cross-references, keys, directories), with file and line for each
+# problem: better now than a daemon that exits a second after start.
+"$BIN/tocsin-coordinator" --check-config --config "$VAR/coordinator.yaml" --keys "$KEYS" \
+    --data "$VAR/coordinator" >/dev/null ||
+    die "fix $VAR/coordinator.yaml (the problems are listed above)"
+"$BIN/tocsin-agent" --check-config --config "$VAR/agent.yaml" >/dev/null ||
+    die "fix $VAR/agent.yaml (the problems are listed above)"
 
 # Something already listening on one of our ports (an earlier `make run`?)
 # would answer in our place; say so before starting anything.
@@ -173,6 +187,12 @@ log_tail() {
     say "---" >&2
 }
 
+# The daemon's own reason for stopping: its error lines (text or JSON log,
+# or a one-line usage/configuration message), the last three of them.
+reason() {
+    grep -E ' ERROR |"level":"error"|^tocsin-[a-z]+: ' "$1" 2>/dev/null | tail -n 3
+}
+
 fail() {
     say "run.sh: $*" >&2
     stop_all
@@ -191,8 +211,9 @@ CPID=$!
 i=0
 while :; do
     if ! alive "$CPID"; then
+        wait "$CPID" 2>/dev/null
         log_tail "$COORD_LOG"
-        fail "tocsin-coordinator exited at start (port in use or data dir locked?)"
+        fail "tocsin-coordinator exited at start: $(reason "$COORD_LOG")"
     fi
     # shellcheck disable=SC2086
     if "$CTL" $OPERATOR --api "$API_EP" --timeout 1s status >/dev/null 2>&1; then
@@ -213,7 +234,7 @@ APID=$!
 sleep 0.5
 if ! alive "$APID"; then
     log_tail "$AGENT_LOG"
-    fail "tocsin-agent exited at start (see $VAR/agent.yaml)"
+    fail "tocsin-agent exited at start: $(reason "$AGENT_LOG")"
 fi
 
 "$BIN/tocsin-statuspage" --api "$API_EP" --publish "$PUBLISH_EP" \
@@ -224,7 +245,15 @@ SPID=$!
 sleep 0.5
 if ! alive "$SPID"; then
     log_tail "$STATUS_LOG"
-    fail "tocsin-statuspage exited at start (port ${STATUS_HTTP##*:} in use?)"
+    fail "tocsin-statuspage exited at start: $(reason "$STATUS_LOG")"
+fi
+
+# Other ports than the tools' defaults: the hints say where.
+TCTL="$BIN/tocsinctl"
+TSUB="$BIN/tocsin-sub"
+if [ "$BASE" != 7401 ]; then
+    TCTL="$TCTL --api $API_EP"
+    TSUB="$TSUB --api $API_EP --publish $PUBLISH_EP"
 fi
 
 cat <<EOF
@@ -245,19 +274,19 @@ incident opens for "demo-web". Bring the service up and it resolves:
 
 Try, in another terminal, from this directory (the tools find their keys
 in ./var/keys):
-  $BIN/tocsinctl status
-  $BIN/tocsinctl incidents --all
-  $BIN/tocsinctl log
-  $BIN/tocsinctl audit
-  $BIN/tocsin-sub --from 1
+  $TCTL status
+  $TCTL incidents --all
+  $TCTL log
+  $TCTL audit
+  $TSUB --from 1
 
 After a minute the demo-web incident is declared and the "Website"
 component turns red on the status page. Tell customers (the incident
 commander approves external updates; here you are both):
-  $BIN/tocsinctl update 1 draft --title "Website unavailable"
-  $BIN/tocsinctl update 1 approve 1
-  $BIN/tocsinctl update 1 publish 1
-  $BIN/tocsinctl drill            # a DRILL incident through the whole plan
+  $TCTL update 1 draft --title "Website unavailable"
+  $TCTL update 1 approve 1
+  $TCTL update 1 publish 1
+  $TCTL drill            # a DRILL incident through the whole plan
 
 Ctrl-C stops everything.
 EOF
@@ -267,17 +296,17 @@ while :; do
     if ! alive "$CPID"; then
         wait "$CPID" 2>/dev/null
         log_tail "$COORD_LOG"
-        fail "tocsin-coordinator stopped unexpectedly"
+        fail "tocsin-coordinator stopped unexpectedly: $(reason "$COORD_LOG")"
     fi
     if ! alive "$APID"; then
         wait "$APID" 2>/dev/null
         log_tail "$AGENT_LOG"
-        fail "tocsin-agent stopped unexpectedly"
+        fail "tocsin-agent stopped unexpectedly: $(reason "$AGENT_LOG")"
     fi
     if ! alive "$SPID"; then
         wait "$SPID" 2>/dev/null
         log_tail "$STATUS_LOG"
-        fail "tocsin-statuspage stopped unexpectedly"
+        fail "tocsin-statuspage stopped unexpectedly: $(reason "$STATUS_LOG")"
     fi
     sleep 1 &
     wait $! 2>/dev/null

@@ -16,9 +16,13 @@
  * socket that hears nothing for a while is made again, so a page started
  * before its key was allowed gets in once it is.
  *
+ * Settings come from flags over an optional YAML file (statuspage/sp_config.h);
+ * before anything is opened they are checked like --check-config does.
+ *
  * Exit status: 0 on SIGINT/SIGTERM, 1 on a failure retrying cannot fix
- * (the state store, the HTTP socket), 2 on bad usage.
+ * (the state store, the HTTP socket), 2 on bad usage or configuration.
  */
+#include "cfgcheck.h"
 #include "cli.h"
 #include "client.h"
 #include "error.h"
@@ -26,6 +30,8 @@
 #include "follow.h"
 #include "log.h"
 #include "render.h"
+#include "sdnotify.h"
+#include "sp_config.h"
 #include "sp_http.h"
 #include "sp_site.h"
 #include "sp_state.h"
@@ -34,6 +40,7 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,13 +48,6 @@
 #include <string.h>
 
 #define S_PROG "tocsin-statuspage"
-#define S_DEFAULT_API "tcp://127.0.0.1:7402"
-#define S_DEFAULT_PUBLISH "tcp://127.0.0.1:7403"
-#define S_DEFAULT_OUT "./var/statuspage/site"
-#define S_DEFAULT_STATE "./var/statuspage/state"
-#define S_DEFAULT_TITLE "Status"
-#define S_DEFAULT_STALE_MS 60000
-#define S_DEFAULT_TIMEOUT_MS 5000
 #define S_PAGE 1000
 #define S_BACKOFF_FIRST_MS 250
 #define S_BACKOFF_MAX_MS 10000
@@ -61,28 +61,12 @@
  * reconnection: the component list is fetched again then. */
 #define S_RECONNECT_MS 3000
 #define S_COMPONENTS_RETRY_MS 10000
-#define S_EXIT_FAIL 1
-#define S_EXIT_USAGE 2
-
-typedef struct {
-    const char *api;
-    const char *publish;
-    const char *out;
-    const char *state;
-    const char *http;
-    const char *title;
-    const char *url;
-    int64_t stale_ms;
-    int64_t timeout_ms;
-    tc_log_level_t level;
-    bool insecure;
-    const char *key, *server_key;
-    tc_client_keys_t keys;
-} s_opts_t;
 
 /* Everything the process has; handed to every callback. */
 typedef struct {
-    s_opts_t opts;
+    tc_sp_config_t opts;
+    tc_client_keys_t keys;
+    tc_sdnotify_t *sd;
     zsock_t *sub;
     tc_client_t *api;
     tc_follow_t *follow;
@@ -108,119 +92,166 @@ typedef struct {
 
 static void s_usage(FILE *out)
 {
-    fputs("usage: tocsin-statuspage [--api EP] [--publish EP] [--out DIR] [--state DIR]\n"
-          "                         [--http ADDR:PORT] [--title TEXT] [--url URL] [--stale DUR]\n"
-          "                         [--timeout DUR] [--key FILE] [--server-key FILE]\n"
-          "                         [--insecure] [--log-level LEVEL]\n"
+    fputs("usage: tocsin-statuspage [OPTIONS]\n"
           "\n"
           "Keep a public status page from the coordinator's broadcasts: published\n"
           "external status updates, component statuses and maintenance windows. The\n"
           "page is rendered from this program's own copy, so it stays up, marked as\n"
           "possibly out of date, while the coordinator is unreachable.\n"
           "\n"
-          "options:\n"
-          "  --api EP        coordinator API endpoint, for missed broadcasts and the\n"
-          "                  component list (default " S_DEFAULT_API ")\n"
-          "  --publish EP    coordinator publish endpoint (default " S_DEFAULT_PUBLISH ")\n"
-          "  --out DIR       where the site is written (default " S_DEFAULT_OUT "):\n"
-          "                  index.html, incidents/ID.html, api/v2/summary.json,\n"
-          "                  api/v2/status.json, history.atom\n"
-          "  --state DIR     this program's own state, an LMDB environment\n"
-          "                  (default " S_DEFAULT_STATE ")\n"
-          "  --http ADDR:PORT  also serve the site read-only on this address, such as\n"
-          "                  127.0.0.1:7404 or [::1]:7404 (default: no HTTP server)\n"
-          "  --title TEXT    the page's name (default \"" S_DEFAULT_TITLE "\")\n"
-          "  --url URL       the site's public address, for links in the feed and the\n"
-          "                  JSON (default: the --http address, else none)\n"
-          "  --stale DUR     show the out-of-date banner after this long without word\n"
-          "                  from the coordinator (default 60s)\n"
-          "  --timeout DUR   how long to wait for an API answer before retrying (default 5s)\n"
-          "  --key FILE      this client's key pair (default $TOCSIN_KEY, then\n"
-          "                  var/keys/private/subscriber.local.cert or operator-rw.local.cert)\n"
-          "  --server-key FILE  the coordinator's certificate (default $TOCSIN_SERVER_KEY,\n"
-          "                  then var/keys/coordinator.cert, /etc/tocsin/keys/coordinator.cert)\n"
-          "  --insecure      plaintext connections without keys; loopback endpoints only\n"
-          "  --log-level L   debug, info, warn or error (default info)\n"
-          "  --help          this text\n",
+          "options (override the configuration file):\n"
+          "  -c, --config FILE     YAML configuration (see tocsin-statuspage.yaml(5))\n"
+          "      --api EP          coordinator API endpoint, for missed broadcasts and the\n"
+          "                        component list (default " TC_SP_DEFAULT_API ")\n"
+          "      --publish EP      coordinator publish endpoint\n"
+          "                        (default " TC_SP_DEFAULT_PUBLISH ")\n"
+          "      --out DIR         where the site is written\n"
+          "                        (default " TC_SP_DEFAULT_OUT "):\n"
+          "                        index.html, incidents/ID.html, api/v2/summary.json,\n"
+          "                        api/v2/status.json, history.atom\n"
+          "      --state DIR       this program's own state, an LMDB environment\n"
+          "                        (default " TC_SP_DEFAULT_STATE ")\n"
+          "      --http ADDR:PORT  also serve the site read-only on this address, such as\n"
+          "                        127.0.0.1:7404 or [::1]:7404 (default: no HTTP server)\n"
+          "      --title TEXT      the page's name (default \"" TC_SP_DEFAULT_TITLE "\")\n"
+          "      --url URL         the site's public address, for links in the feed and the\n"
+          "                        JSON (default: the --http address, else none)\n"
+          "      --stale DUR       show the out-of-date banner after this long without word\n"
+          "                        from the coordinator (default 60s)\n"
+          "      --timeout DUR     how long to wait for an API answer before retrying\n"
+          "                        (default 5s)\n"
+          "      --key FILE        this client's key pair (default $TOCSIN_KEY, then\n"
+          "                        var/keys/private/subscriber.local.cert or\n"
+          "                        operator-rw.local.cert, then\n"
+          "                        /etc/tocsin/statuspage.cert)\n"
+          "      --server-key FILE the coordinator's certificate (default\n"
+          "                        $TOCSIN_SERVER_KEY, then var/keys/coordinator.cert,\n"
+          "                        /etc/tocsin/coordinator.cert,\n"
+          "                        /etc/tocsin/keys/coordinator.cert)\n"
+          "      --insecure        plaintext without keys; loopback endpoints only\n"
+          "      --log-level LEVEL debug, info, warn or error (default info)\n"
+          "      --log-format FMT  text or json (default text)\n"
+          "      --check-config    check the settings, keys and directories, print \"ok\"\n"
+          "                        or every problem, and exit\n"
+          "  -h, --help            show this help\n"
+          "  -V, --version         show the version\n"
+          "\n" TC_CLI_HELP_EXIT,
           out);
 }
 
-/* One line on stderr, exit status 2 (tools/cli.h). */
+/* One line on stderr, exit status 2 (common/cli.h). */
 #define s_usage_error(...) tc_cli_usage_error(S_PROG, __VA_ARGS__)
 
-/* Returns -1 to go on, or an exit status (0 after --help). */
-static int s_parse(int argc, char **argv, s_opts_t *o)
+static const char *const s_key_defaults[] = {"var/keys/private/subscriber.local.cert",
+                                             "var/keys/private/operator-rw.local.cert",
+                                             "/etc/tocsin/statuspage.cert", NULL};
+
+/* Parses argv: the file first (wherever --config is), then the flags over
+ * it. Returns -1 to go on, or an exit status (0 after --help). */
+static int s_parse(int argc, char **argv, tc_sp_config_t *o, tc_log_format_t *format, bool *check)
 {
-    const char *value = NULL, *missing = NULL;
-    tc_cli_common_t common = {.api = o->api};
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        int m;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            s_usage(stdout);
-            return 0;
-        } else if (strcmp(arg, "--version") == 0) {
-            printf(S_PROG " " TOCSIN_VERSION "\n");
-            return 0;
-        } else if ((m = tc_cli_common(argc, argv, &i, &common, &missing)) != 0) {
-            if (m < 0)
-                return s_usage_error("%s", missing);
-        } else if ((m = tc_cli_value(argc, argv, &i, "--publish", &value)) != 0) {
-            if (m < 0)
-                return s_usage_error("--publish needs an endpoint");
-            o->publish = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--out", &value)) != 0) {
-            if (m < 0 || !*value)
-                return s_usage_error("--out needs a directory");
-            o->out = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--state", &value)) != 0) {
-            if (m < 0 || !*value)
-                return s_usage_error("--state needs a directory");
-            o->state = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--http", &value)) != 0) {
-            if (m < 0 || tc_sp_http_addr_valid(value) != 0)
-                return s_usage_error("--http needs a numeric ADDR:PORT such as 127.0.0.1:7404");
-            o->http = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--title", &value)) != 0) {
-            if (m < 0 || !*value || strlen(value) >= TC_TITLE_MAX)
-                return s_usage_error("--title needs a text of 1 to %d bytes", TC_TITLE_MAX - 1);
-            o->title = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--url", &value)) != 0) {
-            size_t n = m > 0 ? strlen(value) : 0;
-            if (m < 0 || n == 0 || n > 256 || value[n - 1] != '/' ||
-                (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0))
-                return s_usage_error("--url needs an http(s) address ending in '/'");
-            o->url = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--stale", &value)) != 0) {
-            if (m < 0 || tc_duration_parse(value, &o->stale_ms) != 0 || o->stale_ms <= 0)
-                return s_usage_error("--stale needs a duration such as 60s");
-        } else if ((m = tc_cli_value(argc, argv, &i, "--timeout", &value)) != 0) {
-            if (m < 0 || tc_duration_parse(value, &o->timeout_ms) != 0 || o->timeout_ms <= 0)
-                return s_usage_error("--timeout needs a duration such as 500ms or 5s");
-        } else if ((m = tc_cli_value(argc, argv, &i, "--log-level", &value)) != 0) {
-            if (m < 0 || tc_log_level_parse(value, &o->level) != 0)
-                return s_usage_error("--log-level needs debug, info, warn or error");
-        } else if (arg[0] == '-') {
-            return s_usage_error("unknown option '%s'", arg);
-        } else {
-            return s_usage_error("unexpected argument '%s'", arg);
+    enum { O_INSECURE = 256, O_LOGFORMAT, O_CHECK, O_SET };
+    /* Every option whose flag is O_SET is a setting of the file, named by
+     * the option with '-' for '_'. */
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"api", required_argument, NULL, O_SET},
+        {"publish", required_argument, NULL, O_SET},
+        {"out", required_argument, NULL, O_SET},
+        {"state", required_argument, NULL, O_SET},
+        {"http", required_argument, NULL, O_SET},
+        {"title", required_argument, NULL, O_SET},
+        {"url", required_argument, NULL, O_SET},
+        {"stale", required_argument, NULL, O_SET},
+        {"timeout", required_argument, NULL, O_SET},
+        {"key", required_argument, NULL, O_SET},
+        {"server-key", required_argument, NULL, O_SET},
+        {"log-level", required_argument, NULL, O_SET},
+        {"insecure", no_argument, NULL, O_INSECURE},
+        {"log-format", required_argument, NULL, O_LOGFORMAT},
+        {"check-config", no_argument, NULL, O_CHECK},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL;
+    int c, index;
+    opterr = 0;
+    /* Pass 1: usage errors, --help, --version and the file's name. */
+    while ((c = getopt_long(argc, argv, ":c:hV", opts, &index)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'h': s_usage(stdout); return 0;
+        case 'V': printf(S_PROG " " TOCSIN_VERSION "\n"); return 0;
+        case O_CHECK: *check = true; break;
+        case O_INSECURE:
+        case O_SET: break;
+        case O_LOGFORMAT:
+            if (tc_log_format_parse(optarg, format) != 0)
+                return s_usage_error("--log-format: expected text or json, not '%s'", optarg);
+            break;
+        default: return tc_cli_getopt_error(S_PROG, c, argv, opts);
         }
     }
-    o->api = common.api;
-    o->key = common.key;
-    o->server_key = common.server_key;
-    o->insecure = common.insecure;
-    char why[512];
-    static const char *const key_defaults[] = {"var/keys/private/subscriber.local.cert",
-                                               "var/keys/private/operator-rw.local.cert", NULL};
-    if (tc_cli_check_endpoint("--publish", o->publish, o->insecure, why, sizeof why) != 0 ||
-        tc_cli_check_endpoint("--api", o->api, o->insecure, why, sizeof why) != 0 ||
-        tc_cli_keys(o->insecure, o->key, o->server_key, key_defaults, &o->keys, why, sizeof why) !=
-            0) {
-        fprintf(stderr, S_PROG ": %s\n", why);
-        return S_EXIT_USAGE;
+    if (optind < argc)
+        return s_usage_error("unexpected argument '%s'", argv[optind]);
+    char err[1024];
+    if (config && tc_sp_config_load(o, config, err, sizeof err) != 0)
+        return tc_cfgcheck_load_failed(S_PROG, *check, err);
+    /* Pass 2: the flags, over the file. */
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":c:hV", opts, &index)) != -1) {
+        if (c == O_INSECURE) {
+            o->insecure = true;
+        } else if (c == O_SET) {
+            char key[32], why[256];
+            snprintf(key, sizeof key, "%s", opts[index].name);
+            for (char *p = key; *p; p++)
+                *p = *p == '-' ? '_' : *p;
+            if (tc_sp_config_set(o, key, optarg, why, sizeof why) != 0)
+                return s_usage_error("--%s %s", opts[index].name, why);
+        }
     }
     return -1;
+}
+
+/* What --check-config reports, and what is refused before a start. */
+static void s_check(const tc_sp_config_t *o, tc_cfgcheck_t *ck, tc_client_keys_t *keys)
+{
+    const char *file = o->path[0] ? o->path : NULL;
+    char why[512];
+    if (tc_cli_check_endpoint("--publish", o->publish, o->insecure, why, sizeof why) != 0)
+        tc_cfgcheck_error(ck, file, tc_cfgcheck_line(file, "statuspage.publish"), "%s", why);
+    if (tc_cli_check_endpoint("--api", o->api, o->insecure, why, sizeof why) != 0)
+        tc_cfgcheck_error(ck, file, tc_cfgcheck_line(file, "statuspage.api"), "%s", why);
+    if (!o->insecure) {
+        const char *key = tc_cli_key_path(o->key, s_key_defaults);
+        const char *server = tc_cli_server_key_path(o->server_key);
+        bool ok = true;
+        if (!key)
+            tc_cfgcheck_error(ck, file, 0,
+                              "no client key: set statuspage.key or --key (make one with "
+                              "'tocsinctl keys new subscriber NAME'), or --insecure on loopback");
+        else
+            ok = tc_cfgcheck_key(ck, file, tc_cfgcheck_line(file, "statuspage.key"),
+                                 "statuspage.key", key, true);
+        if (!server)
+            tc_cfgcheck_error(ck, file, 0,
+                              "no coordinator certificate: set statuspage.server_key or "
+                              "--server-key (coordinator.cert from its key directory)");
+        else
+            ok = tc_cfgcheck_key(ck, file, tc_cfgcheck_line(file, "statuspage.server_key"),
+                                 "statuspage.server_key", server, false) &&
+                 ok;
+        if (key && server && ok &&
+            tc_cli_keys(false, key, server, NULL, keys, why, sizeof why) != 0)
+            tc_cfgcheck_error(ck, file, 0, "%s", why);
+    } else {
+        keys->insecure = true;
+    }
+    tc_cfgcheck_dir(ck, file, tc_cfgcheck_line(file, "statuspage.state"), "statuspage.state",
+                    o->state);
+    tc_cfgcheck_dir(ck, file, tc_cfgcheck_line(file, "statuspage.out"), "statuspage.out", o->out);
 }
 
 /* Something came from the coordinator: it is alive. */
@@ -242,7 +273,7 @@ static void s_render(s_ctx_t *ctx)
     if (ctx->frozen)
         return; /* the last site written stays up */
     tc_sp_page_t page = {.title = ctx->opts.title,
-                         .url = ctx->opts.url ? ctx->opts.url : ctx->http_url,
+                         .url = ctx->opts.url[0] ? ctx->opts.url : ctx->http_url,
                          .now_ms = tc_now_ms(),
                          .stale_ms = ctx->opts.stale_ms};
     bool stale = tc_sp_stale(ctx->state, &page);
@@ -361,7 +392,7 @@ static int s_fetch_components(s_ctx_t *ctx)
 static int s_resubscribe(s_ctx_t *ctx)
 {
     ctx->sub_mono = tc_mono_ms();
-    zsock_t *sub = tc_feed_subscribe(ctx->opts.publish, &ctx->opts.keys);
+    zsock_t *sub = tc_feed_subscribe(ctx->opts.publish, &ctx->keys);
     if (!sub)
         return 0; /* tried again after the next silence */
     tc_debug("nothing heard on %s for %d s: subscribing again", ctx->opts.publish,
@@ -380,6 +411,9 @@ static int s_resubscribe(s_ctx_t *ctx)
  * where the API client is busy. Returns 0 or a fatal error. */
 static int s_tick(s_ctx_t *ctx, bool in_fetch)
 {
+    /* Every wait of the process passes here (the poller's and the
+     * back-off's), so the systemd watchdog hears from each. */
+    tc_sdnotify_tick(ctx->sd);
     int64_t mono = tc_mono_ms();
     if (!in_fetch && ctx->need_components && mono >= ctx->components_mono) {
         int rc = s_fetch_components(ctx);
@@ -566,19 +600,39 @@ done:
 
 int main(int argc, char **argv)
 {
-    s_ctx_t ctx = {.opts = {.api = S_DEFAULT_API,
-                            .publish = S_DEFAULT_PUBLISH,
-                            .out = S_DEFAULT_OUT,
-                            .state = S_DEFAULT_STATE,
-                            .title = S_DEFAULT_TITLE,
-                            .stale_ms = S_DEFAULT_STALE_MS,
-                            .timeout_ms = S_DEFAULT_TIMEOUT_MS,
-                            .level = TC_LOG_INFO}};
-    int status = s_parse(argc, argv, &ctx.opts);
+    static s_ctx_t ctx; /* large (the settings' paths); one per process */
+    tc_sp_config_defaults(&ctx.opts);
+    tc_log_format_t format = TC_LOG_TEXT;
+    bool check = false;
+    int status = s_parse(argc, argv, &ctx.opts, &format, &check);
     if (status >= 0)
         return status;
-    tc_log_init(S_PROG, ctx.opts.level);
-    status = S_EXIT_FAIL;
+    tc_cfgcheck_t *ck = tc_cfgcheck_new(S_PROG);
+    if (!ck) {
+        fprintf(stderr, S_PROG ": %s\n", tc_strerror(TC_ENOMEM));
+        return TC_CLI_EXIT_FAIL;
+    }
+    s_check(&ctx.opts, ck, &ctx.keys);
+    if (check) {
+        char summary[2400];
+        snprintf(summary, sizeof summary, "%.1024s: site %.1024s, HTTP %s",
+                 ctx.opts.path[0] ? ctx.opts.path : "built-in defaults", ctx.opts.out,
+                 ctx.opts.http[0] ? ctx.opts.http : "off");
+        status = tc_cfgcheck_report(ck, summary);
+        tc_cfgcheck_destroy(&ck);
+        return status;
+    }
+    tc_log_init(S_PROG, ctx.opts.log_level);
+    tc_log_set_format(format);
+    status = tc_cfgcheck_before_start(ck);
+    tc_cfgcheck_destroy(&ck);
+    if (status != 0)
+        return status;
+    status = TC_CLI_EXIT_FAIL;
+    if (!(ctx.sd = tc_sdnotify_new())) {
+        tc_error("%s", tc_strerror(TC_ENOMEM));
+        return status;
+    }
 
     ctx.state = tc_sp_state_new();
     if (!ctx.state) {
@@ -605,12 +659,13 @@ int main(int argc, char **argv)
         tc_error("cannot create %s: %s", ctx.opts.out, strerror(errno));
         goto fail_store;
     }
-    if (ctx.opts.http) {
+    if (ctx.opts.http[0]) {
         rc = tc_sp_http_start(ctx.opts.http, ctx.opts.out, &ctx.http, ctx.http_url,
                               sizeof ctx.http_url);
         if (rc != 0) {
             tc_error("cannot serve HTTP on %s: %s", ctx.opts.http,
-                     rc == TC_ESYS ? "the address cannot be bound or the directory opened"
+                     rc == TC_ESYS ? "cannot bind the address (the reason is logged above) or "
+                                     "open the site directory"
                                    : tc_strerror(rc));
             goto fail_store;
         }
@@ -630,11 +685,11 @@ int main(int argc, char **argv)
         goto fail_http;
     }
     /* Subscribe first, fetch second, so nothing falls in between. */
-    ctx.sub = tc_feed_subscribe(ctx.opts.publish, &ctx.opts.keys);
+    ctx.sub = tc_feed_subscribe(ctx.opts.publish, &ctx.keys);
     if (!ctx.sub)
         goto fail_follow;
     ctx.sub_mono = tc_mono_ms();
-    ctx.api = tc_client_new(ctx.opts.api, &ctx.opts.keys);
+    ctx.api = tc_client_new(ctx.opts.api, &ctx.keys);
     if (!ctx.api) {
         tc_error("cannot connect to %s", ctx.opts.api);
         goto fail_sub;
@@ -646,6 +701,12 @@ int main(int argc, char **argv)
     }
     tc_info("following %s from broadcast %" PRIu64, ctx.opts.publish,
             tc_sp_state_cursor(ctx.state) + 1);
+    /* Ready once the page is served: from here on it stays up whether or
+     * not the coordinator answers. */
+    char ready[512];
+    snprintf(ready, sizeof ready, "site %.200s%s%.100s", ctx.opts.out, ctx.http ? ", HTTP " : "",
+             ctx.http ? ctx.http_url : "");
+    tc_sdnotify_ready(ctx.sd, ready);
 
     ctx.need_components = true;
     rc = s_fetch_components(&ctx);
@@ -667,6 +728,7 @@ int main(int argc, char **argv)
         else if (zpoller_terminated(poller) && zsys_interrupted)
             break;
     }
+    tc_sdnotify_stopping(ctx.sd);
     if (rc == 0 || (rc == TC_ESYS && zsys_interrupted)) {
         status = 0;
         /* The last contact time and a final render, so a restart and the
@@ -690,5 +752,6 @@ fail_store:
     tc_sp_store_destroy(&ctx.store);
 fail_state:
     tc_sp_state_destroy(&ctx.state);
+    tc_sdnotify_destroy(&ctx.sd);
     return status;
 }

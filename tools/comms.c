@@ -47,65 +47,23 @@ static void s_arg(tc_api_request_t *req, size_t i, const char *v)
         req->nargs = i + 1;
 }
 
-/* Options of the form "--name VALUE" among the words; positional words go
- * to pos[]. Returns 0 or TC_EINVAL naming the offending word. */
-typedef struct {
-    const char *name;
-    const char **value; /* NULL: a flag, *flag set */
-    bool *flag;
-} s_opt_t;
-
-static int s_scan(const char *const *args, size_t nargs, const s_opt_t *opts, size_t nopts,
-                  const char **pos, size_t *npos, size_t maxpos, char *why, size_t cap)
-{
-    *npos = 0;
-    for (size_t i = 0; i < nargs; i++) {
-        const char *a = args[i];
-        if (a[0] != '-' || !a[1]) {
-            if (*npos == maxpos)
-                return s_fail(why, cap, "unexpected argument '%s'", a);
-            pos[(*npos)++] = a;
-            continue;
-        }
-        size_t k = 0;
-        for (; k < nopts; k++)
-            if (!strcmp(a, opts[k].name))
-                break;
-        if (k == nopts)
-            return s_fail(why, cap, "unknown option '%s'", a);
-        if (opts[k].flag) {
-            *opts[k].flag = true;
-            continue;
-        }
-        if (i + 1 == nargs)
-            return s_fail(why, cap, "%s needs a value", a);
-        *opts[k].value = args[++i];
-    }
-    return 0;
-}
-
 static int s_id(const char *s, uint64_t *id)
 {
     return s && tc_u64_parse(s, UINT64_MAX, id) == 0 && *id > 0 ? 0 : TC_EINVAL;
 }
 
-static int s_update(const char *const *args, size_t nargs, tc_api_request_t *req, char *why,
-                    size_t cap)
+static int s_update(const char *const *pos, size_t npos, const tc_comms_opts_t *o,
+                    tc_api_request_t *req, char *why, size_t cap)
 {
     const char *usage = "usage: update ID draft [--external|--internal] [--scenario S] "
                         "[--state ST] [--title T] [--components A,B] [--next DUR] [-m TEXT], "
                         "or update ID approve|publish|withdraw N";
-    const char *scenario = NULL, *state = NULL, *title = NULL, *components = NULL, *next = NULL;
-    bool external = false, internal = false;
-    const s_opt_t opts[] = {{"--scenario", &scenario, NULL}, {"--state", &state, NULL},
-                            {"--title", &title, NULL},       {"--components", &components, NULL},
-                            {"--next", &next, NULL},         {"--external", NULL, &external},
-                            {"--internal", NULL, &internal}};
-    const char *pos[3];
-    size_t npos;
+    const char *scenario = o->scenario, *state = o->state, *title = o->title,
+               *components = o->components, *next = o->next;
+    bool external = o->external, internal = o->internal;
     uint64_t id, n;
-    if (s_scan(args, nargs, opts, sizeof opts / sizeof opts[0], pos, &npos, 3, why, cap))
-        return TC_EINVAL;
+    if (npos > 3)
+        return s_fail(why, cap, "unexpected argument '%s'", pos[3]);
     if (npos < 2 || s_id(pos[0], &id))
         return s_fail(why, cap, "%s", usage);
     s_arg(req, 0, pos[0]);
@@ -138,22 +96,16 @@ static int s_update(const char *const *args, size_t nargs, tc_api_request_t *req
     return 0;
 }
 
-static int s_maintenance(const char *const *args, size_t nargs, tc_api_request_t *req, char *why,
-                         size_t cap)
+static int s_maintenance(const char *const *pos, size_t npos, const tc_comms_opts_t *o,
+                         tc_api_request_t *req, char *why, size_t cap)
 {
     const char *usage = "usage: maintenance add TITLE --start WHEN --end WHEN --components A,B "
                         "[--every DUR] [--verify DUR] [-m TEXT], or maintenance "
                         "start|complete|cancel ID";
-    const char *start = NULL, *end = NULL, *components = NULL, *every = NULL, *verify = NULL;
-    const s_opt_t opts[] = {{"--start", &start, NULL},
-                            {"--end", &end, NULL},
-                            {"--components", &components, NULL},
-                            {"--every", &every, NULL},
-                            {"--verify", &verify, NULL}};
-    const char *pos[3];
-    size_t npos;
-    if (s_scan(args, nargs, opts, sizeof opts / sizeof opts[0], pos, &npos, 3, why, cap))
-        return TC_EINVAL;
+    const char *start = o->start, *end = o->end, *components = o->components, *every = o->every,
+               *verify = o->verify;
+    if (npos > 2)
+        return s_fail(why, cap, "unexpected argument '%s'", pos[2]);
     if (npos == 0 && !start && !end && !components && !every && !verify) {
         snprintf(req->command, sizeof req->command, "maintenances");
         return 0;
@@ -190,9 +142,13 @@ static int s_maintenance(const char *const *args, size_t nargs, tc_api_request_t
     return 0;
 }
 
-int tc_comms_request(const char *cmd, const char *const *args, size_t nargs, const char *message,
-                     tc_api_request_t *req, int64_t *wait_ms, char *why, size_t cap)
+int tc_comms_request(const char *cmd, const char *const *args, size_t nargs,
+                     const tc_comms_opts_t *opts, const char *message, tc_api_request_t *req,
+                     int64_t *wait_ms, char *why, size_t cap)
 {
+    static const tc_comms_opts_t none;
+    if (!opts)
+        opts = &none;
     memset(req, 0, sizeof *req);
     req->version = 1;
     snprintf(req->command, sizeof req->command, "%s", cmd);
@@ -204,9 +160,9 @@ int tc_comms_request(const char *cmd, const char *const *args, size_t nargs, con
     if (message && !takes_message)
         return s_fail(why, cap, "-m does not apply to %s", cmd);
     if (!strcmp(cmd, "update"))
-        return s_update(args, nargs, req, why, cap);
+        return s_update(args, nargs, opts, req, why, cap);
     if (!strcmp(cmd, "maintenance"))
-        return s_maintenance(args, nargs, req, why, cap);
+        return s_maintenance(args, nargs, opts, req, why, cap);
     if (!strcmp(cmd, "updates")) {
         uint64_t id;
         if (nargs != 1 || s_id(args[0], &id))
@@ -228,24 +184,18 @@ int tc_comms_request(const char *cmd, const char *const *args, size_t nargs, con
         return 0;
     }
     if (!strcmp(cmd, "drill")) {
-        const char *service = NULL, *severity = NULL, *wait = NULL;
-        const s_opt_t opts[] = {{"--service", &service, NULL},
-                                {"--severity", &severity, NULL},
-                                {"--wait", &wait, NULL}};
-        const char *pos[1];
-        size_t npos;
         uint64_t sev;
-        if (s_scan(args, nargs, opts, 3, pos, &npos, 0, why, cap))
-            return TC_EINVAL;
-        if (service && !tc_id_valid(service))
+        if (nargs)
+            return s_fail(why, cap, "unexpected argument '%s'", args[0]);
+        if (opts->service && !tc_id_valid(opts->service))
             return s_fail(why, cap, "--service needs a service name");
-        if (severity && (tc_u64_parse(severity, 5, &sev) != 0 || sev < 1))
+        if (opts->severity && (tc_u64_parse(opts->severity, 5, &sev) != 0 || sev < 1))
             return s_fail(why, cap, "--severity needs 1..5");
         *wait_ms = S_DRILL_WAIT_MS;
-        if (wait && tc_duration_parse(wait, wait_ms) != 0)
+        if (opts->wait && tc_duration_parse(opts->wait, wait_ms) != 0)
             return s_fail(why, cap, "--wait needs a duration such as 15s");
-        s_arg(req, 0, service);
-        s_arg(req, 1, severity);
+        s_arg(req, 0, opts->service);
+        s_arg(req, 1, opts->severity);
         return 0;
     }
     if (nargs) /* components, maintenances, subscribers */

@@ -31,12 +31,24 @@
 /* True if `cmd` is one of the commands above. */
 bool tc_comms_command(const char *cmd);
 
-/* Builds the API request for `cmd` with its words `args` (options still
- * among them; borrowed) and the -m text `message` (may be NULL) into *req.
- * *wait_ms receives the drill's --wait (0 otherwise). Returns 0, or
- * TC_EINVAL with a one-line usage reason in `why`. */
-int tc_comms_request(const char *cmd, const char *const *args, size_t nargs, const char *message,
-                     tc_api_request_t *req, int64_t *wait_ms, char *why, size_t cap);
+/* The options of these commands, as tocsinctl's one getopt_long() pass
+ * found them (tools/commands.h); NULL for an option not given. All
+ * borrowed from argv. */
+typedef struct {
+    const char *scenario, *state, *title, *components, *next; /* update draft */
+    bool external, internal;                                  /* update draft */
+    const char *start, *end, *every, *verify;                 /* maintenance add */
+    const char *service, *severity, *wait;                    /* drill */
+} tc_comms_opts_t;
+
+/* Builds the API request for `cmd` with its positional words `args`
+ * (borrowed), its options `opts` and the -m text `message` (may be NULL)
+ * into *req. *wait_ms receives the drill's --wait (0 otherwise). Returns 0,
+ * or TC_EINVAL with a one-line usage reason in `why`: words or options that
+ * do not fit the command's form. */
+int tc_comms_request(const char *cmd, const char *const *args, size_t nargs,
+                     const tc_comms_opts_t *opts, const char *message, tc_api_request_t *req,
+                     int64_t *wait_ms, char *why, size_t cap);
 
 /* Prints the reply to `cmd` to `out`: a table, or with `j` non-NULL one
  * JSON document built in `j`. Returns 0 or TC_EIO/TC_ENOMEM. */

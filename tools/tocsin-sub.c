@@ -71,84 +71,94 @@ typedef struct {
 
 static void s_usage(FILE *out)
 {
-    fputs("usage: tocsin-sub [--api EP] [--publish EP] [--from SEQ] [--topic PREFIX]\n"
-          "                  [--timeout DUR] [--count N] [--key FILE] [--server-key FILE]\n"
-          "                  [--insecure]\n"
+    fputs("usage: tocsin-sub [OPTIONS]\n"
           "\n"
           "Print the coordinator's broadcasts as JSON, one object per line, in\n"
           "sequence order with no gaps and no duplicates.\n"
           "\n"
           "options:\n"
-          "  --api EP        coordinator API endpoint, used to fetch missed broadcasts\n"
-          "                  (default " S_DEFAULT_API ")\n"
-          "  --publish EP    coordinator publish endpoint (default " S_DEFAULT_PUBLISH ")\n"
-          "  --from SEQ      first print every stored broadcast from SEQ on (0: all),\n"
-          "                  then continue live; without it, start with the next one\n"
-          "  --topic PREFIX  print only broadcasts whose topic starts with PREFIX\n"
-          "                  (incident.opened, incident.updated, incident.resolved,\n"
-          "                  host.down, host.up)\n"
-          "  --timeout DUR   how long to wait for an API answer before retrying (default 5s)\n"
-          "  --count N       exit after printing N broadcasts\n"
-          "  --key FILE      this client's key pair (default $TOCSIN_KEY, then\n"
-          "                  var/keys/private/subscriber.local.cert or operator-rw.local.cert)\n"
-          "  --server-key FILE  the coordinator's certificate (default $TOCSIN_SERVER_KEY,\n"
-          "                  then var/keys/coordinator.cert, /etc/tocsin/keys/coordinator.cert)\n"
-          "  --insecure      plaintext connections without keys; loopback endpoints only\n"
-          "  --help          this text\n",
+          "      --api EP        coordinator API endpoint, used to fetch missed broadcasts\n"
+          "                      (default " S_DEFAULT_API ")\n"
+          "      --publish EP    coordinator publish endpoint\n"
+          "                      (default " S_DEFAULT_PUBLISH ")\n"
+          "      --from SEQ      first print every stored broadcast from SEQ on (0: all),\n"
+          "                      then continue live; without it, start with the next one\n"
+          "      --topic PREFIX  print only broadcasts whose topic starts with PREFIX\n"
+          "                      (incident.opened, incident.updated, incident.resolved,\n"
+          "                      host.down, host.up, page.PERSON, status.external, ...)\n"
+          "      --timeout DUR   how long to wait for an API answer before retrying\n"
+          "                      (default 5s)\n"
+          "      --count N       exit after printing N broadcasts\n"
+          "      --key FILE      this client's key pair (default $TOCSIN_KEY, then\n"
+          "                      var/keys/private/subscriber.local.cert,\n"
+          "                      var/keys/private/operator-rw.local.cert,\n"
+          "                      /etc/tocsin/keys/private/operator-rw.local.cert)\n"
+          "      --server-key FILE  the coordinator's certificate (default\n"
+          "                      $TOCSIN_SERVER_KEY, then var/keys/coordinator.cert,\n"
+          "                      /etc/tocsin/coordinator.cert,\n"
+          "                      /etc/tocsin/keys/coordinator.cert)\n"
+          "      --insecure      plaintext without keys; loopback endpoints only\n"
+          "  -h, --help          show this help\n"
+          "  -V, --version       show the version\n"
+          "\n" TC_CLI_HELP_EXIT,
           out);
 }
 
-/* One line on stderr, exit status 2 (tools/cli.h). */
+/* One line on stderr, exit status 2 (common/cli.h). */
 #define s_usage_error(...) tc_cli_usage_error(S_PROG, __VA_ARGS__)
 
 /* Returns -1 to go on, or an exit status (0 after --help). */
 static int s_parse(int argc, char **argv, s_opts_t *o)
 {
-    const char *value = NULL, *missing = NULL;
-    tc_cli_common_t common = {.api = o->api};
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        int m;
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            s_usage(stdout);
-            return 0;
-        } else if (strcmp(arg, "--version") == 0) {
-            printf(S_PROG " " TOCSIN_VERSION "\n");
-            return 0;
-        } else if ((m = tc_cli_common(argc, argv, &i, &common, &missing)) != 0) {
-            if (m < 0)
-                return s_usage_error("%s", missing);
-        } else if ((m = tc_cli_value(argc, argv, &i, "--publish", &value)) != 0) {
-            if (m < 0)
-                return s_usage_error("--publish needs an endpoint");
-            o->publish = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--topic", &value)) != 0) {
-            if (m < 0)
-                return s_usage_error("--topic needs a prefix");
-            o->topic = value;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--from", &value)) != 0) {
-            if (m < 0 || tc_u64_parse(value, UINT64_MAX, &o->from) != 0)
-                return s_usage_error("--from needs a broadcast sequence number");
+    enum { O_API = 256, O_PUBLISH, O_TOPIC, O_FROM, O_TIMEOUT, O_COUNT, O_KEY, O_SKEY, O_INSECURE };
+    static const struct option opts[] = {
+        {"api", required_argument, NULL, O_API},
+        {"publish", required_argument, NULL, O_PUBLISH},
+        {"topic", required_argument, NULL, O_TOPIC},
+        {"from", required_argument, NULL, O_FROM},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"count", required_argument, NULL, O_COUNT},
+        {"key", required_argument, NULL, O_KEY},
+        {"server-key", required_argument, NULL, O_SKEY},
+        {"insecure", no_argument, NULL, O_INSECURE},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
+        switch (c) {
+        case O_API: o->api = optarg; break;
+        case O_PUBLISH: o->publish = optarg; break;
+        case O_TOPIC: o->topic = optarg; break;
+        case O_KEY: o->key = optarg; break;
+        case O_SKEY: o->server_key = optarg; break;
+        case O_INSECURE: o->insecure = true; break;
+        case O_FROM:
+            if (tc_u64_parse(optarg, UINT64_MAX, &o->from) != 0)
+                return s_usage_error("--from needs a broadcast sequence number, not '%s'", optarg);
             o->has_from = true;
-        } else if ((m = tc_cli_value(argc, argv, &i, "--timeout", &value)) != 0) {
-            if (m < 0 || tc_duration_parse(value, &o->timeout_ms) != 0 || o->timeout_ms <= 0)
+            break;
+        case O_TIMEOUT:
+            if (tc_duration_parse(optarg, &o->timeout_ms) != 0 || o->timeout_ms <= 0)
                 return s_usage_error("--timeout needs a duration such as 500ms or 5s");
-        } else if ((m = tc_cli_value(argc, argv, &i, "--count", &value)) != 0) {
-            if (m < 0 || tc_u64_parse(value, UINT64_MAX, &o->count) != 0 || o->count == 0)
+            break;
+        case O_COUNT:
+            if (tc_u64_parse(optarg, UINT64_MAX, &o->count) != 0 || o->count == 0)
                 return s_usage_error("--count needs a positive number");
-        } else if (arg[0] == '-') {
-            return s_usage_error("unknown option '%s'", arg);
-        } else {
-            return s_usage_error("unexpected argument '%s'", arg);
+            break;
+        case 'h': s_usage(stdout); return 0;
+        case 'V': printf(S_PROG " " TOCSIN_VERSION "\n"); return 0;
+        default: return tc_cli_getopt_error(S_PROG, c, argv, opts);
         }
     }
-    o->api = common.api;
-    o->key = common.key;
-    o->server_key = common.server_key;
-    o->insecure = common.insecure;
+    if (optind < argc)
+        return s_usage_error("unexpected argument '%s'", argv[optind]);
     char why[512];
-    static const char *const key_defaults[] = {"var/keys/private/subscriber.local.cert",
-                                               "var/keys/private/operator-rw.local.cert", NULL};
+    static const char *const key_defaults[] = {
+        "var/keys/private/subscriber.local.cert", "var/keys/private/operator-rw.local.cert",
+        "/etc/tocsin/keys/private/operator-rw.local.cert", NULL};
     if (tc_cli_check_endpoint("--publish", o->publish, o->insecure, why, sizeof why) != 0 ||
         tc_cli_check_endpoint("--api", o->api, o->insecure, why, sizeof why) != 0 ||
         tc_cli_keys(o->insecure, o->key, o->server_key, key_defaults, &o->keys, why, sizeof why) !=

@@ -2,8 +2,12 @@
 coordinator, unknown incident, strict configuration files, the data-dir
 lock and clean shutdown on SIGTERM."""
 
+import json
 import os
+import re
 import signal
+import socket
+import subprocess
 import unittest
 
 import tocsin_harness as h
@@ -19,6 +23,15 @@ class CliTest(h.TocsinTestCase):
     def sh(self, argv, **kw):
         # In the test's own directory: nothing may land in the source tree.
         return h.run(argv, cwd=self.tmp, **kw)
+
+    def silent_api(self):
+        """An endpoint that accepts connections and never answers: held by
+        this test, so no other process on the machine can take the port."""
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        self.addCleanup(s.close)
+        return h.ep(s.getsockname()[1])
 
     def one_line(self, text, what):
         lines = [l for l in text.splitlines() if l.strip()]
@@ -206,6 +219,181 @@ class CliTest(h.TocsinTestCase):
         r = self.sh([h.binary(h.SUB), "--insecure", "--count", "0"])
         self.assertEqual(r.returncode, 2)
         self.one_line(r.stderr, "tocsin-sub")
+
+    # ---- one command line -------------------------------------------------
+
+    DAEMONS = (h.COORDINATOR, h.AGENT, STATUSPAGE, NOTIFY)
+
+    def test_help_layout_is_the_same_everywhere(self):
+        for name in ALL:
+            with self.subTest(binary=name):
+                h.require(self, name)
+                r = self.sh([h.binary(name), "--help"])
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertTrue(r.stdout.startswith("usage: %s " % name), r.stdout[:80])
+                self.assertNotIn("Usage:", r.stdout)
+                for flag in ("-h, --help", "-V, --version"):
+                    self.assertIn(flag, r.stdout)
+                self.assertIn("exit status: 0 success, 1 runtime failure", r.stdout)
+                self.assertIn("2 bad usage", r.stdout)
+                if name in self.DAEMONS:
+                    for flag in ("-c, --config FILE", "--check-config", "--log-format",
+                                 "--log-level"):
+                        self.assertIn(flag, r.stdout)
+                for line in r.stdout.splitlines():
+                    self.assertLessEqual(len(line), 80, line)
+                # -h is --help.
+                self.assertEqual(self.sh([h.binary(name), "-h"]).stdout, r.stdout)
+
+    def test_version(self):
+        for name in ALL:
+            with self.subTest(binary=name):
+                h.require(self, name)
+                for flag in ("-V", "--version"):
+                    r = self.sh([h.binary(name), flag])
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertRegex(r.stdout, r"^%s \d+\.\d+\.\d+\n$" % re.escape(name))
+
+    def test_option_forms(self):
+        """getopt_long everywhere: --opt=VALUE, abbreviations, and one
+        wording for a missing value or a value given to a flag."""
+        h.require(self, h.CTL, h.SUB)
+        api = self.silent_api()
+        r = self.sh([h.binary(h.CTL), "--insecure", "--api=" + api, "--timeout=200ms",
+                     "status"], timeout=20)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(api, r.stderr)
+        for name in ALL:
+            with self.subTest(binary=name):
+                h.require(self, name)
+                r = self.sh([h.binary(name), "--insecure=yes"])
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn("option --insecure takes no value", self.one_line(r.stderr, name))
+
+    def test_json_errors(self):
+        h.require(self, h.CTL)
+        for args, code in ((["--json", "--no-such-flag", "status"], 2),
+                           (["frobnicate", "-j"], 2),
+                           (["-o", "json", "show", "abc"], 2),
+                           (["--json", "--api", self.silent_api(), "--timeout", "300ms",
+                             "status"], 1),
+                           (["--output=json", "incidents", "--from", "3"], 2)):
+            with self.subTest(args=args):
+                r = self.sh([h.binary(h.CTL), "--insecure"] + args, timeout=20)
+                self.assertEqual(r.returncode, code, r.stderr)
+                self.assertEqual(r.stdout, "")
+                doc = json.loads(self.one_line(r.stderr, "tocsinctl"))
+                self.assertEqual(list(doc), ["error"])
+                self.assertTrue(doc["error"])
+        r = self.sh([h.binary(h.CTL), "--output", "yaml", "status"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--output", self.one_line(r.stderr, "tocsinctl"))
+
+    def test_keys_json(self):
+        h.require(self, h.CTL)
+        d = os.path.join(self.tmp, "keys")
+        ctl = [h.binary(h.CTL), "keys", "--dir", d, "--json"]
+        r = self.sh(ctl + ["init"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        init = json.loads(r.stdout)
+        self.assertEqual(init["certificate"], os.path.join(d, "coordinator.cert"))
+        self.assertEqual(len(init["public_key"]), 40)
+        r = self.sh(ctl + ["new", "agent", "web-01"])
+        made = json.loads(r.stdout)
+        self.assertEqual((made["class"], made["name"]), ("agent", "web-01"))
+        self.assertTrue(os.path.exists(made["secret"]))
+        self.sh(ctl + ["new", "subscriber", "sp"])
+        self.sh(ctl + ["revoke", "subscriber", "sp"])
+        r = self.sh(ctl + ["list"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        listed = json.loads(r.stdout)
+        self.assertEqual(sorted((k["class"], k["name"], k["state"]) for k in listed),
+                         [("agent", "web-01", "allowed"), ("subscriber", "sp", "revoked")])
+        # Errors in JSON too; and the table without --json.
+        r = self.sh(ctl + ["new", "agent", "web-01"])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("exists already", json.loads(r.stderr)["error"])
+        r = self.sh([h.binary(h.CTL), "keys", "--dir", d, "list"])
+        self.assertTrue(r.stdout.startswith("CLASS"), r.stdout)
+
+    def test_incident_filters(self):
+        h.require(self, h.COORDINATOR, h.AGENT, h.CTL)
+        c = self.coordinator().start()
+        a = self.service(up=False)
+        b = self.service(up=False)
+        self.agent("f-01", c.agents_ep, [h.tcp_check("ta", "alpha", a.target),
+                                         h.tcp_check("tb", "beta", b.target)]).start()
+        self.wait_until(lambda: len(c.incidents()) == 2, what="two incidents")
+        beta = c.incident_for("beta")
+        r = c.ctl_raw("--json", "sev", str(beta["id"]), "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = c.ctl_raw("--json", "ack", str(beta["id"]))
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+        def ids(*args):
+            return sorted(i["service"] for i in c.ctl("incidents", *args))
+        self.assertEqual(ids(), ["alpha", "beta"])
+        self.assertEqual(ids("--service", "alpha"), ["alpha"])
+        self.assertEqual(ids("--state", "investigating"), ["beta"])
+        self.assertEqual(ids("--state", "triggered,investigating"), ["alpha", "beta"])
+        self.assertEqual(ids("--severity", "2"), ["beta"])
+        self.assertEqual(ids("--severity", "0"), ["alpha"])
+        self.assertEqual(ids("--since", "1h"), ["alpha", "beta"])
+        self.assertEqual(ids("--since", "2999-01-01T00:00:00Z"), [])
+        self.assertEqual(ids("--service", "beta", "--state", "triggered"), [])
+        # Resolved ones are in --all; --state resolved implies it.
+        b.start()
+        self.wait_until(lambda: c.incident_for("beta", all=True)["state"] == "resolved",
+                        what="beta resolved")
+        self.assertEqual(ids("--state", "resolved"), ["beta"])
+        self.assertEqual(ids(), ["alpha"])
+        self.assertEqual(ids("--all", "--since", "1h"), ["alpha", "beta"])
+        # The report takes the same filters.
+        rep = c.ctl("report", "--service", "beta")
+        self.assertEqual([i["service"] for i in rep["incidents"]], ["beta"])
+        # Bad filters are usage errors.
+        for args in (["--state", "sleeping"], ["--severity", "9"], ["--since", "lately"]):
+            r = c.ctl_raw("incidents", *args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.one_line(r.stderr, "tocsinctl")
+
+    def test_bash_completion_from_the_command_table(self):
+        h.require(self, h.CTL)
+        bash = "/bin/bash"
+        if not os.access(bash, os.X_OK):
+            self.skipTest("no bash")
+        r = self.sh([h.binary(h.CTL), "completion", "bash"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        script = os.path.join(self.tmp, "tocsinctl.bash")
+        with open(script, "w") as f:
+            f.write(r.stdout)
+
+        def complete(*words):
+            prog = ("source %s\nCOMP_WORDS=(%s)\nCOMP_CWORD=%d\n_tocsinctl\n"
+                    "printf '%%s\\n' \"${COMPREPLY[@]}\"\n"
+                    % (script, " ".join("'%s'" % w for w in words), len(words) - 1))
+            out = subprocess.run([bash, "--norc", "-c", prog], capture_output=True, text=True,
+                                 timeout=30)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            return sorted(filter(None, out.stdout.split("\n")))
+
+        # Every command in the help is offered, and nothing else.
+        help_text = self.sh([h.binary(h.CTL), "--help"]).stdout
+        commands = complete("tocsinctl", "")
+        for cmd in commands:
+            self.assertRegex(help_text, r"\n  %s( |\n)" % re.escape(cmd))
+        self.assertIn("incidents", commands)
+        self.assertIn("maintenance", commands)
+        self.assertEqual(complete("tocsinctl", "inc"), ["incidents"])
+        self.assertEqual(complete("tocsinctl", "--json", "keys", ""),
+                         ["init", "list", "new", "revoke"])
+        self.assertEqual(complete("tocsinctl", "keys", "new", ""),
+                         ["agent", "operator-ro", "operator-rw", "subscriber"])
+        self.assertIn("--since", complete("tocsinctl", "incidents", "--s"))
+        self.assertNotIn("--since", complete("tocsinctl", "log", "--s"))
+        self.assertEqual(complete("tocsinctl", "-o", ""), ["json", "text"])
+        self.assertEqual(complete("tocsinctl", "--api", "tcp://x:1", "state", "3", ""),
+                         ["identified", "investigating", "monitoring"])
 
 
 if __name__ == "__main__":

@@ -86,7 +86,8 @@ class IncidentProcessTest(h.TocsinTestCase):
         self.assertEqual(r.stdout, "", "a refused action prints no incident")
         lines = r.stderr.strip().splitlines()
         self.assertEqual(len(lines), 1, "one-line reason expected, got %r" % r.stderr)
-        self.assertTrue(lines[0].startswith("tocsinctl: "), lines[0])
+        # With --json the reason is a JSON object {"error": ...}.
+        lines[0] = "tocsinctl: " + json.loads(lines[0])["error"]
         if reason:
             self.assertRegex(lines[0], reason)
         return lines[0]

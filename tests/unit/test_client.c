@@ -218,24 +218,44 @@ static void test_invalid_endpoint(void **state)
     assert_null(tc_client_new(NULL, &s_plain));
 }
 
-static void test_cli_value(void **state)
+/* Runs getopt_long() over argv until it reports a problem and returns
+ * the reason tc_cli_getopt_reason() gives for it. */
+static const char *s_getopt_problem(int argc, char **argv, char *why, size_t cap)
+{
+    static const struct option opts[] = {{"api", required_argument, NULL, 'a'},
+                                         {"insecure", no_argument, NULL, 256},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {NULL, 0, NULL, 0}};
+    optind = 0; /* glibc: start over */
+    opterr = 0;
+    int c;
+    why[0] = '\0';
+    while ((c = getopt_long(argc, argv, ":a:j", opts, NULL)) != -1) {
+        if (c == '?' || c == ':') {
+            tc_cli_getopt_reason(c, argv, opts, why, cap);
+            break;
+        }
+    }
+    return why;
+}
+
+static void test_cli_getopt_reason(void **state)
 {
     (void)state;
-    char *argv[] = {"prog", "--api", "tcp://a:1", "--api=tcp://b:2", "--apix", "--api"};
-    int argc = 6;
-    const char *v = NULL;
-    int i = 1;
-    assert_int_equal(tc_cli_value(argc, argv, &i, "--api", &v), 1);
-    assert_string_equal(v, "tcp://a:1");
-    assert_int_equal(i, 2);
-    i = 3;
-    assert_int_equal(tc_cli_value(argc, argv, &i, "--api", &v), 1);
-    assert_string_equal(v, "tcp://b:2");
-    assert_int_equal(i, 3);
-    i = 4;
-    assert_int_equal(tc_cli_value(argc, argv, &i, "--api", &v), 0);
-    i = 5;
-    assert_int_equal(tc_cli_value(argc, argv, &i, "--api", &v), -1);
+    char why[256];
+    char *a[] = {"prog", "--insecure", "--no-such-flag", NULL};
+    assert_string_equal(s_getopt_problem(3, a, why, sizeof why), "unknown option '--no-such-flag'");
+    char *b[] = {"prog", "--api", NULL};
+    assert_string_equal(s_getopt_problem(2, b, why, sizeof why), "option --api needs a value");
+    char *c[] = {"prog", "-a", NULL};
+    assert_string_equal(s_getopt_problem(2, c, why, sizeof why), "option -a needs a value");
+    char *d[] = {"prog", "-jx", NULL};
+    assert_string_equal(s_getopt_problem(2, d, why, sizeof why), "unknown option -x");
+    char *e[] = {"prog", "--insecure=yes", NULL};
+    assert_string_equal(s_getopt_problem(2, e, why, sizeof why),
+                        "option --insecure takes no value");
+    char *f[] = {"prog", "--api=tcp://127.0.0.1:1", "-j", "--", "--not-an-option", NULL};
+    assert_string_equal(s_getopt_problem(5, f, why, sizeof why), "");
 }
 
 static void test_cli_keys(void **state)
@@ -266,7 +286,40 @@ static void test_cli_keys(void **state)
     snprintf(alice_pub, sizeof alice_pub, "%s/operators-ro/alice.cert", dir);
     assert_int_equal(tc_cli_keys(false, alice_pub, server, none, &k, why, sizeof why),
                      TC_ENOTFOUND);
-    assert_non_null(strstr(why, "_secret file is missing"));
+    /* The message names the file that is missing, not the one given. */
+    char expect[4400];
+    snprintf(expect, sizeof expect, "%s_secret: no such file (the secret half of a key pair)",
+             alice_pub);
+    assert_string_equal(why, expect);
+    /* A pair that is not there at all: its first file is named. */
+    char gone[4200];
+    snprintf(gone, sizeof gone, "%s/private/nobody.cert", dir);
+    assert_int_equal(tc_cli_keys(false, gone, server, none, &k, why, sizeof why), TC_ENOTFOUND);
+    snprintf(expect, sizeof expect, "%s: no such file (the public half of a key pair)", gone);
+    assert_string_equal(why, expect);
+    /* A directory, and a file that is not a certificate. */
+    assert_int_equal(tc_cli_keys(false, dir, server, none, &k, why, sizeof why), TC_EINVAL);
+    assert_non_null(strstr(why, "is a directory"));
+    char junk[4200], junk_secret[4300];
+    snprintf(junk, sizeof junk, "%s/junk.cert", dir);
+    snprintf(junk_secret, sizeof junk_secret, "%s_secret", junk);
+    FILE *f = fopen(junk, "w");
+    fputs("not a certificate\n", f);
+    fclose(f);
+    f = fopen(junk_secret, "w");
+    fputs("not a certificate\n", f);
+    fclose(f);
+    assert_int_equal(tc_cli_keys(false, junk, server, none, &k, why, sizeof why), TC_EINVAL);
+    snprintf(expect, sizeof expect, "%s: not a CURVE key pair (czmq certificate format)",
+             junk_secret);
+    assert_string_equal(why, expect);
+    assert_int_equal(tc_cli_keys(false, pair, junk, none, &k, why, sizeof why), TC_EINVAL);
+    snprintf(expect, sizeof expect, "%s: not a CURVE certificate (czmq certificate format)", junk);
+    assert_string_equal(why, expect);
+    /* The coordinator's certificate missing names that file. */
+    assert_int_equal(tc_cli_keys(false, pair, "/nonexistent/c.cert", none, &k, why, sizeof why),
+                     TC_ENOTFOUND);
+    assert_string_equal(why, "/nonexistent/c.cert: no such file (the coordinator's certificate)");
     /* The environment is used when no flag is given. */
     setenv("TOCSIN_KEY", pair, 1);
     setenv("TOCSIN_SERVER_KEY", "/nonexistent/coordinator.cert", 1);
@@ -312,7 +365,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_replies, s_setup, s_teardown),
         cmocka_unit_test(test_nobody_listening),
         cmocka_unit_test(test_invalid_endpoint),
-        cmocka_unit_test(test_cli_value),
+        cmocka_unit_test(test_cli_getopt_reason),
         cmocka_unit_test(test_cli_endpoint_rule),
         cmocka_unit_test(test_cli_keys),
     };

@@ -1,0 +1,145 @@
+"""Start-up failures name their cause: a YAML typo names file and line, a
+port conflict names the endpoint and "address already in use", a missing
+key names the file that is missing, and `make run` (scripts/run.sh) passes
+the daemon's own message through instead of guessing."""
+
+import json
+import os
+import socket
+import subprocess
+import unittest
+
+import tocsin_harness as h
+
+STATUSPAGE = "tocsin-statuspage"
+RUN_SH = os.path.join(h.HERE, "..", "..", "scripts", "run.sh")
+
+
+class StartupErrorsTest(h.TocsinTestCase):
+    needs = (h.COORDINATOR, h.AGENT, h.CTL)
+
+    def lines(self, text):
+        return [l for l in text.splitlines() if l.strip()]
+
+    def test_yaml_typo(self):
+        path = os.path.join(self.tmp, "coordinator.yaml")
+        with open(path, "w") as f:
+            f.write("coordinator:\n  insecure: true\n  data: %s\n policy:\n  declare_after: 1m\n"
+                    % os.path.join(self.tmp, "data"))
+        r = h.run([h.binary(h.COORDINATOR), "--config", path], cwd=self.tmp)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        lines = self.lines(r.stderr)
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertTrue(lines[0].startswith("tocsin-coordinator: %s:4: " % path), lines[0])
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "data")))
+
+    def test_port_conflict(self):
+        holder = socket.socket()
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        self.addCleanup(holder.close)
+        busy = "tcp://127.0.0.1:%d" % holder.getsockname()[1]
+        c = self.coordinator(extra=["--api", busy])
+        # The harness puts its own --api first; ours, later, wins.
+        p = c.start(wait=False).proc
+        rc = p.wait(timeout=30)
+        self.assertEqual(rc, 1, p.log())
+        log = p.log()
+        cause = [l for l in log.splitlines() if "Address already in use" in l]
+        self.assertTrue(cause, "no 'Address already in use' in %r" % log)
+        self.assertIn(busy, cause[0], "the message must name the endpoint")
+        self.assertIn("ERROR", cause[0])
+        # The last line says nothing runs, and no misleading errno.
+        last = self.lines(log)[-1]
+        self.assertIn("not started", last)
+        self.assertNotIn("input/output error", log)
+
+    def test_statuspage_port_conflict(self):
+        h.require(self, STATUSPAGE)
+        holder = socket.socket()
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        self.addCleanup(holder.close)
+        port = holder.getsockname()[1]
+        r = h.run([h.binary(STATUSPAGE), "--insecure", "--api", h.ep(h.free_port()),
+                   "--publish", h.ep(h.free_port()), "--out", os.path.join(self.tmp, "site"),
+                   "--state", os.path.join(self.tmp, "st"), "--http", "127.0.0.1:%d" % port],
+                  cwd=self.tmp)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("Address already in use", r.stderr)
+        self.assertIn("cannot serve HTTP on 127.0.0.1:%d" % port, r.stderr)
+
+    def test_missing_key(self):
+        keys = os.path.join(self.tmp, "keys")
+        r = h.run([h.binary(h.CTL), "keys", "--dir", keys, "init"], cwd=self.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        server = os.path.join(keys, "coordinator.cert")
+        missing = os.path.join(self.tmp, "agent.cert")
+        # The agent: the missing file itself is named, with where it was set.
+        cfg = os.path.join(self.tmp, "agent.yaml")
+        with open(cfg, "w") as f:
+            f.write("agent:\n  id: web-01\n  spool: %s\n  key: %s\n  server_key: %s\n"
+                    % (os.path.join(self.tmp, "spool"), missing, server))
+        r = h.run([h.binary(h.AGENT), "--config", cfg], cwd=self.tmp)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        line = self.lines(r.stderr)[0]
+        self.assertIn("%s:4: agent.key: %s: no such file" % (cfg, missing), line)
+        self.assertNotIn("_secret", line)
+        # Only the secret half missing: that file is named.
+        with open(missing, "w") as f:
+            with open(server) as g:
+                f.write(g.read())
+        r = h.run([h.binary(h.AGENT), "--config", cfg], cwd=self.tmp)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("%s_secret: no such file" % missing, r.stderr)
+        # tocsinctl: the same words.
+        r = h.run([h.binary(h.CTL), "--key", os.path.join(self.tmp, "gone.cert"),
+                   "--server-key", server, "status"], cwd=self.tmp)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("gone.cert: no such file", r.stderr)
+        r = h.run([h.binary(h.CTL), "--json", "--key", os.path.join(self.tmp, "gone.cert"),
+                   "--server-key", server, "status"], cwd=self.tmp)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("gone.cert: no such file", json.loads(r.stderr)["error"])
+
+    def test_run_sh_passes_the_message_through(self):
+        """make run with a typo in var/coordinator.yaml: the coordinator's own
+        file:line message, not a guess."""
+        var = os.path.join(self.tmp, "var")
+        os.mkdir(var)
+        with open(os.path.join(var, "coordinator.yaml"), "w") as f:
+            f.write("policy:\n  declare_after: 1m\n  declare_aftre: 2m\n")
+        base = self.free_block()
+        r = subprocess.run(["/bin/sh", RUN_SH, h.BIN], cwd=self.tmp, capture_output=True,
+                           text=True, timeout=60, stdin=subprocess.DEVNULL,
+                           env=h.clean_env({"TOCSIN_RUN_PORT": str(base)}))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("%s/coordinator.yaml:3: policy: unknown key \"declare_aftre\"" % var,
+                      r.stderr)
+        self.assertNotIn("port in use", r.stderr)
+        self.assertNotIn("tocsin is running", r.stdout)
+
+    def free_block(self):
+        """A base port with it and the next three free a moment ago."""
+        for _ in range(50):
+            base = h.free_port()
+            if base > 65000:
+                continue
+            socks = []
+            try:
+                for p in range(base, base + 4):
+                    s = socket.socket()
+                    socks.append(s)
+                    s.bind(("127.0.0.1", p))
+                return base
+            except OSError:
+                continue
+            finally:
+                for s in socks:
+                    s.close()
+        self.fail("no block of four free ports")
+
+
+if __name__ == "__main__":
+    unittest.main()
