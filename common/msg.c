@@ -168,7 +168,17 @@ bool tc_strlcpy_utf8(char *dst, const char *src, size_t cap)
     /* Invalid bytes become '?': protobuf strings must be UTF-8, and a
      * plugin printing Latin-1 must not make its event undeliverable. */
     const unsigned char *p = (const unsigned char *)src;
-    size_t avail = strlen(src), o = 0;
+    /* The common case, plain ASCII, copied in one go. */
+    size_t o = 0;
+    while (p[o] && p[o] < 0x80 && o + 1 < cap)
+        o++;
+    memcpy(dst, p, o);
+    if (!p[o]) {
+        dst[o] = '\0';
+        return true;
+    }
+    p += o;
+    size_t avail = strlen((const char *)p);
     while (avail > 0) {
         size_t n = s_utf8_len(p, avail);
         size_t take = n ? n : 1;
@@ -197,8 +207,10 @@ static int s_fail(char *why, size_t whylen, int code, const char *reason)
 
 static bool s_text_ok(const char *s)
 {
-    size_t avail = strlen(s);
     const unsigned char *p = (const unsigned char *)s;
+    while (*p && *p < 0x80)
+        p++;
+    size_t avail = strlen((const char *)p);
     while (avail > 0) {
         size_t n = s_utf8_len(p, avail);
         if (n == 0)

@@ -29,6 +29,7 @@ void tc_coord_config_defaults(tc_coord_config_t *cfg)
     /* Start-up loads the newest snapshot and replays what follows: at
      * about a million records a second, 50 000 records are 50 ms. */
     cfg->snapshot_every = 50000;
+    cfg->audit_retention_ms = 90LL * 86400000;
     cfg->snapshot_interval_ms = 10 * 60 * 1000;
     tc_policy_defaults(&cfg->policy);
 }
@@ -127,6 +128,16 @@ static int s_coordinator_key(tc_coord_config_t *cfg, const char *key, const char
     }
     if (!strcmp(key, "test_clock"))
         return s_bool(v, &cfg->test_clock);
+    if (!strcmp(key, "audit_retention")) { /* "90d", "12h"; 0: keep forever */
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(v, &end, 10);
+        int64_t unit = !strcmp(end, "d") ? 86400000LL : !strcmp(end, "h") ? 3600000LL : 0;
+        if (errno || end == v || (!unit && !(n == 0 && !*end)) || n > 36500)
+            return TC_EINVAL;
+        cfg->audit_retention_ms = (int64_t)n * unit;
+        return 0;
+    }
     if (!strcmp(key, "snapshot_every")) { /* records; 0: not by count */
         if (tc_u64_parse(v, UINT32_MAX, &u))
             return TC_EINVAL;

@@ -346,9 +346,10 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
         goto fail;
     }
     c->peers = zhashx_new();
+    c->read_audits = zhashx_new();
     c->sout = malloc(sizeof *c->sout);
     c->scratch = malloc(sizeof *c->scratch);
-    if (!c->peers || !c->sout || !c->scratch) {
+    if (!c->peers || !c->read_audits || !c->sout || !c->scratch) {
         rc = TC_ENOMEM;
         goto fail;
     }
@@ -446,6 +447,7 @@ void tc_coord_destroy(tc_coord_t **pc)
     zsock_destroy(&c->api);
     zsock_destroy(&c->pub);
     zhashx_destroy(&c->peers);
+    zhashx_destroy(&c->read_audits);
     tc_ratelimit_destroy(&c->limits);
     tc_roster_destroy(&c->roster);
     tc_ratelimit_destroy(&c->audit_limit);

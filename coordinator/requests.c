@@ -306,6 +306,21 @@ static int s_api_clock(tc_coord_t *c, const tc_api_request_t *q, tc_api_reply_t 
     return rc ? rc : tc_coord__flush(c);
 }
 
+/* Reads by the same key and command are audited once per this long. */
+#define S_READ_AUDIT_MS (3600 * 1000)
+
+static bool s_read_audit_due(tc_coord_t *c, const char *who, const char *command)
+{
+    char k[TC_ID_MAX + 40];
+    snprintf(k, sizeof k, "%s/%s", who, command);
+    int64_t now = tc_mono_ms();
+    uintptr_t last = (uintptr_t)zhashx_lookup(c->read_audits, k);
+    if (last && now - (int64_t)last < S_READ_AUDIT_MS)
+        return false;
+    zhashx_update(c->read_audits, k, (void *)(uintptr_t)(now ? now : 1));
+    return true;
+}
+
 /* A query about the past (`tocsinctl --as-of SEQ|TIME`): the state as it
  * was after that log record, rebuilt from the nearest snapshot before it
  * and the log in between, in read transactions that never block the
@@ -404,8 +419,11 @@ int tc_coord__on_api(zloop_t *loop, zsock_t *sock, void *arg)
         tc_api_reply_fail(reply, "not authorized");
     } else {
         /* Catch-up reads by subscribers are traffic, not actions; incident
-         * actions are audited below, with their outcome. */
-        if (strcmp(q->command, "broadcasts") != 0 && !s_is_action(q->command)) {
+         * actions are audited below, with their outcome; other reads once
+         * per key and command an hour, so that a health probe or a drill's
+         * polling does not write a row every few seconds. */
+        if (strcmp(q->command, "broadcasts") != 0 && !s_is_action(q->command) &&
+            s_read_audit_due(c, key ? key->name : "plaintext", q->command)) {
             char detail[TC_TEXT_MAX];
             tc_coord__audit(c, key, user, q->command, true, "%s",
                             tc_coord__request_detail(q, detail, sizeof detail));

@@ -146,6 +146,7 @@ void tc_state_destroy(tc_state_t **pstate)
     for (size_t i = 0; i < st->archive_cap; i++)
         free(st->archive[i].buf);
     free(st->archive);
+    free(st->svc_of);
     free(st->owed);
     free(st->thawed);
     free(st->peek);
@@ -422,6 +423,8 @@ static int s_open_incident(tc_state_t *st, tc_state__service_t *svc, const tc_re
         return rc;
     }
     svc->open = inc;
+    if ((rc = tc_state__index(st, inc->id, svc)) != 0)
+        return rc;
     s_assess(st, svc, inc);
     inc->maintenance = tc_state_service_in_maintenance(st, svc->name);
     tc_state__changed(out, TC_BCAST_INCIDENT_OPENED, inc, rec, rec->event.sender, "opened",
@@ -667,22 +670,37 @@ static int s_thaw(const tc_state_t *st, uint64_t id, tc_incident_t *into)
     return tc_wire_decode_incident(st->archive[id].buf, st->archive[id].len, into);
 }
 
+int tc_state__index(tc_state_t *st, uint64_t id, tc_state__service_t *svc)
+{
+    if (id >= st->svc_of_cap) {
+        size_t cap = st->svc_of_cap ? st->svc_of_cap : 64;
+        while (cap <= id)
+            cap *= 2;
+        tc_state__service_t **p = realloc(st->svc_of, cap * sizeof *p);
+        if (!p)
+            return TC_ENOMEM;
+        memset(p + st->svc_of_cap, 0, (cap - st->svc_of_cap) * sizeof *p);
+        st->svc_of = p;
+        st->svc_of_cap = cap;
+    }
+    st->svc_of[id] = svc;
+    return 0;
+}
+
 tc_state__service_t *tc_state__find(const tc_state_t *cst, uint64_t id, tc_incident_t **inc,
                                     bool change)
 {
     /* The archive's decode buffers are a cache, not state: lookups through
      * a const state may fill them. */
     tc_state_t *st = (tc_state_t *)cst;
-    for (tc_state__service_t *svc = zhashx_first(st->services); svc;
-         svc = zhashx_next(st->services)) {
-        if (svc->open && svc->open->id == id) {
-            *inc = svc->open;
-            return svc;
-        }
-        if (svc->resolved && svc->resolved->id == id) {
-            *inc = svc->resolved;
-            return svc;
-        }
+    tc_state__service_t *svc = id < st->svc_of_cap ? st->svc_of[id] : NULL;
+    if (svc && svc->open && svc->open->id == id) {
+        *inc = svc->open;
+        return svc;
+    }
+    if (svc && svc->resolved && svc->resolved->id == id) {
+        *inc = svc->resolved;
+        return svc;
     }
     *inc = NULL;
     if (id == 0 || id >= st->archive_cap || !st->archive[id].buf)

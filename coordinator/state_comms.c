@@ -759,6 +759,8 @@ int tc_state__apply_global(tc_state_t *st, const tc_record_t *rec, const char *a
                    actor, a->message[0] ? ": " : "", a->message);
     tc_state__text(inc->title, sizeof inc->title, "DRILL: %s", svc->name);
     svc->open = inc; /* none was open: checked */
+    if (tc_state__index(st, inc->id, svc) != 0)
+        return TC_ENOMEM;
     tc_state__changed(out, TC_BCAST_INCIDENT_OPENED, inc, rec, actor, "drill", inc->summary);
     return 0;
 }

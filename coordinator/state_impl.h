@@ -75,6 +75,10 @@ struct tc_state {
     tc_incident_t *thawed; /* the archived incident a record is changing */
     uint64_t thawed_id;
     tc_incident_t *peek; /* an archived incident decoded for reading */
+    /* The service of every incident by id, so that a lookup is one step,
+     * not a walk over every service (it never changes). */
+    tc_state__service_t **svc_of;
+    size_t svc_of_cap;
     uint64_t peek_id;
     const tc_templates_t *templates; /* for maintenance announcements; may be NULL */
     tc_templates_t *own_templates;   /* the same, when the state owns them */
@@ -91,6 +95,9 @@ tc_state__service_t *tc_state__service(tc_state_t *st, const char *name);
  * into a read-only copy valid until the next lookup. */
 tc_state__service_t *tc_state__find(const tc_state_t *st, uint64_t id, tc_incident_t **inc,
                                     bool change);
+
+/* Records that incident `id` belongs to `svc`. 0 or TC_ENOMEM. */
+int tc_state__index(tc_state_t *st, uint64_t id, tc_state__service_t *svc);
 
 /* Encodes `inc` into its archive slot (replacing what was there). */
 int tc_state__freeze(tc_state_t *st, const tc_incident_t *inc);

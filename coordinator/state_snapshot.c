@@ -416,6 +416,9 @@ static void s_read_services(s_r_t *r, tc_state_t *st)
             svc->open = s_rincident(r);
         if (flags & 2)
             svc->resolved = s_rincident(r);
+        if ((svc->open && tc_state__index(st, svc->open->id, svc) != 0) ||
+            (svc->resolved && tc_state__index(st, svc->resolved->id, svc) != 0))
+            r->rc = TC_ENOMEM;
     }
 }
 

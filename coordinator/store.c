@@ -617,6 +617,46 @@ int tc_store_scan_audit(tc_store_t *s, uint64_t from, size_t limit, tc_store_aud
     return rc;
 }
 
+int tc_store_prune_audit(tc_store_t *s, int64_t before_ms, size_t max, size_t *deleted)
+{
+    *deleted = 0;
+    if (s->txn)
+        return TC_EINVAL;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (mrc)
+        return tc_lmdb_error(s->lmdb, mrc, "pruning the audit trail", s->why, sizeof s->why);
+    if ((mrc = mdb_cursor_open(txn, s->audit, &cur)) != 0) {
+        mdb_txn_abort(txn);
+        return tc_lmdb_error(s->lmdb, mrc, "pruning the audit trail", s->why, sizeof s->why);
+    }
+    tc_audit_t *a = malloc(sizeof *a);
+    MDB_val k, v;
+    int rc = a ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : ENOMEM;
+    /* Oldest first, and only the audit trail: the event log is never
+     * touched. */
+    while (rc == 0 && *deleted < max && tc_wire_decode_audit(v.mv_data, v.mv_size, a) == 0 &&
+           a->time_ms < before_ms) {
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        ++*deleted;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+        if (rc == EINVAL) /* deleted the last one */
+            rc = MDB_NOTFOUND;
+    }
+    free(a);
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return tc_lmdb_error(s->lmdb, rc, "pruning the audit trail", s->why, sizeof s->why);
+    }
+    mrc = mdb_txn_commit(txn);
+    if (mrc)
+        *deleted = 0;
+    return mrc ? tc_lmdb_error(s->lmdb, mrc, "pruning the audit trail", s->why, sizeof s->why) : 0;
+}
+
 int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_fn *fn, void *ctx)
 {
     MDB_txn *txn;
