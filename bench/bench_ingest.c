@@ -117,7 +117,7 @@ static pid_t s_coordinator(const s_env_t *env, const char *dir, const char *yaml
 static void s_grep(const char *logpath, const char *pattern, char *out, size_t cap)
 {
     char cmd[PATH_MAX + 256];
-    snprintf(cmd, sizeof cmd, "grep -Eo '%s' %s | tail -1", pattern, logpath);
+    snprintf(cmd, sizeof cmd, "grep -Eo '%s' %s 2>/dev/null | tail -1", pattern, logpath);
     out[0] = '\0';
     FILE *p = popen(cmd, "r");
     if (!p)
