@@ -62,7 +62,7 @@ static pid_t s_spawn(char *const argv[], const char *logpath)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        if (logpath && !freopen(logpath, "w", stderr))
+        if (logpath && !freopen(logpath, "a", stderr))
             _exit(126);
         execv(argv[0], argv);
         _exit(127);
@@ -70,11 +70,19 @@ static pid_t s_spawn(char *const argv[], const char *logpath)
     return pid;
 }
 
+/* SIGTERM, and SIGKILL (said so) if it has not stopped within 30 s. */
 static void s_stop(pid_t pid)
 {
     if (pid <= 0)
         return;
     kill(pid, SIGTERM);
+    for (int i = 0; i < 300; i++) {
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        zclock_sleep(100);
+    }
+    fprintf(stderr, "bench: process %d ignored SIGTERM for 30 s; killed\n", (int)pid);
+    kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
 }
 
@@ -91,6 +99,11 @@ static pid_t s_coordinator(const s_env_t *env, const char *dir, const char *yaml
         return -1;
     fputs(yaml, f);
     fclose(f);
+    /* A fresh log for each start, so that what is read from it is this
+     * start's (the previous one is kept beside it). */
+    char old[PATH_MAX + 16];
+    snprintf(old, sizeof old, "%s.prev", logpath);
+    rename(logpath, old);
     snprintf(agents, sizeof agents, "tcp://127.0.0.1:%d", env->port);
     snprintf(api, sizeof api, "tcp://127.0.0.1:%d", env->port + 1);
     snprintf(pub, sizeof pub, "tcp://127.0.0.1:%d", env->port + 2);

@@ -827,6 +827,13 @@ int tc_wire_encode_msg(const tc_msg_t *m, uint8_t **out, size_t *outlen)
 
 int tc_wire_decode_msg(const uint8_t *buf, size_t len, tc_msg_t *m)
 {
+    if (tc_wire__fast_msg(buf, len, m))
+        return 0;
+    return tc_wire_decode_msg_generic(buf, len, m);
+}
+
+int tc_wire_decode_msg_generic(const uint8_t *buf, size_t len, tc_msg_t *m)
+{
     memset(m, 0, offsetof(tc_msg_t, u));
     Tocsin__V1__Envelope *e = tocsin__v1__envelope__unpack(NULL, len, buf);
     if (!e)
@@ -928,6 +935,13 @@ static int s_record_from_pb(const Tocsin__V1__LogRecord *lr, tc_record_t *r)
 }
 
 int tc_wire_decode_record(const uint8_t *buf, size_t len, tc_record_t *r)
+{
+    if (tc_wire__fast_record(buf, len, r))
+        return 0;
+    return tc_wire_decode_record_generic(buf, len, r);
+}
+
+int tc_wire_decode_record_generic(const uint8_t *buf, size_t len, tc_record_t *r)
 {
     Tocsin__V1__LogRecord *lr = tocsin__v1__log_record__unpack(NULL, len, buf);
     if (!lr)

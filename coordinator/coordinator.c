@@ -347,7 +347,7 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
     }
     c->peers = zhashx_new();
     c->read_audits = zhashx_new();
-    c->sout = malloc(sizeof *c->sout);
+    c->sout = calloc(1, sizeof *c->sout);
     c->scratch = malloc(sizeof *c->scratch);
     if (!c->peers || !c->read_audits || !c->sout || !c->scratch) {
         rc = TC_ENOMEM;

@@ -146,6 +146,7 @@ static int s_store_record(tc_coord_t *c, tc_record_t *rec, const uint8_t *raw, s
     if (rec->event.kind == TC_MSG_CONFIG) {
         /* The configuration itself goes beside the log, under the record's
          * sequence, and is put in force exactly as a replay will. */
+        out.quiet = false; /* live: every broadcast is stored and published */
         if ((rc = tc_store_put_config(c->store, rec->seq, c->config_buf, c->config_len)) != 0 ||
             (rc = tc_replay_configure_bytes(c->state, rec, c->config_buf, c->config_len, &out)) !=
                 0)

@@ -233,10 +233,16 @@ tc_broadcast_t *tc_state__emit(tc_state_out_t *out, tc_bcast_kind_t kind, uint64
     if (out->n == TC_STATE_OUT_MAX)
         return NULL;
     tc_broadcast_t *b = &out->bcast[out->n++];
-    memset(b, 0, sizeof *b);
+    /* What the apply loop reads back (kind, incident id) is always set. */
     b->kind = kind;
-    snprintf(b->topic, sizeof b->topic, "%s", tc_bcast_kind_name(kind));
     b->log_seq = log_seq;
+    b->incident.id = inc ? inc->id : 0;
+    if (out->quiet)
+        return &out->scratch; /* counted, not written: the caller fills a scratch copy */
+    /* Only the header and what this kind carries: the encoder reads the
+     * member of its kind, and a whole broadcast is 16 KB. */
+    b->host[0] = b->detail[0] = '\0';
+    snprintf(b->topic, sizeof b->topic, "%s", tc_bcast_kind_name(kind));
     if (inc)
         b->incident = *inc;
     return b;
@@ -246,6 +252,8 @@ tc_broadcast_t *tc_state__emit(tc_state_out_t *out, tc_bcast_kind_t kind, uint64
 tc_timeline_t *tc_state__note(tc_state_out_t *out, const tc_incident_t *inc, const tc_record_t *rec,
                               const char *actor, const char *kind)
 {
+    if (out->quiet)
+        return &out->tscratch;
     if (out->ntimeline == TC_STATE_TIMELINE_MAX)
         return NULL;
     tc_timeline_t *t = &out->timeline[out->ntimeline++];
@@ -265,6 +273,8 @@ void tc_state__changed(tc_state_out_t *out, tc_bcast_kind_t kind, const tc_incid
                        const char *text)
 {
     tc_broadcast_t *b = tc_state__emit(out, kind, rec->seq, inc);
+    if (out->quiet)
+        return;
     tc_timeline_t *t = tc_state__note(out, inc, rec, actor, what);
     if (t)
         tc_strlcpy_utf8(t->text, text, sizeof t->text);
@@ -1414,6 +1424,16 @@ static int s_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
 
 int tc_state_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
 {
+    out->quiet = false;
+    int rc = s_apply(st, rec, out);
+    /* An archived incident the record changed goes back to the archive. */
+    int frc = s_refreeze(st);
+    return rc ? rc : frc;
+}
+
+int tc_state_replay(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
+{
+    out->quiet = true;
     int rc = s_apply(st, rec, out);
     /* An archived incident the record changed goes back to the archive. */
     int frc = s_refreeze(st);

@@ -194,6 +194,75 @@ static void test_lost_resend_flapping_roundtrip(void **unused)
     free(got);
 }
 
+/* The direct reader of check results gives what the generic decoder
+ * gives, field for field, on valid messages of every shape and on a
+ * million mutations of them (a flipped bit, a cut, an inserted byte): both
+ * accept or both refuse, and accepted ones are equal. */
+static void s_same(const uint8_t *buf, size_t len)
+{
+    static tc_msg_t a, b;
+    memset(&a, 0x5a, sizeof a);
+    memset(&b, 0x5a, sizeof b);
+    int ra = tc_wire_decode_msg(buf, len, &a);
+    int rb = tc_wire_decode_msg_generic(buf, len, &b);
+    assert_int_equal(ra, rb);
+    if (ra != 0)
+        return;
+    assert_int_equal(a.kind, b.kind);
+    assert_memory_equal(&a, &b, offsetof(tc_msg_t, u));
+    if (a.kind == TC_MSG_CHECK_RESULT)
+        assert_memory_equal(&a.u.check, &b.u.check, sizeof a.u.check);
+}
+
+static void test_fast_reader_matches_generic(void **unused)
+{
+    tc_msg_t m;
+    uint8_t *buf;
+    size_t len;
+    unsigned seed = 7;
+    for (int shape = 0; shape < 64; shape++) {
+        s_check(&m);
+        m.u.check.nperf = shape % 5 == 0 ? 1 : 0; /* perfdata: the generic path */
+        m.u.check.flapping = shape & 1;
+        m.u.check.flap_percent = (uint32_t)shape;
+        m.u.check.state = (tc_check_state_t)(shape % 4);
+        m.time_ms = shape % 3 ? 1764000000123 : -5;
+        if (shape & 2)
+            snprintf(m.u.check.output, sizeof m.u.check.output, "caf\xc3\xa9 \xff bad utf-8");
+        if (shape & 4)
+            m.u.check.output[0] = '\0';
+        assert_int_equal(tc_wire_encode_msg(&m, &buf, &len), 0);
+        s_same(buf, len);
+        uint8_t *mut = malloc(len + 1);
+        for (int i = 0; i < 4000; i++) {
+            memcpy(mut, buf, len);
+            size_t n = len, at = (size_t)rand_r(&seed) % len;
+            switch (rand_r(&seed) % 3) {
+            case 0: mut[at] ^= (uint8_t)(1u << (rand_r(&seed) % 8)); break;
+            case 1: n = at; break;
+            default:
+                memmove(mut + at + 1, mut + at, len - at);
+                mut[at] = (uint8_t)rand_r(&seed);
+                n = len + 1;
+            }
+            s_same(mut, n);
+        }
+        free(mut);
+        tc_record_t r = {.seq = 9, .received_ms = 1000, .time_ms = shape ? 900 : 0, .event = m};
+        uint8_t *rb;
+        size_t rl;
+        assert_int_equal(tc_wire_encode_record(&r, &rb, &rl), 0);
+        static tc_record_t x, y;
+        assert_int_equal(tc_wire_decode_record(rb, rl, &x),
+                         tc_wire_decode_record_generic(rb, rl, &y));
+        assert_int_equal(x.seq, y.seq);
+        assert_int_equal(x.time_ms, y.time_ms);
+        assert_memory_equal(&x.event.u.check, &y.event.u.check, sizeof x.event.u.check);
+        free(rb);
+        free(buf);
+    }
+}
+
 static void test_validate(void **unused)
 {
     tc_msg_t m;
@@ -302,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_overlong_id_rejected),
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_lost_resend_flapping_roundtrip),
+        cmocka_unit_test(test_fast_reader_matches_generic),
         cmocka_unit_test(test_utf8_copy),
         cmocka_unit_test(test_api_roundtrip),
     };
