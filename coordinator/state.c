@@ -239,9 +239,11 @@ tc_broadcast_t *tc_state__emit(tc_state_out_t *out, tc_bcast_kind_t kind, uint64
     b->incident.id = inc ? inc->id : 0;
     if (out->quiet)
         return &out->scratch; /* counted, not written: the caller fills a scratch copy */
-    /* Only the header and what this kind carries: the encoder reads the
-     * member of its kind, and a whole broadcast is 16 KB. */
-    b->host[0] = b->detail[0] = '\0';
+    /* Whole: what goes out must not carry anything of the broadcast that
+     * used this slot before (readers look past their kind's member). */
+    memset(b, 0, sizeof *b);
+    b->kind = kind;
+    b->log_seq = log_seq;
     snprintf(b->topic, sizeof b->topic, "%s", tc_bcast_kind_name(kind));
     if (inc)
         b->incident = *inc;
