@@ -57,6 +57,7 @@ typedef struct {
     bool draft;      /* postmortem ID: render the Markdown draft */
     bool comms;      /* a communication-plan command (tools/comms.h) */
     bool list_items; /* actions ID: list the action items */
+    bool force;      /* --force: handoff without the IC, resolve over failing checks */
     uint64_t from;
     uint64_t limit;
 } s_opts_t;
@@ -83,18 +84,23 @@ static void s_usage(FILE *out)
           "  ack ID [ROLE]                  acknowledge the incident and your pages\n"
           "                                 (triggered -> investigating), or one role's page\n"
           "  state ID STATE                 investigating, identified or monitoring\n"
-          "  resolve ID | reopen ID         close, or reopen within the reopen window\n"
+          "  resolve ID [--force]           close it (--force: although checks still fail)\n"
+          "  reopen ID                      reopen within the reopen window\n"
           "  declare ID | undeclare ID      declare it an incident, or withdraw that\n"
           "  sev ID 1..5                    set the severity (SEV-1 and SEV-2 are major)\n"
           "  users ID N                     set the number of users affected\n"
           "  features ID N                  set the number of features affected\n"
           "  security ID                    flag a suspected security or data breach\n"
+          "  security ID clear              the IC, and the DPO, clear it for disclosure\n"
+          "  plan ID full                   out of hours: page the IC and every role\n"
           "  assign ID ROLE PERSON          commander, deputy, scribe, sme,\n"
           "                                 customer_liaison, internal_liaison, dpo\n"
-          "  handoff ID PERSON              hand incident command to PERSON\n"
+          "  handoff ID PERSON [--force]    the IC hands command to PERSON (--force: the IC\n"
+          "                                 cannot be reached; recorded, the IC is told)\n"
           "  note ID TEXT                   add a note to the timeline (the scribe's job)\n"
           "  postmortem ID                  a Markdown post-mortem draft, filled from the log\n"
           "  postmortem ID done | owner P   mark it done, or give it to another owner\n"
+          "  postmortem ID meeting WHEN     schedule its meeting (RFC 3339, +DURATION)\n"
           "  actions ID                     the post-mortem's action items\n"
           "  actions ID add OWNER TEXT      track a follow-up action\n"
           "  actions ID done N              mark action item N done\n"
@@ -262,10 +268,10 @@ static int s_action_args(const char *cmd)
     static const struct {
         const char *name;
         int args;
-    } actions[] = {{"ack", 97},        {"resolve", 0},  {"reopen", 0},  {"declare", 0},
-                   {"undeclare", 0},   {"security", 0}, {"state", 1},   {"sev", 1},
-                   {"users", 1},       {"assign", 2},   {"handoff", 1}, {"note", 99},
-                   {"postmortem", 98}, {"item", 2},     {"features", 1}};
+    } actions[] = {{"ack", 97},        {"resolve", 0},  {"reopen", 0},   {"declare", 0},
+                   {"undeclare", 0},   {"security", 0}, {"state", 1},    {"sev", 1},
+                   {"users", 1},       {"assign", 2},   {"handoff", 1},  {"note", 99},
+                   {"postmortem", 98}, {"item", 2},     {"features", 1}, {"plan", 1}};
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
         if (!strcmp(cmd, actions[i].name))
             return actions[i].args;
@@ -313,9 +319,30 @@ static int s_check_action(s_opts_t *o, int nargs)
     if (nargs == 98) { /* postmortem ID done | owner PERSON; bare ID is the draft */
         if (o->nargs == 2 && !strcmp(o->args[1], "done"))
             return -1;
-        if (o->nargs == 3 && !strcmp(o->args[1], "owner"))
+        if (o->nargs == 3 && (!strcmp(o->args[1], "owner") || !strcmp(o->args[1], "meeting")))
             return -1;
-        return s_usage_error("postmortem takes ID (the draft), ID done, or ID owner PERSON");
+        return s_usage_error(
+            "postmortem takes ID (the draft), ID done, ID owner PERSON or ID meeting WHEN");
+    }
+    /* Optional words: security ID clear; --force of handoff and resolve. */
+    if (!strcmp(o->command, "security") && o->nargs == 2 && !strcmp(o->args[1], "clear"))
+        return -1;
+    if (o->force && (!strcmp(o->command, "handoff") || !strcmp(o->command, "resolve")) &&
+        (int)o->nargs - 1 == nargs) {
+        o->args[o->nargs++] = "force";
+        return -1;
+    }
+    if ((int)o->nargs - 1 == nargs && nargs == 1) {
+        uint64_t v;
+        bool number = !strcmp(o->command, "sev") || !strcmp(o->command, "users") ||
+                      !strcmp(o->command, "features");
+        if (number && (tc_u64_parse(o->args[1], UINT32_MAX, &v) != 0 ||
+                       (!strcmp(o->command, "sev") && (v < 1 || v > 5))))
+            return s_usage_error("%s wants %s, not '%s'", o->command,
+                                 !strcmp(o->command, "sev") ? "a severity from 1 to 5" : "a number",
+                                 o->args[1]);
+        if (!strcmp(o->command, "plan") && strcmp(o->args[1], "full") != 0)
+            return s_usage_error("plan takes ID full");
     }
     if ((int)o->nargs - 1 != nargs)
         return s_usage_error("%s takes an incident id%s", o->command,
@@ -390,6 +417,8 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             o->json = true;
         } else if (strcmp(arg, "--all") == 0) {
             o->all = true;
+        } else if (strcmp(arg, "--force") == 0) {
+            o->force = true;
         } else if ((m = tc_cli_common(argc, argv, &i, &common, &missing)) != 0) {
             if (m < 0)
                 return s_usage_error("%s", missing);
@@ -455,8 +484,9 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     }
     if (tc_comms_command(o->command)) {
         o->comms = true;
-        if (o->all || o->has_from || o->has_limit)
-            return s_usage_error("--all, --from and --limit do not apply to %s", o->command);
+        if (o->all || o->has_from || o->has_limit || o->force)
+            return s_usage_error("--all, --from, --limit and --force do not apply to %s",
+                                 o->command);
         goto endpoint; /* its words are checked when the request is built */
     }
     bool is_incidents = strcmp(o->command, "incidents") == 0 || strcmp(o->command, "report") == 0;
@@ -478,6 +508,8 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     }
     if (o->message && nargs < 0)
         return s_usage_error("-m only applies to incident actions");
+    if (o->force && strcmp(o->command, "handoff") != 0 && strcmp(o->command, "resolve") != 0)
+        return s_usage_error("--force only applies to 'handoff' and 'resolve'");
     if (o->all && !is_incidents)
         return s_usage_error("--all only applies to 'incidents'");
     if ((o->has_from || o->has_limit) && !is_log)
@@ -835,9 +867,10 @@ int main(int argc, char **argv)
     else if (strcmp(o.command, "timeline") == 0)
         rc = s_show_timeline(&o, reply, j);
     else if (o.draft)
-        rc = reply->nincidents ? tc_postmortem_markdown(stdout, &reply->incidents[0],
-                                                        reply->timeline, reply->ntimeline)
-                               : TC_ENOTFOUND;
+        rc = reply->nincidents
+                 ? tc_postmortem_markdown(stdout, &reply->incidents[0], reply->timeline,
+                                          reply->ntimeline, reply->updates, reply->nupdates)
+                 : TC_ENOTFOUND;
     else if (strcmp(o.command, "clock") == 0)
         rc = 0;
     else if (s_action_args(o.command) >= 0)

@@ -22,11 +22,13 @@
     "{\"id\":3,\"service\":\"frontend\",\"state\":\"triggered\",\"severity\":null,"                \
     "\"declared\":false,\"opened_at\":\"2026-11-24T08:00:00.123Z\",\"resolved_at\":null,"          \
     "\"updated_at\":\"2026-11-24T08:05:30.000Z\",\"summary\":\"HTTP 503 from /health\","           \
-    "\"hosts\":[\"web-01\"],\"affected_hosts\":1,\"failing_checks\":1,\"flapping_checks\":0,\"roles\":{},"               \
+    "\"hosts\":[\"web-01\"],\"affected_hosts\":1,\"failing_checks\":1,\"flapping_checks\":0,"      \
+    "\"roles\":{},"                                                                                \
     "\"acknowledged_at\":null,\"declared_at\":null,\"users\":0,\"major\":false,"                   \
     "\"security\":false,\"drill\":false,\"title\":\"\",\"public\":false,\"updates\":0,\"pending_"  \
     "update\":null,\"last_external_update_at\":null,\"next_update_due_at\":null,\"maintenance\":"  \
-    "null}"
+    "null,\"severity_meaning\":null,\"severity_ms\":{},\"plan\":null,\"bridge\":null,"             \
+    "\"resolved_failing\":0,\"disclosure\":null,\"progress_at\":null,\"postmortem\":null}"
 
 /* Open, unassessed, one host, no roles. */
 static tc_incident_t s_incident_a(void)
@@ -225,7 +227,10 @@ static void test_incident_json_resolved(void **state)
                         "\"acknowledged_at\":null,\"declared_at\":null,\"users\":0,"
                         "\"major\":true,\"security\":false,\"drill\":false,\"title\":\"\","
                         "\"public\":false,\"updates\":0,\"pending_update\":null,\"last_external_"
-                        "update_at\":null,\"next_update_due_at\":null,\"maintenance\":null}");
+                        "update_at\":null,\"next_update_due_at\":null,\"maintenance\":null,"
+                        "\"severity_meaning\":\"Major\",\"severity_ms\":{},\"plan\":null,"
+                        "\"bridge\":null,\"resolved_failing\":0,\"disclosure\":null,"
+                        "\"progress_at\":null,\"postmortem\":null}");
 }
 
 static void test_incident_json_state_names(void **state)
@@ -308,7 +313,8 @@ static void test_record_json_check(void **state)
         "{\"seq\":40,\"time\":\"2026-11-24T08:00:00.123Z\",\"sender\":\"web-01\","
         "\"sender_seq\":17,\"kind\":\"check_result\",\"sent_at\":\"2026-11-24T08:00:00.000Z\","
         "\"check\":\"frontend-http\",\"service\":\"frontend\",\"host\":\"web-01\","
-        "\"state\":\"CRITICAL\",\"hard\":true,\"flapping\":false,\"flap_percent\":0,\"attempt\":3,\"max_attempts\":3,"
+        "\"state\":\"CRITICAL\",\"hard\":true,\"flapping\":false,\"flap_percent\":0,\"attempt\":3,"
+        "\"max_attempts\":3,"
         "\"output\":\"connection refused\",\"perfdata\":["
         "{\"label\":\"time\",\"value\":0.25,\"uom\":\"s\",\"warn\":1,\"crit\":2},"
         "{\"label\":\"size\",\"value\":1024,\"uom\":\"B\",\"min\":0,\"max\":4096}]}");
