@@ -273,6 +273,7 @@ typedef struct {
      * communicate outside the need-to-know group only once it is safe). */
     int64_t disclosure_ic_ms;
     int64_t disclosure_dpo_ms;
+    uint32_t flagged_severity; /* severity when flagged: what components show until then */
     int64_t progress_ms;           /* last state change or published update */
     int64_t quiet_reminded_ms;     /* last reminder to the IC that nothing moved */
     int64_t postmortem_meeting_ms; /* the post-mortem meeting (0: not set) */

@@ -160,6 +160,7 @@ static void s_incident_to_pb(const tc_incident_t *in, s_incident_pb_t *o)
     o->pb.progress_ms = in->progress_ms;
     o->pb.quiet_reminded_ms = in->quiet_reminded_ms;
     o->pb.postmortem_meeting_ms = in->postmortem_meeting_ms;
+    o->pb.flagged_severity = in->flagged_severity;
 }
 
 static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out)
@@ -259,6 +260,7 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
     out->progress_ms = pb->progress_ms;
     out->quiet_reminded_ms = pb->quiet_reminded_ms;
     out->postmortem_meeting_ms = pb->postmortem_meeting_ms;
+    out->flagged_severity = pb->flagged_severity;
     return 0;
 }
 

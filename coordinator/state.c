@@ -1066,7 +1066,7 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
         return tc_state__check_security(st, inc, a, why, whylen);
     if (!strcmp(act, "handoff")) {
         int64_t t;
-        if (a->nargs < 1 || a->nargs > 2 || !tc_id_valid(a->args[0]) || s_timeout_arg(a, 1, &t))
+        if (a->nargs < 1 || a->nargs > 3 || !tc_id_valid(a->args[0]) || s_timeout_arg(a, 1, &t))
             return tc_state__refuse(why, whylen, TC_EINVAL,
                                     "handoff wants the new incident commander");
         bool force = a->nargs == 3 && !strcmp(a->args[2], "force");
@@ -1366,6 +1366,10 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         if (a->nargs == 1) /* clear */
             return tc_state__apply_clear(st, inc, rec, actor, out);
         inc->security = true;
+        inc->flagged_severity = inc->declared ? inc->severity : 0;
+        /* Stronger evidence than any number set before: SEV-1, until an
+         * operator says otherwise again. */
+        inc->severity_pinned = false;
         /* A suspected breach is an incident at once (PagerDuty: not sure
          * it is one? trigger the process anyway). */
         bool declared = !inc->declared;

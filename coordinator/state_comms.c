@@ -79,12 +79,12 @@ static tc_component_status_t s_derive(const tc_state_t *st, const tc_component_p
     for (size_t i = 0; i < cp->nservices; i++) {
         tc_state__service_t *svc = zhashx_lookup(st->services, cp->services[i]);
         const tc_incident_t *inc = svc ? svc->open : NULL;
-        /* A security incident says nothing to customers before disclosure
-         * is cleared, not even through a component's colour. */
-        if (!inc || !inc->declared || inc->drill ||
-            (!tc_state__disclosure_cleared(inc) && !inc->is_public))
+        if (!inc || !inc->declared || inc->drill)
             continue;
-        tc_component_status_t s = s_sev_status(inc->severity);
+        /* A security incident shows customers nothing more than they saw
+         * before it was flagged, until its disclosure is cleared. */
+        tc_component_status_t s =
+            s_sev_status(tc_state__disclosure_cleared(inc) ? inc->severity : inc->flagged_severity);
         if (s > worst)
             worst = s;
     }

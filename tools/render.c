@@ -131,6 +131,11 @@ void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc)
         tc_json_time(j, inc->disclosure_ic_ms);
         tc_json_key(j, "dpo_cleared_at");
         tc_json_time(j, inc->disclosure_dpo_ms);
+        tc_json_key(j, "flagged_severity");
+        if (inc->flagged_severity)
+            tc_json_uint(j, inc->flagged_severity);
+        else
+            tc_json_null(j);
         tc_json_object_end(j);
     } else {
         tc_json_null(j);
