@@ -120,8 +120,11 @@ static void s_fallback(tc_coord_t *c, const tc_incident_t *inc, const tc_role_t 
     if (tc_roster_fallback(c->roster, sme ? (team[0] ? team : NULL) : NULL, sme ? NULL : r->role,
                            out) != 0) {
         out[0] = '\0';
+        /* Not for the IC's own chain, nor the DPO's: the DPO clears a
+         * security incident's disclosure beside the IC, never as the IC. */
         for (size_t i = 0; i < inc->nroles; i++)
-            if (!strcmp(inc->roles[i].role, "commander") && strcmp(r->role, "commander") != 0)
+            if (!strcmp(inc->roles[i].role, "commander") && strcmp(r->role, "commander") != 0 &&
+                strcmp(r->role, "dpo") != 0)
                 snprintf(out, TC_ID_MAX, "%s", inc->roles[i].person);
     }
     if (!strcmp(out, r->person))

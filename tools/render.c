@@ -238,6 +238,8 @@ void tc_render_update_json(tc_json_t *j, const tc_update_t *u)
     tc_json_time(j, u->eta_ms);
     tc_json_key(j, "drill");
     tc_json_bool(j, u->drill);
+    tc_json_key(j, "restricted");
+    tc_json_bool(j, u->restricted);
     tc_json_object_end(j);
 }
 
