@@ -1168,9 +1168,9 @@ void tc_state__page(tc_state_out_t *out, const tc_incident_t *inc, const tc_role
                    inc->security ? "SECURITY, need to know only: " : "", r->person, r->role,
                    (unsigned long long)inc->id, inc->service, sev, (unsigned long long)inc->id,
                    bridge,
-                   inc->plan == TC_PLAN_OUT_OF_HOURS ? "; out of hours: contain it, the IC is "
-                                                       "paged if severity requires"
-                                                     : "");
+                   inc->plan == TC_PLAN_OUT_OF_HOURS && !strcmp(r->role, "sme")
+                       ? "; out of hours: contain it, the IC is paged if severity requires"
+                       : "");
 }
 
 static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
@@ -1439,12 +1439,16 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     } else { /* assign */
         int64_t t = 0;
         s_timeout_arg(a, 2, &t);
+        char prev[TC_ID_MAX] = "";
+        const tc_role_t *had = s_role_c(inc, a->args[0]);
+        if (had)
+            snprintf(prev, sizeof prev, "%s", had->person);
         tc_role_t *r =
             s_set_role(inc, a->args[0], a->args[1], rec->time_ms, t, !strcmp(actor, a->args[1]));
         tc_state__text(text, sizeof text, "%s is %s, assigned by %s%s%s", a->args[1], a->args[0],
                        actor, msg[0] ? ": " : "", msg);
         tc_state__changed(out, kind, inc, rec, actor, act, text);
-        tc_state__role_filled(inc, a->args[0], a->args[1], NULL);
+        tc_state__role_filled(inc, a->args[0], a->args[1], prev[0] ? prev : NULL);
         if (r)
             tc_state__page(out, inc, r, rec);
         return 0;

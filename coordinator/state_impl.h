@@ -181,8 +181,8 @@ void tc_state__apply_security(tc_state_t *st, tc_incident_t *inc, const tc_recor
 int tc_state__apply_clear(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
                           const char *actor, tc_state_out_t *out);
 
-/* Role `role` of `inc` went to `person` (from `before`, may be NULL):
- * checklist steps waiting for the role, or owned by `before`, follow. */
+/* Role `role` of `inc` went to `person` (from `before`, may be NULL): the
+ * open checklist steps of that role follow it. */
 void tc_state__role_filled(tc_incident_t *inc, const char *role, const char *person,
                            const char *before);
 

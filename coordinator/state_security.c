@@ -200,14 +200,16 @@ int tc_state__apply_clear(tc_state_t *st, tc_incident_t *inc, const tc_record_t 
 void tc_state__role_filled(tc_incident_t *inc, const char *role, const char *person,
                            const char *before)
 {
+    (void)before;
+    /* A step belongs to a role (the table above, found by its text): when
+     * the role changes hands, so do its open steps. */
     for (size_t i = 0; i < inc->nactions; i++) {
         tc_action_item_t *it = &inc->actions[i];
         if (!it->checklist || it->done_ms)
             continue;
-        /* Steps waiting for whoever holds the role, and the old holder's
-         * steps of a role that changed hands. */
-        if (!strcmp(it->owner, role) || (before && !strcmp(it->owner, before)))
-            snprintf(it->owner, sizeof it->owner, "%s", person);
+        for (size_t k = 0; k < S_NCHECKLIST; k++)
+            if (!strcmp(it->text, s_checklist[k].text) && !strcmp(s_checklist[k].role, role))
+                snprintf(it->owner, sizeof it->owner, "%s", person);
     }
 }
 
