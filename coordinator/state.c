@@ -968,6 +968,9 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
                                     (long long)(st->policy->reopen_window_ms / 60000));
         return 0;
     }
+    /* Disclosure may be cleared after the fact, for the public report. */
+    if (!strcmp(act, "security") && a->nargs == 1)
+        return tc_state__check_security(st, inc, a, why, whylen);
     if (!open)
         return tc_state__refuse(why, whylen, TC_EINVAL,
                                 "incident %llu is resolved; reopen it first",

@@ -36,6 +36,8 @@ from test_statuspage import STATUSPAGE, StatusPage
 PEOPLE = ("alice", "bob", "carol", "dave", "erin", "grace", "kate", "leo", "mallory")
 
 CONFIG = """\
+coordinator:
+  snapshot_every: 4
 policy:
   declare_after: 15m
   bridge_url: "https://meet.example.com/incident-{{incident}}"
@@ -95,7 +97,7 @@ class ProcessTest(h.TocsinTestCase):
             "today": now.strftime("%Y-%m-%d"),
             "tomorrow": (now + datetime.timedelta(days=1)).strftime("%Y-%m-%d"),
         }
-        path = os.path.join(self.tmp, "coordinator.yaml")
+        path = self.config_path = os.path.join(self.tmp, "coordinator.yaml")
         with open(path, "w") as f:
             f.write(text)
         self.c = SecureCoordinator(self, self.keys, self.ops["alice"], name=name,
@@ -118,6 +120,12 @@ class ProcessTest(h.TocsinTestCase):
         if c is not None and c.proc.alive():
             self.sub.destroy()
             self.assertEqual(c.stop(), 0, "the coordinator did not stop cleanly")
+            # A state built from its snapshots (every 4 records) is the
+            # state a replay of the whole log builds, byte for byte.
+            r = h.run([h.binary(h.COORDINATOR), "--verify-replay", "--data", c.data, "--config",
+                       self.config_path, "--insecure"], timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("identical", r.stdout)
 
     # ---- tocsinctl as a person ------------------------------------------------
 
@@ -301,6 +309,8 @@ class ProcessTest(h.TocsinTestCase):
                      why="nobody_known is not in the on-call roster")
         self.refused("bob", "handoff", iid, "ghost", why="ghost is not in the on-call roster")
         self.refused("bob", "postmortem", iid, "owner", "ghost")
+        self.refused("bob", "postmortem", iid, "meeting", "soon",
+                     why=r"meeting wants a time: RFC 3339 .*, now or \+DURATION")
         # Bad numbers are usage errors: exit 2, nothing sent.
         before = len(self.c.log())
         for args in (("sev", iid, 0), ("sev", iid, 6), ("sev", iid, "two"), ("users", iid, "-1"),
@@ -548,6 +558,29 @@ class ProcessTest(h.TocsinTestCase):
         self.wait_until(lambda: [line for line in self.lines(
             lambda line: line["seq"] > seq and line["topic"] == "page.carol" and
             "post-mortem" in line["detail"])], what="the reminder on carol's page")
+
+
+class ProcessConfigTest(h.TocsinTestCase):
+    needs = (h.COORDINATOR,)
+
+    def test_security_team_must_be_people(self):
+        """A security team member the roster cannot page stops the
+        coordinator at start, naming the file and the person."""
+        path = os.path.join(self.tmp, "coordinator.yaml")
+        with open(path, "w") as f:
+            f.write("policy:\n  security_team: [kate, ghost]\npeople:\n  kate: {}\n")
+        r = h.run([h.binary(h.COORDINATOR), "--config", path, "--insecure", "--data",
+                   os.path.join(self.tmp, "data"), "--agents", h.ep(h.free_port()), "--api",
+                   h.ep(h.free_port()), "--publish", h.ep(h.free_port())], timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('%s: policy.security_team: unknown person "ghost" (not listed under '
+                      'people)' % path, r.stderr)
+        # The same key with a bad value is a configuration error: exit 2.
+        with open(path, "w") as f:
+            f.write("policy:\n  security_team: kate\n")
+        r = h.run([h.binary(h.COORDINATOR), "--config", path, "--insecure"], timeout=30)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("policy.security_team: must be a list of people", r.stderr)
 
 
 class SecureStatusPage(StatusPage):

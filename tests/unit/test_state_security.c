@@ -206,6 +206,29 @@ static void test_disclosure_holds_external(void **state)
 
 /* Without keys nobody has a name: each clear counts for the next one owed;
  * a flag on an alert declares it. */
+/* Disclosure may be cleared after resolution, for the public report. */
+static void test_clear_after_resolution(void **state)
+{
+    fx_t *f = *state;
+    s_sev2(f);
+    assert_int_equal(fx_act(f, 3 * MIN, "alice", 1, "security", NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(fx_act(f, 3 * MIN, "tocsin", 1, "assign", "dpo", "grace", "0", NULL), 0);
+    fx_check(f, 20 * MIN, "web-01", "frontend", TC_STATE_OK, -1);
+    fx_check(f, 20 * MIN, "web-02", "frontend", TC_STATE_OK, -1);
+    assert_int_equal(fx_inc(f, 1)->state, TC_INC_RESOLVED);
+    assert_int_equal(fx_draft(f, 21 * MIN, "dave", 1, true, "An incident was resolved."), 0);
+    assert_int_equal(fx_act(f, 21 * MIN, "carol", 1, "update", "approve", "1", NULL, NULL), 0);
+    assert_int_equal(fx_act(f, 21 * MIN, "carol", 1, "update", "publish", "1", NULL, NULL),
+                     TC_EINVAL);
+    assert_int_equal(fx_act(f, 22 * MIN, "carol", 1, "security", "clear", NULL, NULL, NULL), 0);
+    assert_int_equal(fx_act(f, 22 * MIN, "grace", 1, "security", "clear", NULL, NULL, NULL), 0);
+    assert_int_equal(fx_act(f, 23 * MIN, "carol", 1, "update", "publish", "1", NULL, NULL), 0);
+    assert_int_equal(fx_inc(f, 1)->next_update_due_ms, 0); /* resolved: nothing more is owed */
+    /* Flagging a resolved incident still needs it reopened. */
+    assert_int_equal(fx_act(f, 24 * MIN, "carol", 1, "security", NULL, NULL, NULL, NULL),
+                     TC_EINVAL);
+}
+
 static void test_plaintext_and_undeclared(void **state)
 {
     fx_t *f = *state;
@@ -227,6 +250,7 @@ static void test_plaintext_and_undeclared(void **state)
     assert_int_equal(fx_inc(f, 1)->disclosure_dpo_ms, 4 * MIN);
     assert_int_equal(fx_act(f, 5 * MIN, "plaintext", 1, "security", "clear", NULL, NULL, NULL),
                      TC_EINVAL);
+    assert_non_null(strstr(f->why, "already cleared"));
     assert_int_equal(tc_state_components(f->st, &n)[0].status, TC_COMP_MAJOR_OUTAGE);
     assert_int_equal(fx_act(f, 6 * MIN, "plaintext", 1, "security", NULL, NULL, NULL, NULL),
                      TC_EINVAL);
@@ -239,6 +263,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checklist_owners, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_restricted_internal_updates, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_disclosure_holds_external, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_clear_after_resolution, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_plaintext_and_undeclared, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
