@@ -140,6 +140,12 @@ typedef struct tc_sub_stat {
     int64_t last_ms;
     char last_result[16];
     char last_detail[TC_TITLE_MAX];
+    /* A notifier reports the channel stalled: its oldest delivery has
+     * waited since failing_since_ms; cleared by the next delivered or
+     * failed report. */
+    bool failing;
+    int64_t failing_since_ms;
+    char failing_detail[TC_TITLE_MAX];
 } tc_sub_stat_t;
 
 /* A reply holds arrays; build one with tc_api_reply_new(), fill it with the

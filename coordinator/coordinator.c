@@ -375,6 +375,16 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
             tc_error("%s", err);
             goto fail;
         }
+        /* The security team is paged by name: each must be someone the
+         * roster can reach, when there is a roster. */
+        for (size_t i = 0; tc_roster_npeople(c->roster) && i < cfg->policy.nsecurity_team; i++)
+            if (!tc_roster_has_person(c->roster, cfg->policy.security_team[i])) {
+                tc_error("%s: policy.security_team: unknown person \"%s\" (not listed under "
+                         "people)",
+                         cfg->path, cfg->policy.security_team[i]);
+                rc = TC_ECONFIG;
+                goto fail;
+            }
     } else if (!(c->roster = tc_roster_new_empty())) {
         rc = TC_ENOMEM;
         goto fail;

@@ -53,7 +53,7 @@ static void s_last_window(tc_coord_t *c, tc_maintenance_t *out)
 static const char *const s_actions[] = {
     "ack",      "state",    "resolve",  "reopen",    "declare",     "undeclare",  "sev",
     "users",    "security", "assign",   "handoff",   "note",        "postmortem", "item",
-    "features", "update",   "delivery", "component", "maintenance", "drill"};
+    "features", "update",   "delivery", "component", "maintenance", "drill",      "plan"};
 
 /* Actions on no incident: components, maintenance windows, drills. */
 static bool s_is_global(const char *command)
@@ -117,6 +117,61 @@ static int s_reply_global(tc_coord_t *c, const tc_api_request_t *q, tc_api_reply
     return 0;
 }
 
+/* Who an action names as a person: the one assigned or handed command,
+ * the post-mortem's owner, an action item's owner; NULL for none. */
+static const char *s_named_person(const tc_operator_action_t *a)
+{
+    if (!strcmp(a->action, "assign") && a->nargs >= 2)
+        return a->args[1];
+    if (!strcmp(a->action, "handoff") && a->nargs >= 1)
+        return a->args[0];
+    if ((!strcmp(a->action, "postmortem") && a->nargs == 2 && !strcmp(a->args[0], "owner")) ||
+        (!strcmp(a->action, "item") && a->nargs == 2 && !strcmp(a->args[0], "add")))
+        return a->args[1];
+    return NULL;
+}
+
+/* What the coordinator adds to an operator's action before the state
+ * machine sees it, so that a replay needs neither the roster nor the
+ * clock: how long a page waits (a page from an operator escalates like one
+ * from tocsin), and the meeting time of `postmortem ID meeting WHEN` as
+ * milliseconds. Refuses people the roster does not know, when there is a
+ * roster. Returns 0, or TC_EINVAL with the reason in `why`. */
+static int s_normalize(tc_coord_t *c, tc_operator_action_t *a, char *why, size_t whylen)
+{
+    const char *who = s_named_person(a);
+    if (who && tc_roster_npeople(c->roster) && tc_id_valid(who) &&
+        !tc_roster_has_person(c->roster, who)) {
+        snprintf(why, whylen, "%s is not in the on-call roster (people: in the configuration)",
+                 who);
+        return TC_EINVAL;
+    }
+    const tc_incident_t *cur = tc_state_incident(c->state, a->incident);
+    bool assign = !strcmp(a->action, "assign") && a->nargs == 2;
+    bool handoff = !strcmp(a->action, "handoff") &&
+                   (a->nargs == 1 || (a->nargs == 2 && !strcmp(a->args[1], "force")));
+    if (cur && (assign || handoff)) {
+        /* handoff PERSON [force] -> handoff PERSON TIMEOUT [force] */
+        size_t at = assign ? 2 : 1;
+        if (handoff && a->nargs == 2)
+            memcpy(a->args[2], a->args[1], sizeof a->args[2]);
+        snprintf(a->args[at], TC_ID_MAX, "%lld",
+                 (long long)tc_coord__page_timeout(c, cur, assign ? a->args[0] : "commander"));
+        a->nargs++;
+    }
+    if (!strcmp(a->action, "postmortem") && a->nargs == 2 && !strcmp(a->args[0], "meeting")) {
+        int64_t at;
+        if (tc_when_parse(a->args[1], tc_coord__now(c), &at) != 0 || at <= 0) {
+            snprintf(why, whylen,
+                     "meeting wants a time: RFC 3339 (2026-12-02T10:00:00Z), now "
+                     "or +DURATION");
+            return TC_EINVAL;
+        }
+        snprintf(a->args[1], TC_ID_MAX, "%lld", (long long)at);
+    }
+    return 0;
+}
+
 /* An incident action: checked by the state machine, stored as an
  * OperatorAction record, and answered only after it is committed, with
  * the incident as it is now. */
@@ -176,14 +231,10 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
         }
     }
     tc_strlcpy_utf8(a->message, q->message, sizeof a->message);
-    /* A page from an operator escalates like one from tocsin. */
-    const tc_incident_t *cur = tc_state_incident(c->state, id);
-    if (cur && ((!strcmp(a->action, "assign") && a->nargs == 2) ||
-                (!strcmp(a->action, "handoff") && a->nargs == 1))) {
-        const char *role = a->nargs == 2 ? a->args[0] : "commander";
-        snprintf(a->args[a->nargs], TC_ID_MAX, "%lld",
-                 (long long)tc_coord__page_timeout(c, cur, role));
-        a->nargs++;
+    if (s_normalize(c, a, bad, sizeof bad) != 0) {
+        free(rec);
+        tc_api_reply_fail(reply, "%s", bad);
+        return 0;
     }
     char why[TC_TEXT_MAX];
     int rc = tc_state_check(c->state, a, tc_coord__now(c), why, sizeof why);

@@ -190,8 +190,13 @@ typedef struct {
     uint64_t delivered, failed;
     uint64_t latency_total_ms; /* over the delivered ones */
     int64_t last_ms;           /* time of the last report */
-    char last_result[16];      /* delivered, failed */
+    char last_result[16];      /* delivered, failed, failing */
     char last_detail[TC_TITLE_MAX];
+    /* Reported failing (its oldest delivery waits since failing_since_ms)
+     * until a delivered or failed report comes. */
+    bool failing;
+    int64_t failing_since_ms;
+    char failing_detail[TC_TITLE_MAX];
 } tc_state_subscriber_t;
 
 /* Calls fn for each subscription heard of, in name order. */
