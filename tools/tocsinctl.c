@@ -294,9 +294,9 @@ static int s_action_args(const char *cmd)
     static const struct {
         const char *name;
         int args;
-    } actions[] = {{"ack", 97},        {"resolve", 0},  {"reopen", 0},  {"declare", 0},
-                   {"undeclare", 0},   {"security", 0}, {"state", 1},   {"sev", 1},
-                   {"users", 1},       {"assign", 2},   {"handoff", 1}, {"note", 99},
+    } actions[] = {{"ack", 97},        {"resolve", 0},  {"reopen", 0},   {"declare", 0},
+                   {"undeclare", 0},   {"security", 0}, {"state", 1},    {"sev", 1},
+                   {"users", 1},       {"assign", 2},   {"handoff", 1},  {"note", 99},
                    {"postmortem", 98}, {"item", 2},     {"features", 1}, {"plan", 1}};
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
         if (!strcmp(cmd, actions[i].name))
@@ -352,8 +352,8 @@ static int s_check_action(s_opts_t *o, int nargs)
             return -1;
         if (o->nargs == 3 && (!strcmp(o->args[1], "owner") || !strcmp(o->args[1], "meeting")))
             return -1;
-        return s_usage(o,
-                       "postmortem takes ID (the draft), ID done, ID owner PERSON or ID meeting WHEN");
+        return s_usage(
+            o, "postmortem takes ID (the draft), ID done, ID owner PERSON or ID meeting WHEN");
     }
     /* Optional words: security ID clear; --force of handoff and resolve. */
     if (!strcmp(o->command, "security") && o->nargs == 2 && !strcmp(o->args[1], "clear"))
