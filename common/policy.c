@@ -6,6 +6,7 @@
 void tc_policy_defaults(tc_policy_t *p)
 {
     memset(p, 0, sizeof *p);
+    p->rules = TC_POLICY_RULES;
     p->declare_after_ms = 15 * 60 * 1000;
     p->declare_min_users = 5;
     p->reopen_window_ms = 60 * 60 * 1000;

@@ -42,7 +42,15 @@ typedef struct {
     uint32_t features;          /* features of the service (0 = unknown) */
 } tc_service_policy_t;
 
+/* The state machine's rules a configuration is written under (see Policy.rules
+ * in proto/tocsin.proto): a log replays under the rules of its time. */
+#define TC_POLICY_RULES 2
+
 typedef struct {
+    /* TC_POLICY_RULES for a configuration this coordinator loads; what was
+     * recorded for one read back from the log (0 in logs written before
+     * rules were recorded, which means 1). */
+    uint32_t rules;
     int64_t declare_after_ms;   /* 15 min */
     uint32_t declare_min_users; /* 5 */
     int64_t reopen_window_ms;   /* 1 h */
@@ -133,6 +141,13 @@ bool tc_severity_major(uint32_t severity);
 /* Writes the conference link of incident `id` (policy bridge_url with
  * "{{incident}}" replaced) into dst; "" when none is configured. */
 void tc_policy_bridge(const tc_policy_t *p, uint64_t id, char *dst, size_t cap);
+
+/* The rules `p` was written under: 1 for configurations recorded before
+ * rules were (see TC_POLICY_RULES). */
+static inline uint32_t tc_policy_rules(const tc_policy_t *p)
+{
+    return p->rules ? p->rules : 1;
+}
 
 /* Severity 1..4 for `users` and `features` affected of a service (SEV-5 is
  * only ever set by an operator); each gives a severity and the higher one

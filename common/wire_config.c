@@ -133,6 +133,7 @@ static void s_policy_to_pb(const tc_policy_t *p, s_config_pb_t *o)
     pb->n_security_team = nt;
     pb->security_team = o->security_team;
     pb->ic_quiet_reminder_ms = p->ic_quiet_reminder_ms;
+    pb->rules = p->rules;
 }
 
 int tc_wire_encode_state_config(const tc_policy_t *policy, const tc_templates_t *templates,
@@ -221,6 +222,7 @@ static int s_policy_from_pb(const Tocsin__V1__Policy *pb, tc_policy_t *p)
         COPY_ID(p->security_team[i], pb->security_team[i]);
     p->nsecurity_team = pb->n_security_team;
     p->ic_quiet_reminder_ms = pb->ic_quiet_reminder_ms;
+    p->rules = pb->rules;
     return 0;
 }
 

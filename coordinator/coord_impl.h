@@ -161,6 +161,10 @@ struct tc_coord {
     uint8_t *config_buf;
     size_t config_len;
     bool config_pending;   /* differs from the last recorded one; not yet in the log */
+    /* Record it with the next flush even if nothing else is stored: a log
+     * that has records gets its new configuration at start-up, before any
+     * request is checked against it (an empty log stays empty). */
+    bool config_now;
     uint64_t snapshot_seq; /* log record of the newest snapshot (0: none) */
     int64_t snapshot_mono; /* when it was taken (monotonic; 0: not in this run) */
     /* The latest action no longer valid when its batch was stored (a

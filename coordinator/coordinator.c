@@ -423,6 +423,15 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
         tc_error("cannot record the configuration in the log: %s", tc_strerror(rc));
         goto fail;
     }
+    /* Requests are checked against the state before they are stored: with
+     * records in the log, the new configuration is put in force now, not
+     * with the first record after it (which would be checked under the old
+     * one and applied under the new). */
+    c->config_now = c->config_pending && tc_store_log_seq(c->store) > 0;
+    if (c->config_now && (rc = tc_coord__flush(c)) != 0) {
+        tc_error("cannot record the configuration in the log: %s", tc_strerror(rc));
+        goto fail;
+    }
     *out = c;
     return 0;
 fail:

@@ -245,7 +245,7 @@ static int s_attempt(tc_coord_t *c, int64_t now, tc_record_t *timer, size_t *sto
     int rc = tc_store_begin(c->store);
     size_t stored = 0, fired = 0;
     bool config_stored = false;
-    bool storable = tc_coord__deadline_due(c, now);
+    bool storable = c->config_now || tc_coord__deadline_due(c, now);
     for (size_t i = 0; !storable && i < c->nbatch; i++)
         storable = !c->batch[i].refused;
     if (rc == 0 && c->config_pending && storable) {
@@ -437,7 +437,8 @@ int tc_coord__flush(tc_coord_t *c)
     /* One clock reading for the whole batch: every record of it is stored
      * "now", and nothing in it can be dated after that. */
     int64_t now = tc_coord__now(c);
-    if (c->nbatch == 0 && c->acks_pending == 0 && c->naudit == 0 && !tc_coord__deadline_due(c, now))
+    if (c->nbatch == 0 && c->acks_pending == 0 && c->naudit == 0 && !c->config_now &&
+        !tc_coord__deadline_due(c, now))
         return 0;
     if (c->storage_rc) {
         /* Storage failed and is not writable yet (the tick retries it):
@@ -483,7 +484,7 @@ int tc_coord__flush(tc_coord_t *c)
     }
     c->accepted += stored;
     if (config_stored)
-        c->config_pending = false;
+        c->config_pending = c->config_now = false;
     if (stored)
         tc_debug("committed %zu records, log at %llu", stored,
                  (unsigned long long)tc_store_log_seq(c->store));

@@ -100,7 +100,20 @@ static int s_initial(tc_store_t *store, const tc_policy_t *policy, const tc_temp
     size_t len;
     int rc = tc_store_first_config(store, &first_seq, &buf, &len);
     if (rc == TC_ENOTFOUND) {
-        if (!(*out = tc_state_new(policy)))
+        /* A log with records but no configuration was written before
+         * configurations (and rules) were recorded: its rules are 1. */
+        tc_policy_t *p = malloc(sizeof *p);
+        if (!p)
+            return TC_ENOMEM;
+        if (policy)
+            *p = *policy;
+        else
+            tc_policy_defaults(p);
+        if (tc_store_log_seq(store) > 0)
+            p->rules = 1;
+        *out = tc_state_new(p);
+        free(p);
+        if (!*out)
             return TC_ENOMEM;
         if (templates)
             tc_state_set_templates(*out, templates);

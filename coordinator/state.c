@@ -326,13 +326,23 @@ static void s_assess(const tc_state_t *st, const tc_state__service_t *svc, tc_in
 {
     tc_service_policy_t sp;
     tc_policy_service(st->policy, inc->service, &sp);
+    uint32_t rules = tc_policy_rules(st->policy);
     if (!inc->users_pinned && svc) {
         uint64_t by_hosts = (uint64_t)sp.users_per_host * inc->affected_hosts;
         uint64_t users = by_hosts > svc->perf_users ? by_hosts : svc->perf_users;
         if (users > UINT32_MAX)
             users = UINT32_MAX;
-        if (users > inc->users)
+        if (users > inc->users || rules < 2)
             inc->users = (uint32_t)users;
+    }
+    if (rules < 2) {
+        /* The rules before issue 12: severity follows the users both ways
+         * and is assessed even after resolution. */
+        if (inc->declared && !inc->severity_pinned)
+            tc_state__set_severity(
+                inc, tc_policy_severity(st->policy, &sp, inc->users, inc->features, inc->security),
+                rec ? rec->time_ms : 0);
+        return;
     }
     if (!inc->declared || inc->severity_pinned || inc->state == TC_INC_RESOLVED)
         return;
@@ -1042,7 +1052,7 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
             return tc_state__refuse(why, whylen, TC_EINVAL, "resolve takes only --force");
         /* Agents send changes only: a check that still fails says nothing
          * more, so resolving over it would silence a live outage. */
-        if (svc->failing && !force)
+        if (svc->failing && !force && tc_policy_rules(st->policy) >= 2)
             return tc_state__refuse(
                 why, whylen, TC_EINVAL,
                 "%u check%s of %s still failing (%s%s); fix %s, or resolve %llu --force to "
@@ -1114,7 +1124,8 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
                                     a->args[0]);
         /* Command is handed over, not taken: only the IC gives it away,
          * unless an operator records that the IC cannot be reached. */
-        if (ic && !force && !tc_state__acts_as(a->actor, ic->person))
+        if (ic && !force && !tc_state__acts_as(a->actor, ic->person) &&
+            tc_policy_rules(st->policy) >= 2)
             return tc_state__refuse(why, whylen, TC_EINVAL,
                                     "only the incident commander (%s) hands over command; if %s "
                                     "cannot be reached: handoff %llu %s --force",
@@ -1339,7 +1350,8 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         tc_state__changed(out, TC_BCAST_INCIDENT_RESOLVED, inc, rec, actor, act, text);
         /* The checks that still fail stay an alert everyone can see: a new
          * incident, which the policy declares again if it lasts. */
-        return svc->failing ? s_open_after_forced(st, svc, inc, rec, out) : 0;
+        bool reopen = svc->failing && tc_policy_rules(st->policy) >= 2;
+        return reopen ? s_open_after_forced(st, svc, inc, rec, out) : 0;
     } else if (!strcmp(act, "reopen")) {
         svc->resolved = NULL;
         svc->open = inc;

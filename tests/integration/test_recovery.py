@@ -100,6 +100,9 @@ class RecoveryTest(h.TocsinTestCase):
         # never have been declared. It was, and stays so.
         self.config(POLICY.replace("USERS", "0"))
         c.start()
+        # The new configuration is in the log at start-up, before any
+        # request is checked against it.
+        self.assertEqual(c.log()[-1]["kind"], "config")
         after = c.ctl("show", iid)
         for field in ("declared", "severity", "users", "declared_at", "opened_at"):
             self.assertEqual(after[field], before[field], field)

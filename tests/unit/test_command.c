@@ -5,6 +5,7 @@
  * service reopens; an exhausted chain pages its fallback; which plan
  * applies is recorded. */
 #include "state_fixtures.h"
+#include "wire.h"
 
 /* An open incident 1 of frontend with carol as IC. */
 static void s_with_ic(fx_t *f)
@@ -239,6 +240,62 @@ static void test_exhausted_fallback(void **state)
     assert_non_null(strstr(fx_entry(f, "exhausted")->text, "nobody left to page for scribe"));
 }
 
+/* A log written before the rules of issue 12 replays as it was lived: its
+ * recorded configuration has no rules (0, meaning 1), and under them a
+ * resolve over failing checks and a handoff by anyone were accepted, and
+ * severity followed the users down. Rules 2 refuse, keep the severity. */
+static void test_old_rules_replay_as_written(void **state)
+{
+    fx_t *f = *state;
+    static const struct {
+        uint32_t rules;
+        bool lenient;
+    } rows[] = {{0, true}, {1, true}, {2, false}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        tc_state_destroy(&f->st);
+        f->seq = 0;
+        f->policy.rules = rows[i].rules;
+        /* Through the recorded form, as a replay reads it. */
+        uint8_t *buf;
+        size_t len;
+        assert_int_equal(tc_wire_encode_state_config(&f->policy, NULL, &buf, &len), 0);
+        tc_policy_t *p = calloc(1, sizeof *p);
+        tc_templates_t *tpl = NULL;
+        char err[128];
+        assert_int_equal(tc_wire_decode_state_config(buf, len, p, &tpl, err, sizeof err), 0);
+        free(buf);
+        assert_int_equal(tc_policy_rules(p), rows[i].lenient ? 1 : 2);
+        f->st = tc_state_new(p);
+        free(p);
+        tc_templates_destroy(&tpl);
+        tc_state_set_templates(f->st, f->templates);
+
+        s_with_ic(f);
+        int rc = fx_act(f, 2 * MIN, "mallory", 1, "handoff", "mallory", "300000", NULL, NULL);
+        assert_int_equal(rc, rows[i].lenient ? 0 : TC_EINVAL);
+        assert_string_equal(fx_role(f, 1, "commander"), rows[i].lenient ? "mallory" : "carol");
+
+        /* api: 100 users per host of 1000; 3 hosts are 30% (SEV-1). */
+        for (int h = 1; h <= 3; h++) {
+            char host[16];
+            snprintf(host, sizeof host, "api-%02d", h);
+            fx_check(f, 3 * MIN, host, "api", TC_STATE_CRITICAL, -1);
+        }
+        assert_int_equal(fx_act(f, 3 * MIN, "alice", 2, "declare", NULL, NULL, NULL, NULL), 0);
+        assert_int_equal(fx_inc(f, 2)->severity, 1);
+        fx_check(f, 4 * MIN, "api-01", "api", TC_STATE_OK, -1);
+        fx_check(f, 4 * MIN, "api-02", "api", TC_STATE_OK, -1);
+        assert_int_equal(fx_inc(f, 2)->users, rows[i].lenient ? 100 : 300);
+        assert_int_equal(fx_inc(f, 2)->severity, rows[i].lenient ? 2 : 1);
+
+        rc = fx_act(f, 5 * MIN, "alice", 2, "resolve", NULL, NULL, NULL, NULL);
+        assert_int_equal(rc, rows[i].lenient ? 0 : TC_EINVAL);
+        assert_int_equal(fx_inc(f, 2)->state, rows[i].lenient ? TC_INC_RESOLVED : TC_INC_TRIGGERED);
+        /* Under the old rules nothing opened for what still failed. */
+        assert_null(tc_state_incident(f->st, 3));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +306,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reopen_only_newest, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_plan, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_exhausted_fallback, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_old_rules_replay_as_written, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
