@@ -631,13 +631,18 @@ int main(int argc, char **argv)
     zsys_init();
     zsys_set_logstream(NULL);
 
-    /* BENCH_LATENCY=RATE: only the latency run, at RATE events/s. */
+    /* BENCH_LATENCY=RATE: only the latency run, at RATE events/s;
+     * BENCH_REPLAY_ONLY=1: only the replay run (its directory is kept). */
     const char *only = getenv("BENCH_LATENCY");
     if (only && atof(only) > 0) {
         s_latency(&env, atof(only), 20);
         char rm[PATH_MAX + 16];
         snprintf(rm, sizeof rm, "rm -rf %s", env.tmp);
         return system(rm) == 0 ? 0 : 1;
+    }
+    if (getenv("BENCH_REPLAY_ONLY")) {
+        s_replay(&env, nagents, replay);
+        return 0;
     }
     printf("%d agents x %d events, window %d\n", nagents, nevents, window);
     double raw = s_rate(&env, false, false, nagents, nevents, window);

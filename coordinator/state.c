@@ -57,6 +57,7 @@ int tc_state_configure(tc_state_t *st, const tc_policy_t *policy, tc_templates_t
 {
     if (policy) {
         *st->policy = *policy;
+        st->policy_gen++;
         int rc = s_components_from_policy(st);
         if (rc)
             return rc;
@@ -108,6 +109,7 @@ tc_state_t *tc_state_new(const tc_policy_t *policy)
         *st->policy = *policy;
     else
         tc_policy_defaults(st->policy);
+    st->policy_gen = 1;
     st->checks = zhashx_new();
     st->services = zhashx_new();
     st->hosts = zhashx_new();
@@ -177,12 +179,14 @@ tc_state__service_t *tc_state__service(tc_state_t *st, const char *name)
 /* Adds `delta` (+1/-1) failing checks on `host` to the service. */
 static void s_count(tc_state__service_t *svc, const char *host, int delta)
 {
-    uintptr_t n = (uintptr_t)zhashx_lookup(svc->failing_hosts, host);
-    n = (uintptr_t)((intptr_t)n + delta);
+    uintptr_t was = (uintptr_t)zhashx_lookup(svc->failing_hosts, host);
+    uintptr_t n = (uintptr_t)((intptr_t)was + delta);
     if (n == 0)
         zhashx_delete(svc->failing_hosts, host);
     else
         zhashx_update(svc->failing_hosts, host, (void *)n);
+    if (n == 0 || was == 0)
+        svc->hosts_for = 0; /* a host joined or left */
     svc->failing = (uint32_t)((int64_t)svc->failing + delta);
 }
 
@@ -196,6 +200,13 @@ static int s_cmp_str(const void *a, const void *b)
 static int s_fill_hosts(tc_state__service_t *svc, tc_incident_t *inc)
 {
     size_t n = zhashx_size(svc->failing_hosts);
+    inc->affected_hosts = (uint32_t)n;
+    inc->failing_checks = svc->failing;
+    inc->flapping_checks = svc->flapping;
+    /* Most results change a check, not the set of failing hosts: then the
+     * list this incident has is still the right one. */
+    if (svc->hosts_for == inc->id)
+        return 0;
     const char **names = calloc(n + 1, sizeof *names);
     if (!names)
         return TC_ENOMEM;
@@ -206,10 +217,8 @@ static int s_fill_hosts(tc_state__service_t *svc, tc_incident_t *inc)
     inc->nhosts = n < TC_HOSTS_MAX ? n : TC_HOSTS_MAX;
     for (i = 0; i < inc->nhosts; i++)
         snprintf(inc->hosts[i], sizeof inc->hosts[i], "%s", names[i]);
-    inc->affected_hosts = (uint32_t)n;
-    inc->failing_checks = svc->failing;
-    inc->flapping_checks = svc->flapping;
     free(names);
+    svc->hosts_for = inc->id;
     return 0;
 }
 
@@ -287,6 +296,22 @@ void tc_state__changed(tc_state_out_t *out, tc_bcast_kind_t kind, const tc_incid
 
 /* ---- impact: users, severity, declaration ------------------------------- */
 
+/* The policy of `svc` (or of `name` when svc is NULL) into *sp; taken from
+ * the configuration once per configuration, not once per record. */
+static void s_service_policy(const tc_state_t *st, tc_state__service_t *svc, const char *name,
+                             tc_service_policy_t *sp)
+{
+    if (!svc) {
+        tc_policy_service(st->policy, name, sp);
+        return;
+    }
+    if (svc->policy_gen != st->policy_gen) {
+        tc_policy_service(st->policy, svc->name, &svc->policy);
+        svc->policy_gen = st->policy_gen;
+    }
+    *sp = svc->policy;
+}
+
 void tc_state__set_severity(tc_incident_t *inc, uint32_t severity, int64_t at_ms)
 {
     if (inc->sev_since_ms && inc->severity >= 1 && inc->severity <= 5 && at_ms > inc->sev_since_ms)
@@ -321,11 +346,11 @@ static void s_severity_reason(const tc_service_policy_t *sp, const tc_incident_t
  * was, and a resolved one keeps its severity. `lower`: an operator reported
  * new numbers, which may lower it. A change of an assessed severity is a
  * timeline entry with its reason (out and rec may be NULL: none). */
-static void s_assess(const tc_state_t *st, const tc_state__service_t *svc, tc_incident_t *inc,
+static void s_assess(const tc_state_t *st, tc_state__service_t *svc, tc_incident_t *inc,
                      const tc_record_t *rec, tc_state_out_t *out, bool lower)
 {
     tc_service_policy_t sp;
-    tc_policy_service(st->policy, inc->service, &sp);
+    s_service_policy(st, svc, inc->service, &sp);
     uint32_t rules = tc_policy_rules(st->policy);
     if (!inc->users_pinned && svc) {
         uint64_t by_hosts = (uint64_t)sp.users_per_host * inc->affected_hosts;
@@ -374,7 +399,7 @@ static bool s_maybe_declare(const tc_state_t *st, tc_state__service_t *svc, tc_i
                             const tc_record_t *rec, tc_state_out_t *out)
 {
     tc_service_policy_t sp;
-    tc_policy_service(st->policy, inc->service, &sp);
+    s_service_policy(st, svc, inc->service, &sp);
     /* An operator's declare or undeclare is final: the policy never
      * overrides a person's call. */
     if (inc->declared || inc->declared_pinned || !inc->declare_evaluated ||
@@ -424,15 +449,18 @@ static int s_refresh_open(tc_state_t *st, tc_state__service_t *svc, const tc_rec
     int rc = s_fill_hosts(svc, inc);
     if (rc)
         return rc;
-    char text[TC_TEXT_MAX];
+    /* The text is only for the broadcast and the timeline, which a replay
+     * does not write. */
+    char text[TC_TEXT_MAX] = "";
     if (svc->failing == 0) {
         /* Recovery is no evidence of a smaller incident: no reassessment,
          * the severity it had is the one it keeps. */
         inc->state = TC_INC_RESOLVED;
         inc->resolved_ms = rec->time_ms;
         tc_state__set_severity(inc, inc->severity, rec->time_ms);
-        tc_state__text(text, sizeof text, "every check is OK again (last: %s@%s)", cr->check,
-                       cr->host);
+        if (!out->quiet)
+            tc_state__text(text, sizeof text, "every check is OK again (last: %s@%s)", cr->check,
+                           cr->host);
         s_schedule_postmortem(st, inc, rec, out);
         tc_state__changed(out, TC_BCAST_INCIDENT_RESOLVED, inc, rec, rec->event.sender, "resolved",
                           text);
@@ -441,7 +469,9 @@ static int s_refresh_open(tc_state_t *st, tc_state__service_t *svc, const tc_rec
         svc->open = NULL;
         return arc;
     }
-    if (cr->flapping)
+    if (out->quiet)
+        ; /* no text to write */
+    else if (cr->flapping)
         tc_state__text(text, sizeof text,
                        "%s@%s is flapping (%u%% of its recent results changed), counted as %s; "
                        "%u checks failing on %u hosts",
@@ -574,8 +604,13 @@ static int s_apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
     if (!cr->hard)
         return 0; /* soft states are the agent's business; only hard ones count */
 
+    /* "host/check", joined by hand: this runs for every record replayed. */
     char key[2 * TC_ID_MAX + 1];
-    snprintf(key, sizeof key, "%s/%s", cr->host, cr->check);
+    size_t hl = strnlen(cr->host, TC_ID_MAX - 1), cl = strnlen(cr->check, TC_ID_MAX - 1);
+    memcpy(key, cr->host, hl);
+    key[hl] = '/';
+    memcpy(key + hl + 1, cr->check, cl);
+    key[hl + 1 + cl] = '\0';
     tc_state__check_t *c = zhashx_lookup(st->checks, key);
     if (!c) {
         c = calloc(1, sizeof *c);

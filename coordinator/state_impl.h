@@ -48,6 +48,13 @@ typedef struct {
     uint32_t flapping;       /* checks of this service flapping */
     tc_incident_t *open;     /* the open incident, or NULL */
     tc_incident_t *resolved; /* the most recently resolved one, or NULL */
+    /* Caches, not state (a snapshot leaves them out; zero means unknown):
+     * the incident whose host list matches failing_hosts, reset when a
+     * host joins or leaves it; this service's policy and the generation
+     * of the configuration it was taken from. */
+    uint64_t hosts_for;
+    uint64_t policy_gen;
+    tc_service_policy_t policy;
 } tc_state__service_t;
 
 struct tc_state {
@@ -58,6 +65,7 @@ struct tc_state {
     zhashx_t *services; /* service -> tc_state__service_t */
     zhashx_t *hosts;    /* host -> tc_state_host_t */
     uint64_t next_id;
+    uint64_t policy_gen;        /* bumped by each configuration (from 1) */
     uint64_t config_seq;        /* the configuration record in force (0: the initial one) */
     tc_component_t *components; /* one per configured component */
     size_t ncomponents;
