@@ -65,7 +65,14 @@ static bool s_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 
 int tc_blocks_open(tc_blocks_t *b, MDB_txn *txn, MDB_dbi dbi)
 {
+    /* Opened again after a reopen of the store: its buffers stay. */
+    tc_blocks_t keep = {.pending = b->pending, .cctx = b->cctx, .raw = b->raw, .out = b->out};
     memset(b, 0, sizeof *b);
+    b->pending = keep.pending;
+    b->pending.len = 0;
+    b->cctx = keep.cctx;
+    b->raw = keep.raw;
+    b->out = keep.out;
     b->dbi = dbi;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);
@@ -83,7 +90,13 @@ int tc_blocks_open(tc_blocks_t *b, MDB_txn *txn, MDB_dbi dbi)
 void tc_blocks_close(tc_blocks_t *b)
 {
     free(b->pending.data);
+    free(b->raw.data);
+    free(b->out.data);
+    ZSTD_freeCCtx(b->cctx);
     memset(&b->pending, 0, sizeof b->pending);
+    memset(&b->raw, 0, sizeof b->raw);
+    memset(&b->out, 0, sizeof b->out);
+    b->cctx = NULL;
 }
 
 void tc_blocks_begin(tc_blocks_t *b)
@@ -103,16 +116,16 @@ int tc_blocks_flush(tc_blocks_t *b, MDB_txn *txn)
     size_t hl = s_put_varint(head, b->npending);
     size_t body = hl + b->pending.len;
     size_t bound = ZSTD_compressBound(body);
-    uint8_t *raw = malloc(body), *out = malloc(1 + 10 + bound);
-    if (!raw || !out) {
-        free(raw);
-        free(out);
+    b->raw.len = b->out.len = 0;
+    if (!b->cctx && !(b->cctx = ZSTD_createCCtx()))
         return TC_ENOMEM;
-    }
+    if (tc_buf_reserve(&b->raw, body) != 0 || tc_buf_reserve(&b->out, 1 + 10 + bound) != 0)
+        return TC_ENOMEM;
+    uint8_t *raw = b->raw.data, *out = b->out.data;
     memcpy(raw, head, hl);
     memcpy(raw + hl, b->pending.data, b->pending.len);
     size_t n = 0;
-    size_t z = ZSTD_compress(out + 11, bound, raw, body, S_LEVEL);
+    size_t z = ZSTD_compressCCtx(b->cctx, out + 11, bound, raw, body, S_LEVEL);
     if (!ZSTD_isError(z) && z + 11 < body + 1) {
         uint8_t lenb[10];
         size_t ll = s_put_varint(lenb, body);
@@ -129,8 +142,6 @@ int tc_blocks_flush(tc_blocks_t *b, MDB_txn *txn)
     s_be64(b->txn_seq, kb);
     MDB_val k = {8, kb}, v = {n, out};
     int rc = mdb_put(txn, b->dbi, &k, &v, MDB_APPEND);
-    free(raw);
-    free(out);
     if (rc)
         return rc == MDB_MAP_FULL ? TC_EFULL : TC_EIO;
     b->pending.len = 0;
@@ -164,12 +175,17 @@ void tc_blocks_aborted(tc_blocks_t *b)
 }
 
 /* Walks the records of one block (key = its last seq). */
-static int s_block(const MDB_val *k, const MDB_val *v, uint64_t from, size_t limit, size_t *n,
-                   bool *more, tc_blocks_fn *fn, void *ctx)
+/* What one scan reuses from block to block. */
+typedef struct {
+    ZSTD_DCtx *dctx;
+    tc_buf_t raw;
+} s_scan_t;
+
+static int s_block(s_scan_t *sc, const MDB_val *k, const MDB_val *v, uint64_t from, size_t limit,
+                   size_t *n, bool *more, tc_blocks_fn *fn, void *ctx)
 {
     uint64_t last = s_from_be64(k->mv_data);
     const uint8_t *p = v->mv_data, *end = p + v->mv_size;
-    uint8_t *raw = NULL;
     if (v->mv_size == 0)
         return TC_EDECODE;
     if (p[0] != S_PLAIN && p[0] != S_ZSTD) {
@@ -189,13 +205,14 @@ static int s_block(const MDB_val *k, const MDB_val *v, uint64_t from, size_t lim
         p++;
         if (!s_get_varint(&p, end, &body) || body > (64u << 20))
             return TC_EDECODE;
-        if (!(raw = malloc(body ? body : 1)))
+        sc->raw.len = 0;
+        if ((!sc->dctx && !(sc->dctx = ZSTD_createDCtx())) ||
+            tc_buf_reserve(&sc->raw, body ? body : 1) != 0)
             return TC_ENOMEM;
-        size_t got = ZSTD_decompress(raw, body, p, (size_t)(end - p));
-        if (ZSTD_isError(got) || got != body) {
-            free(raw);
+        uint8_t *raw = sc->raw.data;
+        size_t got = ZSTD_decompressDCtx(sc->dctx, raw, body, p, (size_t)(end - p));
+        if (ZSTD_isError(got) || got != body)
             return TC_EDECODE;
-        }
         p = raw;
         end = raw + body;
     } else {
@@ -203,10 +220,8 @@ static int s_block(const MDB_val *k, const MDB_val *v, uint64_t from, size_t lim
     }
     uint64_t count;
     int rc = 0;
-    if (!s_get_varint(&p, end, &count) || count == 0 || count > last) {
-        free(raw);
+    if (!s_get_varint(&p, end, &count) || count == 0 || count > last)
         return TC_EDECODE;
-    }
     uint64_t seq = last - count + 1;
     for (uint64_t i = 0; i < count && rc == 0; i++, seq++) {
         uint64_t len;
@@ -226,7 +241,6 @@ static int s_block(const MDB_val *k, const MDB_val *v, uint64_t from, size_t lim
         }
         p += len;
     }
-    free(raw);
     return rc;
 }
 
@@ -244,10 +258,13 @@ int tc_blocks_scan(MDB_txn *txn, MDB_dbi dbi, uint64_t from, size_t limit, tc_bl
     MDB_val k = {8, kb}, v;
     size_t n = 0;
     int out = 0;
+    s_scan_t sc = {0};
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && out == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        out = k.mv_size == 8 ? s_block(&k, &v, from, limit, &n, more, fn, ctx) : TC_EDECODE;
+        out = k.mv_size == 8 ? s_block(&sc, &k, &v, from, limit, &n, more, fn, ctx) : TC_EDECODE;
     mdb_cursor_close(cur);
+    ZSTD_freeDCtx(sc.dctx);
+    free(sc.raw.data);
     if (out == S_LIMIT)
         return 0; /* the limit, not the caller, stopped it */
     if (out)

@@ -35,6 +35,11 @@ typedef struct {
     uint64_t txn_seq; /* highest inside the open transaction */
     tc_buf_t pending; /* records appended and not yet written (varint-prefixed) */
     size_t npending;
+    /* Kept across commits, so a commit allocates nothing: the zstd
+     * compression context (ZSTD_CCtx, made on first use) and the body and
+     * output buffers of the block being written. */
+    void *cctx;
+    tc_buf_t raw, out;
 } tc_blocks_t;
 
 /* The committed sequence from the store (the highest key's block). */
