@@ -220,6 +220,21 @@ class DocsTest(h.TocsinTestCase):
                               % (page, " and ".join(sources), "" if len(sources) > 1 else "s",
                                  "\n  ".join(missing)))
 
+    def test_readme_reference_names_every_parser_key(self):
+        """README's "Configuration reference" tables name every key the
+        parsers accept (in a code span such as `policy.bridge_url`)."""
+        with open(os.path.join(SRC, "README.md")) as f:
+            readme = f.read()
+        m = re.search(r"^### Configuration reference\n(.*?)^##", readme, re.S | re.M)
+        self.assertTrue(m, "README.md has no Configuration reference section")
+        spans = " ".join(re.findall(r"`([^`]+)`", m.group(1)))
+        for page, sources in PARSERS.items():
+            with self.subTest(page=page):
+                missing = sorted(k for src in sources for k in parser_keys(src)
+                                 if not re.search(r"(?<![\w])%s(?![\w])" % re.escape(k), spans))
+                self.assertEqual(missing, [], "keys of %s missing from README's reference"
+                                 % page)
+
     def test_parser_key_extraction_sees_every_key(self):
         """The extraction above finds what the parsers' own "unknown key"
         messages list, and a known key of every section; every file that
