@@ -675,4 +675,12 @@ void tc_coord_config_check(const tc_coord_config_t *cfg, const tc_roster_t *rost
                              key, c->services[k]);
         }
     }
+    /* The security team is paged by name: with a roster, each must be
+     * someone it can reach (the coordinator refuses to start otherwise). */
+    for (size_t i = 0; roster && tc_roster_npeople(roster) && i < p->nsecurity_team; i++)
+        if (!tc_roster_has_person(roster, p->security_team[i]))
+            tc_cfgcheck_error(ck, path, tc_cfgcheck_line(path, "policy.security_team"),
+                              "policy.security_team: unknown person \"%s\" (not listed under "
+                              "people)",
+                              p->security_team[i]);
 }

@@ -425,9 +425,12 @@ class ProcessTest(h.TocsinTestCase):
         # Internal updates go to the group alone, not to status.internal.
         seq = self.last_seq()
         self.ok("kate", "update", iid, "draft", "--internal", "-m", "web shell on api-01")
-        got = self.wait_until(lambda: sorted(line["topic"] for line in self.lines(
-            lambda line: line["seq"] > seq and "RESTRICTED" in line.get("detail", ""))),
-            what="the restricted update")
+        # The four broadcasts of one commit reach the subscriber one by
+        # one: wait for as many as the group has, then say which they are.
+        restricted = lambda: sorted(line["topic"] for line in self.lines(  # noqa: E731
+            lambda line: line["seq"] > seq and "RESTRICTED" in line.get("detail", "")))
+        self.wait_until(lambda: len(restricted()) >= 4, what="the restricted update")
+        got = restricted()
         self.assertEqual(got, ["page.carol", "page.grace", "page.kate", "page.leo"])
         self.assertEqual([line for line in self.lines(lambda line: line["seq"] > seq and
                                                        line["topic"].startswith("status."))], [])
@@ -573,8 +576,14 @@ class ProcessConfigTest(h.TocsinTestCase):
                    os.path.join(self.tmp, "data"), "--agents", h.ep(h.free_port()), "--api",
                    h.ep(h.free_port()), "--publish", h.ep(h.free_port())], timeout=30)
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn('%s: policy.security_team: unknown person "ghost" (not listed under '
-                      'people)' % path, r.stderr)
+        want = (r'%s:2: policy.security_team: unknown person "ghost" \(not listed under '
+                r'people\)' % re.escape(path))
+        self.assertRegex(r.stderr, want)
+        # --check-config says so too, instead of "ok".
+        r = h.run([h.binary(h.COORDINATOR), "--config", path, "--insecure", "--check-config"],
+                  timeout=30)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertRegex(r.stdout + r.stderr, want)
         # The same key with a bad value is a configuration error: exit 2.
         with open(path, "w") as f:
             f.write("policy:\n  security_team: kate\n")
