@@ -572,6 +572,12 @@ static int s_walk(tc_coord_config_t *cfg, yaml_document_t *doc, const char *path
         yaml_node_t *v = yaml_document_get_node(doc, p->value);
         const char *key = s_scalar(k);
         int rc;
+        /* A section given twice would silently replace the first. */
+        for (yaml_node_pair_t *q = root->data.mapping.pairs.start; key && q < p; q++) {
+            const char *prev = s_scalar(yaml_document_get_node(doc, q->key));
+            if (prev && !strcmp(prev, key))
+                return s_fail(err, errlen, path, k, "%s: section given twice", key);
+        }
         if (key && !strcmp(key, "coordinator"))
             rc = s_mapping(doc, v, path, "coordinator", s_coordinator_fn, cfg, err, errlen);
         else if (key && !strcmp(key, "policy"))

@@ -124,6 +124,8 @@ static void test_errors(void **state)
          ":3: policy.declare_after: key given twice"},
         {"services:\n  fe: {users: 3}\n", ":2: services.fe: unknown key \"users\""},
         {"services:\n  fe: {}\n  fe: {}\n", ":3: services.fe: given twice"},
+        {"policy:\n  declare_after: 5m\npolicy:\n  declare_after: 6m\n",
+         ":3: policy: section given twice"},
         {"services:\n  \"bad name\": {}\n",
          ":2: services: \"bad name\" is not a valid service name"},
         {"coordinator: [1, 2\n", ":2: "},
