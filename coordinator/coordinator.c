@@ -171,7 +171,7 @@ static int s_record_config(tc_coord_t *c)
      * that stored nothing leaves an empty log. */
     c->config_pending = !same;
     if (!same)
-        tc_info("configuration %016llx from %s %s; recorded in the log with the next record",
+        tc_info("configuration %016llx from %s %s; recorded in the log before anything else",
                 (unsigned long long)tc_wire_digest(c->config_buf, c->config_len),
                 c->cfg.path[0] ? c->cfg.path : "built-in defaults",
                 rc == TC_ENOTFOUND ? "in force" : "changed since the last start");
