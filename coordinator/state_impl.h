@@ -240,4 +240,58 @@ void tc_state__maint_move(tc_state_t *st, tc_maintenance_t *w, tc_maint_state_t 
 /* Recomputes the components, broadcasting those whose status changed. */
 void tc_state__components_refresh(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out);
 
+/* ---- state.c: impact (users, severity, declaration) ---------------------- */
+
+/* Recomputes the users and severity of `inc` of service `svc` (NULL: by
+ * name) from the evidence; `lower` lets the severity go down (an operator
+ * changed the users or features), recovery never does. */
+void tc_state__assess(const tc_state_t *st, tc_state__service_t *svc, tc_incident_t *inc,
+                      const tc_record_t *rec, tc_state_out_t *out, bool lower);
+
+/* Declares `inc` if its declaration deadline has passed and enough users
+ * are affected; true if it did. */
+bool tc_state__maybe_declare(const tc_state_t *st, tc_state__service_t *svc, tc_incident_t *inc,
+                             const tc_record_t *rec, tc_state_out_t *out);
+
+/* A declared incident that resolved gets a post-mortem owner and due time. */
+void tc_state__schedule_postmortem(const tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                                   tc_state_out_t *out);
+
+/* Adds `delta` (+1/-1) failing checks on `host` to the service. */
+void tc_state__count(tc_state__service_t *svc, const char *host, int delta);
+
+/* Copies the service's counters and (when a host joined or left since it
+ * was last filled) its sorted host list into `inc`. */
+int tc_state__fill_hosts(tc_state__service_t *svc, tc_incident_t *inc);
+
+/* ---- state_checks.c: results, lost events, host status ------------------ */
+
+int tc_state__apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out);
+int tc_state__apply_lost(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out);
+int tc_state__apply_host(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out);
+
+/* After incident `was` was resolved by hand over failing checks: what
+ * still fails becomes a new incident at once. */
+int tc_state__open_after_forced(tc_state_t *st, tc_state__service_t *svc, const tc_incident_t *was,
+                                const tc_record_t *rec, tc_state_out_t *out);
+
+/* ---- state_actions.c: operator actions ----------------------------------- */
+
+/* Applies an action record (checked again: one that no longer checks out
+ * under the rules of its configuration is skipped). */
+int tc_state__apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out);
+
+/* The role entry named `role` of `inc`, or NULL. */
+const tc_role_t *tc_state__role_c(const tc_incident_t *inc, const char *role);
+
+/* ---- state_deadlines.c --------------------------------------------------- */
+
+/* Applies a fired deadline (a timer record). */
+int tc_state__apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out);
+
+/* ---- state_archive.c ----------------------------------------------------- */
+
+/* Writes back the incident thawed for a change, if any (after each record). */
+int tc_state__refreeze(tc_state_t *st);
+
 #endif
