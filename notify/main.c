@@ -3,7 +3,7 @@
  * chat webhooks, generic webhooks and e-mail.
  *
  * Like tocsin-sub, the SUB socket is subscribed before anything is
- * fetched, and tools/follow.h turns live broadcasts plus API catch-up into
+ * fetched, and client/follow.h turns live broadcasts plus API catch-up into
  * one gap-free sequence. Every STATUS_UPDATE broadcast is matched against
  * the subscriptions; the deliveries it produces and the cursor past it are
  * committed to LMDB in one transaction (notify/queue.h), so a restart
@@ -47,7 +47,6 @@
 #include "log.h"
 #include "payload.h"
 #include "queue.h"
-#include "render.h"
 #include "sdnotify.h"
 #include "sender.h"
 #include "util.h"
@@ -615,7 +614,7 @@ static void s_maybe_failing(s_ctx_t *ctx, size_t i, const tc_delivery_t *d, int6
     char dur[32];
     tc_warn("subscription %s is failing: %s undelivered for %s after %" PRIu32
             " attempts; last error: %s",
-            d->sub, d->key, tc_render_duration(age, dur, sizeof dur), d->attempts, d->last_error);
+            d->sub, d->key, tc_duration_compact(age, dur, sizeof dur), d->attempts, d->last_error);
 }
 
 static void s_on_done(void *arg, void *tag, const tc_notify_result_t *r)

@@ -5,7 +5,7 @@
  * Customers must be told what is happening even while the thing that
  * knows is down, so this process never asks the coordinator at render
  * time. It follows the broadcasts like tocsin-sub (SUB first, then catch up
- * over the API through tools/follow.h, so there is no gap and no
+ * over the API through client/follow.h, so there is no gap and no
  * duplicate), applies each one to its own state and writes it with the
  * cursor in one LMDB transaction (statuspage/sp_store.h), and renders a
  * static site into --out (sp_site.h), optionally served by a small
@@ -29,7 +29,6 @@
 #include "feed.h"
 #include "follow.h"
 #include "log.h"
-#include "render.h"
 #include "sdnotify.h"
 #include "sp_config.h"
 #include "sp_http.h"
@@ -502,7 +501,7 @@ static int s_fetch(void *arg, uint64_t from, tc_api_reply_t **preply)
         }
         char dur[32];
         tc_warn("cannot fetch broadcasts from %" PRIu64 " at %s: %s; retrying in %s", from,
-                ctx->opts.api, tc_strerror(rc), tc_render_duration(backoff, dur, sizeof dur));
+                ctx->opts.api, tc_strerror(rc), tc_duration_compact(backoff, dur, sizeof dur));
         complained = true;
         if (!s_sleep(ctx, backoff))
             return TC_ESYS;

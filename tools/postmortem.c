@@ -58,7 +58,7 @@ int tc_postmortem_markdown(FILE *out, const tc_incident_t *inc, const tc_timelin
             s_when(inc->resolved_ms, b, sizeof b));
     if (inc->resolved_ms > inc->opened_ms && inc->opened_ms)
         fprintf(out, " (%s)",
-                tc_render_duration(inc->resolved_ms - inc->opened_ms, dur, sizeof dur));
+                tc_duration_compact(inc->resolved_ms - inc->opened_ms, dur, sizeof dur));
     fputs("\n", out);
     fprintf(out, "- Declared: %s\n", inc->declared ? s_when(inc->declared_ms, a, sizeof a) : "no");
     fprintf(out, "- Acknowledged: %s\n", s_when(inc->acknowledged_ms, a, sizeof a));

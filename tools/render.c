@@ -549,33 +549,11 @@ void tc_render_status_json(tc_json_t *j, const tc_status_t *st)
 
 /* ---- Text -------------------------------------------------------------- */
 
-char *tc_render_duration(int64_t ms, char *dst, size_t cap)
-{
-    if (ms < 0)
-        ms = 0;
-    /* Sub-second detail matters for short intervals (a 2500ms heartbeat),
-     * not for ages measured in minutes. */
-    if (ms % 1000 != 0 && ms < 60000) {
-        snprintf(dst, cap, "%" PRId64 "ms", ms);
-        return dst;
-    }
-    int64_t s = ms / 1000;
-    if (s < 60)
-        snprintf(dst, cap, "%" PRId64 "s", s);
-    else if (s < 3600)
-        snprintf(dst, cap, "%" PRId64 "m%" PRId64 "s", s / 60, s % 60);
-    else if (s < 86400)
-        snprintf(dst, cap, "%" PRId64 "h%" PRId64 "m", s / 3600, s % 3600 / 60);
-    else
-        snprintf(dst, cap, "%" PRId64 "d%" PRId64 "h", s / 86400, s % 86400 / 3600);
-    return dst;
-}
-
 /* An age ("up 15s", "3s ago") to the second: milliseconds of an age are
  * noise, unlike those of a configured interval. */
 static char *s_age(int64_t ms, char *dst, size_t cap)
 {
-    return tc_render_duration(ms - ms % 1000, dst, cap);
+    return tc_duration_compact(ms - ms % 1000, dst, cap);
 }
 
 /* RFC 3339 to the second ("2026-11-24T08:00:00Z"), or "-" for 0: tables
@@ -829,7 +807,7 @@ int tc_render_status_text(FILE *out, const tc_status_t *st, int64_t now_ms)
         if (h->heartbeat_ms == 0)
             snprintf(hb, sizeof hb, "-");
         else
-            tc_render_duration(h->heartbeat_ms, hb, sizeof hb);
+            tc_duration_compact(h->heartbeat_ms, hb, sizeof hb);
         const char *row[] = {h->host, h->up ? "up" : "down", seen, hb};
         rc = tc_table_add_row(t, row);
     }

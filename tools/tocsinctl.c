@@ -1,7 +1,7 @@
 /*
  * tocsinctl - ask the coordinator about incidents, hosts and its log.
  *
- * One request per run over the API socket (tools/client.h); the answer is
+ * One request per run over the API socket (client/client.h); the answer is
  * printed as a readable table or, with --json, as the JSON documents of
  * DESIGN.md §3 (tools/ctl_show.h). The commands and options are one table
  * (tools/commands.h), which also makes the help and the bash completion.
@@ -816,7 +816,7 @@ int main(int argc, char **argv)
     if (rc == TC_ETIMEOUT) {
         char dur[32];
         s_fail(&o, "no answer from %s within %s (is tocsin-coordinator running?)", o.api,
-               tc_render_duration(o.timeout_ms, dur, sizeof dur));
+               tc_duration_compact(o.timeout_ms, dur, sizeof dur));
         goto done_client;
     }
     if (rc == TC_EAUTH) {

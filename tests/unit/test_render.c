@@ -361,7 +361,7 @@ static void test_duration(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[32];
-        assert_string_equal(tc_render_duration(cases[i].ms, buf, sizeof buf), cases[i].want);
+        assert_string_equal(tc_duration_compact(cases[i].ms, buf, sizeof buf), cases[i].want);
     }
 }
 
