@@ -5,6 +5,7 @@
 #include "sp_http.h"
 
 #include "error.h"
+#include "httpd.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -23,59 +24,9 @@ struct tc_sp_http {
     int root_fd; /* the site directory; files are opened relative to it */
 };
 
-/* Splits "A:P" / "[A]:P" into a socket address. */
-static int s_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len, bool *v6)
-{
-    char host[64];
-    const char *port;
-    memset(ss, 0, sizeof *ss);
-    if (s[0] == '[') {
-        const char *end = strchr(s, ']');
-        if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof host)
-            return TC_EINVAL;
-        memcpy(host, s + 1, (size_t)(end - s - 1));
-        host[end - s - 1] = 0;
-        port = end + 2;
-        *v6 = true;
-    } else {
-        const char *colon = strrchr(s, ':');
-        if (!colon || (size_t)(colon - s) >= sizeof host)
-            return TC_EINVAL;
-        memcpy(host, s, (size_t)(colon - s));
-        host[colon - s] = 0;
-        port = colon + 1;
-        *v6 = false;
-    }
-    char *endp;
-    if (!*port || *port < '0' || *port > '9')
-        return TC_EINVAL;
-    unsigned long p = strtoul(port, &endp, 10);
-    if (*endp || p > 65535)
-        return TC_EINVAL;
-    if (*v6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons((uint16_t)p);
-        if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-            return TC_EINVAL;
-        *len = sizeof *a;
-    } else {
-        struct sockaddr_in *a = (struct sockaddr_in *)ss;
-        a->sin_family = AF_INET;
-        a->sin_port = htons((uint16_t)p);
-        if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-            return TC_EINVAL;
-        *len = sizeof *a;
-    }
-    return 0;
-}
-
 int tc_sp_http_addr_valid(const char *s)
 {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    bool v6;
-    return s_parse(s, &ss, &len, &v6);
+    return tc_httpd_addr_valid(s) ? 0 : TC_EINVAL;
 }
 
 bool tc_sp_http_map(const char *url, char *rel, size_t cap)
@@ -241,7 +192,7 @@ int tc_sp_http_start(const char *addr, const char *root, tc_sp_http_t **out, cha
     struct sockaddr_storage ss;
     socklen_t len;
     bool v6;
-    if (s_parse(addr, &ss, &len, &v6) != 0)
+    if (tc_httpd_addr_parse(addr, &ss, &len, &v6) != 0)
         return TC_EINVAL;
     tc_sp_http_t *self = calloc(1, sizeof *self);
     if (!self)
