@@ -151,6 +151,9 @@ typedef struct {
     bool hard;
     bool flapping;         /* stands for a check that keeps changing state */
     uint32_t flap_percent; /* weighted share of state changes, 0..100 */
+    /* From an integration ("acknowledge"): the state is unchanged; the
+     * alert's open incident is acknowledged with its pages. */
+    bool acknowledged;
 } tc_check_result_t;
 
 /* A configuration change of the state machine, as a log record: the
@@ -200,6 +203,8 @@ typedef struct {
     uint32_t level;         /* escalations so far */
     bool escalating;        /* timed out; the next person is being paged */
     bool exhausted;         /* nobody left to page */
+    uint32_t repeats;       /* high-urgency pages repeated so far */
+    int64_t repeated_ms;    /* when the last repeat went out (0: none) */
 } tc_role_t;
 
 typedef struct {
@@ -340,6 +345,38 @@ typedef struct {
     char text[TC_TEXT_MAX];
 } tc_timeline_t;
 
+/* Why a person is paged (proto Page.Kind). */
+typedef enum {
+    TC_PAGE_ASSIGNED = 0,
+    TC_PAGE_ESCALATED = 1,
+    TC_PAGE_REPEATED = 2,
+    TC_PAGE_UPDATE_DUE = 3,
+    TC_PAGE_POSTMORTEM = 4,
+    TC_PAGE_EXHAUSTED = 5,
+} tc_page_kind_t;
+
+/* How a page is delivered (proto Page.Urgency): high to every contact
+ * method at once and again until acknowledged, low by e-mail once, none
+ * to nobody. */
+typedef enum {
+    TC_URGENCY_NONE = 0,
+    TC_URGENCY_LOW = 1,
+    TC_URGENCY_HIGH = 2,
+} tc_urgency_t;
+
+/* What a page asks of whom (PAGE and REMINDER broadcasts). The page is
+ * named by (incident, role, person, paged_ms): what an acknowledgement
+ * link is bound to. */
+typedef struct {
+    char person[TC_ID_MAX];
+    char role[TC_ID_MAX];
+    tc_page_kind_t kind;
+    tc_urgency_t urgency;
+    int64_t paged_ms;
+    uint32_t number; /* 1, then 2, 3 ... for repeats */
+    uint32_t level;  /* escalations before this person */
+} tc_page_t;
+
 typedef struct {
     tc_bcast_kind_t kind;
     char topic[TC_ID_MAX + 8]; /* room for "page." + a person id */
@@ -350,6 +387,7 @@ typedef struct {
     tc_update_t update;       /* valid for TC_BCAST_STATUS_UPDATE */
     tc_component_t component; /* valid for TC_BCAST_COMPONENT */
     tc_maintenance_t maint;   /* valid for TC_BCAST_MAINTENANCE */
+    tc_page_t page;           /* valid for TC_BCAST_PAGE and TC_BCAST_REMINDER */
 } tc_broadcast_t;
 
 /* One decoded Envelope. `kind` says which member of `u` is valid. */
@@ -404,6 +442,8 @@ const char *tc_bcast_kind_name(tc_bcast_kind_t k);             /* "incident.open
 const char *tc_component_status_name(tc_component_status_t s); /* "major_outage"... */
 const char *tc_update_status_name(tc_update_status_t s);       /* "draft"... */
 const char *tc_maint_state_name(tc_maint_state_t s);           /* "in_progress"... */
+const char *tc_page_kind_name(tc_page_kind_t k);               /* "assigned"... */
+const char *tc_urgency_name(tc_urgency_t u);                   /* "high"... */
 
 /* Parse the names above. Return 0 or TC_EINVAL. */
 int tc_component_status_parse(const char *s, tc_component_status_t *out);

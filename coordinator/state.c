@@ -113,10 +113,11 @@ tc_state_t *tc_state_new(const tc_policy_t *policy)
     st->hosts = zhashx_new();
     st->updates = zhashx_new();
     st->subscribers = zhashx_new();
+    st->pagers = zhashx_new();
     st->thawed = malloc(sizeof *st->thawed);
     st->peek = malloc(sizeof *st->peek);
     if (!st->checks || !st->services || !st->hosts || !st->updates || !st->subscribers ||
-        !st->thawed || !st->peek || s_components_from_policy(st) != 0) {
+        !st->pagers || !st->thawed || !st->peek || s_components_from_policy(st) != 0) {
         tc_state_destroy(&st);
         return NULL;
     }
@@ -125,6 +126,7 @@ tc_state_t *tc_state_new(const tc_policy_t *policy)
     zhashx_set_destructor(st->hosts, s_free_ptr);
     zhashx_set_destructor(st->updates, s_free_ptr);
     zhashx_set_destructor(st->subscribers, s_free_ptr);
+    zhashx_set_destructor(st->pagers, s_free_ptr);
     zhashx_set_destructor(st->services, s_service_free);
     st->next_id = 1;
     return st;
@@ -140,6 +142,7 @@ void tc_state_destroy(tc_state_t **pstate)
     zhashx_destroy(&st->hosts);
     zhashx_destroy(&st->updates);
     zhashx_destroy(&st->subscribers);
+    zhashx_destroy(&st->pagers);
     free(st->components);
     free(st->maints);
     tc_templates_destroy(&st->own_templates);
@@ -448,6 +451,10 @@ static uint32_t s_perf_users(const tc_check_result_t *cr)
 static int s_apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
 {
     const tc_check_result_t *cr = &rec->event.u.check;
+    /* An integration acknowledged the alert (state_pages.c): no state
+     * change, the alert's incident is acknowledged. */
+    if (cr->acknowledged)
+        return tc_state__apply_alert_ack(st, rec, out);
     if (!cr->hard)
         return 0; /* soft states are the agent's business; only hard ones count */
 
@@ -777,9 +784,6 @@ int tc_state__refuse(char *why, size_t whylen, int code, const char *fmt, ...)
     return code;
 }
 
-void tc_state__page(tc_state_out_t *out, const tc_incident_t *inc, const tc_role_t *r,
-                    const tc_record_t *rec);
-
 int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t now_ms, char *why,
                    size_t whylen)
 {
@@ -799,6 +803,8 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
         return tc_state__check_update(st, inc, a, why, whylen);
     if (!strcmp(act, "delivery"))
         return tc_state__check_delivery(st, inc, a, why, whylen);
+    if (!strcmp(act, "pagedelivery"))
+        return tc_state__check_page_delivery(st, inc, a, why, whylen);
     if (!strcmp(act, "note")) {
         if (!a->message[0])
             return tc_state__refuse(why, whylen, TC_EINVAL, "a note needs text");
@@ -865,6 +871,9 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
                                 "incident %llu is resolved; reopen it first",
                                 (unsigned long long)inc->id);
     if (!strcmp(act, "ack")) {
+        /* `ack ID ROLE PAGED_MS link`: one page, through its link. */
+        if (a->nargs == 3)
+            return tc_state__check_link_ack(st, inc, a, why, whylen);
         if (a->nargs == 1) {
             const tc_role_t *r = s_role_c(inc, a->args[0]);
             if (!r)
@@ -992,30 +1001,13 @@ static tc_role_t *s_set_role(tc_incident_t *inc, const char *role, const char *p
     }
     snprintf(r->person, TC_ID_MAX, "%s", person);
     r->paged_ms = now;
+    r->repeats = 0; /* a new page: its repeats start again */
+    r->repeated_ms = 0;
     r->acked_ms = self ? now : 0;
     r->ack_timeout_ms = timeout_ms;
     r->escalating = false;
     r->exhausted = false;
     return r;
-}
-
-/* Sends the page for role `r` on the person's own topic. */
-void tc_state__page(tc_state_out_t *out, const tc_incident_t *inc, const tc_role_t *r,
-                    const tc_record_t *rec)
-{
-    if (r->acked_ms)
-        return;
-    tc_broadcast_t *b = tc_state__emit(out, TC_BCAST_PAGE, rec->seq, inc);
-    if (!b)
-        return;
-    snprintf(b->topic, sizeof b->topic, "page.%s", r->person);
-    char sev[24] = "";
-    if (inc->severity)
-        snprintf(sev, sizeof sev, ", SEV-%u", inc->severity);
-    tc_state__text(b->detail, sizeof b->detail,
-                   "%s%s: you are %s for incident %llu (%s%s); acknowledge with tocsinctl ack %llu",
-                   inc->drill ? "DRILL: " : "", r->person, r->role, (unsigned long long)inc->id,
-                   inc->service, sev, (unsigned long long)inc->id);
 }
 
 static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
@@ -1035,6 +1027,8 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         return tc_state__apply_update(st, inc, rec, actor, out);
     if (!strcmp(act, "delivery"))
         return tc_state__apply_delivery(st, inc, rec, actor, out);
+    if (!strcmp(act, "pagedelivery"))
+        return tc_state__apply_page_delivery(st, inc, rec, actor, out);
     char text[TC_TEXT_MAX];
     const char *msg = a->message;
     tc_bcast_kind_t kind = TC_BCAST_INCIDENT_UPDATED;
@@ -1089,7 +1083,7 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         size_t plen = 0;
         for (size_t i = 0; i < inc->nroles; i++) {
             tc_role_t *r = &inc->roles[i];
-            bool mine = a->nargs == 1 ? !strcmp(r->role, a->args[0]) : !strcmp(r->person, a->actor);
+            bool mine = a->nargs >= 1 ? !strcmp(r->role, a->args[0]) : !strcmp(r->person, a->actor);
             if (!mine || r->acked_ms)
                 continue;
             r->acked_ms = rec->time_ms;
@@ -1100,8 +1094,12 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
             inc->acknowledged_ms = rec->time_ms;
         if (inc->state == TC_INC_TRIGGERED)
             inc->state = TC_INC_INVESTIGATING;
-        tc_state__text(text, sizeof text, "acknowledged by %s%s%s; %s%s%s", actor, plen ? ": " : "",
-                       pages, tc_incident_state_name(inc->state), msg[0] ? ": " : "", msg);
+        bool link = a->nargs == 3; /* from the page's link (state_pages.c) */
+        if (link)
+            tc_state__count_link_ack(st, actor);
+        tc_state__text(text, sizeof text, "acknowledged by %s%s%s%s; %s%s%s", actor,
+                       link ? " via link" : "", plen ? ": " : "", pages,
+                       tc_incident_state_name(inc->state), msg[0] ? ": " : "", msg);
     } else if (!strcmp(act, "state")) {
         tc_incident_state_t to = inc->state;
         s_parse_state(a->args[0], &to);
@@ -1194,7 +1192,7 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
                        a->args[0], msg[0] ? ": " : "", msg);
         tc_state__changed(out, kind, inc, rec, actor, act, text);
         if (r)
-            tc_state__page(out, inc, r, rec);
+            tc_state__page(st, out, inc, r, rec, TC_PAGE_ASSIGNED);
         return 0;
     } else if (!strcmp(act, "exhausted")) {
         tc_role_t *r = (tc_role_t *)s_role_c(inc, a->args[0]);
@@ -1202,6 +1200,13 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         r->exhausted = true;
         tc_state__text(text, sizeof text, "nobody left to page for %s; %s stays paged%s%s", r->role,
                        r->person, msg[0] ? ": " : "", msg);
+        tc_state__changed(out, kind, inc, rec, actor, act, text);
+        /* The person who stays paged hears that nobody else will be; that
+         * page counts as a repeat of theirs, which go on from here. */
+        r->repeats++;
+        r->repeated_ms = rec->received_ms;
+        tc_state__page(st, out, inc, r, rec, TC_PAGE_EXHAUSTED);
+        return 0;
     } else { /* assign */
         int64_t t = 0;
         s_timeout_arg(a, 2, &t);
@@ -1210,8 +1215,9 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         tc_state__text(text, sizeof text, "%s is %s, assigned by %s%s%s", a->args[1], a->args[0],
                        actor, msg[0] ? ": " : "", msg);
         tc_state__changed(out, kind, inc, rec, actor, act, text);
+        /* A role that was escalating counts one level more (s_set_role). */
         if (r)
-            tc_state__page(out, inc, r, rec);
+            tc_state__page(st, out, inc, r, rec, r->level ? TC_PAGE_ESCALATED : TC_PAGE_ASSIGNED);
         return 0;
     }
     tc_state__changed(out, kind, inc, rec, actor, act, text);
@@ -1230,8 +1236,8 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
  * by incident (or window) id, then by role. */
 static int s_kind_rank(const char *kind)
 {
-    static const char *const order[] = {"maintenance", "declare", "escalate", "update",
-                                        "postmortem"};
+    static const char *const order[] = {"maintenance", "declare", "escalate",
+                                        "repage",      "update",  "postmortem"};
     for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
         if (!strcmp(kind, order[i]))
             return i;
@@ -1273,6 +1279,10 @@ bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
             if (r->paged_ms && !r->acked_ms && r->ack_timeout_ms && !r->escalating && !r->exhausted)
                 s_earliest_key(out, &found, open->id, r->paged_ms + r->ack_timeout_ms, "escalate",
                                r->role);
+            /* High-urgency pages repeat until acknowledged (state_pages.c). */
+            int64_t again = tc_state__repage_due(st, open, r);
+            if (again)
+                s_earliest_key(out, &found, open->id, again, "repage", r->role);
         }
         const tc_incident_t *done = svc->resolved;
         if (done && done->postmortem_due_ms && !done->postmortem_done_ms &&
@@ -1315,6 +1325,8 @@ static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
     tc_state__service_t *svc = tc_state__find(st, tm->incident, &inc, true);
     if (svc && !strcmp(tm->kind, "update"))
         return tc_state__fire_update_reminder(st, inc, rec, out);
+    if (svc && !strcmp(tm->kind, "repage"))
+        return tc_state__fire_repage(st, inc, rec, out);
     if (svc && !strcmp(tm->kind, "escalate")) {
         tc_role_t *r = (tc_role_t *)s_role_c(inc, tm->key);
         if (inc->state == TC_INC_RESOLVED || !r || r->acked_ms || r->escalating || r->exhausted ||
@@ -1339,6 +1351,7 @@ static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
                        inc->postmortem_owner[0] ? inc->postmortem_owner : "not assigned");
         tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, TC_STATE_ACTOR, "reminder",
                           text);
+        tc_state__page_owner(st, out, inc, rec);
         return 0;
     }
     /* A deadline fires once; one for an incident that has since resolved

@@ -66,6 +66,7 @@ struct tc_state {
     uint64_t next_maint_id;
     zhashx_t *updates;     /* "i<incident>.<n>" -> tc_update_t */
     zhashx_t *subscribers; /* subscription -> tc_state_subscriber_t */
+    zhashx_t *pagers;      /* person -> tc_state_pager_t (state_pages.c) */
     /* Every incident that is neither open nor its service's last resolved
      * one, indexed by id (NULL buf: not archived). */
     tc_state__frozen_t *archive;
@@ -116,13 +117,49 @@ void tc_state__changed(tc_state_out_t *out, tc_bcast_kind_t kind, const tc_incid
                        const tc_record_t *rec, const char *actor, const char *what,
                        const char *text);
 
-/* Pages the holder of role `r` on their own topic, unless acknowledged. */
-void tc_state__page(tc_state_out_t *out, const tc_incident_t *inc, const tc_role_t *r,
-                    const tc_record_t *rec);
-
 /* Writes the reason into why (may be NULL) and returns `code`. */
 int tc_state__refuse(char *why, size_t whylen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* ---- state_pages.c: pages ------------------------------------------------------ */
+
+/* Pages the holder of role `r` on their own topic ("page.PERSON"), unless
+ * acknowledged: a PAGE broadcast saying why (`kind`) and how urgently (the
+ * policy's urgency of the incident's severity), counted for the person. */
+void tc_state__page(tc_state_t *st, tc_state_out_t *out, const tc_incident_t *inc,
+                    const tc_role_t *r, const tc_record_t *rec, tc_page_kind_t kind);
+
+/* Fills the page of broadcast `b` (a PAGE or a REMINDER) for `person` in
+ * `role`, and counts it. Post-mortem pages are low urgency. */
+void tc_state__page_fill(const tc_state_t *st, tc_broadcast_t *b, const tc_incident_t *inc,
+                         const char *person, const char *role, tc_page_kind_t kind,
+                         int64_t paged_ms);
+
+/* Pages the post-mortem owner of `inc` that it is overdue (if it has one). */
+void tc_state__page_owner(tc_state_t *st, tc_state_out_t *out, const tc_incident_t *inc,
+                          const tc_record_t *rec);
+
+/* When the pending page of role `r` repeats next ("repage"), or 0. */
+int64_t tc_state__repage_due(const tc_state_t *st, const tc_incident_t *inc, const tc_role_t *r);
+
+/* The "repage" deadline fired: the page goes out again. */
+int tc_state__fire_repage(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                          tc_state_out_t *out);
+
+/* `ack ID ROLE PAGED_MS link`, by the person the link was for. */
+int tc_state__check_link_ack(const tc_state_t *st, const tc_incident_t *inc,
+                             const tc_operator_action_t *a, char *why, size_t whylen);
+void tc_state__count_link_ack(tc_state_t *st, const char *person);
+
+/* A check result with `acknowledged` (an integration's acknowledge):
+ * acknowledges the open incident of a failing alert and all its pages. */
+int tc_state__apply_alert_ack(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out);
+
+/* A notifier's report about delivering a page. */
+int tc_state__check_page_delivery(const tc_state_t *st, const tc_incident_t *inc,
+                                  const tc_operator_action_t *a, char *why, size_t whylen);
+int tc_state__apply_page_delivery(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                                  const char *actor, tc_state_out_t *out);
 
 /* ---- state_comms.c: the communication plan ----------------------------------- */
 

@@ -286,6 +286,26 @@ static void s_bcast_fields(tc_json_t *j, const tc_broadcast_t *b)
         tc_json_key(j, "maintenance");
         tc_render_maintenance_json(j, &b->maint);
     }
+    if ((b->kind == TC_BCAST_PAGE || b->kind == TC_BCAST_REMINDER) && b->page.person[0]) {
+        const tc_page_t *pg = &b->page;
+        tc_json_key(j, "page");
+        tc_json_object_begin(j);
+        tc_json_key(j, "person");
+        tc_json_string(j, pg->person);
+        tc_json_key(j, "role");
+        tc_json_string(j, pg->role);
+        tc_json_key(j, "kind");
+        tc_json_string(j, tc_page_kind_name(pg->kind));
+        tc_json_key(j, "urgency");
+        tc_json_string(j, tc_urgency_name(pg->urgency));
+        tc_json_key(j, "paged_at");
+        tc_json_time(j, pg->paged_ms);
+        tc_json_key(j, "number");
+        tc_json_uint(j, pg->number);
+        tc_json_key(j, "level");
+        tc_json_uint(j, pg->level);
+        tc_json_object_end(j);
+    }
 }
 
 void tc_render_broadcast_json(tc_json_t *j, const tc_msg_t *m)

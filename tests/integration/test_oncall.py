@@ -84,8 +84,15 @@ class OncallTest(h.TocsinTestCase):
                         what="the end of the chain")
         self.assertEqual(self.roles_of(c, iid)["commander"], "dave",
                          "an acknowledged page never escalates")
+        # The escalation pages, and carol hears that nobody is left after
+        # her (she stays paged).
         self.wait_until(lambda: topics() == ["page.alice", "page.bob", "page.carol",
-                                             "page.dave"], what="the escalation pages")
+                                             "page.carol", "page.dave"],
+                        what="the escalation pages")
+        kinds = sorted((l["topic"], l["page"]["kind"]) for l in pages.json_lines())
+        self.assertEqual(kinds, [("page.alice", "assigned"), ("page.bob", "escalated"),
+                                 ("page.carol", "escalated"), ("page.carol", "exhausted"),
+                                 ("page.dave", "assigned")])
         kinds = [k for k, _ in self.timeline_kinds(c, iid)]
         self.assertEqual(kinds.count("escalate"), 3)
         # carol acknowledges her own page at last.

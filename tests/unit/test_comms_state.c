@@ -30,6 +30,8 @@ static int s_setup(void **state)
 {
     fx_t *f = calloc(1, sizeof *f);
     tc_policy_defaults(&f->policy);
+    /* Page repeats are deadlines too; test_pages covers them. */
+    f->policy.page_repeat_ms = 0;
     tc_service_policy_t *sp = &f->policy.services[f->policy.nservices++];
     snprintf(sp->name, sizeof sp->name, "api");
     sp->users_per_host = 100;
