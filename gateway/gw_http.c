@@ -18,7 +18,6 @@
 #include "gw_ack.h"
 #include "json.h"
 #include "log.h"
-#include "pace.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -30,6 +29,8 @@ const unsigned tc_gw_codes[TC_GW_CODES] = {200, 202, 400, 401, 403, 404,
                                            405, 409, 413, 429, 503, 0};
 
 #define S_ACK_TIMEOUT_MS 3000
+/* Acknowledgement links asked of the coordinator per second, at most. */
+#define TC_GW_ACK_RATE 10
 
 static void s_count(tc_gw_t *gw, tc_gw_ep_t ep, unsigned status)
 {
@@ -137,8 +138,7 @@ static void s_ack(tc_gw_t *gw, tc_http_req_t *req, const char *token, bool post)
                len);
         return;
     }
-    tc_pace_t *limit = gw->ack_limit;
-    if (tc_pace_allowed(limit, tc_mono_ms()) == 0) {
+    if (!tc_gw_bucket_take(&gw->ack_limit, TC_GW_ACK_RATE, tc_mono_ms())) {
         tc_http_add_header(req, "Retry-After", "1");
         s_html(gw, req, 429,
                tc_gw_ack_error("Too many requests", "Try the link again in a second.", NULL, now,
@@ -146,7 +146,6 @@ static void s_ack(tc_gw_t *gw, tc_http_req_t *req, const char *token, bool post)
                len);
         return;
     }
-    tc_pace_spend(limit, 1);
     s_ack_t *a = calloc(1, sizeof *a);
     if (!a) {
         s_text(gw, req, TC_GW_EP_ACK, 500, "out of memory\n");

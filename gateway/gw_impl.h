@@ -32,6 +32,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* A token bucket. */
+typedef struct {
+    double tokens;
+    int64_t last_ms; /* monotonic; 0: never used (full) */
+} tc_gw_bucket_t;
+
 /* The endpoints, for counting (tocsin_gateway_requests_total). */
 typedef enum {
     TC_GW_EP_ALERTMANAGER = 0,
@@ -57,8 +63,8 @@ typedef struct {
     tc_integrations_t *integrations;
     char integrations_dir[TC_GW_PATH_MAX];
     tc_gw_alerts_t *alerts;
-    zhashx_t *limits; /* integration name -> tc_pace_t * */
-    void *ack_limit;  /* tc_pace_t *: acknowledgement links, all together */
+    zhashx_t *limits;           /* integration name -> tc_gw_bucket_t * */
+    tc_gw_bucket_t ack_limit;   /* acknowledgement links, all together */
     tc_prom_t *prom;
     tc_gw_event_t *scratch; /* TC_GW_ALERTS_MAX events of one request */
     bool spool_full;        /* the last append could not be spooled */
@@ -85,7 +91,11 @@ void tc_gw_alertmanager(tc_gw_t *gw, tc_http_req_t *req);
 void tc_gw_enqueue(tc_gw_t *gw, tc_http_req_t *req);
 
 /* True if integration `name` may make another request now (its token
- * bucket, cfg.rate_limit per second). */
+ * bucket, cfg.rate_limit per second, bursts of twice that). */
 bool tc_gw_rate_ok(tc_gw_t *gw, const char *name);
+
+/* Takes one token from `b` refilled at `rate` per second at `now_ms`
+ * (monotonic); false when none is left. */
+bool tc_gw_bucket_take(tc_gw_bucket_t *b, double rate, int64_t now_ms);
 
 #endif

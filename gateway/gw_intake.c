@@ -15,7 +15,6 @@
 #include "error.h"
 #include "json.h"
 #include "log.h"
-#include "pace.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -27,21 +26,35 @@
 
 #define S_RETRY_AFTER_FULL "30"
 
+bool tc_gw_bucket_take(tc_gw_bucket_t *b, double rate, int64_t now_ms)
+{
+    /* Full at first, refilled at `rate` per second up to twice that: a
+     * tool that sends a burst after a quiet spell is not refused. */
+    double burst = 2 * rate;
+    if (b->last_ms == 0)
+        b->tokens = burst;
+    else
+        b->tokens += (double)(now_ms - b->last_ms) * rate / 1000.0;
+    if (b->tokens > burst)
+        b->tokens = burst;
+    b->last_ms = now_ms;
+    if (b->tokens < 1)
+        return false;
+    b->tokens -= 1;
+    return true;
+}
+
 bool tc_gw_rate_ok(tc_gw_t *gw, const char *name)
 {
     if (!gw->cfg.rate_limit)
         return true;
-    int64_t now = tc_mono_ms();
-    tc_pace_t *p = zhashx_lookup(gw->limits, name);
-    if (!p) {
-        if (!(p = tc_pace_new(gw->cfg.rate_limit, now)))
+    tc_gw_bucket_t *b = zhashx_lookup(gw->limits, name);
+    if (!b) {
+        if (!(b = calloc(1, sizeof *b)))
             return true; /* out of memory is not the client's fault */
-        zhashx_insert(gw->limits, name, p);
+        zhashx_insert(gw->limits, name, b);
     }
-    if (tc_pace_allowed(p, now) == 0)
-        return false;
-    tc_pace_spend(p, 1);
-    return true;
+    return tc_gw_bucket_take(b, gw->cfg.rate_limit, tc_mono_ms());
 }
 
 /* {"status": status, "message": message[, "errors": [...]][, more]}. */

@@ -19,7 +19,6 @@
 #include "cli.h"
 #include "error.h"
 #include "log.h"
-#include "pace.h"
 #include "sdnotify.h"
 #include "util.h"
 
@@ -36,8 +35,6 @@
 /* Heartbeats to the coordinator, like an agent's. */
 #define S_HEARTBEAT_MS 5000
 #define S_REFRESH_MS 1000
-/* Acknowledgement links asked of the coordinator per second, at most. */
-#define S_ACK_RATE 10
 
 static void s_usage(FILE *to)
 {
@@ -242,10 +239,9 @@ static int s_on_refresh(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-static void s_pace_free(void **item)
+static void s_free_item(void **item)
 {
-    tc_pace_t *p = *item;
-    tc_pace_destroy(&p);
+    free(*item);
     *item = NULL;
 }
 
@@ -334,12 +330,11 @@ int main(int argc, char **argv)
     gw->limits = zhashx_new();
     gw->prom = tc_prom_new();
     gw->scratch = calloc(TC_GW_ALERTS_MAX, sizeof *gw->scratch);
-    gw->ack_limit = tc_pace_new(S_ACK_RATE, tc_mono_ms());
-    if (!sd || !gw->loop || !gw->limits || !gw->prom || !gw->scratch || !gw->ack_limit) {
+    if (!sd || !gw->loop || !gw->limits || !gw->prom || !gw->scratch) {
         tc_error("%s", tc_strerror(TC_ENOMEM));
         goto done;
     }
-    zhashx_set_destructor(gw->limits, s_pace_free);
+    zhashx_set_destructor(gw->limits, s_free_item);
     tc_info("starting version %s as %s%s", TOCSIN_VERSION, gw->cfg.id,
             gw->cfg.insecure ? ", INSECURE plaintext" : "");
     int rc = tc_integrations_open(gw->integrations_dir, &gw->integrations);
@@ -400,8 +395,6 @@ done:
     tc_gw_alerts_destroy(&gw->alerts);
     tc_integrations_destroy(&gw->integrations);
     zhashx_destroy(&gw->limits);
-    tc_pace_t *al = gw->ack_limit;
-    tc_pace_destroy(&al);
     tc_prom_destroy(&gw->prom);
     free(gw->scratch);
     zloop_destroy(&gw->loop);
