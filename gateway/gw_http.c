@@ -64,7 +64,10 @@ typedef struct {
     bool post;
 } s_ack_t;
 
-static void s_html(tc_gw_t *gw, tc_http_req_t *req, unsigned status, char *page, size_t len)
+/* Answers with `page` (taken over) of length *len: a pointer, because the
+ * page is rendered in the same call's arguments and C does not say which
+ * argument is evaluated first. */
+static void s_html(tc_gw_t *gw, tc_http_req_t *req, unsigned status, char *page, const size_t *len)
 {
     s_count(gw, TC_GW_EP_ACK, status);
     tc_http_add_header(req, "Content-Security-Policy", TC_GW_ACK_CSP);
@@ -73,7 +76,7 @@ static void s_html(tc_gw_t *gw, tc_http_req_t *req, unsigned status, char *page,
     tc_http_add_header(req, "Referrer-Policy", "no-referrer");
     tc_http_add_header(req, "X-Frame-Options", "DENY");
     if (page)
-        tc_http_respond(req, status, "text/html; charset=utf-8", page, len);
+        tc_http_respond(req, status, "text/html; charset=utf-8", page, *len);
     else
         tc_http_respond_text(req, 500, "text/plain", "out of memory\n");
     free(page);
@@ -94,7 +97,7 @@ static void s_ack_done(void *arg, int rc, tc_api_reply_t *reply)
                tc_gw_ack_error("tocsin cannot be reached",
                                "The coordinator did not answer. Try the link again in a moment.",
                                NULL, now, &len),
-               len);
+               &len);
         free(a);
         return;
     }
@@ -111,14 +114,14 @@ static void s_ack_done(void *arg, int rc, tc_api_reply_t *reply)
             gw, a->req, inc ? 409 : 403,
             tc_gw_ack_error(inc ? "This link no longer acknowledges anything" : "Not a valid link",
                             reply->error, inc, now, &len),
-            len);
+            &len);
     } else if (a->post) {
         gw->acks++;
         tc_info("incident %" PRIu64 ": the %s page to %s acknowledged through its link (from %s)",
                 a->link.incident, a->link.role, a->link.person, tc_http_req_peer(a->req));
-        s_html(gw, a->req, 200, tc_gw_ack_done(inc, &a->link, now, &len), len);
+        s_html(gw, a->req, 200, tc_gw_ack_done(inc, &a->link, now, &len), &len);
     } else {
-        s_html(gw, a->req, 200, tc_gw_ack_confirm(inc, &a->link, now, &len), len);
+        s_html(gw, a->req, 200, tc_gw_ack_confirm(inc, &a->link, now, &len), &len);
     }
     tc_api_reply_destroy(&reply);
     free(a);
@@ -135,7 +138,7 @@ static void s_ack(tc_gw_t *gw, tc_http_req_t *req, const char *token, bool post)
                tc_gw_ack_error("Not a valid link",
                                "This address is not an acknowledgement link of tocsin.", NULL, now,
                                &len),
-               len);
+               &len);
         return;
     }
     if (!tc_gw_bucket_take(&gw->ack_limit, TC_GW_ACK_RATE, tc_mono_ms())) {
@@ -143,7 +146,7 @@ static void s_ack(tc_gw_t *gw, tc_http_req_t *req, const char *token, bool post)
         s_html(gw, req, 429,
                tc_gw_ack_error("Too many requests", "Try the link again in a second.", NULL, now,
                                &len),
-               len);
+               &len);
         return;
     }
     s_ack_t *a = calloc(1, sizeof *a);

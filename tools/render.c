@@ -60,6 +60,29 @@ void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc)
         tc_json_string(j, inc->roles[i].person);
     }
     tc_json_object_end(j);
+    /* The same roles with their pages: who, since when, acknowledged. */
+    tc_json_key(j, "pages");
+    tc_json_array_begin(j);
+    for (size_t i = 0; i < inc->nroles && i < TC_ROLES_MAX; i++) {
+        const tc_role_t *r = &inc->roles[i];
+        tc_json_object_begin(j);
+        tc_json_key(j, "role");
+        tc_json_string(j, r->role);
+        tc_json_key(j, "person");
+        tc_json_string(j, r->person);
+        tc_json_key(j, "paged_at");
+        tc_json_time(j, r->paged_ms);
+        tc_json_key(j, "acknowledged_at");
+        tc_json_time(j, r->acked_ms);
+        tc_json_key(j, "repeats");
+        tc_json_uint(j, r->repeats);
+        tc_json_key(j, "level");
+        tc_json_uint(j, r->level);
+        tc_json_key(j, "exhausted");
+        tc_json_bool(j, r->exhausted);
+        tc_json_object_end(j);
+    }
+    tc_json_array_end(j);
     tc_json_key(j, "acknowledged_at");
     tc_json_time(j, inc->acknowledged_ms);
     tc_json_key(j, "declared_at");
