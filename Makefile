@@ -55,7 +55,9 @@ clean:
 
 # Ingest throughput and replay time of the real coordinator on 127.0.0.1.
 bench: build
-	$(BUILD)/bin/bench_ingest 8 5000 256
+	$(BUILD)/bin/bench_ingest 8 5000 256 1000000
+	@scripts/deps.sh bench
+	bench/agent_vs_monit.sh $(BUILD)/bin 30
 
 # tocsin-agent and monit side by side on the same 10 checks (BENCH_SECONDS,
 # default 60): CPU seconds per minute and RSS of each.

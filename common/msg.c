@@ -102,9 +102,15 @@ const char *tc_maint_state_name(tc_maint_state_t s)
 
 const char *tc_page_kind_name(tc_page_kind_t k)
 {
-    static const char *const names[] = {"assigned",   "escalated",  "repeated",
-                                        "update-due", "postmortem", "exhausted"};
-    return (unsigned)k <= TC_PAGE_EXHAUSTED ? names[k] : "invalid";
+    static const char *const names[] = {"assigned",   "escalated", "repeated", "update-due",
+                                        "postmortem", "exhausted", "notice"};
+    return (unsigned)k <= TC_PAGE_NOTICE ? names[k] : "invalid";
+}
+
+bool tc_page_waits_for_ack(tc_page_kind_t k)
+{
+    return k == TC_PAGE_ASSIGNED || k == TC_PAGE_ESCALATED || k == TC_PAGE_REPEATED ||
+           k == TC_PAGE_EXHAUSTED;
 }
 
 const char *tc_urgency_name(tc_urgency_t u)
@@ -181,7 +187,17 @@ bool tc_strlcpy_utf8(char *dst, const char *src, size_t cap)
     /* Invalid bytes become '?': protobuf strings must be UTF-8, and a
      * plugin printing Latin-1 must not make its event undeliverable. */
     const unsigned char *p = (const unsigned char *)src;
-    size_t avail = strlen(src), o = 0;
+    /* The common case, plain ASCII, copied in one go. */
+    size_t o = 0;
+    while (p[o] && p[o] < 0x80 && o + 1 < cap)
+        o++;
+    memcpy(dst, p, o);
+    if (!p[o]) {
+        dst[o] = '\0';
+        return true;
+    }
+    p += o;
+    size_t avail = strlen((const char *)p);
     while (avail > 0) {
         size_t n = s_utf8_len(p, avail);
         size_t take = n ? n : 1;
@@ -210,8 +226,10 @@ static int s_fail(char *why, size_t whylen, int code, const char *reason)
 
 static bool s_text_ok(const char *s)
 {
-    size_t avail = strlen(s);
     const unsigned char *p = (const unsigned char *)s;
+    while (*p && *p < 0x80)
+        p++;
+    size_t avail = strlen((const char *)p);
     while (avail > 0) {
         size_t n = s_utf8_len(p, avail);
         if (n == 0)

@@ -23,11 +23,12 @@
 #define TC_UOM_MAX 8         /* perfdata unit (with NUL) */
 #define TC_HOSTS_MAX 32      /* hosts listed in one incident */
 #define TC_ROLES_MAX 16      /* roles listed in one incident */
-#define TC_ACTIONS_MAX 16    /* post-mortem action items per incident */
+#define TC_ACTIONS_MAX 32    /* action items per incident (security checklist included) */
 #define TC_ACTION_TEXT 160   /* an action item's text (with NUL) */
 #define TC_BODY_MAX 2048     /* a status update's text (with NUL) */
 #define TC_TITLE_MAX 160     /* titles and descriptions (with NUL) */
 #define TC_COMPONENTS_MAX 16 /* components named in one update or window */
+#define TC_URL_MAX 256       /* a link (the incident's conference bridge), with NUL */
 #define TC_COORDINATOR_ID "coordinator"
 /* PUB topic of the coordinator's heartbeat: [topic][Envelope(Heartbeat)]
  * with last_seq = newest broadcast sequence; not a broadcast itself. */
@@ -213,7 +214,17 @@ typedef struct {
     char owner[TC_ID_MAX];
     int64_t added_ms;
     int64_t done_ms; /* 0 while open */
+    bool checklist;  /* a step of the security response checklist */
 } tc_action_item_t;
+
+/* How an incident is responded to (Hotjar): the whole team, or out of
+ * business hours the on-call engineer alone until severity requires more. */
+typedef enum {
+    TC_PLAN_NONE = 0,         /* not decided: the owning team keeps no hours */
+    TC_PLAN_BUSINESS = 1,     /* started in business hours: the full response */
+    TC_PLAN_OUT_OF_HOURS = 2, /* started outside them: the reduced plan */
+    TC_PLAN_FULL = 3,         /* out of hours, an operator asked for everyone */
+} tc_plan_t;
 
 typedef struct {
     uint64_t id;
@@ -256,6 +267,21 @@ typedef struct {
     int64_t next_update_due_ms; /* when the liaison is reminded (0: never) */
     bool is_public;             /* an external update was published */
     uint64_t maintenance;       /* window in progress when it opened (0: none) */
+    /* Time spent at each severity (index 1..5) before sev_since_ms, and
+     * when the current one was set (0: not counting: none, or resolved). */
+    int64_t severity_ms[6];
+    int64_t sev_since_ms;
+    uint32_t resolved_failing; /* checks still failing when resolved by hand */
+    tc_plan_t plan;
+    char bridge[TC_URL_MAX]; /* conference link, set when declared ("" = none) */
+    /* Security mode: disclosure cleared by the IC and by the DPO (PagerDuty:
+     * communicate outside the need-to-know group only once it is safe). */
+    int64_t disclosure_ic_ms;
+    int64_t disclosure_dpo_ms;
+    uint32_t flagged_severity;     /* severity when flagged: what components show until then */
+    int64_t progress_ms;           /* last state change or published update */
+    int64_t quiet_reminded_ms;     /* last reminder to the IC that nothing moved */
+    int64_t postmortem_meeting_ms; /* the post-mortem meeting (0: not set) */
 } tc_incident_t;
 
 typedef struct {
@@ -297,6 +323,7 @@ typedef struct {
     uint32_t severity;
     int64_t started_ms; /* when the incident opened (the window starts) */
     int64_t eta_ms;     /* when service is expected back; 0: not yet known */
+    bool restricted;    /* internal, to a security incident's need-to-know group only */
 } tc_update_t;
 
 /* A maintenance window. */
@@ -353,6 +380,7 @@ typedef enum {
     TC_PAGE_UPDATE_DUE = 3,
     TC_PAGE_POSTMORTEM = 4,
     TC_PAGE_EXHAUSTED = 5,
+    TC_PAGE_NOTICE = 6, /* the process tells one person something */
 } tc_page_kind_t;
 
 /* How a page is delivered (proto Page.Urgency): high to every contact
@@ -443,7 +471,11 @@ const char *tc_component_status_name(tc_component_status_t s); /* "major_outage"
 const char *tc_update_status_name(tc_update_status_t s);       /* "draft"... */
 const char *tc_maint_state_name(tc_maint_state_t s);           /* "in_progress"... */
 const char *tc_page_kind_name(tc_page_kind_t k);               /* "assigned"... */
-const char *tc_urgency_name(tc_urgency_t u);                   /* "high"... */
+/* True for the pages of a role, which wait for its acknowledgement (and
+ * repeat, and carry an acknowledgement link); false for reminders and
+ * notices. */
+bool tc_page_waits_for_ack(tc_page_kind_t k);
+const char *tc_urgency_name(tc_urgency_t u); /* "high"... */
 
 /* Parse the names above. Return 0 or TC_EINVAL. */
 int tc_component_status_parse(const char *s, tc_component_status_t *out);

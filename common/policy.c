@@ -40,6 +40,8 @@ void tc_policy_defaults(tc_policy_t *p)
     p->page_high_severities = 1u << 1 | 1u << 2 | 1u << 3;
     p->page_low_severities = 1u << 4;
     p->page_repeat_ms = 5 * 60 * 1000;
+    p->out_of_hours_full_response = 2;
+    p->ic_quiet_reminder_ms = 30 * 60 * 1000;
 }
 
 tc_urgency_t tc_policy_page_urgency(const tc_policy_t *p, uint32_t severity)
@@ -51,6 +53,38 @@ tc_urgency_t tc_policy_page_urgency(const tc_policy_t *p, uint32_t severity)
     if (p->page_low_severities & (1u << severity))
         return TC_URGENCY_LOW;
     return TC_URGENCY_NONE;
+}
+
+const char *tc_severity_meaning(uint32_t severity)
+{
+    /* PagerDuty's levels with Hotjar's names for the first three. */
+    static const char *const names[] = {"not assessed", "Critical",           "Major",
+                                        "Minor",        "no customer impact", "cosmetic"};
+    return severity <= 5 ? names[severity] : "unknown";
+}
+
+bool tc_severity_major(uint32_t severity)
+{
+    return severity == 1 || severity == 2;
+}
+
+void tc_policy_bridge(const tc_policy_t *p, uint64_t id, char *dst, size_t cap)
+{
+    static const char mark[] = "{{incident}}";
+    size_t o = 0;
+    if (cap == 0)
+        return;
+    dst[0] = '\0';
+    for (const char *s = p->bridge_url; *s && o + 1 < cap;) {
+        if (!strncmp(s, mark, sizeof mark - 1)) {
+            int n = snprintf(dst + o, cap - o, "%llu", (unsigned long long)id);
+            o = n < 0 ? o : (size_t)n + o >= cap ? cap - 1 : o + (size_t)n;
+            s += sizeof mark - 1;
+        } else {
+            dst[o++] = *s++;
+        }
+    }
+    dst[o] = '\0';
 }
 
 const tc_component_policy_t *tc_policy_component(const tc_policy_t *p, const char *name)

@@ -20,6 +20,8 @@
 #define TC_POLICY_SERVICES_MAX 256
 #define TC_POLICY_COMPONENTS_MAX 64
 #define TC_COMPONENT_SERVICES_MAX 16
+#define TC_POLICY_SECURITY_TEAM_MAX 8
+#define TC_POLICY_URL_MAX 256 /* bridge_url, with NUL */
 
 /* A component customers know ("API", "Web app") and the services whose
  * incidents affect it. */
@@ -83,6 +85,20 @@ typedef struct {
     int64_t maintenance_verify_ms; /* how long a window stays verifying: 15 min */
     tc_component_policy_t components[TC_POLICY_COMPONENTS_MAX];
     size_t ncomponents;
+    /* The conference call of an incident (Hotjar step 1: the incident
+     * manager opens a call): "{{incident}}" becomes its id; "" = none. */
+    char bridge_url[TC_POLICY_URL_MAX];
+    /* Hotjar's reduced plan out of business hours: the on-call engineer
+     * alone, unless the severity is this or worse (default SEV-2; 0: the
+     * full response only when an operator asks). */
+    uint32_t out_of_hours_full_response;
+    /* The security team paged with the IC and the DPO when an incident is
+     * flagged as a security incident (PagerDuty: a need-to-know group). */
+    char security_team[TC_POLICY_SECURITY_TEAM_MAX][TC_ID_MAX];
+    size_t nsecurity_team;
+    /* A major incident with no state change and no status update for this
+     * long reminds its IC (0: never; default 30 min). */
+    int64_t ic_quiet_reminder_ms;
     /* Paging (the roster's `paging:` section): bit n set = SEV-n pages at
      * high urgency (every contact method at once, repeated every
      * page_repeat_ms until acknowledged; default SEV-1..3) or at low
@@ -118,6 +134,17 @@ void tc_policy_service(const tc_policy_t *p, const char *service, tc_service_pol
 /* When the post-mortem of an incident of `severity` is due after its
  * resolution. */
 int64_t tc_policy_postmortem_due(const tc_policy_t *p, uint32_t severity);
+
+/* What a severity means, in words for people: "Critical", "Major",
+ * "Minor", "no customer impact", "cosmetic"; "not assessed" for 0. Static. */
+const char *tc_severity_meaning(uint32_t severity);
+
+/* True for SEV-1 and SEV-2, the major incidents. */
+bool tc_severity_major(uint32_t severity);
+
+/* Writes the conference link of incident `id` (policy bridge_url with
+ * "{{incident}}" replaced) into dst; "" when none is configured. */
+void tc_policy_bridge(const tc_policy_t *p, uint64_t id, char *dst, size_t cap);
 
 /* Severity 1..4 for `users` and `features` affected of a service (SEV-5 is
  * only ever set by an operator); each gives a severity and the higher one

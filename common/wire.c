@@ -120,6 +120,7 @@ static void s_incident_to_pb(const tc_incident_t *in, s_incident_pb_t *o)
         it->owner = (char *)in->actions[i].owner;
         it->added_ms = in->actions[i].added_ms;
         it->done_ms = in->actions[i].done_ms;
+        it->checklist = in->actions[i].checklist;
         o->item_ptrs[i] = it;
     }
     o->pb.n_action_items = na;
@@ -145,6 +146,23 @@ static void s_incident_to_pb(const tc_incident_t *in, s_incident_pb_t *o)
     o->pb.next_update_due_ms = in->next_update_due_ms;
     o->pb.public_ = in->is_public;
     o->pb.maintenance = in->maintenance;
+    /* Only when something was counted: an incident that never had a
+     * severity encodes as before. */
+    bool counted = in->sev_since_ms != 0;
+    for (size_t i = 0; i < 6 && !counted; i++)
+        counted = in->severity_ms[i] != 0;
+    o->pb.n_severity_ms = counted ? 6 : 0;
+    o->pb.severity_ms = (int64_t *)in->severity_ms;
+    o->pb.sev_since_ms = in->sev_since_ms;
+    o->pb.resolved_failing = in->resolved_failing;
+    o->pb.plan = (uint32_t)in->plan;
+    o->pb.bridge = (char *)in->bridge;
+    o->pb.disclosure_ic_ms = in->disclosure_ic_ms;
+    o->pb.disclosure_dpo_ms = in->disclosure_dpo_ms;
+    o->pb.progress_ms = in->progress_ms;
+    o->pb.quiet_reminded_ms = in->quiet_reminded_ms;
+    o->pb.postmortem_meeting_ms = in->postmortem_meeting_ms;
+    o->pb.flagged_severity = in->flagged_severity;
 }
 
 static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out)
@@ -187,6 +205,7 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
         COPY_ID(a->owner, it->owner);
         a->added_ms = it->added_ms;
         a->done_ms = it->done_ms;
+        a->checklist = it->checklist;
     }
     out->nactions = pb->n_action_items;
     out->features = pb->features;
@@ -231,6 +250,21 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
     out->next_update_due_ms = pb->next_update_due_ms;
     out->is_public = pb->public_;
     out->maintenance = pb->maintenance;
+    if (pb->n_severity_ms > 6 || pb->plan > TC_PLAN_FULL)
+        return TC_EDECODE;
+    for (size_t i = 0; i < pb->n_severity_ms; i++)
+        out->severity_ms[i] = pb->severity_ms[i];
+    out->sev_since_ms = pb->sev_since_ms;
+    out->resolved_failing = pb->resolved_failing;
+    out->plan = (tc_plan_t)pb->plan;
+    if (tc_wire__copy_id(out->bridge, sizeof out->bridge, pb->bridge) != 0)
+        return TC_ETOOBIG;
+    out->disclosure_ic_ms = pb->disclosure_ic_ms;
+    out->disclosure_dpo_ms = pb->disclosure_dpo_ms;
+    out->progress_ms = pb->progress_ms;
+    out->quiet_reminded_ms = pb->quiet_reminded_ms;
+    out->postmortem_meeting_ms = pb->postmortem_meeting_ms;
+    out->flagged_severity = pb->flagged_severity;
     return 0;
 }
 
@@ -295,6 +329,7 @@ static void s_update_to_pb(const tc_update_t *u, s_update_pb_t *o)
     o->pb.severity = u->severity;
     o->pb.started_ms = u->started_ms;
     o->pb.eta_ms = u->eta_ms;
+    o->pb.restricted = u->restricted;
 }
 
 static int s_update_from_pb(const Tocsin__V1__StatusUpdate *pb, tc_update_t *u)
@@ -333,6 +368,7 @@ static int s_update_from_pb(const Tocsin__V1__StatusUpdate *pb, tc_update_t *u)
     u->severity = pb->severity;
     u->started_ms = pb->started_ms;
     u->eta_ms = pb->eta_ms;
+    u->restricted = pb->restricted;
     return 0;
 }
 
@@ -839,6 +875,13 @@ int tc_wire_encode_msg(const tc_msg_t *m, uint8_t **out, size_t *outlen)
 
 int tc_wire_decode_msg(const uint8_t *buf, size_t len, tc_msg_t *m)
 {
+    if (tc_wire__fast_msg(buf, len, m))
+        return 0;
+    return tc_wire_decode_msg_generic(buf, len, m);
+}
+
+int tc_wire_decode_msg_generic(const uint8_t *buf, size_t len, tc_msg_t *m)
+{
     memset(m, 0, offsetof(tc_msg_t, u));
     Tocsin__V1__Envelope *e = tocsin__v1__envelope__unpack(NULL, len, buf);
     if (!e)
@@ -940,6 +983,13 @@ static int s_record_from_pb(const Tocsin__V1__LogRecord *lr, tc_record_t *r)
 }
 
 int tc_wire_decode_record(const uint8_t *buf, size_t len, tc_record_t *r)
+{
+    if (tc_wire__fast_record(buf, len, r))
+        return 0;
+    return tc_wire_decode_record_generic(buf, len, r);
+}
+
+int tc_wire_decode_record_generic(const uint8_t *buf, size_t len, tc_record_t *r)
 {
     Tocsin__V1__LogRecord *lr = tocsin__v1__log_record__unpack(NULL, len, buf);
     if (!lr)
@@ -1353,6 +1403,9 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
         subs[i].last_ms = r->subs[i].last_ms;
         subs[i].last_result = r->subs[i].last_result;
         subs[i].last_detail = r->subs[i].last_detail;
+        subs[i].failing = r->subs[i].failing;
+        subs[i].failing_since_ms = r->subs[i].failing_since_ms;
+        subs[i].failing_detail = r->subs[i].failing_detail;
         sub_ptrs[i] = &subs[i];
     }
     pb.n_subscribers = r->nsubs;
@@ -1500,6 +1553,9 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
         st.latency_total_ms = p->latency_total_ms;
         st.last_ms = p->last_ms;
         tc_wire__copy_text(st.last_detail, sizeof st.last_detail, p->last_detail);
+        st.failing = p->failing;
+        st.failing_since_ms = p->failing_since_ms;
+        tc_wire__copy_text(st.failing_detail, sizeof st.failing_detail, p->failing_detail);
         rc = tc_api_reply_add_sub(r, &st);
     }
     for (size_t i = 0; rc == 0 && i < pb->n_maintenances; i++) {

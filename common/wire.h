@@ -29,6 +29,12 @@ int tc_wire_decode_msg(const uint8_t *buf, size_t len, tc_msg_t *m);
 /* Same pair for log records (LogRecord). */
 int tc_wire_encode_record(const tc_record_t *r, uint8_t **out, size_t *outlen);
 
+/* The generic (protobuf-c) decoders alone. tc_wire_decode_msg() and
+ * tc_wire_decode_record() read check results directly and fall back to
+ * these for everything else; tests compare the two. */
+int tc_wire_decode_msg_generic(const uint8_t *buf, size_t len, tc_msg_t *m);
+int tc_wire_decode_record_generic(const uint8_t *buf, size_t len, tc_record_t *r);
+
 /* The same, around `env`: the record's envelope as it was received (a
  * frame already decoded and validated into r->event), so that the hot path
  * stores what arrived instead of encoding it again. Caller frees *out. */
@@ -134,6 +140,12 @@ typedef struct tc_sub_stat {
     int64_t last_ms;
     char last_result[16];
     char last_detail[TC_TITLE_MAX];
+    /* A notifier reports the channel stalled: its oldest delivery has
+     * waited since failing_since_ms; cleared by the next delivered or
+     * failed report. */
+    bool failing;
+    int64_t failing_since_ms;
+    char failing_detail[TC_TITLE_MAX];
 } tc_sub_stat_t;
 
 /* ---- paging: contact methods and page statistics (wire_page.c) -------- */

@@ -30,6 +30,7 @@ typedef struct {
     Tocsin__V1__ComponentPolicy comp[TC_POLICY_COMPONENTS_MAX];
     Tocsin__V1__ComponentPolicy *comp_ptrs[TC_POLICY_COMPONENTS_MAX];
     char *comp_services[TC_POLICY_COMPONENTS_MAX][TC_COMPONENT_SERVICES_MAX];
+    char *security_team[TC_POLICY_SECURITY_TEAM_MAX];
     Tocsin__V1__TemplateText tpl[32];
     Tocsin__V1__TemplateText *tpl_ptrs[32];
     char tpl_names[32][64];
@@ -126,6 +127,15 @@ static void s_policy_to_pb(const tc_policy_t *p, s_config_pb_t *o)
     }
     pb->n_components = nc;
     pb->components = o->comp_ptrs;
+    pb->bridge_url = (char *)p->bridge_url;
+    pb->out_of_hours_full_response = p->out_of_hours_full_response;
+    size_t nt = p->nsecurity_team < TC_POLICY_SECURITY_TEAM_MAX ? p->nsecurity_team
+                                                                : TC_POLICY_SECURITY_TEAM_MAX;
+    for (size_t i = 0; i < nt; i++)
+        o->security_team[i] = (char *)p->security_team[i];
+    pb->n_security_team = nt;
+    pb->security_team = o->security_team;
+    pb->ic_quiet_reminder_ms = p->ic_quiet_reminder_ms;
 }
 
 int tc_wire_encode_state_config(const tc_policy_t *policy, const tc_templates_t *templates,
@@ -207,6 +217,16 @@ static int s_policy_from_pb(const Tocsin__V1__Policy *pb, tc_policy_t *p)
         c->nservices = cp->n_services;
     }
     p->ncomponents = pb->n_components;
+    if (pb->bridge_url && strlen(pb->bridge_url) >= sizeof p->bridge_url)
+        return TC_ETOOBIG;
+    snprintf(p->bridge_url, sizeof p->bridge_url, "%s", pb->bridge_url ? pb->bridge_url : "");
+    p->out_of_hours_full_response = pb->out_of_hours_full_response;
+    if (pb->n_security_team > TC_POLICY_SECURITY_TEAM_MAX)
+        return TC_ETOOBIG;
+    for (size_t i = 0; i < pb->n_security_team; i++)
+        COPY_ID(p->security_team[i], pb->security_team[i]);
+    p->nsecurity_team = pb->n_security_team;
+    p->ic_quiet_reminder_ms = pb->ic_quiet_reminder_ms;
     return 0;
 }
 

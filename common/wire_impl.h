@@ -27,6 +27,12 @@ void tc_wire__copy_text(char *dst, size_t cap, const char *src);
             return TC_ETOOBIG;                                                                     \
     } while (0)
 
+/* wire_fast.c: the direct reader for an Envelope with a CheckResult (and
+ * its LogRecord). True if it decoded the message, exactly as the generic
+ * path would; false if it is not one it reads (then use the generic path). */
+bool tc_wire__fast_msg(const uint8_t *buf, size_t len, tc_msg_t *m);
+bool tc_wire__fast_record(const uint8_t *buf, size_t len, tc_record_t *rec);
+
 /* Packs `pm` into a new buffer (caller frees *out). 0 or TC_ENOMEM. */
 int tc_wire__pack(const ProtobufCMessage *pm, uint8_t **out, size_t *outlen);
 

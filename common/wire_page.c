@@ -46,7 +46,7 @@ int tc_wire__page_from_pb(const Tocsin__V1__Page *pb, tc_page_t *p)
         return 0;
     COPY_ID(p->person, pb->person);
     COPY_ID(p->role, pb->role);
-    if ((unsigned)pb->kind > TC_PAGE_EXHAUSTED || (unsigned)pb->urgency > TC_URGENCY_HIGH)
+    if ((unsigned)pb->kind > TC_PAGE_NOTICE || (unsigned)pb->urgency > TC_URGENCY_HIGH)
         return TC_EDECODE;
     p->kind = (tc_page_kind_t)pb->kind;
     p->urgency = (tc_urgency_t)pb->urgency;

@@ -96,6 +96,9 @@ static void s_add_sub(const tc_state_subscriber_t *sub, void *ctx)
     st.last_ms = sub->last_ms;
     snprintf(st.last_result, sizeof st.last_result, "%s", sub->last_result);
     snprintf(st.last_detail, sizeof st.last_detail, "%s", sub->last_detail);
+    st.failing = sub->failing;
+    st.failing_since_ms = sub->failing_since_ms;
+    snprintf(st.failing_detail, sizeof st.failing_detail, "%s", sub->failing_detail);
     if (e->rc == 0)
         e->rc = tc_api_reply_add_sub(e->reply, &st);
 }
@@ -199,7 +202,12 @@ int tc_api_handle(tc_store_t *store, const tc_state_t *state, const tc_api_env_t
         if (rc)
             return rc;
         s_timeline_t tl = {reply, env->as_of_seq};
-        return tc_store_scan_timeline(store, id, s_add_timeline, &tl);
+        if ((rc = tc_store_scan_timeline(store, id, s_add_timeline, &tl)) != 0)
+            return rc;
+        /* Its status updates too: what the post-mortem's Messaging is. */
+        s_each_t e = {reply, 0};
+        tc_state_each_update(state, id, s_add_update, &e);
+        return e.rc;
     }
     if (!strcmp(q->command, "audit"))
         return tc_store_scan_audit(store, q->from, s_page(q->limit), s_add_audit, reply,

@@ -30,6 +30,7 @@ void tc_coord_config_defaults(tc_coord_config_t *cfg)
     /* Start-up loads the newest snapshot and replays what follows: at
      * about a million records a second, 50 000 records are 50 ms. */
     cfg->snapshot_every = 50000;
+    cfg->audit_retention_ms = 90LL * 86400000;
     cfg->snapshot_interval_ms = 10 * 60 * 1000;
     tc_policy_defaults(&cfg->policy);
 }
@@ -134,6 +135,16 @@ static int s_coordinator_key(tc_coord_config_t *cfg, const char *key, const char
     }
     if (!strcmp(key, "test_clock"))
         return s_bool(v, &cfg->test_clock);
+    if (!strcmp(key, "audit_retention")) { /* "90d", "12h"; 0: keep forever */
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(v, &end, 10);
+        int64_t unit = !strcmp(end, "d") ? 86400000LL : !strcmp(end, "h") ? 3600000LL : 0;
+        if (errno || end == v || (!unit && !(n == 0 && !*end)) || n > 36500)
+            return TC_EINVAL;
+        cfg->audit_retention_ms = (int64_t)n * unit;
+        return 0;
+    }
     if (!strcmp(key, "snapshot_every")) { /* records; 0: not by count */
         if (tc_u64_parse(v, UINT32_MAX, &u))
             return TC_EINVAL;
@@ -256,6 +267,25 @@ static int s_policy_fn(void *target, const char *key, const char *v)
         return s_positive_duration(v, &p->update_every_slow_ms);
     if (!strcmp(key, "maintenance_verify"))
         return tc_duration_parse(v, &p->maintenance_verify_ms);
+    if (!strcmp(key, "ic_quiet_reminder")) /* 0: never */
+        return tc_duration_parse(v, &p->ic_quiet_reminder_ms) != 0 || p->ic_quiet_reminder_ms < 0
+                   ? TC_EINVAL
+                   : 0;
+    if (!strcmp(key, "out_of_hours_full_response")) { /* 0: only when asked */
+        if (tc_u64_parse(v, 5, &u))
+            return TC_EINVAL;
+        p->out_of_hours_full_response = (uint32_t)u;
+        return 0;
+    }
+    if (!strcmp(key, "bridge_url")) {
+        /* A link people open from a page: http(s) only, one line. */
+        if (strlen(v) >= sizeof p->bridge_url ||
+            (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) ||
+            strpbrk(v, " \t\r\n<>\"") != NULL)
+            return TC_EINVAL;
+        snprintf(p->bridge_url, sizeof p->bridge_url, "%s", v);
+        return 0;
+    }
     if (!strcmp(key, "unknown_share_severity")) {
         if (tc_u64_parse(v, 4, &u) || u < 1)
             return TC_EINVAL;
@@ -365,6 +395,33 @@ static int s_severity_set(yaml_document_t *doc, yaml_node_t *seq, const char *pa
     return 0;
 }
 
+/* policy.security_team: [kate, leo], people ids (checked against the
+ * roster's people by tc_coord_config_check_people). */
+static int s_security_team(tc_policy_t *p, yaml_document_t *doc, yaml_node_t *seq, const char *path,
+                           char *err, size_t errlen)
+{
+    if (seq->type != YAML_SEQUENCE_NODE)
+        return s_fail(err, errlen, path, seq, "policy.security_team: must be a list of people");
+    p->nsecurity_team = 0;
+    for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
+         it++) {
+        yaml_node_t *n = yaml_document_get_node(doc, *it);
+        const char *who = s_scalar(n);
+        if (!who || !tc_id_valid(who))
+            return s_fail(err, errlen, path, n, "policy.security_team: \"%s\" is not a person id",
+                          who ? who : "?");
+        for (size_t i = 0; i < p->nsecurity_team; i++)
+            if (!strcmp(p->security_team[i], who))
+                return s_fail(err, errlen, path, n, "policy.security_team: %s is listed twice",
+                              who);
+        if (p->nsecurity_team == TC_POLICY_SECURITY_TEAM_MAX)
+            return s_fail(err, errlen, path, n, "policy.security_team: at most %d people",
+                          TC_POLICY_SECURITY_TEAM_MAX);
+        snprintf(p->security_team[p->nsecurity_team++], TC_ID_MAX, "%s", who);
+    }
+    return 0;
+}
+
 /* The policy section: scalars, plus the two per-severity mappings. */
 static int s_policy(tc_coord_config_t *cfg, yaml_document_t *doc, yaml_node_t *map,
                     const char *path, char *err, size_t errlen)
@@ -390,6 +447,11 @@ static int s_policy(tc_coord_config_t *cfg, yaml_document_t *doc, yaml_node_t *m
                                               : &cfg->policy.auto_publish_severities,
                                 err, errlen);
             if (rc)
+                return rc;
+            continue;
+        }
+        if (!strcmp(key, "security_team")) {
+            if ((rc = s_security_team(&cfg->policy, doc, v, path, err, errlen)) != 0)
                 return rc;
             continue;
         }

@@ -38,6 +38,7 @@ typedef struct {
     uint32_t rate_limit;          /* messages per second per peer; 0 = no limit */
     bool test_clock;              /* allow `tocsinctl clock` (tests and drills only) */
     uint32_t snapshot_every;      /* a snapshot after this many records (0: not by count) */
+    int64_t audit_retention_ms;   /* audit records older than this are pruned (0: never) */
     int64_t snapshot_interval_ms; /* ... or this long after the last one (0: not by time) */
     tc_policy_t policy;           /* declaration, severity, reopening; per service */
     char templates[4096];         /* status update templates ("" = built-in only) */

@@ -167,6 +167,8 @@ struct tc_coord {
     /* The latest action no longer valid when its batch was stored (a
      * deadline fired first): its ticket and why, for the requester. */
     uint64_t tickets, dropped_ticket;
+    zhashx_t *read_audits; /* "key/command" -> when its read was last audited */
+    int64_t audit_pruned;  /* monotonic, last audit retention run */
     char dropped_why[TC_TEXT_MAX];
     /* The key acknowledgement links are signed with (KEYS/links.key);
      * without it (--insecure and no such file) links are refused. */

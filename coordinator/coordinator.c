@@ -370,9 +370,10 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
         goto fail;
     }
     c->peers = zhashx_new();
-    c->sout = malloc(sizeof *c->sout);
+    c->read_audits = zhashx_new();
+    c->sout = calloc(1, sizeof *c->sout);
     c->scratch = malloc(sizeof *c->scratch);
-    if (!c->peers || !c->sout || !c->scratch) {
+    if (!c->peers || !c->read_audits || !c->sout || !c->scratch) {
         rc = TC_ENOMEM;
         goto fail;
     }
@@ -396,6 +397,16 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
             tc_error("%s", err);
             goto fail;
         }
+        /* The security team is paged by name: each must be someone the
+         * roster can reach, when there is a roster. */
+        for (size_t i = 0; tc_roster_npeople(c->roster) && i < cfg->policy.nsecurity_team; i++)
+            if (!tc_roster_has_person(c->roster, cfg->policy.security_team[i])) {
+                tc_error("%s: policy.security_team: unknown person \"%s\" (not listed under "
+                         "people)",
+                         cfg->path, cfg->policy.security_team[i]);
+                rc = TC_ECONFIG;
+                goto fail;
+            }
     } else if (!(c->roster = tc_roster_new_empty())) {
         rc = TC_ENOMEM;
         goto fail;
@@ -486,6 +497,7 @@ void tc_coord_destroy(tc_coord_t **pc)
     zsock_destroy(&c->api);
     zsock_destroy(&c->pub);
     zhashx_destroy(&c->peers);
+    zhashx_destroy(&c->read_audits);
     tc_ratelimit_destroy(&c->limits);
     tc_roster_destroy(&c->roster);
     tc_ratelimit_destroy(&c->audit_limit);

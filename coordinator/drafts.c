@@ -5,6 +5,7 @@
 #include "drafts.h"
 
 #include "error.h"
+#include "human.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -34,6 +35,16 @@ static void s_component_text(const tc_policy_t *p, const char *service, char *ou
     }
 }
 
+/* Internal updates say where the incident's call is (Hotjar step 1). */
+static void s_add_bridge(const tc_incident_t *inc, tc_update_t *u)
+{
+    if (u->external || !inc->bridge[0] || strstr(u->body, inc->bridge))
+        return;
+    size_t n = strlen(u->body);
+    snprintf(u->body + n, sizeof u->body - n, "%sConference bridge: %s", n ? "\n" : "",
+             inc->bridge);
+}
+
 /* The update of `update ID draft ...` (see drafts.h). */
 int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templates_t *tpl,
                     int64_t now, uint64_t id, const tc_api_request_t *q, tc_update_t *u, char *why,
@@ -42,7 +53,7 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
     memset(u, 0, sizeof *u);
     const tc_incident_t *inc = tc_state_incident(st, id);
     if (!inc) {
-        snprintf(why, cap, "no incident %llu open or recently resolved", (unsigned long long)id);
+        snprintf(why, cap, "no incident %llu", (unsigned long long)id);
         return TC_EINVAL;
     }
     const char *arg[8] = {0};
@@ -95,6 +106,7 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
     u->next_update_ms = !strcmp(state, "resolved") ? 0 : now + next;
     if (q->message[0]) {
         tc_strlcpy_utf8(u->body, q->message, sizeof u->body);
+        s_add_bridge(inc, u);
         return 0;
     }
     char comps[TC_TEXT_MAX] = "", when[48] = "", started[48], incno[24], sev[16] = "";
@@ -110,17 +122,19 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
         s_component_text(p, inc->service, comps, sizeof comps);
     }
     if (u->next_update_ms)
-        s_clock_text(u->next_update_ms, when, sizeof when);
+        tc_human_time_near(u->next_update_ms, now, when, sizeof when);
     s_clock_text(inc->opened_ms, started, sizeof started);
     snprintf(incno, sizeof incno, "%llu", (unsigned long long)inc->id);
     if (inc->severity)
         snprintf(sev, sizeof sev, "SEV-%u", inc->severity);
+    /* What each severity means for a customer; SEV-4 and SEV-5 too, since
+     * a resolved incident keeps the severity it had. */
     static const char *const impact[] = {"",
                                          "Most customers cannot use the affected features.",
                                          "Many customers are affected.",
                                          "Some customers may notice problems.",
-                                         "",
-                                         ""};
+                                         "Customers should not notice any impact.",
+                                         "This is a cosmetic issue only."};
     tc_template_vars_t vars = {.service = inc->service,
                                .components = comps[0] ? comps : NULL,
                                .state = u->state,
@@ -140,6 +154,7 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
                  u->scenario, audience, u->state);
         return rc;
     }
+    s_add_bridge(inc, u);
     return 0; /* TC_ETOOBIG: cut at a character boundary, still a message */
 }
 

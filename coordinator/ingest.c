@@ -146,6 +146,7 @@ static int s_store_record(tc_coord_t *c, tc_record_t *rec, const uint8_t *raw, s
     if (rec->event.kind == TC_MSG_CONFIG) {
         /* The configuration itself goes beside the log, under the record's
          * sequence, and is put in force exactly as a replay will. */
+        out.quiet = false; /* live: every broadcast is stored and published */
         if ((rc = tc_store_put_config(c->store, rec->seq, c->config_buf, c->config_len)) != 0 ||
             (rc = tc_replay_configure_bytes(c->state, rec, c->config_buf, c->config_len, &out)) !=
                 0)
@@ -187,6 +188,9 @@ static int64_t s_event_time(const tc_coord_t *c, const tc_msg_t *m, int64_t prev
 /* Stores the batch in one transaction, then acks and publishes. A storage
  * failure is fatal: the in-memory state may be ahead of the disk, nothing of
  * the batch was acknowledged, and a restart replays the log. */
+/* A record observed this long before it was stored is from a backlog. */
+#define S_BACKLOG_MS 1000
+
 /* Most deadlines fired in one batch. Each fired deadline is gone from the
  * state once applied; one that is not is a bug, and the cap keeps it from
  * spinning the loop (it is logged and the next batch tries again). */
@@ -312,7 +316,12 @@ static int s_attempt(tc_coord_t *c, int64_t now, tc_record_t *timer, size_t *sto
         }
         if (c->batch[i].refused)
             continue; /* a duplicate's or an early one's refusal waits for its turn */
-        if ((rc = s_fire_deadlines(c, rec->time_ms, now, timer, &fired)) != 0)
+        /* A record from a backlog (observed a while ago) first lets the
+         * deadlines due before it fire; for a live one that costs a scan
+         * per record for nothing, and the end of the batch fires what is
+         * due by now. */
+        if (rec->time_ms < now - S_BACKLOG_MS &&
+            (rc = s_fire_deadlines(c, rec->time_ms, now, timer, &fired)) != 0)
             break;
         /* An action was checked when it was queued; a deadline fired since
          * may have changed what it acts on, and the state machine applies

@@ -122,11 +122,32 @@ static void s_summary(tc_coord_t *c, int64_t now)
     c->summary_at = now;
 }
 
+/* Audit records older than coordinator.audit_retention go, a bounded
+ * number every few minutes, between batches. */
+#define S_AUDIT_PRUNE_MS (5 * 60 * 1000)
+#define S_AUDIT_PRUNE_MAX 10000
+static void s_prune_audit(tc_coord_t *c, int64_t now)
+{
+    if (!c->cfg.audit_retention_ms || c->storage_rc ||
+        (c->audit_pruned && now - c->audit_pruned < S_AUDIT_PRUNE_MS))
+        return;
+    c->audit_pruned = now;
+    size_t n = 0;
+    int rc = tc_store_prune_audit(c->store, tc_now_ms() - c->cfg.audit_retention_ms,
+                                  S_AUDIT_PRUNE_MAX, &n);
+    if (rc)
+        tc_warn("%s", tc_store_error(c->store));
+    else if (n)
+        tc_info("audit trail: %zu records older than %lld days pruned", n,
+                (long long)(c->cfg.audit_retention_ms / 86400000));
+}
+
 int tc_coord__on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     tc_coord_t *c = arg;
     s_tick_t t = {c, tc_mono_ms()};
     s_retry_storage(c, t.now);
+    s_prune_audit(c, t.now);
     s_summary(c, t.now);
     tc_state_each_host(c->state, s_check_host, &t);
     if (c->limits && ++c->ticks % 50 == 0)

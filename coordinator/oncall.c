@@ -46,6 +46,16 @@ typedef struct {
     int64_t shift_ms;
 } s_rotation_t;
 
+/* A team's business hours, in its own fixed zone. */
+typedef struct {
+    bool set;
+    unsigned days;            /* bit 0 Monday ... bit 6 Sunday */
+    int64_t from_min, to_min; /* [from, to) minutes after local midnight */
+    int64_t zone_min;         /* minutes east of UTC */
+    int64_t *holidays;        /* local days since the epoch */
+    size_t nholidays;
+} s_hours_t;
+
 /* A team or a role: what is paged, in what order, how patiently. */
 typedef struct {
     char name[TC_ID_MAX];
@@ -54,6 +64,9 @@ typedef struct {
     size_t *esc; /* explicit escalation list, or NULL */
     size_t nesc;
     int64_t ack_ms;
+    bool has_fallback;
+    size_t fallback; /* paged when the chain is exhausted */
+    s_hours_t hours; /* teams only */
 } s_group_t;
 
 typedef struct {
@@ -94,6 +107,7 @@ static void s_group_free(s_group_t *g)
 {
     free(g->rot.members);
     free(g->esc);
+    free(g->hours.holidays);
 }
 
 void tc_roster_destroy(tc_roster_t **p)
@@ -430,6 +444,97 @@ int tc_roster_escalate(const tc_roster_t *r, const char *team, const char *role,
     return 0;
 }
 
+static const char *const s_day_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+/* "Sat 14 Nov 2026 22:10" of a local time in ms. */
+static void s_local_text(int64_t local_ms, char *out, size_t cap)
+{
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    int64_t day = s_floor_div(local_ms, S_DAY_MS);
+    int64_t min = (local_ms - day * S_DAY_MS) / S_MIN_MS;
+    /* civil_from_days (H. Hinnant), the inverse of s_days_from_civil. */
+    int64_t z = day + 719468, era = s_floor_div(z, 146097);
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = yoe + era * 400 + (m <= 2);
+    int64_t wd = ((day + 3) % 7 + 7) % 7;
+    static const char *const wdays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    snprintf(out, cap, "%s %lld %s %lld %02lld:%02lld", wdays[wd], (long long)d, months[m - 1],
+             (long long)y, (long long)(min / 60), (long long)(min % 60));
+}
+
+/* "mon-fri 09:00-18:00" or "mon, wed 09:00-18:00". */
+static void s_hours_text(const s_hours_t *h, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (int i = 0; i < 7 && o < cap; i++) {
+        if (!(h->days & (1u << i)))
+            continue;
+        int j = i;
+        while (j + 1 < 7 && (h->days & (1u << (j + 1))))
+            j++;
+        o += (size_t)snprintf(out + o, cap - o, "%s%s%s%s", o ? ", " : "", s_day_names[i],
+                              j > i ? "-" : "", j > i ? s_day_names[j] : "");
+        i = j;
+    }
+    if (o < cap)
+        snprintf(out + o, cap - o, " %02lld:%02lld-%02lld:%02lld", (long long)(h->from_min / 60),
+                 (long long)(h->from_min % 60), (long long)(h->to_min / 60),
+                 (long long)(h->to_min % 60));
+}
+
+int tc_roster_business_hours(const tc_roster_t *r, const char *team, int64_t at_ms, bool *inside,
+                             char *why, size_t whylen)
+{
+    const s_group_t *g = s_team(r, team);
+    if (!g || !g->hours.set)
+        return TC_ENOTFOUND;
+    const s_hours_t *h = &g->hours;
+    int64_t local = s_clamp(at_ms) + h->zone_min * S_MIN_MS;
+    int64_t day = s_floor_div(local, S_DAY_MS);
+    int64_t min = (local - day * S_DAY_MS) / S_MIN_MS;
+    int wd = (int)(((day + 3) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
+    bool holiday = false;
+    for (size_t i = 0; i < h->nholidays; i++)
+        holiday |= h->holidays[i] == day;
+    *inside = !holiday && (h->days & (1u << wd)) && min >= h->from_min && min < h->to_min;
+    if (why && whylen) {
+        char when[48], hours[96], zone[48];
+        s_local_text(local, when, sizeof when);
+        s_hours_text(h, hours, sizeof hours);
+        int64_t z = h->zone_min < 0 ? -h->zone_min : h->zone_min;
+        if (h->zone_min)
+            snprintf(zone, sizeof zone, "%c%02lld:%02lld", h->zone_min < 0 ? '-' : '+',
+                     (long long)(z / 60), (long long)(z % 60));
+        else
+            snprintf(zone, sizeof zone, "UTC");
+        snprintf(why, whylen, "%s at %s, %s business hours (%s)%s", when, zone,
+                 *inside ? "within" : "outside", hours, holiday ? "; a holiday" : "");
+    }
+    return 0;
+}
+
+int tc_roster_fallback(const tc_roster_t *r, const char *team, const char *role, char *out)
+{
+    const s_group_t *g;
+    int rc = s_group(r, team, role, &g);
+    if (rc)
+        return rc;
+    if (!g->has_fallback)
+        return TC_ENOTFOUND;
+    s_copy_id(r, g->fallback, out);
+    return 0;
+}
+
+size_t tc_roster_npeople(const tc_roster_t *r)
+{
+    return r ? r->npeople : 0;
+}
+
 int64_t tc_roster_ack_timeout_ms(const tc_roster_t *r, const char *team, const char *role)
 {
     const s_group_t *g;
@@ -651,7 +756,96 @@ static int s_rotation(s_load_t *ld, yaml_node_t *n, const char *path, s_rotation
     return 0;
 }
 
-/* Reads a team's or a role's body: rotation, escalation, ack_timeout. */
+/* Reads a team's business_hours: {days: [mon, ...], from: "09:00", to:
+ * "18:00", timezone: "+01:00", holidays: [2026-12-25]}. */
+static int s_business_hours(s_load_t *ld, yaml_node_t *n, const char *path, s_hours_t *h)
+{
+    if (n->type != YAML_MAPPING_NODE)
+        return s_fail(ld, n, "%s: must be a mapping (days, from, to, timezone, holidays)", path);
+    int rc = s_unique_keys(ld, n, path);
+    if (rc)
+        return rc;
+    bool have_days = false, have_from = false, have_to = false;
+    h->from_min = 0;
+    h->to_min = 24 * 60;
+    S_EACH_PAIR(n, p)
+    {
+        const char *key, *val;
+        char kpath[400];
+        yaml_node_t *k = s_node(ld, p->key), *v = s_node(ld, p->value);
+        if ((rc = s_key(ld, p, path, &key)))
+            return rc;
+        snprintf(kpath, sizeof kpath, "%.300s.%.64s", path, key);
+        if (!strcmp(key, "days") || !strcmp(key, "holidays")) {
+            bool days = key[0] == 'd';
+            if (v->type != YAML_SEQUENCE_NODE)
+                return s_fail(ld, v, "%s: must be a list of %s", kpath,
+                              days ? "days (mon, tue, ...)" : "dates (YYYY-MM-DD)");
+            size_t count = s_items(v);
+            if (!days && count && !(h->holidays = calloc(count, sizeof *h->holidays)))
+                return TC_ENOMEM;
+            for (size_t i = 0; i < count; i++) {
+                yaml_node_t *item = s_node(ld, v->data.sequence.items.start[i]);
+                char ipath[440];
+                snprintf(ipath, sizeof ipath, "%.400s[%zu]", kpath, i);
+                if ((rc = s_value(ld, item, ipath, &val)))
+                    return rc;
+                if (!days) {
+                    if (strlen(val) != 10 || s_parse_date(val, &h->holidays[h->nholidays]))
+                        return s_fail(ld, item, "%s: invalid date \"%.64s\" (YYYY-MM-DD)", ipath,
+                                      val);
+                    h->nholidays++;
+                    continue;
+                }
+                int d = -1;
+                for (int j = 0; j < 7; j++)
+                    if (!strcmp(val, s_day_names[j]))
+                        d = j;
+                if (d < 0)
+                    return s_fail(ld, item,
+                                  "%s: unknown day \"%.64s\" (mon, tue, wed, thu, fri, sat, sun)",
+                                  ipath, val);
+                if (h->days & (1u << d))
+                    return s_fail(ld, item, "%s: \"%s\" is listed twice", ipath, val);
+                h->days |= 1u << d;
+            }
+            if (days && !h->days)
+                return s_fail(ld, v, "%s: must not be empty", kpath);
+            have_days |= days;
+            continue;
+        }
+        bool from = !strcmp(key, "from"), to = !strcmp(key, "to"), tz = !strcmp(key, "timezone");
+        if (!from && !to && !tz)
+            return s_fail(ld, k, "%s: unknown key \"%.64s\" (days, from, to, timezone, holidays)",
+                          path, key);
+        if ((rc = s_value(ld, v, kpath, &val)))
+            return rc;
+        if (tz && s_parse_zone(val, &h->zone_min))
+            return s_fail(ld, v,
+                          "%s: invalid timezone \"%.64s\" (UTC, +HH:MM or -HH:MM; zone "
+                          "names are not supported)",
+                          kpath, val);
+        int64_t *dst = from ? &h->from_min : &h->to_min;
+        if ((from || to) && !(to && !strcmp(val, "24:00")) && s_parse_hhmm(val, dst))
+            return s_fail(ld, v, "%s: invalid time of day \"%.64s\" (HH:MM)", kpath, val);
+        if (to && !strcmp(val, "24:00"))
+            *dst = 24 * 60;
+        have_from |= from;
+        have_to |= to;
+    }
+    if (!have_days)
+        return s_fail(ld, n, "%s: missing days", path);
+    if (!have_from || !have_to)
+        return s_fail(ld, n, "%s: missing %s", path, have_from ? "to" : "from");
+    if (h->to_min <= h->from_min)
+        return s_fail(ld, n, "%s: to must be after from (hours across midnight are not supported)",
+                      path);
+    h->set = true;
+    return 0;
+}
+
+/* Reads a team's or a role's body: rotation, escalation, ack_timeout,
+ * fallback, and for a team its business_hours. */
 static int s_group_body(s_load_t *ld, yaml_node_t *n, const char *path, s_group_t *g)
 {
     if (n->type != YAML_MAPPING_NODE)
@@ -678,6 +872,11 @@ static int s_group_body(s_load_t *ld, yaml_node_t *n, const char *path, s_group_
             rc = s_value(ld, v, kpath, &val);
             if (!rc && (tc_duration_parse(val, &g->ack_ms) || g->ack_ms < 1000))
                 rc = s_fail(ld, v, "%s: invalid duration \"%.64s\" (1s..30d)", kpath, val);
+        } else if (!strcmp(key, "fallback")) {
+            rc = s_person_ref(ld, v, kpath, &g->fallback);
+            g->has_fallback = rc == 0;
+        } else if (!strcmp(key, "business_hours") && !strncmp(path, "teams.", 6)) {
+            rc = s_business_hours(ld, v, kpath, &g->hours);
         } else {
             rc = s_fail(ld, k, "%s: unknown key \"%.64s\"", path, key);
         }

@@ -24,6 +24,13 @@
  *         start: 2026-01-05       # members[0]'s first shift; default 1970-01-05
  *       escalation: [carol, dave] # optional, see tc_roster_escalate()
  *       ack_timeout: 5m           # optional, default 5m
+ *       fallback: erin            # optional: paged when the chain is exhausted
+ *       business_hours:           # optional (teams only), see
+ *         days: [mon, tue, wed, thu, fri]   # tc_roster_business_hours()
+ *         from: "09:00"
+ *         to: "18:00"             # after from; "24:00" is the end of the day
+ *         timezone: "+01:00"      # UTC, +HH:MM or -HH:MM
+ *         holidays: [2026-12-25]  # whole days off, in that zone
  *   roles:                        # commander, deputy, scribe,
  *     commander:                  # customer_liaison, internal_liaison, dpo
  *       rotation: {members: [carol, dave], shift: 1d}
@@ -140,6 +147,24 @@ int tc_roster_role_oncall(const tc_roster_t *r, const char *role, int64_t now_ms
  * (neither or both of team and role given, or role not a role name / "sme"). */
 int tc_roster_escalate(const tc_roster_t *r, const char *team, const char *role,
                        const char *current, int64_t at_ms, char *out);
+
+/* Whether at_ms falls in the business hours of team `team`: on one of its
+ * days, from `from` (inclusive) to `to` (exclusive) in its zone, and not on
+ * one of its holidays. Sets *inside and writes what applied into `why`
+ * (may be NULL), e.g. "Sat 14 Nov 2026 22:10 at +01:00, outside business
+ * hours (mon-fri 09:00-18:00)". Returns 0, or TC_ENOTFOUND when there is
+ * no such team or it keeps no business hours (then every hour is one). */
+int tc_roster_business_hours(const tc_roster_t *r, const char *team, int64_t at_ms, bool *inside,
+                             char *why, size_t whylen);
+
+/* Who is paged when the escalation chain of team `team` (role NULL) or of
+ * role `role` (team NULL) is exhausted: its `fallback`. Copies the id into
+ * `out` (TC_ID_MAX bytes). Returns 0, TC_ENOTFOUND (none configured, or no
+ * such team or role) or TC_EINVAL as tc_roster_escalate(). */
+int tc_roster_fallback(const tc_roster_t *r, const char *team, const char *role, char *out);
+
+/* How many people the roster lists (0: no roster). */
+size_t tc_roster_npeople(const tc_roster_t *r);
 
 /* How long a page to team `team` (role NULL) or role `role` (team NULL) waits
  * for acknowledgement before escalating: its ack_timeout, or

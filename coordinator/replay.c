@@ -75,8 +75,9 @@ static int s_one(const tc_record_t *rec, void *arg)
     if (r->upto && rec->seq > r->upto)
         return 1; /* done: not an error */
     r->out.n = 0;
+    r->out.quiet = true;
     int rc = rec->event.kind == TC_MSG_CONFIG ? tc_replay_configure(r->store, r->st, rec, &r->out)
-                                              : tc_state_apply(r->st, rec, &r->out);
+                                              : tc_state_replay(r->st, rec, &r->out);
     if (rc)
         return rc;
     r->stats.records++;

@@ -51,9 +51,10 @@ static void s_last_window(tc_coord_t *c, tc_maintenance_t *out)
 
 /* Commands that change incidents; each becomes an OperatorAction record. */
 static const char *const s_actions[] = {
-    "ack",      "state",    "resolve",  "reopen",    "declare",     "undeclare",  "sev",
-    "users",    "security", "assign",   "handoff",   "note",        "postmortem", "item",
-    "features", "update",   "delivery", "component", "maintenance", "drill",      "pagedelivery"};
+    "ack",         "state", "resolve",  "reopen",      "declare",  "undeclare",
+    "sev",         "users", "security", "assign",      "handoff",  "note",
+    "postmortem",  "item",  "features", "update",      "delivery", "component",
+    "maintenance", "drill", "plan",     "pagedelivery"};
 
 /* Actions on no incident: components, maintenance windows, drills. */
 static bool s_is_global(const char *command)
@@ -123,6 +124,61 @@ static int s_reply_global(tc_coord_t *c, const tc_api_request_t *q, tc_api_reply
     return 0;
 }
 
+/* Who an action names as a person: the one assigned or handed command,
+ * the post-mortem's owner, an action item's owner; NULL for none. */
+static const char *s_named_person(const tc_operator_action_t *a)
+{
+    if (!strcmp(a->action, "assign") && a->nargs >= 2)
+        return a->args[1];
+    if (!strcmp(a->action, "handoff") && a->nargs >= 1)
+        return a->args[0];
+    if ((!strcmp(a->action, "postmortem") && a->nargs == 2 && !strcmp(a->args[0], "owner")) ||
+        (!strcmp(a->action, "item") && a->nargs == 2 && !strcmp(a->args[0], "add")))
+        return a->args[1];
+    return NULL;
+}
+
+/* What the coordinator adds to an operator's action before the state
+ * machine sees it, so that a replay needs neither the roster nor the
+ * clock: how long a page waits (a page from an operator escalates like one
+ * from tocsin), and the meeting time of `postmortem ID meeting WHEN` as
+ * milliseconds. Refuses people the roster does not know, when there is a
+ * roster. Returns 0, or TC_EINVAL with the reason in `why`. */
+static int s_normalize(tc_coord_t *c, tc_operator_action_t *a, char *why, size_t whylen)
+{
+    const char *who = s_named_person(a);
+    if (who && tc_roster_npeople(c->roster) && tc_id_valid(who) &&
+        !tc_roster_has_person(c->roster, who)) {
+        snprintf(why, whylen, "%s is not in the on-call roster (people: in the configuration)",
+                 who);
+        return TC_EINVAL;
+    }
+    const tc_incident_t *cur = tc_state_incident(c->state, a->incident);
+    bool assign = !strcmp(a->action, "assign") && a->nargs == 2;
+    bool handoff = !strcmp(a->action, "handoff") &&
+                   (a->nargs == 1 || (a->nargs == 2 && !strcmp(a->args[1], "force")));
+    if (cur && (assign || handoff)) {
+        /* handoff PERSON [force] -> handoff PERSON TIMEOUT [force] */
+        size_t at = assign ? 2 : 1;
+        if (handoff && a->nargs == 2)
+            memcpy(a->args[2], a->args[1], sizeof a->args[2]);
+        snprintf(a->args[at], TC_ID_MAX, "%lld",
+                 (long long)tc_coord__page_timeout(c, cur, assign ? a->args[0] : "commander"));
+        a->nargs++;
+    }
+    if (!strcmp(a->action, "postmortem") && a->nargs == 2 && !strcmp(a->args[0], "meeting")) {
+        int64_t at;
+        if (tc_when_parse(a->args[1], tc_coord__now(c), &at) != 0 || at <= 0) {
+            snprintf(why, whylen,
+                     "meeting wants a time: RFC 3339 (2026-12-02T10:00:00Z), now "
+                     "or +DURATION");
+            return TC_EINVAL;
+        }
+        snprintf(a->args[1], TC_ID_MAX, "%lld", (long long)at);
+    }
+    return 0;
+}
+
 /* An incident action: checked by the state machine, stored as an
  * OperatorAction record, and answered only after it is committed, with
  * the incident as it is now. */
@@ -182,14 +238,10 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
         }
     }
     tc_strlcpy_utf8(a->message, q->message, sizeof a->message);
-    /* A page from an operator escalates like one from tocsin. */
-    const tc_incident_t *cur = tc_state_incident(c->state, id);
-    if (cur && ((!strcmp(a->action, "assign") && a->nargs == 2) ||
-                (!strcmp(a->action, "handoff") && a->nargs == 1))) {
-        const char *role = a->nargs == 2 ? a->args[0] : "commander";
-        snprintf(a->args[a->nargs], TC_ID_MAX, "%lld",
-                 (long long)tc_coord__page_timeout(c, cur, role));
-        a->nargs++;
+    if (s_normalize(c, a, bad, sizeof bad) != 0) {
+        free(rec);
+        tc_api_reply_fail(reply, "%s", bad);
+        return 0;
     }
     char why[TC_TEXT_MAX];
     int rc = tc_state_check(c->state, a, tc_coord__now(c), why, sizeof why);
@@ -312,6 +364,21 @@ static int s_api_clock(tc_coord_t *c, const tc_api_request_t *q, tc_api_reply_t 
     return rc ? rc : tc_coord__flush(c);
 }
 
+/* Reads by the same key and command are audited once per this long. */
+#define S_READ_AUDIT_MS (3600 * 1000)
+
+static bool s_read_audit_due(tc_coord_t *c, const char *who, const char *command)
+{
+    char k[TC_ID_MAX + 40];
+    snprintf(k, sizeof k, "%s/%s", who, command);
+    int64_t now = tc_mono_ms();
+    uintptr_t last = (uintptr_t)zhashx_lookup(c->read_audits, k);
+    if (last && now - (int64_t)last < S_READ_AUDIT_MS)
+        return false;
+    zhashx_update(c->read_audits, k, (void *)(uintptr_t)(now ? now : 1));
+    return true;
+}
+
 /* A query about the past (`tocsinctl --as-of SEQ|TIME`): the state as it
  * was after that log record, rebuilt from the nearest snapshot before it
  * and the log in between, in read transactions that never block the
@@ -410,9 +477,13 @@ int tc_coord__on_api(zloop_t *loop, zsock_t *sock, void *arg)
         tc_api_reply_fail(reply, "not authorized");
     } else {
         /* Catch-up reads by subscribers are traffic, not actions; incident
-         * actions are audited below, with their outcome. */
+         * actions are audited below, with their outcome; link checks by
+         * the gateway are part of an acknowledgement, audited as one; other
+         * reads once per key and command an hour, so that a health probe or
+         * a drill's polling does not write a row every few seconds. */
         if (strcmp(q->command, "broadcasts") != 0 && strcmp(q->command, "link") != 0 &&
-            !s_is_action(q->command)) {
+            !s_is_action(q->command) &&
+            s_read_audit_due(c, key ? key->name : "plaintext", q->command)) {
             char detail[TC_TEXT_MAX];
             tc_coord__audit(c, key, user, q->command, true, "%s",
                             tc_coord__request_detail(q, detail, sizeof detail));

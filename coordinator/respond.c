@@ -1,7 +1,9 @@
 /*
- * respond.c - tocsin's own decisions after a batch: the roles a declared
- * incident needs, filled from whoever is on call now, and escalations of
- * unacknowledged pages. Each decision is stored as an action by "tocsin".
+ * respond.c - tocsin's own decisions after a batch: which plan applies (the
+ * owning team's business hours), the roles a declared incident needs,
+ * filled from whoever is on call now, escalations of unacknowledged pages
+ * and, at the end of a chain, its fallback. Each decision is stored as an
+ * action by "tocsin", so a replay never asks the roster or the clock.
  */
 #include "coord_impl.h"
 
@@ -17,17 +19,35 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Roles a declared incident needs: policy.roles_by_severity (defaults: the
- * whole response team for SEV-1/2, the owning team's on-call engineer for
- * SEV-3/4), plus the data protection officer for a suspected breach. */
-static size_t s_required_roles(const tc_policy_t *p, const tc_incident_t *inc, const char **out)
+/* Room for the roles one incident may need. */
+#define S_ROLES_MAX (8 + 2 + TC_POLICY_SECURITY_TEAM_MAX)
+
+/* Roles a declared incident needs, into out[] (each TC_ID_MAX): a security
+ * incident its need-to-know group only (the IC, the data protection
+ * officer, security.NAME for each of policy.security_team); out of hours,
+ * below policy.out_of_hours_full_response and unless an operator asked,
+ * the owning team's on-call engineer alone (Hotjar's reduced plan); else
+ * policy.roles_by_severity (defaults: the whole response team for SEV-1/2,
+ * the owning team's on-call engineer for SEV-3/4). */
+static size_t s_required_roles(const tc_policy_t *p, const tc_incident_t *inc, tc_plan_t plan,
+                               char out[][TC_ID_MAX])
 {
     size_t n = 0;
+    if (inc->security) {
+        snprintf(out[n++], TC_ID_MAX, "commander");
+        snprintf(out[n++], TC_ID_MAX, "dpo");
+        for (size_t i = 0; i < p->nsecurity_team && n < S_ROLES_MAX; i++)
+            snprintf(out[n++], TC_ID_MAX, "security.%.54s", p->security_team[i]);
+        return n;
+    }
+    if (plan == TC_PLAN_OUT_OF_HOURS &&
+        (!p->out_of_hours_full_response || inc->severity > p->out_of_hours_full_response)) {
+        snprintf(out[n++], TC_ID_MAX, "sme");
+        return n;
+    }
     if (inc->severity >= 1 && inc->severity <= 5)
         for (size_t i = 0; i < p->nroles_by_severity[inc->severity]; i++)
-            out[n++] = p->roles_by_severity[inc->severity][i];
-    if (inc->security)
-        out[n++] = "dpo";
+            snprintf(out[n++], TC_ID_MAX, "%s", p->roles_by_severity[inc->severity][i]);
     return n;
 }
 
@@ -37,6 +57,9 @@ int64_t tc_coord__page_timeout(const tc_coord_t *c, const tc_incident_t *inc, co
 {
     tc_service_policy_t sp;
     tc_policy_service(&c->cfg.policy, inc->service, &sp);
+    /* The security team is paged as a group: nobody to escalate to. */
+    if (!strncmp(role, "security.", 9))
+        return 0;
     if (!strcmp(role, "sme"))
         return tc_roster_ack_timeout_ms(c->roster, sp.team[0] ? sp.team : NULL,
                                         sp.team[0] ? NULL : "commander");
@@ -83,6 +106,31 @@ static int s_queue_own_action(tc_coord_t *c, uint64_t incident, const char *acti
                                   NULL, 0);
 }
 
+/* Who is paged when the escalation chain of role `r` is exhausted: the
+ * team's (for the SME) or the role's configured fallback, else the IC,
+ * unless that is whom the chain just failed to reach. "" for nobody. */
+static void s_fallback(tc_coord_t *c, const tc_incident_t *inc, const tc_role_t *r,
+                       const char *team, char *out)
+{
+    bool sme = !strcmp(r->role, "sme");
+    out[0] = '\0';
+    /* Sub-teams and the security team have no chain of their own. */
+    if (!strncmp(r->role, "subteam.", 8) || !strncmp(r->role, "security.", 9))
+        return;
+    if (tc_roster_fallback(c->roster, sme ? (team[0] ? team : NULL) : NULL, sme ? NULL : r->role,
+                           out) != 0) {
+        out[0] = '\0';
+        /* Not for the IC's own chain, nor the DPO's: the DPO clears a
+         * security incident's disclosure beside the IC, never as the IC. */
+        for (size_t i = 0; i < inc->nroles; i++)
+            if (!strcmp(inc->roles[i].role, "commander") && strcmp(r->role, "commander") != 0 &&
+                strcmp(r->role, "dpo") != 0)
+                snprintf(out, TC_ID_MAX, "%s", inc->roles[i].person);
+    }
+    if (!strcmp(out, r->person))
+        out[0] = '\0';
+}
+
 /* For the incidents `ids` just changed: fills the roles a declared
  * incident needs from whoever is on call now, and pages the next person in
  * the chain for every role whose page went unacknowledged. Each decision is
@@ -106,7 +154,8 @@ int tc_coord__assign_roles(tc_coord_t *c, const uint64_t *ids, size_t nids)
         tc_policy_service(&c->cfg.policy, inc->service, &sp);
         char person[TC_ID_MAX], timeout[24], msg[TC_TEXT_MAX];
 
-        /* Escalations: the next person in the chain, or nobody left. */
+        /* Escalations: the next person in the chain; at its end, the
+         * chain's fallback (the team's or role's, else the IC). */
         for (size_t k = 0; rc == 0 && k < inc->nroles; k++) {
             const tc_role_t *r = &inc->roles[k];
             if (!r->escalating)
@@ -115,9 +164,12 @@ int tc_coord__assign_roles(tc_coord_t *c, const uint64_t *ids, size_t nids)
             if ((sme && !sp.team[0]) ||
                 tc_roster_escalate(c->roster, sme ? sp.team : NULL, sme ? NULL : r->role, r->person,
                                    r->paged_ms, person) != 0) {
-                const char *args[] = {r->role};
-                rc = s_queue_own_action(c, inc->id, "exhausted", args, 1,
-                                        "end of the escalation chain");
+                char fallback[TC_ID_MAX] = "";
+                s_fallback(c, inc, r, sp.team, fallback);
+                const char *args[] = {r->role, fallback};
+                snprintf(msg, sizeof msg, "end of the escalation chain%s%s",
+                         fallback[0] ? "; paging its fallback " : "", fallback);
+                rc = s_queue_own_action(c, inc->id, "exhausted", args, fallback[0] ? 2 : 1, msg);
                 continue;
             }
             snprintf(timeout, sizeof timeout, "%lld",
@@ -127,22 +179,45 @@ int tc_coord__assign_roles(tc_coord_t *c, const uint64_t *ids, size_t nids)
             rc = s_queue_own_action(c, inc->id, "assign", args, 3, msg);
         }
 
+        /* Which plan applies, decided once when the incident is declared,
+         * from the business hours of the owning team when it started. */
+        tc_plan_t plan = inc->plan;
+        bool inside;
+        if (rc == 0 && inc->declared && plan == TC_PLAN_NONE && sp.team[0] &&
+            tc_roster_business_hours(c->roster, sp.team, inc->opened_ms, &inside, msg,
+                                     sizeof msg) == 0) {
+            plan = inside ? TC_PLAN_BUSINESS : TC_PLAN_OUT_OF_HOURS;
+            const char *args[] = {inside ? "business_hours" : "out_of_hours"};
+            rc = s_queue_own_action(c, inc->id, "plan", args, 1, msg);
+        }
+
         /* Roles a declared incident needs and nobody holds yet. */
-        const char *roles[9];
-        size_t nroles = inc->declared ? s_required_roles(&c->cfg.policy, inc, roles) : 0;
+        char roles[S_ROLES_MAX][TC_ID_MAX];
+        size_t nroles = inc->declared ? s_required_roles(&c->cfg.policy, inc, plan, roles) : 0;
         for (size_t r = 0; rc == 0 && r < nroles; r++) {
             bool filled = false;
             for (size_t k = 0; k < inc->nroles; k++)
                 filled |= !strcmp(inc->roles[k].role, roles[r]);
             bool sme = !strcmp(roles[r], "sme");
-            if (filled || (sme && !sp.team[0]) ||
-                (sme ? tc_roster_team_oncall(c->roster, sp.team, now, person)
-                     : tc_roster_role_oncall(c->roster, roles[r], now, person)) != 0)
+            bool security = !strncmp(roles[r], "security.", 9);
+            if (filled || (sme && !sp.team[0]))
+                continue;
+            if (security)
+                snprintf(person, sizeof person, "%s", roles[r] + 9);
+            else if ((sme ? tc_roster_team_oncall(c->roster, sp.team, now, person)
+                          : tc_roster_role_oncall(c->roster, roles[r], now, person)) != 0)
                 continue;
             snprintf(timeout, sizeof timeout, "%lld",
                      (long long)tc_coord__page_timeout(c, inc, roles[r]));
-            snprintf(msg, sizeof msg, "on call for %s%s", sme ? "team " : "",
-                     sme ? sp.team : roles[r]);
+            if (security)
+                snprintf(msg, sizeof msg, "security team (policy.security_team)");
+            else
+                snprintf(msg, sizeof msg, "on call for %s%.63s%s", sme ? "team " : "",
+                         sme ? sp.team : roles[r],
+                         plan == TC_PLAN_OUT_OF_HOURS && !sme ? " (out of hours: severity requires "
+                                                                "the full response)"
+                         : plan == TC_PLAN_OUT_OF_HOURS       ? " (out of hours: contain it)"
+                                                              : "");
             const char *args[] = {roles[r], person, timeout};
             rc = s_queue_own_action(c, inc->id, "assign", args, 3, msg);
         }

@@ -149,6 +149,7 @@ void tc_state_destroy(tc_state_t **pstate)
     for (size_t i = 0; i < st->archive_cap; i++)
         free(st->archive[i].buf);
     free(st->archive);
+    free(st->svc_of);
     free(st->owed);
     free(st->thawed);
     free(st->peek);
@@ -235,10 +236,18 @@ tc_broadcast_t *tc_state__emit(tc_state_out_t *out, tc_bcast_kind_t kind, uint64
     if (out->n == TC_STATE_OUT_MAX)
         return NULL;
     tc_broadcast_t *b = &out->bcast[out->n++];
+    /* What the apply loop reads back (kind, incident id) is always set. */
+    b->kind = kind;
+    b->log_seq = log_seq;
+    b->incident.id = inc ? inc->id : 0;
+    if (out->quiet)
+        return &out->scratch; /* counted, not written: the caller fills a scratch copy */
+    /* Whole: what goes out must not carry anything of the broadcast that
+     * used this slot before (readers look past their kind's member). */
     memset(b, 0, sizeof *b);
     b->kind = kind;
-    snprintf(b->topic, sizeof b->topic, "%s", tc_bcast_kind_name(kind));
     b->log_seq = log_seq;
+    snprintf(b->topic, sizeof b->topic, "%s", tc_bcast_kind_name(kind));
     if (inc)
         b->incident = *inc;
     return b;
@@ -248,6 +257,8 @@ tc_broadcast_t *tc_state__emit(tc_state_out_t *out, tc_bcast_kind_t kind, uint64
 tc_timeline_t *tc_state__note(tc_state_out_t *out, const tc_incident_t *inc, const tc_record_t *rec,
                               const char *actor, const char *kind)
 {
+    if (out->quiet)
+        return &out->tscratch;
     if (out->ntimeline == TC_STATE_TIMELINE_MAX)
         return NULL;
     tc_timeline_t *t = &out->timeline[out->ntimeline++];
@@ -267,6 +278,8 @@ void tc_state__changed(tc_state_out_t *out, tc_bcast_kind_t kind, const tc_incid
                        const char *text)
 {
     tc_broadcast_t *b = tc_state__emit(out, kind, rec->seq, inc);
+    if (out->quiet)
+        return;
     tc_timeline_t *t = tc_state__note(out, inc, rec, actor, what);
     if (t)
         tc_strlcpy_utf8(t->text, text, sizeof t->text);
@@ -277,20 +290,75 @@ void tc_state__changed(tc_state_out_t *out, tc_bcast_kind_t kind, const tc_incid
 
 /* ---- impact: users, severity, declaration ------------------------------- */
 
-/* Re-estimates users affected (unless an operator set them) and severity
- * (unless an operator set it, or the incident is not declared yet). */
-static void s_assess(const tc_state_t *st, tc_state__service_t *svc, tc_incident_t *inc)
+void tc_state__set_severity(tc_incident_t *inc, uint32_t severity, int64_t at_ms)
+{
+    if (inc->sev_since_ms && inc->severity >= 1 && inc->severity <= 5 && at_ms > inc->sev_since_ms)
+        inc->severity_ms[inc->severity] += at_ms - inc->sev_since_ms;
+    inc->severity = severity;
+    inc->sev_since_ms = severity && inc->state != TC_INC_RESOLVED ? at_ms : 0;
+}
+
+/* Why the evidence gives the severity it does, for the timeline. */
+static void s_severity_reason(const tc_service_policy_t *sp, const tc_incident_t *inc, char *out,
+                              size_t cap)
+{
+    if (inc->security) {
+        snprintf(out, cap, "a suspected security or data breach is SEV-1");
+        return;
+    }
+    size_t o = 0;
+    if (sp->total_users)
+        o = (size_t)snprintf(out, cap, "%u of %u users affected (%.1f%%)", inc->users,
+                             sp->total_users, 100.0 * inc->users / sp->total_users);
+    else
+        o = (size_t)snprintf(out, cap, "%u users affected, of a total not configured", inc->users);
+    if (inc->features && o < cap)
+        snprintf(out + o, cap - o, "; %u of %u features affected", inc->features, sp->features);
+}
+
+/* Re-estimates users affected (unless an operator set them) from the
+ * service's failing checks, and the severity of a declared incident from
+ * the evidence (users, features, a breach), unless an operator set it.
+ * Check results only ever raise either: hosts recovering is recovery, not
+ * evidence that fewer were hit, so an incident never looks smaller than it
+ * was, and a resolved one keeps its severity. `lower`: an operator reported
+ * new numbers, which may lower it. A change of an assessed severity is a
+ * timeline entry with its reason (out and rec may be NULL: none). */
+static void s_assess(const tc_state_t *st, const tc_state__service_t *svc, tc_incident_t *inc,
+                     const tc_record_t *rec, tc_state_out_t *out, bool lower)
 {
     tc_service_policy_t sp;
     tc_policy_service(st->policy, inc->service, &sp);
-    if (!inc->users_pinned) {
+    if (!inc->users_pinned && svc) {
         uint64_t by_hosts = (uint64_t)sp.users_per_host * inc->affected_hosts;
         uint64_t users = by_hosts > svc->perf_users ? by_hosts : svc->perf_users;
-        inc->users = users > UINT32_MAX ? UINT32_MAX : (uint32_t)users;
+        if (users > UINT32_MAX)
+            users = UINT32_MAX;
+        if (users > inc->users)
+            inc->users = (uint32_t)users;
     }
-    if (inc->declared && !inc->severity_pinned)
-        inc->severity =
-            tc_policy_severity(st->policy, &sp, inc->users, inc->features, inc->security);
+    if (!inc->declared || inc->severity_pinned || inc->state == TC_INC_RESOLVED)
+        return;
+    uint32_t sev = tc_policy_severity(st->policy, &sp, inc->users, inc->features, inc->security);
+    uint32_t before = inc->severity;
+    if (sev == before || (before && !lower && sev > before))
+        return;
+    tc_state__set_severity(inc, sev, rec ? rec->time_ms : 0);
+    tc_timeline_t *t =
+        before && out && rec ? tc_state__note(out, inc, rec, TC_STATE_ACTOR, "severity") : NULL;
+    if (t) {
+        char why[TC_TEXT_MAX / 2];
+        s_severity_reason(&sp, inc, why, sizeof why);
+        tc_state__text(t->text, sizeof t->text, "severity SEV-%u -> SEV-%u (%s): %s", before, sev,
+                       tc_severity_meaning(sev), why);
+    }
+}
+
+void tc_state__declared(const tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec)
+{
+    if (!inc->bridge[0])
+        tc_policy_bridge(st->policy, inc->id, inc->bridge, sizeof inc->bridge);
+    inc->progress_ms = rec->time_ms;
 }
 
 /* Declares `inc` if its declaration deadline has passed and enough users
@@ -307,7 +375,8 @@ static bool s_maybe_declare(const tc_state_t *st, tc_state__service_t *svc, tc_i
         return false;
     inc->declared = true;
     inc->declared_ms = rec->time_ms;
-    s_assess(st, svc, inc);
+    tc_state__declared(st, inc, rec);
+    s_assess(st, svc, inc, rec, out, false);
     char text[TC_TEXT_MAX];
     snprintf(text, sizeof text, "declared by policy: %u users affected after %lld min, SEV-%u",
              inc->users, (long long)((rec->time_ms - inc->opened_ms) / 60000), inc->severity);
@@ -348,11 +417,13 @@ static int s_refresh_open(tc_state_t *st, tc_state__service_t *svc, const tc_rec
     int rc = s_fill_hosts(svc, inc);
     if (rc)
         return rc;
-    s_assess(st, svc, inc);
     char text[TC_TEXT_MAX];
     if (svc->failing == 0) {
+        /* Recovery is no evidence of a smaller incident: no reassessment,
+         * the severity it had is the one it keeps. */
         inc->state = TC_INC_RESOLVED;
         inc->resolved_ms = rec->time_ms;
+        tc_state__set_severity(inc, inc->severity, rec->time_ms);
         tc_state__text(text, sizeof text, "every check is OK again (last: %s@%s)", cr->check,
                        cr->host);
         s_schedule_postmortem(st, inc, rec, out);
@@ -373,6 +444,7 @@ static int s_refresh_open(tc_state_t *st, tc_state__service_t *svc, const tc_rec
         tc_state__text(text, sizeof text, "%s@%s %s%s; %u checks failing on %u hosts", cr->check,
                        cr->host, flap_ended ? "stopped flapping: " : "is ",
                        tc_check_state_name(cr->state), inc->failing_checks, inc->affected_hosts);
+    s_assess(st, svc, inc, rec, out, false);
     tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, rec->event.sender,
                       cr->flapping ? "flapping" : "check", text);
     /* The change may bring the users to the declaration threshold. */
@@ -397,7 +469,9 @@ static int s_open_incident(tc_state_t *st, tc_state__service_t *svc, const tc_re
         svc->open = inc;
         if (rc)
             return rc;
-        s_assess(st, svc, inc);
+        inc->sev_since_ms = inc->severity ? rec->time_ms : 0;
+        inc->progress_ms = rec->time_ms;
+        s_assess(st, svc, inc, rec, out, false);
         tc_state__text(text, sizeof text, "%s@%s %s again within the reopen window: %s", cr->check,
                        cr->host, tc_check_state_name(cr->state), cr->output);
         tc_state__changed(out, TC_BCAST_INCIDENT_OPENED, inc, rec, rec->event.sender, "reopened",
@@ -425,7 +499,10 @@ static int s_open_incident(tc_state_t *st, tc_state__service_t *svc, const tc_re
         return rc;
     }
     svc->open = inc;
-    s_assess(st, svc, inc);
+    if ((rc = tc_state__index(st, inc->id, svc)) != 0)
+        return rc;
+    inc->progress_ms = rec->time_ms;
+    s_assess(st, svc, inc, rec, out, false);
     inc->maintenance = tc_state_service_in_maintenance(st, svc->name);
     tc_state__changed(out, TC_BCAST_INCIDENT_OPENED, inc, rec, rec->event.sender, "opened",
                       inc->summary);
@@ -436,6 +513,42 @@ static int s_open_incident(tc_state_t *st, tc_state__service_t *svc, const tc_re
                            "opened during maintenance window %llu: recorded, nobody paged",
                            (unsigned long long)inc->maintenance);
     }
+    return 0;
+}
+
+/* After incident `was` was resolved by hand over failing checks: what
+ * still fails opens a new incident at once, so the alert stays visible and
+ * the policy declares it again if it lasts, instead of going silent (agents
+ * send changes only, so those checks would never speak again). */
+static int s_open_after_forced(tc_state_t *st, tc_state__service_t *svc, const tc_incident_t *was,
+                               const tc_record_t *rec, tc_state_out_t *out)
+{
+    tc_incident_t *inc = calloc(1, sizeof *inc);
+    if (!inc)
+        return TC_ENOMEM;
+    inc->id = st->next_id++;
+    snprintf(inc->service, sizeof inc->service, "%s", svc->name);
+    inc->state = TC_INC_TRIGGERED;
+    inc->opened_ms = inc->updated_ms = inc->progress_ms = rec->time_ms;
+    inc->opened_log_seq = rec->seq;
+    int rc = s_fill_hosts(svc, inc);
+    if (rc) {
+        free(inc);
+        return rc;
+    }
+    tc_state__text(inc->summary, sizeof inc->summary,
+                   "%u check%s of %s still failing when incident %llu was resolved by hand "
+                   "(%s%s): %s",
+                   svc->failing, svc->failing == 1 ? "" : "s", svc->name,
+                   (unsigned long long)was->id, inc->nhosts ? "on " : "",
+                   inc->nhosts ? inc->hosts[0] : "", was->summary);
+    svc->open = inc;
+    if ((rc = tc_state__index(st, inc->id, svc)) != 0)
+        return rc;
+    s_assess(st, svc, inc, rec, out, false);
+    inc->maintenance = tc_state_service_in_maintenance(st, svc->name);
+    tc_state__changed(out, TC_BCAST_INCIDENT_OPENED, inc, rec, TC_STATE_ACTOR, "opened",
+                      inc->summary);
     return 0;
 }
 
@@ -674,22 +787,37 @@ static int s_thaw(const tc_state_t *st, uint64_t id, tc_incident_t *into)
     return tc_wire_decode_incident(st->archive[id].buf, st->archive[id].len, into);
 }
 
+int tc_state__index(tc_state_t *st, uint64_t id, tc_state__service_t *svc)
+{
+    if (id >= st->svc_of_cap) {
+        size_t cap = st->svc_of_cap ? st->svc_of_cap : 64;
+        while (cap <= id)
+            cap *= 2;
+        tc_state__service_t **p = realloc(st->svc_of, cap * sizeof *p);
+        if (!p)
+            return TC_ENOMEM;
+        memset(p + st->svc_of_cap, 0, (cap - st->svc_of_cap) * sizeof *p);
+        st->svc_of = p;
+        st->svc_of_cap = cap;
+    }
+    st->svc_of[id] = svc;
+    return 0;
+}
+
 tc_state__service_t *tc_state__find(const tc_state_t *cst, uint64_t id, tc_incident_t **inc,
                                     bool change)
 {
     /* The archive's decode buffers are a cache, not state: lookups through
      * a const state may fill them. */
     tc_state_t *st = (tc_state_t *)cst;
-    for (tc_state__service_t *svc = zhashx_first(st->services); svc;
-         svc = zhashx_next(st->services)) {
-        if (svc->open && svc->open->id == id) {
-            *inc = svc->open;
-            return svc;
-        }
-        if (svc->resolved && svc->resolved->id == id) {
-            *inc = svc->resolved;
-            return svc;
-        }
+    tc_state__service_t *svc = id < st->svc_of_cap ? st->svc_of[id] : NULL;
+    if (svc && svc->open && svc->open->id == id) {
+        *inc = svc->open;
+        return svc;
+    }
+    if (svc && svc->resolved && svc->resolved->id == id) {
+        *inc = svc->resolved;
+        return svc;
     }
     *inc = NULL;
     if (id == 0 || id >= st->archive_cap || !st->archive[id].buf)
@@ -750,11 +878,13 @@ static int s_timeout_arg(const tc_operator_action_t *a, size_t i, int64_t *out)
 static const char *const s_roles[] = {"commander",        "deputy",           "scribe", "sme",
                                       "customer_liaison", "internal_liaison", "dpo"};
 
-static bool s_role_valid(const char *role)
+bool tc_state__role_valid(const char *role)
 {
     /* Complex incidents split into sub-teams under the IC: each is a role
-     * "subteam.NAME" held by the sub-team's lead. */
-    if (!strncmp(role, "subteam.", 8) && tc_id_valid(role + 8))
+     * "subteam.NAME" held by the sub-team's lead; a security incident's
+     * need-to-know group holds "security.NAME". */
+    if ((!strncmp(role, "subteam.", 8) || !strncmp(role, "security.", 9)) &&
+        tc_id_valid(role + (role[1] == 'u' ? 8 : 9)))
         return true;
     for (size_t i = 0; i < sizeof s_roles / sizeof s_roles[0]; i++)
         if (!strcmp(role, s_roles[i]))
@@ -792,8 +922,7 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
     tc_incident_t *inc;
     tc_state__service_t *svc = tc_state__find(st, a->incident, &inc, false);
     if (!svc)
-        return tc_state__refuse(why, whylen, TC_ENOTFOUND,
-                                "no incident %llu open or recently resolved",
+        return tc_state__refuse(why, whylen, TC_ENOTFOUND, "no incident %llu",
                                 (unsigned long long)a->incident);
     const char *act = a->action;
     bool open = inc->state != TC_INC_RESOLVED;
@@ -848,7 +977,12 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
         }
         if (a->nargs == 2 && !strcmp(a->args[0], "owner") && tc_id_valid(a->args[1]))
             return 0;
-        return tc_state__refuse(why, whylen, TC_EINVAL, "postmortem wants: done, or owner PERSON");
+        uint64_t at;
+        if (a->nargs == 2 && !strcmp(a->args[0], "meeting") &&
+            tc_u64_parse(a->args[1], INT64_MAX, &at) == 0 && at > 0)
+            return 0;
+        return tc_state__refuse(why, whylen, TC_EINVAL,
+                                "postmortem wants: done, owner PERSON, or meeting WHEN");
     }
     if (!strcmp(act, "reopen")) {
         if (open)
@@ -858,6 +992,12 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
             return tc_state__refuse(why, whylen, TC_EINVAL,
                                     "service %s already has open incident %llu; add to that one",
                                     svc->name, (unsigned long long)svc->open->id);
+        if (svc->resolved != inc)
+            return tc_state__refuse(why, whylen, TC_EINVAL,
+                                    "incident %llu of %s resolved after incident %llu; reopen "
+                                    "that one or open a new one",
+                                    svc->resolved ? (unsigned long long)svc->resolved->id : 0ull,
+                                    svc->name, (unsigned long long)inc->id);
         if (now_ms - inc->resolved_ms > st->policy->reopen_window_ms)
             return tc_state__refuse(why, whylen, TC_EINVAL,
                                     "incident %llu was resolved more than %lld min ago (the reopen "
@@ -866,6 +1006,9 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
                                     (long long)(st->policy->reopen_window_ms / 60000));
         return 0;
     }
+    /* Disclosure may be cleared after the fact, for the public report. */
+    if (!strcmp(act, "security") && a->nargs == 1)
+        return tc_state__check_security(st, inc, a, why, whylen);
     if (!open)
         return tc_state__refuse(why, whylen, TC_EINVAL,
                                 "incident %llu is resolved; reopen it first",
@@ -893,14 +1036,33 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
         return 0;
     }
     if (!strcmp(act, "exhausted")) {
-        const tc_role_t *r = a->nargs == 1 ? s_role_c(inc, a->args[0]) : NULL;
+        /* exhausted ROLE [FALLBACK]: the fallback is paged and holds it. */
+        const tc_role_t *r = a->nargs == 1 || (a->nargs == 2 && tc_id_valid(a->args[1]))
+                                 ? s_role_c(inc, a->args[0])
+                                 : NULL;
         if (!r || !r->escalating)
             return tc_state__refuse(why, whylen, TC_EINVAL,
                                     "no escalation under way for that role");
         return 0;
     }
-    if (!strcmp(act, "resolve"))
+    if (!strcmp(act, "resolve")) {
+        bool force = a->nargs == 1 && !strcmp(a->args[0], "force");
+        if (a->nargs > 1 || (a->nargs == 1 && !force))
+            return tc_state__refuse(why, whylen, TC_EINVAL, "resolve takes only --force");
+        /* Agents send changes only: a check that still fails says nothing
+         * more, so resolving over it would silence a live outage. */
+        if (svc->failing && !force)
+            return tc_state__refuse(
+                why, whylen, TC_EINVAL,
+                "%u check%s of %s still failing (%s%s); fix %s, or resolve %llu --force to "
+                "resolve anyway (what still fails then opens a new incident)",
+                svc->failing, svc->failing == 1 ? "" : "s", svc->name, inc->nhosts ? "on " : "",
+                inc->nhosts ? inc->hosts[0] : "no host", svc->failing == 1 ? "it" : "them",
+                (unsigned long long)inc->id);
         return 0;
+    }
+    if (!strcmp(act, "plan"))
+        return tc_state__check_plan(inc, a, why, whylen);
     if (!strcmp(act, "state")) {
         tc_incident_state_t to;
         if (a->nargs != 1 || s_parse_state(a->args[0], &to) != 0)
@@ -944,38 +1106,57 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
                                     "features wants a number of features affected");
         return 0;
     }
-    if (!strcmp(act, "security")) {
-        if (inc->security)
-            return tc_state__refuse(why, whylen, TC_EINVAL,
-                                    "incident %llu is already flagged as security",
-                                    (unsigned long long)inc->id);
-        return 0;
-    }
+    if (!strcmp(act, "security"))
+        return tc_state__check_security(st, inc, a, why, whylen);
     if (!strcmp(act, "handoff")) {
         int64_t t;
-        if (a->nargs < 1 || a->nargs > 2 || !tc_id_valid(a->args[0]) || s_timeout_arg(a, 1, &t))
+        if (a->nargs < 1 || a->nargs > 3 || !tc_id_valid(a->args[0]) || s_timeout_arg(a, 1, &t))
             return tc_state__refuse(why, whylen, TC_EINVAL,
                                     "handoff wants the new incident commander");
-        for (size_t i = 0; i < inc->nroles; i++)
-            if (!strcmp(inc->roles[i].role, "commander") &&
-                !strcmp(inc->roles[i].person, a->args[0]))
-                return tc_state__refuse(why, whylen, TC_EINVAL,
-                                        "%s is already the incident commander", a->args[0]);
+        bool force = a->nargs == 3 && !strcmp(a->args[2], "force");
+        if (a->nargs == 3 && !force)
+            return tc_state__refuse(why, whylen, TC_EINVAL,
+                                    "handoff wants the new incident commander and --force only");
+        const tc_role_t *ic = s_role_c(inc, "commander");
+        if (ic && !strcmp(ic->person, a->args[0]))
+            return tc_state__refuse(why, whylen, TC_EINVAL, "%s is already the incident commander",
+                                    a->args[0]);
+        /* Command is handed over, not taken: only the IC gives it away,
+         * unless an operator records that the IC cannot be reached. */
+        if (ic && !force && !tc_state__acts_as(a->actor, ic->person))
+            return tc_state__refuse(why, whylen, TC_EINVAL,
+                                    "only the incident commander (%s) hands over command; if %s "
+                                    "cannot be reached: handoff %llu %s --force",
+                                    ic->person, ic->person, (unsigned long long)inc->id,
+                                    a->args[0]);
         return 0;
     }
     if (!strcmp(act, "assign")) {
         int64_t t;
-        if (a->nargs < 2 || a->nargs > 3 || !s_role_valid(a->args[0]) || !tc_id_valid(a->args[1]) ||
-            s_timeout_arg(a, 2, &t))
+        if (a->nargs < 2 || a->nargs > 3 || !tc_state__role_valid(a->args[0]) ||
+            !tc_id_valid(a->args[1]) || s_timeout_arg(a, 2, &t))
             return tc_state__refuse(
                 why, whylen, TC_EINVAL,
                 "assign wants ROLE PERSON; roles: commander, deputy, scribe, sme, "
-                "customer_liaison, internal_liaison, dpo, subteam.NAME");
+                "customer_liaison, internal_liaison, dpo, subteam.NAME, security.NAME");
         bool known = false;
         for (size_t i = 0; i < inc->nroles; i++)
             known |= !strcmp(inc->roles[i].role, a->args[0]);
         if (!known && inc->nroles == TC_ROLES_MAX)
             return tc_state__refuse(why, whylen, TC_EINVAL, "too many roles");
+        const tc_role_t *ic = s_role_c(inc, "commander");
+        if (!strcmp(a->args[0], "commander") && ic && strcmp(ic->person, a->args[1]) != 0 &&
+            !tc_state__acts_as(a->actor, ic->person))
+            return tc_state__refuse(why, whylen, TC_EINVAL,
+                                    "incident %llu has an incident commander (%s); command "
+                                    "changes hands with handoff",
+                                    (unsigned long long)inc->id, ic->person);
+        if (inc->security && !tc_state__need_to_know(a->args[0]))
+            return tc_state__refuse(
+                why, whylen, TC_EINVAL,
+                "incident %llu is a security incident: only the need-to-know group is paged "
+                "(commander, dpo, security.NAME); bring %s in as security.%s",
+                (unsigned long long)inc->id, a->args[1], a->args[1]);
         return 0;
     }
     return tc_state__refuse(why, whylen, TC_EINVAL, "unknown action \"%s\"", act);
@@ -1061,6 +1242,19 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
             inc->postmortem_done_ms = rec->time_ms;
             tc_state__text(text, sizeof text, "post-mortem done, by %s%s%s", actor,
                            msg[0] ? ": " : "", msg);
+        } else if (!strcmp(a->args[0], "meeting")) {
+            uint64_t at = 0;
+            tc_u64_parse(a->args[1], INT64_MAX, &at);
+            inc->postmortem_meeting_ms = (int64_t)at;
+            char when[40], due[80] = "";
+            if ((int64_t)at > inc->postmortem_due_ms) {
+                char d[40];
+                snprintf(due, sizeof due, " (after its due time, %s)",
+                         tc_time_format(inc->postmortem_due_ms, d, sizeof d));
+            }
+            tc_state__text(text, sizeof text, "post-mortem meeting at %s%s, set by %s%s%s",
+                           tc_time_format((int64_t)at, when, sizeof when), due, actor,
+                           msg[0] ? ": " : "", msg);
         } else {
             snprintf(inc->postmortem_owner, sizeof inc->postmortem_owner, "%s", a->args[1]);
             tc_state__text(text, sizeof text, "post-mortem owner is %s, by %s", a->args[1], actor);
@@ -1092,8 +1286,10 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         }
         if (!inc->acknowledged_ms)
             inc->acknowledged_ms = rec->time_ms;
-        if (inc->state == TC_INC_TRIGGERED)
+        if (inc->state == TC_INC_TRIGGERED) {
             inc->state = TC_INC_INVESTIGATING;
+            inc->progress_ms = rec->time_ms;
+        }
         bool link = a->nargs == 3; /* from the page's link (state_pages.c) */
         if (link)
             tc_state__count_link_ack(st, actor);
@@ -1105,6 +1301,7 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         s_parse_state(a->args[0], &to);
         tc_incident_state_t from = inc->state;
         inc->state = to;
+        inc->progress_ms = rec->time_ms;
         /* Moving on from triggered is a response: it counts as the ack. */
         if (!inc->acknowledged_ms)
             inc->acknowledged_ms = rec->time_ms;
@@ -1113,24 +1310,37 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     } else if (!strcmp(act, "resolve")) {
         inc->state = TC_INC_RESOLVED;
         inc->resolved_ms = rec->time_ms;
+        tc_state__set_severity(inc, inc->severity, rec->time_ms);
+        inc->resolved_failing = svc->failing;
         if (tc_state__archive(st, svc->resolved) != 0)
             return TC_ENOMEM;
         svc->resolved = inc;
         svc->open = NULL;
-        kind = TC_BCAST_INCIDENT_RESOLVED;
         s_schedule_postmortem(st, inc, rec, out);
-        tc_state__text(text, sizeof text, "resolved by %s%s%s%s", actor, msg[0] ? ": " : "", msg,
-                       svc->failing ? " (checks still failing: a new failure opens a new incident)"
-                                    : "");
+        if (svc->failing)
+            tc_state__text(text, sizeof text,
+                           "resolved by %s with --force while %u check%s still failed%s%s; what "
+                           "still fails is a new incident",
+                           actor, svc->failing, svc->failing == 1 ? "" : "s", msg[0] ? ": " : "",
+                           msg);
+        else
+            tc_state__text(text, sizeof text, "resolved by %s%s%s", actor, msg[0] ? ": " : "", msg);
+        tc_state__changed(out, TC_BCAST_INCIDENT_RESOLVED, inc, rec, actor, act, text);
+        /* The checks that still fail stay an alert everyone can see: a new
+         * incident, which the policy declares again if it lasts. */
+        return svc->failing ? s_open_after_forced(st, svc, inc, rec, out) : 0;
     } else if (!strcmp(act, "reopen")) {
         svc->resolved = NULL;
         svc->open = inc;
         inc->state = TC_INC_INVESTIGATING;
         inc->resolved_ms = 0;
+        inc->resolved_failing = 0;
+        inc->sev_since_ms = inc->severity ? rec->time_ms : 0;
+        inc->progress_ms = rec->time_ms;
         int rc = s_fill_hosts(svc, inc);
         if (rc)
             return rc;
-        s_assess(st, svc, inc);
+        s_assess(st, svc, inc, rec, out, false);
         kind = TC_BCAST_INCIDENT_OPENED;
         tc_state__text(text, sizeof text, "reopened by %s%s%s", actor, msg[0] ? ": " : "", msg);
     } else if (!strcmp(act, "declare") || !strcmp(act, "undeclare")) {
@@ -1139,8 +1349,10 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         inc->declared_ms = inc->declared ? rec->time_ms : 0;
         /* Not an incident any more: no assessed severity either. */
         if (!inc->declared && !inc->severity_pinned)
-            inc->severity = 0;
-        s_assess(st, svc, inc);
+            tc_state__set_severity(inc, 0, rec->time_ms);
+        if (inc->declared)
+            tc_state__declared(st, inc, rec);
+        s_assess(st, svc, inc, rec, out, false);
         if (inc->declared)
             tc_state__text(text, sizeof text, "declared by %s, SEV-%u%s%s", actor, inc->severity,
                            msg[0] ? ": " : "", msg);
@@ -1151,7 +1363,7 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         uint64_t sev = 0;
         tc_u64_parse(a->args[0], 5, &sev);
         uint32_t before = inc->severity;
-        inc->severity = (uint32_t)sev;
+        tc_state__set_severity(inc, (uint32_t)sev, rec->time_ms);
         inc->severity_pinned = true;
         tc_state__text(text, sizeof text, "severity %s%u -> SEV-%u by %s%s%s",
                        before ? "SEV-" : "none", before, inc->severity, actor, msg[0] ? ": " : "",
@@ -1164,21 +1376,37 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
         tc_u64_parse(a->args[0], UINT32_MAX, &n);
         inc->users = (uint32_t)n;
         inc->users_pinned = true;
-        s_assess(st, svc, inc);
+        s_assess(st, svc, inc, rec, out, true);
         tc_state__text(text, sizeof text, "%u users affected, by %s%s%s", inc->users, actor,
                        msg[0] ? ": " : "", msg);
     } else if (!strcmp(act, "features")) {
         uint64_t n = 0;
         tc_u64_parse(a->args[0], UINT32_MAX, &n);
         inc->features = (uint32_t)n;
-        s_assess(st, svc, inc);
+        s_assess(st, svc, inc, rec, out, true);
         tc_state__text(text, sizeof text, "%u features affected, by %s%s%s", inc->features, actor,
                        msg[0] ? ": " : "", msg);
     } else if (!strcmp(act, "security")) {
+        if (a->nargs == 1) /* clear */
+            return tc_state__apply_clear(st, inc, rec, actor, out);
         inc->security = true;
-        s_assess(st, svc, inc);
-        tc_state__text(text, sizeof text, "flagged as a security or data incident by %s%s%s", actor,
-                       msg[0] ? ": " : "", msg);
+        inc->flagged_severity = inc->declared ? inc->severity : 0;
+        /* Stronger evidence than any number set before: SEV-1, until an
+         * operator says otherwise again. */
+        inc->severity_pinned = false;
+        /* A suspected breach is an incident at once (PagerDuty: not sure
+         * it is one? trigger the process anyway). */
+        bool declared = !inc->declared;
+        if (declared) {
+            inc->declared = inc->declared_pinned = true;
+            inc->declared_ms = rec->time_ms;
+            tc_state__declared(st, inc, rec);
+        }
+        s_assess(st, svc, inc, rec, out, false);
+        tc_state__apply_security(st, inc, rec, actor, declared, out);
+        return 0;
+    } else if (!strcmp(act, "plan")) {
+        return tc_state__apply_plan(st, inc, rec, actor, out);
     } else if (!strcmp(act, "handoff")) {
         char before[TC_ID_MAX] = "nobody";
         for (size_t i = 0; i < inc->nroles; i++)
@@ -1186,16 +1414,48 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
                 snprintf(before, sizeof before, "%s", inc->roles[i].person);
         int64_t t = 0;
         s_timeout_arg(a, 1, &t);
+        bool force = a->nargs == 3;
         tc_role_t *r =
             s_set_role(inc, "commander", a->args[0], rec->time_ms, t, !strcmp(actor, a->args[0]));
-        tc_state__text(text, sizeof text, "incident command handed from %s to %s%s%s", before,
-                       a->args[0], msg[0] ? ": " : "", msg);
+        if (force)
+            tc_state__text(text, sizeof text,
+                           "incident command taken from %s (unreachable) and given to %s by %s "
+                           "with --force%s%s",
+                           before, a->args[0], actor, msg[0] ? ": " : "", msg);
+        else
+            tc_state__text(text, sizeof text, "incident command handed from %s to %s%s%s", before,
+                           a->args[0], msg[0] ? ": " : "", msg);
         tc_state__changed(out, kind, inc, rec, actor, act, text);
+        tc_state__role_filled(inc, "commander", a->args[0], before);
         if (r)
             tc_state__page(st, out, inc, r, rec, TC_PAGE_ASSIGNED);
+        /* The IC who no longer has command hears it, unless it was their
+         * own doing. */
+        if (strcmp(before, "nobody") != 0 && strcmp(before, actor) != 0)
+            tc_state__notice(st, out, inc, rec, before, "commander", TC_PAGE_NOTICE, NULL,
+                             "%sincident %llu (%s): incident command %s %s by %s%s%s",
+                             inc->drill ? "DRILL: " : "", (unsigned long long)inc->id, inc->service,
+                             force ? "was taken over with --force and given to" : "handed to",
+                             a->args[0], actor, msg[0] ? ": " : "", msg);
         return 0;
     } else if (!strcmp(act, "exhausted")) {
         tc_role_t *r = (tc_role_t *)s_role_c(inc, a->args[0]);
+        if (a->nargs == 2 && strcmp(a->args[1], r->person) != 0) {
+            /* The chain's fallback takes the role, with nobody after it. */
+            char last[TC_ID_MAX];
+            snprintf(last, sizeof last, "%s", r->person);
+            r = s_set_role(inc, a->args[0], a->args[1], rec->time_ms, 0,
+                           !strcmp(actor, a->args[1]));
+            r->exhausted = true;
+            tc_state__text(text, sizeof text,
+                           "escalation chain for %s exhausted (%s was the last to not "
+                           "acknowledge); its fallback %s is paged and holds %s now%s%s",
+                           r->role, last, r->person, r->role, msg[0] ? ": " : "", msg);
+            tc_state__changed(out, kind, inc, rec, actor, act, text);
+            tc_state__role_filled(inc, r->role, r->person, last);
+            tc_state__page(st, out, inc, r, rec, TC_PAGE_ESCALATED);
+            return 0;
+        }
         r->escalating = false;
         r->exhausted = true;
         tc_state__text(text, sizeof text, "nobody left to page for %s; %s stays paged%s%s", r->role,
@@ -1210,12 +1470,17 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     } else { /* assign */
         int64_t t = 0;
         s_timeout_arg(a, 2, &t);
+        char prev[TC_ID_MAX] = "";
+        const tc_role_t *had = s_role_c(inc, a->args[0]);
+        if (had)
+            snprintf(prev, sizeof prev, "%s", had->person);
         tc_role_t *r =
             s_set_role(inc, a->args[0], a->args[1], rec->time_ms, t, !strcmp(actor, a->args[1]));
         tc_state__text(text, sizeof text, "%s is %s, assigned by %s%s%s", a->args[1], a->args[0],
                        actor, msg[0] ? ": " : "", msg);
         tc_state__changed(out, kind, inc, rec, actor, act, text);
         /* A role that was escalating counts one level more (s_set_role). */
+        tc_state__role_filled(inc, a->args[0], a->args[1], prev[0] ? prev : NULL);
         if (r)
             tc_state__page(st, out, inc, r, rec, r->level ? TC_PAGE_ESCALATED : TC_PAGE_ASSIGNED);
         return 0;
@@ -1232,12 +1497,13 @@ static int s_apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
 /* Deadlines due at the same moment fire in this order, whatever the
  * hashing or the timing of commits: maintenance windows first (a window
  * that starts silences the pages of its services), then declarations,
- * escalations, update reminders and post-mortem reminders; within a kind,
+ * escalations, update reminders, reminders to a quiet IC and post-mortem
+ * reminders; within a kind,
  * by incident (or window) id, then by role. */
 static int s_kind_rank(const char *kind)
 {
-    static const char *const order[] = {"maintenance", "declare", "escalate",
-                                        "repage",      "update",  "postmortem"};
+    static const char *const order[] = {"maintenance", "declare", "escalate",  "repage",
+                                        "update",      "quiet",   "postmortem"};
     for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
         if (!strcmp(kind, order[i]))
             return i;
@@ -1291,6 +1557,9 @@ bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
         const tc_incident_t *inc = svc->open;
         if (inc && inc->next_update_due_ms)
             s_earliest(out, &found, inc->id, inc->next_update_due_ms, "update");
+        int64_t quiet = inc ? tc_state__quiet_due(st, inc) : 0;
+        if (quiet)
+            s_earliest(out, &found, inc->id, quiet, "quiet");
         if (!inc || inc->declare_evaluated || inc->declared || inc->declared_pinned)
             continue;
         tc_service_policy_t sp;
@@ -1351,9 +1620,20 @@ static int s_apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
                        inc->postmortem_owner[0] ? inc->postmortem_owner : "not assigned");
         tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, TC_STATE_ACTOR, "reminder",
                           text);
-        tc_state__page_owner(st, out, inc, rec);
+        /* The owner is the one who has to act: on their own page. */
+        char due[40];
+        tc_state__notice(st, out, inc, rec, inc->postmortem_owner[0] ? inc->postmortem_owner : NULL,
+                         "postmortem_owner", TC_PAGE_POSTMORTEM, "reminder.postmortem",
+                         "%spost-mortem of incident %llu (%s, SEV-%u) is overdue since %s; write "
+                         "it (tocsinctl postmortem %llu) and mark it done (tocsinctl postmortem "
+                         "%llu done)",
+                         inc->drill ? "DRILL: " : "", (unsigned long long)inc->id, inc->service,
+                         inc->severity, tc_time_format(inc->postmortem_due_ms, due, sizeof due),
+                         (unsigned long long)inc->id, (unsigned long long)inc->id);
         return 0;
     }
+    if (svc && !strcmp(tm->kind, "quiet"))
+        return tc_state__fire_quiet(st, inc, rec, out);
     /* A deadline fires once; one for an incident that has since resolved
      * or been declared by hand has nothing left to do. */
     if (!svc || strcmp(tm->kind, "declare") != 0 || inc->state == TC_INC_RESOLVED ||
@@ -1400,7 +1680,7 @@ static int s_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
         tc_incident_t *inc;
         if (!tc_state__find(st, b->incident.id, &inc, true))
             continue;
-        tc_state__cadence(st, inc);
+        tc_state__cadence(st, inc, rec->time_ms);
         b->incident.next_update_due_ms = inc->next_update_due_ms;
     }
     tc_state__components_refresh(st, rec, out);
@@ -1409,6 +1689,16 @@ static int s_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
 
 int tc_state_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
 {
+    out->quiet = false;
+    int rc = s_apply(st, rec, out);
+    /* An archived incident the record changed goes back to the archive. */
+    int frc = s_refreeze(st);
+    return rc ? rc : frc;
+}
+
+int tc_state_replay(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
+{
+    out->quiet = true;
     int rc = s_apply(st, rec, out);
     /* An archived incident the record changed goes back to the archive. */
     int frc = s_refreeze(st);

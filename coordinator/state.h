@@ -40,6 +40,9 @@ typedef struct {
     size_t n;
     tc_timeline_t timeline[TC_STATE_TIMELINE_MAX];
     size_t ntimeline;
+    bool quiet;             /* set by tc_state_replay(), cleared by tc_state_apply() */
+    tc_broadcast_t scratch; /* what a quiet emit hands out */
+    tc_timeline_t tscratch;
 } tc_state_out_t;
 
 /* A state machine with `policy` in force (copied; NULL means the
@@ -72,6 +75,12 @@ int tc_state_configure(tc_state_t *st, const tc_policy_t *policy, tc_templates_t
  * it is after the record). Returns 0 or TC_ENOMEM; on TC_ENOMEM the state
  * may be partly updated and must be discarded. */
 int tc_state_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out);
+
+/* tc_state_apply() for a replay, which needs the state and not the
+ * outputs: out->n counts the broadcasts (with each one's kind and incident
+ * id), but nothing else of them is written and no timeline entry is made.
+ * The state comes out exactly as tc_state_apply() leaves it. */
+int tc_state_replay(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out);
 
 /* Checks whether operator action `a`, made at `now_ms`, is valid against the
  * current state, without changing anything. Returns 0, TC_ENOTFOUND (no such
@@ -181,8 +190,13 @@ typedef struct {
     uint64_t delivered, failed;
     uint64_t latency_total_ms; /* over the delivered ones */
     int64_t last_ms;           /* time of the last report */
-    char last_result[16];      /* delivered, failed */
+    char last_result[16];      /* delivered, failed, failing */
     char last_detail[TC_TITLE_MAX];
+    /* Reported failing (its oldest delivery waits since failing_since_ms)
+     * until a delivered or failed report comes. */
+    bool failing;
+    int64_t failing_since_ms;
+    char failing_detail[TC_TITLE_MAX];
 } tc_state_subscriber_t;
 
 /* Calls fn for each subscription heard of, in name order. */

@@ -11,6 +11,7 @@
 #include "state_impl.h"
 
 #include "error.h"
+#include "human.h"
 #include "template.h"
 #include "util.h"
 
@@ -80,7 +81,10 @@ static tc_component_status_t s_derive(const tc_state_t *st, const tc_component_p
         const tc_incident_t *inc = svc ? svc->open : NULL;
         if (!inc || !inc->declared || inc->drill)
             continue;
-        tc_component_status_t s = s_sev_status(inc->severity);
+        /* A security incident shows customers nothing more than they saw
+         * before it was flagged, until its disclosure is cleared. */
+        tc_component_status_t s =
+            s_sev_status(tc_state__disclosure_cleared(inc) ? inc->severity : inc->flagged_severity);
         if (s > worst)
             worst = s;
     }
@@ -218,7 +222,21 @@ static void s_publish(tc_state_t *st, tc_incident_t *inc, tc_update_t *u, const 
     u->status = TC_UPD_PUBLISHED;
     u->published_ms = rec->time_ms;
     u->started_ms = inc->opened_ms;
+    inc->progress_ms = rec->time_ms;
     s_update_components(st, inc, u);
+    char text[TC_TEXT_MAX];
+    if (u->restricted) {
+        /* Need to know: the group's own pages, never status.internal. */
+        char sent[TC_TEXT_MAX / 2];
+        tc_state__restricted(st, inc, u, rec, out, sent, sizeof sent);
+        tc_state__text(text, sizeof text,
+                       "restricted internal update %u published by %s (%s) to the need-to-know "
+                       "group: %s",
+                       u->number, actor, u->state, sent[0] ? sent : "nobody holds a role yet");
+        inc->updated_ms = rec->time_ms;
+        tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, actor, "update", text);
+        return;
+    }
     tc_broadcast_t *b = tc_state__emit(out, TC_BCAST_STATUS_UPDATE, rec->seq, NULL);
     if (b) {
         snprintf(b->topic, sizeof b->topic, "status.%s", u->external ? "external" : "internal");
@@ -228,7 +246,6 @@ static void s_publish(tc_state_t *st, tc_incident_t *inc, tc_update_t *u, const 
                        u->number, (unsigned long long)u->incident,
                        u->external ? "external" : "internal", u->state);
     }
-    char text[TC_TEXT_MAX];
     tc_state__text(text, sizeof text, "%s update %u published by %s (%s): %.200s",
                    u->external ? "external" : "internal", u->number, actor, u->state, u->body);
     if (u->external) {
@@ -327,6 +344,14 @@ int tc_state__check_update(const tc_state_t *st, const tc_incident_t *inc,
             why, whylen, TC_EINVAL,
             "external update %llu needs the incident commander's approval first",
             (unsigned long long)n);
+    if (!strcmp(op, "publish") && u->external && !tc_state__disclosure_cleared(inc))
+        return tc_state__refuse(why, whylen, TC_EINVAL,
+                                "external updates of security incident %llu are held until the "
+                                "incident commander and the data protection officer clear "
+                                "disclosure (security %llu clear); so far: IC %s, DPO %s",
+                                (unsigned long long)inc->id, (unsigned long long)inc->id,
+                                inc->disclosure_ic_ms ? "cleared" : "not yet",
+                                inc->disclosure_dpo_ms ? "cleared" : "not yet");
     return 0;
 }
 
@@ -349,6 +374,7 @@ int tc_state__apply_update(tc_state_t *st, tc_incident_t *inc, const tc_record_t
         u->drafted_ms = rec->time_ms;
         u->severity = inc->severity;
         u->drill = inc->drill;
+        u->restricted = !u->external && inc->security;
         snprintf(u->impact, sizeof u->impact, "%s", s_impact(inc->severity));
         if (u->title[0])
             snprintf(inc->title, sizeof inc->title, "%s", u->title);
@@ -363,7 +389,8 @@ int tc_state__apply_update(tc_state_t *st, tc_incident_t *inc, const tc_record_t
             s_publish(st, inc, u, rec, actor, out);
             return 0;
         }
-        if (s_sev_in(st->policy->auto_publish_severities, inc->severity)) {
+        if (s_sev_in(st->policy->auto_publish_severities, inc->severity) &&
+            tc_state__disclosure_cleared(inc)) {
             u->status = TC_UPD_APPROVED;
             snprintf(u->approver, sizeof u->approver, "%s", TC_STATE_ACTOR);
             u->approved_ms = rec->time_ms;
@@ -375,8 +402,10 @@ int tc_state__apply_update(tc_state_t *st, tc_incident_t *inc, const tc_record_t
         tc_state__text(
             text, sizeof text,
             "external update %u (%s, %s) drafted by %s; awaiting approval by the incident "
-            "commander%s%s",
-            u->number, u->scenario, u->state, actor, ic ? " " : "", ic ? ic : "");
+            "commander%s%s%s",
+            u->number, u->scenario, u->state, actor, ic ? " " : "", ic ? ic : "",
+            tc_state__disclosure_cleared(inc) ? ""
+                                              : "; held until the IC and the DPO clear disclosure");
         tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, actor, "update", text);
         return 0;
     }
@@ -404,20 +433,24 @@ int tc_state__apply_update(tc_state_t *st, tc_incident_t *inc, const tc_record_t
     return 0;
 }
 
-/* `delivery N SUBSCRIPTION RESULT LATENCY_MS ATTEMPTS` from a notifier. */
+/* `delivery N SUBSCRIPTION RESULT LATENCY_MS ATTEMPTS` from a notifier;
+ * for RESULT `failing` (a stalled channel) the latency is the age of its
+ * oldest undelivered delivery and the message its last error. Incident
+ * NULL: a maintenance window's delivery (incident 0). */
 int tc_state__check_delivery(const tc_state_t *st, const tc_incident_t *inc,
                              const tc_operator_action_t *a, char *why, size_t whylen)
 {
     uint64_t n, v;
     if (a->nargs != 5 || tc_u64_parse(a->args[0], UINT32_MAX, &n) != 0 ||
         !tc_id_valid(a->args[1]) ||
-        (strcmp(a->args[2], "delivered") != 0 && strcmp(a->args[2], "failed") != 0) ||
+        (strcmp(a->args[2], "delivered") != 0 && strcmp(a->args[2], "failed") != 0 &&
+         strcmp(a->args[2], "failing") != 0) ||
         tc_u64_parse(a->args[3], UINT32_MAX, &v) != 0 ||
         tc_u64_parse(a->args[4], UINT32_MAX, &v) != 0)
         return tc_state__refuse(
             why, whylen, TC_EINVAL,
-            "delivery wants UPDATE SUBSCRIPTION delivered|failed LATENCY_MS ATTEMPTS");
-    if (!tc_state_update(st, inc->id, (uint32_t)n))
+            "delivery wants UPDATE SUBSCRIPTION delivered|failed|failing LATENCY_MS ATTEMPTS");
+    if (inc && !tc_state_update(st, inc->id, (uint32_t)n))
         return tc_state__refuse(why, whylen, TC_EINVAL, "incident %llu has no update %llu",
                                 (unsigned long long)inc->id, (unsigned long long)n);
     return 0;
@@ -439,16 +472,27 @@ int tc_state__apply_delivery(tc_state_t *st, tc_incident_t *inc, const tc_record
         zhashx_insert(st->subscribers, a->args[1], s);
     }
     bool ok = !strcmp(a->args[2], "delivered");
-    if (ok) {
-        s->delivered++;
-        s->latency_total_ms += latency;
+    if (!strcmp(a->args[2], "failing")) {
+        /* Neither delivered nor failed yet: the channel is stalled, since
+         * its oldest delivery started waiting. */
+        s->failing = true;
+        s->failing_since_ms = rec->received_ms - (int64_t)latency;
+        tc_strlcpy_utf8(s->failing_detail, a->message, sizeof s->failing_detail);
     } else {
-        s->failed++;
+        if (ok) {
+            s->delivered++;
+            s->latency_total_ms += latency;
+        } else {
+            s->failed++;
+        }
+        s->failing = false;
+        s->failing_since_ms = 0;
+        s->failing_detail[0] = '\0';
+        tc_strlcpy_utf8(s->last_detail, a->message, sizeof s->last_detail);
     }
     s->last_ms = rec->time_ms;
-    snprintf(s->last_result, sizeof s->last_result, "%s", ok ? "delivered" : "failed");
-    tc_strlcpy_utf8(s->last_detail, a->message, sizeof s->last_detail);
-    tc_timeline_t *t = tc_state__note(out, inc, rec, actor, "delivery");
+    snprintf(s->last_result, sizeof s->last_result, "%.15s", a->args[2]); /* checked */
+    tc_timeline_t *t = inc ? tc_state__note(out, inc, rec, actor, "delivery") : NULL;
     if (t)
         tc_state__text(t->text, sizeof t->text,
                        "update %s to %s: %s in %llu ms after %llu attempt%s%s%s", a->args[0],
@@ -518,6 +562,8 @@ int tc_state__check_global(const tc_state_t *st, const tc_operator_action_t *a, 
                                     (unsigned long long)id, tc_maint_state_name(w->state), op);
         return 0;
     }
+    if (!strcmp(act, "delivery")) /* a maintenance window's */
+        return tc_state__check_delivery(st, NULL, a, why, whylen);
     if (!strcmp(act, "clock")) {
         /* The test clock moved forward: a record of it, so a restart
          * resumes from the moved clock; nothing in the state changes. */
@@ -559,7 +605,7 @@ static void s_announce(const tc_state_t *st, const tc_maintenance_t *w, const tc
     snprintf(u->scenario, sizeof u->scenario, "maintenance");
     snprintf(u->state, sizeof u->state, "%s", tc_maint_state_name(w->state));
     tc_strlcpy_utf8(u->title, w->title, sizeof u->title);
-    char comps[TC_TEXT_MAX] = "", from[40], until[40], window[96];
+    char comps[TC_TEXT_MAX] = "", window[2 * TC_HUMAN_MAX];
     size_t o = 0;
     for (size_t i = 0; i < w->ncomponents && i < TC_COMPONENTS_MAX; i++) {
         const tc_component_policy_t *cp = tc_policy_component(st->policy, w->components[i]);
@@ -568,13 +614,12 @@ static void s_announce(const tc_state_t *st, const tc_maintenance_t *w, const tc
                               i ? ", " : "", name);
         snprintf(u->components[u->ncomponents++].name, TC_ID_MAX, "%s", w->components[i]);
     }
-    snprintf(window, sizeof window, "%s to %s", tc_time_format(w->start_ms, from, sizeof from),
-             tc_time_format(w->end_ms, until, sizeof until));
+    tc_human_window(w->start_ms, w->end_ms, window, sizeof window);
     tc_template_vars_t vars = {.components = comps,
                                .state = u->state,
                                .title = w->title,
                                .window = window,
-                               .summary = w->description};
+                               .description = w->description};
     tc_templates_render(st->templates, "maintenance", "external", u->state, &vars, u->body,
                         sizeof u->body);
     s_update_components(st, NULL, u);
@@ -702,6 +747,8 @@ int tc_state__apply_global(tc_state_t *st, const tc_record_t *rec, const char *a
     }
     if (!strcmp(a->action, "clock"))
         return 0;
+    if (!strcmp(a->action, "delivery"))
+        return tc_state__apply_delivery(st, NULL, rec, actor, out);
     if (!strcmp(a->action, "maintenance")) {
         if (!strcmp(a->args[0], "add")) {
             tc_maintenance_t *grown = realloc(st->maints, (st->nmaints + 1) * sizeof *grown);
@@ -756,11 +803,14 @@ int tc_state__apply_global(tc_state_t *st, const tc_record_t *rec, const char *a
     inc->opened_log_seq = rec->seq;
     inc->drill = true;
     inc->declared = inc->declared_pinned = inc->severity_pinned = true;
-    inc->severity = (uint32_t)sev;
+    tc_state__set_severity(inc, (uint32_t)sev, rec->time_ms);
+    tc_state__declared(st, inc, rec);
     tc_state__text(inc->summary, sizeof inc->summary, "DRILL: synthetic incident started by %s%s%s",
                    actor, a->message[0] ? ": " : "", a->message);
     tc_state__text(inc->title, sizeof inc->title, "DRILL: %s", svc->name);
     svc->open = inc; /* none was open: checked */
+    if (tc_state__index(st, inc->id, svc) != 0)
+        return TC_ENOMEM;
     tc_state__changed(out, TC_BCAST_INCIDENT_OPENED, inc, rec, actor, "drill", inc->summary);
     return 0;
 }
@@ -768,20 +818,26 @@ int tc_state__apply_global(tc_state_t *st, const tc_record_t *rec, const char *a
 /* The cadence of external updates: a declared incident whose severity owes
  * customers updates gets its first reminder update_first after declaration,
  * until an update is published; resolution ends it. */
-void tc_state__cadence(const tc_state_t *st, tc_incident_t *inc)
+void tc_state__cadence(const tc_state_t *st, tc_incident_t *inc, int64_t now_ms)
 {
-    if (inc->state == TC_INC_RESOLVED) {
+    /* Resolved, or a security incident not cleared for disclosure: no
+     * external update is owed (one held is not late). */
+    if (inc->state == TC_INC_RESOLVED || !tc_state__disclosure_cleared(inc)) {
         inc->next_update_due_ms = 0;
         return;
     }
     if (!inc->declared || inc->next_update_due_ms ||
         !s_sev_in(st->policy->public_severities, inc->severity))
         return;
-    inc->next_update_due_ms =
+    /* Owed from now: an incident that became public-severity (or cleared
+     * for disclosure) later is not overdue the moment it does. */
+    int64_t first = now_ms + st->policy->update_first_ms;
+    int64_t next =
         inc->last_external_ms
             ? inc->last_external_ms +
                   tc_policy_update_interval(st->policy, inc->declared_ms, inc->last_external_ms)
-            : inc->declared_ms + st->policy->update_first_ms;
+            : first;
+    inc->next_update_due_ms = next > first ? next : first;
 }
 
 /* The reminder to the Customer Liaison that an external update is due. */
@@ -791,9 +847,11 @@ int tc_state__fire_update_reminder(tc_state_t *st, tc_incident_t *inc, const tc_
     const tc_timer_t *tm = &rec->event.u.timer;
     if (inc->state == TC_INC_RESOLVED || inc->next_update_due_ms != tm->due_ms)
         return 0;
+    /* The Customer Liaison writes them; a security incident's liaison is
+     * outside the need-to-know group, so its IC is reminded instead. */
     const char *liaison = NULL;
     for (size_t i = 0; i < inc->nroles; i++)
-        if (!strcmp(inc->roles[i].role, "customer_liaison"))
+        if (!strcmp(inc->roles[i].role, inc->security ? "commander" : "customer_liaison"))
             liaison = inc->roles[i].person;
     char text[TC_TEXT_MAX], last[40];
     tc_state__text(text, sizeof text,

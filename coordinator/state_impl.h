@@ -76,6 +76,10 @@ struct tc_state {
     tc_incident_t *thawed; /* the archived incident a record is changing */
     uint64_t thawed_id;
     tc_incident_t *peek; /* an archived incident decoded for reading */
+    /* The service of every incident by id, so that a lookup is one step,
+     * not a walk over every service (it never changes). */
+    tc_state__service_t **svc_of;
+    size_t svc_of_cap;
     uint64_t peek_id;
     const tc_templates_t *templates; /* for maintenance announcements; may be NULL */
     tc_templates_t *own_templates;   /* the same, when the state owns them */
@@ -92,6 +96,9 @@ tc_state__service_t *tc_state__service(tc_state_t *st, const char *name);
  * into a read-only copy valid until the next lookup. */
 tc_state__service_t *tc_state__find(const tc_state_t *st, uint64_t id, tc_incident_t **inc,
                                     bool change);
+
+/* Records that incident `id` belongs to `svc`. 0 or TC_ENOMEM. */
+int tc_state__index(tc_state_t *st, uint64_t id, tc_state__service_t *svc);
 
 /* Encodes `inc` into its archive slot (replacing what was there). */
 int tc_state__freeze(tc_state_t *st, const tc_incident_t *inc);
@@ -117,6 +124,17 @@ void tc_state__changed(tc_state_out_t *out, tc_bcast_kind_t kind, const tc_incid
                        const tc_record_t *rec, const char *actor, const char *what,
                        const char *text);
 
+/* Sets the severity of `inc` at `at_ms`, adding the time spent at the one
+ * it had to inc->severity_ms; the clock stops while it is resolved. */
+void tc_state__set_severity(tc_incident_t *inc, uint32_t severity, int64_t at_ms);
+
+/* What being declared gives an incident: its conference link, progress. */
+void tc_state__declared(const tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec);
+
+/* True for the roles an operator may assign: the seven named ones,
+ * subteam.NAME and security.NAME. */
+bool tc_state__role_valid(const char *role);
+
 /* Writes the reason into why (may be NULL) and returns `code`. */
 int tc_state__refuse(char *why, size_t whylen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -134,10 +152,6 @@ void tc_state__page(tc_state_t *st, tc_state_out_t *out, const tc_incident_t *in
 void tc_state__page_fill(const tc_state_t *st, tc_broadcast_t *b, const tc_incident_t *inc,
                          const char *person, const char *role, tc_page_kind_t kind,
                          int64_t paged_ms);
-
-/* Pages the post-mortem owner of `inc` that it is overdue (if it has one). */
-void tc_state__page_owner(tc_state_t *st, tc_state_out_t *out, const tc_incident_t *inc,
-                          const tc_record_t *rec);
 
 /* When the pending page of role `r` repeats next ("repage"), or 0. */
 int64_t tc_state__repage_due(const tc_state_t *st, const tc_incident_t *inc, const tc_role_t *r);
@@ -160,6 +174,65 @@ int tc_state__check_page_delivery(const tc_state_t *st, const tc_incident_t *inc
                                   const tc_operator_action_t *a, char *why, size_t whylen);
 int tc_state__apply_page_delivery(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
                                   const char *actor, tc_state_out_t *out);
+/* ---- state_response.c: the plan, a quiet IC, notices ---------------------- */
+
+/* Tells `person` something on their own page topic: a TC_BCAST_REMINDER
+ * carrying `inc` and a page of `kind` for them in `role`, which
+ * tocsin-notify delivers like any page (never repeated: no role waits on
+ * it). With person NULL, a plain reminder on `topic` (NULL:
+ * "reminder.incident"). */
+void tc_state__notice(const tc_state_t *st, tc_state_out_t *out, const tc_incident_t *inc,
+                      const tc_record_t *rec, const char *person, const char *role,
+                      tc_page_kind_t kind, const char *topic, const char *fmt, ...)
+    __attribute__((format(printf, 9, 10)));
+
+/* `plan business_hours|out_of_hours` (tocsin's decision from the roster)
+ * and `plan full` (an operator asks for the whole response out of hours). */
+int tc_state__check_plan(const tc_incident_t *inc, const tc_operator_action_t *a, char *why,
+                         size_t whylen);
+int tc_state__apply_plan(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                         const char *actor, tc_state_out_t *out);
+
+/* When the IC of `inc` is reminded that nothing has moved: a declared
+ * major incident with no state change and no published update for
+ * policy.ic_quiet_reminder, counted again from each reminder; 0: never. */
+int64_t tc_state__quiet_due(const tc_state_t *st, const tc_incident_t *inc);
+
+/* That deadline fired: the IC is reminded on their page. */
+int tc_state__fire_quiet(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                         tc_state_out_t *out);
+
+/* ---- state_security.c: security incidents ------------------------------ */
+
+/* True for the roles of a security incident's need-to-know group: the
+ * commander, the dpo and security.NAME. */
+bool tc_state__need_to_know(const char *role);
+
+/* True if `actor` may act as `person` (is them, is tocsin, or has no name
+ * because keys are off). */
+bool tc_state__acts_as(const char *actor, const char *person);
+
+/* True unless `inc` is a security incident whose disclosure the IC and the
+ * DPO have not both cleared. */
+bool tc_state__disclosure_cleared(const tc_incident_t *inc);
+
+/* `security ID` (flag) and `security ID clear`. */
+int tc_state__check_security(const tc_state_t *st, const tc_incident_t *inc,
+                             const tc_operator_action_t *a, char *why, size_t whylen);
+void tc_state__apply_security(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                              const char *actor, bool declared, tc_state_out_t *out);
+int tc_state__apply_clear(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                          const char *actor, tc_state_out_t *out);
+
+/* Role `role` of `inc` went to `person` (from `before`, may be NULL): the
+ * open checklist steps of that role follow it. */
+void tc_state__role_filled(tc_incident_t *inc, const char *role, const char *person,
+                           const char *before);
+
+/* Sends restricted update `u` to the need-to-know group of `inc`, on each
+ * member's page; writes who got it into `sent`. */
+void tc_state__restricted(const tc_state_t *st, const tc_incident_t *inc, const tc_update_t *u,
+                          const tc_record_t *rec, tc_state_out_t *out, char *sent, size_t cap);
 
 /* ---- state_comms.c: the communication plan ----------------------------------- */
 
@@ -178,8 +251,8 @@ int tc_state__check_delivery(const tc_state_t *st, const tc_incident_t *inc,
 int tc_state__apply_delivery(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
                              const char *actor, tc_state_out_t *out);
 
-/* Starts or ends the external-update cadence of `inc`. */
-void tc_state__cadence(const tc_state_t *st, tc_incident_t *inc);
+/* Starts or ends the external-update cadence of `inc`, as of `now_ms`. */
+void tc_state__cadence(const tc_state_t *st, tc_incident_t *inc, int64_t now_ms);
 
 /* The "update" deadline of `inc` fired: remind the Customer Liaison. */
 int tc_state__fire_update_reminder(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,

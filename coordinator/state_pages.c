@@ -50,11 +50,19 @@ static void s_page_text(char *dst, size_t cap, const tc_incident_t *inc, const t
     case TC_PAGE_EXHAUSTED: why = " (nobody is left to escalate to: you stay paged)"; break;
     default: break;
     }
+    char bridge[TC_URL_MAX + 16] = "";
+    if (inc->bridge[0])
+        snprintf(bridge, sizeof bridge, "; bridge: %s", inc->bridge);
     tc_state__text(dst, cap,
-                   "%s%s: you are %s for incident %llu (%s%s)%s; acknowledge with tocsinctl ack "
-                   "%llu",
-                   inc->drill ? "DRILL: " : "", pg->person, pg->role, (unsigned long long)inc->id,
-                   inc->service, sev, why, (unsigned long long)inc->id);
+                   "%s%s%s: you are %s for incident %llu (%s%s)%s; acknowledge with tocsinctl ack "
+                   "%llu%s%s",
+                   inc->drill ? "DRILL: " : "",
+                   inc->security ? "SECURITY, need to know only: " : "", pg->person, pg->role,
+                   (unsigned long long)inc->id, inc->service, sev, why, (unsigned long long)inc->id,
+                   bridge,
+                   inc->plan == TC_PLAN_OUT_OF_HOURS && !strcmp(pg->role, "sme")
+                       ? "; out of hours: contain it, the IC is paged if severity requires"
+                       : "");
 }
 
 void tc_state__page_fill(const tc_state_t *st, tc_broadcast_t *b, const tc_incident_t *inc,
@@ -78,7 +86,8 @@ void tc_state__page_fill(const tc_state_t *st, tc_broadcast_t *b, const tc_incid
 void tc_state__page(tc_state_t *st, tc_state_out_t *out, const tc_incident_t *inc,
                     const tc_role_t *r, const tc_record_t *rec, tc_page_kind_t kind)
 {
-    if (r->acked_ms || !r->person[0])
+    /* A security incident pages its need-to-know group only. */
+    if (r->acked_ms || !r->person[0] || (inc->security && !tc_state__need_to_know(r->role)))
         return;
     tc_broadcast_t *b = tc_state__emit(out, TC_BCAST_PAGE, rec->seq, inc);
     if (!b)
@@ -88,23 +97,6 @@ void tc_state__page(tc_state_t *st, tc_state_out_t *out, const tc_incident_t *in
     b->page.number = r->repeats + 1;
     b->page.level = r->level;
     s_page_text(b->detail, sizeof b->detail, inc, &b->page);
-}
-
-void tc_state__page_owner(tc_state_t *st, tc_state_out_t *out, const tc_incident_t *inc,
-                          const tc_record_t *rec)
-{
-    if (!inc->postmortem_owner[0])
-        return;
-    tc_broadcast_t *b = tc_state__emit(out, TC_BCAST_PAGE, rec->seq, inc);
-    if (!b)
-        return;
-    snprintf(b->topic, sizeof b->topic, "page.%s", inc->postmortem_owner);
-    tc_state__page_fill(st, b, inc, inc->postmortem_owner, "postmortem_owner", TC_PAGE_POSTMORTEM,
-                        inc->postmortem_due_ms);
-    tc_state__text(b->detail, sizeof b->detail,
-                   "%s%s: the post-mortem of incident %llu (%s) is overdue; you own it",
-                   inc->drill ? "DRILL: " : "", inc->postmortem_owner, (unsigned long long)inc->id,
-                   inc->service);
 }
 
 /* ---- repeats ------------------------------------------------------------ */

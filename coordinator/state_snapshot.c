@@ -7,7 +7,7 @@
  * equal exactly when their snapshots are equal byte for byte. That is what
  * makes `--verify-replay` a comparison of bytes.
  *
- * Layout: the magic "TCSNAP1\n", then sections, each a tag byte and its
+ * Layout: the magic "TCSNAP2\n", then sections, each a tag byte and its
  * items; integers are LEB128 varints (signed ones zig-zag), strings and
  * embedded objects a varint length and the bytes. Incidents, updates and
  * maintenance windows are embedded as their protobuf encodings (wire.h),
@@ -22,7 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_MAGIC "TCSNAP1\n"
+/* 2: subscribers say whether they are failing. */
+#define S_MAGIC "TCSNAP2\n"
 
 enum {
     S_HEADER = 1,
@@ -250,6 +251,9 @@ static void s_write_comms(s_w_t *w, const tc_state_t *st)
         s_i(w, s->last_ms);
         s_str(w, s->last_result);
         s_str(w, s->last_detail);
+        s_u(w, s->failing);
+        s_i(w, s->failing_since_ms);
+        s_str(w, s->failing_detail);
     }
     free(keys);
     if (!(keys = s_sorted_keys(st->pagers, &n))) {
@@ -439,6 +443,9 @@ static void s_read_services(s_r_t *r, tc_state_t *st)
             svc->open = s_rincident(r);
         if (flags & 2)
             svc->resolved = s_rincident(r);
+        if ((svc->open && tc_state__index(st, svc->open->id, svc) != 0) ||
+            (svc->resolved && tc_state__index(st, svc->resolved->id, svc) != 0))
+            r->rc = TC_ENOMEM;
     }
 }
 
@@ -521,6 +528,9 @@ static void s_read_comms(s_r_t *r, tc_state_t *st)
         s->last_ms = s_ri(r);
         s_rstr(r, s->last_result, sizeof s->last_result);
         s_rstr(r, s->last_detail, sizeof s->last_detail);
+        s->failing = s_ru(r) != 0;
+        s->failing_since_ms = s_ri(r);
+        s_rstr(r, s->failing_detail, sizeof s->failing_detail);
         if (r->rc || zhashx_insert(st->subscribers, s->name, s) != 0) {
             free(s);
             r->rc = r->rc ? r->rc : TC_EDECODE;

@@ -19,6 +19,7 @@
 
 #include "error.h"
 #include "lmdb_env.h"
+#include "store_blocks.h"
 #include "log.h"
 #include "util.h"
 #include "wire.h"
@@ -42,11 +43,9 @@ struct tc_store {
     tc_lmdb_t *lmdb;
     MDB_env *env; /* tc_lmdb_env(lmdb), kept at hand */
     MDB_dbi log, bcast, senders, meta, audit, timeline, config, snapshots;
-    MDB_txn *txn;         /* open write transaction, or NULL */
-    uint64_t log_seq;     /* committed */
-    uint64_t bcast_seq;   /* committed */
-    uint64_t txn_log_seq; /* inside the open transaction */
-    uint64_t txn_bcast_seq;
+    MDB_txn *txn; /* open write transaction, or NULL */
+    /* The event log and the broadcasts, as compressed blocks. */
+    tc_blocks_t logb, bcastb;
     uint64_t audit_seq; /* committed */
     uint64_t txn_audit_seq;
     char why[512]; /* the last write failure, with its cause */
@@ -159,8 +158,8 @@ static int s_open_dbs(tc_store_t *s, char *why, size_t whylen)
             mrc = mdb_put(txn, s->meta, &fk, &fv, 0);
     }
     int rc = 0;
-    if (mrc == 0 && ((rc = s_last_key(txn, s->log, &s->log_seq)) != 0 ||
-                     (rc = s_last_key(txn, s->bcast, &s->bcast_seq)) != 0 ||
+    if (mrc == 0 && ((rc = tc_blocks_open(&s->logb, txn, s->log)) != 0 ||
+                     (rc = tc_blocks_open(&s->bcastb, txn, s->bcast)) != 0 ||
                      (rc = s_last_key(txn, s->audit, &s->audit_seq)) != 0)) {
         mdb_txn_abort(txn);
         snprintf(why, whylen, "cannot read the store's counters: %s", tc_strerror(rc));
@@ -240,6 +239,8 @@ void tc_store_destroy(tc_store_t **pstore)
         return;
     tc_store_t *s = *pstore;
     tc_store_abort(s);
+    tc_blocks_close(&s->logb);
+    tc_blocks_close(&s->bcastb);
     tc_lmdb_destroy(&s->lmdb);
     free(s);
     *pstore = NULL;
@@ -317,12 +318,12 @@ int tc_store_probe(tc_store_t *s)
 
 uint64_t tc_store_log_seq(const tc_store_t *s)
 {
-    return s->log_seq;
+    return s->logb.seq;
 }
 
 uint64_t tc_store_bcast_seq(const tc_store_t *s)
 {
-    return s->bcast_seq;
+    return s->bcastb.seq;
 }
 
 int tc_store_begin(tc_store_t *s)
@@ -334,8 +335,8 @@ int tc_store_begin(tc_store_t *s)
         s->txn = NULL;
         return tc_lmdb_error(s->lmdb, rc, "starting a batch", s->why, sizeof s->why);
     }
-    s->txn_log_seq = s->log_seq;
-    s->txn_bcast_seq = s->bcast_seq;
+    tc_blocks_begin(&s->logb);
+    tc_blocks_begin(&s->bcastb);
     s->txn_audit_seq = s->audit_seq;
     return 0;
 }
@@ -354,16 +355,14 @@ int tc_store_append_log(tc_store_t *s, tc_record_t *rec)
 {
     if (!s->txn)
         return TC_EINVAL;
-    rec->seq = s->txn_log_seq + 1;
+    rec->seq = s->logb.txn_seq + 1;
     uint8_t *buf;
     size_t len;
     int rc = tc_wire_encode_record(rec, &buf, &len);
     if (rc)
         return rc;
-    rc = s_put_u64(s, s->log, rec->seq, buf, len, MDB_APPEND);
+    rc = tc_blocks_append(&s->logb, s->txn, buf, len);
     free(buf);
-    if (rc == 0)
-        s->txn_log_seq = rec->seq;
     return rc;
 }
 
@@ -371,48 +370,41 @@ int tc_store_append_log_raw(tc_store_t *s, tc_record_t *rec, const uint8_t *env,
 {
     if (!s->txn)
         return TC_EINVAL;
-    rec->seq = s->txn_log_seq + 1;
+    rec->seq = s->logb.txn_seq + 1;
     uint8_t *buf;
     size_t blen;
     int rc = tc_wire_encode_record_raw(rec, env, len, &buf, &blen);
     if (rc)
         return rc;
-    rc = s_put_u64(s, s->log, rec->seq, buf, blen, MDB_APPEND);
+    rc = tc_blocks_append(&s->logb, s->txn, buf, blen);
     free(buf);
-    if (rc == 0)
-        s->txn_log_seq = rec->seq;
     return rc;
 }
 
 uint64_t tc_store_next_bcast_seq(const tc_store_t *s)
 {
-    return (s->txn ? s->txn_bcast_seq : s->bcast_seq) + 1;
+    return (s->txn ? s->bcastb.txn_seq : s->bcastb.seq) + 1;
 }
 
 int tc_store_append_bcast_bytes(tc_store_t *s, uint64_t seq, const uint8_t *env, size_t len)
 {
-    if (!s->txn || seq != s->txn_bcast_seq + 1)
+    if (!s->txn || seq != s->bcastb.txn_seq + 1)
         return TC_EINVAL;
-    int rc = s_put_u64(s, s->bcast, seq, env, len, MDB_APPEND);
-    if (rc == 0)
-        s->txn_bcast_seq = seq;
-    return rc;
+    return tc_blocks_append(&s->bcastb, s->txn, env, len);
 }
 
 int tc_store_append_bcast(tc_store_t *s, tc_msg_t *m)
 {
     if (!s->txn || m->kind != TC_MSG_BROADCAST)
         return TC_EINVAL;
-    m->seq = s->txn_bcast_seq + 1;
+    m->seq = s->bcastb.txn_seq + 1;
     uint8_t *buf;
     size_t len;
     int rc = tc_wire_encode_msg(m, &buf, &len);
     if (rc)
         return rc;
-    rc = s_put_u64(s, s->bcast, m->seq, buf, len, MDB_APPEND);
+    rc = tc_blocks_append(&s->bcastb, s->txn, buf, len);
     free(buf);
-    if (rc == 0)
-        s->txn_bcast_seq = m->seq;
     return rc;
 }
 
@@ -441,9 +433,14 @@ int tc_store_put_timeline(tc_store_t *s, const tc_timeline_t *t, unsigned idx)
     s_be64(t->incident, kb);
     s_be64(t->log_seq, kb + 8);
     kb[16] = (unsigned char)idx;
+    /* The incident and the log record are in the key: not again in the
+     * value (proto3 leaves zero fields out). */
+    tc_timeline_t lean = *t;
+    lean.incident = 0;
+    lean.log_seq = 0;
     uint8_t *buf;
     size_t len;
-    int rc = tc_wire_encode_timeline(t, &buf, &len);
+    int rc = tc_wire_encode_timeline(&lean, &buf, &len);
     if (rc)
         return rc;
     MDB_val k = {sizeof kb, kb}, v = {len, buf};
@@ -494,12 +491,24 @@ int tc_store_commit(tc_store_t *s)
 {
     if (!s->txn)
         return TC_EINVAL;
-    int rc = mdb_txn_commit(s->txn);
+    int rc = tc_blocks_flush(&s->logb, s->txn);
+    if (rc == 0)
+        rc = tc_blocks_flush(&s->bcastb, s->txn);
+    if (rc) {
+        tc_store_abort(s);
+        snprintf(s->why, sizeof s->why, "storing a batch: %s at %s", tc_strerror(rc),
+                 tc_lmdb_dir(s->lmdb));
+        return rc;
+    }
+    rc = mdb_txn_commit(s->txn);
     s->txn = NULL;
-    if (rc)
+    if (rc) {
+        tc_blocks_aborted(&s->logb);
+        tc_blocks_aborted(&s->bcastb);
         return tc_lmdb_error(s->lmdb, rc, "storing a batch", s->why, sizeof s->why);
-    s->log_seq = s->txn_log_seq;
-    s->bcast_seq = s->txn_bcast_seq;
+    }
+    tc_blocks_committed(&s->logb);
+    tc_blocks_committed(&s->bcastb);
     s->audit_seq = s->txn_audit_seq;
     return 0;
 }
@@ -510,6 +519,8 @@ void tc_store_abort(tc_store_t *s)
         mdb_txn_abort(s->txn);
         s->txn = NULL;
     }
+    tc_blocks_aborted(&s->logb);
+    tc_blocks_aborted(&s->bcastb);
 }
 
 /* Walks a u64-keyed database from `from` on, decoding each value with
@@ -553,26 +564,46 @@ static int s_scan(tc_store_t *s, MDB_dbi dbi, uint64_t from, size_t limit, s_vis
     return out;
 }
 
-static int s_visit_record(const MDB_val *v, void *scratch, void *fn, void *ctx)
+typedef struct {
+    void *scratch, *fn, *ctx;
+} s_blockvisit_t;
+
+static int s_block_record(uint64_t seq, const uint8_t *p, size_t len, void *arg)
 {
-    tc_record_t *rec = scratch;
-    int rc = tc_wire_decode_record(v->mv_data, v->mv_size, rec);
+    s_blockvisit_t *b = arg;
+    tc_record_t *rec = b->scratch;
+    int rc = tc_wire_decode_record(p, len, rec);
     if (rc) {
-        tc_error("event log record cannot be decoded: %s", tc_strerror(rc));
+        tc_error("event log record %llu cannot be decoded: %s", (unsigned long long)seq,
+                 tc_strerror(rc));
         return rc;
     }
-    return ((tc_store_record_fn *)fn)(rec, ctx);
+    return ((tc_store_record_fn *)b->fn)(rec, b->ctx);
 }
 
-static int s_visit_msg(const MDB_val *v, void *scratch, void *fn, void *ctx)
+static int s_block_msg(uint64_t seq, const uint8_t *p, size_t len, void *arg)
 {
-    tc_msg_t *m = scratch;
-    int rc = tc_wire_decode_msg(v->mv_data, v->mv_size, m);
+    s_blockvisit_t *b = arg;
+    tc_msg_t *m = b->scratch;
+    int rc = tc_wire_decode_msg(p, len, m);
     if (rc) {
-        tc_error("broadcast log entry cannot be decoded: %s", tc_strerror(rc));
+        tc_error("broadcast %llu cannot be decoded: %s", (unsigned long long)seq, tc_strerror(rc));
         return rc;
     }
-    return ((tc_store_msg_fn *)fn)(m, ctx);
+    return ((tc_store_msg_fn *)b->fn)(m, b->ctx);
+}
+
+/* A block sequence walked in its own read transaction. */
+static int s_scan_blocks(tc_store_t *s, MDB_dbi dbi, uint64_t from, size_t limit,
+                         tc_blocks_fn *visit, s_blockvisit_t *bv, bool *more)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return s_err(rc);
+    rc = tc_blocks_scan(txn, dbi, from, limit, visit, bv, more);
+    mdb_txn_abort(txn);
+    return rc;
 }
 
 int tc_store_scan_log(tc_store_t *s, uint64_t from, size_t limit, tc_store_record_fn *fn, void *ctx,
@@ -581,7 +612,8 @@ int tc_store_scan_log(tc_store_t *s, uint64_t from, size_t limit, tc_store_recor
     tc_record_t *rec = malloc(sizeof *rec);
     if (!rec)
         return TC_ENOMEM;
-    int rc = s_scan(s, s->log, from, limit, s_visit_record, rec, (void *)fn, ctx, more);
+    s_blockvisit_t bv = {rec, (void *)fn, ctx};
+    int rc = s_scan_blocks(s, s->log, from, limit, s_block_record, &bv, more);
     free(rec);
     return rc;
 }
@@ -592,7 +624,8 @@ int tc_store_scan_bcast(tc_store_t *s, uint64_t from, size_t limit, tc_store_msg
     tc_msg_t *m = malloc(sizeof *m);
     if (!m)
         return TC_ENOMEM;
-    int rc = s_scan(s, s->bcast, from, limit, s_visit_msg, m, (void *)fn, ctx, more);
+    s_blockvisit_t bv = {m, (void *)fn, ctx};
+    int rc = s_scan_blocks(s, s->bcast, from, limit, s_block_msg, &bv, more);
     free(m);
     return rc;
 }
@@ -617,6 +650,46 @@ int tc_store_scan_audit(tc_store_t *s, uint64_t from, size_t limit, tc_store_aud
     return rc;
 }
 
+int tc_store_prune_audit(tc_store_t *s, int64_t before_ms, size_t max, size_t *deleted)
+{
+    *deleted = 0;
+    if (s->txn)
+        return TC_EINVAL;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (mrc)
+        return tc_lmdb_error(s->lmdb, mrc, "pruning the audit trail", s->why, sizeof s->why);
+    if ((mrc = mdb_cursor_open(txn, s->audit, &cur)) != 0) {
+        mdb_txn_abort(txn);
+        return tc_lmdb_error(s->lmdb, mrc, "pruning the audit trail", s->why, sizeof s->why);
+    }
+    tc_audit_t *a = malloc(sizeof *a);
+    MDB_val k, v;
+    int rc = a ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : ENOMEM;
+    /* Oldest first, and only the audit trail: the event log is never
+     * touched. */
+    while (rc == 0 && *deleted < max && tc_wire_decode_audit(v.mv_data, v.mv_size, a) == 0 &&
+           a->time_ms < before_ms) {
+        if ((rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        ++*deleted;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+        if (rc == EINVAL) /* deleted the last one */
+            rc = MDB_NOTFOUND;
+    }
+    free(a);
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return tc_lmdb_error(s->lmdb, rc, "pruning the audit trail", s->why, sizeof s->why);
+    }
+    mrc = mdb_txn_commit(txn);
+    if (mrc)
+        *deleted = 0;
+    return mrc ? tc_lmdb_error(s->lmdb, mrc, "pruning the audit trail", s->why, sizeof s->why) : 0;
+}
+
 int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_fn *fn, void *ctx)
 {
     MDB_txn *txn;
@@ -637,8 +710,11 @@ int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_f
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 17 || s_from_be64(k.mv_data) != incident)
             break;
-        if ((out = tc_wire_decode_timeline(v.mv_data, v.mv_size, &t)) != 0 ||
-            (out = fn(&t, ctx)) != 0)
+        if ((out = tc_wire_decode_timeline(v.mv_data, v.mv_size, &t)) != 0)
+            break;
+        t.incident = incident;
+        t.log_seq = s_from_be64((const unsigned char *)k.mv_data + 8);
+        if ((out = fn(&t, ctx)) != 0)
             break;
     }
     mdb_cursor_close(cur);
@@ -703,7 +779,7 @@ int tc_store_seq_at(tc_store_t *s, int64_t time_ms, uint64_t *seq)
     /* Receive times grow with the sequence (one clock reading per batch,
      * a clock that only the test clock moves, and only forward): binary
      * search, a record read per step. */
-    uint64_t lo = 0, hi = s->log_seq;
+    uint64_t lo = 0, hi = s->logb.seq;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo + 1) / 2;
         int64_t t = 0;

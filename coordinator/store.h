@@ -135,6 +135,11 @@ typedef int(tc_store_audit_fn)(const tc_audit_t *a, void *ctx);
 int tc_store_scan_audit(tc_store_t *s, uint64_t from, size_t limit, tc_store_audit_fn *fn,
                         void *ctx, bool *more);
 
+/* Deletes audit records older than `before_ms`, oldest first, at most
+ * `max` of them, in their own transaction (none may be open); the event
+ * log is never touched. *deleted says how many went. */
+int tc_store_prune_audit(tc_store_t *s, int64_t before_ms, size_t max, size_t *deleted);
+
 /* Calls `fn` for each timeline entry of `incident`, in log order. */
 typedef int(tc_store_timeline_fn)(const tc_timeline_t *t, void *ctx);
 int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_fn *fn, void *ctx);

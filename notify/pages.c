@@ -100,8 +100,7 @@ bool tc_notify_page_ack_url(const uint8_t *key, const char *base, int64_t ttl_ms
     out[0] = 0;
     const tc_page_t *pg = &d->pg.page;
     /* Reminders are not pages a person acknowledges: only a role's page. */
-    if (!key || !base || !*base || pg->kind == TC_PAGE_UPDATE_DUE ||
-        pg->kind == TC_PAGE_POSTMORTEM || !pg->paged_ms)
+    if (!key || !base || !*base || !tc_page_waits_for_ack(pg->kind) || !pg->paged_ms)
         return false;
     tc_acklink_t link = {.incident = d->pg.incident.id,
                          .paged_ms = pg->paged_ms,
@@ -197,6 +196,10 @@ static void s_why(const tc_delivery_t *d, char *out, size_t cap)
     case TC_PAGE_POSTMORTEM:
         snprintf(out, cap, "The post-mortem of incident %" PRIu64 " is overdue, and you own it.",
                  id);
+        break;
+    case TC_PAGE_NOTICE:
+        /* What the process has to say is the coordinator's text. */
+        snprintf(out, cap, "%s", d->pg.detail);
         break;
     default: snprintf(out, cap, "You are the %s for incident %" PRIu64 ".", role, id); break;
     }
@@ -500,7 +503,7 @@ char *tc_notify_page_email(const tc_delivery_t *d, const char *from, int64_t now
     if (ack && *ack)
         tc_notify__printf(&b, "\r\nAcknowledge (opens a page that asks you to confirm):\r\n%s\r\n",
                           ack);
-    else if (d->pg.page.kind != TC_PAGE_UPDATE_DUE && d->pg.page.kind != TC_PAGE_POSTMORTEM)
+    else if (tc_page_waits_for_ack(d->pg.page.kind))
         tc_notify__printf(&b, "\r\nAcknowledge with: tocsinctl ack %" PRIu64 " %s\r\n",
                           d->pg.incident.id, d->pg.page.role);
     bool failed = b.failed || subject.failed || facts.failed;

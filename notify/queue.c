@@ -287,7 +287,8 @@ static int s_encode(const tc_delivery_t *d, uint8_t **out, size_t *outlen)
     if (d->is_page) {
         /* The page as the coordinator broadcast it. */
         m->seq = d->pg.bseq;
-        m->u.bcast.kind = d->pg.page.kind == TC_PAGE_UPDATE_DUE ? TC_BCAST_REMINDER : TC_BCAST_PAGE;
+        m->u.bcast.kind =
+            tc_page_waits_for_ack(d->pg.page.kind) ? TC_BCAST_PAGE : TC_BCAST_REMINDER;
         m->u.bcast.incident = d->pg.incident;
         m->u.bcast.page = d->pg.page;
         memcpy(m->u.bcast.detail, d->pg.detail, sizeof m->u.bcast.detail);

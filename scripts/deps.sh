@@ -9,7 +9,7 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config
 libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
-libcurl4-openssl-dev libyaml-dev libcmocka-dev libmicrohttpd-dev
+libcurl4-openssl-dev libyaml-dev libcmocka-dev libmicrohttpd-dev libzstd-dev
 libjansson-dev libsodium-dev
 python3 python3-zmq python3-yaml monitoring-plugins-basic lmdb-utils
 chromium fonts-dejavu-core prometheus-alertmanager prometheus curl

@@ -25,6 +25,7 @@ enum {
     TC_CTL_G_WINDOW = 1u << 5,  /* maintenance add's options */
     TC_CTL_G_DRILL = 1u << 6,   /* drill's options */
     TC_CTL_G_KEYS = 1u << 7,    /* --dir */
+    TC_CTL_G_FORCE = 1u << 8,   /* --force */
 };
 
 /* The `val` getopt_long() returns for each option. */
@@ -59,6 +60,7 @@ enum {
     TC_CTL_OPT_EVERY,
     TC_CTL_OPT_VERIFY,
     TC_CTL_OPT_WAIT,
+    TC_CTL_OPT_FORCE,
 };
 
 typedef struct {

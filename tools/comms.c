@@ -342,6 +342,18 @@ static int s_print_subscribers(FILE *out, const tc_api_reply_t *r, tc_json_t *j)
             char when[40];
             tc_json_key(j, "last_at");
             tc_json_string(j, tc_time_format(s->last_ms, when, sizeof when));
+            tc_json_key(j, "failing");
+            tc_json_bool(j, s->failing);
+            tc_json_key(j, "failing_since");
+            if (s->failing)
+                tc_json_string(j, tc_time_format(s->failing_since_ms, when, sizeof when));
+            else
+                tc_json_null(j);
+            tc_json_key(j, "failing_detail");
+            if (s->failing)
+                tc_json_string(j, s->failing_detail);
+            else
+                tc_json_null(j);
             tc_json_object_end(j);
         }
         tc_json_array_end(j);
@@ -364,7 +376,23 @@ static int s_print_subscribers(FILE *out, const tc_api_reply_t *r, tc_json_t *j)
         if (s->delivered)
             snprintf(lat, sizeof lat, "%" PRIu64 " ms", s->latency_total_ms / s->delivered);
         s_when(s->last_ms, when, sizeof when);
-        snprintf(last, sizeof last, "%s %s %s", when, s->last_result, s->last_detail);
+        if (s->failing) {
+            /* How long it has been stuck, up to now (or the report, if a
+             * test clock put it ahead of this host's). */
+            int64_t now = tc_now_ms() > s->last_ms ? tc_now_ms() : s->last_ms;
+            int64_t ms = now > s->failing_since_ms ? now - s->failing_since_ms : 0;
+            char age[32];
+            if (ms < 60000)
+                snprintf(age, sizeof age, "%llds", (long long)(ms / 1000));
+            else if (ms < 3600000)
+                snprintf(age, sizeof age, "%lldm", (long long)(ms / 60000));
+            else
+                snprintf(age, sizeof age, "%lldh%lldm", (long long)(ms / 3600000),
+                         (long long)(ms % 3600000 / 60000));
+            snprintf(last, sizeof last, "FAILING for %s: %s", age, s->failing_detail);
+        } else {
+            snprintf(last, sizeof last, "%s %s %s", when, s->last_result, s->last_detail);
+        }
         const char *row[] = {s->name, d, f, lat, last};
         tc_table_add_row(t, row);
     }

@@ -234,14 +234,14 @@ int tc_ctl_show_postmortem(const tc_api_reply_t *r, tc_json_t *j)
         return TC_ENOTFOUND;
     const tc_incident_t *inc = &r->incidents[0];
     if (!j)
-        return tc_postmortem_markdown(stdout, inc, r->timeline, r->ntimeline);
+        return tc_postmortem_markdown(stdout, inc, r->timeline, r->ntimeline, r->updates, r->nupdates);
     /* The same Markdown, as one string of a JSON object. */
     char *md = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&md, &len);
     if (!mem)
         return TC_ENOMEM;
-    int rc = tc_postmortem_markdown(mem, inc, r->timeline, r->ntimeline);
+    int rc = tc_postmortem_markdown(mem, inc, r->timeline, r->ntimeline, r->updates, r->nupdates);
     if (fclose(mem) != 0 && rc == 0)
         rc = TC_ENOMEM;
     if (rc == 0) {

@@ -115,7 +115,84 @@ void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc)
         tc_json_uint(j, inc->maintenance);
     else
         tc_json_null(j);
+    tc_json_key(j, "severity_meaning");
+    if (inc->severity)
+        tc_json_string(j, tc_severity_meaning(inc->severity));
+    else
+        tc_json_null(j);
+    /* Time at each severity; the current one counts up to updated_at. */
+    tc_json_key(j, "severity_ms");
+    tc_json_object_begin(j);
+    for (uint32_t sev = 1; sev <= 5; sev++) {
+        int64_t ms = tc_render_severity_ms(inc, sev);
+        if (!ms)
+            continue;
+        char key[4] = {(char)('0' + sev), '\0'};
+        tc_json_key(j, key);
+        tc_json_uint(j, (uint64_t)ms);
+    }
     tc_json_object_end(j);
+    static const char *const plans[] = {NULL, "business_hours", "out_of_hours", "full"};
+    tc_json_key(j, "plan");
+    if (inc->plan && inc->plan <= TC_PLAN_FULL)
+        tc_json_string(j, plans[inc->plan]);
+    else
+        tc_json_null(j);
+    tc_json_key(j, "bridge");
+    if (inc->bridge[0])
+        tc_json_string(j, inc->bridge);
+    else
+        tc_json_null(j);
+    tc_json_key(j, "resolved_failing");
+    tc_json_uint(j, inc->resolved_failing);
+    tc_json_key(j, "disclosure");
+    if (inc->security) {
+        tc_json_object_begin(j);
+        tc_json_key(j, "cleared");
+        tc_json_bool(j, inc->disclosure_ic_ms && inc->disclosure_dpo_ms);
+        tc_json_key(j, "ic_cleared_at");
+        tc_json_time(j, inc->disclosure_ic_ms);
+        tc_json_key(j, "dpo_cleared_at");
+        tc_json_time(j, inc->disclosure_dpo_ms);
+        tc_json_key(j, "flagged_severity");
+        if (inc->flagged_severity)
+            tc_json_uint(j, inc->flagged_severity);
+        else
+            tc_json_null(j);
+        tc_json_object_end(j);
+    } else {
+        tc_json_null(j);
+    }
+    tc_json_key(j, "progress_at");
+    tc_json_time(j, inc->progress_ms);
+    tc_json_key(j, "postmortem");
+    if (inc->postmortem_due_ms) {
+        tc_json_object_begin(j);
+        tc_json_key(j, "owner");
+        tc_json_string(j, inc->postmortem_owner);
+        tc_json_key(j, "due_at");
+        tc_json_time(j, inc->postmortem_due_ms);
+        tc_json_key(j, "done_at");
+        tc_json_time(j, inc->postmortem_done_ms);
+        tc_json_key(j, "meeting_at");
+        tc_json_time(j, inc->postmortem_meeting_ms);
+        tc_json_key(j, "reminded");
+        tc_json_bool(j, inc->postmortem_reminded);
+        tc_json_object_end(j);
+    } else {
+        tc_json_null(j);
+    }
+    tc_json_object_end(j);
+}
+
+int64_t tc_render_severity_ms(const tc_incident_t *inc, uint32_t severity)
+{
+    if (severity < 1 || severity > 5)
+        return 0;
+    int64_t ms = inc->severity_ms[severity];
+    if (inc->severity == severity && inc->sev_since_ms && inc->updated_ms > inc->sev_since_ms)
+        ms += inc->updated_ms - inc->sev_since_ms;
+    return ms;
 }
 
 void tc_render_update_json(tc_json_t *j, const tc_update_t *u)
@@ -184,6 +261,8 @@ void tc_render_update_json(tc_json_t *j, const tc_update_t *u)
     tc_json_time(j, u->eta_ms);
     tc_json_key(j, "drill");
     tc_json_bool(j, u->drill);
+    tc_json_key(j, "restricted");
+    tc_json_bool(j, u->restricted);
     tc_json_object_end(j);
 }
 
@@ -726,10 +805,10 @@ int tc_render_incident_text(FILE *out, const tc_incident_t *inc)
     else
         snprintf(buf, sizeof buf, "SEV-%" PRIu32, inc->severity);
     /* Hotjar's names next to PagerDuty's numbers; SEV-1/2 are major. */
-    static const char *const names[] = {
-        "", " (Critical, major incident)", " (Major, major incident)", " (Minor)", "", ""};
-    if (inc->severity <= 5)
-        s_append(buf, sizeof buf, &(size_t){strlen(buf)}, "%s", names[inc->severity]);
+    if (inc->severity)
+        s_append(buf, sizeof buf, &(size_t){strlen(buf)}, " (%s%s)",
+                 tc_severity_meaning(inc->severity),
+                 tc_severity_major(inc->severity) ? ", major incident" : "");
     s_kv(out, "severity:", buf);
     if (inc->declared && inc->declared_ms)
         snprintf(buf, sizeof buf, "yes, %s", tc_time_format(inc->declared_ms, when, sizeof when));
@@ -791,6 +870,38 @@ int tc_render_incident_text(FILE *out, const tc_incident_t *inc)
     if (inc->maintenance) {
         snprintf(buf, sizeof buf, "opened during maintenance window %" PRIu64, inc->maintenance);
         s_kv(out, "maintenance:", buf);
+    }
+    if (inc->bridge[0])
+        s_kv(out, "bridge:", inc->bridge);
+    if (inc->plan == TC_PLAN_OUT_OF_HOURS)
+        s_kv(out, "plan:", "out of hours: the on-call engineer contains it");
+    else if (inc->plan == TC_PLAN_FULL)
+        s_kv(out, "plan:", "out of hours, full response requested");
+    else if (inc->plan == TC_PLAN_BUSINESS)
+        s_kv(out, "plan:", "business hours: full response");
+    if (inc->security) {
+        snprintf(buf, sizeof buf, "%s (IC %s, DPO %s)",
+                 inc->disclosure_ic_ms && inc->disclosure_dpo_ms ? "cleared" : "held",
+                 inc->disclosure_ic_ms ? "cleared" : "not yet",
+                 inc->disclosure_dpo_ms ? "cleared" : "not yet");
+        s_kv(out, "disclosure:", buf);
+    }
+    if (inc->resolved_failing) {
+        snprintf(buf, sizeof buf, "%" PRIu32 " checks still failing (--force)",
+                 inc->resolved_failing);
+        s_kv(out, "resolved over:", buf);
+    }
+    if (inc->postmortem_due_ms) {
+        char due[40], meet[40];
+        snprintf(buf, sizeof buf, "owner %s, due %s%s%s%s",
+                 inc->postmortem_owner[0] ? inc->postmortem_owner : "not assigned",
+                 tc_time_format(inc->postmortem_due_ms, due, sizeof due),
+                 inc->postmortem_done_ms ? ", done" : "",
+                 inc->postmortem_meeting_ms ? ", meeting " : "",
+                 inc->postmortem_meeting_ms
+                     ? tc_time_format(inc->postmortem_meeting_ms, meet, sizeof meet)
+                     : "");
+        s_kv(out, "post-mortem:", buf);
     }
     return ferror(out) ? TC_EIO : 0;
 }

@@ -29,6 +29,11 @@
  * severity is null when not assessed (0); resolved_at is null while open. */
 void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc);
 
+/* How long `inc` has been at `severity` (1..5): the time counted before
+ * the current one was set, plus, for the current one of an open incident,
+ * up to its updated_ms. 0 when never. */
+int64_t tc_render_severity_ms(const tc_incident_t *inc, uint32_t severity);
+
 /* {"seq":12,"topic":"incident.opened","time":"...","log_seq":40,
  *  "detail":"...","incident":{...}} for incident kinds,
  * {"seq":13,"topic":"host.down","time":"...","log_seq":41,"host":"web-01",

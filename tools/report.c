@@ -58,7 +58,7 @@ int tc_report_compute(const tc_incident_t *incs, size_t n, tc_report_t *out)
         out->incidents++;
         out->resolved += inc->state == TC_INC_RESOLVED;
         out->declared += inc->declared;
-        out->major += inc->severity == 1 || inc->severity == 2;
+        out->major += tc_severity_major(inc->severity);
         if ((v = s_since_open(inc, inc->acknowledged_ms)) >= 0)
             a[na++] = v;
         if ((v = s_since_open(inc, inc->declared_ms)) >= 0)
@@ -90,11 +90,12 @@ int tc_report_text(FILE *out, const tc_incident_t *incs, size_t n, const tc_repo
         return TC_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         const tc_incident_t *inc = &incs[i];
-        char id[24], sev[16], a[32], d[32], rr[32];
+        char id[24], sev[48], a[32], d[32], rr[32];
         snprintf(id, sizeof id, "%" PRIu64, inc->id);
         snprintf(sev, sizeof sev, "%s", inc->severity ? "" : "-");
         if (inc->severity)
-            snprintf(sev, sizeof sev, "%" PRIu32, inc->severity);
+            snprintf(sev, sizeof sev, "%" PRIu32 " %s", inc->severity,
+                     tc_severity_meaning(inc->severity));
         const char *cells[] = {id,
                                inc->service,
                                sev,
@@ -171,6 +172,13 @@ void tc_report_json(tc_json_t *j, const tc_incident_t *incs, size_t n, const tc_
             tc_json_uint(j, inc->severity);
         else
             tc_json_null(j);
+        tc_json_key(j, "severity_meaning");
+        if (inc->severity)
+            tc_json_string(j, tc_severity_meaning(inc->severity));
+        else
+            tc_json_null(j);
+        s_json_ms(j, "sev1_ms", tc_render_severity_ms(inc, 1));
+        s_json_ms(j, "sev2_ms", tc_render_severity_ms(inc, 2));
         s_json_ms(j, "tta_ms", s_since_open(inc, inc->acknowledged_ms));
         s_json_ms(j, "ttd_ms", s_since_open(inc, inc->declared_ms));
         s_json_ms(j, "ttr_ms", s_since_open(inc, inc->resolved_ms));

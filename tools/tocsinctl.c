@@ -66,6 +66,7 @@ typedef struct {
     char note[TC_TEXT_MAX]; /* a note's words, joined */
     bool has_from, has_limit;
     bool draft;      /* postmortem ID: render the Markdown draft */
+    bool force;      /* --force: handoff without the IC, resolve over failing checks */
     bool comms;      /* a communication-plan command (tools/comms.h) */
     bool list_items; /* actions ID: list the action items */
     uint64_t from;
@@ -316,10 +317,10 @@ static int s_action_args(const char *cmd)
     static const struct {
         const char *name;
         int args;
-    } actions[] = {{"ack", 97},        {"resolve", 0},  {"reopen", 0},  {"declare", 0},
-                   {"undeclare", 0},   {"security", 0}, {"state", 1},   {"sev", 1},
-                   {"users", 1},       {"assign", 2},   {"handoff", 1}, {"note", 99},
-                   {"postmortem", 98}, {"item", 2},     {"features", 1}};
+    } actions[] = {{"ack", 97},        {"resolve", 0},  {"reopen", 0},   {"declare", 0},
+                   {"undeclare", 0},   {"security", 0}, {"state", 1},    {"sev", 1},
+                   {"users", 1},       {"assign", 2},   {"handoff", 1},  {"note", 99},
+                   {"postmortem", 98}, {"item", 2},     {"features", 1}, {"plan", 1}};
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
         if (!strcmp(cmd, actions[i].name))
             return actions[i].args;
@@ -372,9 +373,29 @@ static int s_check_action(s_opts_t *o, int nargs)
     if (nargs == 98) { /* postmortem ID done | owner PERSON; bare ID is the draft */
         if (o->nargs == 2 && !strcmp(o->args[1], "done"))
             return -1;
-        if (o->nargs == 3 && !strcmp(o->args[1], "owner"))
+        if (o->nargs == 3 && (!strcmp(o->args[1], "owner") || !strcmp(o->args[1], "meeting")))
             return -1;
-        return s_usage(o, "postmortem takes ID (the draft), ID done, or ID owner PERSON");
+        return s_usage(
+            o, "postmortem takes ID (the draft), ID done, ID owner PERSON or ID meeting WHEN");
+    }
+    /* Optional words: security ID clear; --force of handoff and resolve. */
+    if (!strcmp(o->command, "security") && o->nargs == 2 && !strcmp(o->args[1], "clear"))
+        return -1;
+    if (o->force && (int)o->nargs - 1 == nargs) {
+        o->args[o->nargs++] = "force"; /* only handoff and resolve take it (their group) */
+        return -1;
+    }
+    if ((int)o->nargs - 1 == nargs && nargs == 1) {
+        uint64_t v;
+        bool number = !strcmp(o->command, "sev") || !strcmp(o->command, "users") ||
+                      !strcmp(o->command, "features");
+        if (number && (tc_u64_parse(o->args[1], UINT32_MAX, &v) != 0 ||
+                       (!strcmp(o->command, "sev") && (v < 1 || v > 5))))
+            return s_usage(o, "%s wants %s, not '%s'", o->command,
+                           !strcmp(o->command, "sev") ? "a severity from 1 to 5" : "a number",
+                           o->args[1]);
+        if (!strcmp(o->command, "plan") && strcmp(o->args[1], "full") != 0)
+            return s_usage(o, "plan takes ID full");
     }
     if ((int)o->nargs - 1 != nargs)
         return s_usage(o, "%s takes an incident id%s", o->command,
@@ -498,6 +519,7 @@ static int s_option(s_opts_t *o, int c, const char *arg)
     case TC_CTL_OPT_INSECURE: o->insecure = true; break;
     case TC_CTL_OPT_DIR: o->dir = arg; break;
     case TC_CTL_OPT_ALL: o->all = true; break;
+    case TC_CTL_OPT_FORCE: o->force = true; break;
     case TC_CTL_OPT_MESSAGE: o->message = arg; break;
     case TC_CTL_OPT_AS_OF: {
         /* A log sequence, a time (RFC 3339, now), or -DURATION ago. */

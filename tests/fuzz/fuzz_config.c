@@ -1,7 +1,10 @@
-/* libFuzzer target: both configuration loaders read files an operator
- * wrote by hand; any content must give a config or an error message. */
+/* libFuzzer target: the configuration loaders (the agent's, the
+ * coordinator's and its on-call roster with business hours) read files an
+ * operator wrote by hand; any content must give a config or an error
+ * message. */
 #include "agent/config.h"
 #include "coordinator/config.h"
+#include "coordinator/oncall.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tc_coord_config_t cc;
     tc_coord_config_defaults(&cc);
     (void)tc_coord_config_load(&cc, path, err, sizeof err);
+    tc_roster_t *roster = NULL;
+    if (tc_roster_load(path, &roster, err, sizeof err) == 0) {
+        bool inside;
+        (void)tc_roster_business_hours(roster, "web", 1764000000000LL, &inside, err, sizeof err);
+        tc_roster_destroy(&roster);
+    }
     tc_agent_config_t *ac = tc_agent_config_new();
     if (ac) {
         if (tc_agent_config_load(ac, path, err, sizeof err) == 0)

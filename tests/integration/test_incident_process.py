@@ -59,7 +59,7 @@ class IncidentProcessTest(h.TocsinTestCase):
     def outage(self, c, service="frontend", host="web-01"):
         """One agent whose TCP check of `service` fails from the start (the
         port listens nowhere); returns the agent and the incident opened."""
-        down = self.service(up=False)
+        down = self.down = self.service(up=False)
         a = self.agent(host, c.agents_ep,
                        [h.tcp_check(service + "-tcp", service, down.target)]).start()
 
@@ -237,8 +237,10 @@ class IncidentProcessTest(h.TocsinTestCase):
         self.refused(c, "state", iid, "resolved", reason="use resolve")
         self.refused(c, "state", iid, "identified", reason="already identified")
         self.refused(c, "state", iid, "sleeping")
-        self.refused(c, "sev", iid, 7, reason="1 to 5")
-        self.refused(c, "sev", iid, 0, reason="1 to 5")
+        for bad in (7, 0, 6, "x"):  # usage errors: exit 2, nothing sent
+            r = c.ctl_raw("sev", str(iid), str(bad))
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("1 to 5", r.stderr)
         self.refused(c, "assign", iid, "king", "bob", reason="roles: commander")
         self.refused(c, "undeclare", iid, reason="already not declared")
         self.refused(c, "reopen", iid, reason="not resolved")
@@ -265,34 +267,55 @@ class IncidentProcessTest(h.TocsinTestCase):
         expected.append(("note", "plaintext"))
         self.assertEqual(inc["state"], "monitoring")
 
-        inc = self.act(c, "resolve", iid)
+        # web-01 still fails: a resolve would silence it, so it is refused
+        # with the reason; --force resolves, and what still fails is a new
+        # incident at once.
+        before = self.show(c, iid)
+        self.refused(c, "resolve", iid, reason=r"1 check of frontend still failing \(on web-01\)"
+                                               r".*--force")
+        self.assertEqual(self.show(c, iid), before)
+        inc = self.act(c, "resolve", iid, "--force")
         expected.append(("resolve", "plaintext"))
         self.assertEqual(inc["state"], "resolved")
+        self.assertEqual(inc["severity"], 1, "a resolved incident keeps its severity")
+        self.assertEqual(inc["resolved_failing"], 1)
         self.assertIsNotNone(inc["resolved_at"])
-        self.assertEqual(c.incidents(), [])
+        alert = c.incidents()
+        self.assertEqual(len(alert), 1)
+        self.assertEqual(alert[0]["state"], "triggered")
+        self.assertIn("still failing when incident %d was resolved by hand" % iid,
+                      alert[0]["summary"])
+        nid = alert[0]["id"]
 
         before = self.show(c, iid)
         self.refused(c, "resolve", iid, reason="resolved")
         self.refused(c, "ack", iid, reason="resolved")
         self.refused(c, "note", iid, "-m", "")  # an empty note
+        self.refused(c, "reopen", iid, reason="already has open incident %d" % nid)
         self.assertEqual(self.show(c, iid), before)
 
-        inc = self.act(c, "reopen", iid)
-        expected.append(("reopen", "plaintext"))
+        # The service comes back: the new incident resolves by itself, and
+        # only it, the newest, can be reopened.
+        self.down.start()
+        self.wait_until(lambda: self.show(c, nid)["state"] == "resolved",
+                        what="the alert resolved by its check")
+        self.refused(c, "reopen", iid,
+                     reason="incident %d of frontend resolved after incident %d" % (nid, iid))
+        inc = self.act(c, "reopen", nid)
         self.assertEqual(inc["state"], "investigating")
         self.assertIsNone(inc["resolved_at"])
-        self.assertEqual(inc["roles"], {"commander": "alice", "scribe": "bob"})
-        self.assertEqual([i["id"] for i in c.incidents()], [iid])
 
-        inc = self.act(c, "resolve", iid, "-m", "fixed for good")
-        expected.append(("resolve", "plaintext"))
+        inc = self.act(c, "resolve", nid, "-m", "fixed for good")
         self.assertEqual(inc["state"], "resolved")
+        self.assertIn("fixed for good",
+                      [t for t in self.timeline(c, nid)["timeline"]
+                       if t["kind"] == "resolve"][0]["text"])
 
         # Outside the reopen window (1h) a reopen is refused.
         self.advance(c, "2h")
-        before = self.show(c, iid)
-        self.refused(c, "reopen", iid, reason="reopen window")
-        self.assertEqual(self.show(c, iid), before)
+        before = self.show(c, nid)
+        self.refused(c, "reopen", nid, reason="reopen window")
+        self.assertEqual(self.show(c, nid), before)
 
         doc = self.timeline(c, iid)
         tl = doc["timeline"]
@@ -307,7 +330,7 @@ class IncidentProcessTest(h.TocsinTestCase):
         self.assertEqual(by_kind["note"], ["root cause: bad deploy"])
         self.assertIn("alice is commander", by_kind["assign"][0])
         self.assertIn("SEV-1", by_kind["sev"][0])
-        self.assertIn("fixed for good", by_kind["resolve"][1])
+        self.assertIn("with --force while 1 check still failed", by_kind["resolve"][0])
         self.assertEqual(a.stop(), 0)
         self.assertEqual(c.stop(), 0)
 
@@ -403,8 +426,7 @@ class IncidentProcessTest(h.TocsinTestCase):
             ("sev", ["2"], ""),
             ("security", [], ""),
             ("note", [], "rotating keys"),
-            ("resolve", [], ""),
-            ("reopen", [], ""),
+            ("resolve", ["--force"], ""),
         ]
         for action, args, msg in actions:
             argv = [action, iid] + args
@@ -424,6 +446,7 @@ class IncidentProcessTest(h.TocsinTestCase):
             # An assignment is a page: the coordinator adds how long it
             # waits for acknowledgement (5 min without a roster).
             want_args = args + ["300000"] if action == "assign" else args
+            want_args = ["force" if x == "--force" else x for x in want_args]
             self.assertEqual(rec["args"], want_args)
             self.assertEqual(rec["message"], msg)
             self.assertEqual(rec["sender"], "coordinator")

@@ -84,18 +84,26 @@ class OncallTest(h.TocsinTestCase):
                         what="the end of the chain")
         self.assertEqual(self.roles_of(c, iid)["commander"], "dave",
                          "an acknowledged page never escalates")
-        # The escalation pages, and carol hears that nobody is left after
-        # her (she stays paged).
+        # Nobody is left in the team's chain: its fallback, the IC, is
+        # paged and holds the SME role, and the timeline says so.
         self.wait_until(lambda: topics() == ["page.alice", "page.bob", "page.carol",
-                                             "page.carol", "page.dave"],
-                        what="the escalation pages")
+                                             "page.dave", "page.dave"],
+                        what="the escalation pages and the fallback's")
+        self.assertEqual(self.roles_of(c, iid)["sme"], "dave")
+        tl = c.ctl("timeline", str(iid))["timeline"]
+        exhausted = [t for t in tl if t["kind"] == "exhausted"]
+        self.assertEqual(len(exhausted), 1)
+        self.assertIn("its fallback dave is paged", exhausted[0]["text"])
         kinds = sorted((l["topic"], l["page"]["kind"]) for l in pages.json_lines())
         self.assertEqual(kinds, [("page.alice", "assigned"), ("page.bob", "escalated"),
-                                 ("page.carol", "escalated"), ("page.carol", "exhausted"),
-                                 ("page.dave", "assigned")])
+                                 ("page.carol", "escalated"), ("page.dave", "assigned"),
+                                 ("page.dave", "escalated")])
         kinds = [k for k, _ in self.timeline_kinds(c, iid)]
         self.assertEqual(kinds.count("escalate"), 3)
-        # carol acknowledges her own page at last.
+        # The fallback page waits for dave and never escalates further.
+        self.advance(c, "30m")
+        self.assertEqual(self.roles_of(c, iid)["sme"], "dave")
+        self.assertEqual([k for k, _ in self.timeline_kinds(c, iid)].count("escalate"), 3)
         r = c.ctl_raw("ack", str(iid), "sme")
         self.assertEqual(r.returncode, 0, r.stderr)
         r = c.ctl_raw("ack", str(iid), "sme")
@@ -139,7 +147,11 @@ class OncallTest(h.TocsinTestCase):
             self.assertEqual(self.timeline_kinds(c, iid), before)
         r = c.ctl_raw("ack", str(iid), "commander")
         self.assertEqual(r.returncode, 0, r.stderr)
+        # The agent's check still fails: resolving over it takes --force.
         r = c.ctl_raw("resolve", str(iid), "-m", "fixed by rollback")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("still failing", r.stderr)
+        r = c.ctl_raw("resolve", str(iid), "--force", "-m", "fixed by rollback")
         self.assertEqual(r.returncode, 0, r.stderr)
         inc = c.ctl("show", str(iid))
         self.assertEqual(inc["state"], "resolved")

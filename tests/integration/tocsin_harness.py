@@ -60,14 +60,75 @@ def require(testcase, *names):
         testcase.skipTest("not built in %s: %s" % (BIN, ", ".join(missing)))
 
 
-def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def _port_range():
+    """Ports below the kernel's ephemeral range: no outgoing connection and
+    no bind to port 0, in this process or another, is ever given one."""
+    low = 32768
     try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    low = max(low, 12000)
+    return 10000, low - 1
+
+
+class _PortPool:
+    """Hands out each port once per process, and never one another test
+    process holds: a port is reserved by an exclusive lock on a file named
+    after it, kept for the life of the process (the kernel drops it when the
+    process ends, however it ends). "Free a moment ago" alone is not enough:
+    two picks could return the same port, and another test running beside
+    this one could be given it too."""
+
+    def __init__(self):
+        self._given = set()
+        self._locks = []
+        self._lock = threading.Lock()
+        self._dir = os.path.join(tempfile.gettempdir(), "tocsin-test-ports")
+        lo, hi = _port_range()
+        self._lo, self._hi = lo, hi
+        self._next = lo + (os.getpid() * 7919) % (hi - lo + 1)
+
+    def _reserve(self, port):
+        import fcntl
+
+        os.makedirs(self._dir, exist_ok=True)
+        fd = os.open(os.path.join(self._dir, str(port)), os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._locks.append(fd)
+        return True
+
+    def take(self):
+        with self._lock:
+            for _ in range(self._hi - self._lo + 1):
+                port = self._next
+                self._next = self._lo if port >= self._hi else port + 1
+                if port in self._given or not self._reserve(port):
+                    continue
+                self._given.add(port)
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                try:
+                    s.bind(("127.0.0.1", port))  # nothing else on the machine has it
+                except OSError:
+                    continue
+                finally:
+                    s.close()
+                return port
+            raise RuntimeError("no free TCP port in %d-%d" % (self._lo, self._hi))
+
+
+_PORTS = _PortPool()
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that is free, that no other call in this
+    process has returned and that no other test process holds."""
+    return _PORTS.take()
 
 
 def ep(port):

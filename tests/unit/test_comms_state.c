@@ -32,6 +32,9 @@ static int s_setup(void **state)
     tc_policy_defaults(&f->policy);
     /* Page repeats are deadlines too; test_pages covers them. */
     f->policy.page_repeat_ms = 0;
+    /* The update cadence alone here; the quiet-IC reminder has its own
+     * tests (test_followup). */
+    f->policy.ic_quiet_reminder_ms = 0;
     tc_service_policy_t *sp = &f->policy.services[f->policy.nservices++];
     snprintf(sp->name, sizeof sp->name, "api");
     sp->users_per_host = 100;
@@ -324,7 +327,8 @@ static void test_cadence(void **state)
     assert_int_equal(tc_state_apply(f->st, r, &f->out), 0);
     assert_null(s_find_out(f, TC_BCAST_REMINDER));
     free(r);
-    assert_int_equal(s_act(f, 30 * MIN, "alice", 1, "resolve", NULL, NULL, why), 0);
+    s_check(f, 30 * MIN, "api-01", "api", TC_STATE_OK);
+    assert_int_equal(tc_state_incident(f->st, 1)->state, TC_INC_RESOLVED);
     assert_int_equal(tc_state_incident(f->st, 1)->next_update_due_ms, 0);
     /* After resolution the resolved announcement is still possible. */
     assert_int_equal(s_draft(f, 31 * MIN, "bob", 1, true, "resolved", "Fixed.", why), 0);
@@ -501,6 +505,105 @@ static void test_delivery_reports(void **state)
     assert_int_equal(seen, 1);
 }
 
+/* A stalled channel is reported `failing`: not counted as delivered or
+ * failed, the subscription marked failing since its oldest delivery began
+ * to wait, until a delivered or failed report clears it; a maintenance
+ * window's delivery comes with incident 0. Table-driven, in order. */
+static void s_keep_sub(const tc_state_subscriber_t *s, void *ctx)
+{
+    if (!strcmp(s->name, "ops-chat"))
+        *(tc_state_subscriber_t *)ctx = *s;
+}
+
+static void test_failing_reports(void **state)
+{
+    fx_t *f = *state;
+    char why[256];
+    s_check(f, 0, "api-01", "api", TC_STATE_CRITICAL);
+    assert_int_equal(s_draft(f, 1 * MIN, "bob", 1, false, "investigating", "Looking.", why), 0);
+    static const struct {
+        uint64_t incident;
+        const char *update, *result, *ms, *attempts, *message;
+        int64_t at;
+        int rc;
+        bool failing;
+        int64_t since;
+        uint64_t delivered, failed;
+        const char *timeline; /* the entry's text, or NULL for none */
+    } rows[] = {
+        {1, "1", "failing", "600000", "14", "connect timeout", 20 * MIN, 0, true, 10 * MIN, 0, 0,
+         "update 1 to ops-chat: failing in 600000 ms after 14 attempts: connect timeout"},
+        /* A window's delivery: incident 0, no timeline. */
+        {0, "3", "failing", "900000", "20", "still timing out", 25 * MIN, 0, true, 10 * MIN, 0, 0,
+         NULL},
+        {1, "9", "failing", "1", "1", "", 26 * MIN, TC_EINVAL, true, 10 * MIN, 0, 0, NULL},
+        {1, "1", "failing", "-5", "1", "", 26 * MIN, TC_EINVAL, true, 10 * MIN, 0, 0, NULL},
+        {1, "1", "delivered", "700000", "15", "", 30 * MIN, 0, false, 0, 1, 0,
+         "update 1 to ops-chat: delivered in 700000 ms after 15 attempts"},
+        {0, "3", "failing", "60000", "2", "refused", 31 * MIN, 0, true, 30 * MIN, 1, 0, NULL},
+        {0, "3", "failed", "60000", "2", "gave up", 40 * MIN, 0, false, 0, 1, 1, NULL},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        tc_operator_action_t *a = calloc(1, sizeof *a);
+        snprintf(a->action, sizeof a->action, "delivery");
+        a->incident = rows[i].incident;
+        const char *args[] = {rows[i].update, "ops-chat", rows[i].result, rows[i].ms,
+                              rows[i].attempts};
+        for (size_t k = 0; k < 5; k++)
+            snprintf(a->args[a->nargs++], TC_ID_MAX, "%s", args[k]);
+        snprintf(a->message, sizeof a->message, "%s", rows[i].message);
+        int rc = s_apply(f, rows[i].at, "notify", a, why);
+        free(a);
+        if (rc != rows[i].rc)
+            fail_msg("row %zu: rc %d (%s)", i, rc, why);
+        tc_state_subscriber_t sub = {0};
+        tc_state_each_subscriber(f->st, s_keep_sub, &sub);
+        if (sub.failing != rows[i].failing || sub.failing_since_ms != rows[i].since ||
+            sub.delivered != rows[i].delivered || sub.failed != rows[i].failed)
+            fail_msg("row %zu: failing %d since %lld, %llu delivered, %llu failed", i, sub.failing,
+                     (long long)sub.failing_since_ms, (unsigned long long)sub.delivered,
+                     (unsigned long long)sub.failed);
+        if (rc)
+            continue;
+        if (rows[i].failing)
+            assert_string_equal(sub.failing_detail, rows[i].message);
+        else
+            assert_string_equal(sub.failing_detail, "");
+        assert_string_equal(sub.last_result, rows[i].result);
+        if (rows[i].timeline) {
+            assert_int_equal(f->out.ntimeline, 1);
+            assert_string_equal(f->out.timeline[0].text, rows[i].timeline);
+        } else {
+            assert_int_equal(f->out.ntimeline, 0);
+        }
+    }
+}
+
+/* Maintenance announcements say when in words ({{window}}) and carry the
+ * window's own text ({{description}}). */
+static void test_announcement_texts(void **state)
+{
+    fx_t *f = *state;
+    char why[256];
+    /* 2026-12-02 22:00 to 23:00 UTC. */
+    const int64_t start = 1796248800000LL;
+    tc_operator_action_t *a = calloc(1, sizeof *a);
+    snprintf(a->action, sizeof a->action, "maintenance");
+    snprintf(a->args[a->nargs++], TC_ID_MAX, "add");
+    snprintf(a->maint.title, sizeof a->maint.title, "Database upgrade");
+    a->maint.start_ms = start;
+    a->maint.end_ms = start + 60 * MIN;
+    snprintf(a->maint.components[a->maint.ncomponents++], TC_ID_MAX, "public-api");
+    snprintf(a->maint.description, sizeof a->maint.description, "Writes pause for 10 minutes.");
+    assert_int_equal(s_apply(f, start - 24 * 60 * MIN, "alice", a, why), 0);
+    free(a);
+    const tc_broadcast_t *b = s_find_out(f, TC_BCAST_STATUS_UPDATE);
+    assert_non_null(b);
+    assert_non_null(strstr(b->update.body, "Wed 2 Dec 2026, 22:00 to 23:00 UTC"));
+    assert_non_null(strstr(b->update.body, "Writes pause for 10 minutes."));
+    assert_null(strstr(b->update.body, "T22:00:00"));
+}
+
 /* A drill is a declared incident marked DRILL; it pages with DRILL and
  * leaves the components alone. */
 static void test_drill(void **state)
@@ -536,6 +639,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_maintenance, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_incident_in_window_is_marked, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_delivery_reports, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_failing_reports, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_announcement_texts, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_drill, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

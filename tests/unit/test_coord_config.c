@@ -63,6 +63,45 @@ static void test_full(void **state)
     unlink(s_path);
 }
 
+/* The parts of the policy for the incident process (issue 12), with
+ * their defaults when not given. */
+static void test_process_policy(void **state)
+{
+    (void)state;
+    tc_coord_config_t cfg;
+    tc_coord_config_defaults(&cfg);
+    assert_string_equal(cfg.policy.bridge_url, "");
+    assert_int_equal(cfg.policy.out_of_hours_full_response, 2);
+    assert_int_equal(cfg.policy.nsecurity_team, 0);
+    assert_int_equal(cfg.policy.ic_quiet_reminder_ms, 30 * 60000);
+    s_write("policy:\n"
+            "  bridge_url: \"https://meet.example.com/incident-{{incident}}\"\n"
+            "  out_of_hours_full_response: 1\n"
+            "  security_team: [kate, leo]\n"
+            "  ic_quiet_reminder: 45m\n");
+    char err[512] = "";
+    assert_int_equal(tc_coord_config_load(&cfg, s_path, err, sizeof err), 0);
+    unlink(s_path);
+    assert_string_equal(cfg.policy.bridge_url, "https://meet.example.com/incident-{{incident}}");
+    assert_int_equal(cfg.policy.out_of_hours_full_response, 1);
+    assert_int_equal(cfg.policy.nsecurity_team, 2);
+    assert_string_equal(cfg.policy.security_team[1], "leo");
+    assert_int_equal(cfg.policy.ic_quiet_reminder_ms, 45 * 60000);
+    char link[TC_POLICY_URL_MAX];
+    tc_policy_bridge(&cfg.policy, 42, link, sizeof link);
+    assert_string_equal(link, "https://meet.example.com/incident-42");
+    cfg.policy.bridge_url[0] = '\0';
+    tc_policy_bridge(&cfg.policy, 42, link, sizeof link);
+    assert_string_equal(link, "");
+    /* 0 turns the quiet reminder off, and out of hours pages the rest
+     * only when asked. */
+    s_write("policy: {ic_quiet_reminder: 0s, out_of_hours_full_response: 0}\n");
+    assert_int_equal(tc_coord_config_load(&cfg, s_path, err, sizeof err), 0);
+    unlink(s_path);
+    assert_int_equal(cfg.policy.ic_quiet_reminder_ms, 0);
+    assert_int_equal(cfg.policy.out_of_hours_full_response, 0);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -88,6 +127,16 @@ static void test_errors(void **state)
         {"services:\n  \"bad name\": {}\n",
          ":2: services: \"bad name\" is not a valid service name"},
         {"coordinator: [1, 2\n", ":2: "},
+        {"policy:\n  bridge_url: ftp://x/{{incident}}\n", ":2: policy.bridge_url: invalid value"},
+        {"policy:\n  bridge_url: \"https://x/a b\"\n", ":2: policy.bridge_url: invalid value"},
+        {"policy:\n  out_of_hours_full_response: 6\n",
+         ":2: policy.out_of_hours_full_response: invalid value \"6\""},
+        {"policy:\n  ic_quiet_reminder: soon\n", ":2: policy.ic_quiet_reminder: invalid value"},
+        {"policy:\n  security_team: kate\n", ":2: policy.security_team: must be a list"},
+        {"policy:\n  security_team: [kate, kate]\n",
+         ":2: policy.security_team: kate is listed twice"},
+        {"policy:\n  security_team: [\"ka te\"]\n",
+         ":2: policy.security_team: \"ka te\" is not a person id"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         s_write(rows[i].yaml);
@@ -105,6 +154,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full),
+        cmocka_unit_test(test_process_policy),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,6 +43,8 @@ static int s_setup(void **state)
     snprintf(c->name, sizeof c->name, "public-api");
     snprintf(c->description, sizeof c->description, "Public API");
     snprintf(c->services[c->nservices++], TC_ID_MAX, "api");
+    snprintf(f->policy.bridge_url, sizeof f->policy.bridge_url,
+             "https://meet.example.com/incident-{{incident}}");
     char err[256];
     assert_int_equal(tc_templates_load(NULL, &f->templates, err, sizeof err), 0);
     f->st = tc_state_new(&f->policy);
@@ -128,7 +130,8 @@ static void test_update_from_template(void **state)
     assert_string_equal(f->u.title, "API errors");
     /* The components customers know, and when the next update comes. */
     assert_non_null(strstr(f->u.body, "Public API"));
-    assert_non_null(strstr(f->u.body, "2025-11-24 16:25 UTC"));
+    /* The next update is today: written the short way people read. */
+    assert_non_null(strstr(f->u.body, "Next update: 16:25 UTC."));
     assert_int_equal(f->u.next_update_ms, T0 + 25 * MIN);
     assert_null(strstr(f->u.body, "{{"));
     assert_null(strstr(f->u.body, "api-01"));
@@ -148,6 +151,62 @@ static void test_update_from_template(void **state)
     assert_int_equal(f->u.next_update_ms, 0);
     assert_int_equal(f->u.ncomponents, 1);
     assert_string_equal(f->u.components[0].name, "public-api");
+}
+
+/* Internal updates say where the call is; external ones never do. */
+static void test_bridge_in_internal_updates(void **state)
+{
+    fx_t *f = *state;
+    const char *link = "Conference bridge: https://meet.example.com/incident-1";
+    s_request(f, "internal", NULL, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(s_draft(f, T0), 0);
+    assert_non_null(strstr(f->u.body, link));
+    s_request(f, "internal", NULL, NULL, NULL, NULL, NULL, "db-01 is back");
+    assert_int_equal(s_draft(f, T0), 0);
+    assert_string_equal(f->u.body, "db-01 is back\nConference bridge: "
+                                   "https://meet.example.com/incident-1");
+    /* Said once, even when the text has it already. */
+    s_request(f, "internal", NULL, NULL, NULL, NULL, NULL,
+              "join https://meet.example.com/incident-1 now");
+    assert_int_equal(s_draft(f, T0), 0);
+    assert_null(strstr(f->u.body, "Conference bridge"));
+    s_request(f, "external", NULL, NULL, NULL, NULL, NULL, NULL);
+    assert_int_equal(s_draft(f, T0), 0);
+    assert_null(strstr(f->u.body, "meet.example.com"));
+}
+
+/* SEV-4 and SEV-5 have their own meaning for customers. */
+static void test_low_severities(void **state)
+{
+    fx_t *f = *state;
+    static const struct {
+        const char *sev, *scenario, *sentence;
+    } rows[] = {
+        {"3", "degradation", "Some customers may notice problems."},
+        {"4", "degradation", "Customers should not notice any impact."},
+        {"5", "degradation", "This is a cosmetic issue only."},
+        {"1", "outage", "Most customers cannot use the affected features."},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        tc_record_t *r = calloc(1, sizeof *r);
+        r->seq = 10 + i;
+        r->received_ms = r->time_ms = T0 + MIN;
+        r->event.version = 1;
+        r->event.kind = TC_MSG_OPERATOR_ACTION;
+        snprintf(r->event.sender, TC_ID_MAX, "coordinator");
+        tc_operator_action_t *a = &r->event.u.action;
+        snprintf(a->actor, TC_ID_MAX, "alice");
+        snprintf(a->action, sizeof a->action, "sev");
+        a->incident = 1;
+        snprintf(a->args[a->nargs++], TC_ID_MAX, "%s", rows[i].sev);
+        s_apply(f, r);
+        free(r);
+        s_request(f, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+        assert_int_equal(s_draft(f, T0 + MIN), 0);
+        assert_string_equal(f->u.scenario, rows[i].scenario);
+        if (!strstr(f->u.body, rows[i].sentence))
+            fail_msg("SEV-%s: \"%s\" lacks \"%s\"", rows[i].sev, f->u.body, rows[i].sentence);
+    }
 }
 
 static void test_update_refusals(void **state)
@@ -208,6 +267,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_update_from_template, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_update_refusals, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_bridge_in_internal_updates, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_low_severities, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_window, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

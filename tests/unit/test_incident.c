@@ -114,6 +114,9 @@ static const tc_incident_t *s_inc(fx_t *f, uint64_t id)
     return inc;
 }
 
+static int s_act_as(fx_t *f, int64_t at, const char *actor, const char *action, const char *a1,
+                    const char *a2, const char *a3);
+
 static void test_lifecycle_and_refusals(void **state)
 {
     fx_t *f = *state;
@@ -147,10 +150,14 @@ static void test_lifecycle_and_refusals(void **state)
         {"reopen", NULL, NULL, TC_EINVAL, TC_INC_INVESTIGATING, "not resolved"},
         {"declare", NULL, NULL, 0, TC_INC_INVESTIGATING, NULL},
         {"declare", NULL, NULL, TC_EINVAL, TC_INC_INVESTIGATING, "already declared"},
-        {"resolve", NULL, NULL, 0, TC_INC_RESOLVED, NULL},
+        /* web-01 still fails: resolving would silence it. */
+        {"resolve", NULL, NULL, TC_EINVAL, TC_INC_INVESTIGATING, "1 check of frontend still"},
+        {"resolve", "now", NULL, TC_EINVAL, TC_INC_INVESTIGATING, "only --force"},
+        {"resolve", "force", NULL, 0, TC_INC_RESOLVED, NULL},
         {"resolve", NULL, NULL, TC_EINVAL, TC_INC_RESOLVED, "reopen it first"},
         {"ack", NULL, NULL, TC_EINVAL, TC_INC_RESOLVED, "reopen it first"},
-        {"reopen", NULL, NULL, 0, TC_INC_INVESTIGATING, NULL},
+        /* What still fails is incident 2 now: add to that one. */
+        {"reopen", NULL, NULL, TC_EINVAL, TC_INC_RESOLVED, "already has open incident 2"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         tc_incident_t before = *s_inc(f, 1);
@@ -172,7 +179,14 @@ static void test_lifecycle_and_refusals(void **state)
     assert_int_equal(inc->acknowledged_ms, 1000);
     assert_int_equal(inc->nroles, 1);
     assert_string_equal(inc->roles[0].person, "bob");
+    assert_int_equal(inc->resolved_failing, 1);
     assert_int_equal(s_act(f, 99000, 42, "ack", NULL, NULL, why), TC_ENOTFOUND);
+    assert_string_equal(why, "no incident 42");
+    /* The check that still failed is an alert anyone can see. */
+    const tc_incident_t *next = s_inc(f, 2);
+    assert_int_equal(next->state, TC_INC_TRIGGERED);
+    assert_int_equal(next->failing_checks, 1);
+    assert_non_null(strstr(next->summary, "still failing when incident 1 was resolved by hand"));
 }
 
 static void test_reopen_window(void **state)
@@ -283,7 +297,10 @@ static void test_handoff_and_postmortem(void **state)
     assert_int_equal(s_act(f, 1 * MIN, 1, "assign", "commander", "carol", why), 0);
     assert_int_equal(s_act(f, 2 * MIN, 1, "handoff", "carol", NULL, why), TC_EINVAL);
     assert_non_null(strstr(why, "already the incident commander"));
-    assert_int_equal(s_act(f, 3 * MIN, 1, "handoff", "dave", NULL, why), 0);
+    /* alice is not the IC: she cannot give command away. */
+    assert_int_equal(s_act(f, 3 * MIN, 1, "handoff", "dave", NULL, why), TC_EINVAL);
+    assert_non_null(strstr(why, "only the incident commander (carol) hands over command"));
+    assert_int_equal(s_act_as(f, 3 * MIN, "carol", "handoff", "dave", NULL, NULL), 0);
     assert_string_equal(f->out.timeline[0].kind, "handoff");
     assert_non_null(strstr(f->out.timeline[0].text, "from carol to dave"));
     s_fire(f, 16 * MIN); /* declared */
@@ -406,7 +423,7 @@ static void test_action_items_and_subteams(void **state)
     assert_int_equal(s_act_as(f, MIN, "alice", "assign", "subteam.db", "bob", NULL), 0);
     assert_string_equal(s_inc(f, 1)->roles[0].role, "subteam.db");
     assert_int_equal(s_act_as(f, MIN, "alice", "assign", "subteam.", "bob", NULL), TC_EINVAL);
-    assert_int_equal(s_act_as(f, 2 * MIN, "alice", "resolve", NULL, NULL, NULL), 0);
+    assert_int_equal(s_act_as(f, 2 * MIN, "alice", "resolve", "force", NULL, NULL), 0);
     /* Items may be added after resolution: they come out of the
      * post-mortem. The text is the action's message ("because"). */
     assert_int_equal(s_act_as(f, 3 * MIN, "alice", "item", "add", "bob", NULL), 0);

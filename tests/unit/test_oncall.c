@@ -510,6 +510,43 @@ static void test_bad_config(void **unused)
         {PEOPLE "people: {}\n", 4, "people: duplicate key"},
         {"- people\n", 1, "top level must be a mapping"},
         {PEOPLE "teams: [\n", 5, "did not find expected node content"},
+        /* Business hours and fallbacks. */
+        {PEOPLE WEB "    fallback: zed\n", 8,
+         "teams.web.fallback: unknown person \"zed\" (not listed under people)"},
+        {PEOPLE WEB "    business_hours: 9-5\n", 8,
+         "teams.web.business_hours: must be a mapping (days, from, to, timezone, holidays)"},
+        {PEOPLE WEB "    business_hours: {from: \"09:00\", to: \"17:00\"}\n", 8,
+         "teams.web.business_hours: missing days"},
+        {PEOPLE WEB "    business_hours: {days: [mon], to: \"17:00\"}\n", 8,
+         "teams.web.business_hours: missing from"},
+        {PEOPLE WEB "    business_hours: {days: [mon], from: \"09:00\"}\n", 8,
+         "teams.web.business_hours: missing to"},
+        {PEOPLE WEB "    business_hours: {days: [monday], from: \"09:00\", to: \"17:00\"}\n", 8,
+         "teams.web.business_hours.days[0]: unknown day \"monday\" (mon, tue, wed, thu, fri, "
+         "sat, sun)"},
+        {PEOPLE WEB "    business_hours: {days: [mon, mon], from: \"09:00\", to: \"17:00\"}\n", 8,
+         "teams.web.business_hours.days[1]: \"mon\" is listed twice"},
+        {PEOPLE WEB "    business_hours: {days: [], from: \"09:00\", to: \"17:00\"}\n", 8,
+         "teams.web.business_hours.days: must not be empty"},
+        {PEOPLE WEB "    business_hours: {days: mon, from: \"09:00\", to: \"17:00\"}\n", 8,
+         "teams.web.business_hours.days: must be a list of days (mon, tue, ...)"},
+        {PEOPLE WEB "    business_hours: {days: [mon], from: \"9am\", to: \"17:00\"}\n", 8,
+         "teams.web.business_hours.from: invalid time of day \"9am\" (HH:MM)"},
+        {PEOPLE WEB "    business_hours: {days: [mon], from: \"18:00\", to: \"09:00\"}\n", 8,
+         "teams.web.business_hours: to must be after from (hours across midnight are not "
+         "supported)"},
+        {PEOPLE WEB "    business_hours: {days: [mon], from: \"09:00\", to: \"17:00\",\n"
+                    "                     timezone: Europe/Paris}\n",
+         9,
+         "teams.web.business_hours.timezone: invalid timezone \"Europe/Paris\" (UTC, +HH:MM or "
+         "-HH:MM; zone names are not supported)"},
+        {PEOPLE WEB "    business_hours: {days: [mon], from: \"09:00\", to: \"17:00\",\n"
+                    "                     holidays: [2026-13-01]}\n",
+         9, "teams.web.business_hours.holidays[0]: invalid date \"2026-13-01\" (YYYY-MM-DD)"},
+        {PEOPLE WEB "    business_hours: {days: [mon], from: \"09:00\", to: \"17:00\", lunch: 1}\n",
+         8, "teams.web.business_hours: unknown key \"lunch\" (days, from, to, timezone, holidays)"},
+        {PEOPLE "roles:\n  commander:\n    rotation: {members: [bob]}\n    business_hours: {}\n", 7,
+         "roles.commander: unknown key \"business_hours\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[512] = "", want[512];
@@ -531,9 +568,90 @@ static void test_bad_config(void **unused)
     assert_non_null(strstr(err, "missing.yaml: cannot open"));
 }
 
+/* Business hours per team, in the team's own fixed zone, with holidays;
+ * the fallback of a chain; how many people the roster has. */
+static void test_business_hours_and_fallback(void **unused)
+{
+    static const char text[] =
+        "people:\n  alice: {}\n  bob: {}\n  carol: {}\n"
+        "teams:\n"
+        "  web:\n"
+        "    rotation: {members: [alice, bob]}\n"
+        "    fallback: carol\n"
+        "    business_hours: {days: [mon, tue, wed, thu, fri], from: \"09:00\", to: \"18:00\",\n"
+        "                     timezone: \"+01:00\", holidays: [2026-12-25, 2027-01-01]}\n"
+        "  night:\n"
+        "    rotation: {members: [bob]}\n"
+        "    business_hours: {days: [sat, sun], from: \"00:00\", to: \"24:00\",\n"
+        "                     timezone: \"-05:00\"}\n"
+        "  plain:\n"
+        "    rotation: {members: [alice]}\n"
+        "roles:\n"
+        "  commander: {rotation: {members: [bob]}, fallback: alice}\n"
+        "  deputy: {rotation: {members: [alice]}}\n";
+    char err[512] = "";
+    tc_roster_t *r = NULL;
+    if (tc_roster_load(s_write("hours.yaml", text), &r, err, sizeof err) != 0)
+        fail_msg("load failed: %s", err);
+    static const struct {
+        const char *team;
+        int64_t at;
+        int rc;
+        bool inside;
+        const char *why; /* part of the description */
+    } cases[] = {
+        /* Thursday 2026-12-03: 08:00Z is 09:00 at +01:00, the first minute. */
+        {"web", 0, 0, true,
+         "Thu 3 Dec 2026 09:00 at +01:00, within business hours "
+         "(mon-fri 09:00-18:00)"},
+        {"web", -1, 0, false, "Thu 3 Dec 2026 08:59 at +01:00, outside"},
+        {"web", 9 * 3600000LL, 0, false, "18:00"}, /* 17:00Z = 18:00 local: out */
+        {"web", 9 * 3600000LL - 1, 0, true, "17:59"},
+        /* Saturday, and Christmas (a Friday), are out. */
+        {"web", 2 * 86400000LL + 3600000LL, 0, false, "Sat 5 Dec 2026 10:00"},
+        {"web", 22 * 86400000LL + 3600000LL, 0, false,
+         "Fri 25 Dec 2026 10:00 at +01:00, "
+         "outside business hours (mon-fri "
+         "09:00-18:00); a holiday"},
+        {"web", 21 * 86400000LL + 3600000LL, 0, true, "Thu 24 Dec 2026 10:00"},
+        /* A weekend team in New York's winter offset, all day. */
+        {"night", 2 * 86400000LL, 0, true,
+         "Sat 5 Dec 2026 03:00 at -05:00, within business "
+         "hours (sat-sun 00:00-24:00)"},
+        {"night", 4 * 86400000LL + 5 * 3600000LL, 0, false, "Mon 7 Dec 2026 08:00"},
+        {"plain", 0, TC_ENOTFOUND, true, NULL},
+        {"nobody", 0, TC_ENOTFOUND, true, NULL},
+    };
+    const int64_t T = s_utc(2026, 12, 3, 8, 0, 0, 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bool inside = true;
+        char why[256] = "";
+        int rc =
+            tc_roster_business_hours(r, cases[i].team, T + cases[i].at, &inside, why, sizeof why);
+        if (rc != cases[i].rc || (rc == 0 && inside != cases[i].inside) ||
+            (cases[i].why && !strstr(why, cases[i].why)))
+            fail_msg("case %zu (%s): rc %d inside %d \"%s\"", i, cases[i].team, rc, inside, why);
+    }
+    char out[TC_ID_MAX] = "";
+    assert_int_equal(tc_roster_fallback(r, "web", NULL, out), 0);
+    assert_string_equal(out, "carol");
+    assert_int_equal(tc_roster_fallback(r, NULL, "commander", out), 0);
+    assert_string_equal(out, "alice");
+    assert_int_equal(tc_roster_fallback(r, "plain", NULL, out), TC_ENOTFOUND);
+    assert_int_equal(tc_roster_fallback(r, NULL, "deputy", out), TC_ENOTFOUND);
+    assert_int_equal(tc_roster_fallback(r, NULL, "scribe", out), TC_ENOTFOUND);
+    assert_int_equal(tc_roster_fallback(r, "web", "commander", out), TC_EINVAL);
+    assert_int_equal(tc_roster_npeople(r), 3);
+    tc_roster_destroy(&r);
+    tc_roster_t *empty = tc_roster_new_empty();
+    assert_int_equal(tc_roster_npeople(empty), 0);
+    tc_roster_destroy(&empty);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_business_hours_and_fallback),
         cmocka_unit_test(test_rotation_boundaries),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_roles),

@@ -38,7 +38,8 @@ static int s_setup(void **state)
     sp->users_per_host = 40;
     sp->total_users = 1000;
     f->policy.page_repeat_ms = 5 * MIN;
-    f->policy.public_severities = 0; /* no update cadence competing */
+    f->policy.public_severities = 0;    /* no update cadence competing */
+    f->policy.ic_quiet_reminder_ms = 0; /* nor a quiet IC's reminder (test_followup) */
     f->st = tc_state_new(&f->policy);
     *state = f;
     return f->st ? 0 : -1;
@@ -131,12 +132,18 @@ static const char *s_fire(fx_t *f, int64_t now)
     return due.kind;
 }
 
-static const tc_broadcast_t *s_page(const fx_t *f, const char *topic)
+/* The first broadcast of `kind` on `topic` in the last step's output. */
+static const tc_broadcast_t *s_bcast(const fx_t *f, tc_bcast_kind_t kind, const char *topic)
 {
     for (size_t i = 0; i < f->out.n; i++)
-        if (f->out.bcast[i].kind == TC_BCAST_PAGE && !strcmp(f->out.bcast[i].topic, topic))
+        if (f->out.bcast[i].kind == kind && !strcmp(f->out.bcast[i].topic, topic))
             return &f->out.bcast[i];
     return NULL;
+}
+
+static const tc_broadcast_t *s_page(const fx_t *f, const char *topic)
+{
+    return s_bcast(f, TC_BCAST_PAGE, topic);
 }
 
 static const tc_role_t *s_role(fx_t *f, const char *role)
@@ -349,11 +356,41 @@ static void test_reminders_are_pages(void **state)
     assert_string_equal(inc->postmortem_owner, "bob");
     int64_t due = inc->postmortem_due_ms;
     assert_string_equal(s_fire(f, due), "postmortem");
-    const tc_broadcast_t *b = s_page(f, "page.bob");
+    /* A reminder, not a role's page: it carries a page for tocsin-notify
+     * but waits for no acknowledgement. */
+    assert_null(s_page(f, "page.bob"));
+    const tc_broadcast_t *b = s_bcast(f, TC_BCAST_REMINDER, "page.bob");
     assert_non_null(b);
+    assert_string_equal(b->page.person, "bob");
     assert_int_equal(b->page.kind, TC_PAGE_POSTMORTEM);
     assert_int_equal(b->page.urgency, TC_URGENCY_LOW);
     assert_string_equal(b->page.role, "postmortem_owner");
+    assert_false(tc_page_waits_for_ack(b->page.kind));
+    assert_non_null(strstr(b->detail, "post-mortem of incident 1 (api, SEV-"));
+}
+
+/* The process's notices to one person (here: the IC who handed command
+ * over hears it) are reminders with a page of kind notice, at the
+ * incident's urgency, so that tocsin-notify delivers them too. */
+static void test_notices_are_pages(void **state)
+{
+    fx_t *f = *state;
+    s_check(f, 0, "http", TC_STATE_CRITICAL, false);
+    assert_int_equal(s_act(f, 1, "tocsin", "declare", NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(s_act(f, MIN, "tocsin", "assign", "commander", "bob", "0", NULL), 0);
+    assert_int_equal(s_act(f, 2 * MIN, "carol", "handoff", "carol", "0", "force", NULL), 0);
+    const tc_broadcast_t *b = s_bcast(f, TC_BCAST_REMINDER, "page.bob");
+    assert_non_null(b);
+    assert_string_equal(b->page.person, "bob");
+    assert_string_equal(b->page.role, "commander");
+    assert_int_equal(b->page.kind, TC_PAGE_NOTICE);
+    assert_int_equal(b->page.urgency, TC_URGENCY_HIGH); /* not assessed yet */
+    assert_false(tc_page_waits_for_ack(b->page.kind));
+    assert_non_null(strstr(b->detail, "taken over with --force and given to carol by carol"));
+    assert_string_equal(tc_page_kind_name(TC_PAGE_NOTICE), "notice");
+    /* carol took command herself: no page for her, and no repeat. */
+    assert_null(s_page(f, "page.carol"));
+    assert_null(s_bcast(f, TC_BCAST_REMINDER, "page.carol"));
 }
 
 static void test_maintenance_silences_repeats(void **state)
@@ -409,6 +446,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_link_ack, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_alert_ack_and_reports, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_reminders_are_pages, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_notices_are_pages, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_maintenance_silences_repeats, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

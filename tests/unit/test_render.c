@@ -27,7 +27,8 @@
     "\"acknowledged_at\":null,\"declared_at\":null,\"users\":0,\"major\":false,"                   \
     "\"security\":false,\"drill\":false,\"title\":\"\",\"public\":false,\"updates\":0,\"pending_"  \
     "update\":null,\"last_external_update_at\":null,\"next_update_due_at\":null,\"maintenance\":"  \
-    "null}"
+    "null,\"severity_meaning\":null,\"severity_ms\":{},\"plan\":null,\"bridge\":null,"             \
+    "\"resolved_failing\":0,\"disclosure\":null,\"progress_at\":null,\"postmortem\":null}"
 
 /* Open, unassessed, one host, no roles. */
 static tc_incident_t s_incident_a(void)
@@ -236,7 +237,10 @@ static void test_incident_json_resolved(void **state)
                         "\"acknowledged_at\":null,\"declared_at\":null,\"users\":0,"
                         "\"major\":true,\"security\":false,\"drill\":false,\"title\":\"\","
                         "\"public\":false,\"updates\":0,\"pending_update\":null,\"last_external_"
-                        "update_at\":null,\"next_update_due_at\":null,\"maintenance\":null}");
+                        "update_at\":null,\"next_update_due_at\":null,\"maintenance\":null,"
+                        "\"severity_meaning\":\"Major\",\"severity_ms\":{},\"plan\":null,"
+                        "\"bridge\":null,\"resolved_failing\":0,\"disclosure\":null,"
+                        "\"progress_at\":null,\"postmortem\":null}");
 }
 
 static void test_incident_json_state_names(void **state)
@@ -467,6 +471,58 @@ static void test_incident_text(void **state)
     free(c.buf);
 }
 
+/* Every severity says what it means; the process's new facts show. */
+static void test_incident_text_process(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {"severity:       -\n",
+                                        "severity:       SEV-1 (Critical, major incident)\n",
+                                        "severity:       SEV-2 (Major, major incident)\n",
+                                        "severity:       SEV-3 (Minor)\n",
+                                        "severity:       SEV-4 (no customer impact)\n",
+                                        "severity:       SEV-5 (cosmetic)\n"};
+    for (uint32_t sev = 0; sev <= 5; sev++) {
+        tc_incident_t inc = s_incident_b();
+        inc.severity = sev;
+        inc.security = sev == 1;
+        inc.disclosure_ic_ms = T0900;
+        snprintf(inc.bridge, sizeof inc.bridge, "https://meet.example.com/incident-12");
+        inc.plan = TC_PLAN_OUT_OF_HOURS;
+        inc.resolved_failing = 2;
+        inc.postmortem_due_ms = T0900 + 86400000LL;
+        inc.postmortem_meeting_ms = T0900 + 3600000LL;
+        snprintf(inc.postmortem_owner, TC_ID_MAX, "alice");
+        s_capture_t c;
+        s_capture_open(&c);
+        assert_int_equal(tc_render_incident_text(c.f, &inc), 0);
+        const char *out = s_capture_close(&c);
+        if (!strstr(out, lines[sev]))
+            fail_msg("SEV-%u: %s", sev, out);
+        assert_non_null(strstr(out, "bridge:         https://meet.example.com/incident-12\n"));
+        assert_non_null(strstr(out, "plan:           out of hours: the on-call engineer "
+                                    "contains it\n"));
+        assert_non_null(strstr(out, "resolved over:  2 checks still failing (--force)\n"));
+        assert_non_null(strstr(out, "post-mortem:    owner alice, due 2026-11-25T09:00:00.500Z, "
+                                    "meeting 2026-11-24T10:00:00.500Z\n"));
+        if (sev == 1)
+            assert_non_null(strstr(out, "disclosure:     held (IC cleared, DPO not yet)\n"));
+        else
+            assert_null(strstr(out, "disclosure:"));
+        free(c.buf);
+        /* And in JSON. */
+        tc_json_reset(s_json);
+        tc_render_incident_json(s_json, &inc);
+        const char *j = s_done();
+        assert_non_null(strstr(j, "\"plan\":\"out_of_hours\""));
+        assert_non_null(strstr(j, "\"bridge\":\"https://meet.example.com/incident-12\""));
+        assert_non_null(strstr(j, "\"meeting_at\":\"2026-11-24T10:00:00.500Z\""));
+        if (sev == 4)
+            assert_non_null(strstr(j, "\"severity_meaning\":\"no customer impact\""));
+        if (sev == 1)
+            assert_non_null(strstr(j, "\"disclosure\":{\"cleared\":false,"));
+    }
+}
+
 static void test_incident_text_open(void **state)
 {
     (void)state;
@@ -629,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_incidents_text_long_cells),
         cmocka_unit_test(test_incidents_text_sanitizes),
         cmocka_unit_test(test_incident_text),
+        cmocka_unit_test(test_incident_text_process),
         cmocka_unit_test(test_incident_text_comms),
         cmocka_unit_test(test_incident_text_open),
         cmocka_unit_test(test_status_text),

@@ -60,6 +60,7 @@ static void test_metrics(void **state)
     tc_json_t *j = tc_json_new();
     tc_report_json(j, incs, 1, &r);
     const char *want_start = "{\"incidents\":[{\"id\":1,\"service\":\"svc1\",\"severity\":2,"
+                             "\"severity_meaning\":\"Major\",\"sev1_ms\":0,\"sev2_ms\":0,"
                              "\"tta_ms\":120000,\"ttd_ms\":900000,\"ttr_ms\":3600000}],"
                              "\"summary\":{\"incidents\":5,";
     assert_true(tc_json_len(j) > strlen(want_start));

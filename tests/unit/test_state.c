@@ -8,6 +8,7 @@
 #include "state.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One step: a record to apply and the broadcasts it must cause. */
@@ -188,7 +189,10 @@ static void test_replay_is_deterministic(void **unused)
     tc_state_t *one = tc_state_new(NULL), *two = tc_state_new(NULL);
     for (size_t i = 0; i < n; i++) {
         tc_record_t rec;
-        tc_state_out_t o1, o2;
+        /* Cleared: the state writes only what each broadcast carries. */
+        static tc_state_out_t o1, o2;
+        memset(&o1, 0, sizeof o1);
+        memset(&o2, 0, sizeof o2);
         s_record(&steps[i], i + 1, &rec);
         assert_int_equal(tc_state_apply(one, &rec, &o1), 0);
         assert_int_equal(tc_state_apply(two, &rec, &o2), 0);
@@ -205,6 +209,44 @@ static void test_replay_is_deterministic(void **unused)
     tc_state_destroy(&two);
 }
 
+/* A replay (quiet: outputs counted, not written) leaves the state exactly
+ * as the live path does, byte for byte in its canonical encoding, and
+ * counts the same broadcasts: snapshots and --verify-replay rest on it. */
+static void test_quiet_replay_same_state(void **unused)
+{
+    static const step_t steps[] = {
+        {C("a", "x", "s1", CRITICAL, true), NONE},
+        {C("b", "x", "s1", CRITICAL, true), NONE},
+        {H("a", 1), NONE},
+        {C("c", "y", "s2", CRITICAL, true), NONE},
+        {C("a", "x", "s1", OK, true), NONE},
+        {H("a", 0), NONE},
+        {C("b", "x", "s1", OK, true), NONE},
+        {C("c", "y", "s2", OK, true), NONE},
+        {C("c", "y", "s2", CRITICAL, true), NONE},
+    };
+    size_t n = sizeof steps / sizeof steps[0];
+    tc_state_t *live = tc_state_new(NULL), *quiet = tc_state_new(NULL);
+    static tc_state_out_t o1, o2;
+    for (size_t i = 0; i < n; i++) {
+        tc_record_t rec;
+        s_record(&steps[i], i + 1, &rec);
+        assert_int_equal(tc_state_apply(live, &rec, &o1), 0);
+        assert_int_equal(tc_state_replay(quiet, &rec, &o2), 0);
+        assert_int_equal(o1.n, o2.n);
+        assert_int_equal(o2.ntimeline, 0);
+    }
+    tc_buf_t a = {0}, b = {0};
+    assert_int_equal(tc_state_snapshot(live, n, 0, &a), 0);
+    assert_int_equal(tc_state_snapshot(quiet, n, 0, &b), 0);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    free(a.data);
+    free(b.data);
+    tc_state_destroy(&live);
+    tc_state_destroy(&quiet);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_check_moves_service),
         cmocka_unit_test(test_hosts),
         cmocka_unit_test(test_replay_is_deterministic),
+        cmocka_unit_test(test_quiet_replay_same_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,6 +218,42 @@ static void test_map_grows(void **unused)
     tc_store_destroy(&st);
 }
 
+static int s_count_audit(const tc_audit_t *a, void *ctx)
+{
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+/* Audit retention: the oldest go, the log stays. */
+static void test_prune_audit(void **unused)
+{
+    tc_store_t *st = NULL;
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
+    assert_int_equal(tc_store_begin(st), 0);
+    for (int i = 0; i < 10; i++) {
+        tc_audit_t a = {.time_ms = 1000 + i, .allowed = true};
+        snprintf(a.action, sizeof a.action, "status");
+        assert_int_equal(tc_store_append_audit(st, &a), 0);
+        tc_record_t r;
+        s_check_record(&r, "web-01", (uint64_t)i + 1);
+        assert_int_equal(tc_store_append_log(st, &r), 0);
+    }
+    assert_int_equal(tc_store_commit(st), 0);
+    size_t n = 0, left = 0;
+    assert_int_equal(tc_store_prune_audit(st, 1004, 3, &n), 0);
+    assert_int_equal(n, 3); /* at most max */
+    assert_int_equal(tc_store_prune_audit(st, 1004, 100, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(tc_store_prune_audit(st, 1004, 100, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(tc_store_scan_audit(st, 0, 0, s_count_audit, &left, NULL), 0);
+    assert_int_equal(left, 6);
+    assert_int_equal(tc_store_prune_audit(st, 99999, 100, &n), 0);
+    assert_int_equal(n, 6);
+    assert_int_equal(tc_store_log_seq(st), 10);
+    tc_store_destroy(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +263,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_second_open_is_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_map_full, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_map_grows, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_prune_audit, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
