@@ -235,3 +235,14 @@ smtp:
         pages = {p["person"]: p for p in self.c.ctl("pages")}
         self.assertEqual(pages["alice"]["acknowledged_by_link"], 1)
         self.assertEqual(pages["bob"]["acknowledged_by_link"], 0)
+
+        # The process's notices reach people too: bob, the IC, hears by
+        # e-mail that command was taken from him; a notice has no link.
+        before = len(self.mails("bob@example.com"))
+        self.ctl_ok("handoff", self.inc, "alice", "--force")
+        notice = self.wait_until(lambda: self.mails("bob@example.com")[before:],
+                                 what="bob's notice of the handoff")
+        text = notice[0]["msg"].get_content()
+        self.assertIn("incident command was taken over with --force and given to alice", text)
+        self.assertIsNone(ACK.search(text), "a notice acknowledges nothing")
+        self.assertNotIn("tocsinctl ack", text)
