@@ -225,7 +225,6 @@ typedef struct {
     bool has_contacts; /* the reply to `contacts` (even with no people) */
     tc_person_t *people;
     size_t npeople;
-    char conference[TC_CONTACT_TARGET_MAX]; /* a URL template with {{incident}}, or "" */
     tc_page_stat_t *pages;
     size_t npages;
 } tc_api_reply_t;

@@ -123,7 +123,6 @@ int tc_wire__paging_to_pb(const tc_api_reply_t *r, Tocsin__V1__ApiReply *pb,
         }
         o->contacts.n_people = r->npeople;
         o->contacts.people = o->people_ptrs;
-        o->contacts.conference = (char *)r->conference;
         pb->contacts = &o->contacts;
     }
     for (size_t i = 0; i < r->npages; i++) {
@@ -153,8 +152,6 @@ int tc_wire__paging_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
     if (pb->contacts) {
         const Tocsin__V1__Contacts *c = pb->contacts;
         r->has_contacts = true;
-        if (tc_wire__copy_id(r->conference, sizeof r->conference, c->conference))
-            return TC_ETOOBIG;
         tc_person_t *p = malloc(sizeof *p);
         if (!p)
             return TC_ENOMEM;

@@ -25,7 +25,6 @@ struct tc_contacts {
     size_t nlists, cap;
     unsigned high, low; /* bit n: SEV-n */
     int64_t repeat_ms;
-    char conference[TC_CONTACT_TARGET_MAX];
 };
 
 tc_contacts_t *tc_contacts_new(void)
@@ -230,23 +229,24 @@ int tc_contacts_parse_paging(tc_contacts_t *self, yaml_document_t *doc, yaml_nod
     if (map->type != YAML_MAPPING_NODE)
         return s_fail(&ld, map,
                       "paging: must be a mapping (high_urgency, low_urgency, "
-                      "repeat_every, conference)");
+                      "repeat_every)");
     unsigned high = self->high, low = self->low;
-    yaml_node_t *high_node = NULL, *low_node = NULL, *seen[4] = {NULL};
+    yaml_node_t *high_node = NULL, *low_node = NULL, *seen[3] = {NULL};
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
         yaml_node_t *k = s_node(&ld, p->key), *v = s_node(&ld, p->value);
         const char *key = s_scalar(k);
-        static const char *const keys[] = {"high_urgency", "low_urgency", "repeat_every",
-                                           "conference"};
+        /* The conference link is the policy's bridge_url, set on an
+         * incident when it is declared: pages carry the incident's. */
+        static const char *const keys[] = {"high_urgency", "low_urgency", "repeat_every"};
         int which = -1;
-        for (int i = 0; key && i < 4; i++)
+        for (int i = 0; key && i < 3; i++)
             if (!strcmp(key, keys[i]))
                 which = i;
         if (which < 0)
             return s_fail(&ld, k,
                           "paging: unknown key \"%.64s\" (high_urgency, low_urgency, "
-                          "repeat_every, conference)",
+                          "repeat_every; the conference link is policy.bridge_url)",
                           key ? key : "?");
         if (seen[which])
             return s_fail(&ld, k, "paging.%s: duplicate key", key);
@@ -258,7 +258,7 @@ int tc_contacts_parse_paging(tc_contacts_t *self, yaml_document_t *doc, yaml_nod
         } else if (which == 1) {
             rc = s_severities(&ld, v, key, &low);
             low_node = v;
-        } else if (which == 2) {
+        } else {
             const char *s = s_scalar(v);
             int64_t ms;
             if (!s || tc_duration_parse(s, &ms) != 0 || (ms != 0 && ms < 10000))
@@ -267,13 +267,6 @@ int tc_contacts_parse_paging(tc_contacts_t *self, yaml_document_t *doc, yaml_nod
                               "repeats, else 10s..30d)",
                               s ? s : "?");
             self->repeat_ms = ms;
-        } else {
-            const char *s = s_scalar(v);
-            if (!s || strlen(s) >= sizeof self->conference || !s_url_ok(s))
-                return s_fail(&ld, v,
-                              "paging.conference: must be an http:// or https:// URL "
-                              "({{incident}} is replaced by the incident's id)");
-            snprintf(self->conference, sizeof self->conference, "%s", s);
         }
         if (rc)
             return rc;
@@ -323,9 +316,4 @@ void tc_contacts_apply_policy(const tc_contacts_t *self, tc_policy_t *policy)
     policy->page_high_severities = self->high;
     policy->page_low_severities = self->low;
     policy->page_repeat_ms = self->repeat_ms;
-}
-
-const char *tc_contacts_conference(const tc_contacts_t *self)
-{
-    return self->conference;
 }

@@ -14,7 +14,6 @@
  *     high_urgency: [1, 2, 3]   # every method at once, repeated until acknowledged
  *     low_urgency: [4]          # e-mail once
  *     repeat_every: 5m          # 0s: no repeats
- *     conference: "https://meet.example.com/tocsin-{{incident}}"
  *
  * The roster loader (oncall.c) reads the rest of the file and hands each
  * person's `contact` list and the `paging` section to this module, which
@@ -68,8 +67,5 @@ bool tc_contacts_person(const tc_contacts_t *self, const char *person, const cha
 
 /* Puts the paging rules into the policy the state machine uses. */
 void tc_contacts_apply_policy(const tc_contacts_t *self, tc_policy_t *policy);
-
-/* The conference link template ("" if none). Borrowed. */
-const char *tc_contacts_conference(const tc_contacts_t *self);
 
 #endif

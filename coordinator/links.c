@@ -170,9 +170,7 @@ static void s_person(const char *id, const char *name, const char *email, void *
 
 int tc_coord__api_contacts(tc_coord_t *c, tc_api_reply_t *reply)
 {
-    const tc_contacts_t *cs = tc_roster_contacts(c->roster);
     reply->has_contacts = true;
-    snprintf(reply->conference, sizeof reply->conference, "%s", tc_contacts_conference(cs));
     s_people_t e = {c, reply, malloc(sizeof(tc_person_t)), 0};
     if (!e.p)
         return TC_ENOMEM;

@@ -294,7 +294,7 @@ int main(int argc, char **argv)
     }
     s_check(&gw->cfg, key, server, gw->integrations_dir, ck);
     if (f.check) {
-        char summary[2048];
+        char summary[3072]; /* room for every part at its longest */
         snprintf(summary, sizeof summary,
                  "%.1024s: gateway %s on %s, spool %.400s, integrations %.400s",
                  f.config ? f.config : "built-in defaults", gw->cfg.id, gw->cfg.listen,

@@ -204,9 +204,8 @@ static size_t s_page_deliveries(tc_nf_t *ctx, const tc_msg_t *m, tc_delivery_t *
     if (!tc_nf_person(ctx, pg->person))
         tc_nf_fetch_contacts(ctx);
     const tc_person_t *p = tc_nf_person(ctx, pg->person);
-    const char *conference = ctx->contacts ? ctx->contacts->conference : "";
     char why[160];
-    size_t n = tc_notify_page_deliveries(m, p, conference, tc_now_ms(), ds, why, sizeof why);
+    size_t n = tc_notify_page_deliveries(m, p, tc_now_ms(), ds, why, sizeof why);
     if (n == 0) {
         tc_warn("broadcast %" PRIu64 ": the %s page to %s of incident %" PRIu64
                 " cannot be delivered: %s",

@@ -18,29 +18,8 @@
 
 /* ---- deliveries ------------------------------------------------------------ */
 
-/* The conference link of incident `id` from template `tpl` (every
- * "{{incident}}" replaced by the id). */
-static void s_conference(const char *tpl, uint64_t id, char *out, size_t cap)
-{
-    size_t o = 0;
-    out[0] = 0;
-    for (const char *p = tpl; p && *p && o + 1 < cap;) {
-        if (!strncmp(p, "{{incident}}", 12)) {
-            int n = snprintf(out + o, cap - o, "%" PRIu64, id);
-            if (n < 0 || (size_t)n >= cap - o)
-                break;
-            o += (size_t)n;
-            p += 12;
-        } else {
-            out[o++] = *p++;
-            out[o] = 0;
-        }
-    }
-}
-
-size_t tc_notify_page_deliveries(const tc_msg_t *m, const tc_person_t *person,
-                                 const char *conference, int64_t now_ms, tc_delivery_t *out,
-                                 char *why, size_t whylen)
+size_t tc_notify_page_deliveries(const tc_msg_t *m, const tc_person_t *person, int64_t now_ms,
+                                 tc_delivery_t *out, char *why, size_t whylen)
 {
     const tc_broadcast_t *b = &m->u.bcast;
     const tc_page_t *pg = &b->page;
@@ -75,7 +54,7 @@ size_t tc_notify_page_deliveries(const tc_msg_t *m, const tc_person_t *person,
         d->is_page = true;
         d->pg.contact = *c;
         snprintf(d->pg.name, sizeof d->pg.name, "%s", person->name);
-        s_conference(conference, b->incident.id, d->pg.conference, sizeof d->pg.conference);
+        snprintf(d->pg.conference, sizeof d->pg.conference, "%s", b->incident.bridge);
         d->pg.bseq = m->seq;
         d->pg.sent_ms = m->time_ms;
         d->pg.page = *pg;
@@ -431,7 +410,8 @@ int tc_notify_page_ntfy(const tc_delivery_t *d, const char *ack, char **body, si
     snprintf(h->lines[h->n++], S_LINE, "Title: %.1100s", t);
     snprintf(h->lines[h->n++], S_LINE, "Priority: %s", high ? "5" : "3");
     snprintf(h->lines[h->n++], S_LINE, "Tags: %s", high ? "rotating_light" : "warning");
-    char actions[S_LINE] = "";
+    /* Room for the "Actions: " in front of it in a header line. */
+    char actions[S_LINE - sizeof "Actions: "] = "";
     size_t o = 0;
     if (s_action_url_ok(ack))
         o += (size_t)snprintf(actions + o, sizeof actions - o, "view, Acknowledge, %s, clear=true",

@@ -30,14 +30,13 @@
 
 /* The deliveries page broadcast `m` (a PAGE or a REMINDER with a page)
  * makes for `person` (its contact methods; NULL when the notifier knows
- * none), with `conference` the conference link template ({{incident}},
- * "" for none), enqueued at `now_ms`: written into `out` (room for
+ * none), enqueued at `now_ms`, with the incident's conference link (its
+ * bridge, set when it was declared): written into `out` (room for
  * TC_CONTACTS_MAX), their number returned. Zero for an urgency of none,
  * or when no contact method matches (`why` then says why, for the
  * report; it may be NULL). */
-size_t tc_notify_page_deliveries(const tc_msg_t *m, const tc_person_t *person,
-                                 const char *conference, int64_t now_ms, tc_delivery_t *out,
-                                 char *why, size_t whylen);
+size_t tc_notify_page_deliveries(const tc_msg_t *m, const tc_person_t *person, int64_t now_ms,
+                                 tc_delivery_t *out, char *why, size_t whylen);
 
 /* The acknowledgement link of page delivery `d` into `out`: `base` (the
  * gateway's address, ending in '/') + "ack/" + a token signed with `key`,

@@ -18,6 +18,8 @@ import tocsin_harness as h
 from notify_receivers import HttpReceiver, SmtpReceiver
 
 CONFIG = """\
+policy:
+  bridge_url: "https://meet.example.com/tocsin-{{incident}}"
 services:
   api: {team: web, users_per_host: 40, total_users: 1000}
 teams:
@@ -37,7 +39,6 @@ paging:
   high_urgency: [1, 2, 3]
   low_urgency: [4]
   repeat_every: 5m
-  conference: "https://meet.example.com/tocsin-{{incident}}"
 """
 
 ACK = re.compile(r"(http://127\.0\.0\.1:\d+/ack/[A-Za-z0-9_-]+)")
@@ -132,7 +133,8 @@ smtp:
         text = msg.get_content()
         self.assertIn("You are the Subject Matter Expert for incident %d." % self.inc, text)
         self.assertIn("Severity: not assessed yet", text)
-        self.assertIn("Conference: https://meet.example.com/tocsin-%d" % self.inc, text)
+        # Not declared yet: no conference call to join.
+        self.assertNotIn("Conference:", text)
         link = ACK.search(text).group(1)
         self.assertTrue(link.startswith(self.gw.url + "/ack/"), link)
         hd = ntfy[0]["headers"]
@@ -218,7 +220,10 @@ smtp:
 
         # A link works for its own page only: alice's link does not touch
         # bob's page, and a new page of alice's makes her old link stale.
-        bob_link = ACK.search(bob[0]["msg"].get_content()).group(1)
+        bob_text = bob[0]["msg"].get_content()
+        bob_link = ACK.search(bob_text).group(1)
+        # Declared meanwhile: its pages carry the incident's conference link.
+        self.assertIn("Conference: https://meet.example.com/tocsin-%d" % self.inc, bob_text)
         self.assertNotEqual(bob_link, link)
         self.assertIsNone(self.page_of("commander")["acknowledged_at"])
         st, _, body = g.request(link, "POST")

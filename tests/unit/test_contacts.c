@@ -59,8 +59,7 @@ static const char s_good[] =
     "paging:\n"
     "  high_urgency: [1, 2]\n"
     "  low_urgency: [3, 4]\n"
-    "  repeat_every: 2m\n"
-    "  conference: \"https://meet.example.com/tocsin-{{incident}}\"\n";
+    "  repeat_every: 2m\n";
 
 static void test_good(void **unused)
 {
@@ -101,7 +100,6 @@ static void test_good(void **unused)
     assert_int_equal(tc_policy_page_urgency(&pol, 3), TC_URGENCY_LOW);
     assert_int_equal(tc_policy_page_urgency(&pol, 5), TC_URGENCY_NONE);
     assert_int_equal(tc_policy_page_urgency(&pol, 0), TC_URGENCY_HIGH);
-    assert_string_equal(tc_contacts_conference(cs), "https://meet.example.com/tocsin-{{incident}}");
     /* Every person is listed once, in file order. */
     tc_roster_destroy(&r);
 }
@@ -119,7 +117,6 @@ static void test_defaults(void **unused)
     assert_int_equal(pol.page_high_severities, 1u << 1 | 1u << 2 | 1u << 3);
     assert_int_equal(pol.page_low_severities, 1u << 4);
     assert_int_equal(pol.page_repeat_ms, 5 * 60000);
-    assert_string_equal(tc_contacts_conference(tc_roster_contacts(r)), "");
     tc_roster_destroy(&r);
     /* An empty roster has the defaults too. */
     r = tc_roster_new_empty();
@@ -191,7 +188,10 @@ static void test_mistakes(void **unused)
           ":3: paging: SEV-3 is both high_urgency and low_urgency");
     s_bad("paging:\n  repeat_every: 5 minutes\n", "paging.repeat_every: invalid duration");
     s_bad("paging:\n  repeat_every: 1s\n", "paging.repeat_every: invalid duration \"1s\"");
-    s_bad("paging:\n  conference: meet\n", "paging.conference: must be an http");
+    /* The conference link is policy.bridge_url, one way to set it. */
+    s_bad("paging:\n  conference: \"https://meet.example.com/x\"\n",
+          "paging: unknown key \"conference\" (high_urgency, low_urgency, repeat_every; the "
+          "conference link is policy.bridge_url)");
     s_bad("paging:\n  colour: red\n", ":2: paging: unknown key \"colour\"");
     s_bad("paging:\n  repeat_every: 1m\n  repeat_every: 2m\n",
           ":3: paging.repeat_every: duplicate key");

@@ -90,10 +90,11 @@ static void test_deliveries(void **unused)
     tc_delivery_t *ds = calloc(TC_CONTACTS_MAX, sizeof *ds);
     char why[160];
     tc_msg_t *m = s_page_msg(TC_URGENCY_HIGH, TC_PAGE_ASSIGNED);
+    /* A declared incident carries its conference link (policy.bridge_url). */
+    snprintf(m->u.bcast.incident.bridge, sizeof m->u.bcast.incident.bridge,
+             "https://meet.example.com/c-7");
     /* High: every method at once. */
-    assert_int_equal(tc_notify_page_deliveries(m, &p, "https://meet.example.com/c-{{incident}}",
-                                               T0 + 2000, ds, why, sizeof why),
-                     4);
+    assert_int_equal(tc_notify_page_deliveries(m, &p, T0 + 2000, ds, why, sizeof why), 4);
     assert_string_equal(ds[0].sub, "alice#0");
     assert_string_equal(ds[1].sub, "alice#1");
     assert_string_equal(ds[0].key, "tocsin-i7-b42-alice-email0");
@@ -107,18 +108,19 @@ static void test_deliveries(void **unused)
     assert_string_equal(tc_notify_page_method(&ds[2]), "slack");
     /* Low: e-mail only, and nothing without an e-mail contact. */
     m->u.bcast.page.urgency = TC_URGENCY_LOW;
-    assert_int_equal(tc_notify_page_deliveries(m, &p, "", T0, ds, why, sizeof why), 1);
+    m->u.bcast.incident.bridge[0] = '\0'; /* not declared: no call yet */
+    assert_int_equal(tc_notify_page_deliveries(m, &p, T0, ds, why, sizeof why), 1);
     assert_int_equal(ds[0].pg.contact.type, TC_CONTACT_EMAIL);
     assert_string_equal(ds[0].pg.conference, "");
     tc_person_t nomail;
     s_alice(&nomail, false);
-    assert_int_equal(tc_notify_page_deliveries(m, &nomail, "", T0, ds, why, sizeof why), 0);
+    assert_int_equal(tc_notify_page_deliveries(m, &nomail, T0, ds, why, sizeof why), 0);
     assert_non_null(strstr(why, "no e-mail contact"));
     /* None: nobody. Unknown person: nobody, said why. */
     m->u.bcast.page.urgency = TC_URGENCY_NONE;
-    assert_int_equal(tc_notify_page_deliveries(m, &p, "", T0, ds, why, sizeof why), 0);
+    assert_int_equal(tc_notify_page_deliveries(m, &p, T0, ds, why, sizeof why), 0);
     m->u.bcast.page.urgency = TC_URGENCY_HIGH;
-    assert_int_equal(tc_notify_page_deliveries(m, NULL, "", T0, ds, why, sizeof why), 0);
+    assert_int_equal(tc_notify_page_deliveries(m, NULL, T0, ds, why, sizeof why), 0);
     assert_string_equal(why, "no contact methods known for alice");
     free(m);
     free(ds);
@@ -133,7 +135,7 @@ static void test_ack_url(void **unused)
     s_alice(&p, true);
     tc_delivery_t *ds = calloc(TC_CONTACTS_MAX, sizeof *ds);
     tc_msg_t *m = s_page_msg(TC_URGENCY_HIGH, TC_PAGE_REPEATED);
-    tc_notify_page_deliveries(m, &p, "", T0, ds, NULL, 0);
+    tc_notify_page_deliveries(m, &p, T0, ds, NULL, 0);
     char url[512];
     assert_true(tc_notify_page_ack_url(key, "https://tocsin.example.com/", 3600000, &ds[0], url,
                                        sizeof url));
@@ -165,7 +167,9 @@ static void test_payloads(void **unused)
     s_alice(&p, true);
     tc_delivery_t *ds = calloc(TC_CONTACTS_MAX, sizeof *ds);
     tc_msg_t *m = s_page_msg(TC_URGENCY_HIGH, TC_PAGE_ESCALATED);
-    tc_notify_page_deliveries(m, &p, "https://meet.example.com/{{incident}}", T0, ds, NULL, 0);
+    snprintf(m->u.bcast.incident.bridge, sizeof m->u.bcast.incident.bridge,
+             "https://meet.example.com/7");
+    tc_notify_page_deliveries(m, &p, T0, ds, NULL, 0);
     const char *ack = "https://tocsin.example.com/ack/TOKEN";
     tc_json_t *j = tc_json_new();
 
@@ -260,7 +264,8 @@ static void test_queue(void **unused)
     s_alice(&p, true);
     tc_delivery_t *ds = calloc(TC_CONTACTS_MAX, sizeof *ds), *h = calloc(1, sizeof *h);
     tc_msg_t *m = s_page_msg(TC_URGENCY_HIGH, TC_PAGE_ASSIGNED);
-    size_t n = tc_notify_page_deliveries(m, &p, "https://c/{{incident}}", T0, ds, NULL, 0);
+    snprintf(m->u.bcast.incident.bridge, sizeof m->u.bcast.incident.bridge, "https://c/7");
+    size_t n = tc_notify_page_deliveries(m, &p, T0, ds, NULL, 0);
     size_t added = 0;
     assert_int_equal(tc_notify_queue_enqueue(q, 42, ds, n, &added), 0);
     assert_int_equal(added, 4);
