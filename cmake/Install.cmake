@@ -16,7 +16,8 @@ set(TOCSIN_CONFDIR "/etc/tocsin" CACHE PATH
 # Relative to the prefix unless absolute (debian/rules: /lib/systemd/system).
 set(TOCSIN_SYSTEMD_UNITDIR "lib/systemd/system" CACHE STRING
     "where systemd units are installed")
-set(TOCSIN_DAEMONS tocsin-coordinator tocsin-agent tocsin-statuspage tocsin-notify)
+set(TOCSIN_DAEMONS tocsin-coordinator tocsin-agent tocsin-statuspage tocsin-notify
+    tocsin-gateway)
 set(TOCSIN_TOOLS tocsinctl tocsin-sub)
 
 # ---- systemd units ---------------------------------------------------------
@@ -88,4 +89,5 @@ install(FILES ${CMAKE_SOURCE_DIR}/examples/coordinator.yaml
               ${CMAKE_SOURCE_DIR}/examples/agent.yaml
               ${CMAKE_SOURCE_DIR}/examples/statuspage.yaml
               ${CMAKE_SOURCE_DIR}/examples/notify.yaml
+              ${CMAKE_SOURCE_DIR}/examples/gateway.yaml
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)

@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 static const char *s_dirs[TC_KEY_CLASSES] = {"agents", "operators-ro", "operators-rw",
-                                             "subscribers"};
-static const char *s_names[TC_KEY_CLASSES] = {"agent", "operator-ro", "operator-rw", "subscriber"};
+                                             "subscribers", "gateways"};
+static const char *s_names[TC_KEY_CLASSES] = {"agent", "operator-ro", "operator-rw", "subscriber",
+                                              "gateway"};
 
 const char *tc_key_class_dir(tc_key_class_t cls)
 {

@@ -10,6 +10,8 @@
  *   DIR/operators-ro/NAME.cert      keys allowed to query
  *   DIR/operators-rw/NAME.cert      keys allowed to query and act
  *   DIR/subscribers/NAME.cert       keys allowed to receive internal broadcasts
+ *   DIR/gateways/NAME.cert          tocsin-gateway: events as sender NAME, and
+ *                                   acknowledgement links on the API
  *   DIR/revoked/CLASS.NAME.cert     revoked keys, kept for the record
  *   DIR/private/CLASS.NAME.cert[_secret]  pairs made by `tocsinctl keys new`,
  *                                   to be handed to their owner
@@ -30,12 +32,16 @@ typedef enum {
     TC_KEY_OPERATOR_RO = 1,
     TC_KEY_OPERATOR_RW = 2,
     TC_KEY_SUBSCRIBER = 3,
-    TC_KEY_CLASSES = 4,
+    /* tocsin-gateway: sends events like an agent (bound to its id, the
+     * key's name) and may redeem acknowledgement links on the API. */
+    TC_KEY_GATEWAY = 4,
+    TC_KEY_CLASSES = 5,
 } tc_key_class_t;
 
 /* Directory name of a class ("agents", "operators-ro", ...); never NULL. */
 const char *tc_key_class_dir(tc_key_class_t cls);
-/* Short name ("agent", "operator-ro", "operator-rw", "subscriber"). */
+/* Short name ("agent", "operator-ro", "operator-rw", "subscriber",
+ * "gateway"). */
 const char *tc_key_class_name(tc_key_class_t cls);
 /* Parses a short name or a directory name. 0 or TC_EINVAL. */
 int tc_key_class_parse(const char *s, tc_key_class_t *out);

@@ -100,6 +100,25 @@ const char *tc_maint_state_name(tc_maint_state_t s)
     return (unsigned)s <= TC_MAINT_CANCELLED ? s_maint_names[s] : "invalid";
 }
 
+const char *tc_page_kind_name(tc_page_kind_t k)
+{
+    static const char *const names[] = {"assigned",   "escalated", "repeated", "update-due",
+                                        "postmortem", "exhausted", "notice"};
+    return (unsigned)k <= TC_PAGE_NOTICE ? names[k] : "invalid";
+}
+
+bool tc_page_waits_for_ack(tc_page_kind_t k)
+{
+    return k == TC_PAGE_ASSIGNED || k == TC_PAGE_ESCALATED || k == TC_PAGE_REPEATED ||
+           k == TC_PAGE_EXHAUSTED;
+}
+
+const char *tc_urgency_name(tc_urgency_t u)
+{
+    static const char *const names[] = {"none", "low", "high"};
+    return (unsigned)u <= TC_URGENCY_HIGH ? names[u] : "invalid";
+}
+
 int tc_component_status_parse(const char *s, tc_component_status_t *out)
 {
     for (int i = TC_COMP_OPERATIONAL; i <= TC_COMP_MAINTENANCE; i++) {

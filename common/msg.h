@@ -152,6 +152,9 @@ typedef struct {
     bool hard;
     bool flapping;         /* stands for a check that keeps changing state */
     uint32_t flap_percent; /* weighted share of state changes, 0..100 */
+    /* From an integration ("acknowledge"): the state is unchanged; the
+     * alert's open incident is acknowledged with its pages. */
+    bool acknowledged;
 } tc_check_result_t;
 
 /* A configuration change of the state machine, as a log record: the
@@ -201,6 +204,8 @@ typedef struct {
     uint32_t level;         /* escalations so far */
     bool escalating;        /* timed out; the next person is being paged */
     bool exhausted;         /* nobody left to page */
+    uint32_t repeats;       /* high-urgency pages repeated so far */
+    int64_t repeated_ms;    /* when the last repeat went out (0: none) */
 } tc_role_t;
 
 typedef struct {
@@ -273,7 +278,7 @@ typedef struct {
      * communicate outside the need-to-know group only once it is safe). */
     int64_t disclosure_ic_ms;
     int64_t disclosure_dpo_ms;
-    uint32_t flagged_severity; /* severity when flagged: what components show until then */
+    uint32_t flagged_severity;     /* severity when flagged: what components show until then */
     int64_t progress_ms;           /* last state change or published update */
     int64_t quiet_reminded_ms;     /* last reminder to the IC that nothing moved */
     int64_t postmortem_meeting_ms; /* the post-mortem meeting (0: not set) */
@@ -367,6 +372,39 @@ typedef struct {
     char text[TC_TEXT_MAX];
 } tc_timeline_t;
 
+/* Why a person is paged (proto Page.Kind). */
+typedef enum {
+    TC_PAGE_ASSIGNED = 0,
+    TC_PAGE_ESCALATED = 1,
+    TC_PAGE_REPEATED = 2,
+    TC_PAGE_UPDATE_DUE = 3,
+    TC_PAGE_POSTMORTEM = 4,
+    TC_PAGE_EXHAUSTED = 5,
+    TC_PAGE_NOTICE = 6, /* the process tells one person something */
+} tc_page_kind_t;
+
+/* How a page is delivered (proto Page.Urgency): high to every contact
+ * method at once and again until acknowledged, low by e-mail once, none
+ * to nobody. */
+typedef enum {
+    TC_URGENCY_NONE = 0,
+    TC_URGENCY_LOW = 1,
+    TC_URGENCY_HIGH = 2,
+} tc_urgency_t;
+
+/* What a page asks of whom (PAGE and REMINDER broadcasts). The page is
+ * named by (incident, role, person, paged_ms): what an acknowledgement
+ * link is bound to. */
+typedef struct {
+    char person[TC_ID_MAX];
+    char role[TC_ID_MAX];
+    tc_page_kind_t kind;
+    tc_urgency_t urgency;
+    int64_t paged_ms;
+    uint32_t number; /* 1, then 2, 3 ... for repeats */
+    uint32_t level;  /* escalations before this person */
+} tc_page_t;
+
 typedef struct {
     tc_bcast_kind_t kind;
     char topic[TC_ID_MAX + 8]; /* room for "page." + a person id */
@@ -377,6 +415,7 @@ typedef struct {
     tc_update_t update;       /* valid for TC_BCAST_STATUS_UPDATE */
     tc_component_t component; /* valid for TC_BCAST_COMPONENT */
     tc_maintenance_t maint;   /* valid for TC_BCAST_MAINTENANCE */
+    tc_page_t page;           /* valid for TC_BCAST_PAGE and TC_BCAST_REMINDER */
 } tc_broadcast_t;
 
 /* One decoded Envelope. `kind` says which member of `u` is valid. */
@@ -431,6 +470,12 @@ const char *tc_bcast_kind_name(tc_bcast_kind_t k);             /* "incident.open
 const char *tc_component_status_name(tc_component_status_t s); /* "major_outage"... */
 const char *tc_update_status_name(tc_update_status_t s);       /* "draft"... */
 const char *tc_maint_state_name(tc_maint_state_t s);           /* "in_progress"... */
+const char *tc_page_kind_name(tc_page_kind_t k);               /* "assigned"... */
+/* True for the pages of a role, which wait for its acknowledgement (and
+ * repeat, and carry an acknowledgement link); false for reminders and
+ * notices. */
+bool tc_page_waits_for_ack(tc_page_kind_t k);
+const char *tc_urgency_name(tc_urgency_t u); /* "high"... */
 
 /* Parse the names above. Return 0 or TC_EINVAL. */
 int tc_component_status_parse(const char *s, tc_component_status_t *out);

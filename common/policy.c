@@ -36,8 +36,24 @@ void tc_policy_defaults(tc_policy_t *p)
     p->public_severities = 1u << 1 | 1u << 2;
     p->auto_publish_severities = 0;
     p->maintenance_verify_ms = 15 * 60 * 1000;
+    /* The severity table: SEV-1..3 page at high urgency, SEV-4 at low,
+     * SEV-5 nobody. */
+    p->page_high_severities = 1u << 1 | 1u << 2 | 1u << 3;
+    p->page_low_severities = 1u << 4;
+    p->page_repeat_ms = 5 * 60 * 1000;
     p->out_of_hours_full_response = 2;
     p->ic_quiet_reminder_ms = 30 * 60 * 1000;
+}
+
+tc_urgency_t tc_policy_page_urgency(const tc_policy_t *p, uint32_t severity)
+{
+    if (severity == 0 || severity > 5)
+        return TC_URGENCY_HIGH;
+    if (p->page_high_severities & (1u << severity))
+        return TC_URGENCY_HIGH;
+    if (p->page_low_severities & (1u << severity))
+        return TC_URGENCY_LOW;
+    return TC_URGENCY_NONE;
 }
 
 const char *tc_severity_meaning(uint32_t severity)

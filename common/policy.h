@@ -107,10 +107,22 @@ typedef struct {
     /* A major incident with no state change and no status update for this
      * long reminds its IC (0: never; default 30 min). */
     int64_t ic_quiet_reminder_ms;
+    /* Paging (the roster's `paging:` section): bit n set = SEV-n pages at
+     * high urgency (every contact method at once, repeated every
+     * page_repeat_ms until acknowledged; default SEV-1..3) or at low
+     * urgency (e-mail once; default SEV-4). A severity in neither pages
+     * nobody (SEV-5). */
+    unsigned page_high_severities;
+    unsigned page_low_severities;
+    int64_t page_repeat_ms; /* 5 min; 0: no repeats */
 } tc_policy_t;
 
 /* Fills *p with the defaults and no services. */
 void tc_policy_defaults(tc_policy_t *p);
+
+/* The urgency of a page about an incident of `severity` (0: not assessed
+ * yet, which pages at high urgency: when unsure, the higher). */
+tc_urgency_t tc_policy_page_urgency(const tc_policy_t *p, uint32_t severity);
 
 /* The configured component named `name`, or NULL. Borrowed from `p`. */
 const tc_component_policy_t *tc_policy_component(const tc_policy_t *p, const char *name);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,4 +247,26 @@ int tc_buf_reserve(tc_buf_t *b, size_t more)
     b->data = p;
     b->cap = cap;
     return 0;
+}
+
+char *tc_duration_compact(int64_t ms, char *dst, size_t cap)
+{
+    if (ms < 0)
+        ms = 0;
+    /* Sub-second detail matters for short intervals (a 2500ms heartbeat),
+     * not for ages measured in minutes. */
+    if (ms % 1000 != 0 && ms < 60000) {
+        snprintf(dst, cap, "%" PRId64 "ms", ms);
+        return dst;
+    }
+    int64_t s = ms / 1000;
+    if (s < 60)
+        snprintf(dst, cap, "%" PRId64 "s", s);
+    else if (s < 3600)
+        snprintf(dst, cap, "%" PRId64 "m%" PRId64 "s", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(dst, cap, "%" PRId64 "h%" PRId64 "m", s / 3600, s % 3600 / 60);
+    else
+        snprintf(dst, cap, "%" PRId64 "d%" PRId64 "h", s / 86400, s % 86400 / 3600);
+    return dst;
 }

@@ -24,6 +24,12 @@ char *tc_time_format(int64_t ms, char *dst, size_t cap);
  * *ms, or TC_EINVAL. Values above 30 days are TC_EINVAL. */
 int tc_duration_parse(const char *s, int64_t *ms);
 
+/* Writes a compact duration: "250ms", "2500ms" (under a minute, sub-second
+ * precision is kept), "5s", "2m5s", "3h4m", "2d3h".
+ * Negative values (clock skew between hosts) are shown as "0s". `cap` >= 16.
+ * Returns dst. */
+char *tc_duration_compact(int64_t ms, char *dst, size_t cap);
+
 /* Parses a point in time for operators: RFC 3339 ("2026-12-01T22:00:00Z",
  * "2026-12-01T23:00+01:00"; seconds optional, a space may stand for the
  * T), "now", or "+DURATION" (from now, see tc_duration_parse). `now_ms` is

@@ -105,6 +105,8 @@ static void s_incident_to_pb(const tc_incident_t *in, s_incident_pb_t *o)
         a->level = r->level;
         a->escalating = r->escalating;
         a->exhausted = r->exhausted;
+        a->repeats = r->repeats;
+        a->repeated_ms = r->repeated_ms;
         o->asg_ptrs[i] = a;
     }
     o->pb.n_assignments = nr;
@@ -223,6 +225,8 @@ static int s_incident_from_pb(const Tocsin__V1__Incident *pb, tc_incident_t *out
             r->level = a->level;
             r->escalating = a->escalating;
             r->exhausted = a->exhausted;
+            r->repeats = a->repeats;
+            r->repeated_ms = a->repeated_ms;
         }
         out->nroles = pb->n_assignments;
     }
@@ -517,6 +521,7 @@ typedef struct {
     s_update_pb_t update;
     Tocsin__V1__Component component;
     s_maint_pb_t maint;
+    Tocsin__V1__Page page;
 } s_envelope_pb_t;
 
 /* The Broadcast payload of an envelope `o` (its env member). */
@@ -536,6 +541,10 @@ static void s_bcast_to_pb(const tc_broadcast_t *b, s_envelope_pb_t *o)
     if (b->kind == TC_BCAST_REMINDER) {
         s_incident_to_pb(&b->incident, &o->inc);
         o->bcast.incident = &o->inc.pb;
+    }
+    if (b->kind == TC_BCAST_PAGE || b->kind == TC_BCAST_REMINDER) {
+        tc_wire__page_to_pb(&b->page, &o->page);
+        o->bcast.page = &o->page;
     }
     if (b->kind == TC_BCAST_STATUS_UPDATE) {
         s_update_to_pb(&b->update, &o->update);
@@ -606,6 +615,7 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
         o->cr.hard = c->hard;
         o->cr.flapping = c->flapping;
         o->cr.flap_percent = c->flap_percent;
+        o->cr.acknowledged = c->acknowledged;
         e->payload_case = TOCSIN__V1__ENVELOPE__PAYLOAD_CHECK_RESULT;
         e->check_result = &o->cr;
         break;
@@ -753,6 +763,7 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         c->hard = p->hard;
         c->flapping = p->flapping;
         c->flap_percent = p->flap_percent;
+        c->acknowledged = p->acknowledged;
         return 0;
     }
     case TOCSIN__V1__ENVELOPE__PAYLOAD_ACK:
@@ -787,7 +798,8 @@ static int s_msg_from_pb(const Tocsin__V1__Envelope *e, tc_msg_t *m)
         COPY_ID(b->host, p->host);
         tc_wire__copy_text(b->detail, sizeof b->detail, p->detail);
         if ((rc = s_update_from_pb(p->update, &b->update)) != 0 ||
-            (rc = s_component_from_pb(p->component, &b->component)) != 0)
+            (rc = s_component_from_pb(p->component, &b->component)) != 0 ||
+            (rc = tc_wire__page_from_pb(p->page, &b->page)) != 0)
             return rc;
         return s_maint_from_pb(p->maintenance, &b->maint);
     }
@@ -1153,6 +1165,8 @@ void tc_api_reply_destroy(tc_api_reply_t **preply)
     free(r->components);
     free(r->maints);
     free(r->subs);
+    free(r->people);
+    free(r->pages);
     free(r);
     *preply = NULL;
 }
@@ -1226,6 +1240,16 @@ int tc_api_reply_add_sub(tc_api_reply_t *r, const tc_sub_stat_t *st)
     return s_push((void **)&r->subs, &r->nsubs, sizeof *st, st);
 }
 
+int tc_api_reply_add_person(tc_api_reply_t *r, const tc_person_t *p)
+{
+    return s_push((void **)&r->people, &r->npeople, sizeof *p, p);
+}
+
+int tc_api_reply_add_page_stat(tc_api_reply_t *r, const tc_page_stat_t *st)
+{
+    return s_push((void **)&r->pages, &r->npages, sizeof *st, st);
+}
+
 int tc_api_reply_add_host(tc_api_reply_t *r, const tc_host_info_t *h)
 {
     return s_push((void **)&r->status.hosts, &r->status.nhosts, sizeof *h, h);
@@ -1265,6 +1289,7 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     s_maint_pb_t *mws = NULL;
     Tocsin__V1__Maintenance **mw_ptrs = NULL;
     Tocsin__V1__SubscriberStat *subs = NULL, **sub_ptrs = NULL;
+    tc_wire__paging_t *paging = NULL;
     size_t nenv = r->nlog + r->nbroadcasts;
 
     if (r->has_status) {
@@ -1417,8 +1442,10 @@ int tc_wire_encode_reply(const tc_api_reply_t *r, uint8_t **out, size_t *outlen)
     }
     pb.n_broadcasts = r->nbroadcasts;
     pb.broadcasts = bc_ptrs;
-    rc = tc_wire__pack(&pb.base, out, outlen);
+    if ((rc = tc_wire__paging_to_pb(r, &pb, &paging)) == 0)
+        rc = tc_wire__pack(&pb.base, out, outlen);
 done:
+    tc_wire__paging_free(&paging);
     free(hosts);
     free(host_ptrs);
     free(incs);
@@ -1554,6 +1581,8 @@ static int s_reply_from_pb(const Tocsin__V1__ApiReply *pb, tc_api_reply_t *r)
         if (rc == 0)
             rc = tc_api_reply_add_broadcast(r, &rec->event);
     }
+    if (rc == 0)
+        rc = tc_wire__paging_from_pb(pb, r);
     free(inc);
     free(rec);
     return rc;

@@ -148,6 +148,52 @@ typedef struct tc_sub_stat {
     char failing_detail[TC_TITLE_MAX];
 } tc_sub_stat_t;
 
+/* ---- paging: contact methods and page statistics (wire_page.c) -------- */
+
+#define TC_CONTACTS_MAX 8          /* contact methods per person */
+#define TC_CONTACT_TARGET_MAX 1024 /* an address or URL, with NUL */
+#define TC_CONTACT_TOKEN_MAX 256   /* an ntfy access token, with NUL */
+#define TC_PERSON_NAME_MAX 128     /* a display name, with NUL */
+
+typedef enum {
+    TC_CONTACT_EMAIL = 0,   /* target: an e-mail address */
+    TC_CONTACT_WEBHOOK = 1, /* target: a URL that gets the page as JSON */
+    TC_CONTACT_SLACK = 2,   /* target: a Slack-compatible incoming webhook */
+    TC_CONTACT_NTFY = 3,    /* target: an ntfy topic URL (push to phones) */
+} tc_contact_type_t;
+
+/* "email", "webhook", "slack", "ntfy"; "invalid" otherwise. */
+const char *tc_contact_type_name(tc_contact_type_t t);
+/* The reverse. Returns 0 or TC_EINVAL. */
+int tc_contact_type_parse(const char *s, tc_contact_type_t *out);
+
+typedef struct {
+    tc_contact_type_t type;
+    char target[TC_CONTACT_TARGET_MAX];
+    char token[TC_CONTACT_TOKEN_MAX]; /* ntfy: bearer token ("" = none) */
+} tc_contact_t;
+
+/* A person of the roster and how to reach them. */
+typedef struct {
+    char id[TC_ID_MAX];
+    char name[TC_PERSON_NAME_MAX];
+    tc_contact_t contacts[TC_CONTACTS_MAX];
+    size_t ncontacts;
+} tc_person_t;
+
+/* What notifiers reported about the pages to one person (tocsinctl pages). */
+typedef struct {
+    char person[TC_ID_MAX];
+    uint64_t pages; /* pages broadcast to them */
+    uint64_t delivered, failed;
+    uint64_t latency_total_ms; /* over the delivered ones */
+    int64_t last_ms;
+    char last_result[16]; /* delivered, failed, failing */
+    char last_method[16]; /* email, webhook, slack, ntfy */
+    char last_detail[TC_TITLE_MAX];
+    uint64_t acknowledged; /* through their link */
+} tc_page_stat_t;
+
 /* A reply holds arrays; build one with tc_api_reply_new(), fill it with the
  * add functions, and free it with tc_api_reply_destroy(). */
 typedef struct {
@@ -176,6 +222,11 @@ typedef struct {
     tc_sub_stat_t *subs;
     size_t nsubs;
     bool more;
+    bool has_contacts; /* the reply to `contacts` (even with no people) */
+    tc_person_t *people;
+    size_t npeople;
+    tc_page_stat_t *pages;
+    size_t npages;
 } tc_api_reply_t;
 
 int tc_wire_encode_request(const tc_api_request_t *q, uint8_t **out, size_t *outlen);
@@ -198,6 +249,8 @@ int tc_api_reply_add_update(tc_api_reply_t *r, const tc_update_t *u);
 int tc_api_reply_add_component(tc_api_reply_t *r, const tc_component_t *c);
 int tc_api_reply_add_maintenance(tc_api_reply_t *r, const tc_maintenance_t *w);
 int tc_api_reply_add_sub(tc_api_reply_t *r, const tc_sub_stat_t *s);
+int tc_api_reply_add_person(tc_api_reply_t *r, const tc_person_t *p);
+int tc_api_reply_add_page_stat(tc_api_reply_t *r, const tc_page_stat_t *s);
 /* Sets ok = false and the one-line error (printf-style). */
 void tc_api_reply_fail(tc_api_reply_t *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

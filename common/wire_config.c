@@ -106,6 +106,9 @@ static void s_policy_to_pb(const tc_policy_t *p, s_config_pb_t *o)
     pb->public_severities = p->public_severities;
     pb->auto_publish_severities = p->auto_publish_severities;
     pb->maintenance_verify_ms = p->maintenance_verify_ms;
+    pb->page_high_severities = p->page_high_severities;
+    pb->page_low_severities = p->page_low_severities;
+    pb->page_repeat_ms = p->page_repeat_ms;
     size_t nc =
         p->ncomponents < TC_POLICY_COMPONENTS_MAX ? p->ncomponents : TC_POLICY_COMPONENTS_MAX;
     for (size_t i = 0; i < nc; i++) {
@@ -200,6 +203,9 @@ static int s_policy_from_pb(const Tocsin__V1__Policy *pb, tc_policy_t *p)
     p->public_severities = pb->public_severities;
     p->auto_publish_severities = pb->auto_publish_severities;
     p->maintenance_verify_ms = pb->maintenance_verify_ms;
+    p->page_high_severities = pb->page_high_severities & 0x3eu;
+    p->page_low_severities = pb->page_low_severities & 0x3eu;
+    p->page_repeat_ms = pb->page_repeat_ms;
     for (size_t i = 0; i < pb->n_components; i++) {
         const Tocsin__V1__ComponentPolicy *cp = pb->components[i];
         tc_component_policy_t *c = &p->components[i];

@@ -103,6 +103,24 @@ static void s_add_sub(const tc_state_subscriber_t *sub, void *ctx)
         e->rc = tc_api_reply_add_sub(e->reply, &st);
 }
 
+static void s_add_pager(const tc_state_pager_t *p, void *ctx)
+{
+    s_each_t *e = ctx;
+    tc_page_stat_t st = {0};
+    snprintf(st.person, sizeof st.person, "%s", p->person);
+    st.pages = p->pages;
+    st.delivered = p->delivered;
+    st.failed = p->failed;
+    st.latency_total_ms = p->latency_total_ms;
+    st.last_ms = p->last_ms;
+    st.acknowledged = p->acknowledged;
+    snprintf(st.last_result, sizeof st.last_result, "%s", p->last_result);
+    snprintf(st.last_method, sizeof st.last_method, "%s", p->last_method);
+    snprintf(st.last_detail, sizeof st.last_detail, "%s", p->last_detail);
+    if (e->rc == 0)
+        e->rc = tc_api_reply_add_page_stat(e->reply, &st);
+}
+
 static size_t s_page(uint32_t limit)
 {
     if (limit == 0)
@@ -222,6 +240,10 @@ int tc_api_handle(tc_store_t *store, const tc_state_t *state, const tc_api_env_t
     }
     if (!strcmp(q->command, "subscribers")) {
         tc_state_each_subscriber(state, s_add_sub, &e);
+        return e.rc;
+    }
+    if (!strcmp(q->command, "pages")) {
+        tc_state_each_pager(state, s_add_pager, &e);
         return e.rc;
     }
     tc_api_reply_fail(reply, "unknown command \"%s\"", q->command);

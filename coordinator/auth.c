@@ -16,10 +16,13 @@ struct tc_auth {
 
 bool tc_auth_allows(const char *domain, tc_key_class_t cls, bool open_publish)
 {
+    /* A gateway is a sender like an agent, and redeems acknowledgement
+     * links on the API (requests.c allows it nothing else there). */
     if (!strcmp(domain, TC_ZAP_AGENTS))
-        return cls == TC_KEY_AGENT;
+        return cls == TC_KEY_AGENT || cls == TC_KEY_GATEWAY;
     if (!strcmp(domain, TC_ZAP_API))
-        return cls == TC_KEY_OPERATOR_RO || cls == TC_KEY_OPERATOR_RW || cls == TC_KEY_SUBSCRIBER;
+        return cls == TC_KEY_OPERATOR_RO || cls == TC_KEY_OPERATOR_RW || cls == TC_KEY_SUBSCRIBER ||
+               cls == TC_KEY_GATEWAY;
     if (!strcmp(domain, TC_ZAP_PUBLISH))
         return open_publish || cls == TC_KEY_SUBSCRIBER || cls == TC_KEY_OPERATOR_RO ||
                cls == TC_KEY_OPERATOR_RW;

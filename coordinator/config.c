@@ -2,6 +2,7 @@
 
 #include "cfgcheck.h"
 #include "error.h"
+#include "httpd.h"
 #include "oncall.h"
 #include "util.h"
 
@@ -92,6 +93,12 @@ static int s_coordinator_key(tc_coord_config_t *cfg, const char *key, const char
         return s_endpoint(cfg->publish, sizeof cfg->publish, v);
     if (!strcmp(key, "insecure"))
         return s_bool(v, &cfg->insecure);
+    if (!strcmp(key, "metrics")) { /* GET /metrics here; "" = off */
+        if (strlen(v) >= sizeof cfg->metrics || (*v && !tc_httpd_addr_valid(v)))
+            return TC_EINVAL;
+        snprintf(cfg->metrics, sizeof cfg->metrics, "%s", v);
+        return 0;
+    }
     if (!strcmp(key, "open_publish"))
         return s_bool(v, &cfg->open_publish);
     if (!strcmp(key, "keys")) {
@@ -587,12 +594,12 @@ static int s_walk(tc_coord_config_t *cfg, yaml_document_t *doc, const char *path
         else if (key && !strcmp(key, "components"))
             rc = s_components(cfg, doc, v, path, err, errlen);
         else if (key && (!strcmp(key, "people") || !strcmp(key, "teams") || !strcmp(key, "roles") ||
-                         !strcmp(key, "overrides")))
+                         !strcmp(key, "overrides") || !strcmp(key, "paging")))
             rc = 0; /* the on-call roster, read by its own loader */
         else
             rc = s_fail(err, errlen, path, k,
                         "unknown key \"%s\" (expected coordinator, policy, services, "
-                        "components, people, teams, roles, overrides)",
+                        "components, people, teams, roles, overrides, paging)",
                         key ? key : "?");
         if (rc)
             return rc;

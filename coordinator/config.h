@@ -18,12 +18,15 @@
 #define TC_DEFAULT_AGENTS_EP "tcp://127.0.0.1:7401"
 #define TC_DEFAULT_API_EP "tcp://127.0.0.1:7402"
 #define TC_DEFAULT_PUBLISH_EP "tcp://127.0.0.1:7403"
+/* Where --metrics usually listens (it is off unless given). */
+#define TC_DEFAULT_METRICS_ADDR "127.0.0.1:7406"
 
 typedef struct {
     char data[4096];            /* data directory (LMDB) */
     char agents[256];           /* ROUTER endpoint for agents */
     char api[256];              /* ROUTER endpoint for tocsinctl and catch-up */
     char publish[256];          /* PUB endpoint for broadcasts */
+    char metrics[64];           /* GET /metrics on this IP:PORT; "" = off */
     bool insecure;              /* plaintext; loopback endpoints only */
     char keys[4096];            /* key directory (see common/keys.h) */
     bool open_publish;          /* any CURVE client may subscribe */

@@ -22,6 +22,7 @@
 #include "auth.h"
 #include "guard.h"
 #include "keys.h"
+#include "metrics.h"
 #include "oncall.h"
 #include "state.h"
 #include "store.h"
@@ -173,6 +174,11 @@ struct tc_coord {
     zhashx_t *read_audits; /* "key/command" -> when its read was last audited */
     int64_t audit_pruned;  /* monotonic, last audit retention run */
     char dropped_why[TC_TEXT_MAX];
+    /* The key acknowledgement links are signed with (KEYS/links.key);
+     * without it (--insecure and no such file) links are refused. */
+    uint8_t link_key[32];
+    bool has_link_key;
+    tc_coord_metrics_t *metrics; /* --metrics; NULL when off (metrics.h) */
 };
 
 /* ---- coordinator.c ----------------------------------------------------- */
@@ -257,6 +263,16 @@ int tc_coord__on_api(zloop_t *loop, zsock_t *sock, void *arg);
 
 /* The arguments of a request, for the audit trail. */
 const char *tc_coord__request_detail(const tc_api_request_t *q, char *out, size_t cap);
+
+/* ---- links.c -------------------------------------------------------------- */
+
+/* `link check|ack TOKEN` from a gateway: what the page of an
+ * acknowledgement link is, or its acknowledgement as the person. */
+int tc_coord__api_link(tc_coord_t *c, const tc_key_t *key, const char *user,
+                       const tc_api_request_t *q, tc_api_reply_t *reply);
+
+/* `contacts`: every person and how they are paged. */
+int tc_coord__api_contacts(tc_coord_t *c, tc_api_reply_t *reply);
 
 /* ---- drill.c ------------------------------------------------------------- */
 

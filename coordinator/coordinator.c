@@ -6,12 +6,15 @@
 
 #include "replay.h"
 
+#include "acklink.h"
 #include "api.h"
+#include "contacts.h"
 #include "drafts.h"
 #include "error.h"
 #include "log.h"
 #include "util.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,6 +335,27 @@ int tc_coord__templates(const tc_coord_config_t *cfg, tc_templates_t **out)
     return 0;
 }
 
+/* The key acknowledgement links are signed with (acklink.h): made beside
+ * the coordinator's pair when CURVE is on; with --insecure only read if it
+ * is there, since the key directory may not be ours to write then. */
+static int s_link_key(tc_coord_t *c)
+{
+    char path[4200], why[4400];
+    snprintf(path, sizeof path, "%s/%s", c->cfg.keys, TC_ACKLINK_KEY_FILE);
+    int rc = c->cfg.insecure ? tc_acklink_key_load(path, c->link_key, why, sizeof why)
+                             : tc_acklink_key_ensure(path, c->link_key, why, sizeof why);
+    if (rc == 0) {
+        c->has_link_key = true;
+        return 0;
+    }
+    if (c->cfg.insecure && rc == TC_ENOTFOUND) {
+        tc_info("no %s: acknowledgement links in pages are refused", path);
+        return 0;
+    }
+    tc_error("%s", why);
+    return rc;
+}
+
 int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
 {
     tc_coord_t *c = calloc(1, sizeof *c);
@@ -368,8 +392,6 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
     if ((rc = tc_coord__templates(cfg, &c->templates)) != 0)
         goto fail;
     char err[1024];
-    if ((rc = tc_coord__rebuild(c)) != 0)
-        goto fail;
     if (cfg->path[0]) {
         if ((rc = tc_roster_load(cfg->path, &c->roster, err, sizeof err)) != 0) {
             tc_error("%s", err);
@@ -389,6 +411,12 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
         rc = TC_ENOMEM;
         goto fail;
     }
+    /* The roster's paging rules are part of the state machine's policy
+     * (urgencies, repeats): in it before the replay and the recorded
+     * configuration. */
+    tc_contacts_apply_policy(tc_roster_contacts(c->roster), &c->cfg.policy);
+    if ((rc = tc_coord__rebuild(c)) != 0)
+        goto fail;
     s_server_key_t key, *keyp = NULL;
     if (!cfg->insecure) {
         if ((rc = s_secure(c, &key)) != 0)
@@ -422,6 +450,16 @@ int tc_coord_new(const tc_coord_config_t *cfg, tc_coord_t **out)
     if ((rc = s_record_config(c)) != 0) {
         tc_error("cannot record the configuration in the log: %s", tc_strerror(rc));
         goto fail;
+    }
+    if ((rc = s_link_key(c)) != 0)
+        goto fail;
+    if (cfg->metrics[0]) {
+        rc = tc_coord_metrics_new(c, c->loop, cfg->metrics, &c->metrics, err, sizeof err);
+        if (rc) {
+            tc_error("metrics: %s", err);
+            goto fail;
+        }
+        tc_info("metrics on %s", tc_coord_metrics_url(c->metrics));
     }
     /* Requests are checked against the state before they are stored: with
      * records in the log, the new configuration is put in force now, not
@@ -459,6 +497,8 @@ void tc_coord_destroy(tc_coord_t **pc)
     if (!pc || !*pc)
         return;
     tc_coord_t *c = *pc;
+    tc_coord_metrics_destroy(&c->metrics); /* it is on the loop */
+    sodium_memzero(c->link_key, sizeof c->link_key);
     zloop_destroy(&c->loop);
     for (int i = 0; i < 3; i++)
         zactor_destroy(&c->monitors[i]);

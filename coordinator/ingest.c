@@ -352,10 +352,14 @@ static int s_attempt(tc_coord_t *c, int64_t now, tc_record_t *timer, size_t *sto
         if (p->ack_pending)
             p->ack_seq = tc_store_sender_seq(c->store, zhashx_cursor(c->peers));
 
-    if (rc == 0)
+    if (rc == 0) {
+        double t0 = tc_coord_metrics_clock(); /* commit latency and batch size (metrics.h) */
         rc = tc_store_commit(c->store);
-    else
+        if (rc == 0)
+            tc_coord_metrics_commit(c->metrics, stored, tc_coord_metrics_clock() - t0);
+    } else {
         tc_store_abort(c->store);
+    }
     if (rc == 0) {
         *stored_out = stored;
         *config_out = config_stored;
@@ -617,10 +621,12 @@ static void s_take(tc_coord_t *c, zmsg_t *msg)
          * bind the agent id to the key. */
         const char *user = zframe_meta(f, "User-Id");
         const tc_key_t *key = tc_keyring_lookup(c->keyring, user);
-        if (!key || key->cls != TC_KEY_AGENT || strcmp(key->name, m->sender) != 0) {
-            const char *reason = !key                       ? "key unknown or revoked"
-                                 : key->cls != TC_KEY_AGENT ? "not an agent key"
-                                                            : "key is bound to another agent id";
+        /* A gateway key is a sender like an agent key, bound the same way. */
+        bool sender = key && (key->cls == TC_KEY_AGENT || key->cls == TC_KEY_GATEWAY);
+        if (!sender || strcmp(key->name, m->sender) != 0) {
+            const char *reason = !key      ? "key unknown or revoked"
+                                 : !sender ? "not an agent key"
+                                           : "key is bound to another agent id";
             tc_coord__warn_limited(&c->denial_log, "agent frame claiming sender \"%s\" refused: %s",
                                    m->sender, reason);
             tc_coord__audit(c, key, user, "message.denied", false, "%s claiming sender %s: %s",

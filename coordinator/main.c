@@ -14,6 +14,7 @@
 #include "config.h"
 #include "coordinator.h"
 #include "error.h"
+#include "httpd.h"
 #include "keys.h"
 #include "log.h"
 #include "oncall.h"
@@ -46,6 +47,7 @@ static void s_usage(FILE *to)
             "      --api EP            endpoint for tocsinctl and tocsin-sub\n"
             "                          (default %s)\n"
             "      --publish EP        endpoint for broadcasts (default %s)\n"
+            "      --metrics ADDR:PORT serve GET /metrics (e.g. %s; default off)\n"
             "  -k, --keys DIR          key directory (default /etc/tocsin/keys;\n"
             "                          see tocsinctl keys)\n"
             "      --insecure          plaintext without authentication; loopback only\n"
@@ -61,13 +63,14 @@ static void s_usage(FILE *to)
             "  -h, --help              show this help\n"
             "  -V, --version           show the version\n"
             "\n" TC_CLI_HELP_EXIT,
-            TC_DEFAULT_AGENTS_EP, TC_DEFAULT_API_EP, TC_DEFAULT_PUBLISH_EP);
+            TC_DEFAULT_AGENTS_EP, TC_DEFAULT_API_EP, TC_DEFAULT_PUBLISH_EP,
+            TC_DEFAULT_METRICS_ADDR);
 }
 
 #define s_usage_error(...) tc_cli_usage_error(S_PROG, __VA_ARGS__)
 
 typedef struct {
-    const char *config, *data, *agents, *api, *publish, *missed, *level, *format, *keys;
+    const char *config, *data, *agents, *api, *publish, *missed, *level, *format, *keys, *metrics;
     bool insecure, test_clock, check, verify;
 } s_flags_t;
 
@@ -84,7 +87,8 @@ static int s_parse(int argc, char **argv, s_flags_t *f)
         O_LOGFORMAT,
         O_TESTCLOCK,
         O_CHECK,
-        O_VERIFY
+        O_VERIFY,
+        O_METRICS
     };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -92,6 +96,7 @@ static int s_parse(int argc, char **argv, s_flags_t *f)
         {"agents", required_argument, NULL, O_AGENTS},
         {"api", required_argument, NULL, O_API},
         {"publish", required_argument, NULL, O_PUBLISH},
+        {"metrics", required_argument, NULL, O_METRICS},
         {"insecure", no_argument, NULL, O_INSECURE},
         {"test-clock", no_argument, NULL, O_TESTCLOCK},
         {"verify-replay", no_argument, NULL, O_VERIFY},
@@ -114,6 +119,7 @@ static int s_parse(int argc, char **argv, s_flags_t *f)
         case O_AGENTS: f->agents = optarg; break;
         case O_API: f->api = optarg; break;
         case O_PUBLISH: f->publish = optarg; break;
+        case O_METRICS: f->metrics = optarg; break;
         case O_INSECURE: f->insecure = true; break;
         case O_TESTCLOCK: f->test_clock = true; break;
         case O_MISSED: f->missed = optarg; break;
@@ -154,6 +160,12 @@ static int s_apply_flags(const s_flags_t *f, tc_coord_config_t *cfg, tc_log_form
             return s_usage_error("%s: invalid endpoint \"%s\" (want tcp://HOST:PORT)", eps[i].flag,
                                  eps[i].val);
         snprintf(eps[i].dst, eps[i].cap, "%s", eps[i].val);
+    }
+    if (f->metrics) {
+        if (!tc_httpd_addr_valid(f->metrics) || strlen(f->metrics) >= sizeof cfg->metrics)
+            return s_usage_error("--metrics: invalid address \"%s\" (want IP:PORT, e.g. %s)",
+                                 f->metrics, TC_DEFAULT_METRICS_ADDR);
+        snprintf(cfg->metrics, sizeof cfg->metrics, "%s", f->metrics);
     }
     if (f->insecure)
         cfg->insecure = true;

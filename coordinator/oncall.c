@@ -9,6 +9,7 @@
  */
 #include "oncall.h"
 
+#include "contacts.h"
 #include "error.h"
 #include "msg.h"
 #include "util.h"
@@ -82,13 +83,24 @@ struct tc_roster {
     s_group_t roles[S_NROLES];
     s_override_t *overrides;
     size_t noverrides;
+    tc_contacts_t *contacts; /* contact methods and paging rules (contacts.c) */
 };
 
 /* ---- lifetime ----------------------------------------------------------- */
 
 tc_roster_t *tc_roster_new_empty(void)
 {
-    return calloc(1, sizeof(tc_roster_t));
+    tc_roster_t *r = calloc(1, sizeof(tc_roster_t));
+    if (r && !(r->contacts = tc_contacts_new())) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+const tc_contacts_t *tc_roster_contacts(const tc_roster_t *r)
+{
+    return r->contacts;
 }
 
 static void s_group_free(s_group_t *g)
@@ -110,6 +122,7 @@ void tc_roster_destroy(tc_roster_t **p)
     free(r->teams);
     free(r->people);
     free(r->overrides);
+    tc_contacts_destroy(&r->contacts);
     free(r);
     *p = NULL;
 }
@@ -381,6 +394,12 @@ int tc_roster_person(const tc_roster_t *r, const char *person, const char **name
     if (email)
         *email = p->email;
     return 0;
+}
+
+void tc_roster_each_person(const tc_roster_t *r, tc_roster_person_fn *fn, void *ctx)
+{
+    for (size_t i = 0; i < r->npeople; i++)
+        fn(r->people[i].id, r->people[i].name, r->people[i].email, ctx);
 }
 
 int tc_roster_team_oncall(const tc_roster_t *r, const char *team, int64_t now_ms, char *out)
@@ -905,6 +924,14 @@ static int s_people(s_load_t *ld, yaml_node_t *n)
             if ((rc = s_key(ld, q, path, &key)))
                 return rc;
             snprintf(kpath, sizeof kpath, "%.300s.%.64s", path, key);
+            if (!strcmp(key, "contact")) {
+                /* Contact methods: contacts.c reads and checks them. */
+                rc = tc_contacts_parse_person(r->contacts, ld->doc, v2, ld->file, kpath, id,
+                                              ld->err, ld->errlen);
+                if (rc)
+                    return rc;
+                continue;
+            }
             char *dst;
             size_t cap;
             if (!strcmp(key, "name")) {
@@ -1086,15 +1113,21 @@ static int s_overrides(s_load_t *ld, yaml_node_t *n)
     return 0;
 }
 
+/* The paging rules by urgency (contacts.c). */
+static int s_paging(s_load_t *ld, yaml_node_t *n)
+{
+    return tc_contacts_parse_paging(ld->r->contacts, ld->doc, n, ld->file, ld->err, ld->errlen);
+}
+
 /* Finds the roster's sections at the top level and reads them in dependency
  * order (people before the lists that name them), whatever order the file
  * has them in. */
 static int s_walk(s_load_t *ld)
 {
-    static const char *const names[] = {"people", "teams", "roles", "overrides"};
+    static const char *const names[] = {"people", "teams", "roles", "overrides", "paging"};
     static int (*const readers[])(s_load_t *, yaml_node_t *) = {s_people, s_teams, s_roles,
-                                                                s_overrides};
-    yaml_node_t *sections[4] = {NULL};
+                                                                s_overrides, s_paging};
+    yaml_node_t *sections[5] = {NULL};
     yaml_node_t *root = yaml_document_get_root_node(ld->doc);
     if (!root || s_is_null(root))
         return 0;
@@ -1103,7 +1136,7 @@ static int s_walk(s_load_t *ld)
     S_EACH_PAIR(root, p)
     {
         const char *key = s_scalar(s_node(ld, p->key));
-        for (size_t i = 0; key && i < 4; i++) {
+        for (size_t i = 0; key && i < 5; i++) {
             if (strcmp(key, names[i]) != 0)
                 continue;
             if (sections[i])
@@ -1111,7 +1144,7 @@ static int s_walk(s_load_t *ld)
             sections[i] = s_node(ld, p->value);
         }
     }
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 5; i++) {
         if (!sections[i] || s_is_null(sections[i]))
             continue;
         int rc = readers[i](ld, sections[i]);

@@ -37,6 +37,10 @@
  *   overrides:                    # someone covers a rotation for a while
  *     - {team: web, person: dave,
  *        from: "2026-11-24T08:00:00Z", until: "2026-11-24T20:00:00Z"}
+ *   paging: {high_urgency: [1, 2, 3], low_urgency: [4], repeat_every: 5m}
+ *
+ * A person's `contact` list and the `paging` section are read by
+ * contacts.h (contact methods and paging rules by urgency).
  *
  * Rotation arithmetic: the first shift starts on `start` at `handoff` in
  * `timezone`; shift k (k may be negative: the rotation also runs backwards
@@ -83,6 +87,12 @@ tc_roster_t *tc_roster_new_empty(void);
 /* NULL-safe; nulls *p. */
 void tc_roster_destroy(tc_roster_t **p);
 
+/* The people's contact methods and the paging rules (the people's
+ * `contact` lists and the `paging` section, read by contacts.h). Borrowed,
+ * valid as long as the roster. */
+struct tc_contacts;
+const struct tc_contacts *tc_roster_contacts(const tc_roster_t *r);
+
 /* True if `role` is an incident role name: commander, deputy, scribe, sme,
  * customer_liaison, internal_liaison or dpo. */
 bool tc_roster_role_valid(const char *role);
@@ -98,6 +108,11 @@ bool tc_roster_has_role(const tc_roster_t *r, const char *role);
  * roster is destroyed. Returns 0 or TC_ENOTFOUND. */
 int tc_roster_person(const tc_roster_t *r, const char *person, const char **name,
                      const char **email);
+
+/* Calls fn(id, name, email, ctx) for every person, in file order (all
+ * borrowed for the call). */
+typedef void(tc_roster_person_fn)(const char *id, const char *name, const char *email, void *ctx);
+void tc_roster_each_person(const tc_roster_t *r, tc_roster_person_fn *fn, void *ctx);
 
 /* Who is on call for team `team` at now_ms: the last-listed override covering
  * now_ms, else the rotation's member for the shift containing now_ms. Copies

@@ -51,9 +51,10 @@ static void s_last_window(tc_coord_t *c, tc_maintenance_t *out)
 
 /* Commands that change incidents; each becomes an OperatorAction record. */
 static const char *const s_actions[] = {
-    "ack",      "state",    "resolve",  "reopen",    "declare",     "undeclare",  "sev",
-    "users",    "security", "assign",   "handoff",   "note",        "postmortem", "item",
-    "features", "update",   "delivery", "component", "maintenance", "drill",      "plan"};
+    "ack",         "state", "resolve",  "reopen",      "declare",  "undeclare",
+    "sev",         "users", "security", "assign",      "handoff",  "note",
+    "postmortem",  "item",  "features", "update",      "delivery", "component",
+    "maintenance", "drill", "plan",     "pagedelivery"};
 
 /* Actions on no incident: components, maintenance windows, drills. */
 static bool s_is_global(const char *command)
@@ -78,15 +79,21 @@ static bool s_api_allowed(const tc_key_t *key, const char *command)
         tc_warn("API %s refused: key unknown or revoked", command);
         return false;
     }
+    /* A gateway redeems acknowledgement links; the token in the request is
+     * what authorizes the acknowledgement (links.c). */
+    if (key->cls == TC_KEY_GATEWAY)
+        return !strcmp(command, "link");
     if (key->cls == TC_KEY_OPERATOR_RW)
-        return true;
-    if (key->cls == TC_KEY_OPERATOR_RO && !s_is_action(command) && strcmp(command, "clock") != 0)
+        return strcmp(command, "link") != 0;
+    if (key->cls == TC_KEY_OPERATOR_RO && !s_is_action(command) && strcmp(command, "clock") != 0 &&
+        strcmp(command, "link") != 0)
         return true;
     /* Subscribers catch up, read what a status page shows, and notifiers
-     * report their deliveries. */
+     * read how people are paged and report their deliveries. */
     if (key->cls == TC_KEY_SUBSCRIBER &&
         (!strcmp(command, "broadcasts") || !strcmp(command, "components") ||
-         !strcmp(command, "maintenances") || !strcmp(command, "delivery")))
+         !strcmp(command, "maintenances") || !strcmp(command, "delivery") ||
+         !strcmp(command, "contacts") || !strcmp(command, "pagedelivery")))
         return true;
     tc_warn("API %s refused for %s key \"%s\"", command, tc_key_class_name(key->cls), key->name);
     return false;
@@ -470,10 +477,12 @@ int tc_coord__on_api(zloop_t *loop, zsock_t *sock, void *arg)
         tc_api_reply_fail(reply, "not authorized");
     } else {
         /* Catch-up reads by subscribers are traffic, not actions; incident
-         * actions are audited below, with their outcome; other reads once
-         * per key and command an hour, so that a health probe or a drill's
-         * polling does not write a row every few seconds. */
-        if (strcmp(q->command, "broadcasts") != 0 && !s_is_action(q->command) &&
+         * actions are audited below, with their outcome; link checks by
+         * the gateway are part of an acknowledgement, audited as one; other
+         * reads once per key and command an hour, so that a health probe or
+         * a drill's polling does not write a row every few seconds. */
+        if (strcmp(q->command, "broadcasts") != 0 && strcmp(q->command, "link") != 0 &&
+            !s_is_action(q->command) &&
             s_read_audit_due(c, key ? key->name : "plaintext", q->command)) {
             char detail[TC_TEXT_MAX];
             tc_coord__audit(c, key, user, q->command, true, "%s",
@@ -493,10 +502,12 @@ int tc_coord__on_api(zloop_t *loop, zsock_t *sock, void *arg)
                             .storage_error = c->storage_rc ? tc_store_error(c->store) : "",
                             .last_seen = s_last_seen,
                             .last_seen_ctx = c};
-        int rc = (q->as_of_seq || q->as_of_ms)   ? s_api_as_of(c, &env, q, reply)
-                 : !strcmp(q->command, "oncall") ? s_api_oncall(c, q, reply)
-                 : s_is_action(q->command)       ? s_api_action_audited(c, key, user, q, reply)
-                 : !strcmp(q->command, "clock")  ? s_api_clock(c, q, reply)
+        int rc = (q->as_of_seq || q->as_of_ms)     ? s_api_as_of(c, &env, q, reply)
+                 : !strcmp(q->command, "oncall")   ? s_api_oncall(c, q, reply)
+                 : !strcmp(q->command, "link")     ? tc_coord__api_link(c, key, user, q, reply)
+                 : !strcmp(q->command, "contacts") ? tc_coord__api_contacts(c, reply)
+                 : s_is_action(q->command)         ? s_api_action_audited(c, key, user, q, reply)
+                 : !strcmp(q->command, "clock")    ? s_api_clock(c, q, reply)
                                                 : tc_api_handle(c->store, c->state, &env, q, reply);
         if (rc) {
             tc_error("API %s failed: %s", q->command, tc_strerror(rc));

@@ -119,10 +119,11 @@ tc_state_t *tc_state_new(const tc_policy_t *policy)
     st->hosts = zhashx_new();
     st->updates = zhashx_new();
     st->subscribers = zhashx_new();
+    st->pagers = zhashx_new();
     st->thawed = malloc(sizeof *st->thawed);
     st->peek = malloc(sizeof *st->peek);
     if (!st->checks || !st->services || !st->hosts || !st->updates || !st->subscribers ||
-        !st->thawed || !st->peek || s_components_from_policy(st) != 0) {
+        !st->pagers || !st->thawed || !st->peek || s_components_from_policy(st) != 0) {
         tc_state_destroy(&st);
         return NULL;
     }
@@ -131,6 +132,7 @@ tc_state_t *tc_state_new(const tc_policy_t *policy)
     zhashx_set_destructor(st->hosts, s_free_ptr);
     zhashx_set_destructor(st->updates, s_free_ptr);
     zhashx_set_destructor(st->subscribers, s_free_ptr);
+    zhashx_set_destructor(st->pagers, s_free_ptr);
     zhashx_set_destructor(st->services, s_service_free);
     st->next_id = 1;
     return st;
@@ -146,6 +148,7 @@ void tc_state_destroy(tc_state_t **pstate)
     zhashx_destroy(&st->hosts);
     zhashx_destroy(&st->updates);
     zhashx_destroy(&st->subscribers);
+    zhashx_destroy(&st->pagers);
     free(st->components);
     free(st->maints);
     tc_templates_destroy(&st->own_templates);

@@ -203,4 +203,22 @@ typedef struct {
 typedef void(tc_state_subscriber_fn)(const tc_state_subscriber_t *s, void *ctx);
 void tc_state_each_subscriber(const tc_state_t *st, tc_state_subscriber_fn *fn, void *ctx);
 
+/* The pages to one person: how many were broadcast, and what notifiers
+ * reported about delivering them (one report per page and contact method). */
+typedef struct {
+    char person[TC_ID_MAX];
+    uint64_t pages;
+    uint64_t delivered, failed;
+    uint64_t latency_total_ms; /* over the delivered ones */
+    int64_t last_ms;           /* time of the last report */
+    char last_result[16];      /* delivered, failed, failing */
+    char last_method[16];      /* email, webhook, slack, ntfy */
+    char last_detail[TC_TITLE_MAX];
+    uint64_t acknowledged; /* pages acknowledged through their link */
+} tc_state_pager_t;
+
+/* Calls fn for each person paged, in name order. */
+typedef void(tc_state_pager_fn)(const tc_state_pager_t *p, void *ctx);
+void tc_state_each_pager(const tc_state_t *st, tc_state_pager_fn *fn, void *ctx);
+
 #endif

@@ -75,9 +75,6 @@ int tc_state__refuse(char *why, size_t whylen, int code, const char *fmt, ...)
     return code;
 }
 
-void tc_state__page(tc_state_out_t *out, const tc_incident_t *inc, const tc_role_t *r,
-                    const tc_record_t *rec);
-
 int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t now_ms, char *why,
                    size_t whylen)
 {
@@ -96,6 +93,8 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
         return tc_state__check_update(st, inc, a, why, whylen);
     if (!strcmp(act, "delivery"))
         return tc_state__check_delivery(st, inc, a, why, whylen);
+    if (!strcmp(act, "pagedelivery"))
+        return tc_state__check_page_delivery(st, inc, a, why, whylen);
     if (!strcmp(act, "note")) {
         if (!a->message[0])
             return tc_state__refuse(why, whylen, TC_EINVAL, "a note needs text");
@@ -176,6 +175,9 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
                                 "incident %llu is resolved; reopen it first",
                                 (unsigned long long)inc->id);
     if (!strcmp(act, "ack")) {
+        /* `ack ID ROLE PAGED_MS link`: one page, through its link. */
+        if (a->nargs == 3)
+            return tc_state__check_link_ack(st, inc, a, why, whylen);
         if (a->nargs == 1) {
             const tc_role_t *r = tc_state__role_c(inc, a->args[0]);
             if (!r)
@@ -342,39 +344,13 @@ static tc_role_t *s_set_role(tc_incident_t *inc, const char *role, const char *p
     }
     snprintf(r->person, TC_ID_MAX, "%s", person);
     r->paged_ms = now;
+    r->repeats = 0; /* a new page: its repeats start again */
+    r->repeated_ms = 0;
     r->acked_ms = self ? now : 0;
     r->ack_timeout_ms = timeout_ms;
     r->escalating = false;
     r->exhausted = false;
     return r;
-}
-
-/* Sends the page for role `r` on the person's own topic. */
-void tc_state__page(tc_state_out_t *out, const tc_incident_t *inc, const tc_role_t *r,
-                    const tc_record_t *rec)
-{
-    /* A security incident pages its need-to-know group only. */
-    if (r->acked_ms || (inc->security && !tc_state__need_to_know(r->role)))
-        return;
-    tc_broadcast_t *b = tc_state__emit(out, TC_BCAST_PAGE, rec->seq, inc);
-    if (!b)
-        return;
-    snprintf(b->topic, sizeof b->topic, "page.%s", r->person);
-    char sev[24] = "", bridge[TC_URL_MAX + 16] = "";
-    if (inc->severity)
-        snprintf(sev, sizeof sev, ", SEV-%u", inc->severity);
-    if (inc->bridge[0])
-        snprintf(bridge, sizeof bridge, "; bridge: %s", inc->bridge);
-    tc_state__text(b->detail, sizeof b->detail,
-                   "%s%s%s: you are %s for incident %llu (%s%s); acknowledge with tocsinctl ack "
-                   "%llu%s%s",
-                   inc->drill ? "DRILL: " : "",
-                   inc->security ? "SECURITY, need to know only: " : "", r->person, r->role,
-                   (unsigned long long)inc->id, inc->service, sev, (unsigned long long)inc->id,
-                   bridge,
-                   inc->plan == TC_PLAN_OUT_OF_HOURS && !strcmp(r->role, "sme")
-                       ? "; out of hours: contain it, the IC is paged if severity requires"
-                       : "");
 }
 
 int tc_state__apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
@@ -394,6 +370,8 @@ int tc_state__apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_
         return tc_state__apply_update(st, inc, rec, actor, out);
     if (!strcmp(act, "delivery"))
         return tc_state__apply_delivery(st, inc, rec, actor, out);
+    if (!strcmp(act, "pagedelivery"))
+        return tc_state__apply_page_delivery(st, inc, rec, actor, out);
     char text[TC_TEXT_MAX];
     const char *msg = a->message;
     tc_bcast_kind_t kind = TC_BCAST_INCIDENT_UPDATED;
@@ -461,7 +439,7 @@ int tc_state__apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_
         size_t plen = 0;
         for (size_t i = 0; i < inc->nroles; i++) {
             tc_role_t *r = &inc->roles[i];
-            bool mine = a->nargs == 1 ? !strcmp(r->role, a->args[0]) : !strcmp(r->person, a->actor);
+            bool mine = a->nargs >= 1 ? !strcmp(r->role, a->args[0]) : !strcmp(r->person, a->actor);
             if (!mine || r->acked_ms)
                 continue;
             r->acked_ms = rec->time_ms;
@@ -474,8 +452,12 @@ int tc_state__apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_
             inc->state = TC_INC_INVESTIGATING;
             inc->progress_ms = rec->time_ms;
         }
-        tc_state__text(text, sizeof text, "acknowledged by %s%s%s; %s%s%s", actor, plen ? ": " : "",
-                       pages, tc_incident_state_name(inc->state), msg[0] ? ": " : "", msg);
+        bool link = a->nargs == 3; /* from the page's link (state_pages.c) */
+        if (link)
+            tc_state__count_link_ack(st, actor);
+        tc_state__text(text, sizeof text, "acknowledged by %s%s%s%s; %s%s%s", actor,
+                       link ? " via link" : "", plen ? ": " : "", pages,
+                       tc_incident_state_name(inc->state), msg[0] ? ": " : "", msg);
     } else if (!strcmp(act, "state")) {
         tc_incident_state_t to = inc->state;
         s_parse_state(a->args[0], &to);
@@ -609,11 +591,11 @@ int tc_state__apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_
         tc_state__changed(out, kind, inc, rec, actor, act, text);
         tc_state__role_filled(inc, "commander", a->args[0], before);
         if (r)
-            tc_state__page(out, inc, r, rec);
+            tc_state__page(st, out, inc, r, rec, TC_PAGE_ASSIGNED);
         /* The IC who no longer has command hears it, unless it was their
          * own doing. */
         if (strcmp(before, "nobody") != 0 && strcmp(before, actor) != 0)
-            tc_state__notice(out, inc, rec, before, NULL,
+            tc_state__notice(st, out, inc, rec, before, "commander", TC_PAGE_NOTICE, NULL,
                              "%sincident %llu (%s): incident command %s %s by %s%s%s",
                              inc->drill ? "DRILL: " : "", (unsigned long long)inc->id, inc->service,
                              force ? "was taken over with --force and given to" : "handed to",
@@ -634,13 +616,20 @@ int tc_state__apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_
                            r->role, last, r->person, r->role, msg[0] ? ": " : "", msg);
             tc_state__changed(out, kind, inc, rec, actor, act, text);
             tc_state__role_filled(inc, r->role, r->person, last);
-            tc_state__page(out, inc, r, rec);
+            tc_state__page(st, out, inc, r, rec, TC_PAGE_ESCALATED);
             return 0;
         }
         r->escalating = false;
         r->exhausted = true;
         tc_state__text(text, sizeof text, "nobody left to page for %s; %s stays paged%s%s", r->role,
                        r->person, msg[0] ? ": " : "", msg);
+        tc_state__changed(out, kind, inc, rec, actor, act, text);
+        /* The person who stays paged hears that nobody else will be; that
+         * page counts as a repeat of theirs, which go on from here. */
+        r->repeats++;
+        r->repeated_ms = rec->received_ms;
+        tc_state__page(st, out, inc, r, rec, TC_PAGE_EXHAUSTED);
+        return 0;
     } else { /* assign */
         int64_t t = 0;
         s_timeout_arg(a, 2, &t);
@@ -653,9 +642,10 @@ int tc_state__apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_
         tc_state__text(text, sizeof text, "%s is %s, assigned by %s%s%s", a->args[1], a->args[0],
                        actor, msg[0] ? ": " : "", msg);
         tc_state__changed(out, kind, inc, rec, actor, act, text);
+        /* A role that was escalating counts one level more (s_set_role). */
         tc_state__role_filled(inc, a->args[0], a->args[1], prev[0] ? prev : NULL);
         if (r)
-            tc_state__page(out, inc, r, rec);
+            tc_state__page(st, out, inc, r, rec, r->level ? TC_PAGE_ESCALATED : TC_PAGE_ASSIGNED);
         return 0;
     }
     tc_state__changed(out, kind, inc, rec, actor, act, text);

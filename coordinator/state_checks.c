@@ -185,6 +185,10 @@ static uint32_t s_perf_users(const tc_check_result_t *cr)
 int tc_state__apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
 {
     const tc_check_result_t *cr = &rec->event.u.check;
+    /* An integration acknowledged the alert (state_pages.c): no state
+     * change, the alert's incident is acknowledged. */
+    if (cr->acknowledged)
+        return tc_state__apply_alert_ack(st, rec, out);
     if (!cr->hard)
         return 0; /* soft states are the agent's business; only hard ones count */
 

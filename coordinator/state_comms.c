@@ -686,7 +686,9 @@ void tc_state__maint_move(tc_state_t *st, tc_maintenance_t *w, tc_maint_state_t 
             for (size_t i = 0; i < inc->nroles; i++)
                 if (!inc->roles[i].acked_ms) {
                     inc->roles[i].paged_ms = rec->time_ms;
-                    tc_state__page(out, inc, &inc->roles[i], rec);
+                    inc->roles[i].repeats = 0; /* a new page (state_pages.c) */
+                    inc->roles[i].repeated_ms = 0;
+                    tc_state__page(st, out, inc, &inc->roles[i], rec, TC_PAGE_ASSIGNED);
                 }
         }
     }
@@ -864,6 +866,10 @@ int tc_state__fire_update_reminder(tc_state_t *st, tc_incident_t *inc, const tc_
         snprintf(b->topic, sizeof b->topic, liaison ? "page.%s" : "reminder.update",
                  liaison ? liaison : "");
         tc_strlcpy_utf8(b->detail, text, sizeof b->detail);
+        /* A page to the liaison, delivered like the others (state_pages.c). */
+        if (liaison)
+            tc_state__page_fill(st, b, inc, liaison, "customer_liaison", TC_PAGE_UPDATE_DUE,
+                                tm->due_ms);
     }
     tc_timeline_t *t = tc_state__note(out, inc, rec, TC_STATE_ACTOR, "update-due");
     if (t)

@@ -25,7 +25,7 @@
  * by incident (or window) id, then by role. */
 static int s_kind_rank(const char *kind)
 {
-    static const char *const order[] = {"maintenance", "declare", "escalate",
+    static const char *const order[] = {"maintenance", "declare", "escalate",  "repage",
                                         "update",      "quiet",   "postmortem"};
     for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
         if (!strcmp(kind, order[i]))
@@ -68,6 +68,10 @@ bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
             if (r->paged_ms && !r->acked_ms && r->ack_timeout_ms && !r->escalating && !r->exhausted)
                 s_earliest_key(out, &found, open->id, r->paged_ms + r->ack_timeout_ms, "escalate",
                                r->role);
+            /* High-urgency pages repeat until acknowledged (state_pages.c). */
+            int64_t again = tc_state__repage_due(st, open, r);
+            if (again)
+                s_earliest_key(out, &found, open->id, again, "repage", r->role);
         }
         const tc_incident_t *done = svc->resolved;
         if (done && done->postmortem_due_ms && !done->postmortem_done_ms &&
@@ -113,6 +117,8 @@ int tc_state__apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     tc_state__service_t *svc = tc_state__find(st, tm->incident, &inc, true);
     if (svc && !strcmp(tm->kind, "update"))
         return tc_state__fire_update_reminder(st, inc, rec, out);
+    if (svc && !strcmp(tm->kind, "repage"))
+        return tc_state__fire_repage(st, inc, rec, out);
     if (svc && !strcmp(tm->kind, "escalate")) {
         tc_role_t *r = (tc_role_t *)tc_state__role_c(inc, tm->key);
         if (inc->state == TC_INC_RESOLVED || !r || r->acked_ms || r->escalating || r->exhausted ||
@@ -139,8 +145,8 @@ int tc_state__apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
                           text);
         /* The owner is the one who has to act: on their own page. */
         char due[40];
-        tc_state__notice(out, inc, rec, inc->postmortem_owner[0] ? inc->postmortem_owner : NULL,
-                         "reminder.postmortem",
+        tc_state__notice(st, out, inc, rec, inc->postmortem_owner[0] ? inc->postmortem_owner : NULL,
+                         "postmortem_owner", TC_PAGE_POSTMORTEM, "reminder.postmortem",
                          "%spost-mortem of incident %llu (%s, SEV-%u) is overdue since %s; write "
                          "it (tocsinctl postmortem %llu) and mark it done (tocsinctl postmortem "
                          "%llu done)",

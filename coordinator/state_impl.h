@@ -74,6 +74,7 @@ struct tc_state {
     uint64_t next_maint_id;
     zhashx_t *updates;     /* "i<incident>.<n>" -> tc_update_t */
     zhashx_t *subscribers; /* subscription -> tc_state_subscriber_t */
+    zhashx_t *pagers;      /* person -> tc_state_pager_t (state_pages.c) */
     /* Every incident that is neither open nor its service's last resolved
      * one, indexed by id (NULL buf: not archived). */
     tc_state__frozen_t *archive;
@@ -131,10 +132,6 @@ void tc_state__changed(tc_state_out_t *out, tc_bcast_kind_t kind, const tc_incid
                        const tc_record_t *rec, const char *actor, const char *what,
                        const char *text);
 
-/* Pages the holder of role `r` on their own topic, unless acknowledged. */
-void tc_state__page(tc_state_out_t *out, const tc_incident_t *inc, const tc_role_t *r,
-                    const tc_record_t *rec);
-
 /* Sets the severity of `inc` at `at_ms`, adding the time spent at the one
  * it had to inc->severity_ms; the clock stops while it is resolved. */
 void tc_state__set_severity(tc_incident_t *inc, uint32_t severity, int64_t at_ms);
@@ -150,13 +147,52 @@ bool tc_state__role_valid(const char *role);
 int tc_state__refuse(char *why, size_t whylen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* ---- state_pages.c: pages ------------------------------------------------------ */
+
+/* Pages the holder of role `r` on their own topic ("page.PERSON"), unless
+ * acknowledged: a PAGE broadcast saying why (`kind`) and how urgently (the
+ * policy's urgency of the incident's severity), counted for the person. */
+void tc_state__page(tc_state_t *st, tc_state_out_t *out, const tc_incident_t *inc,
+                    const tc_role_t *r, const tc_record_t *rec, tc_page_kind_t kind);
+
+/* Fills the page of broadcast `b` (a PAGE or a REMINDER) for `person` in
+ * `role`, and counts it. Post-mortem pages are low urgency. */
+void tc_state__page_fill(const tc_state_t *st, tc_broadcast_t *b, const tc_incident_t *inc,
+                         const char *person, const char *role, tc_page_kind_t kind,
+                         int64_t paged_ms);
+
+/* When the pending page of role `r` repeats next ("repage"), or 0. */
+int64_t tc_state__repage_due(const tc_state_t *st, const tc_incident_t *inc, const tc_role_t *r);
+
+/* The "repage" deadline fired: the page goes out again. */
+int tc_state__fire_repage(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                          tc_state_out_t *out);
+
+/* `ack ID ROLE PAGED_MS link`, by the person the link was for. */
+int tc_state__check_link_ack(const tc_state_t *st, const tc_incident_t *inc,
+                             const tc_operator_action_t *a, char *why, size_t whylen);
+void tc_state__count_link_ack(tc_state_t *st, const char *person);
+
+/* A check result with `acknowledged` (an integration's acknowledge):
+ * acknowledges the open incident of a failing alert and all its pages. */
+int tc_state__apply_alert_ack(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out);
+
+/* A notifier's report about delivering a page. */
+int tc_state__check_page_delivery(const tc_state_t *st, const tc_incident_t *inc,
+                                  const tc_operator_action_t *a, char *why, size_t whylen);
+int tc_state__apply_page_delivery(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                                  const char *actor, tc_state_out_t *out);
 /* ---- state_response.c: the plan, a quiet IC, notices ---------------------- */
 
-/* Tells `person` something on their own page topic (a TC_BCAST_REMINDER
- * carrying `inc`); with person NULL, on `topic` (NULL: "reminder.incident"). */
-void tc_state__notice(tc_state_out_t *out, const tc_incident_t *inc, const tc_record_t *rec,
-                      const char *person, const char *topic, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+/* Tells `person` something on their own page topic: a TC_BCAST_REMINDER
+ * carrying `inc` and a page of `kind` for them in `role`, which
+ * tocsin-notify delivers like any page (never repeated: no role waits on
+ * it). With person NULL, a plain reminder on `topic` (NULL:
+ * "reminder.incident"). */
+void tc_state__notice(const tc_state_t *st, tc_state_out_t *out, const tc_incident_t *inc,
+                      const tc_record_t *rec, const char *person, const char *role,
+                      tc_page_kind_t kind, const char *topic, const char *fmt, ...)
+    __attribute__((format(printf, 9, 10)));
 
 /* `plan business_hours|out_of_hours` (tocsin's decision from the roster)
  * and `plan full` (an operator asks for the whole response out of hours). */

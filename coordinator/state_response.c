@@ -20,16 +20,21 @@
 #include <stdio.h>
 #include <string.h>
 
-void tc_state__notice(tc_state_out_t *out, const tc_incident_t *inc, const tc_record_t *rec,
-                      const char *person, const char *topic, const char *fmt, ...)
+void tc_state__notice(const tc_state_t *st, tc_state_out_t *out, const tc_incident_t *inc,
+                      const tc_record_t *rec, const char *person, const char *role,
+                      tc_page_kind_t kind, const char *topic, const char *fmt, ...)
 {
     tc_broadcast_t *b = tc_state__emit(out, TC_BCAST_REMINDER, rec->seq, inc);
     if (!b)
         return;
-    if (person)
+    if (person) {
         snprintf(b->topic, sizeof b->topic, "page.%s", person);
-    else
+        /* A page of its own, so that tocsin-notify reaches the person; it
+         * is no role's page, so no link acknowledges it. */
+        tc_state__page_fill(st, b, inc, person, role, kind, 0);
+    } else {
         snprintf(b->topic, sizeof b->topic, "%s", topic ? topic : "reminder.incident");
+    }
     char buf[4 * TC_TEXT_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -132,7 +137,7 @@ int tc_state__fire_quiet(tc_state_t *st, tc_incident_t *inc, const tc_record_t *
                        "no state change and no status update for %lld min (SEV-%u); reminding "
                        "the incident commander %s",
                        min, inc->severity, ic ? ic : "(none assigned)");
-    tc_state__notice(out, inc, rec, ic, "reminder.quiet",
+    tc_state__notice(st, out, inc, rec, ic, "commander", TC_PAGE_NOTICE, "reminder.quiet",
                      "%sincident %llu (%s, SEV-%u) has had no state change and no status update "
                      "for %lld min: say where it stands (tocsinctl state %llu ..., tocsinctl "
                      "update %llu draft)",

@@ -216,7 +216,6 @@ void tc_state__role_filled(tc_incident_t *inc, const char *role, const char *per
 void tc_state__restricted(const tc_state_t *st, const tc_incident_t *inc, const tc_update_t *u,
                           const tc_record_t *rec, tc_state_out_t *out, char *sent, size_t cap)
 {
-    (void)st;
     size_t o = 0;
     sent[0] = '\0';
     for (size_t i = 0; i < inc->nroles; i++) {
@@ -229,7 +228,7 @@ void tc_state__restricted(const tc_state_t *st, const tc_incident_t *inc, const 
                   !strcmp(inc->roles[k].person, r->person);
         if (dup)
             continue;
-        tc_state__notice(out, inc, rec, r->person, NULL,
+        tc_state__notice(st, out, inc, rec, r->person, r->role, TC_PAGE_NOTICE, NULL,
                          "%sRESTRICTED update %u of security incident %llu (%s), need to know "
                          "only: %s",
                          inc->drill ? "DRILL: " : "", u->number, (unsigned long long)inc->id,
@@ -238,7 +237,7 @@ void tc_state__restricted(const tc_state_t *st, const tc_incident_t *inc, const 
             o += (size_t)snprintf(sent + o, cap - o, "%s%s", o ? ", " : "", r->person);
     }
     if (!o)
-        tc_state__notice(out, inc, rec, NULL, "restricted.update",
+        tc_state__notice(st, out, inc, rec, NULL, NULL, TC_PAGE_NOTICE, "restricted.update",
                          "%sRESTRICTED update %u of security incident %llu (%s), need to know "
                          "only: %s",
                          inc->drill ? "DRILL: " : "", u->number, (unsigned long long)inc->id,

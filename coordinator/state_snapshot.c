@@ -36,6 +36,9 @@ enum {
     S_SUBSCRIBERS = 8,
     S_ARCHIVE = 9,
     S_END = 10,
+    /* After S_SUBSCRIBERS; snapshots written before pages were counted
+     * have none (state_pages.c). */
+    S_PAGERS = 11,
 };
 
 /* ---- writing ------------------------------------------------------------- */
@@ -251,6 +254,26 @@ static void s_write_comms(s_w_t *w, const tc_state_t *st)
         s_u(w, s->failing);
         s_i(w, s->failing_since_ms);
         s_str(w, s->failing_detail);
+    }
+    free(keys);
+    if (!(keys = s_sorted_keys(st->pagers, &n))) {
+        w->rc = TC_ENOMEM;
+        return;
+    }
+    s_u(w, S_PAGERS);
+    s_u(w, n);
+    for (size_t i = 0; i < n; i++) {
+        const tc_state_pager_t *p = zhashx_lookup(st->pagers, keys[i]);
+        s_str(w, p->person);
+        s_u(w, p->pages);
+        s_u(w, p->delivered);
+        s_u(w, p->failed);
+        s_u(w, p->latency_total_ms);
+        s_i(w, p->last_ms);
+        s_str(w, p->last_result);
+        s_str(w, p->last_method);
+        s_str(w, p->last_detail);
+        s_u(w, p->acknowledged);
     }
     free(keys);
 }
@@ -513,6 +536,31 @@ static void s_read_comms(s_r_t *r, tc_state_t *st)
             r->rc = r->rc ? r->rc : TC_EDECODE;
         }
     }
+    /* Optional: older snapshots go on with the archive (tags are one byte). */
+    if (r->rc || r->p == r->end || *r->p != S_PAGERS)
+        return;
+    s_expect(r, S_PAGERS);
+    for (uint64_t i = 0, n = s_ru(r); i < n && !r->rc; i++) {
+        tc_state_pager_t *p = calloc(1, sizeof *p);
+        if (!p) {
+            r->rc = TC_ENOMEM;
+            return;
+        }
+        s_rstr(r, p->person, sizeof p->person);
+        p->pages = s_ru(r);
+        p->delivered = s_ru(r);
+        p->failed = s_ru(r);
+        p->latency_total_ms = s_ru(r);
+        p->last_ms = s_ri(r);
+        s_rstr(r, p->last_result, sizeof p->last_result);
+        s_rstr(r, p->last_method, sizeof p->last_method);
+        s_rstr(r, p->last_detail, sizeof p->last_detail);
+        p->acknowledged = s_ru(r);
+        if (r->rc || zhashx_insert(st->pagers, p->person, p) != 0) {
+            free(p);
+            r->rc = r->rc ? r->rc : TC_EDECODE;
+        }
+    }
 }
 
 /* The archive, with the post-mortem reminders it owes. */
@@ -592,6 +640,7 @@ static const char *s_section_name(uint64_t tag)
     case S_MAINTS: return "maintenance windows";
     case S_UPDATES: return "status updates";
     case S_SUBSCRIBERS: return "subscribers";
+    case S_PAGERS: return "pages per person";
     case S_ARCHIVE: return "archived incidents";
     default: return "end";
     }

@@ -8,8 +8,11 @@
  */
 #include "notify_config.h"
 
+#include "acklink.h"
 #include "cfgcheck.h"
 #include "error.h"
+#include "httpd.h"
+#include "keys.h"
 #include "util.h"
 #include "yconf.h"
 
@@ -47,6 +50,7 @@ tc_notify_config_t *tc_notify_config_new(void)
     cfg->timeout_ms = TC_NOTIFY_DEFAULT_TIMEOUT_MS;
     cfg->failing_ms = TC_NOTIFY_DEFAULT_FAILING_MS;
     cfg->concurrency = TC_NOTIFY_DEFAULT_CONCURRENCY;
+    cfg->link_ttl_ms = TC_NOTIFY_DEFAULT_LINK_TTL_MS;
     cfg->log_level = TC_LOG_INFO;
     return cfg;
 }
@@ -194,6 +198,27 @@ static int s_load_notify(tc_yconf_t *c, const yaml_node_t *map, tc_notify_config
                                    "%s: expected an http(s) address ending in '/', such as "
                                    "https://status.example.com/, found \"%.80s\"",
                                    path, cfg->page_url);
+        } else if (strcmp(key, "ack_url") == 0) {
+            static const char *const http[] = {"http://", "https://", NULL};
+            rc = tc_yconf_text(c, v, path, cfg->ack_url, sizeof cfg->ack_url);
+            size_t n = strlen(cfg->ack_url);
+            if (rc == 0 && (!s_url_valid(cfg->ack_url, http) || cfg->ack_url[n - 1] != '/' ||
+                            strpbrk(cfg->ack_url, "<>|\"'`")))
+                rc = tc_yconf_fail(c, v,
+                                   "%s: expected the gateway's http(s) address ending in '/', such "
+                                   "as https://tocsin.example.com/, found \"%.80s\"",
+                                   path, cfg->ack_url);
+        } else if (strcmp(key, "link_key") == 0) {
+            rc = tc_yconf_text(c, v, path, cfg->link_key, sizeof cfg->link_key);
+        } else if (strcmp(key, "link_ttl") == 0) {
+            rc = tc_yconf_duration(c, v, path, 60000, "1h, 24h", &cfg->link_ttl_ms);
+        } else if (strcmp(key, "metrics") == 0) {
+            rc = tc_yconf_text(c, v, path, cfg->metrics, sizeof cfg->metrics);
+            if (rc == 0 && cfg->metrics[0] && !tc_httpd_addr_valid(cfg->metrics))
+                rc = tc_yconf_fail(c, v,
+                                   "%s: expected IP:PORT such as 127.0.0.1:7407, found "
+                                   "\"%.80s\"",
+                                   path, cfg->metrics);
         } else if (strcmp(key, "concurrency") == 0) {
             const char *s = tc_yconf_scalar(c, v, path);
             uint64_t n;
@@ -221,8 +246,8 @@ static int s_load_notify(tc_yconf_t *c, const yaml_node_t *map, tc_notify_config
             rc = tc_yconf_fail(
                 c, yaml_document_get_node(c->doc, p->key),
                 "%s: unknown key (expected api, publish, state, retry_first, retry_max, "
-                "give_up_after, timeout, failing_after, page_url, concurrency, insecure, key, "
-                "server_key, log_level)",
+                "give_up_after, timeout, failing_after, page_url, ack_url, link_key, link_ttl, "
+                "metrics, concurrency, insecure, key, server_key, log_level)",
                 path);
         }
         if (rc != 0)
@@ -633,8 +658,23 @@ void tc_notify_config_check(const tc_notify_config_t *cfg, const char *path, con
                             const char *server_key, const char *coordinator_config,
                             tc_cfgcheck_t *ck)
 {
-    if (cfg->nsubs == 0)
-        tc_cfgcheck_error(ck, path, 0, "no subscriptions: nothing to deliver");
+    /* Without subscriptions a notifier still delivers pages. */
+    if (cfg->nsubs == 0 && !cfg->has_smtp)
+        tc_cfgcheck_warn(ck, path, 0,
+                         "no subscriptions and no smtp section: only pages to webhook, Slack and "
+                         "ntfy contacts can be delivered");
+    if (cfg->ack_url[0]) {
+        const char *lk = tc_notify_config_link_key(cfg);
+        uint8_t k[TC_ACKLINK_KEY_BYTES];
+        char why[1200];
+        int line = tc_cfgcheck_line(path, cfg->link_key[0] ? "notify.link_key" : "notify.ack_url");
+        if (!lk)
+            tc_cfgcheck_error(ck, path, line,
+                              "notify.ack_url needs the link key: set notify.link_key (the "
+                              "coordinator's KEYS/links.key, made by 'tocsinctl keys init')");
+        else if (tc_acklink_key_load(lk, k, why, sizeof why) != 0)
+            tc_cfgcheck_error(ck, path, line, "notify.link_key: %s", why);
+    }
     if (!cfg->insecure) {
         if (!key)
             tc_cfgcheck_error(ck, path, 0,
@@ -681,4 +721,14 @@ void tc_notify_config_check(const tc_notify_config_t *cfg, const char *path, con
         }
     }
     free(l.names);
+}
+
+const char *tc_notify_config_link_key(const tc_notify_config_t *cfg)
+{
+    if (cfg->link_key[0])
+        return cfg->link_key;
+    static const char *const defaults[] = {"var/keys/" TC_ACKLINK_KEY_FILE,
+                                           "/etc/tocsin/keys/" TC_ACKLINK_KEY_FILE,
+                                           "/etc/tocsin/" TC_ACKLINK_KEY_FILE, NULL};
+    return tc_keys_first_existing(defaults);
 }

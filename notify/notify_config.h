@@ -27,6 +27,8 @@
 #define TC_NOTIFY_DEFAULT_TIMEOUT_MS 10000
 #define TC_NOTIFY_DEFAULT_CONCURRENCY 8
 #define TC_NOTIFY_DEFAULT_FAILING_MS (10 * 60 * 1000)
+#define TC_NOTIFY_DEFAULT_LINK_TTL_MS (24LL * 3600 * 1000)
+#define TC_NOTIFY_DEFAULT_METRICS "127.0.0.1:7407"
 #define TC_NOTIFY_URL_MAX 1024
 #define TC_NOTIFY_PATH_MAX 1024
 #define TC_NOTIFY_ADDR_MAX 256
@@ -71,6 +73,14 @@ typedef struct {
     int64_t failing_ms; /* undelivered this long: the channel is reported failing */
     uint32_t concurrency;
     char page_url[TC_NOTIFY_URL_MAX]; /* the public status page, ending in '/'; "" if none */
+    /* Pages link to ack_url + "ack/" + a signed token (tocsin-gateway);
+     * "" for no links. The token is signed with link_key ("": the first of
+     * var/keys/links.key, /etc/tocsin/keys/links.key, /etc/tocsin/links.key)
+     * and works for link_ttl after the page. */
+    char ack_url[TC_NOTIFY_URL_MAX];
+    char link_key[TC_NOTIFY_PATH_MAX];
+    int64_t link_ttl_ms;
+    char metrics[64]; /* GET /metrics on this IP:PORT; "" = off */
     tc_log_level_t log_level;
     bool insecure;
     char key[TC_NOTIFY_PATH_MAX];        /* empty: the tools' defaults */
@@ -129,5 +139,9 @@ void tc_notify_config_check(const tc_notify_config_t *cfg, const char *path, con
 
 /* "slack", "webhook", "email". */
 const char *tc_notify_type_name(tc_notify_type_t t);
+
+/* The link key file pages are signed with (see ack_url), or NULL if none
+ * is set and none of the defaults exists. Borrowed. */
+const char *tc_notify_config_link_key(const tc_notify_config_t *cfg);
 
 #endif

@@ -2,6 +2,7 @@
  * payload.c - idempotency keys and payload bodies; see payload.h.
  */
 #include "payload.h"
+#include "payload_impl.h"
 
 #include "error.h"
 #include "human.h"
@@ -142,14 +143,7 @@ int tc_notify_webhook_json(tc_json_t *j, const tc_update_t *u, const char *key,
     return tc_json_error(j);
 }
 
-/* A growable text buffer with sticky allocation failure. */
-typedef struct {
-    char *data;
-    size_t len, cap;
-    bool failed;
-} s_buf_t;
-
-static void s_put(s_buf_t *b, const char *s, size_t n)
+void tc_notify__put(tc_notify__buf_t *b, const char *s, size_t n)
 {
     if (b->failed)
         return;
@@ -170,12 +164,12 @@ static void s_put(s_buf_t *b, const char *s, size_t n)
     b->data[b->len] = '\0';
 }
 
-static void s_puts(s_buf_t *b, const char *s)
+void tc_notify__puts(tc_notify__buf_t *b, const char *s)
 {
-    s_put(b, s, strlen(s));
+    tc_notify__put(b, s, strlen(s));
 }
 
-__attribute__((format(printf, 2, 3))) static void s_printf(s_buf_t *b, const char *fmt, ...)
+void tc_notify__printf(tc_notify__buf_t *b, const char *fmt, ...)
 {
     char tmp[1024];
     va_list ap;
@@ -186,7 +180,7 @@ __attribute__((format(printf, 2, 3))) static void s_printf(s_buf_t *b, const cha
         b->failed = true;
         return;
     }
-    s_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    tc_notify__put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
 /* "investigating" -> "Investigating", "in_progress" -> "In progress", for
@@ -202,32 +196,32 @@ static void s_state_title(const char *state, char *dst, size_t cap)
 
 /* "[DRILL] Title — State" on one line, the line every channel leads with.
  * A drill says DRILL once, whatever marker the title already had. */
-static void s_headline(const tc_update_t *u, s_buf_t *b)
+static void s_headline(const tc_update_t *u, tc_notify__buf_t *b)
 {
     char st[32], title[TC_TITLE_MAX];
     s_state_title(u->state, st, sizeof st);
     tc_human_line(u->title, title, sizeof title);
     if (u->drill) {
-        s_puts(b, "[DRILL] ");
+        tc_notify__puts(b, "[DRILL] ");
         memmove(title, tc_human_undrill(title), strlen(tc_human_undrill(title)) + 1);
     }
-    s_puts(b, title[0] ? title : "Status update");
-    s_puts(b, " \xe2\x80\x94 "); /* em dash */
-    s_puts(b, st);
+    tc_notify__puts(b, title[0] ? title : "Status update");
+    tc_notify__puts(b, " \xe2\x80\x94 "); /* em dash */
+    tc_notify__puts(b, st);
 }
 
 /* "Website: major outage, Public API: degraded performance". */
-static void s_components(s_buf_t *b, const tc_update_t *u, const tc_notify_context_t *ctx,
-                         void (*put)(s_buf_t *, const char *))
+static void s_components(tc_notify__buf_t *b, const tc_update_t *u, const tc_notify_context_t *ctx,
+                         void (*put)(tc_notify__buf_t *, const char *))
 {
     for (size_t i = 0; i < u->ncomponents && i < TC_COMPONENTS_MAX; i++) {
         char name[TC_TITLE_MAX];
         tc_human_line(tc_notify_component_name(ctx, u->components[i].name), name, sizeof name);
         if (i)
-            s_puts(b, ", ");
+            tc_notify__puts(b, ", ");
         put(b, name);
-        s_puts(b, ": ");
-        s_puts(b, tc_human_status(u->components[i].status));
+        tc_notify__puts(b, ": ");
+        tc_notify__puts(b, tc_human_status(u->components[i].status));
     }
 }
 
@@ -236,30 +230,30 @@ static void s_components(s_buf_t *b, const tc_update_t *u, const tc_notify_conte
 /* Slack's mrkdwn treats &, < and > as control characters: with them
  * escaped, no text can open a link, a mention (<!channel>, <@U123>) or a
  * date token. Used for every field, the top-level text included. */
-static void s_slack_escape(s_buf_t *b, const char *s)
+void tc_notify__slack_escape(tc_notify__buf_t *b, const char *s)
 {
     for (; *s; s++) {
         if (*s == '&')
-            s_puts(b, "&amp;");
+            tc_notify__puts(b, "&amp;");
         else if (*s == '<')
-            s_puts(b, "&lt;");
+            tc_notify__puts(b, "&lt;");
         else if (*s == '>')
-            s_puts(b, "&gt;");
+            tc_notify__puts(b, "&gt;");
         else
-            s_put(b, s, 1);
+            tc_notify__put(b, s, 1);
     }
 }
 
 /* A link Slack shows as "Status page": the URL was checked when the
  * configuration was read (no space, quote, bracket or '|'). */
-static void s_slack_link(s_buf_t *b, const char *url)
+static void s_slack_link(tc_notify__buf_t *b, const char *url)
 {
-    s_puts(b, "<");
-    s_slack_escape(b, url);
-    s_puts(b, "|Status page>");
+    tc_notify__puts(b, "<");
+    tc_notify__slack_escape(b, url);
+    tc_notify__puts(b, "|Status page>");
 }
 
-static void s_block_text(tc_json_t *j, const char *type, const char *text_type, const char *text)
+void tc_notify__block_text(tc_json_t *j, const char *type, const char *text_type, const char *text)
 {
     tc_json_object_begin(j);
     tc_json_key(j, "type");
@@ -276,11 +270,11 @@ static void s_block_text(tc_json_t *j, const char *type, const char *text_type, 
 
 int tc_notify_slack_json(tc_json_t *j, const tc_update_t *u, const tc_notify_context_t *ctx)
 {
-    s_buf_t raw = {0}, head = {0}, text = {0}, body = {0}, info = {0};
+    tc_notify__buf_t raw = {0}, head = {0}, text = {0}, body = {0}, info = {0};
     char header[S_SLACK_HEADER_MAX * 4 + 1], t[TC_HUMAN_MAX], link[S_LINK_MAX];
     tc_notify_link(ctx, u, link, sizeof link);
     s_headline(u, &raw);
-    s_slack_escape(&head, raw.data ? raw.data : "");
+    tc_notify__slack_escape(&head, raw.data ? raw.data : "");
     /* Characters, not bytes, count for Slack; a byte cut is stricter and
      * tc_strlcpy_utf8 keeps it on a character boundary. An escape cut in
      * half would show as text, so cut before it. */
@@ -290,38 +284,41 @@ int tc_notify_slack_json(tc_json_t *j, const tc_update_t *u, const tc_notify_con
         *amp = '\0';
 
     /* The notification: what happened, to what, where to read more. */
-    s_puts(&text, head.data ? head.data : "");
+    tc_notify__puts(&text, head.data ? head.data : "");
     if (u->ncomponents) {
-        s_puts(&text, ": ");
-        s_components(&text, u, ctx, s_slack_escape);
+        tc_notify__puts(&text, ": ");
+        s_components(&text, u, ctx, tc_notify__slack_escape);
     }
     if (link[0]) {
-        s_puts(&text, " ");
+        tc_notify__puts(&text, " ");
         s_slack_link(&text, link);
     }
 
-    s_slack_escape(&body, u->body[0] ? u->body : "(no details)");
+    tc_notify__slack_escape(&body, u->body[0] ? u->body : "(no details)");
     if (u->ncomponents) {
-        s_puts(&info, "*Affected:* ");
-        s_components(&info, u, ctx, s_slack_escape);
-        s_puts(&info, "  |  ");
+        tc_notify__puts(&info, "*Affected:* ");
+        s_components(&info, u, ctx, tc_notify__slack_escape);
+        tc_notify__puts(&info, "  |  ");
     }
     if (s_eta_line(u)) {
         if (u->eta_ms > 0)
-            s_printf(&info, "*Expected back by:* %s  |  ", tc_human_time(u->eta_ms, t, sizeof t));
+            tc_notify__printf(&info, "*Expected back by:* %s  |  ",
+                              tc_human_time(u->eta_ms, t, sizeof t));
         else
-            s_puts(&info, "*Expected back:* no estimate yet  |  ");
+            tc_notify__puts(&info, "*Expected back:* no estimate yet  |  ");
     }
     if (s_next_line(u))
-        s_printf(&info, "*Next update:* %s  |  ", tc_human_time(u->next_update_ms, t, sizeof t));
+        tc_notify__printf(&info, "*Next update:* %s  |  ",
+                          tc_human_time(u->next_update_ms, t, sizeof t));
     if (link[0]) {
         s_slack_link(&info, link);
-        s_puts(&info, "  |  ");
+        tc_notify__puts(&info, "  |  ");
     }
     if (u->incident)
-        s_printf(&info, "incident #%" PRIu64 ", update %" PRIu32, u->incident, u->number);
+        tc_notify__printf(&info, "incident #%" PRIu64 ", update %" PRIu32, u->incident, u->number);
     else
-        s_printf(&info, "maintenance #%" PRIu64 ", update %" PRIu32, u->maintenance, u->number);
+        tc_notify__printf(&info, "maintenance #%" PRIu64 ", update %" PRIu32, u->maintenance,
+                          u->number);
 
     tc_json_reset(j);
     tc_json_object_begin(j);
@@ -329,8 +326,8 @@ int tc_notify_slack_json(tc_json_t *j, const tc_update_t *u, const tc_notify_con
     tc_json_string(j, text.data ? text.data : "");
     tc_json_key(j, "blocks");
     tc_json_array_begin(j);
-    s_block_text(j, "header", "plain_text", header);
-    s_block_text(j, "section", "mrkdwn", body.data ? body.data : "");
+    tc_notify__block_text(j, "header", "plain_text", header);
+    tc_notify__block_text(j, "section", "mrkdwn", body.data ? body.data : "");
     tc_json_object_begin(j);
     tc_json_key(j, "type");
     tc_json_string(j, "context");
@@ -366,7 +363,7 @@ static bool s_ascii(const char *s)
     return true;
 }
 
-static void s_base64(s_buf_t *b, const unsigned char *p, size_t n)
+static void s_base64(tc_notify__buf_t *b, const unsigned char *p, size_t n)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (size_t i = 0; i < n; i += 3) {
@@ -377,7 +374,7 @@ static void s_base64(s_buf_t *b, const unsigned char *p, size_t n)
             v |= p[i + 2];
         char out[4] = {tab[(v >> 18) & 63], tab[(v >> 12) & 63],
                        i + 1 < n ? tab[(v >> 6) & 63] : '=', i + 2 < n ? tab[v & 63] : '='};
-        s_put(b, out, 4);
+        tc_notify__put(b, out, 4);
     }
 }
 
@@ -386,10 +383,10 @@ static void s_base64(s_buf_t *b, const unsigned char *p, size_t n)
  * UTF-8 character boundaries and folded onto continuation lines. `s` is
  * one line already (s_headline); control characters never reach a header
  * as they are. */
-static void s_header_encoded(s_buf_t *b, const char *s)
+void tc_notify__header_encoded(tc_notify__buf_t *b, const char *s)
 {
     if (s_ascii(s)) {
-        s_puts(b, s);
+        tc_notify__puts(b, s);
         return;
     }
     size_t len = strlen(s), at = 0;
@@ -400,10 +397,10 @@ static void s_header_encoded(s_buf_t *b, const char *s)
         while (n > 1 && at + n < len && ((unsigned char)s[at + n] & 0xc0) == 0x80)
             n--;
         if (!first)
-            s_puts(b, "\r\n ");
-        s_puts(b, "=?UTF-8?B?");
+            tc_notify__puts(b, "\r\n ");
+        tc_notify__puts(b, "=?UTF-8?B?");
         s_base64(b, (const unsigned char *)s + at, n);
-        s_puts(b, "?=");
+        tc_notify__puts(b, "?=");
         at += n;
         first = false;
     }
@@ -411,7 +408,7 @@ static void s_header_encoded(s_buf_t *b, const char *s)
 
 /* Appends text with CRLF line ends, wrapping lines longer than SMTP
  * allows and dropping other control characters. */
-static void s_mail_text(s_buf_t *b, const char *s)
+void tc_notify__mail_text(tc_notify__buf_t *b, const char *s)
 {
     size_t col = 0;
     for (; *s; s++) {
@@ -419,31 +416,28 @@ static void s_mail_text(s_buf_t *b, const char *s)
         if (ch == '\r')
             continue;
         if (ch == '\n') {
-            s_puts(b, "\r\n");
+            tc_notify__puts(b, "\r\n");
             col = 0;
             continue;
         }
         if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
             continue;
         if (col >= S_MAIL_LINE_MAX && (ch & 0xc0) != 0x80) {
-            s_puts(b, "\r\n");
+            tc_notify__puts(b, "\r\n");
             col = 0;
         }
-        s_put(b, s, 1);
+        tc_notify__put(b, s, 1);
         col++;
     }
 }
 
-static void s_mail_puts(s_buf_t *b, const char *s)
+static void s_mail_puts(tc_notify__buf_t *b, const char *s)
 {
-    s_puts(b, s);
+    tc_notify__puts(b, s);
 }
 
-char *tc_notify_email(const tc_update_t *u, const tc_notify_sub_t *sub, const char *from,
-                      const char *key, int64_t now_ms, const tc_notify_context_t *ctx, size_t *len)
+void tc_notify__mail_date(int64_t now_ms, char *date, size_t cap)
 {
-    s_buf_t b = {0}, subject = {0};
-    char date[64], t[TC_HUMAN_MAX], link[S_LINK_MAX];
     time_t secs = (time_t)(now_ms / 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
@@ -452,57 +446,65 @@ char *tc_notify_email(const tc_update_t *u, const tc_notify_sub_t *sub, const ch
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     /* Spelled out rather than strftime("%a %b") so the locale cannot
      * change an RFC 5322 date. */
-    snprintf(date, sizeof date, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday % 7],
-             tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-             tm.tm_sec);
+    snprintf(date, cap, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday % 7], tm.tm_mday,
+             months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+char *tc_notify_email(const tc_update_t *u, const tc_notify_sub_t *sub, const char *from,
+                      const char *key, int64_t now_ms, const tc_notify_context_t *ctx, size_t *len)
+{
+    tc_notify__buf_t b = {0}, subject = {0};
+    char date[64], t[TC_HUMAN_MAX], link[S_LINK_MAX];
+    tc_notify__mail_date(now_ms, date, sizeof date);
     const char *domain = strchr(from, '@');
     domain = domain ? domain + 1 : "tocsin.invalid";
     tc_notify_link(ctx, u, link, sizeof link);
 
-    s_printf(&b, "Date: %s\r\n", date);
-    s_printf(&b, "From: %s\r\n", from);
-    s_puts(&b, "To: ");
+    tc_notify__printf(&b, "Date: %s\r\n", date);
+    tc_notify__printf(&b, "From: %s\r\n", from);
+    tc_notify__puts(&b, "To: ");
     for (size_t i = 0; i < sub->nto; i++) {
         if (i)
-            s_puts(&b, ",\r\n ");
-        s_puts(&b, sub->to[i]);
+            tc_notify__puts(&b, ",\r\n ");
+        tc_notify__puts(&b, sub->to[i]);
     }
-    s_puts(&b, "\r\n");
+    tc_notify__puts(&b, "\r\n");
     s_headline(u, &subject);
-    s_puts(&b, "Subject: ");
-    s_header_encoded(&b, subject.data ? subject.data : "");
-    s_puts(&b, "\r\n");
-    s_printf(&b, "Message-ID: <%s@%s>\r\n", key, domain);
-    s_puts(&b, "MIME-Version: 1.0\r\n");
-    s_puts(&b, "Content-Type: text/plain; charset=utf-8\r\n");
-    s_puts(&b, "Content-Transfer-Encoding: 8bit\r\n");
-    s_printf(&b, "X-Tocsin-Idempotency-Key: %s\r\n", key);
-    s_puts(&b, "Auto-Submitted: auto-generated\r\n");
-    s_puts(&b, "\r\n");
+    tc_notify__puts(&b, "Subject: ");
+    tc_notify__header_encoded(&b, subject.data ? subject.data : "");
+    tc_notify__puts(&b, "\r\n");
+    tc_notify__printf(&b, "Message-ID: <%s@%s>\r\n", key, domain);
+    tc_notify__puts(&b, "MIME-Version: 1.0\r\n");
+    tc_notify__puts(&b, "Content-Type: text/plain; charset=utf-8\r\n");
+    tc_notify__puts(&b, "Content-Transfer-Encoding: 8bit\r\n");
+    tc_notify__printf(&b, "X-Tocsin-Idempotency-Key: %s\r\n", key);
+    tc_notify__puts(&b, "Auto-Submitted: auto-generated\r\n");
+    tc_notify__puts(&b, "\r\n");
 
     char st[32];
     s_state_title(u->state, st, sizeof st);
     if (u->drill)
-        s_puts(&b, "This is a DRILL. No action is needed.\r\n\r\n");
-    s_printf(&b, "Status: %s\r\n", st);
+        tc_notify__puts(&b, "This is a DRILL. No action is needed.\r\n\r\n");
+    tc_notify__printf(&b, "Status: %s\r\n", st);
     if (u->ncomponents) {
-        s_puts(&b, "Affected: ");
+        tc_notify__puts(&b, "Affected: ");
         s_components(&b, u, ctx, s_mail_puts);
-        s_puts(&b, "\r\n");
+        tc_notify__puts(&b, "\r\n");
     }
     if (s_eta_line(u)) {
         if (u->eta_ms > 0)
-            s_printf(&b, "Expected back by: %s\r\n", tc_human_time(u->eta_ms, t, sizeof t));
+            tc_notify__printf(&b, "Expected back by: %s\r\n",
+                              tc_human_time(u->eta_ms, t, sizeof t));
         else
-            s_puts(&b, "Expected back: no estimate yet\r\n");
+            tc_notify__puts(&b, "Expected back: no estimate yet\r\n");
     }
     if (s_next_line(u))
-        s_printf(&b, "Next update: %s\r\n", tc_human_time(u->next_update_ms, t, sizeof t));
-    s_puts(&b, "\r\n");
-    s_mail_text(&b, u->body);
-    s_puts(&b, "\r\n");
+        tc_notify__printf(&b, "Next update: %s\r\n", tc_human_time(u->next_update_ms, t, sizeof t));
+    tc_notify__puts(&b, "\r\n");
+    tc_notify__mail_text(&b, u->body);
+    tc_notify__puts(&b, "\r\n");
     if (link[0])
-        s_printf(&b, "\r\nStatus page: %s\r\n", link);
+        tc_notify__printf(&b, "\r\nStatus page: %s\r\n", link);
 
     free(subject.data);
     if (b.failed || subject.failed) {

@@ -35,6 +35,7 @@ typedef struct {
     const tc_component_t *components; /* the coordinator's components, for their
                                          display names (description); may be NULL */
     size_t ncomponents;
+    const char *ack; /* a page's acknowledgement link; "" or NULL: none */
 } tc_notify_context_t;
 
 /* Writes the idempotency key of update `u` for subscription `sub`:

@@ -1,15 +1,19 @@
 /*
  * queue.c - tocsin-notify's LMDB state; see queue.h.
  *
- * Five databases:
+ * Six databases:
  *   meta     "cursor", "qseq", "rseq" -> 8-byte big-endian counters
- *   pending  SUB NUL be64(qseq) -> s_rec_t + the update as an encoded
+ *   pending  CHANNEL NUL be64(qseq) -> s_rec_t + the update as an encoded
  *            broadcast Envelope (protobuf, so the stored form survives
- *            changes to the C structs)
+ *            changes to the C structs); a page's delivery (format 2) has
+ *            s_rec_t, s_page_hdr_t (the contact method) and the page's
+ *            broadcast as the coordinator sent it
  *   done     KEY -> be64(time done, ms)
  *   reports  be64(rseq) -> s_report_rec_t
  *   components  be32(position) -> the coordinator's components as encoded
  *            broadcast Envelopes (created when first saved)
+ *   people   "contacts" -> the coordinator's `contacts` reply, encoded
+ *            (created when first saved)
  * Big-endian numbers make LMDB's byte order the numeric order, so a
  * subscription's pending deliveries sort by enqueue order. The fixed
  * headers are host-endian: the state directory is local to one host.
@@ -30,6 +34,7 @@
 #include <unistd.h>
 
 #define S_FORMAT 1
+#define S_FORMAT_PAGE 2 /* a page's delivery; reports with the page fields */
 
 struct tc_notify_queue {
     tc_lmdb_t *env;
@@ -48,6 +53,16 @@ typedef struct {
     char last_error[TC_NOTIFY_DETAIL_MAX];
 } s_rec_t;
 
+/* The contact method of a page's delivery, after s_rec_t. */
+typedef struct {
+    uint32_t type;
+    char target[TC_CONTACT_TARGET_MAX];
+    char token[TC_CONTACT_TOKEN_MAX];
+    char name[TC_PERSON_NAME_MAX];
+    char conference[TC_CONTACT_TARGET_MAX];
+    int64_t sent_ms;
+} s_page_hdr_t;
+
 typedef struct {
     uint32_t format;
     uint32_t number;
@@ -58,6 +73,13 @@ typedef struct {
     int64_t latency_ms;
     char detail[TC_NOTIFY_DETAIL_MAX];
 } s_report_rec_t;
+
+/* A page's report (format 2): the same, and to whom by what. */
+typedef struct {
+    s_report_rec_t r;
+    char person[TC_ID_MAX];
+    char method[16];
+} s_report_page_t;
 
 const char *tc_delivery_result_name(tc_delivery_result_t r)
 {
@@ -120,10 +142,10 @@ static int s_meta_put(tc_notify_queue_t *q, MDB_txn *txn, const char *name, uint
     return mdb_put(txn, q->meta, &k, &v, 0);
 }
 
-/* SUB NUL be64(qseq); returns the key length. */
+/* CHANNEL NUL be64(qseq); returns the key length. */
 static size_t s_pending_key(uint8_t *dst, const char *sub, uint64_t qseq)
 {
-    size_t n = strnlen(sub, TC_ID_MAX - 1);
+    size_t n = strnlen(sub, TC_NOTIFY_CHANNEL_MAX - 1);
     memcpy(dst, sub, n);
     dst[n] = 0;
     s_put_be64(dst + n + 1, qseq);
@@ -169,7 +191,7 @@ int tc_notify_queue_open(const char *dir, size_t map_size, tc_notify_queue_t **o
                             .what = "notifier state",
                             .lock_file = "notify.lock",
                             .map_size = map_size ? map_size : TC_NOTIFY_QUEUE_DEFAULT_MAP_SIZE,
-                            .max_dbs = 5};
+                            .max_dbs = 6};
     int rc = tc_lmdb_open(&cfg, &q->env, q->why, sizeof q->why);
     if (rc == 0) {
         int dfd;
@@ -262,46 +284,73 @@ static int s_encode(const tc_delivery_t *d, uint8_t **out, size_t *outlen)
     m->version = TC_PROTOCOL_VERSION;
     snprintf(m->sender, sizeof m->sender, "tocsin-notify");
     m->kind = TC_MSG_BROADCAST;
-    m->u.bcast.kind = TC_BCAST_STATUS_UPDATE;
-    m->u.bcast.update = d->update;
+    if (d->is_page) {
+        /* The page as the coordinator broadcast it. */
+        m->seq = d->pg.bseq;
+        m->u.bcast.kind =
+            tc_page_waits_for_ack(d->pg.page.kind) ? TC_BCAST_PAGE : TC_BCAST_REMINDER;
+        m->u.bcast.incident = d->pg.incident;
+        m->u.bcast.page = d->pg.page;
+        memcpy(m->u.bcast.detail, d->pg.detail, sizeof m->u.bcast.detail);
+    } else {
+        m->u.bcast.kind = TC_BCAST_STATUS_UPDATE;
+        m->u.bcast.update = d->update;
+    }
     uint8_t *env = NULL;
     size_t envlen = 0;
     int rc = tc_wire_encode_msg(m, &env, &envlen);
     free(m);
     if (rc != 0)
         return rc;
-    uint8_t *buf = malloc(sizeof(s_rec_t) + envlen);
-    if (!buf) {
+    size_t hdr = d->is_page ? sizeof(s_page_hdr_t) : 0;
+    uint8_t *buf = malloc(sizeof(s_rec_t) + hdr + envlen);
+    s_page_hdr_t *ph = hdr ? calloc(1, sizeof *ph) : NULL;
+    if (!buf || (hdr && !ph)) {
+        free(buf);
         free(env);
         return TC_ENOMEM;
     }
-    s_rec_t rec = {.format = S_FORMAT,
+    s_rec_t rec = {.format = d->is_page ? S_FORMAT_PAGE : S_FORMAT,
                    .attempts = d->attempts,
                    .first_ms = d->first_ms,
                    .next_try_ms = d->next_try_ms};
     snprintf(rec.key, sizeof rec.key, "%s", d->key);
     snprintf(rec.last_error, sizeof rec.last_error, "%s", d->last_error);
     memcpy(buf, &rec, sizeof rec);
-    memcpy(buf + sizeof rec, env, envlen);
+    if (ph) {
+        ph->type = (uint32_t)d->pg.contact.type;
+        memcpy(ph->target, d->pg.contact.target, sizeof ph->target);
+        memcpy(ph->token, d->pg.contact.token, sizeof ph->token);
+        memcpy(ph->name, d->pg.name, sizeof ph->name);
+        memcpy(ph->conference, d->pg.conference, sizeof ph->conference);
+        ph->sent_ms = d->pg.sent_ms;
+        memcpy(buf + sizeof rec, ph, sizeof *ph);
+        free(ph);
+    }
+    memcpy(buf + sizeof rec + hdr, env, envlen);
     free(env);
     *out = buf;
-    *outlen = sizeof rec + envlen;
+    *outlen = sizeof rec + hdr + envlen;
     return 0;
 }
 
 static int s_decode(const MDB_val *k, const MDB_val *v, tc_delivery_t *d)
 {
-    if (v->mv_size < sizeof(s_rec_t) || k->mv_size < 10 || k->mv_size > TC_ID_MAX + 8)
+    if (v->mv_size < sizeof(s_rec_t) || k->mv_size < 10 || k->mv_size > TC_NOTIFY_CHANNEL_MAX + 8)
         return TC_EIO;
     s_rec_t rec;
     memcpy(&rec, v->mv_data, sizeof rec);
-    if (rec.format != S_FORMAT)
+    bool page = rec.format == S_FORMAT_PAGE;
+    size_t hdr = page ? sizeof(s_page_hdr_t) : 0;
+    if ((rec.format != S_FORMAT && !page) || v->mv_size < sizeof rec + hdr)
         return TC_EIO;
     tc_msg_t *m = malloc(sizeof *m);
     if (!m)
         return TC_ENOMEM;
-    int rc =
-        tc_wire_decode_msg((const uint8_t *)v->mv_data + sizeof rec, v->mv_size - sizeof rec, m);
+    int rc = tc_wire_decode_msg((const uint8_t *)v->mv_data + sizeof rec + hdr,
+                                v->mv_size - sizeof rec - hdr, m);
+    if (rc == 0 && m->kind != TC_MSG_BROADCAST)
+        rc = TC_EDECODE;
     if (rc == 0) {
         memset(d, 0, sizeof *d);
         memcpy(d->sub, k->mv_data, k->mv_size - 9);
@@ -315,6 +364,29 @@ static int s_decode(const MDB_val *k, const MDB_val *v, tc_delivery_t *d)
         d->first_ms = rec.first_ms;
         d->next_try_ms = rec.next_try_ms;
         d->update = m->u.bcast.update;
+        if (page) {
+            s_page_hdr_t *ph = malloc(sizeof *ph);
+            if (!ph) {
+                free(m);
+                return TC_ENOMEM;
+            }
+            memcpy(ph, (const uint8_t *)v->mv_data + sizeof rec, sizeof *ph);
+            ph->target[sizeof ph->target - 1] = ph->token[sizeof ph->token - 1] = 0;
+            ph->name[sizeof ph->name - 1] = ph->conference[sizeof ph->conference - 1] = 0;
+            d->is_page = true;
+            d->pg.contact.type =
+                ph->type <= TC_CONTACT_NTFY ? (tc_contact_type_t)ph->type : TC_CONTACT_EMAIL;
+            memcpy(d->pg.contact.target, ph->target, sizeof ph->target);
+            memcpy(d->pg.contact.token, ph->token, sizeof ph->token);
+            memcpy(d->pg.name, ph->name, sizeof ph->name);
+            memcpy(d->pg.conference, ph->conference, sizeof ph->conference);
+            d->pg.sent_ms = ph->sent_ms;
+            d->pg.bseq = m->seq;
+            d->pg.page = m->u.bcast.page;
+            d->pg.incident = m->u.bcast.incident;
+            memcpy(d->pg.detail, m->u.bcast.detail, sizeof d->pg.detail);
+            free(ph);
+        }
     }
     free(m);
     return rc == 0 ? 0 : TC_EIO;
@@ -327,7 +399,7 @@ static bool s_pending_has(tc_notify_queue_t *q, MDB_txn *txn, const char *sub, c
     MDB_cursor *cur;
     if (mdb_cursor_open(txn, q->pending, &cur) != 0)
         return false;
-    uint8_t kb[TC_ID_MAX + 9];
+    uint8_t kb[TC_NOTIFY_CHANNEL_MAX + 9];
     MDB_val k = {s_pending_key(kb, sub, 0), kb}, v;
     size_t prefix = k.mv_size - 8;
     bool found = false;
@@ -371,7 +443,7 @@ static int s_enqueue_fn(MDB_txn *txn, void *arg)
         rc = s_encode(d, &buf, &len);
         if (rc != 0)
             break;
-        uint8_t kb[TC_ID_MAX + 9];
+        uint8_t kb[TC_NOTIFY_CHANNEL_MAX + 9];
         MDB_val k = {s_pending_key(kb, d->sub, d->qseq), kb}, v = {len, buf};
         rc = mdb_put(txn, q->pending, &k, &v, MDB_NOOVERWRITE);
         free(buf);
@@ -413,7 +485,7 @@ int tc_notify_queue_head(tc_notify_queue_t *self, const char *sub, tc_delivery_t
         mdb_txn_abort(txn);
         return rc;
     }
-    uint8_t kb[TC_ID_MAX + 9];
+    uint8_t kb[TC_NOTIFY_CHANNEL_MAX + 9];
     MDB_val k = {s_pending_key(kb, sub, 0), kb}, v;
     size_t prefix = k.mv_size - 8;
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -434,7 +506,7 @@ typedef struct {
 static int s_retry_fn(MDB_txn *txn, void *arg)
 {
     s_retry_t *r = arg;
-    uint8_t kb[TC_ID_MAX + 9];
+    uint8_t kb[TC_NOTIFY_CHANNEL_MAX + 9];
     MDB_val k = {s_pending_key(kb, r->d->sub, r->d->qseq), kb}, v;
     int rc = mdb_get(txn, r->q->pending, &k, &v);
     if (rc == MDB_NOTFOUND)
@@ -462,17 +534,20 @@ int tc_notify_queue_retry(tc_notify_queue_t *self, const tc_delivery_t *d)
 static int s_put_report(tc_notify_queue_t *q, MDB_txn *txn, const tc_delivery_report_t *r,
                         uint64_t rseq)
 {
-    s_report_rec_t rec = {.format = S_FORMAT,
-                          .number = r->number,
-                          .incident = r->incident,
-                          .delivered = (uint32_t)r->result,
-                          .attempts = r->attempts,
-                          .latency_ms = r->latency_ms};
-    snprintf(rec.sub, sizeof rec.sub, "%s", r->sub);
-    snprintf(rec.detail, sizeof rec.detail, "%s", r->detail);
+    s_report_page_t rec = {.r = {.format = r->page ? S_FORMAT_PAGE : S_FORMAT,
+                                 .number = r->number,
+                                 .incident = r->incident,
+                                 .delivered = (uint32_t)r->result,
+                                 .attempts = r->attempts,
+                                 .latency_ms = r->latency_ms}};
+    snprintf(rec.r.sub, sizeof rec.r.sub, "%.63s", r->sub);
+    snprintf(rec.r.detail, sizeof rec.r.detail, "%s", r->detail);
+    snprintf(rec.person, sizeof rec.person, "%s", r->person);
+    snprintf(rec.method, sizeof rec.method, "%s", r->method);
     uint8_t rk[8];
     s_put_be64(rk, rseq);
-    MDB_val k = {8, rk}, v = {sizeof rec, &rec};
+    /* A status update's report keeps the format older versions read. */
+    MDB_val k = {8, rk}, v = {r->page ? sizeof rec : sizeof rec.r, &rec};
     int rc = mdb_put(txn, q->reports, &k, &v, 0);
     return rc ? rc : s_meta_put(q, txn, "rseq", rseq);
 }
@@ -490,7 +565,7 @@ static int s_finish_fn(MDB_txn *txn, void *arg)
     tc_notify_queue_t *q = f->q;
     int rc = 0;
     if (f->d) {
-        uint8_t kb[TC_ID_MAX + 9];
+        uint8_t kb[TC_NOTIFY_CHANNEL_MAX + 9];
         MDB_val k = {s_pending_key(kb, f->d->sub, f->d->qseq), kb};
         rc = mdb_del(txn, q->pending, &k, NULL);
         if (rc == MDB_NOTFOUND)
@@ -544,12 +619,21 @@ int tc_notify_queue_report_first(tc_notify_queue_t *self, tc_delivery_report_t *
     if (rc == 0) {
         MDB_val k, v;
         rc = s_err(mdb_cursor_get(cur, &k, &v, MDB_FIRST));
-        if (rc == 0 && (k.mv_size != 8 || v.mv_size != sizeof(s_report_rec_t)))
+        if (rc == 0 && (k.mv_size != 8 || (v.mv_size != sizeof(s_report_rec_t) &&
+                                           v.mv_size != sizeof(s_report_page_t))))
             rc = TC_EIO;
         if (rc == 0) {
-            s_report_rec_t rec;
-            memcpy(&rec, v.mv_data, sizeof rec);
+            s_report_page_t pr;
+            memset(&pr, 0, sizeof pr);
+            memcpy(&pr, v.mv_data, v.mv_size);
+            s_report_rec_t rec = pr.r;
             memset(out, 0, sizeof *out);
+            if (v.mv_size == sizeof pr && rec.format == S_FORMAT_PAGE) {
+                out->page = true;
+                pr.person[sizeof pr.person - 1] = pr.method[sizeof pr.method - 1] = 0;
+                memcpy(out->person, pr.person, sizeof out->person);
+                memcpy(out->method, pr.method, sizeof out->method);
+            }
             out->rseq = s_get_be64(k.mv_data);
             out->incident = rec.incident;
             out->number = rec.number;
@@ -646,7 +730,8 @@ int tc_notify_queue_counts(tc_notify_queue_t *self, size_t *pending, size_t *rep
     return rc;
 }
 
-int tc_notify_queue_subs(tc_notify_queue_t *self, char (*names)[TC_ID_MAX], size_t cap, size_t *n)
+int tc_notify_queue_subs(tc_notify_queue_t *self, char (*names)[TC_NOTIFY_CHANNEL_MAX], size_t cap,
+                         size_t *n)
 {
     MDB_txn *txn;
     MDB_cursor *cur;
@@ -662,7 +747,7 @@ int tc_notify_queue_subs(tc_notify_queue_t *self, char (*names)[TC_ID_MAX], size
     MDB_val k, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0 && *n < cap) {
-        if (k.mv_size < 10 || k.mv_size > TC_ID_MAX + 8) {
+        if (k.mv_size < 10 || k.mv_size > TC_NOTIFY_CHANNEL_MAX + 8) {
             rc = MDB_CORRUPTED;
             break;
         }
@@ -671,7 +756,7 @@ int tc_notify_queue_subs(tc_notify_queue_t *self, char (*names)[TC_ID_MAX], size
         names[*n][len] = '\0';
         (*n)++;
         /* Skip the rest of this subscription: seek past SUB NUL ff..ff. */
-        uint8_t kb[TC_ID_MAX + 9];
+        uint8_t kb[TC_NOTIFY_CHANNEL_MAX + 9];
         memcpy(kb, k.mv_data, len + 1);
         memset(kb + len + 1, 0xff, 8);
         k.mv_size = len + 9;
@@ -775,4 +860,81 @@ int tc_notify_queue_components(tc_notify_queue_t *self, tc_component_t **out, si
         return rc == ENOMEM ? TC_ENOMEM : TC_EIO;
     }
     return 0;
+}
+
+int tc_notify_queue_oldest(tc_notify_queue_t *self, int64_t *first_ms)
+{
+    *first_ms = 0;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = s_read(self, &txn);
+    if (rc != 0)
+        return rc;
+    rc = mdb_cursor_open(txn, self->pending, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return s_err(rc);
+    }
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        s_rec_t rec;
+        if (v.mv_size < sizeof rec)
+            continue;
+        memcpy(&rec, v.mv_data, sizeof rec);
+        if (*first_ms == 0 || rec.first_ms < *first_ms)
+            *first_ms = rec.first_ms;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return rc == MDB_NOTFOUND ? 0 : TC_EIO;
+}
+
+/* ---- contacts -------------------------------------------------------------- */
+
+typedef struct {
+    const uint8_t *buf;
+    size_t len;
+} s_contacts_t;
+
+static int s_contacts_fn(MDB_txn *txn, void *arg)
+{
+    s_contacts_t *c = arg;
+    MDB_dbi dbi;
+    int rc = mdb_dbi_open(txn, "people", MDB_CREATE, &dbi);
+    MDB_val k = {8, (void *)"contacts"}, v = {c->len, (void *)c->buf};
+    return rc ? rc : mdb_put(txn, dbi, &k, &v, 0);
+}
+
+int tc_notify_queue_save_contacts(tc_notify_queue_t *self, const uint8_t *buf, size_t len)
+{
+    s_contacts_t c = {buf, len};
+    return s_write(self, s_contacts_fn, &c);
+}
+
+int tc_notify_queue_contacts(tc_notify_queue_t *self, tc_api_reply_t **out)
+{
+    *out = NULL;
+    MDB_txn *txn;
+    int rc = s_read(self, &txn);
+    if (rc != 0)
+        return rc;
+    MDB_dbi dbi;
+    rc = mdb_dbi_open(txn, "people", 0, &dbi);
+    if (rc == MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return 0;
+    }
+    MDB_val k = {8, (void *)"contacts"}, v;
+    if (rc == 0)
+        rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == 0) {
+        /* Decoded inside the transaction: LMDB's pages are only valid
+         * until it ends. */
+        rc = tc_wire_decode_reply(v.mv_data, v.mv_size, out);
+        mdb_txn_abort(txn);
+        return rc == TC_ENOMEM ? rc : rc ? TC_EIO : 0;
+    }
+    mdb_txn_abort(txn);
+    return rc == MDB_NOTFOUND ? 0 : TC_EIO;
 }

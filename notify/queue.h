@@ -29,6 +29,7 @@
 
 #include "msg.h"
 #include "payload.h"
+#include "wire.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,16 +37,36 @@
 
 #define TC_NOTIFY_QUEUE_DEFAULT_MAP_SIZE ((size_t)8 << 20) /* grows as needed */
 #define TC_NOTIFY_DETAIL_MAX 160
+/* A channel is what keeps its deliveries in order: a subscription (its
+ * name), or one contact method of a person for pages ("PERSON#N", the
+ * N-th method; '#' is in neither a subscription's name nor a person's). */
+#define TC_NOTIFY_CHANNEL_MAX 80
+
+/* What a page's delivery needs besides the queue's bookkeeping: the
+ * contact method and the page as the coordinator sent it. Copied at
+ * enqueue time, so a delivery does not change if the roster does. */
+typedef struct {
+    tc_contact_t contact;
+    char name[TC_PERSON_NAME_MAX];          /* the person's display name */
+    char conference[TC_CONTACT_TARGET_MAX]; /* the conference link ("" none) */
+    uint64_t bseq;                          /* the page's broadcast */
+    int64_t sent_ms;                        /* when the coordinator made it */
+    tc_page_t page;
+    tc_incident_t incident; /* the incident as the page carried it */
+    char detail[TC_TEXT_MAX];
+} tc_page_delivery_t;
 
 typedef struct {
-    char sub[TC_ID_MAX];         /* subscription name */
-    uint64_t qseq;               /* enqueue order; set by the queue */
-    char key[TC_NOTIFY_KEY_MAX]; /* idempotency key */
-    uint32_t attempts;           /* attempts made so far */
-    int64_t first_ms;            /* when it was enqueued (wall clock) */
-    int64_t next_try_ms;         /* not before this (wall clock) */
+    char sub[TC_NOTIFY_CHANNEL_MAX]; /* the channel */
+    uint64_t qseq;                   /* enqueue order; set by the queue */
+    char key[TC_NOTIFY_KEY_MAX];     /* idempotency key */
+    uint32_t attempts;               /* attempts made so far */
+    int64_t first_ms;                /* when it was enqueued (wall clock) */
+    int64_t next_try_ms;             /* not before this (wall clock) */
     char last_error[TC_NOTIFY_DETAIL_MAX];
-    tc_update_t update;
+    tc_update_t update; /* a status update's delivery */
+    bool is_page;       /* ... or a page's: */
+    tc_page_delivery_t pg;
 } tc_delivery_t;
 
 /* What a report says. FAILING is not final: the delivery is still queued
@@ -65,6 +86,9 @@ typedef struct {
     int64_t latency_ms; /* since publication; FAILING: age of the oldest undelivered */
     uint32_t attempts;
     char detail[TC_NOTIFY_DETAIL_MAX]; /* the answer, or the last error */
+    bool page;                         /* about a page: number is the page's */
+    char person[TC_ID_MAX];            /* pages: to whom */
+    char method[16];                   /* pages: email, webhook, slack, ntfy */
 } tc_delivery_report_t;
 
 /* "delivered", "failed", "failing". */
@@ -146,9 +170,22 @@ int tc_notify_queue_save_components(tc_notify_queue_t *self, const tc_component_
  * (free()), NULL when *n is 0. Returns 0, TC_ENOMEM or TC_EIO. */
 int tc_notify_queue_components(tc_notify_queue_t *self, tc_component_t **out, size_t *n);
 
-/* Writes up to `cap` distinct subscription names that have pending
- * deliveries into `names`, in name order, and their number into *n.
- * Returns 0 or TC_EIO. */
-int tc_notify_queue_subs(tc_notify_queue_t *self, char (*names)[TC_ID_MAX], size_t cap, size_t *n);
+/* Writes up to `cap` distinct channels that have pending deliveries into
+ * `names`, in name order, and their number into *n. Returns 0 or TC_EIO. */
+int tc_notify_queue_subs(tc_notify_queue_t *self, char (*names)[TC_NOTIFY_CHANNEL_MAX], size_t cap,
+                         size_t *n);
+
+/* The time the oldest pending delivery was enqueued (wall clock) into
+ * *first_ms, 0 when nothing is pending. Returns 0 or TC_EIO. */
+int tc_notify_queue_oldest(tc_notify_queue_t *self, int64_t *first_ms);
+
+/* Replaces the saved contacts (the coordinator's `contacts` reply, as it
+ * was encoded: `buf`, `len`, borrowed), so pages are delivered while the
+ * coordinator is down. Returns 0 or a write error. */
+int tc_notify_queue_save_contacts(tc_notify_queue_t *self, const uint8_t *buf, size_t len);
+
+/* The saved contacts as a reply the caller owns (tc_api_reply_destroy),
+ * or NULL in *out when none were saved. Returns 0, TC_ENOMEM or TC_EIO. */
+int tc_notify_queue_contacts(tc_notify_queue_t *self, tc_api_reply_t **out);
 
 #endif

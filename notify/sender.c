@@ -6,6 +6,7 @@
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "pages.h"
 #include "payload.h"
 #include "util.h"
 
@@ -116,12 +117,39 @@ static size_t s_read(char *dst, size_t size, size_t n, void *arg)
     return want;
 }
 
-static int s_setup_http(tc_notify_sender_t *self, s_xfer_t *x, const tc_notify_sub_t *sub,
-                        const tc_delivery_t *d, const tc_notify_context_t *ctx)
+static int s_add_header(s_xfer_t *x, const char *line)
 {
-    int rc = sub->type == TC_NOTIFY_SLACK
+    struct curl_slist *t = curl_slist_append(x->headers, line);
+    if (!t)
+        return TC_ENOMEM;
+    x->headers = t;
+    return 0;
+}
+
+/* The body of an HTTP delivery: a status update's (webhook or Slack JSON)
+ * or a page's (webhook, Slack or ntfy), into x->body, with the headers
+ * that only some of them have. */
+static int s_http_body(tc_notify_sender_t *self, s_xfer_t *x, const tc_notify_sub_t *sub,
+                       const tc_delivery_t *d, const tc_notify_context_t *ctx, bool *json)
+{
+    *json = true;
+    int rc;
+    if (!d->is_page)
+        rc = sub->type == TC_NOTIFY_SLACK
                  ? tc_notify_slack_json(self->json, &d->update, ctx)
                  : tc_notify_webhook_json(self->json, &d->update, d->key, ctx);
+    else if (d->pg.contact.type == TC_CONTACT_NTFY) {
+        *json = false;
+        tc_notify_headers_t h;
+        if ((rc = tc_notify_page_ntfy(d, ctx->ack, &x->body, &x->len, &h)) != 0)
+            return rc;
+        for (size_t i = 0; i < h.n && rc == 0; i++)
+            rc = s_add_header(x, h.lines[i]);
+        return rc ? rc : s_add_header(x, "Content-Type: text/plain; charset=utf-8");
+    } else
+        rc = d->pg.contact.type == TC_CONTACT_SLACK
+                 ? tc_notify_page_slack_json(self->json, d, ctx->ack)
+                 : tc_notify_page_webhook_json(self->json, d, ctx->ack);
     if (rc != 0)
         return rc;
     x->len = tc_json_len(self->json);
@@ -129,22 +157,24 @@ static int s_setup_http(tc_notify_sender_t *self, s_xfer_t *x, const tc_notify_s
     if (!x->body)
         return TC_ENOMEM;
     memcpy(x->body, tc_json_data(self->json), x->len + 1);
+    return s_add_header(x, "Content-Type: application/json");
+}
+
+static int s_setup_http(tc_notify_sender_t *self, s_xfer_t *x, const tc_notify_sub_t *sub,
+                        const tc_delivery_t *d, const tc_notify_context_t *ctx)
+{
+    bool json;
+    int rc = s_http_body(self, x, sub, d, ctx, &json);
+    if (rc != 0)
+        return rc;
     char h[TC_NOTIFY_KEY_MAX + 32];
     snprintf(h, sizeof h, "Idempotency-Key: %s", d->key);
-    struct curl_slist *l = NULL, *t;
-    const char *fixed[] = {"Content-Type: application/json",
-                           "User-Agent: tocsin-notify/" TOCSIN_VERSION, "Expect:", h};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
-        t = curl_slist_append(l, fixed[i]);
-        if (!t) {
-            curl_slist_free_all(l);
-            return TC_ENOMEM;
-        }
-        l = t;
-    }
-    x->headers = l;
+    const char *fixed[] = {"User-Agent: tocsin-notify/" TOCSIN_VERSION, "Expect:", h};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if ((rc = s_add_header(x, fixed[i])) != 0)
+            return rc;
     CURL *e = x->easy;
-    curl_easy_setopt(e, CURLOPT_URL, sub->url);
+    curl_easy_setopt(e, CURLOPT_URL, d->is_page ? d->pg.contact.target : sub->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
     curl_easy_setopt(e, CURLOPT_POST, 1L);
@@ -162,12 +192,15 @@ static int s_setup_smtp(tc_notify_sender_t *self, s_xfer_t *x, const tc_notify_s
 {
     const tc_notify_config_t *cfg = self->cfg;
     x->smtp = true;
-    x->body = tc_notify_email(&d->update, sub, cfg->smtp_from, d->key, now_ms, ctx, &x->len);
+    x->body = d->is_page
+                  ? tc_notify_page_email(d, cfg->smtp_from, now_ms, ctx->ack, &x->len)
+                  : tc_notify_email(&d->update, sub, cfg->smtp_from, d->key, now_ms, ctx, &x->len);
     if (!x->body)
         return TC_ENOMEM;
-    for (size_t i = 0; i < sub->nto; i++) {
-        char addr[TC_NOTIFY_ADDR_MAX + 2];
-        snprintf(addr, sizeof addr, "<%s>", sub->to[i]);
+    size_t nto = d->is_page ? 1 : sub->nto;
+    for (size_t i = 0; i < nto; i++) {
+        char addr[TC_CONTACT_TARGET_MAX + 2];
+        snprintf(addr, sizeof addr, "<%s>", d->is_page ? d->pg.contact.target : sub->to[i]);
         struct curl_slist *t = curl_slist_append(x->rcpt, addr);
         if (!t)
             return TC_ENOMEM;
@@ -214,8 +247,8 @@ int tc_notify_sender_start(tc_notify_sender_t *self, const tc_notify_sub_t *sub,
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)self->cfg->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)self->cfg->timeout_ms);
-    int rc = sub->type == TC_NOTIFY_EMAIL ? s_setup_smtp(self, x, sub, d, ctx, now_ms)
-                                          : s_setup_http(self, x, sub, d, ctx);
+    bool mail = d->is_page ? d->pg.contact.type == TC_CONTACT_EMAIL : sub->type == TC_NOTIFY_EMAIL;
+    int rc = mail ? s_setup_smtp(self, x, sub, d, ctx, now_ms) : s_setup_http(self, x, sub, d, ctx);
     if (rc == 0 && curl_multi_add_handle(self->multi, e) != CURLM_OK)
         rc = TC_EIO;
     if (rc != 0) {

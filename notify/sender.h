@@ -45,7 +45,8 @@ tc_notify_sender_t *tc_notify_sender_new(const tc_notify_config_t *cfg);
  * sender; NULL-safe; nulls *pself. */
 void tc_notify_sender_destroy(tc_notify_sender_t **pself);
 
-/* Renders the payload of delivery `d` for subscription `sub` with `ctx`
+/* Renders the payload of delivery `d` for subscription `sub` (NULL for a
+ * page's delivery, which carries its contact method) with `ctx`
  * (all borrowed for the call; what is needed is copied) at wall-clock time
  * `now_ms` and starts sending it. Every attempt is bounded by the
  * configured timeout (connecting and the whole transfer), so a receiver

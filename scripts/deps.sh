@@ -10,8 +10,9 @@ set -eu
 PACKAGES="build-essential cmake pkg-config
 libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler liblmdb-dev
 libcurl4-openssl-dev libyaml-dev libcmocka-dev libmicrohttpd-dev libzstd-dev
+libjansson-dev libsodium-dev
 python3 python3-zmq python3-yaml monitoring-plugins-basic lmdb-utils
-chromium fonts-dejavu-core
+chromium fonts-dejavu-core prometheus-alertmanager prometheus curl
 scdoc groff-base man-db systemd"
 case "${1:-}" in
 fuzz) PACKAGES="$PACKAGES clang libclang-rt-14-dev" ;;

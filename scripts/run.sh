@@ -1,7 +1,8 @@
 #!/bin/sh
 # scripts/run.sh BIN_DIR - what `make run` does: a coordinator, one local
-# agent and the status page on 127.0.0.1, data and logs in ./var/, until
-# Ctrl-C or SIGTERM.
+# agent, the status page and the HTTP gateway for alerts on 127.0.0.1,
+# each serving Prometheus metrics, data and logs in ./var/, until Ctrl-C
+# or SIGTERM.
 #
 #   ./var/coordinator.yaml  the coordinator's configuration (written once)
 #   ./var/statuspage        the status page's state and site
@@ -9,7 +10,10 @@
 #   ./var/keys            CURVE keys (made on first start; see tocsinctl keys)
 #   ./var/agent-spool     the agent's spool
 #   ./var/agent.yaml      the agent's configuration (written once; edit it freely)
-#   ./var/coordinator.log, ./var/agent.log
+#   ./var/gateway         the gateway's spool and state
+#   ./var/gateway-token   the token of the integration "demo" (any service)
+#   ./var/coordinator.log, ./var/agent.log, ./var/statuspage.log,
+#   ./var/gateway.log
 #
 # Secure like a deployment: CURVE on every socket, with a key for the agent,
 # one operator key and one subscriber key, all named for this machine.
@@ -18,7 +22,7 @@ set -u
 
 BIN=${1:-build/bin}
 VAR=$(pwd)/var
-# The ports can be moved (TOCSIN_RUN_PORT=7501 uses 7501..7504), so that a
+# The ports can be moved (TOCSIN_RUN_PORT=7501 uses 7501..7506), so that a
 # second copy or a test can run beside the usual one.
 BASE=${TOCSIN_RUN_PORT:-7401}
 AGENTS_PORT=$BASE
@@ -31,18 +35,21 @@ PLUGINS=/usr/lib/nagios/plugins
 KEYS=$VAR/keys
 DEMO_PORT=8080
 STATUS_HTTP=127.0.0.1:$((BASE + 3))
+GATEWAY_HTTP=127.0.0.1:$((BASE + 4))
+COORD_METRICS=127.0.0.1:$((BASE + 5))
 COORD_LOG=$VAR/coordinator.log
 AGENT_LOG=$VAR/agent.log
 STATUS_LOG=$VAR/statuspage.log
+GATEWAY_LOG=$VAR/gateway.log
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 
-for b in tocsin-coordinator tocsin-agent tocsinctl tocsin-sub tocsin-statuspage; do
+for b in tocsin-coordinator tocsin-agent tocsinctl tocsin-sub tocsin-statuspage tocsin-gateway; do
     [ -x "$BIN/$b" ] || die "$BIN/$b is missing; build first (make build)"
 done
 
-mkdir -p "$VAR/coordinator" "$VAR/agent-spool" || die "cannot create $VAR"
+mkdir -p "$VAR/coordinator" "$VAR/agent-spool" "$VAR/gateway" || die "cannot create $VAR"
 
 # Keys, once: the coordinator's pair, and one key per client class. Names
 # are bound to keys; the agent's must be its id.
@@ -57,13 +64,24 @@ if [ -z "$id" ]; then
 fi
 CTL="$BIN/tocsinctl"
 "$CTL" keys --dir "$KEYS" init >/dev/null || die "cannot make keys in $KEYS"
-for k in "agent $id" "operator-rw local" "subscriber local"; do
+for k in "agent $id" "operator-rw local" "subscriber local" "gateway gateway"; do
     # shellcheck disable=SC2086
     set -- $k
     [ -f "$KEYS/private/$1.$2.cert_secret" ] ||
         "$CTL" keys --dir "$KEYS" new "$1" "$2" >/dev/null || die "cannot make the $1 key $2"
 done
 OPERATOR="--key $KEYS/private/operator-rw.local.cert --server-key $KEYS/coordinator.cert"
+# An integration for the gateway, once; its token is shown only when it is
+# made, so it is kept (readable by you alone) for the hints below.
+TOKEN_FILE=$VAR/gateway-token
+if [ ! -f "$KEYS/integrations/demo.token" ] || [ ! -s "$TOKEN_FILE" ]; then
+    rm -f "$KEYS/integrations/demo.token"
+    out=$("$CTL" keys --dir "$KEYS" new integration demo '*') ||
+        die "cannot make the gateway's integration token"
+    (umask 077 && printf '%s\n' "$out" | sed -n 's/^  token: //p' >"$TOKEN_FILE") ||
+        die "cannot write $TOKEN_FILE"
+fi
+TOKEN=$(cat "$TOKEN_FILE")
 
 # A YAML double-quoted string.
 yq() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
@@ -144,7 +162,8 @@ fi
 # would answer in our place; say so before starting anything.
 if command -v ss >/dev/null 2>&1; then
     busy=$(ss -Htln 2>/dev/null | awk '{print $4}' |
-        grep -E "[:.]($AGENTS_PORT|$API_PORT|$PUBLISH_PORT|${STATUS_HTTP##*:})\$" | head -n 4 |
+        grep -E "[:.]($AGENTS_PORT|$API_PORT|$PUBLISH_PORT|${STATUS_HTTP##*:}|${GATEWAY_HTTP##*:}|${COORD_METRICS##*:})\$" |
+        head -n 6 |
         tr '\n' ' ')
     if [ -n "$busy" ]; then
         die "already in use: $busy(another tocsin-coordinator or make run?)"
@@ -154,6 +173,7 @@ fi
 CPID=
 APID=
 SPID=
+GPID=
 
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
@@ -176,6 +196,7 @@ stop_one() {
 
 stop_all() {
     trap '' INT TERM
+    stop_one "$GPID" tocsin-gateway
     stop_one "$SPID" tocsin-statuspage
     stop_one "$APID" tocsin-agent
     stop_one "$CPID" tocsin-coordinator
@@ -202,7 +223,7 @@ fail() {
 trap 'say ""; say "stopping..."; stop_all; say "stopped"; exit 0' INT TERM
 
 "$BIN/tocsin-coordinator" --config "$VAR/coordinator.yaml" --keys "$KEYS" --data "$VAR/coordinator" \
-    --agents "$AGENTS_EP" --api "$API_EP" --publish "$PUBLISH_EP" \
+    --agents "$AGENTS_EP" --api "$API_EP" --publish "$PUBLISH_EP" --metrics "$COORD_METRICS" \
     </dev/null >"$COORD_LOG" 2>&1 &
 CPID=$!
 
@@ -248,6 +269,18 @@ if ! alive "$SPID"; then
     fail "tocsin-statuspage exited at start: $(reason "$STATUS_LOG")"
 fi
 
+"$BIN/tocsin-gateway" --listen "$GATEWAY_HTTP" --agents "$AGENTS_EP" --api "$API_EP" \
+    --key "$KEYS/private/gateway.gateway.cert" --server-key "$KEYS/coordinator.cert" \
+    --spool "$VAR/gateway/spool" --state "$VAR/gateway/state" \
+    --integrations "$KEYS/integrations" \
+    </dev/null >"$GATEWAY_LOG" 2>&1 &
+GPID=$!
+sleep 0.5
+if ! alive "$GPID"; then
+    log_tail "$GATEWAY_LOG"
+    fail "tocsin-gateway exited at start: $(reason "$GATEWAY_LOG")"
+fi
+
 # Other ports than the tools' defaults: the hints say where.
 TCTL="$BIN/tocsinctl"
 TSUB="$BIN/tocsin-sub"
@@ -264,8 +297,22 @@ tocsin is running on 127.0.0.1, CURVE-encrypted, keys in $KEYS:
   tocsin-agent        pid $APID  id $id, config $VAR/agent.yaml
                       spool $VAR/agent-spool, log $AGENT_LOG
   tocsin-statuspage   pid $SPID  site $VAR/statuspage/site, log $STATUS_LOG
+  tocsin-gateway      pid $GPID  http://$GATEWAY_HTTP/, spool $VAR/gateway, log $GATEWAY_LOG
 
 The status page: http://$STATUS_HTTP/
+
+Prometheus metrics (GET /metrics):
+  tocsin-coordinator  http://$COORD_METRICS/metrics
+  tocsin-statuspage   http://$STATUS_HTTP/metrics
+  tocsin-gateway      http://$GATEWAY_HTTP/metrics
+
+Alerts in through the gateway (integration "demo", token in $TOKEN_FILE):
+  Alertmanager: a webhook receiver with url http://$GATEWAY_HTTP/v1/alertmanager
+                and http_config.authorization.credentials: $TOKEN
+  Events API v2 (what Grafana, Zabbix and PagerDuty clients send):
+  curl -sS -X POST http://$GATEWAY_HTTP/v2/enqueue -H 'Content-Type: application/json' \\
+    -d '{"routing_key":"$TOKEN","event_action":"trigger","dedup_key":"disk-web-01",
+         "payload":{"summary":"disk full","source":"web-01","severity":"critical","group":"host"}}'
 
 The agent watches the root disk, the load, the coordinator process, and a
 demo web service on 127.0.0.1:$DEMO_PORT that is down: within about 15 s an
@@ -307,6 +354,11 @@ while :; do
         wait "$SPID" 2>/dev/null
         log_tail "$STATUS_LOG"
         fail "tocsin-statuspage stopped unexpectedly: $(reason "$STATUS_LOG")"
+    fi
+    if ! alive "$GPID"; then
+        wait "$GPID" 2>/dev/null
+        log_tail "$GATEWAY_LOG"
+        fail "tocsin-gateway stopped unexpectedly: $(reason "$GATEWAY_LOG")"
     fi
     sleep 1 &
     wait $! 2>/dev/null

@@ -5,7 +5,7 @@
  * Customers must be told what is happening even while the thing that
  * knows is down, so this process never asks the coordinator at render
  * time. It follows the broadcasts like tocsin-sub (SUB first, then catch up
- * over the API through tools/follow.h, so there is no gap and no
+ * over the API through client/follow.h, so there is no gap and no
  * duplicate), applies each one to its own state and writes it with the
  * cursor in one LMDB transaction (statuspage/sp_store.h), and renders a
  * static site into --out (sp_site.h), optionally served by a small
@@ -29,7 +29,7 @@
 #include "feed.h"
 #include "follow.h"
 #include "log.h"
-#include "render.h"
+#include "prom.h"
 #include "sdnotify.h"
 #include "sp_config.h"
 #include "sp_http.h"
@@ -83,11 +83,13 @@ typedef struct {
     bool need_components;    /* fetch the component list when possible */
     int64_t components_mono; /* not before this */
     zpoller_t *poller;
-    int64_t sub_mono;         /* last message on SUB, or when it was made */
-    bool store_failed;        /* a write failed during the current follow call */
-    bool store_failing;       /* logged once until a write works again */
-    int64_t store_retry_mono; /* catch up again then (0: nothing to retry) */
-    bool frozen;              /* the state could not be reloaded: keep the last site */
+    int64_t sub_mono;                  /* last message on SUB, or when it was made */
+    bool store_failed;                 /* a write failed during the current follow call */
+    bool store_failing;                /* logged once until a write works again */
+    int64_t store_retry_mono;          /* catch up again then (0: nothing to retry) */
+    bool frozen;                       /* the state could not be reloaded: keep the last site */
+    uint64_t renders, render_failures; /* since start, for /metrics */
+    int64_t rendered_ms;               /* wall time of the last good render */
 } s_ctx_t;
 
 static void s_usage(FILE *out)
@@ -268,6 +270,45 @@ static void s_heard(s_ctx_t *ctx)
     tc_sp_state_set_contact(ctx->state, tc_now_ms());
 }
 
+/* What GET /metrics says, handed to the HTTP thread after each render. */
+static void s_publish_metrics(s_ctx_t *ctx)
+{
+    if (!ctx->http)
+        return;
+    tc_prom_t *p = tc_prom_new();
+    if (!p)
+        return;
+    tc_prom_family(p, "tocsin_build_info", "gauge", "The running version");
+    tc_prom_label_t v = {"version", TOCSIN_VERSION};
+    tc_prom_sample(p, "tocsin_build_info", &v, 1, 1);
+    tc_prom_gauge(p, "tocsin_statuspage_broadcast_cursor", "The last broadcast applied",
+                  (double)tc_sp_state_cursor(ctx->state));
+    tc_prom_gauge(p, "tocsin_statuspage_coordinator_last_contact_timestamp_seconds",
+                  "When the coordinator was last heard from (0: never)",
+                  (double)tc_sp_state_contact(ctx->state) / 1000.0);
+    tc_prom_gauge(p, "tocsin_statuspage_stale", "1 while the page says it may be out of date",
+                  ctx->stale);
+    tc_prom_counter(p, "tocsin_statuspage_renders_total", "Site renders since start",
+                    (double)ctx->renders);
+    tc_prom_counter(p, "tocsin_statuspage_render_failures_total",
+                    "Site renders that could not be written", (double)ctx->render_failures);
+    tc_prom_gauge(p, "tocsin_statuspage_last_render_timestamp_seconds",
+                  "When the site was last written", (double)ctx->rendered_ms / 1000.0);
+    tc_prom_gauge(p, "tocsin_statuspage_components", "Components shown",
+                  (double)tc_sp_state_ncomponents(ctx->state));
+    tc_prom_gauge(p, "tocsin_statuspage_incidents", "Public incidents kept",
+                  (double)tc_sp_state_nincidents(ctx->state));
+    tc_prom_gauge(p, "tocsin_statuspage_maintenances", "Maintenance windows kept",
+                  (double)tc_sp_state_nmaints(ctx->state));
+    tc_prom_gauge(p, "tocsin_statuspage_state_failing",
+                  "1 while the state cannot be written (a full disk)", ctx->store_failing);
+    size_t len;
+    const char *text = tc_prom_text(p, &len);
+    if (!tc_prom_error(p))
+        tc_sp_http_set_metrics(ctx->http, text, len);
+    tc_prom_destroy(&p);
+}
+
 static void s_render(s_ctx_t *ctx)
 {
     if (ctx->frozen)
@@ -291,6 +332,8 @@ static void s_render(s_ctx_t *ctx)
     int rc = tc_sp_site_write(ctx->opts.out, ctx->state, &page);
     ctx->rendered_mono = tc_mono_ms();
     if (rc != 0) {
+        ctx->render_failures++;
+        s_publish_metrics(ctx);
         if (!ctx->render_failing)
             tc_error("cannot write the site into %s: %s%s%s; retrying", ctx->opts.out,
                      tc_strerror(rc), rc == TC_ESYS ? ": " : "",
@@ -302,6 +345,9 @@ static void s_render(s_ctx_t *ctx)
         tc_info("the site is written again");
     ctx->render_failing = false;
     ctx->dirty = false;
+    ctx->renders++;
+    ctx->rendered_ms = tc_now_ms();
+    s_publish_metrics(ctx);
     tc_debug("rendered the site (cursor %" PRIu64 ")", tc_sp_state_cursor(ctx->state));
 }
 
@@ -502,7 +548,7 @@ static int s_fetch(void *arg, uint64_t from, tc_api_reply_t **preply)
         }
         char dur[32];
         tc_warn("cannot fetch broadcasts from %" PRIu64 " at %s: %s; retrying in %s", from,
-                ctx->opts.api, tc_strerror(rc), tc_render_duration(backoff, dur, sizeof dur));
+                ctx->opts.api, tc_strerror(rc), tc_duration_compact(backoff, dur, sizeof dur));
         complained = true;
         if (!s_sleep(ctx, backoff))
             return TC_ESYS;

@@ -5,6 +5,8 @@
 #include "sp_http.h"
 
 #include "error.h"
+#include "httpd.h"
+#include "prom.h"
 #include "log.h"
 
 #include <arpa/inet.h>
@@ -16,66 +18,24 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 struct tc_sp_http {
     struct MHD_Daemon *daemon;
     int root_fd; /* the site directory; files are opened relative to it */
+    /* GET /metrics: the main loop's text, swapped in under the lock, and
+     * what this thread counts itself. */
+    pthread_mutex_t lock;
+    char *metrics;
+    size_t metrics_len;
+    atomic_ulong served, not_found, refused;
 };
-
-/* Splits "A:P" / "[A]:P" into a socket address. */
-static int s_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len, bool *v6)
-{
-    char host[64];
-    const char *port;
-    memset(ss, 0, sizeof *ss);
-    if (s[0] == '[') {
-        const char *end = strchr(s, ']');
-        if (!end || end[1] != ':' || (size_t)(end - s - 1) >= sizeof host)
-            return TC_EINVAL;
-        memcpy(host, s + 1, (size_t)(end - s - 1));
-        host[end - s - 1] = 0;
-        port = end + 2;
-        *v6 = true;
-    } else {
-        const char *colon = strrchr(s, ':');
-        if (!colon || (size_t)(colon - s) >= sizeof host)
-            return TC_EINVAL;
-        memcpy(host, s, (size_t)(colon - s));
-        host[colon - s] = 0;
-        port = colon + 1;
-        *v6 = false;
-    }
-    char *endp;
-    if (!*port || *port < '0' || *port > '9')
-        return TC_EINVAL;
-    unsigned long p = strtoul(port, &endp, 10);
-    if (*endp || p > 65535)
-        return TC_EINVAL;
-    if (*v6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons((uint16_t)p);
-        if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-            return TC_EINVAL;
-        *len = sizeof *a;
-    } else {
-        struct sockaddr_in *a = (struct sockaddr_in *)ss;
-        a->sin_family = AF_INET;
-        a->sin_port = htons((uint16_t)p);
-        if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-            return TC_EINVAL;
-        *len = sizeof *a;
-    }
-    return 0;
-}
 
 int tc_sp_http_addr_valid(const char *s)
 {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    bool v6;
-    return s_parse(s, &ss, &len, &v6);
+    return tc_httpd_addr_valid(s) ? 0 : TC_EINVAL;
 }
 
 bool tc_sp_http_map(const char *url, char *rel, size_t cap)
@@ -190,6 +150,8 @@ static enum MHD_Result s_options(struct MHD_Connection *conn, const char *rel)
     return s_send(conn, MHD_HTTP_NO_CONTENT, resp, "text/plain; charset=utf-8", rel);
 }
 
+static enum MHD_Result s_metrics(tc_sp_http_t *self, struct MHD_Connection *conn);
+
 static enum MHD_Result s_handle(void *cls, struct MHD_Connection *conn, const char *url,
                                 const char *method, const char *version, const char *upload_data,
                                 size_t *upload_size, void **con_cls)
@@ -199,13 +161,21 @@ static enum MHD_Result s_handle(void *cls, struct MHD_Connection *conn, const ch
     (void)con_cls;
     tc_sp_http_t *self = cls;
     bool options = strcmp(method, "OPTIONS") == 0;
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && !options)
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && !options) {
+        atomic_fetch_add(&self->refused, 1);
         return s_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
-    if (*upload_size)
+    }
+    if (*upload_size) {
+        atomic_fetch_add(&self->refused, 1);
         return s_text(conn, MHD_HTTP_BAD_REQUEST, "bad request\n");
+    }
+    if (!options && !strcmp(url, "/metrics"))
+        return s_metrics(self, conn);
     char rel[1024];
-    if (!tc_sp_http_map(url, rel, sizeof rel))
+    if (!tc_sp_http_map(url, rel, sizeof rel)) {
+        atomic_fetch_add(&self->not_found, 1);
         return s_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+    }
     if (options)
         return s_options(conn, rel);
     int fd = openat(self->root_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -213,8 +183,10 @@ static enum MHD_Result s_handle(void *cls, struct MHD_Connection *conn, const ch
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0)
             close(fd);
+        atomic_fetch_add(&self->not_found, 1);
         return s_text(conn, MHD_HTTP_NOT_FOUND, "not found\n");
     }
+    atomic_fetch_add(&self->served, 1);
     /* The response owns fd from here and closes it. */
     struct MHD_Response *resp = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
     if (!resp) {
@@ -222,6 +194,56 @@ static enum MHD_Result s_handle(void *cls, struct MHD_Connection *conn, const ch
         return MHD_NO;
     }
     return s_send(conn, MHD_HTTP_OK, resp, tc_sp_http_content_type(rel), rel);
+}
+
+/* The main loop's metrics and this thread's request counts. */
+static enum MHD_Result s_metrics(tc_sp_http_t *self, struct MHD_Connection *conn)
+{
+    char counts[512];
+    int n = snprintf(counts, sizeof counts,
+                     "# HELP tocsin_statuspage_http_requests_total Requests answered by the "
+                     "status page's server, by result\n"
+                     "# TYPE tocsin_statuspage_http_requests_total counter\n"
+                     "tocsin_statuspage_http_requests_total{result=\"served\"} %lu\n"
+                     "tocsin_statuspage_http_requests_total{result=\"not_found\"} %lu\n"
+                     "tocsin_statuspage_http_requests_total{result=\"refused\"} %lu\n",
+                     atomic_load(&self->served), atomic_load(&self->not_found),
+                     atomic_load(&self->refused));
+    pthread_mutex_lock(&self->lock);
+    size_t len = self->metrics_len + (size_t)n;
+    char *text = malloc(len + 1);
+    if (text) {
+        memcpy(text, self->metrics ? self->metrics : "", self->metrics_len);
+        memcpy(text + self->metrics_len, counts, (size_t)n + 1);
+    }
+    pthread_mutex_unlock(&self->lock);
+    if (!text)
+        return MHD_NO;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TC_PROM_CONTENT_TYPE);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+void tc_sp_http_set_metrics(tc_sp_http_t *self, const char *text, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return; /* the last text stays */
+    memcpy(copy, text, len);
+    copy[len] = 0;
+    pthread_mutex_lock(&self->lock);
+    char *old = self->metrics;
+    self->metrics = copy;
+    self->metrics_len = len;
+    pthread_mutex_unlock(&self->lock);
+    free(old);
 }
 
 static void s_mhd_log(void *arg, const char *fmt, va_list ap)
@@ -241,11 +263,12 @@ int tc_sp_http_start(const char *addr, const char *root, tc_sp_http_t **out, cha
     struct sockaddr_storage ss;
     socklen_t len;
     bool v6;
-    if (s_parse(addr, &ss, &len, &v6) != 0)
+    if (tc_httpd_addr_parse(addr, &ss, &len, &v6) != 0)
         return TC_EINVAL;
     tc_sp_http_t *self = calloc(1, sizeof *self);
     if (!self)
         return TC_ENOMEM;
+    pthread_mutex_init(&self->lock, NULL);
     self->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (self->root_fd < 0) {
         free(self);
@@ -285,6 +308,8 @@ void tc_sp_http_destroy(tc_sp_http_t **pself)
         return;
     MHD_stop_daemon((*pself)->daemon);
     close((*pself)->root_fd);
+    pthread_mutex_destroy(&(*pself)->lock);
+    free((*pself)->metrics);
     free(*pself);
     *pself = NULL;
 }

@@ -2,7 +2,8 @@
  * sp_http.h - a read-only HTTP server for the rendered status site.
  *
  * libmicrohttpd serves the files of one directory: GET and HEAD (and
- * OPTIONS, for CORS preflights of api/ and embed/) only, "/"
+ * OPTIONS, for CORS preflights of api/ and embed/) only, /metrics from
+ * the text the main loop hands it (tc_sp_http_set_metrics), "/"
  * is index.html, no "..", no hidden names (the renderer's temporary files
  * start with a dot), regular files only, with the right Content-Type. The
  * server runs on libmicrohttpd's own thread; it shares nothing with the
@@ -46,6 +47,11 @@ bool tc_sp_http_cors(const char *rel);
  * `cap`). Returns TC_EINVAL for a bad address, TC_ESYS if the directory
  * cannot be opened or the socket cannot be bound, TC_ENOMEM. */
 int tc_sp_http_start(const char *addr, const char *root, tc_sp_http_t **out, char *url, size_t cap);
+
+/* Replaces the text GET /metrics answers with (copied; the server adds its
+ * own request counts). Any thread; the server's thread reads it under a
+ * lock. */
+void tc_sp_http_set_metrics(tc_sp_http_t *self, const char *text, size_t len);
 
 /* Stops the server (waiting for its thread) and frees it; NULL-safe; nulls
  * *pself. */

@@ -18,8 +18,9 @@
 /* ... and stops early once no new delivery came for this long. */
 #define S_DRILL_QUIET_MS 3000
 
-static const char *const s_commands[] = {"update",      "updates",      "component", "components",
-                                         "maintenance", "maintenances", "drill",     "subscribers"};
+static const char *const s_commands[] = {"update",     "updates",     "component",
+                                         "components", "maintenance", "maintenances",
+                                         "drill",      "subscribers", "pages"};
 
 bool tc_comms_command(const char *cmd)
 {
@@ -198,7 +199,7 @@ int tc_comms_request(const char *cmd, const char *const *args, size_t nargs,
         s_arg(req, 1, opts->severity);
         return 0;
     }
-    if (nargs) /* components, maintenances, subscribers */
+    if (nargs) /* components, maintenances, subscribers, pages */
         return s_fail(why, cap, "%s takes no arguments", cmd);
     return 0;
 }
@@ -400,8 +401,81 @@ static int s_print_subscribers(FILE *out, const tc_api_reply_t *r, tc_json_t *j)
     return rc;
 }
 
+/* `pages`: what notifiers reported about the pages to each person. */
+static int s_print_pages(FILE *out, const tc_api_reply_t *r, tc_json_t *j)
+{
+    if (j) {
+        tc_json_array_begin(j);
+        for (size_t i = 0; i < r->npages; i++) {
+            const tc_page_stat_t *s = &r->pages[i];
+            tc_json_object_begin(j);
+            tc_json_key(j, "person");
+            tc_json_string(j, s->person);
+            tc_json_key(j, "pages");
+            tc_json_uint(j, s->pages);
+            tc_json_key(j, "delivered");
+            tc_json_uint(j, s->delivered);
+            tc_json_key(j, "failed");
+            tc_json_uint(j, s->failed);
+            tc_json_key(j, "acknowledged_by_link");
+            tc_json_uint(j, s->acknowledged);
+            tc_json_key(j, "mean_latency_ms");
+            if (s->delivered)
+                tc_json_uint(j, s->latency_total_ms / s->delivered);
+            else
+                tc_json_null(j);
+            tc_json_key(j, "last_result");
+            tc_json_string(j, s->last_result[0] ? s->last_result : NULL);
+            tc_json_key(j, "last_method");
+            tc_json_string(j, s->last_method[0] ? s->last_method : NULL);
+            tc_json_key(j, "last_detail");
+            tc_json_string(j, s->last_detail);
+            char when[40];
+            tc_json_key(j, "last_at");
+            if (s->last_ms)
+                tc_json_string(j, tc_time_format(s->last_ms, when, sizeof when));
+            else
+                tc_json_null(j);
+            tc_json_object_end(j);
+        }
+        tc_json_array_end(j);
+        return s_done(out, j);
+    }
+    if (r->npages == 0) {
+        fprintf(out, "nobody has been paged yet\n");
+        return s_done(out, NULL);
+    }
+    static const char *const head[] = {"PERSON",       "PAGES",         "DELIVERED", "FAILED",
+                                       "MEAN LATENCY", "ACKED BY LINK", "LAST"};
+    tc_table_t *t = tc_table_new(7, head);
+    if (!t)
+        return TC_ENOMEM;
+    for (size_t i = 0; i < r->npages; i++) {
+        const tc_page_stat_t *s = &r->pages[i];
+        char p[24], d[24], f[24], a[24], lat[32] = "-", last[TC_TITLE_MAX + 96] = "-", when[40];
+        snprintf(p, sizeof p, "%" PRIu64, s->pages);
+        snprintf(d, sizeof d, "%" PRIu64, s->delivered);
+        snprintf(f, sizeof f, "%" PRIu64, s->failed);
+        snprintf(a, sizeof a, "%" PRIu64, s->acknowledged);
+        if (s->delivered)
+            snprintf(lat, sizeof lat, "%" PRIu64 " ms", s->latency_total_ms / s->delivered);
+        if (s->last_ms) {
+            s_when(s->last_ms, when, sizeof when);
+            snprintf(last, sizeof last, "%s %s by %s %s", when, s->last_result, s->last_method,
+                     s->last_detail);
+        }
+        const char *row[] = {s->person, p, d, f, lat, a, last};
+        tc_table_add_row(t, row);
+    }
+    int rc = tc_table_print(t, out);
+    tc_table_destroy(&t);
+    return rc;
+}
+
 int tc_comms_print(FILE *out, const char *cmd, const tc_api_reply_t *r, tc_json_t *j)
 {
+    if (!strcmp(cmd, "pages"))
+        return s_print_pages(out, r, j);
     if (!strcmp(cmd, "updates"))
         return s_print_updates(out, r, j);
     if (!strcmp(cmd, "components") || (!strcmp(cmd, "component") && r->ncomponents))

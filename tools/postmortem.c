@@ -108,13 +108,13 @@ int tc_postmortem_markdown(FILE *out, const tc_incident_t *inc, const tc_timelin
     for (uint32_t sev = 1; sev <= 2; sev++) {
         int64_t ms = tc_render_severity_ms(inc, sev);
         fprintf(out, "- Time at SEV-%" PRIu32 ": %s\n", sev,
-                ms ? tc_render_duration(ms, dur, sizeof dur) : "none");
+                ms ? tc_duration_compact(ms, dur, sizeof dur) : "none");
     }
     fprintf(out, "- Opened: %s; resolved: %s", s_when(inc->opened_ms, a, sizeof a),
             s_when(inc->resolved_ms, b, sizeof b));
     if (inc->resolved_ms > inc->opened_ms && inc->opened_ms)
         fprintf(out, " (%s)",
-                tc_render_duration(inc->resolved_ms - inc->opened_ms, dur, sizeof dur));
+                tc_duration_compact(inc->resolved_ms - inc->opened_ms, dur, sizeof dur));
     fputs("\n", out);
     fprintf(out, "- Declared: %s\n", inc->declared ? s_when(inc->declared_ms, a, sizeof a) : "no");
     fprintf(out, "- Acknowledged: %s\n", s_when(inc->acknowledged_ms, a, sizeof a));

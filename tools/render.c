@@ -60,6 +60,29 @@ void tc_render_incident_json(tc_json_t *j, const tc_incident_t *inc)
         tc_json_string(j, inc->roles[i].person);
     }
     tc_json_object_end(j);
+    /* The same roles with their pages: who, since when, acknowledged. */
+    tc_json_key(j, "pages");
+    tc_json_array_begin(j);
+    for (size_t i = 0; i < inc->nroles && i < TC_ROLES_MAX; i++) {
+        const tc_role_t *r = &inc->roles[i];
+        tc_json_object_begin(j);
+        tc_json_key(j, "role");
+        tc_json_string(j, r->role);
+        tc_json_key(j, "person");
+        tc_json_string(j, r->person);
+        tc_json_key(j, "paged_at");
+        tc_json_time(j, r->paged_ms);
+        tc_json_key(j, "acknowledged_at");
+        tc_json_time(j, r->acked_ms);
+        tc_json_key(j, "repeats");
+        tc_json_uint(j, r->repeats);
+        tc_json_key(j, "level");
+        tc_json_uint(j, r->level);
+        tc_json_key(j, "exhausted");
+        tc_json_bool(j, r->exhausted);
+        tc_json_object_end(j);
+    }
+    tc_json_array_end(j);
     tc_json_key(j, "acknowledged_at");
     tc_json_time(j, inc->acknowledged_ms);
     tc_json_key(j, "declared_at");
@@ -365,6 +388,26 @@ static void s_bcast_fields(tc_json_t *j, const tc_broadcast_t *b)
         tc_json_key(j, "maintenance");
         tc_render_maintenance_json(j, &b->maint);
     }
+    if ((b->kind == TC_BCAST_PAGE || b->kind == TC_BCAST_REMINDER) && b->page.person[0]) {
+        const tc_page_t *pg = &b->page;
+        tc_json_key(j, "page");
+        tc_json_object_begin(j);
+        tc_json_key(j, "person");
+        tc_json_string(j, pg->person);
+        tc_json_key(j, "role");
+        tc_json_string(j, pg->role);
+        tc_json_key(j, "kind");
+        tc_json_string(j, tc_page_kind_name(pg->kind));
+        tc_json_key(j, "urgency");
+        tc_json_string(j, tc_urgency_name(pg->urgency));
+        tc_json_key(j, "paged_at");
+        tc_json_time(j, pg->paged_ms);
+        tc_json_key(j, "number");
+        tc_json_uint(j, pg->number);
+        tc_json_key(j, "level");
+        tc_json_uint(j, pg->level);
+        tc_json_object_end(j);
+    }
 }
 
 void tc_render_broadcast_json(tc_json_t *j, const tc_msg_t *m)
@@ -628,33 +671,11 @@ void tc_render_status_json(tc_json_t *j, const tc_status_t *st)
 
 /* ---- Text -------------------------------------------------------------- */
 
-char *tc_render_duration(int64_t ms, char *dst, size_t cap)
-{
-    if (ms < 0)
-        ms = 0;
-    /* Sub-second detail matters for short intervals (a 2500ms heartbeat),
-     * not for ages measured in minutes. */
-    if (ms % 1000 != 0 && ms < 60000) {
-        snprintf(dst, cap, "%" PRId64 "ms", ms);
-        return dst;
-    }
-    int64_t s = ms / 1000;
-    if (s < 60)
-        snprintf(dst, cap, "%" PRId64 "s", s);
-    else if (s < 3600)
-        snprintf(dst, cap, "%" PRId64 "m%" PRId64 "s", s / 60, s % 60);
-    else if (s < 86400)
-        snprintf(dst, cap, "%" PRId64 "h%" PRId64 "m", s / 3600, s % 3600 / 60);
-    else
-        snprintf(dst, cap, "%" PRId64 "d%" PRId64 "h", s / 86400, s % 86400 / 3600);
-    return dst;
-}
-
 /* An age ("up 15s", "3s ago") to the second: milliseconds of an age are
  * noise, unlike those of a configured interval. */
 static char *s_age(int64_t ms, char *dst, size_t cap)
 {
-    return tc_render_duration(ms - ms % 1000, dst, cap);
+    return tc_duration_compact(ms - ms % 1000, dst, cap);
 }
 
 /* RFC 3339 to the second ("2026-11-24T08:00:00Z"), or "-" for 0: tables
@@ -940,7 +961,7 @@ int tc_render_status_text(FILE *out, const tc_status_t *st, int64_t now_ms)
         if (h->heartbeat_ms == 0)
             snprintf(hb, sizeof hb, "-");
         else
-            tc_render_duration(h->heartbeat_ms, hb, sizeof hb);
+            tc_duration_compact(h->heartbeat_ms, hb, sizeof hb);
         const char *row[] = {h->host, h->up ? "up" : "down", seen, hb};
         rc = tc_table_add_row(t, row);
     }

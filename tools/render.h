@@ -69,12 +69,6 @@ void tc_render_status_json(tc_json_t *j, const tc_status_t *st);
 
 /* ---- Text -------------------------------------------------------------- */
 
-/* Writes a compact duration: "250ms", "2500ms" (under a minute, sub-second
- * precision is kept), "5s", "2m5s", "3h4m", "2d3h".
- * Negative values (clock skew between hosts) are shown as "0s". `cap` >= 16.
- * Returns dst. */
-char *tc_render_duration(int64_t ms, char *dst, size_t cap);
-
 /* The incidents table:
  *   ID  SERVICE   STATE      SEV  HOSTS          OPENED                SUMMARY
  *   3   frontend  triggered  -    web-01,web-02  2026-11-24T08:00:00Z  ...

@@ -79,7 +79,7 @@ static const char *s_dur(int64_t ms, char *buf, size_t cap)
 {
     if (ms < 0)
         return "-";
-    return tc_render_duration(ms, buf, cap);
+    return tc_duration_compact(ms, buf, cap);
 }
 
 int tc_report_text(FILE *out, const tc_incident_t *incs, size_t n, const tc_report_t *r)

@@ -4,7 +4,7 @@
  * The SUB socket is connected and subscribed to everything before anything
  * is fetched, so nothing published while catching up can fall between the
  * fetched history and the live feed ("Clone" pattern, ZeroMQ guide ch. 5).
- * Ordering, duplicates and gaps are tools/follow.h's job; this file owns the
+ * Ordering, duplicates and gaps are client/follow.h's job; this file owns the
  * sockets, the retrying API fetch and stdout. --topic filters only what is
  * printed: every broadcast still advances the sequence, or a filtered one
  * would look like a gap.
@@ -203,7 +203,7 @@ static int s_fetch(void *arg, uint64_t from, tc_api_reply_t **preply)
         }
         char dur[32];
         tc_warn("cannot fetch broadcasts from %" PRIu64 " at %s: %s; retrying in %s", from,
-                ctx->opts.api, tc_strerror(rc), tc_render_duration(backoff, dur, sizeof dur));
+                ctx->opts.api, tc_strerror(rc), tc_duration_compact(backoff, dur, sizeof dur));
         complained = true;
         if (!s_sleep(backoff))
             return TC_ESYS;

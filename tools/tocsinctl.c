@@ -1,7 +1,7 @@
 /*
  * tocsinctl - ask the coordinator about incidents, hosts and its log.
  *
- * One request per run over the API socket (tools/client.h); the answer is
+ * One request per run over the API socket (client/client.h); the answer is
  * printed as a readable table or, with --json, as the JSON documents of
  * DESIGN.md §3 (tools/ctl_show.h). The commands and options are one table
  * (tools/commands.h), which also makes the help and the bash completion.
@@ -13,6 +13,7 @@
 #include "client.h"
 #include "commands.h"
 #include "comms.h"
+#include "ctl_keys.h"
 #include "ctl_show.h"
 #include "error.h"
 #include "json.h"
@@ -144,13 +145,23 @@ static int s_parse_keys(s_opts_t *o)
     if (!strcmp(subcmd, "list") || !strcmp(subcmd, "init")) {
         if (o->nargs != 1)
             return s_usage(o, "keys %s takes no argument", subcmd);
+    } else if (o->nargs >= 2 && !strcmp(o->args[1], "integration") &&
+               (!strcmp(subcmd, "new") || !strcmp(subcmd, "revoke"))) {
+        /* Integration tokens (tools/ctl_keys.h): new takes the services. */
+        bool add = !strcmp(subcmd, "new");
+        if (add ? o->nargs < 4 : o->nargs != 3)
+            return s_usage(o, add ? "keys new integration needs NAME and the SERVICEs (or *)"
+                                  : "keys revoke integration needs NAME");
+        if (!tc_id_valid(o->args[2]))
+            return s_usage(o, "invalid integration name '%s' (letters, digits, . _ : -)",
+                           o->args[2]);
     } else if (!strcmp(subcmd, "new") || !strcmp(subcmd, "revoke")) {
         if (o->nargs != 3)
             return s_usage(o, "keys %s needs CLASS and NAME", subcmd);
         if (tc_key_class_parse(o->args[1], &cls) != 0)
             return s_usage(o,
                            "unknown key class '%s' (agent, operator-ro, operator-rw, "
-                           "subscriber)",
+                           "subscriber, gateway, integration)",
                            o->args[1]);
         if (!tc_id_valid(o->args[2]))
             return s_usage(o, "invalid key name '%s' (letters, digits, . _ : -)", o->args[2]);
@@ -214,9 +225,19 @@ static int s_keys(const s_opts_t *o, tc_json_t *j)
     if (o->nargs == 3)
         tc_key_class_parse(o->args[1], &cls);
     int rc;
+    if (o->nargs >= 2 && !strcmp(o->args[1], "integration")) {
+        char why[512];
+        rc = !strcmp(subcmd, "new")
+                 ? tc_ctl_integration_new(o->dir, o->args + 2, o->nargs - 2, j, why, sizeof why)
+                 : tc_ctl_integration_revoke(o->dir, o->args[2], j, why, sizeof why);
+        return rc ? s_fail(o, "%s", why) : TC_CLI_EXIT_OK;
+    }
     if (!strcmp(subcmd, "init")) {
-        char pub[TC_KEY_TXT], sec[TC_KEY_TXT], cert[4200];
+        char pub[TC_KEY_TXT], sec[TC_KEY_TXT], cert[4200], why[4400];
         rc = tc_keys_server(o->dir, pub, sec);
+        /* And the key that signs pages' acknowledgement links. */
+        if (rc == 0 && tc_ctl_link_key(o->dir, why, sizeof why) != 0)
+            return s_fail(o, "%s", why);
         snprintf(cert, sizeof cert, "%s/coordinator.cert", o->dir);
         if (rc == 0 && j) {
             const char *kv[] = {"dir", o->dir, "public_key", pub, "certificate", cert, NULL};
@@ -268,6 +289,8 @@ static int s_keys(const s_opts_t *o, tc_json_t *j)
         if (j)
             tc_json_array_begin(j);
         rc = tc_keys_list(o->dir, s_print_key, &l);
+        if (rc == 0)
+            rc = tc_ctl_integration_list(o->dir, l.table, j);
         if (rc == 0 && j) {
             tc_json_array_end(j);
             rc = s_print_json(j);
@@ -838,7 +861,7 @@ int main(int argc, char **argv)
     if (rc == TC_ETIMEOUT) {
         char dur[32];
         s_fail(&o, "no answer from %s within %s (is tocsin-coordinator running?)", o.api,
-               tc_render_duration(o.timeout_ms, dur, sizeof dur));
+               tc_duration_compact(o.timeout_ms, dur, sizeof dur));
         goto done_client;
     }
     if (rc == TC_EAUTH) {

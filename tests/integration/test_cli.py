@@ -388,7 +388,8 @@ class CliTest(h.TocsinTestCase):
         self.assertEqual(complete("tocsinctl", "--json", "keys", ""),
                          ["init", "list", "new", "revoke"])
         self.assertEqual(complete("tocsinctl", "keys", "new", ""),
-                         ["agent", "operator-ro", "operator-rw", "subscriber"])
+                         ["agent", "gateway", "integration", "operator-ro", "operator-rw",
+                          "subscriber"])
         self.assertIn("--since", complete("tocsinctl", "incidents", "--s"))
         self.assertNotIn("--since", complete("tocsinctl", "log", "--s"))
         self.assertEqual(complete("tocsinctl", "-o", ""), ["json", "text"])

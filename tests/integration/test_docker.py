@@ -26,7 +26,7 @@ except ImportError:  # python3-yaml (scripts/deps.sh)
 SRC = os.path.abspath(os.path.join(h.HERE, "..", ".."))
 DOCKER = os.path.join(SRC, "docker")
 BUILD = os.path.dirname(h.BIN)
-CLIENTS = ("agent", "statuspage", "notify")
+CLIENTS = ("agent", "statuspage", "notify", "gateway")
 
 
 def parse_dockerfile(path):
@@ -79,12 +79,14 @@ def copies(instrs):
 
 
 class DockerTest(h.TocsinTestCase):
-    needs = (h.COORDINATOR, h.AGENT, h.CTL, "tocsin-statuspage", "tocsin-notify")
+    needs = (h.COORDINATOR, h.AGENT, h.CTL, "tocsin-statuspage", "tocsin-notify",
+             "tocsin-gateway")
 
     def setUp(self):
         super().setUp()
         self.files = {name: parse_dockerfile(os.path.join(DOCKER, name))
-                      for name in ("Dockerfile.coordinator", "Dockerfile.agent")}
+                      for name in ("Dockerfile.coordinator", "Dockerfile.agent",
+                                   "Dockerfile.gateway")}
 
     def final(self, name):
         return self.files[name][-1][1]
@@ -155,7 +157,7 @@ class DockerTest(h.TocsinTestCase):
                 hcmd = exec_form(health[0].split("CMD", 1)[1])
                 self.assertIn("/usr/local/bin/" + hcmd[0], copied)
                 self.assertEqual(copied["/usr/local/bin/" + hcmd[0]], "docker/healthcheck.sh")
-        self.assertEqual(len(uids), 1, "both images must use one uid (shared key volumes)")
+        self.assertEqual(len(uids), 1, "the images must use one uid (shared key volumes)")
 
     def image_configs(self):
         """{daemon: path in repo} of every configuration baked in."""
@@ -170,7 +172,7 @@ class DockerTest(h.TocsinTestCase):
 
     def test_configurations_pass_check_config(self):
         configs = self.image_configs()
-        self.assertEqual(sorted(configs), ["agent", "coordinator", "notify", "statuspage"])
+        self.assertEqual(sorted(configs), ["agent", "coordinator", "gateway", "notify", "statuspage"])
         root = self.tmp
         client = os.path.join(root, "etc/tocsin/client")
         os.makedirs(client)
@@ -179,17 +181,19 @@ class DockerTest(h.TocsinTestCase):
         self.assertEqual(h.run(ctl + ["init"]).returncode, 0)
         shutil.copy(os.path.join(keys, "coordinator.cert"), client)
         for d in CLIENTS:
-            self.assertEqual(h.run(ctl + ["new", "subscriber", d]).returncode, 0)
+            cls = "gateway" if d == "gateway" else "subscriber"
+            self.assertEqual(h.run(ctl + ["new", cls, d]).returncode, 0)
             for suffix in ("", "_secret"):
-                shutil.copy(os.path.join(keys, "private", "subscriber.%s.cert%s" % (d, suffix)),
+                shutil.copy(os.path.join(keys, "private", "%s.%s.cert%s" % (cls, d, suffix)),
                             os.path.join(client, "%s.cert%s" % (d, suffix)))
         progs = {"coordinator": h.COORDINATOR, "agent": h.AGENT,
-                 "statuspage": "tocsin-statuspage", "notify": "tocsin-notify"}
+                 "statuspage": "tocsin-statuspage", "notify": "tocsin-notify",
+                 "gateway": "tocsin-gateway"}
         for name, path in configs.items():
             with self.subTest(config=name):
                 with open(path) as f:
                     text = f.read()
-                if name in ("coordinator", "statuspage"):
+                if name in ("coordinator", "statuspage", "gateway"):
                     self.assertIn("0.0.0.0", text, "the binds are in the file")
                 text = text.replace("/var/lib", root + "/var/lib").replace(
                     "/etc/tocsin", root + "/etc/tocsin")
@@ -235,7 +239,7 @@ class DockerTest(h.TocsinTestCase):
                                                      "service_completed_successfully"))
         used = {v for s in services.values() for v in self.mounts(s)}
         self.assertEqual(used, declared, "declared but unused volumes")
-        for name in ("coordinator", "agent", "statuspage", "notify", "keys"):
+        for name in ("coordinator", "agent", "statuspage", "notify", "gateway", "keys"):
             self.assertIn(name, services)
         # Only the coordinator and the job that makes keys see its secret.
         for name, svc in services.items():
@@ -249,7 +253,7 @@ class DockerTest(h.TocsinTestCase):
         script = job["command"][0]
         job_mounts = self.mounts(job)
         configs = self.image_configs()
-        made = set(re.findall(r"\b(agent|subscriber|operator-ro|operator-rw):([A-Za-z0-9._-]+)",
+        made = set(re.findall(r"\b(agent|subscriber|gateway|operator-ro|operator-rw):([A-Za-z0-9._-]+)",
                               script))
         for d in CLIENTS:
             with self.subTest(client=d):
@@ -276,7 +280,7 @@ class DockerTest(h.TocsinTestCase):
                     self.assertEqual(svc["hostname"], keyname, "the agent id is its host name")
                 # Its state is a volume, where its configuration keeps it.
                 state = cfg.get("state") or cfg.get("spool")
-                if d == "statuspage":
+                if d in ("statuspage", "gateway"):
                     state = os.path.dirname(state)
                 self.assertIn(state, [t for t, _ in mounts.values()])
         # The coordinator's directories in the image, for the job's volumes.
@@ -311,13 +315,45 @@ class DockerTest(h.TocsinTestCase):
             self.skipTest("cannot make a PID namespace (unshare, root) here")
         r = subprocess.run(probe + ["sh", path], capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 1, r.stderr)
-        fake = os.path.join(self.tmp, "tocsin-agent")
+        def probe_with(name, env=None):
+            fake = os.path.join(self.tmp, name)
+            shutil.copy(shutil.which("sleep"), fake)
+            return subprocess.run(probe + ["sh", "-c", '"$1" 30 & '
+                                           'until grep -qx "$3" /proc/[0-9]*/comm; do '
+                                           'sleep 0.05; done 2>/dev/null; sh "$2"', "sh", fake,
+                                           path, name[:15]],
+                                  capture_output=True, text=True, timeout=60, env=env)
+
+        r = probe_with("tocsin-agent")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # Names longer than the kernel's 15 bytes of comm are found too: a
+        # coordinator without a health key is healthy while it runs.
+        env = {k: v for k, v in os.environ.items() if k != "TOCSIN_HEALTH_KEY"}
+        r = probe_with("tocsin-coordinator", env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # A gateway is asked for GET /healthz on 127.0.0.1:7405: a real
+        # one, in a network namespace of its own too (its own port 7405).
+        # A process of that name that does not answer is unhealthy.
+        if subprocess.run(probe + ["--net", "true"], capture_output=True).returncode != 0:
+            self.skipTest("cannot make a network namespace here")
+        fake = os.path.join(self.tmp, "tocsin-gateway")
         shutil.copy(shutil.which("sleep"), fake)
-        r = subprocess.run(probe + ["sh", "-c", '"$1" 30 & '
-                                    'until grep -qx tocsin-agent /proc/[0-9]*/comm; do '
+        r = subprocess.run(probe + ["--net", "sh", "-c",
+                                    'ip link set lo up; "$1" 30 & '
+                                    'until grep -qx tocsin-gateway /proc/[0-9]*/comm; do '
                                     'sleep 0.05; done 2>/dev/null; sh "$2"', "sh", fake, path],
                            capture_output=True, text=True, timeout=60)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotEqual(r.returncode, 0, "a gateway that does not answer is unhealthy")
+        t = self.tmp
+        script = ('ip link set lo up || exit 3; "$1" --insecure --listen 127.0.0.1:7405 '
+                  '--spool "$3/spool" --state "$3/state" --integrations "$3/int" '
+                  '--log-level warn 2>"$3/gw.log" & '
+                  'for i in $(seq 200); do sh "$2" && exit 0; sleep 0.05; done; exit 1')
+        r = subprocess.run(probe + ["--net", "sh", "-c", script, "sh",
+                                    h.binary("tocsin-gateway"), path, t],
+                           capture_output=True, text=True, timeout=60)
+        with open(os.path.join(t, "gw.log")) as f:
+            self.assertEqual(r.returncode, 0, r.stderr + f.read())
 
 if __name__ == "__main__":
     unittest.main()

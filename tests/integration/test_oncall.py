@@ -94,6 +94,10 @@ class OncallTest(h.TocsinTestCase):
         exhausted = [t for t in tl if t["kind"] == "exhausted"]
         self.assertEqual(len(exhausted), 1)
         self.assertIn("its fallback dave is paged", exhausted[0]["text"])
+        kinds = sorted((l["topic"], l["page"]["kind"]) for l in pages.json_lines())
+        self.assertEqual(kinds, [("page.alice", "assigned"), ("page.bob", "escalated"),
+                                 ("page.carol", "escalated"), ("page.dave", "assigned"),
+                                 ("page.dave", "escalated")])
         kinds = [k for k, _ in self.timeline_kinds(c, iid)]
         self.assertEqual(kinds.count("escalate"), 3)
         # The fallback page waits for dave and never escalates further.

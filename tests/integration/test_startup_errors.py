@@ -1,13 +1,18 @@
 """Start-up failures name their cause: a YAML typo names file and line, a
 port conflict names the endpoint and "address already in use", a missing
 key names the file that is missing, and `make run` (scripts/run.sh) passes
-the daemon's own message through instead of guessing."""
+the daemon's own message through instead of guessing. And `make run`
+itself: everything it starts answers, every metrics address it prints
+serves /metrics, and an alert sent the way it shows reaches an incident."""
 
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import unittest
+import urllib.request
 
 import tocsin_harness as h
 
@@ -120,15 +125,72 @@ class StartupErrorsTest(h.TocsinTestCase):
         self.assertNotIn("port in use", r.stderr)
         self.assertNotIn("tocsin is running", r.stdout)
 
-    def free_block(self):
-        """A base port with it and the next three free a moment ago."""
+    def test_make_run_starts_everything_with_metrics(self):
+        needed = (STATUSPAGE, "tocsin-gateway", h.SUB)
+        for prog in needed:
+            h.require(self, prog)
+        base = self.free_block()
+        out = os.path.join(self.tmp, "run.out")
+        with open(out, "w") as f:
+            p = subprocess.Popen(["/bin/sh", RUN_SH, h.BIN], cwd=self.tmp, stdout=f,
+                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 env=h.clean_env({"TOCSIN_RUN_PORT": str(base)}))
+
+        def stop():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=30)
+        self.addCleanup(stop)
+
+        def text():
+            with open(out) as f:
+                return f.read()
+        self.wait_until(lambda: "Ctrl-C stops everything" in text() or p.poll() is not None,
+                        what="make run up")
+        self.assertIsNone(p.poll(), text())
+        printed = text()
+        metrics = re.findall(r"^  (tocsin-[a-z]+) +(http://127\.0\.0\.1:\d+/metrics)$",
+                             printed, re.M)
+        self.assertEqual(sorted(d for d, _ in metrics),
+                         ["tocsin-coordinator", "tocsin-gateway", "tocsin-statuspage"], printed)
+        for daemon, url in metrics:
+            with self.subTest(daemon=daemon):
+                with urllib.request.urlopen(url, timeout=10) as r:
+                    body = r.read().decode()
+                self.assertIn("# TYPE tocsin_", body)
+        with open(os.path.join(self.tmp, "var", "gateway-token")) as f:
+            token = f.read().strip()
+        self.assertIn(token, printed)
+        gw = re.search(r"url (http://127\.0\.0\.1:\d+)/v1/alertmanager", printed).group(1)
+        req = urllib.request.Request(gw + "/v2/enqueue", method="POST", data=json.dumps({
+            "routing_key": token, "event_action": "trigger", "dedup_key": "run-sh",
+            "payload": {"summary": "from the test", "source": "web-01",
+                        "severity": "critical", "group": "host"}}).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.status, 202)
+        ctl = [h.binary(h.CTL), "--json", "--api", "tcp://127.0.0.1:%d" % (base + 1),
+               "incidents", "--all"]
+
+        def incident():
+            r = h.run(ctl, cwd=self.tmp)
+            return [i for i in json.loads(r.stdout) if i["service"] == "host"] \
+                if r.returncode == 0 else None
+        self.wait_until(incident, what="the gateway's alert as an incident")
+        stop()
+        self.assertEqual(p.returncode, 0, text())
+        self.assertIn("stopped", text())
+
+    def free_block(self, n=6):
+        """A base port with it and the next n-1 free a moment ago (make
+        run uses six)."""
         for _ in range(50):
             base = h.free_port()
             if base > 65000:
                 continue
             socks = []
             try:
-                for p in range(base, base + 4):
+                for p in range(base, base + n):
                     s = socket.socket()
                     socks.append(s)
                     s.bind(("127.0.0.1", p))
@@ -138,7 +200,7 @@ class StartupErrorsTest(h.TocsinTestCase):
             finally:
                 for s in socks:
                     s.close()
-        self.fail("no block of four free ports")
+        self.fail("no block of %d free ports" % n)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ DAEMONS = {  # package -> (binary, user, state dir, mode, config)
                           "/var/lib/tocsin-statuspage", 0o755, "statuspage.yaml"),
     "tocsin-notify": ("tocsin-notify", "_tocsin-notify", "/var/lib/tocsin-notify", 0o750,
                       "notify.yaml"),
+    "tocsin-gateway": ("tocsin-gateway", "_tocsin-gateway", "/var/lib/tocsin-gateway", 0o750,
+                       "gateway.yaml"),
 }
 
 
@@ -81,8 +83,8 @@ class DebTest(unittest.TestCase):
 
     def test_the_packages(self):
         self.assertEqual(sorted(self.debs), ["tocsin-agent", "tocsin-coordinator",
-                                             "tocsin-notify", "tocsin-statuspage",
-                                             "tocsin-tools"])
+                                             "tocsin-gateway", "tocsin-notify",
+                                             "tocsin-statuspage", "tocsin-tools"])
 
     def test_daemon_packages(self):
         for pkg, (binary, user, state, mode, config) in DAEMONS.items():
@@ -182,7 +184,7 @@ class DebTest(unittest.TestCase):
                          (tocsin, 0o600))
         self.assertEqual(owner_mode("/etc/tocsin/coordinator.cert"), (0, 0o644))
         # One host: each client daemon got its own pair, readable by it only.
-        for d in ("agent", "statuspage", "notify"):
+        for d in ("agent", "statuspage", "notify", "gateway"):
             self.assertEqual(owner_mode("/etc/tocsin/%s.cert_secret" % d),
                              (users["_tocsin-" + d][0], 0o600))
             self.assertEqual(owner_mode("/etc/tocsin/%s.cert" % d), (0, 0o644))
@@ -191,13 +193,24 @@ class DebTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         keys = {(k["class"], k["name"]) for k in json.loads(r.stdout)}
         self.assertTrue({("operator-rw", "local"), ("subscriber", "statuspage"),
-                         ("subscriber", "notify")} <= keys, keys)
+                         ("subscriber", "notify"), ("gateway", "gateway")} <= keys, keys)
         self.assertIn(("agent", os.uname().nodename), keys)
         # Units enabled where they should be; tocsin-notify waits.
         wants = os.path.join(root, "etc/systemd/system/multi-user.target.wants")
         self.assertEqual(sorted(os.listdir(wants)), ["tocsin-agent.service",
                                                      "tocsin-coordinator.service",
+                                                     "tocsin-gateway.service",
                                                      "tocsin-statuspage.service"])
+        # The gateway's token directory: root makes tokens, the gateway's
+        # group reads them (setgid), nobody else does.
+        gw = users["_tocsin-gateway"]
+        st = os.stat(os.path.join(root, "etc/tocsin/gateway/integrations"))
+        self.assertEqual((st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), (0, gw[1], 0o2750))
+        r = run([os.path.join(root, "usr/bin/tocsinctl"), "keys", "--dir",
+                 os.path.join(root, "etc/tocsin/gateway"), "new", "integration", "prom", "*"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        st = os.stat(os.path.join(root, "etc/tocsin/gateway/integrations/prom.token"))
+        self.assertEqual((st.st_gid, stat.S_IMODE(st.st_mode)), (gw[1], 0o640))
         self.assertIn("made the coordinator's key pair", out)
         # And removal runs the prerm/postrm scripts cleanly.
         r = run(dpkg + ["-r", "tocsin-notify"])

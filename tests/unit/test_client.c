@@ -1,4 +1,4 @@
-/* Unit tests for tools/client.c and tools/cli.c. The client talks to a real
+/* Unit tests for client/client.c and common/cli.c. The client talks to a real
  * ROUTER socket on 127.0.0.1, run by a small actor that answers like the
  * coordinator's API would, so framing, timeouts and socket replacement are
  * exercised for real. */

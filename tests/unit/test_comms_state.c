@@ -30,6 +30,8 @@ static int s_setup(void **state)
 {
     fx_t *f = calloc(1, sizeof *f);
     tc_policy_defaults(&f->policy);
+    /* Page repeats are deadlines too; test_pages covers them. */
+    f->policy.page_repeat_ms = 0;
     /* The update cadence alone here; the quiet-IC reminder has its own
      * tests (test_followup). */
     f->policy.ic_quiet_reminder_ms = 0;

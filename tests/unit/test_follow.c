@@ -1,4 +1,4 @@
-/* Unit tests for tools/follow.c: ordering, duplicates, gap filling and
+/* Unit tests for client/follow.c: ordering, duplicates, gap filling and
  * catch-up, against an in-memory broadcast store standing in for the
  * coordinator's API (the API client itself is tested in test_client.c). */
 #include <stdarg.h>

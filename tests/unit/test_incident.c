@@ -27,6 +27,9 @@ static int s_setup(void **state)
 {
     fx_t *f = calloc(1, sizeof *f);
     tc_policy_defaults(&f->policy);
+    /* Repeats of pending pages are deadlines too; these tests are about
+     * escalation and the lifecycle, and test_pages about repeats. */
+    f->policy.page_repeat_ms = 0;
     tc_service_policy_t *sp = &f->policy.services[f->policy.nservices++];
     snprintf(sp->name, sizeof sp->name, "frontend");
     sp->users_per_host = 40;

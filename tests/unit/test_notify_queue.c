@@ -100,7 +100,7 @@ static void test_cursor_and_order(void **state)
     assert_int_equal(tc_notify_queue_counts(q, &pending, &reports), 0);
     assert_int_equal(pending, 3);
     assert_int_equal(reports, 0);
-    char names[8][TC_ID_MAX];
+    char names[8][TC_NOTIFY_CHANNEL_MAX];
     size_t n = 0;
     assert_int_equal(tc_notify_queue_subs(q, names, 8, &n), 0);
     assert_int_equal(n, 2);

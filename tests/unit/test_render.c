@@ -23,7 +23,7 @@
     "\"declared\":false,\"opened_at\":\"2026-11-24T08:00:00.123Z\",\"resolved_at\":null,"          \
     "\"updated_at\":\"2026-11-24T08:05:30.000Z\",\"summary\":\"HTTP 503 from /health\","           \
     "\"hosts\":[\"web-01\"],\"affected_hosts\":1,\"failing_checks\":1,\"flapping_checks\":0,"      \
-    "\"roles\":{},"                                                                                \
+    "\"roles\":{},\"pages\":[],"                                                                   \
     "\"acknowledged_at\":null,\"declared_at\":null,\"users\":0,\"major\":false,"                   \
     "\"security\":false,\"drill\":false,\"title\":\"\",\"public\":false,\"updates\":0,\"pending_"  \
     "update\":null,\"last_external_update_at\":null,\"next_update_due_at\":null,\"maintenance\":"  \
@@ -69,6 +69,10 @@ static tc_incident_t s_incident_b(void)
     strcpy(inc.roles[0].person, "alice");
     strcpy(inc.roles[1].role, "scribe");
     strcpy(inc.roles[1].person, "bob");
+    /* alice paged at 07:00, acknowledged at 08:00 after one repeat. */
+    inc.roles[0].paged_ms = T0700;
+    inc.roles[0].acked_ms = T0800;
+    inc.roles[0].repeats = 1;
     inc.nroles = 2;
     inc.opened_log_seq = 7;
     return inc;
@@ -224,6 +228,12 @@ static void test_incident_json_resolved(void **state)
                         "\"summary\":\"replication lag 300s\",\"hosts\":[\"db-01\",\"db-02\"],"
                         "\"affected_hosts\":2,\"failing_checks\":0,\"flapping_checks\":0,"
                         "\"roles\":{\"commander\":\"alice\",\"scribe\":\"bob\"},"
+                        "\"pages\":[{\"role\":\"commander\",\"person\":\"alice\","
+                        "\"paged_at\":\"2026-11-24T07:00:00.000Z\","
+                        "\"acknowledged_at\":\"2026-11-24T08:00:00.123Z\",\"repeats\":1,"
+                        "\"level\":0,\"exhausted\":false},{\"role\":\"scribe\",\"person\":"
+                        "\"bob\",\"paged_at\":null,\"acknowledged_at\":null,\"repeats\":0,"
+                        "\"level\":0,\"exhausted\":false}],"
                         "\"acknowledged_at\":null,\"declared_at\":null,\"users\":0,"
                         "\"major\":true,\"security\":false,\"drill\":false,\"title\":\"\","
                         "\"public\":false,\"updates\":0,\"pending_update\":null,\"last_external_"
@@ -367,7 +377,7 @@ static void test_duration(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char buf[32];
-        assert_string_equal(tc_render_duration(cases[i].ms, buf, sizeof buf), cases[i].want);
+        assert_string_equal(tc_duration_compact(cases[i].ms, buf, sizeof buf), cases[i].want);
     }
 }
 
