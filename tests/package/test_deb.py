@@ -188,6 +188,14 @@ class DebTest(unittest.TestCase):
             self.assertEqual(owner_mode("/etc/tocsin/%s.cert_secret" % d),
                              (users["_tocsin-" + d][0], 0o600))
             self.assertEqual(owner_mode("/etc/tocsin/%s.cert" % d), (0, 0o644))
+        # The notifier signs pages' acknowledgement links with a copy of
+        # the coordinator's link key that its group can read.
+        self.assertEqual(owner_mode("/etc/tocsin/links.key"), (0, 0o640))
+        self.assertEqual(os.stat(os.path.join(root, "etc/tocsin/links.key")).st_gid,
+                         users["_tocsin-notify"][1])
+        with open(os.path.join(root, "etc/tocsin/links.key"), "rb") as a, \
+                open(os.path.join(root, "etc/tocsin/keys/links.key"), "rb") as b:
+            self.assertEqual(a.read(), b.read())
         r = run([os.path.join(root, "usr/bin/tocsinctl"), "--json", "keys", "--dir",
                  os.path.join(root, "etc/tocsin/keys"), "list"])
         self.assertEqual(r.returncode, 0, r.stderr)
