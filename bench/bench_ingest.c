@@ -38,6 +38,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -514,14 +517,66 @@ static double s_rate(s_env_t *env, bool durable, bool curve, int nagents, int ne
     return d.elapsed_ms ? 1000.0 * (double)d.done / (double)d.elapsed_ms : 0;
 }
 
+/* GET /metrics from 127.0.0.1:port into buf ("" on failure). */
+static void s_scrape(int port, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    const char *req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (write(fd, req, strlen(req)) < 0) {
+        close(fd);
+        return;
+    }
+    size_t len = 0;
+    ssize_t n;
+    while (len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+        len += (size_t)n;
+    buf[len] = '\0';
+    close(fd);
+}
+
+/* The smallest bucket bound of histogram `name` holding `pct` percent of
+ * its observations, in ms (-1: not found). */
+static double s_bucket_pct(const char *text, const char *name, double pct)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s_count ", name);
+    const char *c = strstr(text, key);
+    if (!c)
+        return -1;
+    double total = atof(c + strlen(key));
+    snprintf(key, sizeof key, "%s_bucket{le=\"", name);
+    for (const char *p = strstr(text, key); p; p = strstr(p + 1, key)) {
+        double le = atof(p + strlen(key));
+        const char *v = strchr(p, '}');
+        if (v && total > 0 && atof(v + 1) >= total * pct / 100.0)
+            return le * 1000.0;
+    }
+    return -1;
+}
+
 static void s_latency(s_env_t *env, double rate, int nagents)
 {
     char dir[PATH_MAX], logpath[PATH_MAX + 8];
     snprintf(dir, sizeof dir, "%s/latency", env->tmp);
     snprintf(logpath, sizeof logpath, "%s.log", dir);
     env->port += 3;
-    pid_t pid = s_coordinator(
-        env, dir, "coordinator:\n  missed_heartbeats: 1000\n  rate_limit: 0\n", NULL, logpath);
+    /* With its metrics on: the commit-time histogram says how much of the
+     * latency is the storage's (fsync included). */
+    char yaml[256];
+    int mport = env->port + 3;
+    snprintf(yaml, sizeof yaml,
+             "coordinator:\n  missed_heartbeats: 1000\n  rate_limit: 0\n"
+             "  metrics: 127.0.0.1:%d\n",
+             mport);
+    pid_t pid = s_coordinator(env, dir, yaml, NULL, logpath);
     if (!s_wait_started(logpath)) {
         s_stop(pid);
         return;
@@ -537,6 +592,8 @@ static void s_latency(s_env_t *env, double rate, int nagents)
     d.ack_lat_us = malloc(sizeof *d.ack_lat_us); /* non-NULL: keep samples */
     d.cap_ack_lat = 1;
     s_drive(env, &d);
+    static char metrics[1 << 17];
+    s_scrape(mport, metrics, sizeof metrics);
     s_stop(pid);
     printf("latency at %.0f events/s (%d agents + a probe flipping a check 50 times a second, "
            "%.1f s):\n",
@@ -546,6 +603,12 @@ static void s_latency(s_env_t *env, double rate, int nagents)
     printf("  broadcast: p50 %.2f ms, p99 %.2f ms (%zu probe changes, send to PUB)\n",
            s_pct(d.bcast_lat_us, d.nbcast_lat, 50), s_pct(d.bcast_lat_us, d.nbcast_lat, 99),
            d.nbcast_lat);
+    double c50 = s_bucket_pct(metrics, "tocsin_coordinator_commit_seconds", 50);
+    double c99 = s_bucket_pct(metrics, "tocsin_coordinator_commit_seconds", 99);
+    if (c50 >= 0)
+        printf("  commit (coordinator's /metrics, fsync included): p50 <= %.2f ms, p99 <= %.2f ms "
+               "(histogram bounds)\n",
+               c50, c99);
     free(d.ack_lat_us);
     free(d.bcast_lat_us);
 }
