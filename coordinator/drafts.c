@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "human.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -35,12 +36,33 @@ static void s_component_text(const tc_policy_t *p, const char *service, char *ou
     }
 }
 
-/* Internal updates say where the incident's call is (Hotjar step 1). */
+/* A title is one line of at most TC_TITLE_MAX - 1 bytes: refused with the
+ * reason otherwise, never cut. 0 or TC_EINVAL. */
+static int s_title_check(const char *what, const char *title, char *why, size_t cap)
+{
+    if (strlen(title) >= TC_TITLE_MAX) {
+        snprintf(why, cap, "%s is %zu bytes; a title holds at most %d bytes of UTF-8", what,
+                 strlen(title), TC_TITLE_MAX - 1);
+        return TC_EINVAL;
+    }
+    const char *ctl = tc_utf8_control(title);
+    if (ctl) {
+        snprintf(why, cap, "%s holds a control character (byte 0x%02x at %zu): a title is one line",
+                 what, (unsigned)(unsigned char)*ctl, (size_t)(ctl - title));
+        return TC_EINVAL;
+    }
+    return 0;
+}
+
+/* Internal updates say where the incident's call is (Hotjar step 1), if
+ * the line fits whole; the incident's details name it in any case. */
 static void s_add_bridge(const tc_incident_t *inc, tc_update_t *u)
 {
     if (u->external || !inc->bridge[0] || strstr(u->body, inc->bridge))
         return;
     size_t n = strlen(u->body);
+    if (n + strlen(inc->bridge) + sizeof "\nConference bridge: " > sizeof u->body)
+        return;
     snprintf(u->body + n, sizeof u->body - n, "%sConference bridge: %s", n ? "\n" : "",
              inc->bridge);
 }
@@ -79,8 +101,11 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
         return TC_EINVAL;
     }
     snprintf(u->state, sizeof u->state, "%s", state);
-    if (arg[5])
+    if (arg[5]) {
+        if (s_title_check("the title", arg[5], why, cap))
+            return TC_EINVAL;
         tc_strlcpy_utf8(u->title, arg[5], sizeof u->title);
+    }
     if (arg[6] && *arg[6]) {
         char list[TC_API_ARG_MAX];
         snprintf(list, sizeof list, "%s", arg[6]);
@@ -105,6 +130,11 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
     }
     u->next_update_ms = !strcmp(state, "resolved") ? 0 : now + next;
     if (q->message[0]) {
+        if (strlen(q->message) >= sizeof u->body) {
+            snprintf(why, cap, "the text is %zu bytes; an update holds at most %zu bytes of UTF-8",
+                     strlen(q->message), sizeof u->body - 1);
+            return TC_EINVAL;
+        }
         tc_strlcpy_utf8(u->body, q->message, sizeof u->body);
         s_add_bridge(inc, u);
         return 0;
@@ -186,6 +216,14 @@ int tc_draft_window(int64_t now, const tc_api_request_t *q, tc_maintenance_t *w,
             return TC_EINVAL;
         }
         snprintf(w->components[w->ncomponents++], TC_ID_MAX, "%s", t);
+    }
+    if (s_title_check("the title", q->args[6], why, cap))
+        return TC_EINVAL;
+    if (strlen(q->message) >= sizeof w->description) {
+        snprintf(why, cap,
+                 "the description is %zu bytes; a window's holds at most %zu bytes of UTF-8",
+                 strlen(q->message), sizeof w->description - 1);
+        return TC_EINVAL;
     }
     tc_strlcpy_utf8(w->title, q->args[6], sizeof w->title);
     tc_strlcpy_utf8(w->description, q->message, sizeof w->description);

@@ -62,7 +62,7 @@ typedef struct {
     size_t nargs;
     bool all;
     const char *message;    /* -m: text for the incident timeline */
-    char note[TC_TEXT_MAX]; /* a note's words, joined */
+    char note[TC_BODY_MAX]; /* a note's words, joined (longer than a note may be: refused whole) */
     bool has_from, has_limit;
     bool draft;      /* postmortem ID: render the Markdown draft */
     bool force;      /* --force: handoff without the IC, resolve over failing checks */
@@ -294,9 +294,9 @@ static int s_action_args(const char *cmd)
     static const struct {
         const char *name;
         int args;
-    } actions[] = {{"ack", 97},        {"resolve", 0},  {"reopen", 0},  {"declare", 0},
-                   {"undeclare", 0},   {"security", 0}, {"state", 1},   {"sev", 1},
-                   {"users", 1},       {"assign", 2},   {"handoff", 1}, {"note", 99},
+    } actions[] = {{"ack", 97},        {"resolve", 0},  {"reopen", 0},   {"declare", 0},
+                   {"undeclare", 0},   {"security", 0}, {"state", 1},    {"sev", 1},
+                   {"users", 1},       {"assign", 2},   {"handoff", 1},  {"note", 99},
                    {"postmortem", 98}, {"item", 2},     {"features", 1}, {"plan", 1}};
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
         if (!strcmp(cmd, actions[i].name))
@@ -352,8 +352,8 @@ static int s_check_action(s_opts_t *o, int nargs)
             return -1;
         if (o->nargs == 3 && (!strcmp(o->args[1], "owner") || !strcmp(o->args[1], "meeting")))
             return -1;
-        return s_usage(o,
-                       "postmortem takes ID (the draft), ID done, ID owner PERSON or ID meeting WHEN");
+        return s_usage(
+            o, "postmortem takes ID (the draft), ID done, ID owner PERSON or ID meeting WHEN");
     }
     /* Optional words: security ID clear; --force of handoff and resolve. */
     if (!strcmp(o->command, "security") && o->nargs == 2 && !strcmp(o->args[1], "clear"))
@@ -727,6 +727,11 @@ static int s_request(s_opts_t *o, tc_api_request_t *req, int64_t *drill_wait_ms)
         snprintf(req->command, sizeof req->command, "incidents");
         req->all = true;
     }
+    /* Other commands' texts (notes, reasons, action items) hold 511
+     * bytes: refused whole, never cut. */
+    if (o->message && strlen(o->message) >= TC_TEXT_MAX)
+        return s_usage(o, "the text is %zu bytes; %s takes at most %d bytes of UTF-8",
+                       strlen(o->message), o->command, TC_TEXT_MAX - 1);
     if (o->message)
         tc_strlcpy_utf8(req->message, o->message, sizeof req->message);
     return -1;

@@ -236,6 +236,40 @@ class CommsTest(h.TocsinTestCase):
         self.refused(c, "update", "1", "approve", "2", why="already published")
         self.refused(c, "update", "1", "publish", "1", why="already published")
 
+    def test_limits_that_speak(self):
+        """Issue 13: a 780-byte body came back as 511 bytes with exit 0.
+        Bodies of up to 4096 bytes of UTF-8 are stored whole; a longer one,
+        and a title with a control character, is refused with the limit or
+        the reason, and nothing is stored."""
+        c = self.start(agent=False)
+        self.ok(c, "drill", "--service", "api", "--wait", "0s")
+        before = len(c.ctl("updates", "1"))
+        # 4096 bytes exactly, with multi-byte characters and several lines.
+        unit = "Paiements retard\u00e9s \u2014 we are on it.\n"
+        body = (unit * (4096 // len(unit.encode()) + 1)).encode()[:4090].decode("utf-8", "ignore")
+        body += "x" * (4096 - len(body.encode()))
+        self.assertEqual(len(body.encode()), 4096)
+        self.ok(c, "update", "1", "draft", "--external", "--title", "Payments delayed", "-m", body)
+        updates = c.ctl("updates", "1")
+        self.assertEqual(len(updates), before + 1)
+        self.assertEqual(updates[-1]["body"], body)
+        # One byte more: refused before sending, naming the limit.
+        self.refused(c, "update", "1", "draft", "--external", "-m", body + "y", code=2,
+                     why="at most 4096 bytes")
+        for title in ("Payments\r\ndelayed", "Payments\ndelayed", "Payments\tdelayed"):
+            with self.subTest(title=title):
+                self.refused(c, "update", "1", "draft", "--title", title, "-m", "x", code=2,
+                             why="control character")
+                self.refused(c, "maintenance", "add", title, "--start", "+1h", "--end", "+2h",
+                             "--components", "web", code=2, why="control character")
+        self.refused(c, "update", "1", "draft", "--title", "t" * 160, "-m", "x", code=2,
+                     why="at most 159 bytes")
+        self.refused(c, "maintenance", "add", "DB upgrade", "--start", "+1h", "--end", "+2h",
+                     "--components", "web", "-m", "d" * 512, code=2, why="at most 511 bytes")
+        self.refused(c, "note", "1", "n" * 512, code=2, why="at most 511 bytes")
+        self.assertEqual(len(c.ctl("updates", "1")), before + 1)
+        self.assertEqual(c.ctl("maintenance"), [])
+
     def test_bad_configuration(self):
         for text, why in (
                 ("components:\n  api: {colour: red}\n", "components.api: unknown key"),
