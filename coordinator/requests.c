@@ -220,6 +220,11 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
             tc_api_reply_fail(reply, "%s", bad);
             return 0;
         }
+        if (draft && tc_state_guard(c->state, id, &a->update, bad, sizeof bad) != 0) {
+            free(rec);
+            tc_api_reply_fail(reply, "%s", bad);
+            return 0;
+        }
     } else {
         for (size_t i = first; i < q->nargs; i++) {
             if (strlen(q->args[i]) >= TC_ID_MAX) {

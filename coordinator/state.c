@@ -624,6 +624,8 @@ static int s_apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t 
     if (flap_changed)
         svc->flapping = cr->flapping ? svc->flapping + 1 : svc->flapping - 1;
     c->flapping = cr->flapping;
+    if (now_failing || c->output[0])
+        snprintf(c->output, sizeof c->output, "%s", now_failing ? cr->output : "");
 
     if (!changed)
         return 0;

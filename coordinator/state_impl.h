@@ -24,6 +24,9 @@ typedef struct {
     tc_check_state_t state; /* last hard state; a new check counts as OK */
     uint32_t users;         /* "users" perfdata of that result, 0 if none */
     bool flapping;          /* the agent says it keeps changing state */
+    /* The output of its last hard result while not OK ("" while OK): what
+     * the guard keeps out of external texts (state_guard.c). */
+    char output[TC_TEXT_MAX];
 } tc_state__check_t;
 
 /* An incident that left its service's live slots (a newer one of the

@@ -92,6 +92,15 @@ class CommsTest(h.TocsinTestCase):
         self.refused(c, "update", iid, "publish", "1", why="approval")
         # Internal detail never goes out: a host name is refused.
         self.refused(c, "update", iid, "draft", "-m", "api-01 is on fire", why="api-01")
+        # ... and so are addresses, ports, check names and the check's output.
+        summary = c.ctl("show", iid)["summary"]
+        self.assertIn("127.0.0.1", summary)
+        for text, why in (("errors from 127.0.0.1", "the IP address 127.0.0.1"),
+                          ("the listener on :5432 died", "the port :5432"),
+                          ("the api-tcp check fails", "the check api-tcp"),
+                          ("API-01 is slow", "the host api-01")):
+            with self.subTest(text=text):
+                self.refused(c, "update", iid, "draft", "-m", text, why=why)
         self.ok(c, "update", iid, "approve", "1")
         self.ok(c, "update", iid, "publish", "1")
         line = self.wait_lines(external, lambda l: l["topic"] == "status.external",

@@ -126,7 +126,11 @@ static int s_draft(fx_t *f, int64_t at, const char *actor, uint64_t id, bool ext
     snprintf(a->update.body, sizeof a->update.body, "%s", body);
     snprintf(a->update.title, sizeof a->update.title, "API errors");
     a->update.next_update_ms = at + 30 * MIN;
-    int rc = s_apply(f, at, actor, a, why);
+    /* As the coordinator drafts: the guard first, then the check. */
+    char buf[256];
+    int rc = tc_state_guard(f->st, id, &a->update, why ? why : buf, 256);
+    if (rc == 0)
+        rc = s_apply(f, at, actor, a, why);
     free(a);
     return rc;
 }
