@@ -88,7 +88,7 @@ uint64_t tc_wire_digest(const uint8_t *buf, size_t len);
 
 /* ---- API ------------------------------------------------------------- */
 
-#define TC_API_ARGS_MAX 8
+#define TC_API_ARGS_MAX 9
 #define TC_API_ARG_MAX 256
 
 typedef struct {

@@ -67,6 +67,46 @@ static void s_add_bridge(const tc_incident_t *inc, tc_update_t *u)
              inc->bridge);
 }
 
+/* When service is expected back (`--eta`): a time (RFC 3339, or +DURATION
+ * as tc_when_parse takes it), a duration from now, "unknown" (0), or, not
+ * given, what the incident's last update said while that is still ahead.
+ * Resolved: nothing more is expected. 0 or TC_EINVAL. */
+static int s_eta(const tc_state_t *st, const tc_incident_t *inc, const char *arg, int64_t now,
+                 tc_update_t *u, char *why, size_t cap)
+{
+    int64_t ms;
+    u->eta_ms = 0;
+    bool resolved = !strcmp(u->state, "resolved");
+    if (!arg || !*arg) {
+        if (resolved)
+            return 0;
+        for (uint32_t n = inc->updates; n >= 1; n--) {
+            const tc_update_t *prev = tc_state_update(st, inc->id, n);
+            if (prev && prev->status != TC_UPD_WITHDRAWN && prev->external == u->external) {
+                u->eta_ms = prev->eta_ms > now ? prev->eta_ms : 0;
+                break;
+            }
+        }
+        return 0;
+    }
+    if (!strcmp(arg, "unknown"))
+        return 0; /* resolved or not */
+    if (tc_duration_parse(arg, &ms) == 0 && ms > 0)
+        ms += now;
+    else if (tc_when_parse(arg, now, &ms) != 0) {
+        snprintf(why, cap,
+                 "eta: a time (RFC 3339, 2026-12-02T15:00:00Z), a duration from now "
+                 "such as 45m, or unknown");
+        return TC_EINVAL;
+    }
+    if (ms <= now) {
+        snprintf(why, cap, "eta: %s is not in the future", arg);
+        return TC_EINVAL;
+    }
+    u->eta_ms = resolved ? 0 : ms;
+    return 0;
+}
+
 /* The update of `update ID draft ...` (see drafts.h). */
 int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templates_t *tpl,
                     int64_t now, uint64_t id, const tc_api_request_t *q, tc_update_t *u, char *why,
@@ -78,8 +118,8 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
         snprintf(why, cap, "no incident %llu", (unsigned long long)id);
         return TC_EINVAL;
     }
-    const char *arg[8] = {0};
-    for (size_t i = 0; i < q->nargs && i < 8; i++)
+    const char *arg[9] = {0};
+    for (size_t i = 0; i < q->nargs && i < 9; i++)
         arg[i] = q->args[i];
     const char *audience = arg[2] && *arg[2] ? arg[2] : "external";
     if (!tc_template_audience_valid(audience)) {
@@ -129,6 +169,9 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
         next = tc_policy_update_interval(p, inc->declared_ms ? inc->declared_ms : now, now);
     }
     u->next_update_ms = !strcmp(state, "resolved") ? 0 : now + next;
+    int rc = s_eta(st, inc, arg[8], now, u, why, cap);
+    if (rc)
+        return rc;
     if (q->message[0]) {
         if (strlen(q->message) >= sizeof u->body) {
             snprintf(why, cap, "the text is %zu bytes; an update holds at most %zu bytes of UTF-8",
@@ -175,8 +218,17 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
                                .started = started,
                                .title = u->title[0] ? u->title : inc->title,
                                .summary = inc->summary};
-    int rc =
-        tc_templates_render(tpl, u->scenario, audience, u->state, &vars, u->body, sizeof u->body);
+    char eta[TC_HUMAN_MAX + 64] = "";
+    if (strcmp(state, "resolved") != 0) {
+        char t[TC_HUMAN_MAX];
+        if (u->eta_ms)
+            snprintf(eta, sizeof eta, "We expect service to be restored by %s.",
+                     tc_human_time(u->eta_ms, t, sizeof t));
+        else
+            snprintf(eta, sizeof eta, "We do not yet know when service will be restored.");
+    }
+    vars.eta = eta[0] ? eta : NULL;
+    rc = tc_templates_render(tpl, u->scenario, audience, u->state, &vars, u->body, sizeof u->body);
     if (rc == TC_EINVAL) {
         snprintf(why, cap,
                  "no template for %s/%s/%s (scenario: outage, degradation, maintenance, "

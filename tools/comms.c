@@ -69,10 +69,11 @@ static int s_update(const char *const *pos, size_t npos, const tc_comms_opts_t *
                     tc_api_request_t *req, char *why, size_t cap)
 {
     const char *usage = "usage: update ID draft [--external|--internal] [--scenario S] "
-                        "[--state ST] [--title T] [--components A,B] [--next DUR] [-m TEXT], "
+                        "[--state ST] [--title T] [--components A,B] [--next DUR] "
+                        "[--eta WHEN|DURATION|unknown] [-m TEXT], "
                         "or update ID approve|publish|withdraw N";
     const char *scenario = o->scenario, *state = o->state, *title = o->title,
-               *components = o->components, *next = o->next;
+               *components = o->components, *next = o->next, *eta = o->eta;
     bool external = o->external, internal = o->internal;
     uint64_t id, n;
     int rc;
@@ -88,6 +89,13 @@ static int s_update(const char *const *pos, size_t npos, const tc_comms_opts_t *
             return s_fail(why, cap, "%s", usage);
         if (next && (tc_duration_parse(next, &ms) != 0 || ms <= 0))
             return s_fail(why, cap, "--next needs a duration such as 30m");
+        /* Checked here for a clear message; the coordinator resolves it
+         * against its own clock. */
+        if (eta && strcmp(eta, "unknown") != 0 && !(tc_duration_parse(eta, &ms) == 0 && ms > 0) &&
+            tc_when_parse(eta, tc_now_ms(), &ms) != 0)
+            return s_fail(why, cap,
+                          "--eta needs a time (RFC 3339, 2026-12-02T15:00:00Z), a duration "
+                          "from now such as 45m, or unknown");
         if (title && (rc = s_title(title, why, cap)) != 0)
             return rc;
         if ((components && strlen(components) >= TC_API_ARG_MAX) ||
@@ -100,11 +108,12 @@ static int s_update(const char *const *pos, size_t npos, const tc_comms_opts_t *
         s_arg(req, 5, title);
         s_arg(req, 6, components);
         s_arg(req, 7, next);
+        s_arg(req, 8, eta);
         return 0;
     }
     if (npos != 3 || tc_u64_parse(pos[2], UINT32_MAX, &n) != 0 || n == 0 ||
         (strcmp(pos[1], "approve") && strcmp(pos[1], "publish") && strcmp(pos[1], "withdraw")) ||
-        external || internal || scenario || state || title || components || next)
+        external || internal || scenario || state || title || components || next || eta)
         return s_fail(why, cap, "%s", usage);
     s_arg(req, 2, pos[2]);
     return 0;

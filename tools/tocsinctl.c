@@ -564,6 +564,7 @@ static int s_option(s_opts_t *o, int c, const char *arg)
     case TC_CTL_OPT_TITLE: co->title = arg; break;
     case TC_CTL_OPT_COMPONENTS: co->components = arg; break;
     case TC_CTL_OPT_NEXT: co->next = arg; break;
+    case TC_CTL_OPT_ETA: co->eta = arg; break;
     case TC_CTL_OPT_START: co->start = arg; break;
     case TC_CTL_OPT_END: co->end = arg; break;
     case TC_CTL_OPT_EVERY: co->every = arg; break;

@@ -279,6 +279,43 @@ class CommsTest(h.TocsinTestCase):
         self.assertEqual(len(c.ctl("updates", "1")), before + 1)
         self.assertEqual(c.ctl("maintenance"), [])
 
+    def test_restoration_estimate(self):
+        """AWS OPS10-BP05: a notice without a timeline for restoring service
+        is an anti-pattern. --eta as a duration, a time or unknown; the
+        estimate carries over to the next update; JSON field eta."""
+        c = self.start(agent=False)
+        self.ok(c, "drill", "--service", "api", "--wait", "0s")
+        n = len(c.ctl("updates", "1"))
+        self.ok(c, "update", "1", "draft", "--external", "--state", "identified", "--eta", "45m")
+        u = c.ctl("updates", "1")[-1]
+        self.assertEqual(u["number"], n + 1)
+        eta = datetime.datetime.fromisoformat(u["eta"].replace("Z", "+00:00"))
+        drafted = datetime.datetime.fromisoformat(u["drafted_at"].replace("Z", "+00:00"))
+        self.assertEqual(eta - drafted, datetime.timedelta(minutes=45))
+        self.assertIn("We expect service to be restored by " + eta.strftime("%a ") +
+                      str(eta.day) + eta.strftime(" %b %Y, %H:%M UTC."), u["body"])
+        # Not said again: the estimate stands.
+        self.ok(c, "update", "1", "draft", "--external", "--state", "identified", "-m",
+                "Still on it.")
+        self.assertEqual(c.ctl("updates", "1")[-1]["eta"], u["eta"])
+        self.ok(c, "update", "1", "draft", "--external", "--state", "monitoring", "--eta",
+                "2099-01-01T12:00:00Z")
+        u = c.ctl("updates", "1")[-1]
+        self.assertEqual(u["eta"][:19], "2099-01-01T12:00:00")
+        self.assertNotIn("restored", u["body"])  # monitoring: the fix is in place
+        self.ok(c, "update", "1", "draft", "--external", "--state", "identified", "--eta",
+                "unknown")
+        u = c.ctl("updates", "1")[-1]
+        self.assertIsNone(u["eta"])
+        self.assertIn("We do not yet know when service will be restored.", u["body"])
+        self.refused(c, "update", "1", "draft", "--eta", "soon", code=2, why="--eta needs")
+        self.refused(c, "update", "1", "draft", "--eta", "2001-01-01T00:00:00Z",
+                     why="not in the future")
+        self.refused(c, "update", "1", "approve", "1", "--eta", "1h", code=2)
+        # The drill resolved its incident: a resolved update expects nothing.
+        self.ok(c, "update", "1", "draft", "--external", "--eta", "1h")
+        self.assertIsNone(c.ctl("updates", "1")[-1]["eta"])
+
     def test_bad_configuration(self):
         for text, why in (
                 ("components:\n  api: {colour: red}\n", "components.api: unknown key"),
