@@ -265,6 +265,18 @@ static void s_publish(tc_state_t *st, tc_incident_t *inc, tc_update_t *u, const 
     tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, actor, "update", text);
 }
 
+void tc_state__publish_new(tc_state_t *st, tc_incident_t *inc, tc_update_t *u,
+                           const tc_record_t *rec, tc_state_out_t *out)
+{
+    char key[48];
+    u->incident = inc->id;
+    u->number = ++inc->updates;
+    u->restricted = !u->external && inc->security;
+    s_update_key(key, sizeof key, inc->id, 0, u->number);
+    zhashx_update(st->updates, key, u);
+    s_publish(st, inc, u, rec, u->author, out);
+}
+
 /* Who must approve external updates: the Incident Commander, if any. */
 static const char *s_commander(const tc_incident_t *inc)
 {

@@ -145,6 +145,21 @@ bool tc_state__role_valid(const char *role);
 int tc_state__refuse(char *why, size_t whylen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* ---- state_comms.c / state_announce.c: tocsin's own updates ------------- */
+
+/* Numbers update `u` (on the heap; the state takes it) as the next of
+ * `inc`, stores it and publishes it to its audience as u->author. */
+void tc_state__publish_new(tc_state_t *st, tc_incident_t *inc, tc_update_t *u,
+                           const tc_record_t *rec, tc_state_out_t *out);
+
+/* policy.internal_announce_severities: announces `inc` internally if it was
+ * declared, changed public state or severity, or resolved since tocsin last
+ * announced it (its newest internal update by tocsin says what that was,
+ * so the decision is derived from the state alone). Call after the record
+ * is applied and the components are refreshed. */
+void tc_state__announce(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                        tc_state_out_t *out);
+
 /* ---- state_response.c: the plan, a quiet IC, notices ---------------------- */
 
 /* Tells `person` something on their own page topic (a TC_BCAST_REMINDER

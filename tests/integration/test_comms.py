@@ -88,8 +88,14 @@ class CommsTest(h.TocsinTestCase):
 
         # The liaison drafts from the template; it waits for the IC.
         r = self.ok(c, "--json", "update", iid, "draft", "--external", "--title", "API errors")
-        self.assertEqual(h.json.loads(r.stdout)["pending_update"], 1)
-        self.refused(c, "update", iid, "publish", "1", why="approval")
+        # Update 1 is tocsin's own: the declaration, announced to staff
+        # once the incident had a severity (policy.internal_announce_severities).
+        self.assertEqual(h.json.loads(r.stdout)["pending_update"], 2)
+        line = self.wait_lines(internal, lambda l: True, "tocsin's internal announcement")
+        self.assertEqual((line["update"]["number"], line["update"]["author"]), (1, "tocsin"))
+        self.assertTrue(line["update"]["body"].startswith("Declared SEV-2.\n"),
+                        line["update"]["body"])
+        self.refused(c, "update", iid, "publish", "2", why="approval")
         # Internal detail never goes out: a host name is refused.
         self.refused(c, "update", iid, "draft", "-m", "api-01 is on fire", why="api-01")
         # ... and so are addresses, ports, check names and the check's output.
@@ -101,13 +107,13 @@ class CommsTest(h.TocsinTestCase):
                           ("API-01 is slow", "the host api-01")):
             with self.subTest(text=text):
                 self.refused(c, "update", iid, "draft", "-m", text, why=why)
-        self.ok(c, "update", iid, "approve", "1")
-        self.ok(c, "update", iid, "publish", "1")
+        self.ok(c, "update", iid, "approve", "2")
+        self.ok(c, "update", iid, "publish", "2")
         line = self.wait_lines(external, lambda l: l["topic"] == "status.external",
                                "the external update")
         u = line["update"]
         self.assertEqual((u["number"], u["audience"], u["state"], u["status"]),
-                         (1, "external", "investigating", "published"))
+                         (2, "external", "investigating", "published"))
         self.assertIn("Public API", u["body"])
         self.assertNotIn("api-01", u["body"])
         self.assertNotIn("{{", u["body"])
@@ -117,11 +123,13 @@ class CommsTest(h.TocsinTestCase):
 
         # Internal updates go out at once, with the detail.
         self.ok(c, "update", iid, "draft", "--internal", "-m", "api-01 disk full; rotating logs")
-        line = self.wait_lines(internal, lambda l: True, "the internal update")
+        line = self.wait_lines(internal, lambda l: l["update"]["author"] != "tocsin",
+                               "the internal update")
         self.assertIn("api-01", line["update"]["body"])
         updates = c.ctl("updates", iid)
         self.assertEqual([(x["number"], x["audience"], x["status"]) for x in updates],
-                         [(1, "external", "published"), (2, "internal", "published")])
+                         [(1, "internal", "published"), (2, "external", "published"),
+                          (3, "internal", "published")])
 
         # No further external update: the liaison is reminded once due.
         self.ok(c, "clock", "advance", "25m")
@@ -150,9 +158,12 @@ class CommsTest(h.TocsinTestCase):
         self.wait_until(lambda: self.component(c, "public-api")["status"] == "operational",
                         what="the component back to operational")
         # The resolution is announced after the fact.
-        self.ok(c, "update", iid, "draft", "--state", "resolved")
-        self.ok(c, "update", iid, "approve", "3")
-        self.ok(c, "update", iid, "publish", "3")
+        r = self.ok(c, "--json", "update", iid, "draft", "--state", "resolved")
+        n = str(h.json.loads(r.stdout)["pending_update"])
+        self.assertEqual(n, "5")  # 4: tocsin announced the resolution to staff
+        self.assertEqual(c.ctl("updates", iid)[3]["author"], "tocsin")
+        self.ok(c, "update", iid, "approve", n)
+        self.ok(c, "update", iid, "publish", n)
         self.wait_lines(external, lambda l: l["update"]["state"] == "resolved", "resolved")
 
     def test_maintenance_window(self):

@@ -33,6 +33,9 @@ static int s_setup(void **state)
     /* The update cadence alone here; the quiet-IC reminder has its own
      * tests (test_followup). */
     f->policy.ic_quiet_reminder_ms = 0;
+    /* Operators' updates numbered from 1: tocsin's own internal
+     * announcements are tested in test_state_announce. */
+    f->policy.internal_announce_severities = 0;
     tc_service_policy_t *sp = &f->policy.services[f->policy.nservices++];
     snprintf(sp->name, sizeof sp->name, "api");
     sp->users_per_host = 100;

@@ -442,6 +442,7 @@ static void test_policy_roundtrip(void **unused)
     p->update_every_slow_ms = 14;
     p->public_severities = 0x1e;
     p->auto_publish_severities = 0x02;
+    p->internal_announce_severities = 0x22;
     p->maintenance_verify_ms = 15;
     p->ncomponents = 2;
     for (size_t i = 0; i < p->ncomponents; i++) {
