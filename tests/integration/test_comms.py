@@ -335,6 +335,10 @@ class CommsTest(h.TocsinTestCase):
                 ("components:\n  api: {colour: red}\n", "components.api: unknown key"),
                 ("components:\n  api: {services: [\"bad name\"]}\n", "not a service name"),
                 ("policy:\n  public_severities: [0]\n", "not a severity"),
+                ("policy:\n  internal_announce_severities: [1, 9]\n",
+                 "bad.yaml:2: policy.internal_announce_severities: \"9\" is not a severity"),
+                ("policy:\n  internal_announce_severities: 2\n",
+                 "policy.internal_announce_severities: must be a list"),
                 ("policy:\n  update_every: soon\n", "policy.update_every"),
                 ("coordinator:\n  templates: /nonexistent/templates\n", "templates")):
             with self.subTest(text=text):
