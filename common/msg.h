@@ -25,7 +25,9 @@
 #define TC_ROLES_MAX 16      /* roles listed in one incident */
 #define TC_ACTIONS_MAX 32    /* action items per incident (security checklist included) */
 #define TC_ACTION_TEXT 160   /* an action item's text (with NUL) */
-#define TC_BODY_MAX 2048     /* a status update's text (with NUL) */
+/* A status update's text: 4096 bytes of UTF-8 (with NUL). Only tc_update_t
+ * holds one, so the records of check results do not grow with it. */
+#define TC_BODY_MAX 4097
 #define TC_TITLE_MAX 160     /* titles and descriptions (with NUL) */
 #define TC_COMPONENTS_MAX 16 /* components named in one update or window */
 #define TC_URL_MAX 256       /* a link (the incident's conference bridge), with NUL */

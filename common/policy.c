@@ -35,6 +35,7 @@ void tc_policy_defaults(tc_policy_t *p)
     p->update_every_slow_ms = 60 * 60 * 1000;
     p->public_severities = 1u << 1 | 1u << 2;
     p->auto_publish_severities = 0;
+    p->internal_announce_severities = 1u << 1 | 1u << 2 | 1u << 3;
     p->maintenance_verify_ms = 15 * 60 * 1000;
     /* The severity table: SEV-1..3 page at high urgency, SEV-4 at low,
      * SEV-5 nobody. */

@@ -90,6 +90,12 @@ typedef struct {
      * published without the IC's approval (default: none). */
     unsigned public_severities;
     unsigned auto_publish_severities;
+    /* Bit n set: a SEV-n incident is announced internally by tocsin when it
+     * is declared, changes public state or severity, and resolves (Hotjar
+     * steps 2, 5-7: staff never learn of it from customers). Default SEV-1
+     * to SEV-3; 0 in a configuration record written before the key
+     * existed, so that an old log replays as it was. */
+    unsigned internal_announce_severities;
     int64_t maintenance_verify_ms; /* how long a window stays verifying: 15 min */
     tc_component_policy_t components[TC_POLICY_COMPONENTS_MAX];
     size_t ncomponents;

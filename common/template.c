@@ -57,13 +57,14 @@ enum {
     S_VAR_SUMMARY,
     S_VAR_WINDOW,
     S_VAR_DESCRIPTION,
+    S_VAR_ETA,
     S_NVARS,
     S_LITERAL = -1,
 };
 
 static const char *const s_var_names[S_NVARS] = {
-    "service",  "components", "state", "impact",  "next_update", "incident",
-    "severity", "started",    "title", "summary", "window",      "description",
+    "service", "components", "state",   "impact", "next_update", "incident", "severity",
+    "started", "title",      "summary", "window", "description", "eta",
 };
 
 /* Built-in texts in slot order: scenario, then audience (internal,
@@ -83,10 +84,11 @@ static const char *const s_defaults[S_SLOTS] = {
     "[{{incident}}] {{severity}} outage of {{service}} resolved (started {{started}}).\n"
     "Alert: {{summary}}\nRecord follow-up actions in the postmortem.",
     /* outage, external */
-    "We are investigating an outage affecting {{components}}. {{impact}} You do not need to "
+    "We are investigating an outage affecting {{components}}. {{impact}} {{eta}} You do not "
+    "need to "
     "contact support; we will keep this page updated. Next update: {{next_update}}.",
     "We have identified the cause of the outage affecting {{components}} and are working on a "
-    "fix. {{impact}} No action is needed on your side. Next update: {{next_update}}.",
+    "fix. {{impact}} {{eta}} No action is needed on your side. Next update: {{next_update}}.",
     "A fix for the outage affecting {{components}} is in place and service is recovering. If "
     "something still does not work, please retry it. Next update: {{next_update}}.",
     "The outage affecting {{components}} has been resolved and everything is working normally "
@@ -104,11 +106,12 @@ static const char *const s_defaults[S_SLOTS] = {
     "[{{incident}}] {{severity}} degradation of {{service}} resolved (started {{started}}).\n"
     "Alert: {{summary}}\nRecord follow-up actions in the postmortem.",
     /* degradation, external */
-    "We are investigating reduced performance of {{components}}. {{impact}} The service is "
+    "We are investigating reduced performance of {{components}}. {{impact}} {{eta}} The "
+    "service is "
     "available but may be slow or show occasional errors; retrying usually helps. Next "
     "update: {{next_update}}.",
     "We have identified the cause of the reduced performance of {{components}} and are "
-    "working on a fix. {{impact}} Retrying a failed action usually helps. Next update: "
+    "working on a fix. {{impact}} {{eta}} Retrying a failed action usually helps. Next update: "
     "{{next_update}}.",
     "A fix for the reduced performance of {{components}} is in place and we are watching "
     "closely. If something still seems slow, please retry it. Next update: {{next_update}}.",
@@ -149,12 +152,13 @@ static const char *const s_defaults[S_SLOTS] = {
     "[{{incident}}] {{severity}} SECURITY {{service}} resolved (started {{started}}).\n"
     "Alert: {{summary}}\nRecord follow-up actions in the postmortem.",
     /* security, external */
-    "We are investigating a security issue that may affect {{components}}. {{impact}} As a "
+    "We are investigating a security issue that may affect {{components}}. {{impact}} {{eta}} "
+    "As a "
     "precaution, watch for unexpected account activity; we will never ask for your password. "
     "Next update: {{next_update}}.",
     "We have identified the security issue affecting {{components}} and are containing it. "
-    "{{impact}} We will contact affected customers directly if any action is needed. Next "
-    "update: {{next_update}}.",
+    "{{impact}} {{eta}} We will contact affected customers directly if any action is needed. "
+    "Next update: {{next_update}}.",
     "The security issue affecting {{components}} is contained and we are monitoring closely. "
     "{{impact}} Next update: {{next_update}}.",
     "The security issue affecting {{components}} has been resolved. We will contact affected "
@@ -606,6 +610,7 @@ static const char *s_value(const tc_template_vars_t *v, int var)
     case S_VAR_SUMMARY: s = v->summary; break;
     case S_VAR_WINDOW: s = v->window; break;
     case S_VAR_DESCRIPTION: s = v->description; break;
+    case S_VAR_ETA: s = v->eta; break;
     default: break;
     }
     return s ? s : "";

@@ -57,7 +57,9 @@ typedef struct tc_templates tc_templates_t;
  * time such as "14:30 UTC". `window` is the maintenance window, e.g.
  * "Tue 2 Dec 2026, 22:00 to 23:00 UTC" (common/human.h writes times so);
  * `impact` is a sentence (or several) saying what customers notice and can
- * do; `description` the window's announcement text. */
+ * do; `description` the window's announcement text; `eta` a sentence on
+ * restoration ("We expect service to be restored by Tue 2 Dec 2026, 15:00
+ * UTC." or "We do not yet know when service will be restored."). */
 typedef struct {
     const char *service;
     const char *components;
@@ -71,6 +73,7 @@ typedef struct {
     const char *summary;
     const char *window;
     const char *description;
+    const char *eta; /* a sentence: "We expect service to be restored by ..." */
 } tc_template_vars_t;
 
 /* True if `scenario` is outage, degradation, maintenance or security.

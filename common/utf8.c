@@ -101,6 +101,19 @@ size_t tc_utf8_sanitize(const char *src, char *dst, size_t cap)
     return chars;
 }
 
+const char *tc_utf8_control(const char *s)
+{
+    size_t len = strlen(s), in = 0;
+    while (in < len) {
+        uint32_t cp;
+        size_t n = tc_utf8_next(s + in, len - in, &cp);
+        if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
+            return s + in;
+        in += n;
+    }
+    return NULL;
+}
+
 size_t tc_utf8_width(const char *s)
 {
     size_t n = 0;

@@ -33,6 +33,11 @@ size_t tc_utf8_encode(uint32_t cp, char *dst);
  * NUL-terminates. Returns the number of characters (code points) written. */
 size_t tc_utf8_sanitize(const char *src, char *dst, size_t cap);
 
+/* The first control character (C0 such as CR and LF, DEL, or C1) in the
+ * NUL-terminated `s`, or NULL if it has none: titles are one line of text
+ * and must not carry any. Borrowed: points into `s`. */
+const char *tc_utf8_control(const char *s);
+
 /* Number of code points in the valid UTF-8 string `s` (display width as far
  * as tocsin cares: no East Asian wide characters in practice). */
 size_t tc_utf8_width(const char *s);

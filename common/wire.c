@@ -1122,6 +1122,9 @@ static int s_request_from_pb(const Tocsin__V1__ApiRequest *pb, tc_api_request_t 
     q->from = pb->from;
     q->limit = pb->limit;
     q->all = pb->all;
+    /* A text that does not fit is refused, not cut: the sender is told. */
+    if (pb->message && strlen(pb->message) >= sizeof q->message)
+        return TC_ETOOBIG;
     tc_wire__copy_text(q->message, sizeof q->message, pb->message);
     q->as_of_seq = pb->as_of_seq;
     q->as_of_ms = pb->as_of_ms;

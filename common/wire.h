@@ -88,7 +88,7 @@ uint64_t tc_wire_digest(const uint8_t *buf, size_t len);
 
 /* ---- API ------------------------------------------------------------- */
 
-#define TC_API_ARGS_MAX 8
+#define TC_API_ARGS_MAX 9
 #define TC_API_ARG_MAX 256
 
 typedef struct {
@@ -99,7 +99,9 @@ typedef struct {
     uint64_t from;
     uint32_t limit;
     bool all;
-    char message[TC_TEXT_MAX];
+    /* -m TEXT: an update's body at most (TC_BODY_MAX - 1 bytes); a longer
+     * one is refused when decoded (TC_ETOOBIG), never cut. */
+    char message[TC_BODY_MAX];
     uint64_t as_of_seq; /* queries: the state after this log record (0: now) */
     int64_t as_of_ms;   /* ... or after the last record stored by then (0: now) */
 } tc_api_request_t;
@@ -230,7 +232,8 @@ typedef struct {
 } tc_api_reply_t;
 
 int tc_wire_encode_request(const tc_api_request_t *q, uint8_t **out, size_t *outlen);
-/* TC_EDECODE, TC_ETOOBIG (too many or too long args) or 0. */
+/* TC_EDECODE, TC_ETOOBIG (too many or too long args, or a message longer
+ * than TC_BODY_MAX - 1 bytes) or 0. */
 int tc_wire_decode_request(const uint8_t *buf, size_t len, tc_api_request_t *q);
 
 /* Caller owns the result; NULL on allocation failure. ok = true. */

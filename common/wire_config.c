@@ -105,6 +105,7 @@ static void s_policy_to_pb(const tc_policy_t *p, s_config_pb_t *o)
     pb->update_every_slow_ms = p->update_every_slow_ms;
     pb->public_severities = p->public_severities;
     pb->auto_publish_severities = p->auto_publish_severities;
+    pb->internal_announce_severities = p->internal_announce_severities;
     pb->maintenance_verify_ms = p->maintenance_verify_ms;
     pb->page_high_severities = p->page_high_severities;
     pb->page_low_severities = p->page_low_severities;
@@ -202,6 +203,7 @@ static int s_policy_from_pb(const Tocsin__V1__Policy *pb, tc_policy_t *p)
     p->update_every_slow_ms = pb->update_every_slow_ms;
     p->public_severities = pb->public_severities;
     p->auto_publish_severities = pb->auto_publish_severities;
+    p->internal_announce_severities = pb->internal_announce_severities;
     p->maintenance_verify_ms = pb->maintenance_verify_ms;
     p->page_high_severities = pb->page_high_severities & 0x3eu;
     p->page_low_severities = pb->page_low_severities & 0x3eu;

@@ -375,7 +375,8 @@ static int s_by_severity(tc_policy_t *p, yaml_document_t *doc, yaml_node_t *map,
     return 0;
 }
 
-/* policy.public_severities and policy.auto_publish_severities: [1, 2]. */
+/* policy.public_severities, auto_publish_severities and
+ * internal_announce_severities: [1, 2]. */
 static int s_severity_set(yaml_document_t *doc, yaml_node_t *seq, const char *path, const char *key,
                           unsigned *out, char *err, size_t errlen)
 {
@@ -441,10 +442,12 @@ static int s_policy(tc_coord_config_t *cfg, yaml_document_t *doc, yaml_node_t *m
                 return s_fail(err, errlen, path, k, "policy.%s: key given twice", key);
         }
         int rc;
-        if (!strcmp(key, "public_severities") || !strcmp(key, "auto_publish_severities")) {
+        if (!strcmp(key, "public_severities") || !strcmp(key, "auto_publish_severities") ||
+            !strcmp(key, "internal_announce_severities")) {
             rc = s_severity_set(doc, v, path, key,
-                                key[0] == 'p' ? &cfg->policy.public_severities
-                                              : &cfg->policy.auto_publish_severities,
+                                key[0] == 'p'   ? &cfg->policy.public_severities
+                                : key[0] == 'a' ? &cfg->policy.auto_publish_severities
+                                                : &cfg->policy.internal_announce_severities,
                                 err, errlen);
             if (rc)
                 return rc;

@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "human.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -35,14 +36,75 @@ static void s_component_text(const tc_policy_t *p, const char *service, char *ou
     }
 }
 
-/* Internal updates say where the incident's call is (Hotjar step 1). */
+/* A title is one line of at most TC_TITLE_MAX - 1 bytes: refused with the
+ * reason otherwise, never cut. 0 or TC_EINVAL. */
+static int s_title_check(const char *what, const char *title, char *why, size_t cap)
+{
+    if (strlen(title) >= TC_TITLE_MAX) {
+        snprintf(why, cap, "%s is %zu bytes; a title holds at most %d bytes of UTF-8", what,
+                 strlen(title), TC_TITLE_MAX - 1);
+        return TC_EINVAL;
+    }
+    const char *ctl = tc_utf8_control(title);
+    if (ctl) {
+        snprintf(why, cap, "%s holds a control character (byte 0x%02x at %zu): a title is one line",
+                 what, (unsigned)(unsigned char)*ctl, (size_t)(ctl - title));
+        return TC_EINVAL;
+    }
+    return 0;
+}
+
+/* Internal updates say where the incident's call is (Hotjar step 1), if
+ * the line fits whole; the incident's details name it in any case. */
 static void s_add_bridge(const tc_incident_t *inc, tc_update_t *u)
 {
     if (u->external || !inc->bridge[0] || strstr(u->body, inc->bridge))
         return;
     size_t n = strlen(u->body);
+    if (n + strlen(inc->bridge) + sizeof "\nConference bridge: " > sizeof u->body)
+        return;
     snprintf(u->body + n, sizeof u->body - n, "%sConference bridge: %s", n ? "\n" : "",
              inc->bridge);
+}
+
+/* When service is expected back (`--eta`): a time (RFC 3339, or +DURATION
+ * as tc_when_parse takes it), a duration from now, "unknown" (0), or, not
+ * given, what the incident's last update said while that is still ahead.
+ * Resolved: nothing more is expected. 0 or TC_EINVAL. */
+static int s_eta(const tc_state_t *st, const tc_incident_t *inc, const char *arg, int64_t now,
+                 tc_update_t *u, char *why, size_t cap)
+{
+    int64_t ms;
+    u->eta_ms = 0;
+    bool resolved = !strcmp(u->state, "resolved");
+    if (!arg || !*arg) {
+        if (resolved)
+            return 0;
+        for (uint32_t n = inc->updates; n >= 1; n--) {
+            const tc_update_t *prev = tc_state_update(st, inc->id, n);
+            if (prev && prev->status != TC_UPD_WITHDRAWN && prev->external == u->external) {
+                u->eta_ms = prev->eta_ms > now ? prev->eta_ms : 0;
+                break;
+            }
+        }
+        return 0;
+    }
+    if (!strcmp(arg, "unknown"))
+        return 0; /* resolved or not */
+    if (tc_duration_parse(arg, &ms) == 0 && ms > 0)
+        ms += now;
+    else if (tc_when_parse(arg, now, &ms) != 0) {
+        snprintf(why, cap,
+                 "eta: a time (RFC 3339, 2026-12-02T15:00:00Z), a duration from now "
+                 "such as 45m, or unknown");
+        return TC_EINVAL;
+    }
+    if (ms <= now) {
+        snprintf(why, cap, "eta: %s is not in the future", arg);
+        return TC_EINVAL;
+    }
+    u->eta_ms = resolved ? 0 : ms;
+    return 0;
 }
 
 /* The update of `update ID draft ...` (see drafts.h). */
@@ -56,8 +118,8 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
         snprintf(why, cap, "no incident %llu", (unsigned long long)id);
         return TC_EINVAL;
     }
-    const char *arg[8] = {0};
-    for (size_t i = 0; i < q->nargs && i < 8; i++)
+    const char *arg[9] = {0};
+    for (size_t i = 0; i < q->nargs && i < 9; i++)
         arg[i] = q->args[i];
     const char *audience = arg[2] && *arg[2] ? arg[2] : "external";
     if (!tc_template_audience_valid(audience)) {
@@ -79,8 +141,11 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
         return TC_EINVAL;
     }
     snprintf(u->state, sizeof u->state, "%s", state);
-    if (arg[5])
+    if (arg[5]) {
+        if (s_title_check("the title", arg[5], why, cap))
+            return TC_EINVAL;
         tc_strlcpy_utf8(u->title, arg[5], sizeof u->title);
+    }
     if (arg[6] && *arg[6]) {
         char list[TC_API_ARG_MAX];
         snprintf(list, sizeof list, "%s", arg[6]);
@@ -104,7 +169,15 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
         next = tc_policy_update_interval(p, inc->declared_ms ? inc->declared_ms : now, now);
     }
     u->next_update_ms = !strcmp(state, "resolved") ? 0 : now + next;
+    int rc = s_eta(st, inc, arg[8], now, u, why, cap);
+    if (rc)
+        return rc;
     if (q->message[0]) {
+        if (strlen(q->message) >= sizeof u->body) {
+            snprintf(why, cap, "the text is %zu bytes; an update holds at most %zu bytes of UTF-8",
+                     strlen(q->message), sizeof u->body - 1);
+            return TC_EINVAL;
+        }
         tc_strlcpy_utf8(u->body, q->message, sizeof u->body);
         s_add_bridge(inc, u);
         return 0;
@@ -145,8 +218,17 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
                                .started = started,
                                .title = u->title[0] ? u->title : inc->title,
                                .summary = inc->summary};
-    int rc =
-        tc_templates_render(tpl, u->scenario, audience, u->state, &vars, u->body, sizeof u->body);
+    char eta[TC_HUMAN_MAX + 64] = "";
+    if (strcmp(state, "resolved") != 0) {
+        char t[TC_HUMAN_MAX];
+        if (u->eta_ms)
+            snprintf(eta, sizeof eta, "We expect service to be restored by %s.",
+                     tc_human_time(u->eta_ms, t, sizeof t));
+        else
+            snprintf(eta, sizeof eta, "We do not yet know when service will be restored.");
+    }
+    vars.eta = eta[0] ? eta : NULL;
+    rc = tc_templates_render(tpl, u->scenario, audience, u->state, &vars, u->body, sizeof u->body);
     if (rc == TC_EINVAL) {
         snprintf(why, cap,
                  "no template for %s/%s/%s (scenario: outage, degradation, maintenance, "
@@ -186,6 +268,14 @@ int tc_draft_window(int64_t now, const tc_api_request_t *q, tc_maintenance_t *w,
             return TC_EINVAL;
         }
         snprintf(w->components[w->ncomponents++], TC_ID_MAX, "%s", t);
+    }
+    if (s_title_check("the title", q->args[6], why, cap))
+        return TC_EINVAL;
+    if (strlen(q->message) >= sizeof w->description) {
+        snprintf(why, cap,
+                 "the description is %zu bytes; a window's holds at most %zu bytes of UTF-8",
+                 strlen(q->message), sizeof w->description - 1);
+        return TC_EINVAL;
     }
     tc_strlcpy_utf8(w->title, q->args[6], sizeof w->title);
     tc_strlcpy_utf8(w->description, q->message, sizeof w->description);

@@ -95,6 +95,11 @@ int tc_coord__api_drill(tc_coord_t *c, const tc_key_t *key, const tc_api_request
     snprintf(probe.args[1], TC_ID_MAX, "%.63s", sev);
     probe.nargs = 2;
     char why[TC_TEXT_MAX];
+    if (strlen(q->message) >= TC_TEXT_MAX) {
+        tc_api_reply_fail(reply, "the text is %zu bytes; drill takes at most %d bytes of UTF-8",
+                          strlen(q->message), TC_TEXT_MAX - 1);
+        return 0;
+    }
     if (strlen(service) >= TC_ID_MAX ||
         tc_state_check(c->state, &probe, tc_coord__now(c), why, sizeof why) != 0) {
         tc_api_reply_fail(reply, "%s",

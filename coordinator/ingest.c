@@ -530,9 +530,18 @@ int tc_coord__flush(tc_coord_t *c)
     /* Declared incidents get their roles from whoever is on call now. */
     uint64_t ids[TC_STATE_OUT_MAX * 8];
     size_t nids = 0;
-    for (size_t i = 0; i < c->nout && nids < sizeof ids / sizeof ids[0]; i++)
-        if (c->out[i].kind <= TC_BCAST_INCIDENT_RESOLVED)
+    for (size_t i = 0; i < c->nout && nids < sizeof ids / sizeof ids[0]; i++) {
+        if (c->out[i].kind > TC_BCAST_INCIDENT_RESOLVED)
+            continue;
+        /* Once each: a record can broadcast one incident several times
+         * (declared, then tocsin's internal announcement), and each look
+         * would queue the same assignments again. At most a few hundred. */
+        bool seen = false;
+        for (size_t k = 0; k < nids && !seen; k++)
+            seen = ids[k] == c->out[i].incident;
+        if (!seen)
             ids[nids++] = c->out[i].incident;
+    }
     c->nbatch = 0;
     c->nout = 0;
     c->naudit = 0;

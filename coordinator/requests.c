@@ -227,6 +227,11 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
             tc_api_reply_fail(reply, "%s", bad);
             return 0;
         }
+        if (draft && tc_state_guard(c->state, id, &a->update, bad, sizeof bad) != 0) {
+            free(rec);
+            tc_api_reply_fail(reply, "%s", bad);
+            return 0;
+        }
     } else {
         for (size_t i = first; i < q->nargs; i++) {
             if (strlen(q->args[i]) >= TC_ID_MAX) {
@@ -237,7 +242,17 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
             memcpy(a->args[a->nargs++], q->args[i], strlen(q->args[i]) + 1); /* length checked */
         }
     }
-    tc_strlcpy_utf8(a->message, q->message, sizeof a->message);
+    /* An update's text travels in a->update; every other text must fit
+     * the action's message whole. */
+    if (!draft && strlen(q->message) >= sizeof a->message) {
+        free(rec);
+        tc_api_reply_fail(reply, "the text is %zu bytes; %s takes at most %zu bytes of UTF-8",
+                          strlen(q->message), add ? "a maintenance description" : q->command,
+                          sizeof a->message - 1);
+        return 0;
+    }
+    if (!draft)
+        tc_strlcpy_utf8(a->message, q->message, sizeof a->message);
     if (s_normalize(c, a, bad, sizeof bad) != 0) {
         free(rec);
         tc_api_reply_fail(reply, "%s", bad);
@@ -462,7 +477,16 @@ int tc_coord__on_api(zloop_t *loop, zsock_t *sock, void *arg)
     zframe_t *body = zmsg_first(msg);
     const char *user = body ? zframe_meta(body, "User-Id") : NULL;
     const tc_key_t *key = NULL;
-    if (zmsg_size(msg) != 1 || tc_wire_decode_request(zframe_data(body), zframe_size(body), q)) {
+    int drc = zmsg_size(msg) != 1 ? TC_EDECODE
+                                  : tc_wire_decode_request(zframe_data(body), zframe_size(body), q);
+    if (drc == TC_ETOOBIG) {
+        /* Well formed but over a limit: the sender learns which. */
+        c->rejected++;
+        tc_api_reply_fail(reply,
+                          "request too large: a text (-m) holds at most %d bytes of UTF-8, an "
+                          "argument at most %d bytes, and a request at most %d arguments",
+                          TC_BODY_MAX - 1, TC_API_ARG_MAX - 1, TC_API_ARGS_MAX);
+    } else if (drc) {
         c->rejected++;
         tc_coord__warn_limited(&c->reject_log, "API request rejected: not a tocsin v1 request");
         tc_api_reply_fail(reply, "malformed request");

@@ -473,6 +473,14 @@ static int s_apply(tc_state_t *st, const tc_record_t *rec, tc_state_out_t *out)
         b->incident.next_update_due_ms = inc->next_update_due_ms;
     }
     tc_state__components_refresh(st, rec, out);
+    /* Staff hear of what changed from tocsin itself (state_announce.c). */
+    for (size_t i = 0, n = out->n; i < n; i++) {
+        tc_incident_t *inc;
+        if (out->bcast[i].kind >= TC_BCAST_INCIDENT_OPENED &&
+            out->bcast[i].kind <= TC_BCAST_INCIDENT_RESOLVED &&
+            tc_state__find(st, out->bcast[i].incident.id, &inc, true))
+            tc_state__announce(st, inc, rec, out);
+    }
     return 0;
 }
 

@@ -107,6 +107,8 @@ int tc_state_snapshot(const tc_state_t *st, uint64_t log_seq, uint64_t bcast_seq
 typedef struct {
     uint64_t log_seq, bcast_seq, config_seq;
 } tc_state_snapshot_header_t;
+/* Returns 0, TC_EDECODE, or TC_ENOTFOUND for a snapshot of another format
+ * version (the caller replays the whole log instead). */
 int tc_state_snapshot_header(const uint8_t *buf, size_t len, tc_state_snapshot_header_t *h);
 
 /* Loads a snapshot into `st`, which must be fresh from tc_state_new() with
@@ -150,6 +152,17 @@ const tc_state_host_t *tc_state_host(const tc_state_t *st, const char *host);
 /* Calls fn for each known host in name order. */
 typedef void(tc_state_host_fn)(const tc_state_host_t *h, void *ctx);
 void tc_state_each_host(const tc_state_t *st, tc_state_host_fn *fn, void *ctx);
+
+/* The guard against internal detail (state_guard.c): refuses an external
+ * update `u` of incident `incident` whose title or text names one of the
+ * incident's hosts (full or short name), an IP address (v4 or v6) or a
+ * port, a check of its service, or text of those checks' output (a token
+ * only a machine writes, such as "503" or "HTTP/1.1", or three of its words
+ * in a row), with the offending word in `why`. Internal updates pass.
+ * Reads the state, changes nothing; called when an update is drafted, not
+ * on replay. Returns 0 or TC_EINVAL. */
+int tc_state_guard(const tc_state_t *st, uint64_t incident, const tc_update_t *u, char *why,
+                   size_t whylen);
 
 /* Incident `id`, or NULL. Borrowed: valid until the next lookup or apply
  * (an archived one is decoded into a copy). */

@@ -257,6 +257,15 @@ int tc_state__apply_check(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
     if (flap_changed)
         svc->flapping = cr->flapping ? svc->flapping + 1 : svc->flapping - 1;
     c->flapping = cr->flapping;
+    /* The last failing output, which the guard keeps out of external
+     * texts (state_guard.c); copied by length, this runs per result. */
+    if (now_failing) {
+        size_t n = strnlen(cr->output, sizeof c->output - 1);
+        memcpy(c->output, cr->output, n);
+        c->output[n] = '\0';
+    } else {
+        c->output[0] = '\0';
+    }
 
     if (!changed)
         return 0;

@@ -24,6 +24,9 @@ typedef struct {
     tc_check_state_t state; /* last hard state; a new check counts as OK */
     uint32_t users;         /* "users" perfdata of that result, 0 if none */
     bool flapping;          /* the agent says it keeps changing state */
+    /* The output of its last hard result while not OK ("" while OK): what
+     * the guard keeps out of external texts (state_guard.c). */
+    char output[TC_TEXT_MAX];
 } tc_state__check_t;
 
 /* An incident that left its service's live slots (a newer one of the
@@ -182,6 +185,22 @@ int tc_state__check_page_delivery(const tc_state_t *st, const tc_incident_t *inc
                                   const tc_operator_action_t *a, char *why, size_t whylen);
 int tc_state__apply_page_delivery(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
                                   const char *actor, tc_state_out_t *out);
+
+/* ---- state_comms.c / state_announce.c: tocsin's own updates ------------- */
+
+/* Numbers update `u` (on the heap; the state takes it) as the next of
+ * `inc`, stores it and publishes it to its audience as u->author. */
+void tc_state__publish_new(tc_state_t *st, tc_incident_t *inc, tc_update_t *u,
+                           const tc_record_t *rec, tc_state_out_t *out);
+
+/* policy.internal_announce_severities: announces `inc` internally if it was
+ * declared, changed public state or severity, or resolved since tocsin last
+ * announced it (its newest internal update by tocsin says what that was,
+ * so the decision is derived from the state alone). Call after the record
+ * is applied and the components are refreshed. */
+void tc_state__announce(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                        tc_state_out_t *out);
+
 /* ---- state_response.c: the plan, a quiet IC, notices ---------------------- */
 
 /* Tells `person` something on their own page topic: a TC_BCAST_REMINDER

@@ -7,7 +7,7 @@
  * equal exactly when their snapshots are equal byte for byte. That is what
  * makes `--verify-replay` a comparison of bytes.
  *
- * Layout: the magic "TCSNAP2\n", then sections, each a tag byte and its
+ * Layout: the magic "TCSNAP3\n", then sections, each a tag byte and its
  * items; integers are LEB128 varints (signed ones zig-zag), strings and
  * embedded objects a varint length and the bytes. Incidents, updates and
  * maintenance windows are embedded as their protobuf encodings (wire.h),
@@ -22,8 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 2: subscribers say whether they are failing. */
-#define S_MAGIC "TCSNAP2\n"
+/* 2: subscribers say whether they are failing; 3: checks keep their last
+ * failing output (for the external-text guard). */
+#define S_MAGIC "TCSNAP3\n"
 
 enum {
     S_HEADER = 1,
@@ -145,6 +146,7 @@ static void s_write_checks(s_w_t *w, const tc_state_t *st)
         s_u(w, (uint64_t)c->state);
         s_u(w, c->users);
         s_u(w, c->flapping);
+        s_str(w, c->output);
     }
     free(keys);
 }
@@ -408,6 +410,7 @@ static void s_read_checks(s_r_t *r, tc_state_t *st)
         c->state = (tc_check_state_t)s_ru(r);
         c->users = (uint32_t)s_ru(r);
         c->flapping = s_ru(r) != 0;
+        s_rstr(r, c->output, sizeof c->output);
         char key[2 * TC_ID_MAX + 1];
         snprintf(key, sizeof key, "%s/%s", c->host, c->check);
         if (r->rc || zhashx_insert(st->checks, key, c) != 0) {
@@ -591,6 +594,11 @@ static void s_read_archive(s_r_t *r, tc_state_t *st)
 
 int tc_state_snapshot_header(const uint8_t *buf, size_t len, tc_state_snapshot_header_t *h)
 {
+    /* A snapshot of an older format (written before an upgrade) is no
+     * snapshot for this version: the log replays whole. */
+    if (len >= sizeof S_MAGIC - 1 && !memcmp(buf, S_MAGIC, 6) &&
+        memcmp(buf, S_MAGIC, sizeof S_MAGIC - 1) != 0)
+        return TC_ENOTFOUND;
     if (len < sizeof S_MAGIC - 1 || memcmp(buf, S_MAGIC, sizeof S_MAGIC - 1) != 0)
         return TC_EDECODE;
     s_r_t r = {buf + sizeof S_MAGIC - 1, buf + len, 0};

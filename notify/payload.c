@@ -20,6 +20,8 @@
 
 /* Slack rejects header blocks longer than this many characters. */
 #define S_SLACK_HEADER_MAX 150
+/* Slack refuses a section block whose text is longer than 3000 characters. */
+#define S_SLACK_SECTION_MAX 3000
 /* RFC 5322: a line is at most 998 characters; wrap well before. */
 #define S_MAIL_LINE_MAX 900
 #define S_LINK_MAX (TC_NOTIFY_URL_MAX + 64)
@@ -268,6 +270,44 @@ void tc_notify__block_text(tc_json_t *j, const char *type, const char *text_type
     tc_json_object_end(j);
 }
 
+/* The body as section blocks of at most S_SLACK_SECTION_MAX characters
+ * each (Slack refuses a longer one, and the delivery would fail for ever):
+ * cut after the last line break or space in each piece where there is one,
+ * never inside a character or an escape. */
+static int s_block_sections(tc_json_t *j, const char *text)
+{
+    size_t len = strlen(text), at = 0;
+    do {
+        size_t end = at, chars = 0, brk = 0;
+        while (end < len && chars < S_SLACK_SECTION_MAX) {
+            do
+                end++;
+            while (end < len && ((unsigned char)text[end] & 0xC0) == 0x80);
+            chars++;
+            if (text[end - 1] == '\n' || text[end - 1] == ' ')
+                brk = end;
+        }
+        if (end < len && brk > at)
+            end = brk;
+        /* Every '&' of the escaped text starts an escape: one whose ';' is
+         * not in this piece starts the next one. */
+        for (size_t k = end; k > at && end - k < 6; k--)
+            if (text[k - 1] == ';')
+                break;
+            else if (text[k - 1] == '&' && k - 1 > at) {
+                end = k - 1;
+                break;
+            }
+        char *piece = strndup(text + at, end - at);
+        if (!piece)
+            return TC_ENOMEM;
+        tc_notify__block_text(j, "section", "mrkdwn", piece);
+        free(piece);
+        at = end;
+    } while (at < len);
+    return 0;
+}
+
 int tc_notify_slack_json(tc_json_t *j, const tc_update_t *u, const tc_notify_context_t *ctx)
 {
     tc_notify__buf_t raw = {0}, head = {0}, text = {0}, body = {0}, info = {0};
@@ -327,7 +367,7 @@ int tc_notify_slack_json(tc_json_t *j, const tc_update_t *u, const tc_notify_con
     tc_json_key(j, "blocks");
     tc_json_array_begin(j);
     tc_notify__block_text(j, "header", "plain_text", header);
-    tc_notify__block_text(j, "section", "mrkdwn", body.data ? body.data : "");
+    int sections = s_block_sections(j, body.data ? body.data : "");
     tc_json_object_begin(j);
     tc_json_key(j, "type");
     tc_json_string(j, "context");
@@ -344,7 +384,8 @@ int tc_notify_slack_json(tc_json_t *j, const tc_update_t *u, const tc_notify_con
     tc_json_array_end(j);
     tc_json_object_end(j);
 
-    bool failed = raw.failed || head.failed || text.failed || body.failed || info.failed;
+    bool failed =
+        raw.failed || head.failed || text.failed || body.failed || info.failed || sections != 0;
     free(raw.data);
     free(head.data);
     free(text.data);

@@ -70,6 +70,9 @@ const tc_ctl_option_t tc_ctl_options[] = {
      "A,B", NULL, "the components affected"},
     {"next", required_argument, TC_CTL_OPT_NEXT, TC_CTL_G_DRAFT, "DUR", NULL,
      "when the next update comes"},
+    {"eta", required_argument, TC_CTL_OPT_ETA, TC_CTL_G_DRAFT, "WHEN", NULL,
+     "when service is expected back: RFC 3339, a duration such as 45m "
+     "meaning from now, or unknown (default: what the last update said)"},
     {"start", required_argument, TC_CTL_OPT_START, TC_CTL_G_WINDOW, "WHEN", NULL,
      "the window's start: RFC 3339, now or +DURATION"},
     {"end", required_argument, TC_CTL_OPT_END, TC_CTL_G_WINDOW, "WHEN", NULL, "its end"},
@@ -211,7 +214,7 @@ const tc_ctl_command_t tc_ctl_commands[] = {
     {"update",
      "ID draft [--external|--internal] [--scenario S]\n"
      "[--state ST] [--title T] [--components A,B]\n"
-     "[--next DUR] [-m TEXT]",
+     "[--next DUR] [--eta WHEN|DURATION|unknown] [-m TEXT]",
      "draft a status update; without -m the text comes "
      "from the template SCENARIO.AUDIENCE.STATE",
      S_COMMS,

@@ -53,16 +53,31 @@ static int s_id(const char *s, uint64_t *id)
     return s && tc_u64_parse(s, UINT64_MAX, id) == 0 && *id > 0 ? 0 : TC_EINVAL;
 }
 
+/* Titles are one line that fits whole (the coordinator checks the same). */
+static int s_title(const char *title, char *why, size_t cap)
+{
+    if (strlen(title) >= TC_TITLE_MAX)
+        return s_fail(why, cap, "the title is %zu bytes; a title holds at most %d bytes of UTF-8",
+                      strlen(title), TC_TITLE_MAX - 1);
+    if (tc_utf8_control(title))
+        return s_fail(why, cap,
+                      "the title holds a control character (CR, LF, tab...): a title "
+                      "is one line");
+    return 0;
+}
+
 static int s_update(const char *const *pos, size_t npos, const tc_comms_opts_t *o,
                     tc_api_request_t *req, char *why, size_t cap)
 {
     const char *usage = "usage: update ID draft [--external|--internal] [--scenario S] "
-                        "[--state ST] [--title T] [--components A,B] [--next DUR] [-m TEXT], "
+                        "[--state ST] [--title T] [--components A,B] [--next DUR] "
+                        "[--eta WHEN|DURATION|unknown] [-m TEXT], "
                         "or update ID approve|publish|withdraw N";
     const char *scenario = o->scenario, *state = o->state, *title = o->title,
-               *components = o->components, *next = o->next;
+               *components = o->components, *next = o->next, *eta = o->eta;
     bool external = o->external, internal = o->internal;
     uint64_t id, n;
+    int rc;
     if (npos > 3)
         return s_fail(why, cap, "unexpected argument '%s'", pos[3]);
     if (npos < 2 || s_id(pos[0], &id))
@@ -75,8 +90,15 @@ static int s_update(const char *const *pos, size_t npos, const tc_comms_opts_t *
             return s_fail(why, cap, "%s", usage);
         if (next && (tc_duration_parse(next, &ms) != 0 || ms <= 0))
             return s_fail(why, cap, "--next needs a duration such as 30m");
-        if (title && strlen(title) >= TC_TITLE_MAX)
-            return s_fail(why, cap, "--title is longer than %d bytes", TC_TITLE_MAX - 1);
+        /* Checked here for a clear message; the coordinator resolves it
+         * against its own clock. */
+        if (eta && strcmp(eta, "unknown") != 0 && !(tc_duration_parse(eta, &ms) == 0 && ms > 0) &&
+            tc_when_parse(eta, tc_now_ms(), &ms) != 0)
+            return s_fail(why, cap,
+                          "--eta needs a time (RFC 3339, 2026-12-02T15:00:00Z), a duration "
+                          "from now such as 45m, or unknown");
+        if (title && (rc = s_title(title, why, cap)) != 0)
+            return rc;
         if ((components && strlen(components) >= TC_API_ARG_MAX) ||
             (scenario && strlen(scenario) >= TC_API_ARG_MAX) ||
             (state && strlen(state) >= TC_API_ARG_MAX))
@@ -87,11 +109,12 @@ static int s_update(const char *const *pos, size_t npos, const tc_comms_opts_t *
         s_arg(req, 5, title);
         s_arg(req, 6, components);
         s_arg(req, 7, next);
+        s_arg(req, 8, eta);
         return 0;
     }
     if (npos != 3 || tc_u64_parse(pos[2], UINT32_MAX, &n) != 0 || n == 0 ||
         (strcmp(pos[1], "approve") && strcmp(pos[1], "publish") && strcmp(pos[1], "withdraw")) ||
-        external || internal || scenario || state || title || components || next)
+        external || internal || scenario || state || title || components || next || eta)
         return s_fail(why, cap, "%s", usage);
     s_arg(req, 2, pos[2]);
     return 0;
@@ -130,8 +153,11 @@ static int s_maintenance(const char *const *pos, size_t npos, const tc_comms_opt
                       "--start and --end: RFC 3339 (2026-12-01T22:00:00Z), now, or +DURATION");
     if ((every && tc_duration_parse(every, &ms)) || (verify && tc_duration_parse(verify, &ms)))
         return s_fail(why, cap, "--every and --verify need durations such as 7d or 15m");
-    if (strlen(pos[1]) >= TC_TITLE_MAX || strlen(components) >= TC_API_ARG_MAX ||
-        strlen(start) >= TC_API_ARG_MAX || strlen(end) >= TC_API_ARG_MAX)
+    int rc = s_title(pos[1], why, cap);
+    if (rc)
+        return rc;
+    if (strlen(components) >= TC_API_ARG_MAX || strlen(start) >= TC_API_ARG_MAX ||
+        strlen(end) >= TC_API_ARG_MAX)
         return s_fail(why, cap, "a value is too long");
     s_arg(req, 0, "add");
     s_arg(req, 1, start);
@@ -154,12 +180,24 @@ int tc_comms_request(const char *cmd, const char *const *args, size_t nargs,
     req->version = 1;
     snprintf(req->command, sizeof req->command, "%s", cmd);
     *wait_ms = 0;
-    if (message)
-        tc_strlcpy_utf8(req->message, message, sizeof req->message);
     bool takes_message = !strcmp(cmd, "update") || !strcmp(cmd, "component") ||
                          !strcmp(cmd, "maintenance") || !strcmp(cmd, "drill");
     if (message && !takes_message)
         return s_fail(why, cap, "-m does not apply to %s", cmd);
+    /* Texts are refused whole, never cut: an update's body holds 4096
+     * bytes, every other text (a maintenance description, a reason) 511. */
+    size_t limit = !strcmp(cmd, "update") && nargs >= 2 && !strcmp(args[1], "draft")
+                       ? TC_BODY_MAX - 1
+                       : TC_TEXT_MAX - 1;
+    if (message && strlen(message) > limit)
+        return s_fail(why, cap, "the text is %zu bytes; %s takes at most %zu bytes of UTF-8",
+                      strlen(message),
+                      limit == TC_BODY_MAX - 1      ? "an update"
+                      : !strcmp(cmd, "maintenance") ? "a maintenance description"
+                                                    : cmd,
+                      limit);
+    if (message)
+        tc_strlcpy_utf8(req->message, message, sizeof req->message);
     if (!strcmp(cmd, "update"))
         return s_update(args, nargs, opts, req, why, cap);
     if (!strcmp(cmd, "maintenance"))

@@ -8,7 +8,8 @@
  * caller owns.
  *
  *   update ID draft [--external|--internal] [--scenario S] [--state ST]
- *                   [--title T] [--components A,B] [--next DUR] [-m TEXT]
+ *                   [--title T] [--components A,B] [--next DUR]
+ *                   [--eta WHEN|DURATION|unknown] [-m TEXT]
  *   update ID approve|publish|withdraw N
  *   updates ID
  *   component [NAME STATUS|auto]
@@ -36,9 +37,10 @@ bool tc_comms_command(const char *cmd);
  * borrowed from argv. */
 typedef struct {
     const char *scenario, *state, *title, *components, *next; /* update draft */
-    bool external, internal;                                  /* update draft */
-    const char *start, *end, *every, *verify;                 /* maintenance add */
-    const char *service, *severity, *wait;                    /* drill */
+    const char *eta;         /* update draft: RFC 3339, DURATION from now, or "unknown" */
+    bool external, internal; /* update draft */
+    const char *start, *end, *every, *verify; /* maintenance add */
+    const char *service, *severity, *wait;    /* drill */
 } tc_comms_opts_t;
 
 /* Builds the API request for `cmd` with its positional words `args`

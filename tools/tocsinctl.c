@@ -63,7 +63,7 @@ typedef struct {
     size_t nargs;
     bool all;
     const char *message;    /* -m: text for the incident timeline */
-    char note[TC_TEXT_MAX]; /* a note's words, joined */
+    char note[TC_BODY_MAX]; /* a note's words, joined (longer than a note may be: refused whole) */
     bool has_from, has_limit;
     bool draft;      /* postmortem ID: render the Markdown draft */
     bool force;      /* --force: handoff without the IC, resolve over failing checks */
@@ -587,6 +587,7 @@ static int s_option(s_opts_t *o, int c, const char *arg)
     case TC_CTL_OPT_TITLE: co->title = arg; break;
     case TC_CTL_OPT_COMPONENTS: co->components = arg; break;
     case TC_CTL_OPT_NEXT: co->next = arg; break;
+    case TC_CTL_OPT_ETA: co->eta = arg; break;
     case TC_CTL_OPT_START: co->start = arg; break;
     case TC_CTL_OPT_END: co->end = arg; break;
     case TC_CTL_OPT_EVERY: co->every = arg; break;
@@ -750,6 +751,11 @@ static int s_request(s_opts_t *o, tc_api_request_t *req, int64_t *drill_wait_ms)
         snprintf(req->command, sizeof req->command, "incidents");
         req->all = true;
     }
+    /* Other commands' texts (notes, reasons, action items) hold 511
+     * bytes: refused whole, never cut. */
+    if (o->message && strlen(o->message) >= TC_TEXT_MAX)
+        return s_usage(o, "the text is %zu bytes; %s takes at most %d bytes of UTF-8",
+                       strlen(o->message), o->command, TC_TEXT_MAX - 1);
     if (o->message)
         tc_strlcpy_utf8(req->message, o->message, sizeof req->message);
     return -1;

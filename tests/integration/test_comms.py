@@ -88,17 +88,32 @@ class CommsTest(h.TocsinTestCase):
 
         # The liaison drafts from the template; it waits for the IC.
         r = self.ok(c, "--json", "update", iid, "draft", "--external", "--title", "API errors")
-        self.assertEqual(h.json.loads(r.stdout)["pending_update"], 1)
-        self.refused(c, "update", iid, "publish", "1", why="approval")
+        # Update 1 is tocsin's own: the declaration, announced to staff
+        # once the incident had a severity (policy.internal_announce_severities).
+        self.assertEqual(h.json.loads(r.stdout)["pending_update"], 2)
+        line = self.wait_lines(internal, lambda l: True, "tocsin's internal announcement")
+        self.assertEqual((line["update"]["number"], line["update"]["author"]), (1, "tocsin"))
+        self.assertTrue(line["update"]["body"].startswith("Declared SEV-2.\n"),
+                        line["update"]["body"])
+        self.refused(c, "update", iid, "publish", "2", why="approval")
         # Internal detail never goes out: a host name is refused.
         self.refused(c, "update", iid, "draft", "-m", "api-01 is on fire", why="api-01")
-        self.ok(c, "update", iid, "approve", "1")
-        self.ok(c, "update", iid, "publish", "1")
+        # ... and so are addresses, ports, check names and the check's output.
+        summary = c.ctl("show", iid)["summary"]
+        self.assertIn("127.0.0.1", summary)
+        for text, why in (("errors from 127.0.0.1", "the IP address 127.0.0.1"),
+                          ("the listener on :5432 died", "the port :5432"),
+                          ("the api-tcp check fails", "the check api-tcp"),
+                          ("API-01 is slow", "the host api-01")):
+            with self.subTest(text=text):
+                self.refused(c, "update", iid, "draft", "-m", text, why=why)
+        self.ok(c, "update", iid, "approve", "2")
+        self.ok(c, "update", iid, "publish", "2")
         line = self.wait_lines(external, lambda l: l["topic"] == "status.external",
                                "the external update")
         u = line["update"]
         self.assertEqual((u["number"], u["audience"], u["state"], u["status"]),
-                         (1, "external", "investigating", "published"))
+                         (2, "external", "investigating", "published"))
         self.assertIn("Public API", u["body"])
         self.assertNotIn("api-01", u["body"])
         self.assertNotIn("{{", u["body"])
@@ -108,11 +123,13 @@ class CommsTest(h.TocsinTestCase):
 
         # Internal updates go out at once, with the detail.
         self.ok(c, "update", iid, "draft", "--internal", "-m", "api-01 disk full; rotating logs")
-        line = self.wait_lines(internal, lambda l: True, "the internal update")
+        line = self.wait_lines(internal, lambda l: l["update"]["author"] != "tocsin",
+                               "the internal update")
         self.assertIn("api-01", line["update"]["body"])
         updates = c.ctl("updates", iid)
         self.assertEqual([(x["number"], x["audience"], x["status"]) for x in updates],
-                         [(1, "external", "published"), (2, "internal", "published")])
+                         [(1, "internal", "published"), (2, "external", "published"),
+                          (3, "internal", "published")])
 
         # No further external update: the liaison is reminded once due.
         self.ok(c, "clock", "advance", "25m")
@@ -141,9 +158,12 @@ class CommsTest(h.TocsinTestCase):
         self.wait_until(lambda: self.component(c, "public-api")["status"] == "operational",
                         what="the component back to operational")
         # The resolution is announced after the fact.
-        self.ok(c, "update", iid, "draft", "--state", "resolved")
-        self.ok(c, "update", iid, "approve", "3")
-        self.ok(c, "update", iid, "publish", "3")
+        r = self.ok(c, "--json", "update", iid, "draft", "--state", "resolved")
+        n = str(h.json.loads(r.stdout)["pending_update"])
+        self.assertEqual(n, "5")  # 4: tocsin announced the resolution to staff
+        self.assertEqual(c.ctl("updates", iid)[3]["author"], "tocsin")
+        self.ok(c, "update", iid, "approve", n)
+        self.ok(c, "update", iid, "publish", n)
         self.wait_lines(external, lambda l: l["update"]["state"] == "resolved", "resolved")
 
     def test_maintenance_window(self):
@@ -236,11 +256,89 @@ class CommsTest(h.TocsinTestCase):
         self.refused(c, "update", "1", "approve", "2", why="already published")
         self.refused(c, "update", "1", "publish", "1", why="already published")
 
+    def test_limits_that_speak(self):
+        """Issue 13: a 780-byte body came back as 511 bytes with exit 0.
+        Bodies of up to 4096 bytes of UTF-8 are stored whole; a longer one,
+        and a title with a control character, is refused with the limit or
+        the reason, and nothing is stored."""
+        c = self.start(agent=False)
+        self.ok(c, "drill", "--service", "api", "--wait", "0s")
+        before = len(c.ctl("updates", "1"))
+        # 4096 bytes exactly, with multi-byte characters and several lines.
+        unit = "Paiements retard\u00e9s \u2014 we are on it.\n"
+        body = (unit * (4096 // len(unit.encode()) + 1)).encode()[:4090].decode("utf-8", "ignore")
+        body += "x" * (4096 - len(body.encode()))
+        self.assertEqual(len(body.encode()), 4096)
+        self.ok(c, "update", "1", "draft", "--external", "--title", "Payments delayed", "-m", body)
+        updates = c.ctl("updates", "1")
+        self.assertEqual(len(updates), before + 1)
+        self.assertEqual(updates[-1]["body"], body)
+        # One byte more: refused before sending, naming the limit.
+        self.refused(c, "update", "1", "draft", "--external", "-m", body + "y", code=2,
+                     why="at most 4096 bytes")
+        for title in ("Payments\r\ndelayed", "Payments\ndelayed", "Payments\tdelayed"):
+            with self.subTest(title=title):
+                self.refused(c, "update", "1", "draft", "--title", title, "-m", "x", code=2,
+                             why="control character")
+                self.refused(c, "maintenance", "add", title, "--start", "+1h", "--end", "+2h",
+                             "--components", "web", code=2, why="control character")
+        self.refused(c, "update", "1", "draft", "--title", "t" * 160, "-m", "x", code=2,
+                     why="at most 159 bytes")
+        self.refused(c, "maintenance", "add", "DB upgrade", "--start", "+1h", "--end", "+2h",
+                     "--components", "web", "-m", "d" * 512, code=2, why="at most 511 bytes")
+        self.refused(c, "note", "1", "n" * 512, code=2, why="at most 511 bytes")
+        self.assertEqual(len(c.ctl("updates", "1")), before + 1)
+        self.assertEqual(c.ctl("maintenance"), [])
+
+    def test_restoration_estimate(self):
+        """AWS OPS10-BP05: a notice without a timeline for restoring service
+        is an anti-pattern. --eta as a duration, a time or unknown; the
+        estimate carries over to the next update; JSON field eta."""
+        c = self.start(agent=False)
+        self.ok(c, "drill", "--service", "api", "--wait", "0s")
+        n = len(c.ctl("updates", "1"))
+        self.ok(c, "update", "1", "draft", "--external", "--state", "identified", "--eta", "45m")
+        u = c.ctl("updates", "1")[-1]
+        self.assertEqual(u["number"], n + 1)
+        eta = datetime.datetime.fromisoformat(u["eta"].replace("Z", "+00:00"))
+        drafted = datetime.datetime.fromisoformat(u["drafted_at"].replace("Z", "+00:00"))
+        # From the coordinator's now when it drafted; the record's time
+        # (drafted_at) is taken a moment later, when it is stored.
+        self.assertLess(abs(eta - drafted - datetime.timedelta(minutes=45)),
+                        datetime.timedelta(minutes=1))
+        self.assertIn("We expect service to be restored by " + eta.strftime("%a ") +
+                      str(eta.day) + eta.strftime(" %b %Y, %H:%M UTC."), u["body"])
+        # Not said again: the estimate stands.
+        self.ok(c, "update", "1", "draft", "--external", "--state", "identified", "-m",
+                "Still on it.")
+        self.assertEqual(c.ctl("updates", "1")[-1]["eta"], u["eta"])
+        self.ok(c, "update", "1", "draft", "--external", "--state", "monitoring", "--eta",
+                "2099-01-01T12:00:00Z")
+        u = c.ctl("updates", "1")[-1]
+        self.assertEqual(u["eta"][:19], "2099-01-01T12:00:00")
+        self.assertNotIn("restored", u["body"])  # monitoring: the fix is in place
+        self.ok(c, "update", "1", "draft", "--external", "--state", "identified", "--eta",
+                "unknown")
+        u = c.ctl("updates", "1")[-1]
+        self.assertIsNone(u["eta"])
+        self.assertIn("We do not yet know when service will be restored.", u["body"])
+        self.refused(c, "update", "1", "draft", "--eta", "soon", code=2, why="--eta needs")
+        self.refused(c, "update", "1", "draft", "--eta", "2001-01-01T00:00:00Z",
+                     why="not in the future")
+        self.refused(c, "update", "1", "approve", "1", "--eta", "1h", code=2)
+        # The drill resolved its incident: a resolved update expects nothing.
+        self.ok(c, "update", "1", "draft", "--external", "--eta", "1h")
+        self.assertIsNone(c.ctl("updates", "1")[-1]["eta"])
+
     def test_bad_configuration(self):
         for text, why in (
                 ("components:\n  api: {colour: red}\n", "components.api: unknown key"),
                 ("components:\n  api: {services: [\"bad name\"]}\n", "not a service name"),
                 ("policy:\n  public_severities: [0]\n", "not a severity"),
+                ("policy:\n  internal_announce_severities: [1, 9]\n",
+                 "bad.yaml:2: policy.internal_announce_severities: \"9\" is not a severity"),
+                ("policy:\n  internal_announce_severities: 2\n",
+                 "policy.internal_announce_severities: must be a list"),
                 ("policy:\n  update_every: soon\n", "policy.update_every"),
                 ("coordinator:\n  templates: /nonexistent/templates\n", "templates")):
             with self.subTest(text=text):

@@ -153,9 +153,14 @@ class IncidentProcessTest(h.TocsinTestCase):
 
         doc = self.timeline(c, iid)
         tl = doc["timeline"]
-        self.assertEqual(kinds(tl), ["opened", "declared"])
+        # Declared, and announced to staff by tocsin in the same record
+        # (policy.internal_announce_severities).
+        self.assertEqual(kinds(tl), ["opened", "declared", "update"])
         self.assertEqual(tl[0]["actor"], "web-01")
         self.assertEqual(tl[1]["actor"], "tocsin")
+        self.assertEqual(tl[2]["actor"], "tocsin")
+        self.assertEqual(tl[2]["log_seq"], tl[1]["log_seq"])
+        self.assertIn("internal update 1 published by tocsin", tl[2]["text"])
         self.assertRegex(tl[1]["text"], r"^declared by policy: 40 users affected after \d+ min, "
                                         r"SEV-3$")
         self.assertEqual(tl[1]["time"], inc["declared_at"])
@@ -168,7 +173,7 @@ class IncidentProcessTest(h.TocsinTestCase):
         self.assertEqual(timers[0]["seq"], tl[1]["log_seq"])
         # Moving the clock further does not declare it again.
         self.advance(c, "30m")
-        self.assertEqual(kinds(self.timeline(c, iid)["timeline"]), ["opened", "declared"])
+        self.assertEqual(kinds(self.timeline(c, iid)["timeline"]), ["opened", "declared", "update"])
         self.assertEqual(len([r for r in c.log() if r["kind"] == "timer"]), 1)
 
         self.assertEqual(a.stop(), 0)
@@ -204,8 +209,8 @@ class IncidentProcessTest(h.TocsinTestCase):
         self.assertEqual(self.show(c, iid)["declared"], True)
 
         tl = self.timeline(c, iid)["timeline"]
-        self.assertEqual(kinds(tl), ["opened", "policy", "users", "declared"])
-        self.assertEqual([t["actor"] for t in tl[2:]], ["plaintext", "tocsin"])
+        self.assertEqual(kinds(tl), ["opened", "policy", "users", "declared", "update"])
+        self.assertEqual([t["actor"] for t in tl[2:]], ["plaintext", "tocsin", "tocsin"])
         self.assertEqual(tl[2]["log_seq"], tl[3]["log_seq"],
                          "the declaration comes from the users action's record")
         self.assertRegex(tl[3]["text"], r"50 users affected .*SEV-2")
@@ -367,13 +372,15 @@ class IncidentProcessTest(h.TocsinTestCase):
         final = self.timeline(c, iid)["timeline"]
         n = len(before["timeline"])
         self.assertEqual(final[:n], before["timeline"], "entries before the crash unchanged")
-        self.assertEqual(kinds(final[n:]), ["declared", "note", "state"])
-        self.assertEqual([t["actor"] for t in final[n:]], ["tocsin", "plaintext", "plaintext"])
+        # tocsin announces the declaration and the new state to staff.
+        self.assertEqual(kinds(final[n:]), ["declared", "update", "note", "state", "update"])
+        self.assertEqual([t["actor"] for t in final[n:]],
+                         ["tocsin", "tocsin", "plaintext", "plaintext", "tocsin"])
         self.assertGreater(final[n]["log_seq"], before["timeline"][-1]["log_seq"])
         keys = [(t["log_seq"], t["kind"]) for t in final]
         self.assertEqual(len(keys), len(set(keys)), "duplicate timeline entries")
         self.assertEqual(kinds(final).count("declared"), 1)
-        self.assertEqual(final[n + 1]["text"], "after the crash")
+        self.assertEqual(final[n + 2]["text"], "after the crash")
 
         # A second crash: replay must not fire the deadline again, and the
         # clock moving on afterwards finds nothing left to do.

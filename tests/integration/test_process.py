@@ -223,8 +223,11 @@ class ProcessTest(h.TocsinTestCase):
         self.assertIn("SEV-2 -> SEV-1 (Critical): 400 of 1000 users affected", sev[1]["text"])
         self.roles(iid, {"commander": "carol", "customer_liaison": "dave"})
         self.ok("dave", "update", iid, "draft", "--external", "--title", "Website errors")
-        self.ok("carol", "update", iid, "approve", 1)
-        self.ok("dave", "update", iid, "publish", 1)
+        # tocsin's own internal announcements come first in the numbering.
+        n = self.show(iid)["pending_update"]
+        self.assertGreater(n, 1)
+        self.ok("carol", "update", iid, "approve", n)
+        self.ok("dave", "update", iid, "publish", n)
         self.ok("erin", "update", iid, "draft", "--internal", "-m", "web-01 and web-02 down")
         self.advance("10m")
         # Every check recovers: resolved, and still SEV-1 everywhere.
@@ -256,8 +259,9 @@ class ProcessTest(h.TocsinTestCase):
         md = self.text("carol", "postmortem", iid)
         self.assertIn("- Severity: SEV-1 (Critical, major incident)\n", md)
         self.assertRegex(md, r"- Time at SEV-1: \d+m\d+s\n- Time at SEV-2: \d+")
-        self.assertRegex(md, r"\| 1 \| external \| investigating \| carol \| ")
-        self.assertRegex(md, r"\| 2 \| internal \| investigating \| erin \| web-01 and web-02 down")
+        self.assertRegex(md, r"\| \d+ \| external \| investigating \| carol \| ")
+        self.assertRegex(md, r"\| \d+ \| internal \| investigating \| erin \| web-01 and web-02 down")
+        self.assertRegex(md, r"\| 1 \| internal \| investigating \| tocsin \| Declared SEV-")
         self.assertNotIn("none recorded by tocsin yet", md)
         self.assertIn("- Conference bridge: https://meet.example.com/incident-%d" % iid, md)
 
@@ -277,9 +281,10 @@ class ProcessTest(h.TocsinTestCase):
         self.assertEqual(self.show(iid)["roles"]["commander"], "carol")
         # So an external draft of mallory's waits for carol.
         self.ok("mallory", "update", iid, "draft", "--external", "-m", "We are on it.")
-        self.refused("mallory", "update", iid, "approve", 1,
+        n = self.show(iid)["pending_update"]
+        self.refused("mallory", "update", iid, "approve", n,
                      why=r"only the incident commander \(carol\) approves")
-        self.refused("mallory", "update", iid, "publish", 1, why="approval first")
+        self.refused("mallory", "update", iid, "publish", n, why="approval first")
         # The IC hands over to dave: dave is paged, nobody else is told.
         seq = self.last_seq()
         self.ok("carol", "handoff", iid, "dave", "-m", "end of shift")
@@ -301,9 +306,9 @@ class ProcessTest(h.TocsinTestCase):
         rec = [r for r in self.c.log() if r.get("action") == "handoff"][-1]
         self.assertEqual((rec["actor"], rec["args"][0], rec["args"][-1]), ("bob", "bob", "force"))
         # The IC of record approves; then anyone may publish it.
-        self.refused("mallory", "update", iid, "approve", 1, why=r"commander \(bob\)")
-        self.ok("bob", "update", iid, "approve", 1)
-        self.ok("mallory", "update", iid, "publish", 1)
+        self.refused("mallory", "update", iid, "approve", n, why=r"commander \(bob\)")
+        self.ok("bob", "update", iid, "approve", n)
+        self.ok("mallory", "update", iid, "publish", n)
         # Nobody the roster does not know is assigned.
         self.refused("bob", "assign", iid, "sme", "nobody_known",
                      why="nobody_known is not in the on-call roster")
@@ -416,8 +421,18 @@ class ProcessTest(h.TocsinTestCase):
         # Nobody else: the liaisons' and SME's pages do not escalate.
         self.advance("6m")
         self.advance("6m")
-        others = [t for t in self.topics_after(seq)
-                  if t in ("page.dave", "page.erin", "page.alice", "page.carol")]
+        # tocsin's own announcement of the change (SEV-1, security) went to
+        # the group alone: never to status.internal.
+        restricted = sorted(line["topic"] for line in self.lines(
+            lambda line: line["seq"] > seq and "RESTRICTED" in line.get("detail", "")))
+        self.assertIn("page.carol", restricted)
+        self.assertTrue(set(restricted) <= {"page.carol", "page.grace", "page.kate",
+                                            "page.leo"}, restricted)
+        self.assertEqual([line for line in self.lines(lambda line: line["seq"] > seq and
+                                                       line["topic"] == "status.internal")], [])
+        others = [line["topic"] for line in self.lines(
+            lambda line: line["seq"] > seq and "RESTRICTED" not in line.get("detail", ""))
+            if line["topic"] in ("page.dave", "page.erin", "page.alice", "page.carol")]
         self.assertEqual(others, [], "pages outside the need-to-know group")
         self.assertNotIn("escalate", self.kinds(iid))
         self.assertNotIn("update-due", self.kinds(iid), "no update is due while it is held")
@@ -434,17 +449,19 @@ class ProcessTest(h.TocsinTestCase):
         self.assertEqual(got, ["page.carol", "page.grace", "page.kate", "page.leo"])
         self.assertEqual([line for line in self.lines(lambda line: line["seq"] > seq and
                                                        line["topic"].startswith("status."))], [])
-        self.assertEqual(self.ok("alice", "updates", iid)[0]["restricted"], True)
+        self.assertEqual([u["restricted"] for u in self.ok("alice", "updates", iid)
+                          if u["author"] == "kate"], [True])
         # External updates are held until the IC and the DPO clear them.
         self.ok("dave", "update", iid, "draft", "--external", "-m", "We are investigating.")
-        self.ok("carol", "update", iid, "approve", 2)
-        self.refused("carol", "update", iid, "publish", 2,
+        n = self.show(iid)["pending_update"]
+        self.ok("carol", "update", iid, "approve", n)
+        self.refused("carol", "update", iid, "publish", n,
                      why="held until the incident commander and the data protection officer")
         self.refused("mallory", "security", iid, "clear",
                      why=r"only the incident commander \(carol\) and the data protection "
                          r"officer \(grace\)")
         self.ok("carol", "security", iid, "clear")
-        self.refused("carol", "update", iid, "publish", 2, why="so far: IC cleared, DPO not yet")
+        self.refused("carol", "update", iid, "publish", n, why="so far: IC cleared, DPO not yet")
         # The checklist, with owners.
         items = self.ok("alice", "actions", iid)
         self.assertEqual(len(items), 14)
@@ -464,7 +481,7 @@ class ProcessTest(h.TocsinTestCase):
         cleared = parse_time(inc["disclosure"]["dpo_cleared_at"])
         self.assertEqual(parse_time(inc["next_update_due_at"]) - cleared,
                          datetime.timedelta(minutes=5))
-        self.ok("carol", "update", iid, "publish", 2)
+        self.ok("carol", "update", iid, "publish", n)
         self.wait_until(lambda: self.component("website") == "major_outage", what="major")
         self.wait_until(lambda: sp.json()["incidents"], what="the incident on the status page")
 
@@ -555,7 +572,11 @@ class ProcessTest(h.TocsinTestCase):
         md = self.text("carol", "postmortem", iid)
         self.assertRegex(md, r"meeting: \d{4}-\d\d-\d\dT")
         self.assertRegex(md, r"- Time at SEV-2: \d+m\d+s")
-        self.assertRegex(md, r"\| 1 \| internal \| investigating \| erin \| db failover running")
+        self.assertRegex(md, r"\| \d+ \| internal \| investigating \| erin \| db failover running")
+        # tocsin announced the declaration, the new state and the end to staff.
+        self.assertRegex(md, r"\| 1 \| internal \| investigating \| tocsin \| Declared SEV-2\.")
+        self.assertRegex(md, r"\| internal \| identified \| tocsin \| Now identified")
+        self.assertRegex(md, r"\| internal \| resolved \| tocsin \| Resolved\.")
         seq = self.last_seq()
         self.advance("25h")
         self.wait_until(lambda: [line for line in self.lines(

@@ -85,10 +85,26 @@ static inline int fx_teardown(void **state)
     return 0;
 }
 
+/* fx_setup without tocsin's own internal announcements
+ * (policy.internal_announce_severities), for tests that count and number
+ * the operators' updates; test_state_announce covers the announcements. */
+static inline int fx_setup_unannounced(void **state);
+
 /* Puts f->policy in force (as a configuration record would). */
 static inline void fx_reconfigure(fx_t *f)
 {
     assert_int_equal(tc_state_configure(f->st, &f->policy, NULL, NULL, NULL), 0);
+}
+
+static inline int fx_setup_unannounced(void **state)
+{
+    int rc = fx_setup(state);
+    if (rc)
+        return rc;
+    fx_t *f = *state;
+    f->policy.internal_announce_severities = 0;
+    fx_reconfigure(f);
+    return 0;
 }
 
 static inline void fx_apply(fx_t *f, tc_record_t *r)

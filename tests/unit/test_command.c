@@ -301,7 +301,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_handoff_consent, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_assign_commander, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_approval_by_ic, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_approval_by_ic, fx_setup_unannounced, fx_teardown),
         cmocka_unit_test_setup_teardown(test_resolve_over_failing_checks, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_reopen_only_newest, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_plan, fx_setup, fx_teardown),

@@ -35,6 +35,9 @@ static int s_setup(void **state)
     /* The update cadence alone here; the quiet-IC reminder has its own
      * tests (test_followup). */
     f->policy.ic_quiet_reminder_ms = 0;
+    /* Operators' updates numbered from 1: tocsin's own internal
+     * announcements are tested in test_state_announce. */
+    f->policy.internal_announce_severities = 0;
     tc_service_policy_t *sp = &f->policy.services[f->policy.nservices++];
     snprintf(sp->name, sizeof sp->name, "api");
     sp->users_per_host = 100;
@@ -128,7 +131,11 @@ static int s_draft(fx_t *f, int64_t at, const char *actor, uint64_t id, bool ext
     snprintf(a->update.body, sizeof a->update.body, "%s", body);
     snprintf(a->update.title, sizeof a->update.title, "API errors");
     a->update.next_update_ms = at + 30 * MIN;
-    int rc = s_apply(f, at, actor, a, why);
+    /* As the coordinator drafts: the guard first, then the check. */
+    char buf[256];
+    int rc = tc_state_guard(f->st, id, &a->update, why ? why : buf, 256);
+    if (rc == 0)
+        rc = s_apply(f, at, actor, a, why);
     free(a);
     return rc;
 }

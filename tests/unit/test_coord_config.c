@@ -74,7 +74,9 @@ static void test_process_policy(void **state)
     assert_int_equal(cfg.policy.out_of_hours_full_response, 2);
     assert_int_equal(cfg.policy.nsecurity_team, 0);
     assert_int_equal(cfg.policy.ic_quiet_reminder_ms, 30 * 60000);
+    assert_int_equal(cfg.policy.internal_announce_severities, 1u << 1 | 1u << 2 | 1u << 3);
     s_write("policy:\n"
+            "  internal_announce_severities: [1, 4]\n"
             "  bridge_url: \"https://meet.example.com/incident-{{incident}}\"\n"
             "  out_of_hours_full_response: 1\n"
             "  security_team: [kate, leo]\n"
@@ -87,6 +89,7 @@ static void test_process_policy(void **state)
     assert_int_equal(cfg.policy.nsecurity_team, 2);
     assert_string_equal(cfg.policy.security_team[1], "leo");
     assert_int_equal(cfg.policy.ic_quiet_reminder_ms, 45 * 60000);
+    assert_int_equal(cfg.policy.internal_announce_severities, 1u << 1 | 1u << 4);
     char link[TC_POLICY_URL_MAX];
     tc_policy_bridge(&cfg.policy, 42, link, sizeof link);
     assert_string_equal(link, "https://meet.example.com/incident-42");

@@ -153,6 +153,61 @@ static void test_update_from_template(void **state)
     assert_string_equal(f->u.components[0].name, "public-api");
 }
 
+/* Restoration estimates (AWS OPS10-BP05: a notice without a timeline for
+ * restoring service is an anti-pattern): --eta as a time, a duration from
+ * now or unknown, and the templates saying which. */
+static void test_eta(void **state)
+{
+    fx_t *f = *state;
+    const int64_t now = T0 + 5 * MIN;
+    const struct {
+        const char *eta;
+        int rc;
+        int64_t eta_ms;
+        const char *sentence;
+    } rows[] = {
+        {NULL, 0, 0, "We do not yet know when service will be restored."},
+        {"unknown", 0, 0, "We do not yet know when service will be restored."},
+        {"45m", 0, now + 45 * MIN,
+         "We expect service to be restored by Mon 24 Nov 2025, 16:50 UTC."},
+        {"+2h", 0, now + 120 * MIN,
+         "We expect service to be restored by Mon 24 Nov 2025, 18:05 UTC."},
+        {"2025-11-25T09:30:00Z", 0, T0 + 17 * 60 * MIN + 30 * MIN,
+         "We expect service to be restored by Tue 25 Nov 2025, 09:30 UTC."},
+        {"2025-11-24T15:00:00Z", TC_EINVAL, 0, "not in the future"},
+        {"soon", TC_EINVAL, 0, "eta: a time (RFC 3339"},
+        {"0s", TC_EINVAL, 0, "eta: a time (RFC 3339"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        s_request(f, NULL, NULL, NULL, "API errors", NULL, NULL, NULL);
+        if (rows[i].eta)
+            snprintf(f->q.args[f->q.nargs++], TC_API_ARG_MAX, "%s", rows[i].eta);
+        f->why[0] = '\0';
+        int rc = s_draft(f, now);
+        if (rc != rows[i].rc)
+            fail_msg("--eta %s: %d (%s)", rows[i].eta, rc, f->why);
+        if (rc) {
+            if (!strstr(f->why, rows[i].sentence))
+                fail_msg("--eta %s: \"%s\" lacks \"%s\"", rows[i].eta, f->why, rows[i].sentence);
+            continue;
+        }
+        assert_int_equal(f->u.eta_ms, rows[i].eta_ms);
+        if (!strstr(f->u.body, rows[i].sentence))
+            fail_msg("--eta %s: \"%s\" lacks \"%s\"", rows[i].eta, f->u.body, rows[i].sentence);
+    }
+    /* Resolved expects nothing more; a text of one's own keeps the eta. */
+    s_request(f, NULL, NULL, "resolved", NULL, NULL, NULL, NULL);
+    snprintf(f->q.args[f->q.nargs++], TC_API_ARG_MAX, "45m");
+    assert_int_equal(s_draft(f, now), 0);
+    assert_int_equal(f->u.eta_ms, 0);
+    assert_null(strstr(f->u.body, "restored"));
+    s_request(f, NULL, NULL, NULL, NULL, NULL, NULL, "We are on it.");
+    snprintf(f->q.args[f->q.nargs++], TC_API_ARG_MAX, "45m");
+    assert_int_equal(s_draft(f, now), 0);
+    assert_int_equal(f->u.eta_ms, now + 45 * MIN);
+    assert_string_equal(f->u.body, "We are on it.");
+}
+
 /* Internal updates say where the call is; external ones never do. */
 static void test_bridge_in_internal_updates(void **state)
 {
@@ -232,6 +287,50 @@ static void test_update_refusals(void **state)
     assert_non_null(strstr(f->why, "no incident 9"));
 }
 
+/* Limits that speak: a 4096-byte text is stored whole, a longer one and a
+ * title that is too long or holds a control character are refused with the
+ * limit or the reason in the message, never cut. */
+static void test_update_limits(void **state)
+{
+    fx_t *f = *state;
+    static char big[TC_BODY_MAX];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    s_request(f, NULL, NULL, NULL, NULL, NULL, NULL, big);
+    assert_int_equal(s_draft(f, T0), 0);
+    assert_int_equal(strlen(f->u.body), 4096);
+    assert_memory_equal(f->u.body, big, 4096);
+
+    const struct {
+        const char *title, *why;
+    } bad[] = {
+        {"API errors\r\nX-Injected: 1", "control character"},
+        {"line\none", "control character"},
+        {"tab\there", "control character"},
+        {"del\x7f", "control character"},
+        {"c1 \xc2\x85 next line", "control character"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_request(f, NULL, NULL, NULL, bad[i].title, NULL, NULL, "text");
+        assert_int_equal(s_draft(f, T0), TC_EINVAL);
+        if (!strstr(f->why, bad[i].why))
+            fail_msg("title %zu: \"%s\" lacks \"%s\"", i, f->why, bad[i].why);
+    }
+    char longtitle[TC_API_ARG_MAX];
+    memset(longtitle, 't', TC_TITLE_MAX);
+    longtitle[TC_TITLE_MAX] = '\0';
+    s_request(f, NULL, NULL, NULL, longtitle, NULL, NULL, "text");
+    assert_int_equal(s_draft(f, T0), TC_EINVAL);
+    assert_non_null(strstr(f->why, "at most 159 bytes"));
+    longtitle[TC_TITLE_MAX - 1] = '\0';
+    s_request(f, NULL, NULL, NULL, longtitle, NULL, NULL, "text");
+    assert_int_equal(s_draft(f, T0), 0);
+    assert_int_equal(strlen(f->u.title), TC_TITLE_MAX - 1);
+    /* UTF-8 in a title is fine. */
+    s_request(f, NULL, NULL, NULL, "Paiements retard\xc3\xa9s", NULL, NULL, "text");
+    assert_int_equal(s_draft(f, T0), 0);
+}
+
 static int s_window(fx_t *f, const char *start, const char *end, const char *comps,
                     const char *every, tc_maintenance_t *w)
 {
@@ -260,6 +359,21 @@ static void test_window(void **state)
     assert_int_equal(s_window(f, "now", "+2h", "bad name", "", &w), TC_EINVAL);
     f->q.nargs = 3;
     assert_int_equal(tc_draft_window(T0, &f->q, &w, f->why, sizeof f->why), TC_EINVAL);
+
+    /* A title on one line; a description that fits whole. */
+    assert_int_equal(s_window(f, "now", "+2h", "web", "", &w), 0);
+    snprintf(f->q.args[6], TC_API_ARG_MAX, "DB upgrade\nnow");
+    assert_int_equal(tc_draft_window(T0, &f->q, &w, f->why, sizeof f->why), TC_EINVAL);
+    assert_non_null(strstr(f->why, "control character"));
+    snprintf(f->q.args[6], TC_API_ARG_MAX, "DB upgrade");
+    memset(f->q.message, 'd', TC_TEXT_MAX - 1);
+    f->q.message[TC_TEXT_MAX - 1] = '\0';
+    assert_int_equal(tc_draft_window(T0, &f->q, &w, f->why, sizeof f->why), 0);
+    assert_int_equal(strlen(w.description), TC_TEXT_MAX - 1);
+    f->q.message[TC_TEXT_MAX - 1] = 'd';
+    f->q.message[TC_TEXT_MAX] = '\0';
+    assert_int_equal(tc_draft_window(T0, &f->q, &w, f->why, sizeof f->why), TC_EINVAL);
+    assert_non_null(strstr(f->why, "at most 511 bytes"));
 }
 
 int main(void)
@@ -267,6 +381,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_update_from_template, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_update_refusals, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_update_limits, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_eta, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bridge_in_internal_updates, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_low_severities, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_window, s_setup, s_teardown),

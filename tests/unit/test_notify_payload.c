@@ -237,6 +237,44 @@ static void test_slack_escaping(void **state)
     tc_json_destroy(&j);
 }
 
+/* A body of 4096 bytes whose escaped form is twice that: Slack takes at
+ * most 3000 characters in a section, so the body goes out as several, cut
+ * between words and never inside an escape, and nothing is lost. */
+static void test_slack_long_body(void **state)
+{
+    (void)state;
+    tc_json_t *j = tc_json_new();
+    tc_update_t u = s_update();
+    for (size_t i = 0; i + 4 <= 4096; i += 4)
+        memcpy(u.body + i, "a&b ", 4);
+    u.body[4096] = '\0';
+    assert_int_equal(tc_notify_slack_json(j, &u, &s_ctx), 0);
+    const char *d = tc_json_data(j);
+    s_assert_json(d);
+    static char joined[4 * TC_BODY_MAX];
+    size_t n = 0, sections = 0;
+    const char *key = "{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\",\"text\":\"";
+    for (const char *p = strstr(d, key); p; p = strstr(p, key)) {
+        p += strlen(key);
+        const char *q = strchr(p, '"');
+        assert_non_null(q);
+        assert_true(q - p <= 3000); /* ASCII here: bytes are characters */
+        assert_true(q > p);
+        /* Each piece ends at a word: the escape it holds is whole. */
+        assert_true(q[-1] == ' ' || q[-1] == 'b');
+        memcpy(joined + n, p, (size_t)(q - p));
+        n += (size_t)(q - p);
+        sections++;
+        p = q;
+    }
+    joined[n] = '\0';
+    assert_int_equal(sections, 3);
+    assert_int_equal(n, 8 * 1024);
+    for (size_t i = 0; i < n; i += 8)
+        assert_memory_equal(joined + i, "a&amp;b ", 8);
+    tc_json_destroy(&j);
+}
+
 static tc_notify_sub_t s_sub(void)
 {
     tc_notify_sub_t sub;
@@ -371,9 +409,13 @@ static void test_email_header_injection(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keys_and_links), cmocka_unit_test(test_webhook),
-        cmocka_unit_test(test_slack),          cmocka_unit_test(test_slack_escaping),
-        cmocka_unit_test(test_email),          cmocka_unit_test(test_email_header_injection),
+        cmocka_unit_test(test_keys_and_links),
+        cmocka_unit_test(test_webhook),
+        cmocka_unit_test(test_slack),
+        cmocka_unit_test(test_slack_escaping),
+        cmocka_unit_test(test_slack_long_body),
+        cmocka_unit_test(test_email),
+        cmocka_unit_test(test_email_header_injection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

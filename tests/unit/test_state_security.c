@@ -261,9 +261,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_flag_restricts_paging, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_checklist_owners, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_restricted_internal_updates, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_disclosure_holds_external, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_clear_after_resolution, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_restricted_internal_updates, fx_setup_unannounced,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_disclosure_holds_external, fx_setup_unannounced,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_clear_after_resolution, fx_setup_unannounced,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_plaintext_and_undeclared, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

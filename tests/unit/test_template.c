@@ -191,6 +191,24 @@ static void test_render_substitutes_and_rejects_bad_combinations(void **unused)
     assert_null(strstr(out, "Next update"));
     assert_non_null(strstr(out, "\nAlert: x"));
     assert_int_equal(out[strlen(out) - 1], 'x');
+    /* {{eta}}: the external texts of incidents say when service is
+     * expected back, or that it is not yet known, until it is fixed. */
+    tc_template_vars_t ev = s_vars;
+    ev.eta = "We expect service to be restored by Tue 2 Dec 2026, 15:00 UTC.";
+    static const char *const scen[] = {"outage", "degradation", "security"};
+    static const char *const st[] = {"investigating", "identified"};
+    for (size_t i = 0; i < 3; i++)
+        for (size_t k = 0; k < 2; k++) {
+            assert_int_equal(
+                tc_templates_render(t, scen[i], "external", st[k], &ev, out, sizeof out), 0);
+            if (!strstr(out, "Some payments fail. We expect service to be restored by Tue 2 Dec "
+                             "2026, 15:00 UTC. "))
+                fail_msg("%s/%s: %s", scen[i], st[k], out);
+        }
+    assert_int_equal(tc_templates_render(t, "outage", "external", "resolved", &ev, out, sizeof out),
+                     0);
+    assert_null(strstr(out, "restored by"));
+
     /* Maintenance: the window's description, no double space, no claim
      * of health at the end. */
     tc_template_vars_t mv = {.components = "Public API",
