@@ -194,6 +194,10 @@ if [ ! -f "$VAR/coordinator.yaml" ]; then
     say "wrote $VAR/coordinator.yaml"
 fi
 
+# A coordinator.yaml from before the demo had a roster pages nobody.
+grep -q '^people:' "$VAR/coordinator.yaml" ||
+    say "note: $VAR/coordinator.yaml has no people, so nobody is paged; remove it for the demo's roster"
+
 # tocsin-notify: pages and status updates by e-mail to the local inbox,
 # acknowledgement links through the gateway. The endpoints, keys and state
 # are given on its command line.

@@ -34,18 +34,24 @@ class Sink(socketserver.ThreadingTCPServer):
         self.count = max([int(n[:-4]) for n in names], default=0)
 
     def store(self, data):
-        msg = email.message_from_bytes(data, policy=email.policy.default)
-        body = msg.get_body(("plain", "html"))
-        link = ACK.search(body.get_content() if body else "")
+        # What the line says is a courtesy: a message it cannot read is
+        # kept all the same.
+        to, subject, link = "?", "(unreadable)", None
+        try:
+            msg = email.message_from_bytes(data, policy=email.policy.default)
+            to, subject = msg.get("To", "?"), msg.get("Subject", "(no subject)")
+            body = msg.get_body(("plain", "html"))
+            link = ACK.search(body.get_content() if body else "")
+        except Exception:  # noqa: BLE001 - any parse failure: keep the bytes
+            pass
         with self.lock:
             self.count += 1
             path = os.path.join(self.folder, "%04d.eml" % self.count)
             with open(path + ".tmp", "wb") as f:
                 f.write(data)
             os.rename(path + ".tmp", path)
-            print("mail %s: to %s: %s%s" % (
-                os.path.basename(path), msg.get("To", "?"), msg.get("Subject", "(no subject)"),
-                ", ack: " + link.group(0) if link else ""), flush=True)
+            print("mail %s: to %s: %s%s" % (os.path.basename(path), to, subject,
+                                            ", ack: " + link.group(0) if link else ""), flush=True)
 
 
 class Session(socketserver.StreamRequestHandler):

@@ -13,8 +13,10 @@ import json
 import os
 import re
 import signal
+import smtplib
 import socket
 import subprocess
+import sys
 import unittest
 import urllib.request
 
@@ -22,6 +24,7 @@ import tocsin_harness as h
 
 STATUSPAGE = "tocsin-statuspage"
 RUN_SH = os.path.join(h.HERE, "..", "..", "scripts", "run.sh")
+SINK = os.path.join(h.HERE, "..", "..", "scripts", "smtp-sink.py")
 
 
 class StartupErrorsTest(h.TocsinTestCase):
@@ -285,6 +288,70 @@ class StartupErrorsTest(h.TocsinTestCase):
         self.wait_until(delivered, what="alice's page counted in tocsin-notify's /metrics")
         stop()
         self.assertEqual(p.returncode, 0, text())
+
+    def test_inbox_sink(self):
+        """make run's inbox, scripts/smtp-sink.py: each mail whole in its own
+        file (dots unstuffed) and one line naming it; an unknown command
+        502, an oversized mail 552 and not kept; the numbering goes on after
+        a restart; usage and a busy port are errors; SIGTERM exits 0."""
+        inbox = os.path.join(self.tmp, "inbox")
+        r = subprocess.run([sys.executable, SINK], capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("usage: smtp-sink.py ADDR:PORT DIR", r.stderr)
+        holder = socket.socket()
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        self.addCleanup(holder.close)
+        busy = "127.0.0.1:%d" % holder.getsockname()[1]
+        r = subprocess.run([sys.executable, SINK, busy, inbox], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("smtp-sink.py: cannot listen on %s" % busy, r.stderr)
+        addr = "127.0.0.1:%d" % h.free_port()
+        log = os.path.join(self.tmp, "inbox.log")
+
+        def start():
+            with open(log, "a") as f:
+                p = subprocess.Popen([sys.executable, SINK, addr, inbox], stdout=f,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+            self.wait_until(lambda: self.read(log).count("inbox on smtp://" + addr) == start.n,
+                            what="the sink listening")
+            return p
+        start.n = 1
+        p = start()
+        host, port = addr.split(":")
+        data = (b"To: alice@example.com\r\nSubject: PAGE: test\r\n\r\n"
+                b"Acknowledge: http://127.0.0.1:7405/ack/AQ_x-1\r\n.leading dot\r\n")
+        with smtplib.SMTP(host, int(port), timeout=10) as c:
+            c.sendmail("tocsin@localhost", ["alice@example.com"], data)
+            self.assertEqual(c.docmd("VRFY", "alice")[0], 502)
+            with self.assertRaises(smtplib.SMTPDataError) as e:
+                c.sendmail("tocsin@localhost", ["bob@example.com"],
+                           b"Subject: big\r\n\r\n" + (b"x" * 998 + b"\r\n") * 1100)
+            self.assertEqual(e.exception.smtp_code, 552)
+        with open(os.path.join(inbox, "0001.eml"), "rb") as f:
+            self.assertEqual(f.read(), data)
+        self.assertEqual(sorted(os.listdir(inbox)), ["0001.eml"])
+        self.assertIn("mail 0001.eml: to alice@example.com: PAGE: test, ack: "
+                      "http://127.0.0.1:7405/ack/AQ_x-1\n", self.read(log))
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=30), 0)
+        start.n = 2
+        p = start()
+        with smtplib.SMTP(host, int(port), timeout=10) as c:
+            c.sendmail("tocsin@localhost", ["bob@example.com"], b"Subject: again\r\n\r\nhi\r\n")
+        self.assertEqual(sorted(os.listdir(inbox)), ["0001.eml", "0002.eml"])
+        self.assertIn("mail 0002.eml: to ?: again\n", self.read(log))
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=30), 0)
+
+    def read(self, path):
+        try:
+            with open(path) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
     def free_block(self, n=8):
         """A base port with it and the next n-1 free a moment ago (make
