@@ -76,9 +76,15 @@ static void s_handle(void *arg, tc_http_req_t *req)
         tc_http_respond_text(req, 405, "text/plain; charset=utf-8", "method not allowed\n");
         return;
     }
+    /* Liveness for supervisors and container health checks: the loop
+     * answers. */
+    if (!strcmp(tc_http_req_path(req), "/healthz")) {
+        tc_http_respond_text(req, 200, "text/plain; charset=utf-8", "ok\n");
+        return;
+    }
     if (strcmp(tc_http_req_path(req), "/metrics") != 0) {
         tc_http_respond_text(req, 404, "text/plain; charset=utf-8",
-                             "not found: the metrics are at /metrics\n");
+                             "not found: the metrics are at /metrics, health at /healthz\n");
         return;
     }
     tc_prom_reset(ctx->prom);

@@ -287,11 +287,18 @@ class DockerTest(h.TocsinTestCase):
         runs = " ".join(a for i, a in self.final("Dockerfile.coordinator") if i == "RUN")
         for d in CLIENTS:
             self.assertIn("/var/lib/tocsin/clients/" + d, runs)
-        # The health check's key is one the job makes.
+        # The health checks ask /healthz where the script looks for it (no
+        # key, no audit record): the coordinator's and notify's metrics
+        # listeners.
         env = " ".join(a for i, a in self.final("Dockerfile.coordinator") if i == "ENV")
-        key = re.search(r"TOCSIN_HEALTH_KEY=(\S+)", env).group(1)
-        self.assertRegex(key, r"^/var/lib/tocsin/keys/private/operator-ro\.healthcheck\.cert$")
-        self.assertIn(("operator-ro", "healthcheck"), made)
+        self.assertNotIn("TOCSIN_HEALTH_KEY", env)
+        with open(os.path.join(DOCKER, "healthcheck.sh")) as f:
+            script = f.read()
+        for name, port in (("coordinator", 7406), ("notify", 7407)):
+            with open(configs[name]) as f:
+                listen = yaml.safe_load(f)[name]["metrics"]
+            self.assertEqual(int(listen.rsplit(":", 1)[1]), port, name)
+            self.assertRegex(script, r"running tocsin-%s; then\n    healthz %d\n" % (name, port))
         coord = services["coordinator"]
         self.assertEqual(self.mounts(coord)["coordinator-keys"][0], "/var/lib/tocsin/keys")
         with open(configs["coordinator"]) as f:
@@ -326,11 +333,6 @@ class DockerTest(h.TocsinTestCase):
 
         r = probe_with("tocsin-agent")
         self.assertEqual(r.returncode, 0, r.stderr)
-        # Names longer than the kernel's 15 bytes of comm are found too: a
-        # coordinator without a health key is healthy while it runs.
-        env = {k: v for k, v in os.environ.items() if k != "TOCSIN_HEALTH_KEY"}
-        r = probe_with("tocsin-coordinator", env)
-        self.assertEqual(r.returncode, 0, r.stderr)
         # A gateway is asked for GET /healthz on 127.0.0.1:7405: a real
         # one, in a network namespace of its own too (its own port 7405).
         # A process of that name that does not answer is unhealthy.
@@ -353,6 +355,27 @@ class DockerTest(h.TocsinTestCase):
                                     h.binary("tocsin-gateway"), path, t],
                            capture_output=True, text=True, timeout=60)
         with open(os.path.join(t, "gw.log")) as f:
+            self.assertEqual(r.returncode, 0, r.stderr + f.read())
+        # The coordinator (a name longer than comm's 15 bytes) the same way:
+        # unhealthy when its /healthz on 7406 does not answer, healthy when
+        # a real one serves it.
+        fake = os.path.join(self.tmp, "tocsin-coordinator")
+        shutil.copy(shutil.which("sleep"), fake)
+        r = subprocess.run(probe + ["--net", "sh", "-c",
+                                    'ip link set lo up; "$1" 30 & '
+                                    'until grep -qx tocsin-coordina /proc/[0-9]*/comm; do '
+                                    'sleep 0.05; done 2>/dev/null; sh "$2"', "sh", fake, path],
+                           capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0, "a coordinator that does not answer is unhealthy")
+        script = ('ip link set lo up || exit 3; "$1" --insecure --data "$3/data" '
+                  '--agents tcp://127.0.0.1:7401 --api tcp://127.0.0.1:7402 '
+                  '--publish tcp://127.0.0.1:7403 --metrics 127.0.0.1:7406 '
+                  '--log-level warn 2>"$3/co.log" & '
+                  'for i in $(seq 200); do sh "$2" && exit 0; sleep 0.05; done; exit 1')
+        r = subprocess.run(probe + ["--net", "sh", "-c", script, "sh",
+                                    h.binary(h.COORDINATOR), path, t],
+                           capture_output=True, text=True, timeout=60)
+        with open(os.path.join(t, "co.log")) as f:
             self.assertEqual(r.returncode, 0, r.stderr + f.read())
 
 if __name__ == "__main__":

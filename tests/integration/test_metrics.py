@@ -124,3 +124,14 @@ class MetricsTest(h.TocsinTestCase):
         for port in (mport, nport, gw.port):
             self.assertEqual(g.request("http://127.0.0.1:%d/nope" % port)[0], 404)
             self.assertEqual(g.request("http://127.0.0.1:%d/metrics" % port, "POST")[0], 405)
+
+        # Health without noise: every daemon with a listener answers
+        # /healthz without a key, and the probes write no audit record.
+        c.ctl("audit")  # reading the audit trail is audited, once an hour
+        audit = c.ctl("audit")
+        for _ in range(3):
+            for port in (mport, nport, gw.port):
+                st, _, body = g.request("http://127.0.0.1:%d/healthz" % port)
+                self.assertEqual(st, 200, body)
+                self.assertIn(b"ok", body)
+        self.assertEqual(c.ctl("audit"), audit)
