@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 void tc_coord_config_defaults(tc_coord_config_t *cfg)
@@ -54,13 +55,14 @@ static const char *s_scalar(const yaml_node_t *n)
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
+/* In any case, as the other daemons' files (common/yconf) take them. */
 static int s_bool(const char *v, bool *out)
 {
-    if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on")) {
+    if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcasecmp(v, "on")) {
         *out = true;
         return 0;
     }
-    if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off")) {
+    if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcasecmp(v, "off")) {
         *out = false;
         return 0;
     }

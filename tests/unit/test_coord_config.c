@@ -31,7 +31,7 @@ static void test_full(void **state)
     s_write("coordinator:\n"
             "  data: /srv/tocsin\n"
             "  rate_limit: 100\n"
-            "  test_clock: true\n"
+            "  test_clock: True\n"
             "policy:\n"
             "  declare_after: 5m\n"
             "  roles_by_severity:\n"
