@@ -20,11 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
     tc_agent_t *agent;
     const tc_check_def_t *def;
     tc_check_status_t status;
+    uint64_t runs[TC_STATE_UNKNOWN + 1]; /* results by state, for metrics */
+    double started_s;                    /* when the current run started */
 } s_check_t;
 
 struct tc_agent_t {
@@ -34,7 +37,18 @@ struct tc_agent_t {
     tc_checker_t *checker;
     s_check_t *checks;
     size_t nchecks;
+    tc_histogram_t run_seconds; /* how long finished runs took */
+    uint64_t left_out;          /* transitions a full spool did not take */
 };
+
+/* Seconds on a monotonic clock, finer than tc_mono_ms(): a tcp check on
+ * the same host finishes well inside a millisecond. */
+static double s_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* ---- check results -------------------------------------------------------- */
 
@@ -90,6 +104,8 @@ static int s_emit(tc_agent_t *a, s_check_t *ck, const tc_check_result_t *res,
         tc_error("cannot keep the event for check %s: %s", ck->def->name, tc_strerror(rc));
         return rc;
     }
+    if (rc == TC_EFULL)
+        a->left_out++;
     const char *was = !ck->status.reported ? "PENDING"
                       : ck->status.reported_flapping
                           ? "FLAPPING"
@@ -108,6 +124,8 @@ static int s_emit(tc_agent_t *a, s_check_t *ck, const tc_check_result_t *res,
 
 static void s_apply_result(tc_agent_t *a, s_check_t *ck, const tc_check_result_t *res)
 {
+    if (res->state <= TC_STATE_UNKNOWN)
+        ck->runs[res->state]++;
     tc_check_status_t next;
     tc_check_report_t rep;
     bool emit = tc_check_status_next(&ck->status, res->state, ck->def->retries, &ck->def->flap,
@@ -129,7 +147,10 @@ static void s_apply_result(tc_agent_t *a, s_check_t *ck, const tc_check_result_t
 
 static void s_on_result(void *tag, const tc_check_result_t *res, void *arg)
 {
-    s_apply_result(arg, tag, res);
+    tc_agent_t *a = arg;
+    s_check_t *ck = tag;
+    tc_histogram_observe(&a->run_seconds, s_clock() - ck->started_s);
+    s_apply_result(a, ck, res);
 }
 
 static void s_run_check(s_check_t *ck)
@@ -141,6 +162,7 @@ static void s_run_check(s_check_t *ck)
                 tc_duration_format(ck->def->timeout_ms, d, sizeof d));
         return;
     }
+    ck->started_s = s_clock();
     int rc = tc_checker_start(a->checker, ck->def, ck);
     if (rc != 0) {
         /* Nagios' answer to a check that cannot run: UNKNOWN, so it shows. */
@@ -195,6 +217,10 @@ int tc_agent_new(const tc_agent_config_t *cfg, tc_agent_t **out, char *why, size
     if (!a)
         return TC_ENOMEM;
     a->cfg = cfg;
+    /* From a tcp connect on the same host to a plugin near its timeout. */
+    static const double bounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                    0.5,   1,     2.5,  5,     10,   30,  60};
+    tc_histogram_init(&a->run_seconds, bounds, sizeof bounds / sizeof bounds[0]);
     a->loop = zloop_new();
     if (!a->loop)
         goto fail_loop;
@@ -296,6 +322,32 @@ tc_outbox_t *tc_agent_outbox(tc_agent_t *a)
 const tc_check_status_t *tc_agent_check_status(const tc_agent_t *a, size_t index)
 {
     return index < a->nchecks ? &a->checks[index].status : NULL;
+}
+
+size_t tc_agent_nchecks(const tc_agent_t *a)
+{
+    return a->nchecks;
+}
+
+int tc_agent_check_info(const tc_agent_t *a, size_t index, tc_agent_check_info_t *info)
+{
+    if (index >= a->nchecks)
+        return TC_EINVAL;
+    const s_check_t *ck = &a->checks[index];
+    info->def = ck->def;
+    info->status = &ck->status;
+    memcpy(info->runs, ck->runs, sizeof info->runs);
+    return 0;
+}
+
+const tc_histogram_t *tc_agent_run_seconds(const tc_agent_t *a)
+{
+    return &a->run_seconds;
+}
+
+uint64_t tc_agent_left_out(const tc_agent_t *a)
+{
+    return a->left_out;
 }
 
 /* ---- --once ------------------------------------------------------------- */

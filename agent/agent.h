@@ -16,6 +16,7 @@
 #include "check_state.h"
 #include "config.h"
 #include "outbox.h"
+#include "prom.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -48,6 +49,30 @@ tc_outbox_t *tc_agent_outbox(tc_agent_t *a);
 /* The soft/hard status of check `index` (0-based, config order), or NULL
  * if there is no such check. Borrowed; valid until the next loop event. */
 const tc_check_status_t *tc_agent_check_status(const tc_agent_t *a, size_t index);
+
+/* The number of checks configured. */
+size_t tc_agent_nchecks(const tc_agent_t *a);
+
+/* What a scrape shows of one check (agent/metrics.h). */
+typedef struct {
+    const tc_check_def_t *def;           /* borrowed from the configuration */
+    const tc_check_status_t *status;     /* borrowed; valid until the next loop event */
+    uint64_t runs[TC_STATE_UNKNOWN + 1]; /* results since start, by state */
+} tc_agent_check_info_t;
+
+/* Fills *info for check `index` (0-based, config order). Returns 0, or
+ * TC_EINVAL if there is no such check. */
+int tc_agent_check_info(const tc_agent_t *a, size_t index, tc_agent_check_info_t *info);
+
+/* How long the finished check runs took, in seconds (every check;
+ * runs that could not start are not in it). Borrowed, valid until
+ * tc_agent_destroy. */
+const tc_histogram_t *tc_agent_run_seconds(const tc_agent_t *a);
+
+/* Hard changes since start that a full spool (or disk) did not take: the
+ * outbox keeps each check's latest and reports the count as EventsLost
+ * when there is room. */
+uint64_t tc_agent_left_out(const tc_agent_t *a);
 
 /* Runs every check of `cfg` once, in parallel, waits for all of them and
  * prints one line per check in configuration order to `out`:

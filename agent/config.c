@@ -12,6 +12,7 @@
 
 #include "cfgcheck.h"
 #include "error.h"
+#include "httpd.h"
 #include "outbox.h"
 #include "spool.h"
 #include "util.h"
@@ -204,12 +205,19 @@ static int s_load_agent(tc_yconf_t *c, const yaml_node_t *map, tc_agent_config_t
             rc = s_get_count(c, v, path, TC_OUTBOX_MAX_WINDOW, &cfg->window);
         } else if (strcmp(key, "send_rate") == 0) {
             rc = s_get_count(c, v, path, TC_OUTBOX_MAX_RATE, &cfg->send_rate);
+        } else if (strcmp(key, "metrics") == 0) {
+            rc = tc_yconf_text(c, v, path, cfg->metrics, sizeof cfg->metrics);
+            if (rc == 0 && cfg->metrics[0] && !tc_httpd_addr_valid(cfg->metrics))
+                rc = tc_yconf_fail(c, v,
+                                   "%s: expected IP:PORT such as " TC_AGENT_DEFAULT_METRICS
+                                   ", found \"%.80s\"",
+                                   path, cfg->metrics);
         } else {
             const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
             rc = tc_yconf_fail(
                 c, k,
                 "%s: unknown key (expected id, coordinator, spool, heartbeat, insecure, "
-                "key, server_key, log_level, spool_max, window, send_rate)",
+                "key, server_key, log_level, spool_max, window, send_rate, metrics)",
                 path);
         }
         if (rc != 0)

@@ -24,6 +24,8 @@
 #define TC_AGENT_DEFAULT_KEY "/etc/tocsin/agent.cert"
 #define TC_AGENT_DEFAULT_SERVER_KEY "/etc/tocsin/coordinator.cert"
 #define TC_AGENT_DEFAULT_HEARTBEAT_MS 5000
+#define TC_AGENT_DEFAULT_METRICS "127.0.0.1:7409" /* the example; metrics are off by default */
+#define TC_AGENT_METRICS_MAX 64
 #define TC_CHECK_DEFAULT_INTERVAL_MS 10000
 #define TC_CHECK_MIN_INTERVAL_MS 100
 #define TC_CHECK_DEFAULT_TIMEOUT_MS 5000
@@ -65,10 +67,11 @@ typedef struct {
     char server_key[4096]; /* the coordinator's certificate */
     tc_client_keys_t keys; /* loaded by the caller from key/server_key */
     tc_log_level_t log_level;
-    size_t spool_max;       /* bytes the spool may grow to (outbox/spool.h) */
-    uint32_t window;        /* events in flight at most */
-    uint32_t send_rate;     /* events sent per second at most */
-    tc_check_def_t *checks; /* array of nchecks, owned */
+    size_t spool_max;                   /* bytes the spool may grow to (outbox/spool.h) */
+    uint32_t window;                    /* events in flight at most */
+    uint32_t send_rate;                 /* events sent per second at most */
+    char metrics[TC_AGENT_METRICS_MAX]; /* GET /metrics and /healthz on this IP:PORT; "" = off */
+    tc_check_def_t *checks;             /* array of nchecks, owned */
     size_t nchecks;
 } tc_agent_config_t;
 

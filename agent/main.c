@@ -13,7 +13,9 @@
 #include "cli.h"
 #include "config.h"
 #include "error.h"
+#include "httpd.h"
 #include "log.h"
+#include "metrics.h"
 #include "sdnotify.h"
 #include "spool.h"
 #include "util.h"
@@ -47,6 +49,8 @@ static const char s_usage[] =
     "      --heartbeat DUR     heartbeat interval, e.g. 5s (default 5s)\n"
     "      --spool-max SIZE    largest the spool may grow, e.g. 64MiB, 1GiB\n"
     "                          (default 128MiB)\n"
+    "      --metrics ADDR:PORT serve GET /metrics and /healthz there\n"
+    "                          (e.g. " TC_AGENT_DEFAULT_METRICS "; default off)\n"
     "      --log-level LEVEL   debug, info, warn or error (default info)\n"
     "      --log-format FMT    text or json (default text)\n"
     "      --once              run every check once, print NAME SERVICE STATE\n"
@@ -70,6 +74,7 @@ typedef struct {
     const char *spool_max;
     const char *log_format;
     const char *key, *server_key;
+    const char *metrics;
     bool insecure;
     bool once;
     bool check;
@@ -90,7 +95,8 @@ static int s_parse(int argc, char **argv, s_flags_t *f)
         O_KEY,
         O_SKEY,
         O_CHECK,
-        O_SPOOL_MAX
+        O_SPOOL_MAX,
+        O_METRICS
     };
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -102,6 +108,7 @@ static int s_parse(int argc, char **argv, s_flags_t *f)
         {"server-key", required_argument, NULL, O_SKEY},
         {"heartbeat", required_argument, NULL, O_HB},
         {"spool-max", required_argument, NULL, O_SPOOL_MAX},
+        {"metrics", required_argument, NULL, O_METRICS},
         {"log-level", required_argument, NULL, O_LOG},
         {"log-format", required_argument, NULL, O_LOGFORMAT},
         {"once", no_argument, NULL, O_ONCE},
@@ -123,6 +130,7 @@ static int s_parse(int argc, char **argv, s_flags_t *f)
         case O_SKEY: f->server_key = optarg; break;
         case O_HB: f->heartbeat = optarg; break;
         case O_SPOOL_MAX: f->spool_max = optarg; break;
+        case O_METRICS: f->metrics = optarg; break;
         case O_LOG: f->log_level = optarg; break;
         case O_LOGFORMAT: f->log_format = optarg; break;
         case O_ONCE: f->once = true; break;
@@ -172,6 +180,9 @@ int main(int argc, char **argv)
                         spool_max < TC_SPOOL_MIN_MAX || spool_max > TC_SPOOL_MAX_MAX))
         return s_usage_error("--spool-max: invalid size \"%s\" (1MiB..1TiB, e.g. 64MiB, 1GiB)",
                              f.spool_max);
+    if (f.metrics && (!tc_httpd_addr_valid(f.metrics) || strlen(f.metrics) >= TC_AGENT_METRICS_MAX))
+        return s_usage_error("--metrics: invalid address \"%s\" (want IP:PORT, e.g. %s)", f.metrics,
+                             TC_AGENT_DEFAULT_METRICS);
     if (f.log_level && tc_log_level_parse(f.log_level, &level) != 0)
         return s_usage_error("--log-level: expected debug, info, warn or error, not \"%s\"",
                              f.log_level);
@@ -214,6 +225,8 @@ int main(int argc, char **argv)
         status = s_usage_error("--key/--server-key: path too long");
         goto done;
     }
+    if (f.metrics)
+        snprintf(cfg->metrics, sizeof cfg->metrics, "%s", f.metrics);
     if (f.log_level)
         cfg->log_level = level;
     if (tc_agent_config_finish(cfg, err, sizeof err) != 0) {
@@ -272,6 +285,15 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": %s\n", err[0] ? err : tc_strerror(rc));
         goto done;
     }
+    tc_agent_metrics_t *metrics = NULL;
+    if (cfg->metrics[0]) {
+        if (tc_agent_metrics_new(agent, cfg->metrics, &metrics, err, sizeof err) != 0) {
+            fprintf(stderr, PROG ": metrics: %s\n", err[0] ? err : "cannot start");
+            tc_agent_destroy(&agent);
+            goto done;
+        }
+        tc_info("metrics on %s", tc_agent_metrics_url(metrics));
+    }
     if (cfg->insecure)
         tc_warn("running with --insecure: plaintext, no authentication (loopback only)");
     if (tc_sdnotify_watch(sd, tc_agent_loop(agent)) != 0)
@@ -282,6 +304,7 @@ int main(int argc, char **argv)
     tc_sdnotify_ready(sd, ready);
     tc_agent_run(agent);
     tc_sdnotify_stopping(sd);
+    tc_agent_metrics_destroy(&metrics);
     tc_agent_destroy(&agent);
     status = TC_CLI_EXIT_OK;
 done:

@@ -8,7 +8,8 @@
 #   tocsin-gateway      answers GET /healthz on port 7405 with 200 (its
 #                       spool takes alerts)
 #   tocsin-notify       answers GET /healthz on its metrics listener, port 7407
-#   tocsin-agent        the process is there (it serves nothing)
+#   tocsin-agent        answers GET /healthz on its metrics listener, port 7409
+#                       (docker/agent.yaml)
 set -eu
 
 # The kernel keeps the first 15 bytes of a program's name in comm
@@ -42,4 +43,7 @@ fi
 if running tocsin-notify; then
     healthz 7407
 fi
-running tocsin-agent
+if running tocsin-agent; then
+    healthz 7409
+fi
+exit 1

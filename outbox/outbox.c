@@ -88,7 +88,7 @@ struct tc_outbox_t {
     int64_t unsent_since_ms;  /* when Hellos started failing, 0 if not */
     int64_t unsent_logged_ms;
     bool unreachable_warned;
-    uint64_t sent, throttled, rewinds;
+    uint64_t sent, throttled, rewinds, heartbeats;
     tc_ratelog_t full_log, disk_log, room_log, prune_log, reject_log, resend_log, watchdog_log;
 };
 
@@ -520,6 +520,8 @@ static int s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     m.u.heartbeat.last_seq = tc_spool_last_seq(ob->spool);
     if (tc_link_send_msg(ob->link, &m) != 0)
         tc_debug("heartbeat not sent: coordinator %s not connected", ob->endpoint);
+    else
+        ob->heartbeats++;
     return 0;
 }
 
@@ -689,6 +691,14 @@ void tc_outbox_stats(tc_outbox_t *ob, tc_outbox_stats_t *st)
     st->sent = ob->sent;
     st->throttled = ob->throttled;
     st->rewinds = ob->rewinds;
+    st->heartbeats = ob->heartbeats;
+}
+
+size_t tc_outbox_spool_bytes(tc_outbox_t *ob)
+{
+    tc_spool_usage_t u;
+    tc_spool_usage(ob->spool, &u);
+    return u.used;
 }
 
 const char *tc_outbox_spool_dir(const tc_outbox_t *ob)

@@ -109,10 +109,15 @@ typedef struct {
     uint64_t sent;        /* event frames sent, resends included */
     uint64_t throttled;   /* THROTTLED replies */
     uint64_t rewinds;     /* RESENDs acted on */
+    uint64_t heartbeats;  /* Heartbeats handed to the link */
 } tc_outbox_stats_t;
 
 /* Fills *st with the outbox's state now. */
 void tc_outbox_stats(tc_outbox_t *ob, tc_outbox_stats_t *st);
+
+/* Bytes of the spool's data pages in use (events, held records, meta):
+ * what spool_max limits. One read transaction; for metrics. */
+size_t tc_outbox_spool_bytes(tc_outbox_t *ob);
 
 /* The spool's directory, borrowed. */
 const char *tc_outbox_spool_dir(const tc_outbox_t *ob);

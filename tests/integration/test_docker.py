@@ -134,6 +134,9 @@ class DockerTest(h.TocsinTestCase):
                 self.assertTrue(m, "USER %s is never created" % user[0])
                 uids.add(m.group(1))
                 self.assertRegex(runs, r"apt-get install[^&]*\btini\b")
+                # Every image's binary answers HTTP (the agent for its
+                # /healthz): the runtime library is installed.
+                self.assertRegex(runs, r"apt-get install[^&]*\blibmicrohttpd12\b")
                 copied = {}
                 for frm, sources, dest in copies(instrs):
                     for s in sources:
@@ -288,13 +291,13 @@ class DockerTest(h.TocsinTestCase):
         for d in CLIENTS:
             self.assertIn("/var/lib/tocsin/clients/" + d, runs)
         # The health checks ask /healthz where the script looks for it (no
-        # key, no audit record): the coordinator's and notify's metrics
-        # listeners.
+        # key, no audit record): the coordinator's, notify's and the agent's
+        # metrics listeners.
         env = " ".join(a for i, a in self.final("Dockerfile.coordinator") if i == "ENV")
         self.assertNotIn("TOCSIN_HEALTH_KEY", env)
         with open(os.path.join(DOCKER, "healthcheck.sh")) as f:
             script = f.read()
-        for name, port in (("coordinator", 7406), ("notify", 7407)):
+        for name, port in (("coordinator", 7406), ("notify", 7407), ("agent", 7409)):
             with open(configs[name]) as f:
                 listen = yaml.safe_load(f)[name]["metrics"]
             self.assertEqual(int(listen.rsplit(":", 1)[1]), port, name)
@@ -314,8 +317,7 @@ class DockerTest(h.TocsinTestCase):
         r = subprocess.run(["sh", "-n", path], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         # In a PID namespace of its own, so the machine's other tocsin
-        # processes do not count: nothing there is unhealthy, a process
-        # named tocsin-agent is healthy.
+        # processes do not count: nothing there is unhealthy.
         unshare = shutil.which("unshare")
         probe = [unshare, "--pid", "--fork", "--mount-proc"] if unshare else None
         if not probe or subprocess.run(probe + ["true"], capture_output=True).returncode != 0:
@@ -331,8 +333,6 @@ class DockerTest(h.TocsinTestCase):
                                            path, name[:15]],
                                   capture_output=True, text=True, timeout=60, env=env)
 
-        r = probe_with("tocsin-agent")
-        self.assertEqual(r.returncode, 0, r.stderr)
         # A gateway is asked for GET /healthz on 127.0.0.1:7405: a real
         # one, in a network namespace of its own too (its own port 7405).
         # A process of that name that does not answer is unhealthy.
@@ -376,6 +376,25 @@ class DockerTest(h.TocsinTestCase):
                                     h.binary(h.COORDINATOR), path, t],
                            capture_output=True, text=True, timeout=60)
         with open(os.path.join(t, "co.log")) as f:
+            self.assertEqual(r.returncode, 0, r.stderr + f.read())
+        # The agent too: a process of that name is not enough any more, a
+        # real one answers /healthz on 7409 (docker/agent.yaml turns it on).
+        fake = os.path.join(self.tmp, "tocsin-agent")
+        shutil.copy(shutil.which("sleep"), fake)
+        r = subprocess.run(probe + ["--net", "sh", "-c",
+                                    'ip link set lo up; "$1" 30 & '
+                                    'until grep -qx tocsin-agent /proc/[0-9]*/comm; do '
+                                    'sleep 0.05; done 2>/dev/null; sh "$2"', "sh", fake, path],
+                           capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0, "an agent that does not answer is unhealthy")
+        script = ('ip link set lo up || exit 3; "$1" --insecure --id web-01 '
+                  '--spool "$3/aspool" --metrics 127.0.0.1:7409 '
+                  '--log-level warn 2>"$3/ag.log" & '
+                  'for i in $(seq 200); do sh "$2" && exit 0; sleep 0.05; done; exit 1')
+        r = subprocess.run(probe + ["--net", "sh", "-c", script, "sh",
+                                    h.binary(h.AGENT), path, t],
+                           capture_output=True, text=True, timeout=60)
+        with open(os.path.join(t, "ag.log")) as f:
             self.assertEqual(r.returncode, 0, r.stderr + f.read())
 
 if __name__ == "__main__":

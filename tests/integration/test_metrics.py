@@ -1,6 +1,6 @@
 """Every daemon can be scraped: the coordinator (--metrics), tocsin-gateway
-and tocsin-statuspage (on their HTTP listeners) and tocsin-notify
-(--metrics) serve GET /metrics, and Debian's `promtool check metrics`
+and tocsin-statuspage (on their HTTP listeners), tocsin-notify and
+tocsin-agent (--metrics) serve GET /metrics, and Debian's `promtool check metrics`
 accepts each text, after some traffic so that the histograms, the labelled
 counters and the incident gauges have values. The values say what
 happened (events accepted, open incidents by severity and state, deliveries
@@ -8,6 +8,7 @@ by channel and result, requests by endpoint and code)."""
 
 import os
 import re
+import socket
 
 import gateway_harness as g
 import tocsin_harness as h
@@ -140,3 +141,102 @@ class MetricsTest(h.TocsinTestCase):
                 self.assertIn(b"ok", body)
         after = c.ctl("audit")
         self.assertEqual(after, audit, after[len(audit):])
+
+    def test_agent_serves_metrics_and_healthz(self):
+        if not g.have_tool(g.PROMTOOL):
+            self.skipTest("promtool (Debian package prometheus) is not installed")
+        c = self.coordinator().start()
+        up = self.service()
+        down = self.service(up=False)
+        a = self.agent("prom-01", c.agents_ep, [h.tcp_check("web", "frontend", up.target),
+                                                h.tcp_check("db", "database", down.target,
+                                                            retries=1)])
+        aport = h.free_port()
+        a.start(extra=["--metrics", "127.0.0.1:%d" % aport])
+        url = "http://127.0.0.1:%d" % aport
+
+        def scrape():
+            st, hd, body = g.request(url + "/metrics")
+            self.assertEqual(st, 200, body)
+            self.assertTrue(hd["content-type"].startswith("text/plain; version=0.0.4"), hd)
+            return body.decode()
+
+        # Both checks have a hard state and the coordinator acknowledged both
+        # events (one per check: the first hard state after start).
+        def settled():
+            try:
+                t = scrape()
+            except OSError:
+                return None  # not listening yet
+            return t if (sample(t, "tocsin_agent_acked_seq") == 2
+                         and sample(t, "tocsin_agent_heartbeats_sent_total")
+                         and sample(t, "tocsin_agent_check_state", check="db",
+                                    service="database") is not None) else None
+        am = self.wait_until(settled, what="the agent's metrics showing both checks acknowledged")
+        g.promtool_check(self, am)
+        self.assertRegex(am, r'(?m)^tocsin_build_info\{version="[^"]+"\} 1$')
+        self.assertEqual(sample(am, "tocsin_agent_checks"), 2)
+        self.assertEqual(sample(am, "tocsin_agent_check_state", check="web", service="frontend"), 0)
+        self.assertEqual(sample(am, "tocsin_agent_check_state", check="db", service="database"), 2)
+        self.assertGreaterEqual(sample(am, "tocsin_agent_check_runs_total", check="web",
+                                       result="ok"), 1)
+        self.assertEqual(sample(am, "tocsin_agent_check_runs_total", check="web",
+                                result="critical"), 0)
+        self.assertGreaterEqual(sample(am, "tocsin_agent_check_runs_total", check="db",
+                                       result="critical"), 1)
+        runs = sum(sample(am, "tocsin_agent_check_runs_total", check=ck, result=r)
+                   for ck in ("web", "db") for r in ("ok", "warning", "critical", "unknown"))
+        self.assertGreaterEqual(sample(am, "tocsin_agent_check_run_seconds_count"), runs)
+        self.assertEqual(sample(am, "tocsin_agent_last_seq"), 2)
+        self.assertEqual(sample(am, "tocsin_agent_coordinator_connected"), 1)
+        self.assertEqual(sample(am, "tocsin_agent_lost_transitions_total"), 0)
+        self.assertGreater(sample(am, "tocsin_agent_spool_bytes"), 0)
+        self.assertGreater(sample(am, "tocsin_agent_start_time_seconds"), 0)
+
+        # A change is counted: the database comes up, its state goes to 0
+        # and a third event is acknowledged.
+        down.start()
+        am = self.wait_until(
+            lambda: (lambda t: t if sample(t, "tocsin_agent_check_state", check="db",
+                                           service="database") == 0
+                     and sample(t, "tocsin_agent_acked_seq") == 3 else None)(scrape()),
+            what="the agent's metrics showing db recovered")
+        self.assertEqual(sample(am, "tocsin_agent_unacknowledged_events"), 0)
+        g.promtool_check(self, am)
+
+        # Health, wrong paths and methods; none of it changes the agent.
+        for _ in range(3):
+            st, _, body = g.request(url + "/healthz")
+            self.assertEqual(st, 200, body)
+            self.assertEqual(body, b"ok\n")
+        self.assertEqual(g.request(url + "/nope")[0], 404)
+        self.assertEqual(g.request(url + "/metrics", "POST")[0], 405)
+        self.assertEqual(sample(scrape(), "tocsin_agent_last_seq"), 3)
+        self.assertEqual(a.stop(), 0)
+
+    def test_agent_metrics_off_by_default_and_bad_address(self):
+        c = self.coordinator().start()
+        # Off unless asked: nothing listens, the log says nothing of it.
+        a = self.agent("prom-02", c.agents_ep, [h.tcp_check("web", "frontend",
+                                                            self.service().target)])
+        a.start()
+        self.wait_until(lambda: "acknowledged" in a.logs() or os.path.isdir(a.spool),
+                        what="the agent's spool")
+        self.assertEqual(a.stop(), 0)
+        self.assertNotIn("metrics on", a.logs())
+        # A bad address is bad usage, before anything starts.
+        for bad in ("localhost:7409", "127.0.0.1", "127.0.0.1:99999", ""):
+            r = h.run([h.binary(h.AGENT), "--insecure", "--metrics", bad], cwd=self.tmp)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn('--metrics: invalid address "%s" (want IP:PORT, e.g. 127.0.0.1:7409)'
+                          % bad, r.stderr)
+        # An address that is taken stops the start with a reason (exit 1).
+        held = socket.socket()
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        self.addCleanup(held.close)
+        a2 = self.agent("prom-03", c.agents_ep, [])
+        r = h.run([h.binary(h.AGENT), "--insecure", "--config", a2.config, "--metrics",
+                   "127.0.0.1:%d" % held.getsockname()[1]], cwd=self.tmp)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("metrics:", r.stderr)

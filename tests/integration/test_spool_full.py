@@ -8,6 +8,7 @@ new changes go through as before."""
 import json
 import re
 import unittest
+import urllib.request
 
 import tocsin_harness as h
 
@@ -20,6 +21,14 @@ def add_agent_keys(agent, **keys):
     extra = "".join("  %s: %s\n" % kv for kv in keys.items())
     with open(agent.config, "w") as f:
         f.write(text.replace("checks:\n", extra + "checks:\n", 1))
+
+
+def metric(url, name):
+    """The value of the unlabelled sample `name` on the agent's /metrics."""
+    with urllib.request.urlopen(url, timeout=10) as r:
+        text = r.read().decode()
+    m = re.search(r"(?m)^%s (\S+)$" % re.escape(name), text)
+    return float(m.group(1)) if m else None
 
 
 class SpoolFullTest(h.TocsinTestCase):
@@ -64,7 +73,9 @@ class SpoolFullTest(h.TocsinTestCase):
         self.flip(a, svc, up=False)
         # A crash while full loses nothing of the bookkeeping.
         a.kill9()
-        a.start()
+        mport = h.free_port()
+        murl = "http://127.0.0.1:%d/metrics" % mport
+        a.start(extra=["--metrics", "127.0.0.1:%d" % mport])
         self.wait_until(lambda: self.changes(a, "CRITICAL") >= 1,
                         what="the restarted agent's first state")
         self.flip(a, svc, up=True)
@@ -79,6 +90,18 @@ class SpoolFullTest(h.TocsinTestCase):
         self.assertGreaterEqual(full_lines, 1)
         self.assertLess(full_lines, left_out)
         self.assertNotIn("ERROR", a.proc.log())
+        # The metrics say so too: what this run left out, and that some
+        # transitions wait to be reported.
+        self.wait_until(lambda: metric(murl, "tocsin_agent_coordinator_connected") == 0,
+                        what="the agent's metrics")
+        this_run = len(re.findall(r"\(hard\): .*\[not spooled", a.proc.log()))
+        self.assertGreaterEqual(this_run, 3)
+        self.assertEqual(metric(murl, "tocsin_agent_lost_transitions_total"), this_run)
+        # (A repeat of the state kept from before the crash is no change,
+        # so this is not simply the sum of the "not spooled" lines.)
+        self.assertGreaterEqual(metric(murl, "tocsin_agent_lost_transitions_pending"), 1)
+        self.assertEqual(metric(murl, "tocsin_agent_last_seq"), last_spooled)
+        self.assertGreater(metric(murl, "tocsin_agent_spool_events"), 1000)
 
         # The coordinator returns and drains the spool.
         c.start()
@@ -118,6 +141,9 @@ class SpoolFullTest(h.TocsinTestCase):
             c.incident_for("frontend")), what="a new incident for the next outage")
         self.assertRegex(a.proc.log(), r"-> CRITICAL \(hard\).*\[seq %d\]" % (last_spooled + 3))
         self.wait_until(lambda: "has room again" in a.proc.log(), what="the recovery line")
+        self.wait_until(lambda: metric(murl, "tocsin_agent_lost_transitions_pending") == 0
+                        and metric(murl, "tocsin_agent_unacknowledged_events") == 0,
+                        what="the metrics showing the loss reported and everything acknowledged")
         self.assertEqual(a.stop(), 0)
 
 

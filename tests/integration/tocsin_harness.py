@@ -548,11 +548,12 @@ class Agent:
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
 
-    def start(self):
+    def start(self, extra=()):
         self.starts += 1
         self.proc = self.tc.spawn(
             "agent-%s.%d" % (self.id, self.starts),
-            [binary(AGENT), "--insecure", "--config", self.config, "--log-level", "debug"],
+            [binary(AGENT), "--insecure", "--config", self.config, "--log-level", "debug"]
+            + list(extra),
         )
         return self
 

@@ -55,6 +55,7 @@ static void test_defaults(void **unused)
     assert_int_equal(cfg->spool_max, (size_t)128 << 20);
     assert_int_equal(cfg->window, 256);
     assert_int_equal(cfg->send_rate, 4000);
+    assert_string_equal(cfg->metrics, ""); /* off */
     assert_int_equal(cfg->nchecks, 0);
     assert_string_equal(cfg->id, "");
     tc_agent_config_destroy(&cfg);
@@ -72,6 +73,7 @@ static const char s_full[] = "agent:\n"
                              "  spool_max: 1GiB\n"
                              "  window: 64\n"
                              "  send_rate: 1000\n"
+                             "  metrics: 127.0.0.1:7409\n"
                              "checks:\n"
                              "  - name: frontend-http\n"
                              "    service: frontend\n"
@@ -115,6 +117,7 @@ static void test_full_file(void **unused)
     assert_int_equal(cfg->spool_max, (size_t)1 << 30);
     assert_int_equal(cfg->window, 64);
     assert_int_equal(cfg->send_rate, 1000);
+    assert_string_equal(cfg->metrics, "127.0.0.1:7409");
     assert_int_equal(cfg->nchecks, 4);
 
     const tc_check_def_t *c = &cfg->checks[0];
@@ -125,7 +128,7 @@ static void test_full_file(void **unused)
     assert_int_equal(c->interval_ms, 10000);
     assert_int_equal(c->timeout_ms, 2000);
     assert_int_equal(c->retries, 3);
-    assert_int_equal(c->line, 12);
+    assert_int_equal(c->line, 13);
     assert_true(c->flap.enabled);
     assert_int_equal(c->flap.low, 10);
     assert_int_equal(c->flap.high, 30);
@@ -204,6 +207,11 @@ static const s_bad_t s_bad[] = {
     {"agent:\n  send_rate: -5\n",
      ":2: agent.send_rate: expected an integer from 1 to 1000000, found \"-5\""},
     {"agent:\n  send_rate: 4000/s\n", ":2: agent.send_rate: expected an integer"},
+    {"agent:\n  id: a\n  metrics: localhost:7409\n",
+     ":3: agent.metrics: expected IP:PORT such as 127.0.0.1:7409, found \"localhost:7409\""},
+    {"agent:\n  metrics: 127.0.0.1\n", ":2: agent.metrics: expected IP:PORT"},
+    {"agent:\n  metrics: 127.0.0.1:70000\n", ":2: agent.metrics: expected IP:PORT"},
+    {"agent:\n  metrics: [1]\n", ":2: agent.metrics: expected a scalar value, found a list"},
     {"checks: {a: 1}\n", ":1: checks: expected a list, found a mapping"},
     {"checks:\n  - 5\n", ":2: checks[0]: expected a mapping, found a scalar"},
     {"checks:\n  - service: s\n    type: exec\n    command: x\n",
