@@ -248,9 +248,10 @@ static void s_metrics(tc_gw_t *gw, tc_http_req_t *req)
                   "1 while the coordinator answers (its Hello was acknowledged)", st.live);
     tc_prom_gauge(p, "tocsin_gateway_spool_full", "1 while the spool cannot take events",
                   gw->spool_full);
-    tc_prom_counter(p, "tocsin_gateway_lost_transitions_total",
-                    "State changes the spool could not keep (reported to the coordinator)",
-                    (double)st.lost_transitions);
+    /* A gauge: the outbox's figure drops once the loss is reported. */
+    tc_prom_gauge(p, "tocsin_gateway_lost_transitions_pending",
+                  "State changes the spool could not keep, not yet reported to the coordinator",
+                  (double)st.lost_transitions);
     tc_prom_gauge(p, "tocsin_gateway_integrations", "Integration tokens allowed",
                   (double)tc_integrations_size(gw->integrations));
     tc_prom_gauge(p, "tocsin_gateway_dedup_keys", "Events API alerts remembered, not resolved",
