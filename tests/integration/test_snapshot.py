@@ -9,7 +9,8 @@ import unittest
 
 import tocsin_harness as h
 from test_comms import CONFIG as COMMS_CONFIG
-from test_recovery import RecoveryTest
+# The module, not the class: a TestCase imported by name would run here too.
+import test_recovery
 from test_sequence import Sender, check_result
 
 # The senders here send no heartbeats: a host marked down 15 s after its
@@ -24,8 +25,8 @@ coordinator:
 
 class SnapshotTest(h.TocsinTestCase):
     needs = (h.COORDINATOR, h.CTL)
-    config = RecoveryTest.config
-    ok = RecoveryTest.ok
+    config = test_recovery.RecoveryTest.config
+    ok = test_recovery.RecoveryTest.ok
 
     def verify(self, c):
         r = subprocess.run([h.binary(h.COORDINATOR), "--verify-replay", "--data", c.data,
