@@ -92,23 +92,8 @@ static void s_write(tc_agent_metrics_t *m, tc_prom_t *p)
 static void s_handle(void *arg, tc_http_req_t *req)
 {
     tc_agent_metrics_t *m = arg;
-    const char *method = tc_http_req_method(req);
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        tc_http_add_header(req, "Allow", "GET, HEAD");
-        tc_http_respond_text(req, 405, "text/plain; charset=utf-8", "method not allowed\n");
+    if (!tc_http_metrics_route(req, "ok\n"))
         return;
-    }
-    /* Liveness for supervisors and container health checks: the loop
-     * answers. */
-    if (!strcmp(tc_http_req_path(req), "/healthz")) {
-        tc_http_respond_text(req, 200, "text/plain; charset=utf-8", "ok\n");
-        return;
-    }
-    if (strcmp(tc_http_req_path(req), "/metrics") != 0) {
-        tc_http_respond_text(req, 404, "text/plain; charset=utf-8",
-                             "not found: the metrics are at /metrics, health at /healthz\n");
-        return;
-    }
     tc_prom_reset(m->prom);
     s_write(m, m->prom);
     size_t len;

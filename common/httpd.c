@@ -242,6 +242,27 @@ int tc_http_respond_text(tc_http_req_t *req, unsigned status, const char *conten
     return tc_http_respond(req, status, content_type, text, strlen(text));
 }
 
+bool tc_http_metrics_route(tc_http_req_t *req, const char *health)
+{
+    static const char text[] = "text/plain; charset=utf-8";
+    const char *method = tc_http_req_method(req), *path = tc_http_req_path(req);
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        tc_http_add_header(req, "Allow", "GET, HEAD");
+        tc_http_respond_text(req, 405, text, "method not allowed\n");
+        return false;
+    }
+    if (!strcmp(path, "/healthz")) {
+        tc_http_respond_text(req, 200, text, health);
+        return false;
+    }
+    if (strcmp(path, "/metrics") != 0) {
+        tc_http_respond_text(req, 404, text,
+                             "not found: the metrics are at /metrics, health at /healthz\n");
+        return false;
+    }
+    return true;
+}
+
 void tc_http_defer(tc_http_req_t *req)
 {
     if (req->answered || req->deferred)

@@ -108,6 +108,12 @@ int tc_http_respond(tc_http_req_t *req, unsigned status, const char *content_typ
 int tc_http_respond_text(tc_http_req_t *req, unsigned status, const char *content_type,
                          const char *text);
 
+/* The routing every daemon's metrics listener shares: other methods than
+ * GET and HEAD get 405, GET /healthz gets 200 with `health` (liveness: the
+ * loop answers; no key, nothing written), other paths 404. Returns true,
+ * with `req` still open, only for /metrics, which the caller answers. */
+bool tc_http_metrics_route(tc_http_req_t *req, const char *health);
+
 /* Keeps the request open after the handler returns: it is answered later
  * with tc_http_respond(), from the same loop. The connection waits
  * meanwhile (libmicrohttpd suspends it). */

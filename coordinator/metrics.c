@@ -156,26 +156,12 @@ static void s_write(tc_coord_metrics_t *m, tc_prom_t *p)
 static void s_handle(void *arg, tc_http_req_t *req)
 {
     tc_coord_metrics_t *m = arg;
-    const char *method = tc_http_req_method(req);
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        tc_http_add_header(req, "Allow", "GET, HEAD");
-        tc_http_respond_text(req, 405, "text/plain; charset=utf-8", "method not allowed\n");
+    /* A full disk is said but is not a failure: the coordinator stays up
+     * on purpose (it keeps answering reads and resumes by itself), and a
+     * restart would not help. */
+    if (!tc_http_metrics_route(req,
+                               m->c->storage_rc ? "ok; storage not writable, retrying\n" : "ok\n"))
         return;
-    }
-    /* Liveness for supervisors and container health checks, without a key
-     * and without an audit record: the loop answers. A full disk is said
-     * but is not a failure: the coordinator stays up on purpose (it keeps
-     * answering reads and resumes by itself), and a restart would not help. */
-    if (!strcmp(tc_http_req_path(req), "/healthz")) {
-        tc_http_respond_text(req, 200, "text/plain; charset=utf-8",
-                             m->c->storage_rc ? "ok; storage not writable, retrying\n" : "ok\n");
-        return;
-    }
-    if (strcmp(tc_http_req_path(req), "/metrics") != 0) {
-        tc_http_respond_text(req, 404, "text/plain; charset=utf-8",
-                             "not found: the metrics are at /metrics, health at /healthz\n");
-        return;
-    }
     tc_prom_reset(m->prom);
     s_write(m, m->prom);
     if (tc_prom_error(m->prom)) {
