@@ -95,6 +95,60 @@ const char *tc_update_status_name(tc_update_status_t s)
     return (unsigned)s <= TC_UPD_WITHDRAWN ? s_update_names[s] : "invalid";
 }
 
+/* ---- public post-mortem reports ---- */
+
+static const char *const s_report_headings[TC_REPORT_PARTS] = {"Summary", "Impact", "Root cause",
+                                                               "What we are doing"};
+static const char *const s_report_keys[TC_REPORT_PARTS] = {"summary", "impact", "root_cause",
+                                                           "actions"};
+
+bool tc_update_is_report(const tc_update_t *u)
+{
+    return !strcmp(u->scenario, TC_REPORT_SCENARIO);
+}
+
+const char *tc_report_heading(tc_report_part_t k)
+{
+    return (unsigned)k < TC_REPORT_PARTS ? s_report_headings[k] : "";
+}
+
+const char *tc_report_key(tc_report_part_t k)
+{
+    return (unsigned)k < TC_REPORT_PARTS ? s_report_keys[k] : "";
+}
+
+int tc_report_compose(tc_update_t *u, const char *const parts[TC_REPORT_PARTS])
+{
+    size_t o = 0;
+    for (int k = 0; k < TC_REPORT_PARTS; k++) {
+        size_t head = strlen(s_report_headings[k]), len = strlen(parts[k]);
+        /* "\n\n" before every heading but the first, "\n" after it */
+        size_t need = (k ? 2 : 0) + head + 1 + len;
+        if (o + need >= sizeof u->body)
+            return TC_ETOOBIG;
+        o += (size_t)snprintf(u->body + o, sizeof u->body - o, "%s%s\n", k ? "\n\n" : "",
+                              s_report_headings[k]);
+        u->part_at[k] = (uint16_t)o;
+        u->part_len[k] = (uint16_t)len;
+        memcpy(u->body + o, parts[k], len);
+        o += len;
+        u->body[o] = '\0';
+    }
+    return 0;
+}
+
+const char *tc_report_part(const tc_update_t *u, tc_report_part_t k, size_t *len)
+{
+    *len = 0;
+    if (!tc_update_is_report(u) || (unsigned)k >= TC_REPORT_PARTS)
+        return NULL;
+    size_t body = strnlen(u->body, sizeof u->body);
+    if ((size_t)u->part_at[k] + u->part_len[k] > body)
+        return NULL;
+    *len = u->part_len[k];
+    return u->body + u->part_at[k];
+}
+
 const char *tc_maint_state_name(tc_maint_state_t s)
 {
     return (unsigned)s <= TC_MAINT_CANCELLED ? s_maint_names[s] : "invalid";

@@ -326,7 +326,22 @@ typedef struct {
     int64_t started_ms; /* when the incident opened (the window starts) */
     int64_t eta_ms;     /* when service is expected back; 0: not yet known */
     bool restricted;    /* internal, to a security incident's need-to-know group only */
+    /* A public post-mortem report (scenario "postmortem"): its four parts
+     * are in `body`, each under its heading, so every channel that shows a
+     * body shows the whole report; these say where each part's own text
+     * lies in `body`, so the page and the JSON can show them apart
+     * (tc_report_part). Zero for every other update. */
+    uint16_t part_at[4], part_len[4];
 } tc_update_t;
+
+/* The parts of a public post-mortem report, in the order they are shown. */
+typedef enum {
+    TC_REPORT_SUMMARY = 0,
+    TC_REPORT_IMPACT = 1,
+    TC_REPORT_CAUSE = 2,   /* the root cause, in business language */
+    TC_REPORT_ACTIONS = 3, /* what is being done so it does not happen again */
+    TC_REPORT_PARTS = 4,
+} tc_report_part_t;
 
 /* A maintenance window. */
 typedef struct {
@@ -471,6 +486,32 @@ const char *tc_msg_kind_name(tc_msg_kind_t k);                 /* "check_result"
 const char *tc_bcast_kind_name(tc_bcast_kind_t k);             /* "incident.opened"... */
 const char *tc_component_status_name(tc_component_status_t s); /* "major_outage"... */
 const char *tc_update_status_name(tc_update_status_t s);       /* "draft"... */
+
+/* ---- public post-mortem reports ------------------------------------------- */
+
+#define TC_REPORT_SCENARIO "postmortem" /* an update's scenario and state */
+/* How `postmortem ID report` sends the four parts in one API message:
+ * ASCII unit separator between them (never in a part). */
+#define TC_REPORT_SEPARATOR '\x1f'
+
+/* True if `u` is a public post-mortem report, not a status update. */
+bool tc_update_is_report(const tc_update_t *u);
+
+/* The heading of part `k` as customers read it ("Root cause"). */
+const char *tc_report_heading(tc_report_part_t k);
+
+/* The JSON name of part `k` ("root_cause"). */
+const char *tc_report_key(tc_report_part_t k);
+
+/* Writes report `parts` (TC_REPORT_PARTS texts) into `u`'s body, each
+ * under its heading, and records where each lies. Returns 0, or
+ * TC_ETOOBIG if the whole does not fit a body (nothing is cut). */
+int tc_report_compose(tc_update_t *u, const char *const parts[TC_REPORT_PARTS]);
+
+/* Part `k` of report `u`: a pointer into its body and the length in *len;
+ * NULL (and *len 0) when `u` is not a report or the part does not lie
+ * within its body. */
+const char *tc_report_part(const tc_update_t *u, tc_report_part_t k, size_t *len);
 const char *tc_maint_state_name(tc_maint_state_t s);           /* "in_progress"... */
 const char *tc_page_kind_name(tc_page_kind_t k);               /* "assigned"... */
 /* True for the pages of a role, which wait for its acknowledgement (and

@@ -295,6 +295,7 @@ typedef struct {
     Tocsin__V1__StatusUpdate pb;
     Tocsin__V1__ComponentRef refs[TC_COMPONENTS_MAX];
     Tocsin__V1__ComponentRef *ref_ptrs[TC_COMPONENTS_MAX];
+    uint32_t parts[2 * TC_REPORT_PARTS];
 } s_update_pb_t;
 
 static void s_update_to_pb(const tc_update_t *u, s_update_pb_t *o)
@@ -330,6 +331,14 @@ static void s_update_to_pb(const tc_update_t *u, s_update_pb_t *o)
     o->pb.started_ms = u->started_ms;
     o->pb.eta_ms = u->eta_ms;
     o->pb.restricted = u->restricted;
+    if (tc_update_is_report(u)) {
+        for (int k = 0; k < TC_REPORT_PARTS; k++) {
+            o->parts[2 * k] = u->part_at[k];
+            o->parts[2 * k + 1] = u->part_len[k];
+        }
+        o->pb.n_report_parts = 2 * TC_REPORT_PARTS;
+        o->pb.report_parts = o->parts;
+    }
 }
 
 static int s_update_from_pb(const Tocsin__V1__StatusUpdate *pb, tc_update_t *u)
@@ -369,6 +378,15 @@ static int s_update_from_pb(const Tocsin__V1__StatusUpdate *pb, tc_update_t *u)
     u->started_ms = pb->started_ms;
     u->eta_ms = pb->eta_ms;
     u->restricted = pb->restricted;
+    if (pb->n_report_parts != 0 && pb->n_report_parts != 2 * TC_REPORT_PARTS)
+        return TC_EDECODE;
+    for (size_t i = 0; i < pb->n_report_parts; i++)
+        if (pb->report_parts[i] >= TC_BODY_MAX)
+            return TC_EDECODE;
+    for (size_t k = 0; pb->n_report_parts && k < TC_REPORT_PARTS; k++) {
+        u->part_at[k] = (uint16_t)pb->report_parts[2 * k];
+        u->part_len[k] = (uint16_t)pb->report_parts[2 * k + 1];
+    }
     return 0;
 }
 
@@ -658,7 +676,8 @@ static int s_msg_to_pb(const tc_msg_t *m, s_envelope_pb_t *o)
         o->op.n_args = n;
         o->op.args = o->op_args;
         o->op.message = (char *)a->message;
-        if (!strcmp(a->action, "update")) {
+        /* An update draft and a public report carry their update. */
+        if (!strcmp(a->action, "update") || tc_update_is_report(&a->update)) {
             s_update_to_pb(&a->update, &o->update);
             o->op.update = &o->update.pb;
         }

@@ -240,6 +240,64 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
     return 0; /* TC_ETOOBIG: cut at a character boundary, still a message */
 }
 
+/* The public report of `postmortem ID report` (see drafts.h). */
+int tc_draft_report(const tc_state_t *st, uint64_t id, const tc_api_request_t *q, tc_update_t *u,
+                    char *why, size_t cap)
+{
+    memset(u, 0, sizeof *u);
+    if (!tc_state_incident(st, id)) {
+        snprintf(why, cap, "no incident %llu", (unsigned long long)id);
+        return TC_EINVAL;
+    }
+    char text[TC_BODY_MAX];
+    snprintf(text, sizeof text, "%s", q->message);
+    const char *parts[TC_REPORT_PARTS] = {0};
+    char *p = text;
+    for (int k = 0; k < TC_REPORT_PARTS; k++) {
+        char *sep = strchr(p, TC_REPORT_SEPARATOR);
+        if ((sep != NULL) != (k < TC_REPORT_PARTS - 1)) {
+            snprintf(why, cap, "a report has four parts: summary, impact, root cause and actions");
+            return TC_EINVAL;
+        }
+        if (sep)
+            *sep = '\0';
+        parts[k] = p;
+        p = sep ? sep + 1 : p;
+    }
+    for (int k = 0; k < TC_REPORT_PARTS; k++) {
+        const char *t = parts[k];
+        while (*t == ' ' || *t == '\n' || *t == '\t')
+            t++;
+        if (!*t) {
+            snprintf(why, cap, "the report's %s is empty: customers read every part",
+                     tc_report_heading((tc_report_part_t)k));
+            return TC_EINVAL;
+        }
+        /* Paragraphs are allowed; anything else that moves the cursor or
+         * rings a bell has no place in what customers read. */
+        for (const char *c = parts[k]; *c; c++)
+            if ((unsigned char)*c < 0x20 && *c != '\n' && *c != '\t') {
+                snprintf(why, cap, "the report's %s holds a control character (byte 0x%02x)",
+                         tc_report_heading((tc_report_part_t)k), (unsigned)(unsigned char)*c);
+                return TC_EINVAL;
+            }
+    }
+    snprintf(u->scenario, sizeof u->scenario, "%s", TC_REPORT_SCENARIO);
+    snprintf(u->state, sizeof u->state, "%s", TC_REPORT_SCENARIO);
+    u->external = true;
+    if (tc_report_compose(u, parts) != 0) {
+        size_t total = 0;
+        for (int k = 0; k < TC_REPORT_PARTS; k++)
+            total += strlen(parts[k]) + strlen(tc_report_heading((tc_report_part_t)k)) + 3;
+        snprintf(why, cap,
+                 "the report is about %zu bytes with its headings; a report holds at most %d "
+                 "bytes of UTF-8",
+                 total, TC_BODY_MAX - 1);
+        return TC_EINVAL;
+    }
+    return 0;
+}
+
 /* The window of `maintenance add ...` (see drafts.h). */
 int tc_draft_window(int64_t now, const tc_api_request_t *q, tc_maintenance_t *w, char *why,
                     size_t cap)

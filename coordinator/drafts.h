@@ -32,6 +32,17 @@ int tc_draft_update(const tc_state_t *st, const tc_policy_t *p, const tc_templat
                     int64_t now, uint64_t id, const tc_api_request_t *q, tc_update_t *u, char *why,
                     size_t cap);
 
+/* `postmortem ID report` (the public post-mortem): q->message holds its
+ * summary, impact, root cause and actions, separated by
+ * TC_REPORT_SEPARATOR. Fills *u (caller-owned) as an external update of
+ * scenario and state "postmortem" whose body is the four parts under
+ * their headings. Returns 0, or TC_EINVAL with a one-line reason in `why`
+ * (no such incident, not four parts, a part empty or with a control
+ * character, or too long with its headings: refused, never cut). Whether
+ * the incident may have one now is the state machine's check. */
+int tc_draft_report(const tc_state_t *st, uint64_t id, const tc_api_request_t *q, tc_update_t *u,
+                    char *why, size_t cap);
+
 /* `maintenance add START END COMPONENTS EVERY VERIFY TITLE` (q->args, the
  * public description in q->message): START and END as tc_when_parse takes
  * them, relative to `now`; EVERY and VERIFY durations or empty. Fills *w

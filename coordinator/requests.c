@@ -199,6 +199,8 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
     }
     bool draft = !strcmp(q->command, "update") && q->nargs >= 2 && !strcmp(q->args[1], "draft");
     bool add = !strcmp(q->command, "maintenance") && q->nargs >= 1 && !strcmp(q->args[0], "add");
+    bool report =
+        !strcmp(q->command, "postmortem") && q->nargs == 2 && !strcmp(q->args[1], "report");
     if (!draft && !add && q->nargs - first > TC_ACTION_ARGS_MAX) {
         tc_api_reply_fail(reply, "too many arguments for %s", q->command);
         return 0;
@@ -232,6 +234,15 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
             tc_api_reply_fail(reply, "%s", bad);
             return 0;
         }
+    } else if (report) {
+        /* The four parts travel in the record's update, composed here. */
+        snprintf(a->args[a->nargs++], TC_ID_MAX, "report");
+        if (tc_draft_report(c->state, id, q, &a->update, bad, sizeof bad) != 0 ||
+            tc_state_guard(c->state, id, &a->update, bad, sizeof bad) != 0) {
+            free(rec);
+            tc_api_reply_fail(reply, "%s", bad);
+            return 0;
+        }
     } else {
         for (size_t i = first; i < q->nargs; i++) {
             if (strlen(q->args[i]) >= TC_ID_MAX) {
@@ -244,14 +255,14 @@ static int s_api_action(tc_coord_t *c, const tc_key_t *key, const tc_api_request
     }
     /* An update's text travels in a->update; every other text must fit
      * the action's message whole. */
-    if (!draft && strlen(q->message) >= sizeof a->message) {
+    if (!draft && !report && strlen(q->message) >= sizeof a->message) {
         free(rec);
         tc_api_reply_fail(reply, "the text is %zu bytes; %s takes at most %zu bytes of UTF-8",
                           strlen(q->message), add ? "a maintenance description" : q->command,
                           sizeof a->message - 1);
         return 0;
     }
-    if (!draft)
+    if (!draft && !report)
         tc_strlcpy_utf8(a->message, q->message, sizeof a->message);
     if (s_normalize(c, a, bad, sizeof bad) != 0) {
         free(rec);

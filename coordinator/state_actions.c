@@ -91,6 +91,8 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
      * resolution too. */
     if (!strcmp(act, "update"))
         return tc_state__check_update(st, inc, a, why, whylen);
+    if (tc_state__is_report_action(a))
+        return tc_state__check_report(st, inc, a, why, whylen);
     if (!strcmp(act, "delivery"))
         return tc_state__check_delivery(st, inc, a, why, whylen);
     if (!strcmp(act, "pagedelivery"))
@@ -142,8 +144,10 @@ int tc_state_check(const tc_state_t *st, const tc_operator_action_t *a, int64_t 
         if (a->nargs == 2 && !strcmp(a->args[0], "meeting") &&
             tc_u64_parse(a->args[1], INT64_MAX, &at) == 0 && at > 0)
             return 0;
-        return tc_state__refuse(why, whylen, TC_EINVAL,
-                                "postmortem wants: done, owner PERSON, or meeting WHEN");
+        return tc_state__refuse(
+            why, whylen, TC_EINVAL,
+            "postmortem wants: done, owner PERSON, meeting WHEN, report, approve "
+            "or publish");
     }
     if (!strcmp(act, "reopen")) {
         if (open)
@@ -368,6 +372,8 @@ int tc_state__apply_action(tc_state_t *st, const tc_record_t *rec, tc_state_out_
     const char *act = a->action;
     if (!strcmp(act, "update"))
         return tc_state__apply_update(st, inc, rec, actor, out);
+    if (tc_state__is_report_action(a))
+        return tc_state__apply_report(st, inc, rec, actor, out);
     if (!strcmp(act, "delivery"))
         return tc_state__apply_delivery(st, inc, rec, actor, out);
     if (!strcmp(act, "pagedelivery"))

@@ -123,6 +123,11 @@ static void s_update_key(char *key, size_t cap, uint64_t incident, uint64_t wind
 
 const tc_update_t *tc_state_update(const tc_state_t *st, uint64_t incident, uint32_t number)
 {
+    return tc_state__update_mut(st, incident, number);
+}
+
+tc_update_t *tc_state__update_mut(const tc_state_t *st, uint64_t incident, uint32_t number)
+{
     char key[48];
     s_update_key(key, sizeof key, incident, 0, number);
     return zhashx_lookup(st->updates, key);
@@ -215,9 +220,8 @@ static void s_update_components(const tc_state_t *st, const tc_incident_t *inc, 
     }
 }
 
-/* Publishes update `u` of `inc` to its audience. */
-static void s_publish(tc_state_t *st, tc_incident_t *inc, tc_update_t *u, const tc_record_t *rec,
-                      const char *actor, tc_state_out_t *out)
+void tc_state__publish(tc_state_t *st, tc_incident_t *inc, tc_update_t *u, const tc_record_t *rec,
+                       const char *actor, tc_state_out_t *out)
 {
     u->status = TC_UPD_PUBLISHED;
     u->published_ms = rec->time_ms;
@@ -246,8 +250,12 @@ static void s_publish(tc_state_t *st, tc_incident_t *inc, tc_update_t *u, const 
                        u->number, (unsigned long long)u->incident,
                        u->external ? "external" : "internal", u->state);
     }
-    tc_state__text(text, sizeof text, "%s update %u published by %s (%s): %.200s",
-                   u->external ? "external" : "internal", u->number, actor, u->state, u->body);
+    if (tc_update_is_report(u))
+        tc_state__text(text, sizeof text, "public post-mortem report (update %u) published by %s",
+                       u->number, actor);
+    else
+        tc_state__text(text, sizeof text, "%s update %u published by %s (%s): %.200s",
+                       u->external ? "external" : "internal", u->number, actor, u->state, u->body);
     if (u->external) {
         inc->is_public = true;
         inc->last_external_ms = rec->time_ms;
@@ -274,11 +282,64 @@ void tc_state__publish_new(tc_state_t *st, tc_incident_t *inc, tc_update_t *u,
     u->restricted = !u->external && inc->security;
     s_update_key(key, sizeof key, inc->id, 0, u->number);
     zhashx_update(st->updates, key, u);
-    s_publish(st, inc, u, rec, u->author, out);
+    tc_state__publish(st, inc, u, rec, u->author, out);
 }
 
-/* Who must approve external updates: the Incident Commander, if any. */
-static const char *s_commander(const tc_incident_t *inc)
+tc_update_t *tc_state__add_draft(tc_state_t *st, tc_incident_t *inc, const tc_update_t *from,
+                                 const tc_record_t *rec, const char *actor)
+{
+    char key[48];
+    tc_update_t *u = malloc(sizeof *u);
+    if (!u)
+        return NULL;
+    *u = *from;
+    u->incident = inc->id;
+    u->maintenance = 0;
+    u->number = ++inc->updates;
+    u->status = TC_UPD_DRAFT;
+    snprintf(u->author, sizeof u->author, "%s", actor);
+    u->drafted_ms = rec->time_ms;
+    u->severity = inc->severity;
+    u->drill = inc->drill;
+    u->restricted = !u->external && inc->security;
+    snprintf(u->impact, sizeof u->impact, "%s", s_impact(inc->severity));
+    if (u->title[0])
+        snprintf(inc->title, sizeof inc->title, "%s", u->title);
+    else
+        snprintf(u->title, sizeof u->title, "%s", inc->title);
+    s_update_components(st, inc, u);
+    s_update_key(key, sizeof key, inc->id, 0, u->number);
+    zhashx_update(st->updates, key, u);
+    inc->updated_ms = rec->time_ms;
+    return u;
+}
+
+int tc_state__check_approver(const tc_incident_t *inc, const char *actor, const char *what,
+                             char *why, size_t whylen)
+{
+    /* Without keys ("plaintext") nobody has a name to check. */
+    const char *ic = tc_state__commander(inc);
+    if (ic && strcmp(ic, actor) != 0 && strcmp(actor, TC_STATE_ACTOR) != 0 &&
+        strcmp(actor, "plaintext") != 0)
+        return tc_state__refuse(why, whylen, TC_EINVAL,
+                                "only the incident commander (%s) approves %s", ic, what);
+    return 0;
+}
+
+int tc_state__check_disclosure(const tc_incident_t *inc, char *why, size_t whylen)
+{
+    if (tc_state__disclosure_cleared(inc))
+        return 0;
+    return tc_state__refuse(why, whylen, TC_EINVAL,
+                            "external texts of security incident %llu are held until the "
+                            "incident commander and the data protection officer clear "
+                            "disclosure (security %llu clear); so far: IC %s, DPO %s",
+                            (unsigned long long)inc->id, (unsigned long long)inc->id,
+                            inc->disclosure_ic_ms ? "cleared" : "not yet",
+                            inc->disclosure_dpo_ms ? "cleared" : "not yet");
+}
+
+const char *tc_state__commander(const tc_incident_t *inc)
 {
     for (size_t i = 0; i < inc->nroles; i++)
         if (!strcmp(inc->roles[i].role, "commander"))
@@ -328,6 +389,11 @@ int tc_state__check_update(const tc_state_t *st, const tc_incident_t *inc,
     if (!u)
         return tc_state__refuse(why, whylen, TC_EINVAL, "incident %llu has no update %llu",
                                 (unsigned long long)inc->id, (unsigned long long)n);
+    if (tc_update_is_report(u))
+        return tc_state__refuse(why, whylen, TC_EINVAL,
+                                "update %llu is the public post-mortem report: tocsinctl "
+                                "postmortem %llu approve|publish",
+                                (unsigned long long)n, (unsigned long long)inc->id);
     if (u->status == TC_UPD_PUBLISHED || u->status == TC_UPD_WITHDRAWN)
         return tc_state__refuse(why, whylen, TC_EINVAL, "update %llu is already %s",
                                 (unsigned long long)n, tc_update_status_name(u->status));
@@ -337,28 +403,15 @@ int tc_state__check_update(const tc_state_t *st, const tc_incident_t *inc,
         if (u->status == TC_UPD_APPROVED)
             return tc_state__refuse(why, whylen, TC_EINVAL, "update %llu is already approved",
                                     (unsigned long long)n);
-        /* Without keys ("plaintext") nobody has a name to check. */
-        const char *ic = s_commander(inc);
-        if (ic && strcmp(ic, a->actor) != 0 && strcmp(a->actor, TC_STATE_ACTOR) != 0 &&
-            strcmp(a->actor, "plaintext") != 0)
-            return tc_state__refuse(why, whylen, TC_EINVAL,
-                                    "only the incident commander (%s) approves external updates",
-                                    ic);
-        return 0;
+        return tc_state__check_approver(inc, a->actor, "external updates", why, whylen);
     }
     if (!strcmp(op, "publish") && u->external && u->status != TC_UPD_APPROVED)
         return tc_state__refuse(
             why, whylen, TC_EINVAL,
             "external update %llu needs the incident commander's approval first",
             (unsigned long long)n);
-    if (!strcmp(op, "publish") && u->external && !tc_state__disclosure_cleared(inc))
-        return tc_state__refuse(why, whylen, TC_EINVAL,
-                                "external updates of security incident %llu are held until the "
-                                "incident commander and the data protection officer clear "
-                                "disclosure (security %llu clear); so far: IC %s, DPO %s",
-                                (unsigned long long)inc->id, (unsigned long long)inc->id,
-                                inc->disclosure_ic_ms ? "cleared" : "not yet",
-                                inc->disclosure_dpo_ms ? "cleared" : "not yet");
+    if (!strcmp(op, "publish") && u->external)
+        return tc_state__check_disclosure(inc, why, whylen);
     return 0;
 }
 
@@ -369,31 +422,12 @@ int tc_state__apply_update(tc_state_t *st, tc_incident_t *inc, const tc_record_t
     const char *op = a->args[0];
     char text[TC_TEXT_MAX], key[48];
     if (!strcmp(op, "draft")) {
-        tc_update_t *u = malloc(sizeof *u);
+        tc_update_t *u = tc_state__add_draft(st, inc, &a->update, rec, actor);
         if (!u)
             return TC_ENOMEM;
-        *u = a->update;
-        u->incident = inc->id;
-        u->maintenance = 0;
-        u->number = ++inc->updates;
-        u->status = TC_UPD_DRAFT;
-        snprintf(u->author, sizeof u->author, "%s", actor);
-        u->drafted_ms = rec->time_ms;
-        u->severity = inc->severity;
-        u->drill = inc->drill;
-        u->restricted = !u->external && inc->security;
-        snprintf(u->impact, sizeof u->impact, "%s", s_impact(inc->severity));
-        if (u->title[0])
-            snprintf(inc->title, sizeof inc->title, "%s", u->title);
-        else
-            snprintf(u->title, sizeof u->title, "%s", inc->title);
-        s_update_components(st, inc, u);
-        s_update_key(key, sizeof key, inc->id, 0, u->number);
-        zhashx_update(st->updates, key, u);
-        inc->updated_ms = rec->time_ms;
         if (!u->external) {
             tc_state__text(text, sizeof text, "internal update %u drafted by %s", u->number, actor);
-            s_publish(st, inc, u, rec, actor, out);
+            tc_state__publish(st, inc, u, rec, actor, out);
             return 0;
         }
         if (s_sev_in(st->policy->auto_publish_severities, inc->severity) &&
@@ -401,11 +435,11 @@ int tc_state__apply_update(tc_state_t *st, tc_incident_t *inc, const tc_record_t
             u->status = TC_UPD_APPROVED;
             snprintf(u->approver, sizeof u->approver, "%s", TC_STATE_ACTOR);
             u->approved_ms = rec->time_ms;
-            s_publish(st, inc, u, rec, actor, out);
+            tc_state__publish(st, inc, u, rec, actor, out);
             return 0;
         }
         inc->pending_update = u->number;
-        const char *ic = s_commander(inc);
+        const char *ic = tc_state__commander(inc);
         tc_state__text(
             text, sizeof text,
             "external update %u (%s, %s) drafted by %s; awaiting approval by the incident "
@@ -428,7 +462,7 @@ int tc_state__apply_update(tc_state_t *st, tc_incident_t *inc, const tc_record_t
         tc_state__text(text, sizeof text, "external update %u approved by %s", u->number, actor);
         tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, actor, "update", text);
     } else if (!strcmp(op, "publish")) {
-        s_publish(st, inc, u, rec, actor, out);
+        tc_state__publish(st, inc, u, rec, actor, out);
     } else {
         u->status = TC_UPD_WITHDRAWN;
         if (inc->pending_update == u->number)

@@ -278,6 +278,40 @@ int tc_state__check_delivery(const tc_state_t *st, const tc_incident_t *inc,
 int tc_state__apply_delivery(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
                              const char *actor, tc_state_out_t *out);
 
+/* The update `number` of `incident`, to change; NULL if there is none. */
+tc_update_t *tc_state__update_mut(const tc_state_t *st, uint64_t incident, uint32_t number);
+
+/* Adds a draft of `from` as the next update of `inc` by `actor`, with the
+ * incident's severity, impact, title and components; NULL on ENOMEM. */
+tc_update_t *tc_state__add_draft(tc_state_t *st, tc_incident_t *inc, const tc_update_t *from,
+                                 const tc_record_t *rec, const char *actor);
+
+/* Publishes update `u` of `inc` to its audience. */
+void tc_state__publish(tc_state_t *st, tc_incident_t *inc, tc_update_t *u, const tc_record_t *rec,
+                       const char *actor, tc_state_out_t *out);
+
+/* The Incident Commander of `inc`, or NULL. */
+const char *tc_state__commander(const tc_incident_t *inc);
+
+/* 0 if `actor` may approve `what` (external texts) of `inc`: the IC, or
+ * anyone while there is none; else TC_EINVAL with the reason. */
+int tc_state__check_approver(const tc_incident_t *inc, const char *actor, const char *what,
+                             char *why, size_t whylen);
+
+/* 0 if external texts of `inc` may go out (not a security incident, or
+ * disclosure cleared); else TC_EINVAL with what is still missing. */
+int tc_state__check_disclosure(const tc_incident_t *inc, char *why, size_t whylen);
+
+/* ---- state_report.c: the public post-mortem report --------------------------- */
+
+/* `postmortem ID report|approve|publish`: whether the action may be done,
+ * and doing it. */
+bool tc_state__is_report_action(const tc_operator_action_t *a);
+int tc_state__check_report(const tc_state_t *st, const tc_incident_t *inc,
+                           const tc_operator_action_t *a, char *why, size_t whylen);
+int tc_state__apply_report(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,
+                           const char *actor, tc_state_out_t *out);
+
 /* Starts or ends the external-update cadence of `inc`, as of `now_ms`. */
 void tc_state__cadence(const tc_state_t *st, tc_incident_t *inc, int64_t now_ms);
 

@@ -51,7 +51,8 @@ char *tc_notify_link(const tc_notify_context_t *ctx, const tc_update_t *u, char 
     if (!base[0])
         snprintf(dst, cap, "%s", "");
     else if (u->incident && u->external)
-        snprintf(dst, cap, "%sincidents/%" PRIu64 ".html", base, u->incident);
+        snprintf(dst, cap, "%sincidents/%" PRIu64 ".html%s", base, u->incident,
+                 tc_update_is_report(u) ? "#postmortem" : "");
     else
         snprintf(dst, cap, "%s", base);
     return dst;
@@ -60,7 +61,8 @@ char *tc_notify_link(const tc_notify_context_t *ctx, const tc_update_t *u, char 
 /* True when `u` announces the end: nothing more to expect or estimate. */
 static bool s_final(const tc_update_t *u)
 {
-    return !strcmp(u->state, "resolved") || !strcmp(u->state, "completed");
+    return !strcmp(u->state, "resolved") || !strcmp(u->state, "completed") ||
+           tc_update_is_report(u);
 }
 
 /* True if the text already says when the next update comes. */
@@ -141,6 +143,22 @@ int tc_notify_webhook_json(tc_json_t *j, const tc_update_t *u, const char *key,
     tc_json_string(j, link[0] ? link : NULL);
     tc_json_key(j, "drill");
     tc_json_bool(j, u->drill);
+    /* A public post-mortem report's parts apart; null for status updates. */
+    tc_json_key(j, "postmortem");
+    if (tc_update_is_report(u)) {
+        tc_json_object_begin(j);
+        for (int k = 0; k < TC_REPORT_PARTS; k++) {
+            size_t len;
+            const char *part = tc_report_part(u, (tc_report_part_t)k, &len);
+            char text[TC_BODY_MAX];
+            snprintf(text, sizeof text, "%.*s", (int)len, part ? part : "");
+            tc_json_key(j, tc_report_key((tc_report_part_t)k));
+            tc_json_string(j, text);
+        }
+        tc_json_object_end(j);
+    } else {
+        tc_json_null(j);
+    }
     tc_json_object_end(j);
     return tc_json_error(j);
 }
@@ -189,6 +207,10 @@ void tc_notify__printf(tc_notify__buf_t *b, const char *fmt, ...)
  * people rather than programs. */
 static void s_state_title(const char *state, char *dst, size_t cap)
 {
+    if (!strcmp(state, TC_REPORT_SCENARIO)) {
+        snprintf(dst, cap, "Post-incident report");
+        return;
+    }
     snprintf(dst, cap, "%s", state[0] ? state : "update");
     for (char *p = dst; *p; p++)
         if (*p == '_')
@@ -526,7 +548,10 @@ char *tc_notify_email(const tc_update_t *u, const tc_notify_sub_t *sub, const ch
     s_state_title(u->state, st, sizeof st);
     if (u->drill)
         tc_notify__puts(&b, "This is a DRILL. No action is needed.\r\n\r\n");
-    tc_notify__printf(&b, "Status: %s\r\n", st);
+    if (tc_update_is_report(u))
+        tc_notify__puts(&b, "Post-incident report of a resolved incident\r\n");
+    else
+        tc_notify__printf(&b, "Status: %s\r\n", st);
     if (u->ncomponents) {
         tc_notify__puts(&b, "Affected: ");
         s_components(&b, u, ctx, s_mail_puts);

@@ -57,20 +57,23 @@ static void s_base(FILE *out, const tc_sp_page_t *page)
 }
 
 /* The page an entry links to, relative to the base. */
-static void s_target(FILE *out, const s_entry_t *e)
+/* The page an entry is about; `link`: with the report's own anchor. */
+static void s_target(FILE *out, const s_entry_t *e, bool link)
 {
     char id[48];
     if (e->w)
         fprintf(out, "index.html#%s", tc_sp__maint_id(e->w, id, sizeof id));
     else
-        fprintf(out, "incidents/%" PRIu64 ".html", e->u->incident);
+        fprintf(out, "incidents/%" PRIu64 ".html%s", e->u->incident,
+                link && tc_update_is_report(e->u) ? "#postmortem" : "");
 }
 
 int tc_sp_render_atom(FILE *out, const tc_sp_state_t *state, const tc_sp_page_t *page)
 {
     size_t n = 0;
     for (size_t i = 0; i < tc_sp_state_nincidents(state); i++)
-        n += tc_sp_state_incident(state, i)->nupdates;
+        n += tc_sp_state_incident(state, i)->nupdates +
+             (tc_sp_state_incident(state, i)->report != 0);
     for (size_t i = 0; i < tc_sp_state_nmaints(state); i++)
         n += tc_sp_state_maint(state, i)->nupdates;
     s_entry_t *e = calloc(n ? n : 1, sizeof *e);
@@ -81,6 +84,8 @@ int tc_sp_render_atom(FILE *out, const tc_sp_state_t *state, const tc_sp_page_t 
         const tc_sp_incident_t *inc = tc_sp_state_incident(state, i);
         for (size_t u = 0; u < inc->nupdates; u++)
             e[k++] = (s_entry_t){&inc->updates[u], inc->drill || inc->updates[u].drill, NULL};
+        if (inc->report)
+            e[k++] = (s_entry_t){inc->report, inc->drill || inc->report->drill, NULL};
     }
     for (size_t i = 0; i < tc_sp_state_nmaints(state); i++) {
         const tc_sp_maint_t *w = tc_sp_state_maint(state, i);
@@ -115,19 +120,20 @@ int tc_sp_render_atom(FILE *out, const tc_sp_state_t *state, const tc_sp_page_t 
         char label[32], title[TC_TITLE_MAX + 16];
         fputs("<entry>\n<id>", out);
         s_base(out, page);
-        s_target(out, &e[i]);
+        s_target(out, &e[i], false);
         fprintf(out, "#update-%" PRIu32 "</id>\n<title>", u->number);
         tc_sp_escape(out, tc_sp__drill_name(e[i].drill, u->title, title, sizeof title));
+        bool report = tc_update_is_report(u);
         fprintf(out, " - %s</title>\n<updated>%s</updated>\n",
-                tc_sp__label(u->state, label, sizeof label),
+                report ? "Post-incident report" : tc_sp__label(u->state, label, sizeof label),
                 tc_time_format(u->published_ms, buf, sizeof buf));
         fputs("<link href=\"", out);
         tc_sp_escape(out, page->url);
-        s_target(out, &e[i]);
+        s_target(out, &e[i], true);
         fputs("\"/>\n<content type=\"text\">", out);
         tc_sp_escape(out, u->body);
         bool final = !strcmp(u->state, "resolved") || !strcmp(u->state, "completed");
-        if (u->incident && !final) {
+        if (u->incident && !final && !report) {
             char when[TC_HUMAN_MAX];
             if (u->eta_ms > 0)
                 fprintf(out, "\n\nExpected back by %s.",

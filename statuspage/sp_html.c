@@ -60,6 +60,8 @@ const char tc_sp__css[] =
     ".upd{border-left:3px solid #d0d7de;padding:2px 12px;margin:10px 0}"
     ".upd.latest{border-left-color:#0969da}"
     ".body{white-space:pre-line;margin:4px 0}"
+    ".report{border-left:3px solid #2e8540;padding:2px 12px;margin:10px 0}"
+    ".report h4{font-size:16px;margin:6px 0 2px}.report h5{font-size:15px;margin:10px 0 0}"
     "details>summary{cursor:pointer;color:#0969da;font-size:14px;margin:6px 0}"
     ".d30{display:none}"
     "@media (max-width:600px){.bar span:nth-child(-n+60){display:none}.d90{display:none}"
@@ -221,6 +223,28 @@ static void s_eta(FILE *out, int64_t eta_ms, const tc_sp_page_t *page)
     fputs(")</p>\n", out);
 }
 
+/* The public post-mortem report, each part under its heading. */
+static void s_report_html(FILE *out, const tc_update_t *r, const tc_sp_page_t *page)
+{
+    fputs("<div class=\"report\" id=\"postmortem\"><h4>Post-incident report</h4>"
+          "<p class=\"meta\">Published ",
+          out);
+    tc_sp__html_time(out, r->published_ms);
+    fputs(" (", out);
+    tc_sp__html_rel(out, r->published_ms, page->now_ms);
+    fputs(")</p>\n", out);
+    for (int k = 0; k < TC_REPORT_PARTS; k++) {
+        size_t len;
+        const char *part = tc_report_part(r, (tc_report_part_t)k, &len);
+        char text[TC_BODY_MAX];
+        snprintf(text, sizeof text, "%.*s", (int)len, part ? part : "");
+        fprintf(out, "<h5>%s</h5><p class=\"body\">", tc_report_heading((tc_report_part_t)k));
+        tc_sp_escape(out, text);
+        fputs("</p>\n", out);
+    }
+    fputs("</div>\n", out);
+}
+
 static void s_incident_block(FILE *out, const tc_sp_state_t *state, const tc_sp_incident_t *inc,
                              const tc_sp_page_t *page, const char *root, bool index)
 {
@@ -252,6 +276,8 @@ static void s_incident_block(FILE *out, const tc_sp_state_t *state, const tc_sp_
     s_affected(out, state, named, "Affected", !inc->resolved_ms);
     if (!inc->resolved_ms)
         s_eta(out, inc->eta_ms, page);
+    if (inc->report && !index)
+        s_report_html(out, inc->report, page);
     s_updates(out, state, inc->updates, inc->nupdates, page, index);
     fputs("</article>\n", out);
 }
@@ -471,7 +497,13 @@ int tc_sp_render_index(FILE *out, const tc_sp_state_t *state, const tc_sp_page_t
         s_title(out, inc->drill, inc->title);
         fputs("</a> <small>resolved ", out);
         tc_sp__html_time(out, inc->resolved_ms);
-        fputs("</small></li>\n", out);
+        fputs("</small>", out);
+        if (inc->report)
+            fprintf(out,
+                    " &middot; <a class=\"report-link\" href=\"incidents/%" PRIu64
+                    ".html#postmortem\">Post-incident report</a>",
+                    inc->id);
+        fputs("</li>\n", out);
     }
     if (npast)
         fputs("</ul></section>\n", out);

@@ -136,6 +136,45 @@ static void s_jcomponents_named(tc_json_t *j, const tc_sp_state_t *state, const 
     tc_json_array_end(j);
 }
 
+/* The incident's public post-mortem: `postmortem` (tocsin's, each part
+ * apart) and Statuspage's `postmortem_body` and `postmortem_published_at`,
+ * all null until one is published. */
+static void s_jreport(tc_json_t *j, const tc_sp_incident_t *inc, const char *owner,
+                      const char *link)
+{
+    const tc_update_t *r = inc->report;
+    tc_json_key(j, "postmortem_body");
+    if (r)
+        tc_json_string(j, r->body);
+    else
+        tc_json_null(j);
+    s_jtime(j, "postmortem_published_at", r ? r->published_ms : 0);
+    tc_json_key(j, "postmortem");
+    if (!r) {
+        tc_json_null(j);
+        return;
+    }
+    char id[64];
+    snprintf(id, sizeof id, "%s-%" PRIu32, owner, r->number);
+    tc_json_object_begin(j);
+    tc_json_key(j, "id");
+    tc_json_string(j, id);
+    s_jtime(j, "published_at", r->published_ms);
+    for (int k = 0; k < TC_REPORT_PARTS; k++) {
+        size_t len;
+        const char *part = tc_report_part(r, (tc_report_part_t)k, &len);
+        char text[TC_BODY_MAX];
+        snprintf(text, sizeof text, "%.*s", (int)len, part ? part : "");
+        tc_json_key(j, tc_report_key((tc_report_part_t)k));
+        tc_json_string(j, text);
+    }
+    tc_json_key(j, "url");
+    tc_json_string(j, link);
+    tc_json_key(j, "drill");
+    tc_json_bool(j, r->drill);
+    tc_json_object_end(j);
+}
+
 static void s_jincident(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_incident_t *inc,
                         const tc_sp_page_t *page)
 {
@@ -163,6 +202,9 @@ static void s_jincident(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_in
     tc_json_key(j, "drill");
     tc_json_bool(j, inc->drill);
     s_jupdates(j, state, inc->updates, inc->nupdates, id);
+    char report_link[600];
+    snprintf(report_link, sizeof report_link, "%s#postmortem", link);
+    s_jreport(j, inc, id, report_link);
     const char *names[TC_COMPONENTS_MAX];
     size_t n = 0;
     if (inc->named >= 0) {
@@ -243,11 +285,9 @@ static void s_jstatus(tc_json_t *j, const char *ind)
     tc_json_object_end(j);
 }
 
-void tc_sp_render_json(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_page_t *page,
-                       bool summary)
+/* The page object every document starts with. */
+static void s_jpage(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_page_t *page)
 {
-    tc_json_reset(j);
-    tc_json_object_begin(j);
     tc_json_key(j, "page");
     tc_json_object_begin(j);
     tc_json_key(j, "id");
@@ -265,6 +305,28 @@ void tc_sp_render_json(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_pag
     tc_json_key(j, "cursor");
     tc_json_uint(j, tc_sp_state_cursor(state));
     tc_json_object_end(j);
+}
+
+void tc_sp_render_incidents(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_page_t *page)
+{
+    tc_json_reset(j);
+    tc_json_object_begin(j);
+    s_jpage(j, state, page);
+    tc_json_key(j, "incidents");
+    tc_json_array_begin(j);
+    size_t n = 0;
+    for (size_t i = tc_sp_state_nincidents(state); i-- > 0 && n < TC_SP_INCIDENTS_JSON_MAX; n++)
+        s_jincident(j, state, tc_sp_state_incident(state, i), page);
+    tc_json_array_end(j);
+    tc_json_object_end(j);
+}
+
+void tc_sp_render_json(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_page_t *page,
+                       bool summary)
+{
+    tc_json_reset(j);
+    tc_json_object_begin(j);
+    s_jpage(j, state, page);
     s_jstatus(j, tc_sp_indicator(state));
     if (summary) {
         tc_json_key(j, "components");

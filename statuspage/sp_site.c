@@ -373,6 +373,7 @@ int tc_sp_site_write(const char *dir, const tc_sp_state_t *state, const tc_sp_pa
         s_json_fn *fn;
     } docs[] = {{"api/v2/summary.json", s_summary},
                 {"api/v2/status.json", s_status},
+                {"api/v2/incidents.json", tc_sp_render_incidents},
                 {"api/v2/banner.json", tc_sp_render_banner}};
     tc_json_t *j = rc == 0 ? tc_json_new() : NULL;
     if (rc == 0 && !j)

@@ -66,6 +66,12 @@ int tc_sp_render_maintenance(FILE *out, const tc_sp_state_t *state, const tc_sp_
 void tc_sp_render_json(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_page_t *page,
                        bool summary);
 
+/* api/v2/incidents.json: the page object and the newest
+ * TC_SP_INCIDENTS_JSON_MAX public incidents, resolved ones too, each as in
+ * summary.json (with its `postmortem`), into `j` (reset first). */
+#define TC_SP_INCIDENTS_JSON_MAX 50
+void tc_sp_render_incidents(tc_json_t *j, const tc_sp_state_t *state, const tc_sp_page_t *page);
+
 /* api/v2/banner.json, what embed/banner.js shows inside a product, into
  * `j` (reset first): {"active", "indicator", "description", "components":
  * [{"id", "name", "status"}] (those not operational), "title", "text" (one

@@ -53,8 +53,10 @@ void tc_sp_state_destroy(tc_sp_state_t **pself)
     tc_sp_state_t *self = *pself;
     for (size_t i = 0; i < self->ncomps; i++)
         free(self->comps[i].history);
-    for (size_t i = 0; i < self->nincs; i++)
+    for (size_t i = 0; i < self->nincs; i++) {
         free(self->incs[i].updates);
+        free(self->incs[i].report);
+    }
     for (size_t i = 0; i < self->nmaints; i++)
         free(self->maints[i].updates);
     free(self->comps);
@@ -328,7 +330,9 @@ static int s_update_insert(tc_update_t **arr, size_t *n, const tc_update_t *u)
 /* Derives what the page shows of an incident from its updates. */
 static void s_inc_derive(tc_sp_incident_t *inc)
 {
-    const tc_update_t *latest = &inc->updates[inc->nupdates - 1];
+    /* Only a report (the page never saw the updates before it): the
+     * incident was public and is over. */
+    const tc_update_t *latest = inc->nupdates ? &inc->updates[inc->nupdates - 1] : inc->report;
     /* The newest title given; an update may leave it out, and a page
      * entry without a name is useless to a reader. */
     snprintf(inc->title, sizeof inc->title, "Incident %" PRIu64, inc->id);
@@ -343,11 +347,13 @@ static void s_inc_derive(tc_sp_incident_t *inc)
             inc->named = (long)i;
             break;
         }
-    memcpy(inc->state, latest->state, sizeof inc->state);
+    if (!inc->nupdates && latest->title[0])
+        memcpy(inc->title, latest->title, sizeof inc->title);
+    snprintf(inc->state, sizeof inc->state, "%s", inc->nupdates ? latest->state : "resolved");
     memcpy(inc->impact, latest->impact, sizeof inc->impact);
     inc->eta_ms = latest->eta_ms > 0 ? latest->eta_ms : 0;
-    inc->drill = false;
-    inc->created_ms = inc->updates[0].published_ms;
+    inc->drill = !inc->nupdates && latest->drill;
+    inc->created_ms = latest->published_ms;
     inc->started_ms = 0;
     inc->monitoring_ms = 0;
     int64_t newest = 0;
@@ -363,7 +369,9 @@ static void s_inc_derive(tc_sp_incident_t *inc)
         if (!inc->monitoring_ms && strcmp(u->state, "monitoring") == 0)
             inc->monitoring_ms = u->published_ms;
     }
-    if (strcmp(latest->state, "resolved") == 0) {
+    if (!inc->nupdates)
+        inc->started_ms = latest->started_ms;
+    if (!inc->nupdates || strcmp(latest->state, "resolved") == 0) {
         if (!inc->resolved_ms)
             inc->resolved_ms = latest->published_ms;
     } else if (inc->resolved_ms && latest->published_ms > inc->resolved_ms) {
@@ -371,7 +379,28 @@ static void s_inc_derive(tc_sp_incident_t *inc)
     }
     if (newest < inc->resolved_ms)
         newest = inc->resolved_ms;
+    if (inc->report && newest < inc->report->published_ms)
+        newest = inc->report->published_ms;
     inc->updated_ms = newest;
+}
+
+/* Takes report `u` as the incident's if it is newer than the one it has.
+ * Returns 1 if it was not (a duplicate or older), 0, TC_ENOMEM. */
+static int s_report_take(tc_sp_incident_t *inc, const tc_update_t *u)
+{
+    if (inc->report && inc->report->number >= u->number)
+        return 1;
+    if (!inc->report && !(inc->report = malloc(sizeof *inc->report)))
+        return TC_ENOMEM;
+    *inc->report = *u;
+    return 0;
+}
+
+/* Adds update `u` to `inc`: a report as its report, else by number. */
+static int s_inc_add(tc_sp_incident_t *inc, const tc_update_t *u)
+{
+    return tc_update_is_report(u) ? s_report_take(inc, u)
+                                  : s_update_insert(&inc->updates, &inc->nupdates, u);
 }
 
 static int s_incident_update(tc_sp_state_t *self, const tc_update_t *u, tc_sp_applied_t *out)
@@ -390,14 +419,14 @@ static int s_incident_update(tc_sp_state_t *self, const tc_update_t *u, tc_sp_ap
         inc = &self->incs[at];
         memset(inc, 0, sizeof *inc);
         inc->id = u->incident;
-        rc = s_update_insert(&inc->updates, &inc->nupdates, u);
+        rc = s_inc_add(inc, u);
         if (rc != 0) {
             memmove(&self->incs[at], &self->incs[at + 1], (self->nincs - at) * sizeof *self->incs);
             return rc;
         }
         self->nincs++;
     } else {
-        rc = s_update_insert(&inc->updates, &inc->nupdates, u);
+        rc = s_inc_add(inc, u);
         if (rc != 0)
             return rc < 0 ? rc : 0;
     }

@@ -51,11 +51,15 @@ typedef struct {
     int64_t monitoring_ms; /* first "monitoring" update, or 0 */
     int64_t resolved_ms;   /* 0 while unresolved */
     int64_t eta_ms;        /* the latest update's restoration estimate, or 0 */
-    tc_update_t *updates;  /* by number, oldest first */
+    tc_update_t *updates;  /* status updates by number, oldest first (no reports) */
     size_t nupdates;
     /* The newest update that names components (its index in `updates`),
      * or -1: those are the components the incident affects now. */
     long named;
+    /* The newest published post-mortem report (tc_update_is_report), or
+     * NULL. Kept apart from `updates`: a report says nothing about the
+     * incident's state, components or next update. */
+    tc_update_t *report;
 } tc_sp_incident_t;
 
 /* One occurrence of a maintenance window (a recurring window has one per

@@ -26,6 +26,7 @@ enum {
     TC_CTL_G_DRILL = 1u << 6,   /* drill's options */
     TC_CTL_G_KEYS = 1u << 7,    /* --dir */
     TC_CTL_G_FORCE = 1u << 8,   /* --force */
+    TC_CTL_G_REPORT = 1u << 9,  /* postmortem ID report's parts */
 };
 
 /* The `val` getopt_long() returns for each option. */
@@ -62,6 +63,10 @@ enum {
     TC_CTL_OPT_VERIFY,
     TC_CTL_OPT_WAIT,
     TC_CTL_OPT_FORCE,
+    TC_CTL_OPT_SUMMARY, /* the four parts of a public report, in order */
+    TC_CTL_OPT_IMPACT,
+    TC_CTL_OPT_CAUSE,
+    TC_CTL_OPT_ACTIONS,
 };
 
 typedef struct {

@@ -234,7 +234,8 @@ int tc_ctl_show_postmortem(const tc_api_reply_t *r, tc_json_t *j)
         return TC_ENOTFOUND;
     const tc_incident_t *inc = &r->incidents[0];
     if (!j)
-        return tc_postmortem_markdown(stdout, inc, r->timeline, r->ntimeline, r->updates, r->nupdates);
+        return tc_postmortem_markdown(stdout, inc, r->timeline, r->ntimeline, r->updates,
+                                      r->nupdates);
     /* The same Markdown, as one string of a JSON object. */
     char *md = NULL;
     size_t len = 0;

@@ -69,6 +69,7 @@ typedef struct {
     bool force;      /* --force: handoff without the IC, resolve over failing checks */
     bool comms;      /* a communication-plan command (tools/comms.h) */
     bool list_items; /* actions ID: list the action items */
+    const char *report[TC_REPORT_PARTS]; /* postmortem ID report: --summary ... --actions */
     uint64_t from;
     uint64_t limit;
     int given[64]; /* the command options given (getopt values), for the check */
@@ -371,12 +372,22 @@ static int s_check_action(s_opts_t *o, int nargs)
         return -1;
     }
     if (nargs == 98) { /* postmortem ID done | owner PERSON; bare ID is the draft */
-        if (o->nargs == 2 && !strcmp(o->args[1], "done"))
+        bool report = o->nargs == 2 && !strcmp(o->args[1], "report");
+        for (int k = 0; k < TC_REPORT_PARTS; k++)
+            if (report && !o->report[k])
+                return s_usage(o, "postmortem ID report needs --summary, --impact, --cause and "
+                                  "--actions");
+            else if (!report && o->report[k])
+                return s_usage(o, "--summary, --impact, --cause and --actions go with "
+                                  "postmortem ID report");
+        if (report ||
+            (o->nargs == 2 && (!strcmp(o->args[1], "done") || !strcmp(o->args[1], "approve") ||
+                               !strcmp(o->args[1], "publish"))))
             return -1;
         if (o->nargs == 3 && (!strcmp(o->args[1], "owner") || !strcmp(o->args[1], "meeting")))
             return -1;
-        return s_usage(
-            o, "postmortem takes ID (the draft), ID done, ID owner PERSON or ID meeting WHEN");
+        return s_usage(o, "postmortem takes ID (the draft), ID done, ID owner PERSON, ID meeting "
+                          "WHEN, ID report ..., ID approve or ID publish");
     }
     /* Optional words: security ID clear; --force of handoff and resolve. */
     if (!strcmp(o->command, "security") && o->nargs == 2 && !strcmp(o->args[1], "clear"))
@@ -593,6 +604,10 @@ static int s_option(s_opts_t *o, int c, const char *arg)
     case TC_CTL_OPT_EVERY: co->every = arg; break;
     case TC_CTL_OPT_VERIFY: co->verify = arg; break;
     case TC_CTL_OPT_WAIT: co->wait = arg; break;
+    case TC_CTL_OPT_SUMMARY: o->report[TC_REPORT_SUMMARY] = arg; break;
+    case TC_CTL_OPT_IMPACT: o->report[TC_REPORT_IMPACT] = arg; break;
+    case TC_CTL_OPT_CAUSE: o->report[TC_REPORT_CAUSE] = arg; break;
+    case TC_CTL_OPT_ACTIONS: o->report[TC_REPORT_ACTIONS] = arg; break;
     default: return s_usage(o, "option %d is not handled", c); /* a table bug */
     }
     return -1;
@@ -719,6 +734,66 @@ endpoint:;
     return -1;
 }
 
+/* A public report's part: the text, or with @FILE the file's content
+ * (without its last newline), into `dst`. Returns -1 to go on or a usage
+ * exit status. */
+static int s_report_part(const s_opts_t *o, int k, char *dst, size_t cap)
+{
+    static const char *const flags[TC_REPORT_PARTS] = {"--summary", "--impact", "--cause",
+                                                       "--actions"};
+    const char *arg = o->report[k];
+    if (arg[0] != '@') {
+        if (strlen(arg) >= cap)
+            return s_usage(o, "%s is %zu bytes; a whole report holds at most %d", flags[k],
+                           strlen(arg), TC_BODY_MAX - 1);
+        snprintf(dst, cap, "%s", arg);
+        return -1;
+    }
+    FILE *f = fopen(arg + 1, "r");
+    if (!f)
+        return s_usage(o, "%s %s: %s", flags[k], arg, strerror(errno));
+    size_t n = fread(dst, 1, cap, f);
+    bool err = ferror(f) != 0;
+    fclose(f);
+    if (err)
+        return s_usage(o, "%s %s: cannot read it", flags[k], arg);
+    if (n == cap)
+        return s_usage(o, "%s %s: longer than a whole report (%d bytes)", flags[k], arg,
+                       TC_BODY_MAX - 1);
+    while (n > 0 && dst[n - 1] == '\n')
+        n--;
+    dst[n] = '\0';
+    if (memchr(dst, '\0', n))
+        return s_usage(o, "%s %s: not text (it holds a NUL byte)", flags[k], arg);
+    return -1;
+}
+
+/* `postmortem ID report`: the four parts in one message, separated by
+ * TC_REPORT_SEPARATOR (the coordinator composes and checks them). */
+static int s_report_message(const s_opts_t *o, tc_api_request_t *req)
+{
+    size_t len = 0;
+    for (int k = 0; k < TC_REPORT_PARTS; k++) {
+        char part[TC_BODY_MAX];
+        int rc = s_report_part(o, k, part, sizeof part);
+        if (rc >= 0)
+            return rc;
+        if (strchr(part, TC_REPORT_SEPARATOR))
+            return s_usage(o, "the report holds a control character (0x1f)");
+        size_t n = strlen(part);
+        if (len + n + 1 >= sizeof req->message)
+            return s_usage(o,
+                           "the report is longer than %d bytes; a report holds at most that "
+                           "with its headings",
+                           TC_BODY_MAX - 1);
+        if (k)
+            req->message[len++] = TC_REPORT_SEPARATOR;
+        memcpy(req->message + len, part, n + 1);
+        len += n;
+    }
+    return -1;
+}
+
 /* Builds the request the command asks. Returns -1 to go on or a usage
  * exit status. */
 static int s_request(s_opts_t *o, tc_api_request_t *req, int64_t *drill_wait_ms)
@@ -751,6 +826,8 @@ static int s_request(s_opts_t *o, tc_api_request_t *req, int64_t *drill_wait_ms)
         snprintf(req->command, sizeof req->command, "incidents");
         req->all = true;
     }
+    if (o->report[0])
+        return s_report_message(o, req);
     /* Other commands' texts (notes, reasons, action items) hold 511
      * bytes: refused whole, never cut. */
     if (o->message && strlen(o->message) >= TC_TEXT_MAX)

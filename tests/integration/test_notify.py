@@ -281,6 +281,48 @@ subscriptions:
         for sub in ("hook", "chat", "mail"):
             self.assertRegex(text, r"to %s: delivered" % sub)
 
+    def test_public_postmortem_reaches_subscribers(self):
+        """The public post-mortem goes to external subscribers as a status
+        update does, with its parts apart in the webhook and its link to
+        the report on the status page."""
+        self.receivers()
+        self.incident()
+        self.cfg_path = self.write_config()
+        self.start_notify()
+        first = self.publish("We are looking into API errors.")
+        self.wait_until(lambda: len(self.smtp.all()) >= 1, what="the first e-mail")
+        self.ctl_ok("resolve", self.inc, "--force")  # the agent's check still fails
+        self.ctl_ok("postmortem", self.inc, "report", "--summary", "The API failed for an hour.",
+                    "--impact", "Requests to the API were refused.", "--cause",
+                    "A certificate expired.", "--actions", "Certificates now renew by themselves.")
+        self.ctl_ok("postmortem", self.inc, "approve")
+        self.ctl_ok("postmortem", self.inc, "publish")
+        report = first + 1
+        self.wait_until(lambda: len(self.hook.accepted) >= 2, what="the report by webhook")
+        self.wait_until(lambda: len(self.smtp.all()) >= 2, what="the report by e-mail")
+
+        doc = self.hook.accepted[1]["json"]
+        self.assertEqual(doc["id"], self.key(report, "hook"))
+        self.assertEqual((doc["scenario"], doc["state"]), ("postmortem", "postmortem"))
+        self.assertEqual(doc["postmortem"], {
+            "summary": "The API failed for an hour.",
+            "impact": "Requests to the API were refused.",
+            "root_cause": "A certificate expired.",
+            "actions": "Certificates now renew by themselves."})
+        self.assertIsNone(self.hook.accepted[0]["json"]["postmortem"])
+        self.assertEqual(doc["url"], PAGE + "incidents/%d.html#postmortem" % self.inc)
+        self.assertIsNone(doc["next_update_at"])
+
+        msg = self.smtp.all()[1]["msg"]
+        self.assertIn("\u2014 Post-incident report", str(msg["Subject"]))
+        text = msg.get_content()
+        self.assertIn("Root cause\nA certificate expired.", text.replace("\r\n", "\n"))
+        self.assertNotIn("Expected back", text)
+        self.assertNotIn("Next update", text)
+        self.assertIn("Status page: %sincidents/%d.html#postmortem" % (PAGE, self.inc), text)
+        # The internal Slack channel gets no external report.
+        self.assertFalse(any("Post-incident" in json.dumps(a["json"]) for a in self.chat.accepted))
+
     def test_failing_receiver_recovers_in_order(self):
         self.receivers(fail_first=4)
         self.incident()

@@ -4,8 +4,9 @@ renders), the out-of-date banner while the coordinator is down and its end
 when it returns, and a restart that resumes after the stored cursor without
 duplicates. test_what_customers_read drives an outage and a maintenance
 window through tocsinctl and reads the page in headless Chromium at desktop
-and phone widths, as a customer would, and includes embed/banner.js in a
-page of another origin. test_full_disk fills the state's file system."""
+and phone widths, as a customer would, includes embed/banner.js in a page
+of another origin, and ends with the incident's public post-mortem.
+test_full_disk fills the state's file system."""
 
 import html.parser
 import http.server
@@ -182,9 +183,11 @@ COMPONENT_KEYS = ("id", "name", "status", "created_at", "updated_at", "position"
                   "showcase", "group_id", "page_id", "group", "only_show_if_degraded")
 INCIDENT_KEYS = ("id", "name", "status", "created_at", "updated_at", "monitoring_at",
                  "resolved_at", "impact", "shortlink", "started_at", "page_id", "eta", "drill",
-                 "incident_updates", "components")
+                 "incident_updates", "components", "postmortem", "postmortem_body",
+                 "postmortem_published_at")
 UPDATE_KEYS = ("id", "status", "body", "incident_id", "created_at", "updated_at", "display_at",
                "eta", "next_update_at", "affected_components", "drill")
+REPORT_KEYS = ("id", "published_at", "summary", "impact", "root_cause", "actions", "url", "drill")
 BANNER_KEYS = ("active", "indicator", "description", "components", "title", "text",
                "updated_at", "eta", "url", "stale", "page")
 RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
@@ -221,7 +224,7 @@ class StatusPageTest(h.TocsinTestCase):
         ids = set()
         for i in s["incidents"] + s["scheduled_maintenances"]:
             for k in INCIDENT_KEYS:
-                if k != "eta" or i in s["incidents"]:
+                if not (k == "eta" or k.startswith("postmortem")) or i in s["incidents"]:
                     self.assertIn(k, i)
             self.check_time(i.get("eta"))
             self.assertNotIn(i["id"], ids, "an id shared by an incident and a window")
@@ -532,6 +535,87 @@ class StatusPageTest(h.TocsinTestCase):
         text = Dom(self.dom(sp.url)).text()
         self.assertIn("All Systems Operational", text)
         self.assertIn("Past incidents", text)
+        self.assertNotIn("Post-incident report", text)
+        listed = [i for i in sp.json("api/v2/incidents.json")["incidents"] if i["id"] == iid]
+        self.assertEqual(len(listed), 1)
+        self.assertIsNone(listed[0]["postmortem"])
+
+        # The public post-mortem (Hotjar step 8): drafted, approved by the
+        # IC, published; on the incident's page, in JSON and in the feed.
+        parts = {"summary": "On Tuesday our website was unavailable for 40 minutes.",
+                 "impact": "Customers could not sign in or pay.\nNo data was lost.",
+                 "cause": "A change to how we route traffic sent it to servers that were "
+                          "not ready.",
+                 "actions": "Routing changes are now rolled out in stages."}
+        cause_file = os.path.join(self.tmp, "cause.txt")
+        with open(cause_file, "w") as f:
+            f.write(parts["cause"] + "\n")
+        report = ["postmortem", iid, "report", "--summary", parts["summary"], "--impact",
+                  parts["impact"], "--cause", "@" + cause_file, "--actions", parts["actions"]]
+        # Internal detail is refused here as in any external text.
+        r = c.ctl_raw(*report[:-1], "web-01 was restarted.")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("web-01", r.stderr)
+        self.ok(c, *report)
+        r = c.ctl_raw("postmortem", iid, "publish")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("approval first", r.stderr)
+        self.ok(c, "postmortem", iid, "approve")
+        self.ok(c, "postmortem", iid, "publish")
+
+        def published():
+            i = [x for x in sp.json("api/v2/incidents.json")["incidents"] if x["id"] == iid][0]
+            return i if i["postmortem"] else None
+        inc = self.wait_until(published, what="the report in incidents.json")
+        pm = inc["postmortem"]
+        for k in REPORT_KEYS:
+            self.assertIn(k, pm)
+        self.check_time(pm["published_at"], nullable=False)
+        self.assertEqual((pm["summary"], pm["impact"], pm["root_cause"], pm["actions"]),
+                         (parts["summary"], parts["impact"], parts["cause"], parts["actions"]))
+        self.assertEqual(pm["url"], sp.url + "incidents/%s.html#postmortem" % iid)
+        self.assertEqual(inc["postmortem_published_at"], pm["published_at"])
+        self.assertIn("Root cause\n" + parts["cause"], inc["postmortem_body"])
+        # The incident is still resolved with its eight status updates.
+        self.assertEqual(inc["status"], "resolved")
+        self.assertEqual(len(inc["incident_updates"]), 8)
+        self.assertNotIn("postmortem", [u["status"] for u in inc["incident_updates"]])
+        self.assertEqual(sp.json("api/v2/status.json")["status"]["indicator"], "none")
+        entries = self.check_atom(sp.atom())
+        rep = [e for e in entries if e.findtext(ATOM + "title").endswith("Post-incident report")]
+        self.assertEqual(len(rep), 1)
+        self.assertEqual(rep[0].find(ATOM + "link").get("href"),
+                         sp.url + "incidents/%s.html#postmortem" % iid)
+        self.assertIn(parts["actions"], rep[0].findtext(ATOM + "content"))
+        self.assertEqual(len({e.findtext(ATOM + "id") for e in entries}), len(entries))
+        # In a browser: the index links it; the incident's page shows the
+        # four parts under their headings, above the updates.
+        idx = Dom(self.dom(sp.url))
+        self.assertEqual(idx.classes.get("report-link"), ["Post-incident report"])
+        page = sp.url + "incidents/%s.html" % iid
+        dom = Dom(self.dom(page, size="390,844"))
+        rep = dom.ids["postmortem"]
+        for heading, key in (("Summary", "summary"), ("Impact", "impact"),
+                             ("Root cause", "cause"), ("What we are doing", "actions")):
+            # (headings and paragraphs are blocks: no space between them here)
+            self.assertRegex(rep, re.escape(heading) + r"\s*" +
+                             re.escape(re.sub(r"\s+", " ", parts[key])))
+        self.assertRegex(rep, r"^Post-incident report\s*Published (Mon|Tue|Wed|Thu|Fri|Sat|Sun) ")
+        doc = self.dom(page)
+        self.assertLess(doc.index('id="postmortem"'), doc.index('class="upd latest"'))
+        self.screenshot(page, "postmortem-desktop.png", "1280,900")
+        self.screenshot(page, "postmortem-phone.png", "390,844")
+        # A page restart reloads it from its own store; the coordinator's
+        # restart replays it from the log, parts and all.
+        self.assertEqual(sp.stop(), 0)
+        before = [u for u in c.ctl("updates", iid) if u["scenario"] == "postmortem"]
+        self.assertEqual([u["status"] for u in before], ["published"])
+        c.stop()
+        c.start()
+        sp.start()
+        self.assertEqual(published()["postmortem"], pm)
+        self.assertEqual([u for u in c.ctl("updates", iid) if u["scenario"] == "postmortem"],
+                         before)
 
     def test_full_disk(self):
         """The state's file system fills up: the page keeps serving what it

@@ -527,8 +527,8 @@ static void test_atomic_write_and_site(void **unused)
     assert_int_equal(s_count_entries(dir), 8);
     snprintf(path, sizeof path, "%s/incidents", dir);
     assert_int_equal(s_count_entries(path), 1);
-    snprintf(path, sizeof path, "%s/api/v2", dir);
-    assert_int_equal(s_count_entries(path), 3);
+    snprintf(path, sizeof path, "%s/api/v2", dir); /* summary, status, incidents, banner */
+    assert_int_equal(s_count_entries(path), 4);
     snprintf(path, sizeof path, "%s/embed", dir);
     assert_int_equal(s_count_entries(path), 2);
     snprintf(path, sizeof path, "%s/embed/banner.js", dir);
