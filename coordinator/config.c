@@ -657,6 +657,7 @@ void tc_coord_config_check(const tc_coord_config_t *cfg, const tc_roster_t *rost
     const tc_policy_t *p = &cfg->policy;
     const char *path = cfg->path[0] ? cfg->path : NULL;
     bool has_teams = path && tc_cfgcheck_line(path, "teams") > 0;
+    bool has_services = path && tc_cfgcheck_line(path, "services") > 0;
     char key[3 * TC_ID_MAX + 32];
     for (size_t i = 0; i < p->nservices; i++) {
         const tc_service_policy_t *sp = &p->services[i];
@@ -687,10 +688,21 @@ void tc_coord_config_check(const tc_coord_config_t *cfg, const tc_roster_t *rost
             if (listed)
                 continue;
             snprintf(key, sizeof key, "components.%s.services[%zu]", c->name, k);
-            tc_cfgcheck_warn(ck, path, tc_cfgcheck_line(path, key),
-                             "%s: service \"%s\" has no entry under services (a typo? the "
-                             "component follows only incidents of services with that name)",
-                             key, c->services[k]);
+            /* With a services section, that is the list of services: a
+             * name missing from it is a typo that would leave the
+             * component green through every outage. Without one there is
+             * no list to hold it against. */
+            if (has_services)
+                tc_cfgcheck_error(ck, path, tc_cfgcheck_line(path, key),
+                                  "%s: unknown service \"%s\" (not listed under services; add "
+                                  "\"%s: {}\" there if agents report it)",
+                                  key, c->services[k], c->services[k]);
+            else
+                tc_cfgcheck_warn(ck, path, tc_cfgcheck_line(path, key),
+                                 "%s: service \"%s\" is not checked against a list (there is no "
+                                 "services section): the component follows incidents of services "
+                                 "with that name only",
+                                 key, c->services[k]);
         }
     }
     /* The security team is paged by name: with a roster, each must be

@@ -70,6 +70,26 @@ static void s_save_components(tc_nf_t *ctx)
         tc_nf_store_failed(ctx, rc, "cannot save the component names");
 }
 
+/* A subscription naming a component the coordinator does not have gets
+ * nothing of it, ever: said as an error each time the list is read, not
+ * left for someone to notice the silence (--check-config with
+ * --coordinator-config refuses it before start). */
+static void s_check_subscriptions(const tc_nf_t *ctx)
+{
+    for (size_t i = 0; i < ctx->cfg->nsubs; i++) {
+        const tc_notify_sub_t *sub = &ctx->cfg->subs[i];
+        for (size_t k = 0; k < sub->ncomponents; k++) {
+            bool known = false;
+            for (size_t c = 0; c < ctx->ncomps && !known; c++)
+                known = !strcmp(ctx->comps[c].name, sub->components[k]);
+            if (!known)
+                tc_error("subscription %s (line %d) names component \"%s\", which the "
+                         "coordinator does not define: it receives nothing about it",
+                         sub->name, sub->line, sub->components[k]);
+        }
+    }
+}
+
 void tc_nf_fetch_components(tc_nf_t *ctx)
 {
     tc_api_request_t req = {.version = TC_PROTOCOL_VERSION};
@@ -95,6 +115,7 @@ void tc_nf_fetch_components(tc_nf_t *ctx)
             ctx->ncomps = reply->ncomponents;
             tc_debug("the coordinator lists %zu components", ctx->ncomps);
             s_save_components(ctx);
+            s_check_subscriptions(ctx);
         }
     }
     tc_api_reply_destroy(&reply);

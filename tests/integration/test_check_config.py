@@ -105,6 +105,8 @@ teams:
             ("unknown team", ("{team: web}", "{team: wbe}"), 6, ["unknown team", "wbe"]),
             ("unknown person", ("members: [alice]", "members: [alcie]"), 13,
              ["unknown person", "alcie"]),
+            ("unknown service", ("services: [web]", "services: [wbe]"), 8,
+             ["unknown service", "wbe", "components.site.services[0]"]),
         ]
         for what, (old, new), line, words in cases:
             with self.subTest(what):
@@ -128,13 +130,19 @@ teams:
         path = self.coord_config(text)
         r = self.check(h.COORDINATOR, path)
         self.assertEqual(r.returncode, 2, r.stderr)
-        # Both unknown teams, each with its line, and the typo'd service as
-        # a warning (a component may name a service with no settings).
+        # Both unknown teams and the typo'd service, each with its line.
         self.assert_bad(r, path, 6, "dba")
         self.assert_bad(r, path, 7, "wbe")
-        warn = [l for l in r.stderr.splitlines() if l.startswith("%s:9: warning:" % path)]
-        self.assertTrue(warn and "fronted" in warn[0], r.stderr)
-        self.assertIn("tocsin-coordinator: 2 errors", r.stderr)
+        self.assert_bad(r, path, 9, "unknown service", "fronted")
+        self.assertIn("tocsin-coordinator: 3 errors", r.stderr)
+        # Without a services section there is no list to hold a name
+        # against: a warning, and it starts.
+        text = "components:\n  site: {description: \"Web site\", services: [web]}\n"
+        path = self.write("no-services.yaml", text)
+        r = self.check(h.COORDINATOR, path, "--insecure")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        warn = [l for l in r.stderr.splitlines() if l.startswith("%s:2: warning:" % path)]
+        self.assertTrue(warn and "no services section" in warn[0], r.stderr)
 
     def test_coordinator_template_and_keys(self):
         path = self.coord_config()

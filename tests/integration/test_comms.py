@@ -19,6 +19,7 @@ services:
     team: platform
     users_per_host: 100
     total_users: 1000
+  web: {}
 components:
   public-api: {description: "Public API", services: [api]}
   web: {description: "Web app", services: [web]}

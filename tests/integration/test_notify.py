@@ -199,7 +199,7 @@ subscriptions:
         self.receivers()
         self.incident()
         self.cfg_path = self.write_config()
-        self.start_notify()
+        self.notify_proc = self.start_notify()
         ext = self.publish("We are looking into API errors.")
         internal = self.publish("DB primary is at 100% CPU.", external=False)
 
@@ -267,6 +267,12 @@ subscriptions:
         self.assertNotIn("when there is news", text)
         self.assertIn("Status page: %sincidents/%d.html" % (PAGE, self.inc), text)
 
+        # billing-only names a component the coordinator does not have:
+        # said, not silent.
+        unknown = re.compile(r"ERROR.*subscription billing-only \(line \d+\) names component "
+                             r"\"billing\", which the coordinator does not define")
+        self.wait_until(lambda: unknown.search(self.read(self.notify_proc)),
+                        what="the unknown component logged as an error")
         # The component filter kept billing-only out; the internal update
         # went to nobody external.
         self.assertEqual([r["path"] for r in self.hook.accepted], ["/hook"])

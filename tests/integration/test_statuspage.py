@@ -195,6 +195,7 @@ RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"
 CONFIG = """\
 services:
   frontend: {users_per_host: 100, total_users: 1000}
+  api: {}
 components:
   web: {description: "Website", services: [frontend]}
   api: {description: "Public API", services: [api]}
