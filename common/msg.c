@@ -1,6 +1,7 @@
 #include "msg.h"
 
 #include "error.h"
+#include "json.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -383,4 +384,14 @@ int tc_msg_validate(const tc_msg_t *m, char *why, size_t whylen)
     case TC_MSG_NONE: break;
     }
     return s_fail(why, whylen, TC_EINVAL, "no payload");
+}
+
+void tc_report_json_parts(tc_json_t *j, const tc_update_t *u)
+{
+    for (int k = 0; k < TC_REPORT_PARTS; k++) {
+        size_t len;
+        const char *part = tc_report_part(u, (tc_report_part_t)k, &len);
+        tc_json_key(j, tc_report_key((tc_report_part_t)k));
+        tc_json_string_n(j, part ? part : "", len);
+    }
 }

@@ -16,15 +16,15 @@
 #include <stdint.h>
 
 #define TC_PROTOCOL_VERSION 1
-#define TC_ID_MAX 64         /* ids: agent, host, check, service (with NUL) */
-#define TC_TEXT_MAX 512      /* free text: output, summary, detail (with NUL) */
-#define TC_PERF_MAX 16       /* perfdata items kept per result */
-#define TC_LABEL_MAX 64      /* perfdata label (with NUL) */
-#define TC_UOM_MAX 8         /* perfdata unit (with NUL) */
-#define TC_HOSTS_MAX 32      /* hosts listed in one incident */
-#define TC_ROLES_MAX 16      /* roles listed in one incident */
-#define TC_ACTIONS_MAX 32    /* action items per incident (security checklist included) */
-#define TC_ACTION_TEXT 160   /* an action item's text (with NUL) */
+#define TC_ID_MAX 64       /* ids: agent, host, check, service (with NUL) */
+#define TC_TEXT_MAX 512    /* free text: output, summary, detail (with NUL) */
+#define TC_PERF_MAX 16     /* perfdata items kept per result */
+#define TC_LABEL_MAX 64    /* perfdata label (with NUL) */
+#define TC_UOM_MAX 8       /* perfdata unit (with NUL) */
+#define TC_HOSTS_MAX 32    /* hosts listed in one incident */
+#define TC_ROLES_MAX 16    /* roles listed in one incident */
+#define TC_ACTIONS_MAX 32  /* action items per incident (security checklist included) */
+#define TC_ACTION_TEXT 160 /* an action item's text (with NUL) */
 /* A status update's text: 4096 bytes of UTF-8 (with NUL). Only tc_update_t
  * holds one, so the records of check results do not grow with it. */
 #define TC_BODY_MAX 4097
@@ -512,8 +512,14 @@ int tc_report_compose(tc_update_t *u, const char *const parts[TC_REPORT_PARTS]);
  * NULL (and *len 0) when `u` is not a report or the part does not lie
  * within its body. */
 const char *tc_report_part(const tc_update_t *u, tc_report_part_t k, size_t *len);
-const char *tc_maint_state_name(tc_maint_state_t s);           /* "in_progress"... */
-const char *tc_page_kind_name(tc_page_kind_t k);               /* "assigned"... */
+
+/* Writes report `u`'s parts as members {"summary", "impact", "root_cause",
+ * "actions"} of the JSON object open in `j` (empty strings for a part not
+ * in its body). */
+struct tc_json;
+void tc_report_json_parts(struct tc_json *j, const tc_update_t *u);
+const char *tc_maint_state_name(tc_maint_state_t s); /* "in_progress"... */
+const char *tc_page_kind_name(tc_page_kind_t k);     /* "assigned"... */
 /* True for the pages of a role, which wait for its acknowledgement (and
  * repeat, and carry an acknowledgement link); false for reminders and
  * notices. */

@@ -147,14 +147,7 @@ int tc_notify_webhook_json(tc_json_t *j, const tc_update_t *u, const char *key,
     tc_json_key(j, "postmortem");
     if (tc_update_is_report(u)) {
         tc_json_object_begin(j);
-        for (int k = 0; k < TC_REPORT_PARTS; k++) {
-            size_t len;
-            const char *part = tc_report_part(u, (tc_report_part_t)k, &len);
-            char text[TC_BODY_MAX];
-            snprintf(text, sizeof text, "%.*s", (int)len, part ? part : "");
-            tc_json_key(j, tc_report_key((tc_report_part_t)k));
-            tc_json_string(j, text);
-        }
+        tc_report_json_parts(j, u);
         tc_json_object_end(j);
     } else {
         tc_json_null(j);

@@ -160,14 +160,7 @@ static void s_jreport(tc_json_t *j, const tc_sp_incident_t *inc, const char *own
     tc_json_key(j, "id");
     tc_json_string(j, id);
     s_jtime(j, "published_at", r->published_ms);
-    for (int k = 0; k < TC_REPORT_PARTS; k++) {
-        size_t len;
-        const char *part = tc_report_part(r, (tc_report_part_t)k, &len);
-        char text[TC_BODY_MAX];
-        snprintf(text, sizeof text, "%.*s", (int)len, part ? part : "");
-        tc_json_key(j, tc_report_key((tc_report_part_t)k));
-        tc_json_string(j, text);
-    }
+    tc_report_json_parts(j, r);
     tc_json_key(j, "url");
     tc_json_string(j, link);
     tc_json_key(j, "drill");
