@@ -15,14 +15,23 @@
  * pipes escaped so a plugin's output cannot break the timeline table. */
 static void s_md(FILE *out, const char *s)
 {
-    char clean[2 * TC_TEXT_MAX];
-    tc_utf8_sanitize(s, clean, sizeof clean);
+    /* Whole, however long (an update holds 4096 bytes): each ill-formed
+     * byte may grow to the three of U+FFFD. */
+    size_t cap = 3 * strlen(s) + 1;
+    char small[2 * TC_TEXT_MAX], *clean = cap <= sizeof small ? small : malloc(cap);
+    if (!clean) {
+        clean = small;
+        cap = sizeof small;
+    }
+    tc_utf8_sanitize(s, clean, cap);
     for (const char *p = clean; *p; p++) {
         if (*p == '|')
             fputs("\\|", out);
         else
             fputc(*p, out);
     }
+    if (clean != small)
+        free(clean);
 }
 
 static const char *s_when(int64_t ms, char *buf, size_t cap)
@@ -82,6 +91,46 @@ static void s_messaging(FILE *out, const tc_update_t *updates, size_t nupdates)
         fputs("- none published\n", out);
     free(v);
     fputs("\n" S_OWNER_WRITES "\n", out);
+}
+
+/* The Public report section: what customers read after the incident
+ * (Hotjar step 8), or what is owed. The newest report counts. */
+static void s_public_report(FILE *out, const tc_incident_t *inc, const tc_update_t *updates,
+                            size_t nupdates)
+{
+    const tc_update_t *r = NULL;
+    for (size_t i = 0; i < nupdates; i++)
+        if (tc_update_is_report(&updates[i]) && updates[i].status != TC_UPD_WITHDRAWN &&
+            (!r || updates[i].number > r->number))
+            r = &updates[i];
+    fputs("## Public report\n\n", out);
+    if (!r) {
+        fprintf(out,
+                inc->is_public
+                    ? "Customers were told of this incident: they are owed a report. Draft it "
+                      "with `tocsinctl postmortem %" PRIu64 " report --summary ... --impact ... "
+                      "--cause ... --actions ...`.\n\n"
+                    : "None: customers were not told of this incident (%" PRIu64 ").\n\n",
+                inc->id);
+        return;
+    }
+    char a[40];
+    if (r->status == TC_UPD_PUBLISHED)
+        fprintf(out, "Published %s (update %" PRIu32 ", approved by %s).\n\n",
+                s_when(r->published_ms, a, sizeof a), r->number, r->approver);
+    else
+        fprintf(out, "%s (update %" PRIu32 ", by %s); not yet published.\n\n",
+                r->status == TC_UPD_APPROVED ? "Approved" : "Drafted", r->number, r->author);
+    for (int k = 0; k < TC_REPORT_PARTS; k++) {
+        size_t len;
+        const char *part = tc_report_part(r, (tc_report_part_t)k, &len);
+        char text[TC_BODY_MAX];
+        snprintf(text, sizeof text, "%.*s", (int)len, part ? part : "");
+        fprintf(out, "- %s: ", tc_report_heading((tc_report_part_t)k));
+        s_md(out, text);
+        fputs("\n", out);
+    }
+    fputs("\n", out);
 }
 
 int tc_postmortem_markdown(FILE *out, const tc_incident_t *inc, const tc_timeline_t *tl, size_t n,
@@ -216,5 +265,6 @@ int tc_postmortem_markdown(FILE *out, const tc_incident_t *inc, const tc_timelin
         fputs("\n", out);
     }
     s_messaging(out, updates, nupdates);
+    s_public_report(out, inc, updates, nupdates);
     return ferror(out) ? TC_EIO : 0;
 }

@@ -171,9 +171,60 @@ static void test_meanings_and_checklist(void **state)
     }
 }
 
+/* Public report: owed, drafted or published, with its parts; a long
+ * update is in the messaging table whole. */
+static void test_public_report_section(void **state)
+{
+    (void)state;
+    tc_incident_t inc;
+    memset(&inc, 0, sizeof inc);
+    inc.id = 9;
+    snprintf(inc.service, sizeof inc.service, "checkout");
+    inc.is_public = true;
+    tc_update_t *up = calloc(2, sizeof *up);
+    up[0].incident = 9;
+    up[0].number = 1;
+    up[0].external = true;
+    up[0].status = TC_UPD_PUBLISHED;
+    snprintf(up[0].state, sizeof up[0].state, "investigating");
+    memset(up[0].body, 'w', 3000);
+    memcpy(up[0].body + 2990, " the end.", 10);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(tc_postmortem_markdown(f, &inc, NULL, 0, up, 1), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "wwwwwwwwww the end. |"));
+    assert_non_null(strstr(buf, "## Public report\n\nCustomers were told of this incident: "
+                                "they are owed a report. Draft it with `tocsinctl postmortem 9 "
+                                "report"));
+    free(buf);
+
+    up[1] = up[0];
+    up[1].number = 2;
+    snprintf(up[1].scenario, sizeof up[1].scenario, "%s", TC_REPORT_SCENARIO);
+    snprintf(up[1].state, sizeof up[1].state, "%s", TC_REPORT_SCENARIO);
+    snprintf(up[1].approver, sizeof up[1].approver, "alice");
+    up[1].published_ms = 1764000000000;
+    memset(up[1].body, 0, sizeof up[1].body);
+    const char *parts[TC_REPORT_PARTS] = {"Checkout failed.", "A third | of orders.",
+                                          "A full disk.", "Alerts on disk space."};
+    assert_int_equal(tc_report_compose(&up[1], parts), 0);
+    f = open_memstream(&buf, &len);
+    assert_int_equal(tc_postmortem_markdown(f, &inc, NULL, 0, up, 2), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "## Public report\n\nPublished 2025-11-24T16:00:00.000Z (update 2, "
+                                "approved by alice).\n\n- Summary: Checkout failed.\n- Impact: A "
+                                "third \\| of orders.\n- Root cause: A full disk.\n- What we are "
+                                "doing: Alerts on disk space.\n"));
+    free(buf);
+    free(up);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_draft),
-                                       cmocka_unit_test(test_meanings_and_checklist)};
+                                       cmocka_unit_test(test_meanings_and_checklist),
+                                       cmocka_unit_test(test_public_report_section)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
