@@ -270,7 +270,8 @@ void tc_state__publish(tc_state_t *st, tc_incident_t *inc, tc_update_t *u, const
                       tc_policy_update_interval(st->policy, inc->declared_ms, rec->time_ms);
     }
     inc->updated_ms = rec->time_ms;
-    tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, actor, "update", text);
+    tc_state__changed(out, TC_BCAST_INCIDENT_UPDATED, inc, rec, actor,
+                      tc_update_is_report(u) ? "postmortem" : "update", text);
 }
 
 void tc_state__publish_new(tc_state_t *st, tc_incident_t *inc, tc_update_t *u,

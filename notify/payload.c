@@ -237,6 +237,10 @@ static void s_components(tc_notify__buf_t *b, const tc_update_t *u, const tc_not
         if (i)
             tc_notify__puts(b, ", ");
         put(b, name);
+        /* A report comes after the incident: what it affected, not how
+         * the components are now. */
+        if (tc_update_is_report(u))
+            continue;
         tc_notify__puts(b, ": ");
         tc_notify__puts(b, tc_human_status(u->components[i].status));
     }

@@ -323,6 +323,8 @@ subscriptions:
         self.assertIn("\u2014 Post-incident report", str(msg["Subject"]))
         text = msg.get_content()
         self.assertIn("Root cause\nA certificate expired.", text.replace("\r\n", "\n"))
+        # What it affected, not how the components are now.
+        self.assertIn("Affected: Public API\n", text.replace("\r\n", "\n"))
         self.assertNotIn("Expected back", text)
         self.assertNotIn("Next update", text)
         self.assertIn("Status page: %sincidents/%d.html#postmortem" % (PAGE, self.inc), text)
