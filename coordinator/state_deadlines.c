@@ -149,10 +149,14 @@ int tc_state__apply_timer(tc_state_t *st, const tc_record_t *rec, tc_state_out_t
                          "postmortem_owner", TC_PAGE_POSTMORTEM, "reminder.postmortem",
                          "%spost-mortem of incident %llu (%s, SEV-%u) is overdue since %s; write "
                          "it (tocsinctl postmortem %llu) and mark it done (tocsinctl postmortem "
-                         "%llu done)",
+                         "%llu done)%s",
                          inc->drill ? "DRILL: " : "", (unsigned long long)inc->id, inc->service,
                          inc->severity, tc_time_format(inc->postmortem_due_ms, due, sizeof due),
-                         (unsigned long long)inc->id, (unsigned long long)inc->id);
+                         (unsigned long long)inc->id, (unsigned long long)inc->id,
+                         tc_state__report_owed(st, inc)
+                             ? "; customers were told of it and are owed a public report "
+                               "(postmortem ID report, approve, publish)"
+                             : "");
         return 0;
     }
     if (svc && !strcmp(tm->kind, "quiet"))

@@ -307,6 +307,8 @@ int tc_state__check_disclosure(const tc_incident_t *inc, char *why, size_t whyle
 /* `postmortem ID report|approve|publish`: whether the action may be done,
  * and doing it. */
 bool tc_state__is_report_action(const tc_operator_action_t *a);
+/* True if customers were told of `inc` and no report of it is published. */
+bool tc_state__report_owed(const tc_state_t *st, const tc_incident_t *inc);
 int tc_state__check_report(const tc_state_t *st, const tc_incident_t *inc,
                            const tc_operator_action_t *a, char *why, size_t whylen);
 int tc_state__apply_report(tc_state_t *st, tc_incident_t *inc, const tc_record_t *rec,

@@ -30,6 +30,12 @@ static tc_update_t *s_newest(const tc_state_t *st, const tc_incident_t *inc)
     return NULL;
 }
 
+bool tc_state__report_owed(const tc_state_t *st, const tc_incident_t *inc)
+{
+    const tc_update_t *u = s_newest(st, inc);
+    return inc->is_public && !(u && u->status == TC_UPD_PUBLISHED);
+}
+
 bool tc_state__is_report_action(const tc_operator_action_t *a)
 {
     return !strcmp(a->action, "postmortem") && a->nargs == 1 &&

@@ -188,6 +188,25 @@ static void test_report_refusals(void **state)
     free(q);
 }
 
+/* The overdue post-mortem's reminder says a public report is owed while
+ * none is published. */
+static void test_report_owed_in_reminder(void **state)
+{
+    fx_t *f = *state;
+    f->policy.ic_quiet_reminder_ms = 0;
+    f->policy.page_repeat_ms = 0;
+    fx_reconfigure(f);
+    s_incident(f, true);
+    tc_timer_t due;
+    const char *kind = NULL;
+    for (int i = 0; i < 20 && (!kind || strcmp(kind, "postmortem") != 0); i++)
+        kind = fx_fire(f, 20 * MIN + 25 * HOUR, &due);
+    assert_string_equal(kind, "postmortem");
+    const tc_broadcast_t *b = fx_topic(f, "page.carol");
+    assert_non_null(b);
+    assert_non_null(strstr(b->detail, "owed a public report"));
+}
+
 /* compose and part agree; a part that does not lie in the body is none;
  * the wire keeps the parts and refuses a malformed list. */
 static void test_report_wire(void **state)
@@ -301,6 +320,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_report_flow, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_report_refusals, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_report_owed_in_reminder, fx_setup, fx_teardown),
         cmocka_unit_test(test_report_wire),
         cmocka_unit_test(test_report_on_page),
     };
