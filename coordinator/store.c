@@ -8,7 +8,10 @@
  *   senders    sender id            -> u64 highest stored seq, i64 time of that
  *                                      event (big-endian; older stores: seq only)
  *   audit      u64 seq (big-endian) -> AuditRecord
- *   timeline   u64 incident, u64 log seq, u8 index -> TimelineEntry
+ *   timelog    u64 log seq, u8 index -> TimelineEntry (with its incident)
+ *   timeline_idx  u64 incident -> u64 log seq, u8 index (sorted duplicates)
+ *   timeline   u64 incident, u64 log seq, u8 index -> TimelineEntry: written
+ *              by builds before this one, still read, never written
  *   config     u64 log seq (the ConfigRef record) -> StateConfig
  *   snapshots  u64 log seq -> the state after that record (state_snapshot.c)
  *   meta       "format"             -> u32 layout version
@@ -36,14 +39,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STORE_FORMAT 1u
+/* 2: timeline rows in the timelog (format 1 stores are read and upgraded
+ * in place; builds that know only 1 refuse a 2, rather than writing rows
+ * this build would read out of order). */
+#define STORE_FORMAT 2u
+#define STORE_FORMAT_TIMELINE_BY_INCIDENT 1u
 #define DEFAULT_MAP_SIZE ((size_t)1 << 30) /* sparse, and it grows; see tc_store_open */
 
 struct tc_store {
     tc_lmdb_t *lmdb;
     MDB_env *env; /* tc_lmdb_env(lmdb), kept at hand */
-    MDB_dbi log, bcast, senders, meta, audit, timeline, config, snapshots;
-    MDB_txn *txn; /* open write transaction, or NULL */
+    MDB_dbi log, bcast, senders, meta, audit, timeline, config, snapshots, timelog, tlindex;
+    /* Timeline rows go in log order to `timelog` with MDB_APPEND, which
+     * fills its pages (rows keyed by incident split pages half full when
+     * incidents interleave); `tlindex` finds an incident's rows. False
+     * only for an older store opened read-only, which has neither. */
+    bool has_timelog;
+    unsigned char tl_last[9], txn_tl_last[9]; /* the highest timelog key: committed, in txn */
+    MDB_txn *txn;                             /* open write transaction, or NULL */
     /* The event log and the broadcasts, as compressed blocks. */
     tc_blocks_t logb, bcastb;
     uint64_t audit_seq; /* committed */
@@ -93,20 +106,54 @@ static int s_last_key(MDB_txn *txn, MDB_dbi dbi, uint64_t *out)
     return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : s_err(rc);
 }
 
-static const char *const s_db_names[] = {"log",   "bcast",    "senders", "meta",
-                                         "audit", "timeline", "config",  "snapshots"};
+static const char *const s_db_names[] = {"log",     "bcast",       "senders", "meta",
+                                         "audit",   "timeline",    "config",  "snapshots",
+                                         "timelog", "timeline_idx"};
 
 static const size_t s_db_offsets[] = {
-    offsetof(tc_store_t, log),    offsetof(tc_store_t, bcast),    offsetof(tc_store_t, senders),
-    offsetof(tc_store_t, meta),   offsetof(tc_store_t, audit),    offsetof(tc_store_t, timeline),
-    offsetof(tc_store_t, config), offsetof(tc_store_t, snapshots)};
+    offsetof(tc_store_t, log),    offsetof(tc_store_t, bcast),     offsetof(tc_store_t, senders),
+    offsetof(tc_store_t, meta),   offsetof(tc_store_t, audit),     offsetof(tc_store_t, timeline),
+    offsetof(tc_store_t, config), offsetof(tc_store_t, snapshots), offsetof(tc_store_t, timelog),
+    offsetof(tc_store_t, tlindex)};
 _Static_assert(sizeof s_db_names / sizeof s_db_names[0] ==
                    sizeof s_db_offsets / sizeof s_db_offsets[0],
                "one handle per database name");
 
+/* Each database's flags, the same at every open (LMDB refuses a dupsort
+ * database opened without MDB_DUPSORT). */
+static unsigned s_db_flags(size_t i)
+{
+    return !strcmp(s_db_names[i], "timeline_idx") ? MDB_DUPSORT | MDB_DUPFIXED : 0;
+}
+
+/* Databases added after the first release: an older store opened
+ * read-only lacks them and is read without them. */
+static bool s_db_added(size_t i)
+{
+    return !strcmp(s_db_names[i], "timelog") || !strcmp(s_db_names[i], "timeline_idx");
+}
+
 static MDB_dbi *s_db(tc_store_t *s, size_t i)
 {
     return (MDB_dbi *)((char *)s + s_db_offsets[i]);
+}
+
+/* Reads the highest timelog key into s->tl_last (zeros if none). */
+static int s_timelog_last(tc_store_t *s, MDB_txn *txn)
+{
+    memset(s->tl_last, 0, sizeof s->tl_last);
+    if (!s->has_timelog)
+        return 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->timelog, &cur);
+    if (rc)
+        return s_err(rc);
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    if (rc == 0 && k.mv_size == sizeof s->tl_last)
+        memcpy(s->tl_last, k.mv_data, sizeof s->tl_last);
+    mdb_cursor_close(cur);
+    return (rc == 0 || rc == MDB_NOTFOUND) ? 0 : s_err(rc);
 }
 
 /* Opens the named databases, creating missing ones (and the format mark)
@@ -120,17 +167,24 @@ static int s_open_dbs(tc_store_t *s, char *why, size_t whylen)
     int mrc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
     if (mrc)
         return tc_lmdb_error(s->lmdb, mrc, "cannot read the store", why, whylen);
-    bool missing = false;
+    bool missing = false, added_missing = false;
     for (size_t i = 0; i < sizeof s_db_names / sizeof s_db_names[0] && !mrc; i++) {
-        mrc = mdb_dbi_open(txn, s_db_names[i], 0, s_db(s, i));
+        mrc = mdb_dbi_open(txn, s_db_names[i], s_db_flags(i), s_db(s, i));
         if (mrc == MDB_NOTFOUND) {
-            missing = true;
+            if (s_db_added(i) && s->read_only)
+                added_missing = true;
+            else
+                missing = true;
             mrc = 0;
         }
     }
+    s->has_timelog = !added_missing;
     MDB_val fk = {6, "format"}, fv;
     int frc = mrc || missing ? MDB_NOTFOUND : mdb_get(txn, s->meta, &fk, &fv);
-    if (frc == 0 && (fv.mv_size != 8 || s_from_be64(fv.mv_data) != STORE_FORMAT)) {
+    uint64_t format = frc == 0 && fv.mv_size == 8 ? s_from_be64(fv.mv_data) : 0;
+    if (frc == 0 && format == STORE_FORMAT_TIMELINE_BY_INCIDENT && !s->read_only)
+        missing = true; /* to be upgraded: its new databases and the mark */
+    else if (frc == 0 && format != STORE_FORMAT && format != STORE_FORMAT_TIMELINE_BY_INCIDENT) {
         mdb_txn_abort(txn);
         snprintf(why, whylen, "data directory %s has an unknown store format",
                  tc_lmdb_dir(s->lmdb));
@@ -149,18 +203,19 @@ static int s_open_dbs(tc_store_t *s, char *why, size_t whylen)
         if ((mrc = mdb_txn_begin(env, NULL, 0, &txn)) != 0)
             return tc_lmdb_error(s->lmdb, mrc, "cannot create the store", why, whylen);
         for (size_t i = 0; i < sizeof s_db_names / sizeof s_db_names[0] && !mrc; i++)
-            mrc = mdb_dbi_open(txn, s_db_names[i], MDB_CREATE, s_db(s, i));
+            mrc = mdb_dbi_open(txn, s_db_names[i], MDB_CREATE | s_db_flags(i), s_db(s, i));
         unsigned char b[8];
         s_be64(STORE_FORMAT, b);
         fv.mv_size = 8;
         fv.mv_data = b;
-        if (!mrc && mdb_get(txn, s->meta, &fk, &(MDB_val){0}) == MDB_NOTFOUND)
+        if (!mrc)
             mrc = mdb_put(txn, s->meta, &fk, &fv, 0);
     }
     int rc = 0;
     if (mrc == 0 && ((rc = tc_blocks_open(&s->logb, txn, s->log)) != 0 ||
                      (rc = tc_blocks_open(&s->bcastb, txn, s->bcast)) != 0 ||
-                     (rc = s_last_key(txn, s->audit, &s->audit_seq)) != 0)) {
+                     (rc = s_last_key(txn, s->audit, &s->audit_seq)) != 0 ||
+                     (rc = s_timelog_last(s, txn)) != 0)) {
         mdb_txn_abort(txn);
         snprintf(why, whylen, "cannot read the store's counters: %s", tc_strerror(rc));
         return rc;
@@ -338,6 +393,7 @@ int tc_store_begin(tc_store_t *s)
     tc_blocks_begin(&s->logb);
     tc_blocks_begin(&s->bcastb);
     s->txn_audit_seq = s->audit_seq;
+    memcpy(s->txn_tl_last, s->tl_last, sizeof s->tl_last);
     return 0;
 }
 
@@ -427,24 +483,31 @@ int tc_store_append_audit(tc_store_t *s, tc_audit_t *a)
 
 int tc_store_put_timeline(tc_store_t *s, const tc_timeline_t *t, unsigned idx)
 {
-    if (!s->txn)
+    if (!s->txn || !s->has_timelog)
         return TC_EINVAL;
-    unsigned char kb[17];
-    s_be64(t->incident, kb);
-    s_be64(t->log_seq, kb + 8);
-    kb[16] = (unsigned char)idx;
-    /* The incident and the log record are in the key: not again in the
-     * value (proto3 leaves zero fields out). */
+    unsigned char kb[9], ib[8];
+    s_be64(t->log_seq, kb);
+    kb[8] = (unsigned char)idx;
+    s_be64(t->incident, ib);
+    /* The log record is in the key: not again in the value (proto3 leaves
+     * zero fields out). */
     tc_timeline_t lean = *t;
-    lean.incident = 0;
     lean.log_seq = 0;
     uint8_t *buf;
     size_t len;
     int rc = tc_wire_encode_timeline(&lean, &buf, &len);
     if (rc)
         return rc;
-    MDB_val k = {sizeof kb, kb}, v = {len, buf};
-    rc = s_err(mdb_put(s->txn, s->timeline, &k, &v, 0));
+    /* Rows come in log order, so this is an append; a row written again
+     * (a batch retried after a failed commit, whose keys the in-memory
+     * mark had passed) is a plain put, never a refused append. */
+    bool append = memcmp(kb, s->txn_tl_last, sizeof kb) > 0;
+    MDB_val k = {sizeof kb, kb}, v = {len, buf}, ik = {sizeof ib, ib}, iv = {sizeof kb, kb};
+    rc = s_err(mdb_put(s->txn, s->timelog, &k, &v, append ? MDB_APPEND : 0));
+    if (rc == 0)
+        rc = s_err(mdb_put(s->txn, s->tlindex, &ik, &iv, 0));
+    if (rc == 0 && append)
+        memcpy(s->txn_tl_last, kb, sizeof kb);
     free(buf);
     return rc;
 }
@@ -510,6 +573,7 @@ int tc_store_commit(tc_store_t *s)
     tc_blocks_committed(&s->logb);
     tc_blocks_committed(&s->bcastb);
     s->audit_seq = s->txn_audit_seq;
+    memcpy(s->tl_last, s->txn_tl_last, sizeof s->tl_last);
     return 0;
 }
 
@@ -690,6 +754,41 @@ int tc_store_prune_audit(tc_store_t *s, int64_t before_ms, size_t max, size_t *d
     return mrc ? tc_lmdb_error(s->lmdb, mrc, "pruning the audit trail", s->why, sizeof s->why) : 0;
 }
 
+/* The timelog rows of `incident`, in log order (its index's duplicates
+ * sort as big-endian (seq, index)). */
+static int s_scan_timelog(tc_store_t *s, MDB_txn *txn, uint64_t incident, tc_store_timeline_fn *fn,
+                          void *ctx)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->tlindex, &cur);
+    if (rc)
+        return s_err(rc);
+    unsigned char ib[8];
+    s_be64(incident, ib);
+    MDB_val ik = {sizeof ib, ib}, iv;
+    tc_timeline_t t;
+    int out = 0;
+    for (rc = mdb_cursor_get(cur, &ik, &iv, MDB_SET_KEY); rc == 0 && out == 0;
+         rc = mdb_cursor_get(cur, &ik, &iv, MDB_NEXT_DUP)) {
+        MDB_val k = iv, v;
+        if (iv.mv_size != 9) {
+            out = TC_EDECODE;
+            break;
+        }
+        if ((rc = mdb_get(txn, s->timelog, &k, &v)) != 0) {
+            out = s_err(rc); /* an index without its row: the store is damaged */
+            break;
+        }
+        if ((out = tc_wire_decode_timeline(v.mv_data, v.mv_size, &t)) != 0)
+            break;
+        t.incident = incident;
+        t.log_seq = s_from_be64(iv.mv_data);
+        out = fn(&t, ctx);
+    }
+    mdb_cursor_close(cur);
+    return out;
+}
+
 int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_fn *fn, void *ctx)
 {
     MDB_txn *txn;
@@ -706,6 +805,8 @@ int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_f
     MDB_val k = {8, kb}, v;
     tc_timeline_t t;
     int out = 0;
+    /* The rows older builds wrote come first: every one of them is older
+     * than any row in the timelog. */
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 17 || s_from_be64(k.mv_data) != incident)
@@ -718,6 +819,8 @@ int tc_store_scan_timeline(tc_store_t *s, uint64_t incident, tc_store_timeline_f
             break;
     }
     mdb_cursor_close(cur);
+    if (out == 0 && s->has_timelog)
+        out = s_scan_timelog(s, txn, incident, fn, ctx);
     mdb_txn_abort(txn);
     return out;
 }

@@ -7,6 +7,9 @@
 
 #include "error.h"
 #include "store.h"
+#include "wire.h"
+
+#include <lmdb.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,6 +257,163 @@ static void test_prune_audit(void **unused)
     tc_store_destroy(&st);
 }
 
+/* ---- timelines ---- */
+
+typedef struct {
+    size_t n;
+    uint64_t incident[64], seq[64];
+    char text[64][32];
+} tl_seen_t;
+
+static int s_collect_tl(const tc_timeline_t *t, void *ctx)
+{
+    tl_seen_t *s = ctx;
+    if (s->n < 64) {
+        s->incident[s->n] = t->incident;
+        s->seq[s->n] = t->log_seq;
+        snprintf(s->text[s->n], sizeof s->text[0], "%.31s", t->text);
+        s->n++;
+    }
+    return 0;
+}
+
+static void s_tl(tc_timeline_t *t, uint64_t incident, uint64_t seq, const char *text)
+{
+    memset(t, 0, sizeof *t);
+    t->incident = incident;
+    t->log_seq = seq;
+    t->time_ms = 1700000000000 + (int64_t)seq;
+    snprintf(t->actor, sizeof t->actor, "alice");
+    snprintf(t->kind, sizeof t->kind, "note");
+    snprintf(t->text, sizeof t->text, "%s", text);
+}
+
+static void s_expect(tc_store_t *st, uint64_t incident, const char *const *texts, size_t n)
+{
+    tl_seen_t seen = {0};
+    assert_int_equal(tc_store_scan_timeline(st, incident, s_collect_tl, &seen), 0);
+    assert_int_equal(seen.n, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(seen.incident[i], incident);
+        assert_string_equal(seen.text[i], texts[i]);
+        if (i)
+            assert_true(seen.seq[i] >= seen.seq[i - 1]);
+    }
+}
+
+/* Interleaved incidents each read back in log order, several rows of one
+ * record too; across a reopen, and a batch written again after an abort. */
+static void test_timelines(void **unused)
+{
+    tc_store_t *st = NULL;
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
+    tc_timeline_t t;
+    assert_int_equal(tc_store_begin(st), 0);
+    for (uint64_t seq = 1; seq <= 6; seq++) {
+        char text[32];
+        snprintf(text, sizeof text, "r%llu", (unsigned long long)seq);
+        s_tl(&t, seq % 2 ? 1 : 2, seq, text);
+        assert_int_equal(tc_store_put_timeline(st, &t, 0), 0);
+    }
+    s_tl(&t, 1, 6, "r6b"); /* a second row of record 6, for incident 1 */
+    assert_int_equal(tc_store_put_timeline(st, &t, 1), 0);
+    assert_int_equal(tc_store_commit(st), 0);
+    static const char *const one[] = {"r1", "r3", "r5", "r6b"}, *const two[] = {"r2", "r4", "r6"};
+    s_expect(st, 1, one, 4);
+    s_expect(st, 2, two, 3);
+    s_expect(st, 3, NULL, 0);
+
+    /* A batch that fails is retried with the same keys: stored once. */
+    assert_int_equal(tc_store_begin(st), 0);
+    s_tl(&t, 2, 7, "r7");
+    assert_int_equal(tc_store_put_timeline(st, &t, 0), 0);
+    tc_store_abort(st);
+    assert_int_equal(tc_store_begin(st), 0);
+    assert_int_equal(tc_store_put_timeline(st, &t, 0), 0);
+    assert_int_equal(tc_store_commit(st), 0);
+    tc_store_destroy(&st);
+
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
+    static const char *const two7[] = {"r2", "r4", "r6", "r7"};
+    s_expect(st, 2, two7, 4);
+    assert_int_equal(tc_store_begin(st), 0);
+    s_tl(&t, 1, 8, "r8");
+    assert_int_equal(tc_store_put_timeline(st, &t, 0), 0);
+    assert_int_equal(tc_store_commit(st), 0);
+    static const char *const one8[] = {"r1", "r3", "r5", "r6b", "r8"};
+    s_expect(st, 1, one8, 5);
+    tc_store_destroy(&st);
+}
+
+/* A store of the first format (timeline rows keyed by incident), made
+ * here with LMDB directly as that build left it: read as it is, read-only
+ * too, and upgraded in place on a normal open, its old rows first. */
+static void test_timeline_upgrade(void **unused)
+{
+    tc_store_t *st = NULL;
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
+    tc_store_destroy(&st);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta, old, dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_open(env, s_dir, MDB_NOTLS, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    /* Back to format 1: no timelog, its mark, and two rows of incident 5. */
+    assert_int_equal(mdb_dbi_open(txn, "timelog", 0, &dbi), 0);
+    assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+    assert_int_equal(mdb_dbi_open(txn, "timeline_idx", MDB_DUPSORT | MDB_DUPFIXED, &dbi), 0);
+    assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    unsigned char one[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    MDB_val fk = {6, "format"}, fv = {8, one};
+    assert_int_equal(mdb_put(txn, meta, &fk, &fv, 0), 0);
+    assert_int_equal(mdb_dbi_open(txn, "timeline", 0, &old), 0);
+    for (unsigned seq = 1; seq <= 2; seq++) {
+        unsigned char kb[17] = {0};
+        kb[7] = 5;
+        kb[15] = (unsigned char)seq;
+        tc_timeline_t t;
+        s_tl(&t, 0, 0, seq == 1 ? "old1" : "old2");
+        uint8_t *buf;
+        size_t len;
+        assert_int_equal(tc_wire_encode_timeline(&t, &buf, &len), 0);
+        MDB_val k = {sizeof kb, kb}, v = {len, buf};
+        assert_int_equal(mdb_put(txn, old, &k, &v, 0), 0);
+        free(buf);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    static const char *const before[] = {"old1", "old2"};
+    assert_int_equal(tc_store_open_readonly(s_dir, &st, NULL, 0), 0);
+    s_expect(st, 5, before, 2);
+    tc_store_destroy(&st);
+
+    assert_int_equal(tc_store_open(s_dir, 0, 0, &st, NULL, 0), 0);
+    s_expect(st, 5, before, 2);
+    assert_int_equal(tc_store_begin(st), 0);
+    tc_timeline_t t;
+    s_tl(&t, 5, 3, "new3");
+    assert_int_equal(tc_store_put_timeline(st, &t, 0), 0);
+    assert_int_equal(tc_store_commit(st), 0);
+    static const char *const after[] = {"old1", "old2", "new3"};
+    s_expect(st, 5, after, 3);
+    tc_store_destroy(&st);
+    /* The mark says 2 now: a build that knows only 1 refuses the store. */
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+    assert_int_equal(mdb_env_open(env, s_dir, MDB_NOTLS | MDB_RDONLY, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    assert_int_equal(mdb_get(txn, meta, &fk, &fv), 0);
+    assert_int_equal(fv.mv_size, 8);
+    assert_int_equal(((unsigned char *)fv.mv_data)[7], 2);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +424,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_map_full, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_map_grows, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_prune_audit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_timelines, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_timeline_upgrade, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
