@@ -142,6 +142,7 @@ struct tc_coord {
     uint64_t broadcasts, batches; /* since start, for the periodic summary */
     tc_coord__totals_t summary_last;
     int64_t summary_at;  /* monotonic */
+    int64_t tick_mono;   /* when the last liveness tick ran (0: none yet) */
     size_t acks_pending; /* peers with ack_pending set */
     uint64_t ticks;
     int64_t started_ms;
@@ -161,7 +162,7 @@ struct tc_coord {
     /* The configuration of this run, encoded as it is recorded (StateConfig). */
     uint8_t *config_buf;
     size_t config_len;
-    bool config_pending;   /* differs from the last recorded one; not yet in the log */
+    bool config_pending; /* differs from the last recorded one; not yet in the log */
     /* Record it with the next flush even if nothing else is stored: a log
      * that has records gets its new configuration at start-up, before any
      * request is checked against it (an empty log stays empty). */

@@ -19,7 +19,32 @@
 typedef struct {
     tc_coord_t *c;
     int64_t now;
+    bool judge;   /* false: only find out whether a host looks silent */
+    bool suspect; /* a host looked silent */
 } s_tick_t;
+
+/* How many batches a tick reads before it judges hosts silent. */
+#define S_DRAIN_ROUNDS 64
+/* A tick this much later than due means the coordinator did not run (the
+ * process or its VM was paused, or a handler stalled that long). */
+#define S_PAUSE_MS 1000
+
+/* Silence while the coordinator was not running is not the hosts' doing:
+ * their windows move on by the pause, so a pause never marks the fleet
+ * down (a host that died is still caught, that much later). */
+static void s_credit_pause(tc_coord_t *c, int64_t now)
+{
+    int64_t late = c->tick_mono ? now - c->tick_mono - LIVENESS_TICK_MS : 0;
+    c->tick_mono = now;
+    if (late < S_PAUSE_MS)
+        return;
+    for (tc_coord__peer_t *p = zhashx_first(c->peers); p; p = zhashx_next(c->peers))
+        if (p->last_seen_mono)
+            p->last_seen_mono = p->last_seen_mono + late < now ? p->last_seen_mono + late : now;
+    tc_warn("the coordinator did not run for %lld ms (paused, or stalled on a slow disk): hosts' "
+            "silence during it is not counted against them",
+            (long long)late);
+}
 
 static void s_check_host(const tc_state_host_t *h, void *arg)
 {
@@ -40,6 +65,10 @@ static void s_check_host(const tc_state_host_t *h, void *arg)
     }
     int64_t hb = p->heartbeat_ms ? p->heartbeat_ms : 5000;
     if (t->now - p->last_seen_mono > hb * (int64_t)c->cfg.missed_heartbeats) {
+        if (!t->judge) {
+            t->suspect = true;
+            return;
+        }
         char reason[128];
         snprintf(reason, sizeof reason, "%u heartbeats missed", c->cfg.missed_heartbeats);
         tc_warn("host %s: %s", h->host, reason);
@@ -145,11 +174,25 @@ static void s_prune_audit(tc_coord_t *c, int64_t now)
 int tc_coord__on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     tc_coord_t *c = arg;
-    s_tick_t t = {c, tc_mono_ms()};
+    s_tick_t t = {.c = c, .now = tc_mono_ms()};
     s_retry_storage(c, t.now);
     s_prune_audit(c, t.now);
     s_summary(c, t.now);
+    s_credit_pause(c, t.now);
+    /* zloop runs due timers before it reads sockets, so after a stall (a
+     * slow commit on a busy disk) this tick would come before the
+     * heartbeats that queued meanwhile, and call hosts down that are not.
+     * A host that looks silent is judged only once what already arrived
+     * has been read. */
     tc_state_each_host(c->state, s_check_host, &t);
+    if (t.suspect) {
+        for (int i = 0; i < S_DRAIN_ROUNDS && (zsock_events(c->agents) & ZMQ_POLLIN); i++)
+            if (tc_coord__on_agents(loop, c->agents, c) != 0)
+                return -1;
+        t.now = tc_mono_ms();
+        t.judge = true;
+        tc_state_each_host(c->state, s_check_host, &t);
+    }
     if (c->limits && ++c->ticks % 50 == 0)
         tc_ratelimit_prune(c->limits, t.now, 60000);
     if (c->nbatch == 0 && c->naudit == 0 && !tc_coord__deadline_due(c, tc_coord__now(c)))

@@ -1,7 +1,11 @@
 """Host liveness: an agent that dies is reported down after the configured
 number of missed heartbeats, and up again when it comes back; a healthy
-agent next to it is not affected."""
+agent next to it is not affected; a coordinator that does not run for a
+while (paused, or stalled on a slow disk) does not count that time as its
+hosts' silence."""
 
+import signal
+import time
 import unittest
 
 import tocsin_harness as h
@@ -58,6 +62,32 @@ class HostDownTest(h.TocsinTestCase):
         self.assertEqual(c.incidents(all=True), [])
         for agent in (a, b):
             self.assertEqual(agent.stop(), 0)
+
+    def test_paused_coordinator_marks_nobody_down(self):
+        svc = self.service()
+        c = self.coordinator(missed_heartbeats=3).start()
+        sub = c.subscribe(frm=1, topic="host.")
+        checks = [h.tcp_check("frontend-tcp", "frontend", svc.target)]
+        agents = [self.agent(name, c.agents_ep, checks, heartbeat="300ms").start()
+                  for name in ("web-01", "web-02")]
+        for host in ("web-01", "web-02"):
+            self.wait_lines(sub, lambda l, host=host: l["topic"] == "host.up"
+                            and l["host"] == host, "host.up for %s" % host)
+        # Three seconds without the coordinator: three times the hosts'
+        # window, their heartbeats queued meanwhile.
+        c.proc.signal(signal.SIGSTOP)
+        time.sleep(3)
+        c.proc.signal(signal.SIGCONT)
+        self.wait_until(lambda: "did not run for" in c.proc.log(), what="the pause logged")
+        time.sleep(1.5)  # five heartbeat intervals after it
+        self.assertEqual([l for l in sub.json_lines() if l["topic"] == "host.down"], [])
+        self.assertTrue(all(c.host(n)["up"] for n in ("web-01", "web-02")))
+        # A host that does die is still caught.
+        agents[0].kill9()
+        self.wait_lines(sub, lambda l: l["topic"] == "host.down" and l["host"] == "web-01",
+                        "host.down for web-01")
+        self.assertTrue(c.host("web-02")["up"])
+        self.assertEqual(agents[1].stop(), 0)
 
 
 if __name__ == "__main__":
