@@ -142,7 +142,7 @@ struct tc_coord {
     uint64_t broadcasts, batches; /* since start, for the periodic summary */
     tc_coord__totals_t summary_last;
     int64_t summary_at;  /* monotonic */
-    int64_t tick_mono;   /* when the last liveness tick ran (0: none yet) */
+    int64_t tick_mono;   /* when the last liveness tick ran (first: when the loop started) */
     size_t acks_pending; /* peers with ack_pending set */
     uint64_t ticks;
     int64_t started_ms;

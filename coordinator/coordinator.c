@@ -484,6 +484,9 @@ zloop_t *tc_coord_loop(tc_coord_t *c)
 
 int tc_coord_run(tc_coord_t *c)
 {
+    /* The first tick is measured from here: a pause before it is a pause
+     * too (liveness.c). */
+    c->tick_mono = tc_mono_ms();
     zloop_start(c->loop);
     if (c->fatal)
         return c->fatal;

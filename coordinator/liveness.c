@@ -34,7 +34,7 @@ typedef struct {
  * down (a host that died is still caught, that much later). */
 static void s_credit_pause(tc_coord_t *c, int64_t now)
 {
-    int64_t late = c->tick_mono ? now - c->tick_mono - LIVENESS_TICK_MS : 0;
+    int64_t late = now - c->tick_mono - LIVENESS_TICK_MS; /* set when the loop starts */
     c->tick_mono = now;
     if (late < S_PAUSE_MS)
         return;

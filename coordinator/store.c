@@ -504,8 +504,11 @@ int tc_store_put_timeline(tc_store_t *s, const tc_timeline_t *t, unsigned idx)
     bool append = memcmp(kb, s->txn_tl_last, sizeof kb) > 0;
     MDB_val k = {sizeof kb, kb}, v = {len, buf}, ik = {sizeof ib, ib}, iv = {sizeof kb, kb};
     rc = s_err(mdb_put(s->txn, s->timelog, &k, &v, append ? MDB_APPEND : 0));
-    if (rc == 0)
-        rc = s_err(mdb_put(s->txn, s->tlindex, &ik, &iv, 0));
+    if (rc == 0) {
+        /* The pair may be there already (the row written again). */
+        int mrc = mdb_put(s->txn, s->tlindex, &ik, &iv, MDB_NODUPDATA);
+        rc = mrc == MDB_KEYEXIST ? 0 : s_err(mrc);
+    }
     if (rc == 0 && append)
         memcpy(s->txn_tl_last, kb, sizeof kb);
     free(buf);

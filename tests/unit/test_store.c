@@ -342,6 +342,11 @@ static void test_timelines(void **unused)
     assert_int_equal(tc_store_commit(st), 0);
     static const char *const one8[] = {"r1", "r3", "r5", "r6b", "r8"};
     s_expect(st, 1, one8, 5);
+    /* Even a committed row written again stays one row. */
+    assert_int_equal(tc_store_begin(st), 0);
+    assert_int_equal(tc_store_put_timeline(st, &t, 0), 0);
+    assert_int_equal(tc_store_commit(st), 0);
+    s_expect(st, 1, one8, 5);
     tc_store_destroy(&st);
 }
 
