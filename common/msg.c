@@ -386,6 +386,14 @@ int tc_msg_validate(const tc_msg_t *m, char *why, size_t whylen)
     return s_fail(why, whylen, TC_EINVAL, "no payload");
 }
 
+char *tc_report_part_text(const tc_update_t *u, tc_report_part_t k, char *dst, size_t cap)
+{
+    size_t len;
+    const char *part = tc_report_part(u, k, &len);
+    snprintf(dst, cap, "%.*s", (int)len, part ? part : "");
+    return dst;
+}
+
 void tc_report_json_parts(tc_json_t *j, const tc_update_t *u)
 {
     for (int k = 0; k < TC_REPORT_PARTS; k++) {

@@ -513,6 +513,10 @@ int tc_report_compose(tc_update_t *u, const char *const parts[TC_REPORT_PARTS]);
  * within its body. */
 const char *tc_report_part(const tc_update_t *u, tc_report_part_t k, size_t *len);
 
+/* Part `k` of report `u` copied into `dst` (capacity `cap`, NUL-terminated;
+ * "" when there is none); returns `dst`. */
+char *tc_report_part_text(const tc_update_t *u, tc_report_part_t k, char *dst, size_t cap);
+
 /* Writes report `u`'s parts as members {"summary", "impact", "root_cause",
  * "actions"} of the JSON object open in `j` (empty strings for a part not
  * in its body). */

@@ -233,13 +233,10 @@ static void s_report_html(FILE *out, const tc_update_t *r, const tc_sp_page_t *p
     fputs(" (", out);
     tc_sp__html_rel(out, r->published_ms, page->now_ms);
     fputs(")</p>\n", out);
-    for (int k = 0; k < TC_REPORT_PARTS; k++) {
-        size_t len;
-        const char *part = tc_report_part(r, (tc_report_part_t)k, &len);
-        char text[TC_BODY_MAX];
-        snprintf(text, sizeof text, "%.*s", (int)len, part ? part : "");
-        fprintf(out, "<h5>%s</h5><p class=\"body\">", tc_report_heading((tc_report_part_t)k));
-        tc_sp_escape(out, text);
+    char text[TC_BODY_MAX];
+    for (tc_report_part_t k = 0; k < TC_REPORT_PARTS; k++) {
+        fprintf(out, "<h5>%s</h5><p class=\"body\">", tc_report_heading(k));
+        tc_sp_escape(out, tc_report_part_text(r, k, text, sizeof text));
         fputs("</p>\n", out);
     }
     fputs("</div>\n", out);

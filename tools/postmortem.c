@@ -121,13 +121,10 @@ static void s_public_report(FILE *out, const tc_incident_t *inc, const tc_update
     else
         fprintf(out, "%s (update %" PRIu32 ", by %s); not yet published.\n\n",
                 r->status == TC_UPD_APPROVED ? "Approved" : "Drafted", r->number, r->author);
-    for (int k = 0; k < TC_REPORT_PARTS; k++) {
-        size_t len;
-        const char *part = tc_report_part(r, (tc_report_part_t)k, &len);
-        char text[TC_BODY_MAX];
-        snprintf(text, sizeof text, "%.*s", (int)len, part ? part : "");
-        fprintf(out, "- %s: ", tc_report_heading((tc_report_part_t)k));
-        s_md(out, text);
+    char text[TC_BODY_MAX];
+    for (tc_report_part_t k = 0; k < TC_REPORT_PARTS; k++) {
+        fprintf(out, "- %s: ", tc_report_heading(k));
+        s_md(out, tc_report_part_text(r, k, text, sizeof text));
         fputs("\n", out);
     }
     fputs("\n", out);
