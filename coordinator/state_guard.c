@@ -14,6 +14,7 @@
 #include "state_impl.h"
 
 #include "error.h"
+#include "template.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -151,14 +152,53 @@ static bool s_find_address(const char *text, char *what, size_t cap)
     return false;
 }
 
+typedef struct {
+    const char *word;
+    size_t n;
+    bool found;
+} s_vocab_t;
+
+static int s_in_template(const char *scenario, const char *audience, const char *state,
+                         const char *text, bool from_file, void *ctx)
+{
+    (void)scenario, (void)state, (void)from_file;
+    s_vocab_t *v = ctx;
+    v->found = !strcmp(audience, "external") && text && s_find_word(text, v->word, v->n);
+    return v->found;
+}
+
+/* Words customers read anyway: a component's name or a word of its
+ * description, or a word of an approved external template. A host or a
+ * check named like one gives nothing away ("api" beside the component
+ * "Public API", a check "support" beside "contact our support team"). */
+static bool s_public(const tc_state_t *st, const char *word, size_t n)
+{
+    for (size_t i = 0; i < st->policy->ncomponents; i++) {
+        const tc_component_policy_t *cp = &st->policy->components[i];
+        if (s_find_word(cp->name, word, n) || s_find_word(cp->description, word, n))
+            return true;
+    }
+    s_vocab_t v = {word, n, false};
+    if (st->templates)
+        tc_templates_each(st->templates, s_in_template, &v);
+    return v.found;
+}
+
+/* `word` (n bytes) in `text`, unless customers read it anyway. */
+static bool s_find_private(const tc_state_t *st, const char *text, const char *word, size_t n)
+{
+    return s_find_word(text, word, n) && !s_public(st, word, n);
+}
+
 /* A host's name and its short form (up to the first dot). */
-static bool s_find_host(const char *text, const char *host, char *what, size_t cap)
+static bool s_find_host(const tc_state_t *st, const char *text, const char *host, char *what,
+                        size_t cap)
 {
     const char *dot = strchr(host, '.');
     size_t full = strlen(host), shrt = dot ? (size_t)(dot - host) : full;
-    if (s_find_word(text, host, full) || (shrt < full && s_find_word(text, host, shrt))) {
-        snprintf(what, cap, "the host %.*s", (int)(s_find_word(text, host, full) ? full : shrt),
-                 host);
+    bool whole = s_find_private(st, text, host, full);
+    if (whole || (shrt < full && s_find_private(st, text, host, shrt))) {
+        snprintf(what, cap, "the host %.*s", (int)(whole ? full : shrt), host);
         return true;
     }
     return false;
@@ -244,16 +284,16 @@ static bool s_scan(const tc_state_t *st, const tc_incident_t *inc, const char *t
                    size_t cap)
 {
     for (size_t i = 0; i < inc->nhosts; i++)
-        if (s_find_host(text, inc->hosts[i], what, cap))
+        if (s_find_host(st, text, inc->hosts[i], what, cap))
             return true;
     if (s_find_address(text, what, cap))
         return true;
     for (const tc_state__check_t *c = zhashx_first(st->checks); c; c = zhashx_next(st->checks)) {
         if (strcmp(c->service, inc->service) != 0)
             continue;
-        if (s_find_host(text, c->host, what, cap))
+        if (s_find_host(st, text, c->host, what, cap))
             return true;
-        if (s_find_word(text, c->check, strlen(c->check))) {
+        if (s_find_private(st, text, c->check, strlen(c->check))) {
             snprintf(what, cap, "the check %s", c->check);
             return true;
         }

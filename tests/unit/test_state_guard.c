@@ -129,11 +129,27 @@ static void test_guard_after_recovery(void **state)
     assert_int_equal(s_guard(f, true, "Resolved", "Everything works again."), 0);
 }
 
+/* A host or check named like a word customers read anyway (a component's
+ * name, its description, the external templates) is not refused for it;
+ * named otherwise, it still is. */
+static void test_guard_public_words(void **state)
+{
+    fx_t *f = *state;
+    s_fail(f, 1000, "api", "support", "connection refused");
+    assert_int_equal(s_guard(f, true, "Public API errors", "Errors affecting Public API."), 0);
+    assert_int_equal(s_guard(f, true, "API errors", "Please contact our support team."), 0);
+    s_fail(f, 2000, "db-07", "pgbouncer", "pool exhausted");
+    assert_int_equal(s_guard(f, true, "API errors", "pgbouncer is full"), TC_EINVAL);
+    assert_non_null(strstr(f->why, "the check pgbouncer"));
+    assert_int_equal(s_guard(f, true, "API errors", "db-07 restarted"), TC_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_guard_table, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_guard_after_recovery, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_guard_public_words, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
