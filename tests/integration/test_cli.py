@@ -73,6 +73,29 @@ class CliTest(h.TocsinTestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("frobnicate", self.one_line(r.stderr, "tocsinctl"))
 
+    def test_tocsinctl_postmortem_report_usage(self):
+        """The public report's words are checked before anything is sent."""
+        h.require(self, h.CTL)
+        api = h.ep(h.free_port())  # nobody listens: a usage error must come first
+        parts = ["--summary", "s", "--impact", "i", "--cause", "c", "--actions", "a"]
+        missing = os.path.join(self.tmp, "no-such-file")
+        binary = os.path.join(self.tmp, "binary")
+        with open(binary, "wb") as f:
+            f.write(b"a\0b")
+        for args, words in (
+                (["postmortem", "3", "report", "--summary", "s"], "needs --summary, --impact"),
+                (["postmortem", "3", "done", "--summary", "s"], "go with postmortem ID report"),
+                (["postmortem", "3", "publish", "now"], "postmortem takes ID"),
+                (["postmortem", "3", "report"] + parts[:-1] + ["@" + missing],
+                 "--actions @%s: No such file or directory" % missing),
+                (["postmortem", "3", "report"] + parts[:-1] + ["@" + binary], "NUL byte"),
+                (["postmortem", "3", "report"] + parts[:-1] + ["x" * 5000], "at most 4096"),
+                (["postmortem", "3", "report"] + parts[:-1] + ["a\x1fb"], "control character")):
+            with self.subTest(args=args[2:4]):
+                r = self.sh([h.binary(h.CTL), "--insecure", "--api", api] + args)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(words, self.one_line(r.stderr, "tocsinctl"))
+
     def test_tocsinctl_without_coordinator_exits_1(self):
         h.require(self, h.CTL)
         api = h.ep(h.free_port())

@@ -10,6 +10,8 @@
 #include "sp_state.h"
 #include "wire.h"
 
+#include "proto/tocsin.pb-c.h"
+
 static const char *const s_parts[TC_REPORT_PARTS] = {
     "On 1 December checkout failed for 40 minutes.",
     "About a third of customers could not pay.\nNo data was lost.",
@@ -223,7 +225,8 @@ static void test_report_wire(void **state)
     size_t len;
     assert_int_equal(tc_wire_encode_update(u, &buf, &len), 0);
     assert_int_equal(tc_wire_decode_update(buf, len, back), 0);
-    free(buf);
+    uint8_t *buf2 = buf;
+    size_t len2 = len;
     for (int k = 0; k < TC_REPORT_PARTS; k++) {
         size_t a, b;
         const char *pa = tc_report_part(u, (tc_report_part_t)k, &a);
@@ -231,6 +234,24 @@ static void test_report_wire(void **state)
         assert_int_equal(a, b);
         assert_memory_equal(pa, pb, a);
     }
+    /* A list of report parts that is not four pairs, or points past any
+     * body, is refused when decoded. */
+    Tocsin__V1__StatusUpdate pb;
+    uint32_t bad3[3] = {0, 5, 9}, bad8[8] = {0, 1, 2, 3, 4, 5, 6, 5000};
+    for (int i = 0; i < 2; i++) {
+        tocsin__v1__status_update__init(&pb);
+        pb.scenario = TC_REPORT_SCENARIO;
+        pb.body = "Summary";
+        pb.n_report_parts = i ? 8 : 3;
+        pb.report_parts = i ? bad8 : bad3;
+        size_t n = tocsin__v1__status_update__get_packed_size(&pb);
+        uint8_t *raw = malloc(n);
+        tocsin__v1__status_update__pack(&pb, raw);
+        assert_int_equal(tc_wire_decode_update(raw, n, back), TC_EDECODE);
+        free(raw);
+    }
+    assert_int_equal(tc_wire_decode_update(buf2, len2, back), 0);
+    free(buf2);
     /* Offsets past the body: no part, not a read past it. */
     back->part_at[2] = 4000;
     assert_null(tc_report_part(back, TC_REPORT_CAUSE, &len));
