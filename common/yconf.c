@@ -215,3 +215,51 @@ const char *tc_yconf_pair_key(tc_yconf_t *c, const yaml_node_pair_t *pair,
     }
     return name;
 }
+
+static bool s_listed(const char *const *keys, const char *key)
+{
+    for (; *keys; keys++)
+        if (!strcmp(*keys, key))
+            return true;
+    return false;
+}
+
+int tc_yconf_settings(tc_yconf_t *c, const yaml_node_t *map, const char *section,
+                      const char *const *keys, tc_yconf_set_fn *set, void *cfg, bool *insecure)
+{
+    if (tc_yconf_is_null(map))
+        return 0;
+    if (map->type != YAML_MAPPING_NODE)
+        return tc_yconf_fail(c, map, "%s: expected a mapping, found %s", section,
+                             tc_yconf_node_kind(map));
+    const yaml_node_pair_t *first = map->data.mapping.pairs.start;
+    for (const yaml_node_pair_t *p = first; p < map->data.mapping.pairs.top; p++) {
+        const char *key = tc_yconf_pair_key(c, p, first, section);
+        if (!key)
+            return TC_ECONFIG;
+        const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+        char path[96];
+        snprintf(path, sizeof path, "%.24s.%.64s", section, key);
+        if (!s_listed(keys, key)) {
+            char list[512];
+            size_t o = 0;
+            list[0] = '\0';
+            for (const char *const *k = keys; *k && o < sizeof list; k++)
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", k == keys ? "" : ", ", *k);
+            return tc_yconf_fail(c, yaml_document_get_node(c->doc, p->key),
+                                 "%s: unknown key (expected %s)", path, list);
+        }
+        if (insecure && !strcmp(key, "insecure")) {
+            if (tc_yconf_bool(c, v, path, insecure) != 0)
+                return TC_ECONFIG;
+            continue;
+        }
+        const char *val = tc_yconf_scalar(c, v, path);
+        if (!val)
+            return TC_ECONFIG;
+        char why[256];
+        if (set(cfg, key, val, why, sizeof why) != 0)
+            return tc_yconf_fail(c, v, "%s: %s, not \"%.80s\"", path, why, val);
+    }
+    return 0;
+}

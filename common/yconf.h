@@ -114,4 +114,16 @@ int tc_yconf_bool(tc_yconf_t *c, const yaml_node_t *n, const char *key, bool *ou
 const char *tc_yconf_pair_key(tc_yconf_t *c, const yaml_node_pair_t *pair,
                               const yaml_node_pair_t *first, const char *where);
 
+/* A section of flat settings, `section:` mapping each of `keys` (ended by
+ * NULL) to a scalar: the daemons' own sections, whose keys are their long
+ * options. Each value goes to `set(cfg, key, text, why, cap)` as text,
+ * which returns 0, or an error with the reason in `why`; except the key
+ * "insecure" when `insecure` is not NULL, read as YAML booleans are. A
+ * null section is empty. Errors name the file, the line and
+ * "SECTION.KEY"; an unknown key is told the keys. Returns 0 or TC_ECONFIG
+ * after writing the error. */
+typedef int(tc_yconf_set_fn)(void *cfg, const char *key, const char *value, char *why, size_t cap);
+int tc_yconf_settings(tc_yconf_t *c, const yaml_node_t *map, const char *section,
+                      const char *const *keys, tc_yconf_set_fn *set, void *cfg, bool *insecure);
+
 #endif

@@ -127,41 +127,17 @@ int tc_gw_config_set(tc_gw_config_t *c, const char *key, const char *v, char *wh
     return TC_ENOTFOUND;
 }
 
+static int s_set(void *cfg, const char *key, const char *value, char *why, size_t cap)
+{
+    return tc_gw_config_set(cfg, key, value, why, cap);
+}
+
 static int s_gateway(tc_yconf_t *y, const yaml_node_t *map, tc_gw_config_t *c)
 {
-    if (tc_yconf_is_null(map))
-        return 0;
-    if (map->type != YAML_MAPPING_NODE)
-        return tc_yconf_fail(y, map, "gateway: expected a mapping, found %s",
-                             tc_yconf_node_kind(map));
-    const yaml_node_pair_t *first = map->data.mapping.pairs.start;
-    for (const yaml_node_pair_t *p = first; p < map->data.mapping.pairs.top; p++) {
-        const char *key = tc_yconf_pair_key(y, p, first, "gateway");
-        if (!key)
-            return TC_ECONFIG;
-        const yaml_node_t *v = yaml_document_get_node(y->doc, p->value);
-        char path[96];
-        snprintf(path, sizeof path, "gateway.%.64s", key);
-        if (!strcmp(key, "insecure")) {
-            if (tc_yconf_bool(y, v, path, &c->insecure) != 0)
-                return TC_ECONFIG;
-            continue;
-        }
-        const char *val = tc_yconf_scalar(y, v, path);
-        if (!val)
-            return TC_ECONFIG;
-        char why[256];
-        int rc = tc_gw_config_set(c, key, val, why, sizeof why);
-        if (rc == TC_ENOTFOUND)
-            return tc_yconf_fail(y, yaml_document_get_node(y->doc, p->key),
-                                 "%s: unknown key (expected id, listen, agents, api, spool, "
-                                 "state, integrations, key, server_key, max_body, rate_limit, "
-                                 "insecure, log_level)",
-                                 path);
-        if (rc)
-            return tc_yconf_fail(y, v, "%s: %s, not \"%.80s\"", path, why, val);
-    }
-    return 0;
+    static const char *const s_gateway_keys[] = {
+        "id",  "listen",     "agents",   "api",        "spool",    "state",     "integrations",
+        "key", "server_key", "max_body", "rate_limit", "insecure", "log_level", NULL};
+    return tc_yconf_settings(y, map, "gateway", s_gateway_keys, s_set, c, &c->insecure);
 }
 
 /* A list of label names, [service, job]. */
