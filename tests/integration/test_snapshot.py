@@ -54,7 +54,8 @@ class SnapshotTest(h.TocsinTestCase):
 
     def test_snapshot_start_equals_full_replay(self):
         path = self.config(COMMS_CONFIG.replace("policy:\n", SNAP + "policy:\n"))
-        c = self.coordinator(extra=["--config", path, "--test-clock"]).start()
+        c = self.coordinator(missed_heartbeats=None,
+                             extra=["--config", path, "--test-clock"]).start()
         self.busy(c)
         self.assertRegex(c.proc.log(), r"snapshot at log record \d+: ")
         before = self.state(c)
@@ -76,7 +77,8 @@ class SnapshotTest(h.TocsinTestCase):
 
     def test_verify_reports_a_damaged_snapshot(self):
         path = self.config(SNAP)
-        c = self.coordinator(extra=["--config", path, "--test-clock"]).start()
+        c = self.coordinator(missed_heartbeats=None,
+                             extra=["--config", path, "--test-clock"]).start()
         self.busy(c, n=100)
         self.assertEqual(c.stop(), 0)
         # Damage the newest snapshot with LMDB's own tools (lmdb-utils): dump
@@ -100,7 +102,8 @@ class SnapshotTest(h.TocsinTestCase):
         """What did we know then: queries answered from the state after an
         earlier log record, or at an earlier time, whatever happened since."""
         path = self.config(COMMS_CONFIG.replace("policy:\n", SNAP + "policy:\n"))
-        c = self.coordinator(extra=["--config", path, "--test-clock"]).start()
+        c = self.coordinator(missed_heartbeats=None,
+                             extra=["--config", path, "--test-clock"]).start()
         s = self.busy(c, n=120)
         then = c.ctl("status")["log_seq"]
         incidents_then = c.ctl("incidents", "--all")
