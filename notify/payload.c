@@ -222,7 +222,22 @@ static void s_headline(const tc_update_t *u, tc_notify__buf_t *b)
         tc_notify__puts(b, "[DRILL] ");
         memmove(title, tc_human_undrill(title), strlen(tc_human_undrill(title)) + 1);
     }
-    tc_notify__puts(b, title[0] ? title : "Status update");
+    if (title[0]) {
+        tc_notify__puts(b, title);
+    } else if (u->incident) {
+        /* Untitled (an announcement made before anyone wrote a title):
+         * the status page's own name for it, and for staff its severity,
+         * rather than a subject that says nothing. */
+        char name[64];
+        if (!u->external && u->severity)
+            snprintf(name, sizeof name, "SEV-%" PRIu32 " incident %" PRIu64, u->severity,
+                     u->incident);
+        else
+            snprintf(name, sizeof name, "Incident %" PRIu64, u->incident);
+        tc_notify__puts(b, name);
+    } else {
+        tc_notify__puts(b, "Status update");
+    }
     tc_notify__puts(b, " \xe2\x80\x94 "); /* em dash */
     tc_notify__puts(b, st);
 }

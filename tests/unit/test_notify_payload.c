@@ -353,6 +353,41 @@ static void test_email(void **state)
     free(m);
 }
 
+/* An announcement made before anyone wrote a title is named as the status
+ * page names it, and for staff with its severity: never a bare "Status
+ * update" that says nothing of which incident. */
+static void test_untitled(void **state)
+{
+    (void)state;
+    tc_update_t u = s_update();
+    u.title[0] = '\0';
+    struct {
+        bool external;
+        uint32_t severity;
+        const char *headline;
+    } cases[] = {
+        {false, 2, "{\"text\":\"SEV-2 incident 42 \xe2\x80\x94 Identified: "},
+        {false, 0, "{\"text\":\"Incident 42 \xe2\x80\x94 Identified: "},
+        {true, 2, "{\"text\":\"Incident 42 \xe2\x80\x94 Identified: "},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        u.external = cases[i].external;
+        u.severity = cases[i].severity;
+        tc_json_t *j = tc_json_new();
+        assert_int_equal(tc_notify_slack_json(j, &u, &s_ctx), 0);
+        s_has(tc_json_data(j), cases[i].headline);
+        s_lacks(tc_json_data(j), "Status update");
+        tc_json_destroy(&j);
+    }
+    /* A maintenance window's update has no incident to name. */
+    u.incident = 0;
+    u.maintenance = 7;
+    tc_json_t *j = tc_json_new();
+    assert_int_equal(tc_notify_slack_json(j, &u, &s_ctx), 0);
+    s_has(tc_json_data(j), "{\"text\":\"Status update \xe2\x80\x94 ");
+    tc_json_destroy(&j);
+}
+
 /* A title with CR/LF (or any control) must not start a new header: the
  * subject stays one (encoded) line and no line of the headers is one the
  * title made up. */
@@ -409,13 +444,10 @@ static void test_email_header_injection(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keys_and_links),
-        cmocka_unit_test(test_webhook),
-        cmocka_unit_test(test_slack),
-        cmocka_unit_test(test_slack_escaping),
-        cmocka_unit_test(test_slack_long_body),
-        cmocka_unit_test(test_email),
-        cmocka_unit_test(test_email_header_injection),
+        cmocka_unit_test(test_keys_and_links),  cmocka_unit_test(test_webhook),
+        cmocka_unit_test(test_slack),           cmocka_unit_test(test_slack_escaping),
+        cmocka_unit_test(test_slack_long_body), cmocka_unit_test(test_email),
+        cmocka_unit_test(test_untitled),        cmocka_unit_test(test_email_header_injection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
