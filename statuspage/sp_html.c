@@ -112,10 +112,13 @@ static void s_footer(FILE *out, const tc_sp_state_t *state, const tc_sp_page_t *
     } else {
         fputs("Not updated yet", out);
     }
+    /* summary.json has what is open now; incidents.json the history, with
+     * the post-incident reports. */
     fprintf(out,
-            "</p><p><a href=\"%shistory.atom\">Atom feed</a> &middot; <a "
-            "href=\"%sapi/v2/summary.json\">JSON</a></p></footer>\n</main></body></html>\n",
-            root, root);
+            "</p><p><a href=\"%shistory.atom\">Atom feed</a> &middot; JSON: <a "
+            "href=\"%sapi/v2/summary.json\">now</a>, <a "
+            "href=\"%sapi/v2/incidents.json\">incidents</a></p></footer>\n</main></body></html>\n",
+            root, root, root);
 }
 
 static void s_title(FILE *out, bool drill, const char *title)

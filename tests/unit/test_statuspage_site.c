@@ -105,6 +105,9 @@ static void test_index_never_contradicts(void **unused)
     assert_int_equal(s_count(buf, "<div class=\"upd"), 7);
     assert_int_equal(s_count(buf, "Next update by"), 1);
     s_has(buf, "<p class=\"upd-foot\">Affected: Website</p>");
+    /* Its footer leads to the history, where reports are, not only to now. */
+    s_has(buf, "<a href=\"../api/v2/incidents.json\">incidents</a>");
+    s_has(buf, "<a href=\"../history.atom\">");
     free(buf);
 
     /* A body that already promises the next update gets no second line;
