@@ -378,34 +378,16 @@ int tc_nf_start_feed(tc_nf_t *ctx)
 {
     uint64_t cursor = tc_notify_queue_cursor(ctx->queue);
     if (cursor == 0) {
-        tc_api_request_t req = {.version = TC_PROTOCOL_VERSION};
-        snprintf(req.command, sizeof req.command, "status");
-        tc_api_reply_t *reply = NULL;
-        int rc = tc_client_call(ctx->api, &req, TC_NF_API_TIMEOUT_MS, &reply);
-        if (rc == 0 && (!reply->ok || !reply->has_status)) {
-            /* A subscriber key may not ask for status; the coordinator's
-             * heartbeat names the newest broadcast just as well. */
-            tc_info("the coordinator refused status (%s); starting with its next heartbeat",
-                    reply->error);
-            tc_api_reply_destroy(&reply);
-            ctx->await_live = true;
-            return 0;
-        }
-        if (rc != 0) {
-            tc_api_reply_destroy(&reply);
-            return rc;
-        }
-        cursor = reply->status.broadcast_seq;
-        tc_api_reply_destroy(&reply);
-        rc = tc_notify_queue_enqueue(ctx->queue, cursor, NULL, 0, NULL);
-        if (rc != 0) {
-            tc_nf_store_failed(ctx, rc, "cannot write the state");
-            return rc;
-        }
-        tc_info("new state: following broadcasts after %" PRIu64, cursor);
-    } else {
-        tc_info("resuming after broadcast %" PRIu64, cursor);
+        /* A new state starts from now, at the coordinator's next heartbeat
+         * (once a second), which names its newest broadcast. Asking for
+         * "status" instead needs an operator key, which a notifier has no
+         * business holding: with its subscriber key it was refused, and
+         * every first start left a warning in the coordinator's log. */
+        tc_info("new state: starting with the coordinator's next heartbeat");
+        ctx->await_live = true;
+        return 0;
     }
+    tc_info("resuming after broadcast %" PRIu64, cursor);
     ctx->seen = cursor;
     tc_follow_start_at(ctx->follow, cursor + 1);
     return 0;

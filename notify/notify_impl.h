@@ -73,8 +73,8 @@ typedef struct {
     uint64_t seen; /* last broadcast processed (maybe not yet saved) */
     int64_t cursor_saved_mono;
     bool need_catch_up;
-    bool await_live; /* new state, no "status" allowed: the feed starts
-                        with the first heartbeat or broadcast */
+    bool await_live; /* new state: the feed starts with the first
+                        heartbeat or broadcast */
     int64_t api_next_mono, api_backoff;
     bool reports_waiting;
     int64_t report_next_mono, report_backoff;

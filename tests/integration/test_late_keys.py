@@ -85,6 +85,9 @@ class LateKeysTest(h.TocsinTestCase):
         self.wait_until(lambda: hook.accepted, timeout=20, what="the announcement delivered")
         self.assertEqual(hook.accepted[0]["json"]["state"], "scheduled")
         self.assertTrue(page.alive() and notify.alive())
+        # Once allowed, neither asked for what its subscriber key may not
+        # have: the coordinator refused them nothing after the key came.
+        self.assertNotIn("refused for subscriber key", c.proc.log())
 
 
 if __name__ == "__main__":
