@@ -356,16 +356,22 @@ int tc_nf_on_sub(zloop_t *loop, zsock_t *reader, void *arg)
         goto done;
     if (tc_wire_decode_msg(zframe_data(body), zframe_size(body), m) == 0) {
         bool was_started = tc_follow_started(ctx->follow);
+        uint64_t first = 0; /* the broadcast a new state starts with, if one */
         if (m->kind == TC_MSG_HEARTBEAT && strcmp(m->sender, TC_COORDINATOR_ID) == 0) {
             rc = s_after_follow(ctx, tc_follow_heartbeat(ctx->follow, m->u.heartbeat.last_seq));
-            if (!was_started) {
-                ctx->seen = tc_follow_last(ctx->follow);
-                tc_info("new state: following broadcasts after %" PRIu64, ctx->seen);
-                if (tc_nf_save_cursor(ctx) != 0)
-                    rc = -1;
-            }
         } else if (tc_feed_usable(m, ctx->cfg->publish)) {
+            first = m->seq;
             rc = s_after_follow(ctx, tc_follow_live(ctx->follow, m));
+        }
+        /* A new state starts with whichever comes first, the heartbeat or
+         * a broadcast (which was delivered above). */
+        if (!was_started && tc_follow_started(ctx->follow)) {
+            uint64_t after = first ? first - 1 : tc_follow_last(ctx->follow);
+            tc_info("new state: following broadcasts after %" PRIu64, after);
+            if (ctx->seen < after)
+                ctx->seen = after;
+            if (tc_nf_save_cursor(ctx) != 0)
+                rc = -1;
         }
     }
     free(m);
