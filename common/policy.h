@@ -44,7 +44,7 @@ typedef struct {
 
 /* The state machine's rules a configuration is written under (see Policy.rules
  * in proto/tocsin.proto): a log replays under the rules of its time. */
-#define TC_POLICY_RULES 2
+#define TC_POLICY_RULES 3
 
 typedef struct {
     /* TC_POLICY_RULES for a configuration this coordinator loads; what was

@@ -857,11 +857,54 @@ int tc_state__apply_global(tc_state_t *st, const tc_record_t *rec, const char *a
     return 0;
 }
 
+/* Customers who were told of an outage expect to hear that it ended; past
+ * this it is the post-mortem's business (state_report.c). */
+#define S_RESOLVED_NOTICE_MS (60 * 60 * 1000)
+
+/* The newest external update published of `inc`, or NULL. */
+static const tc_update_t *s_last_external(const tc_state_t *st, const tc_incident_t *inc)
+{
+    for (uint32_t n = inc->updates; n >= 1; n--) {
+        const tc_update_t *u = tc_state_update(st, inc->id, n);
+        if (u && u->external && u->status == TC_UPD_PUBLISHED)
+            return u;
+    }
+    return NULL;
+}
+
+/* Rules 3: an incident customers heard of is not over for them until they
+ * are told so. Resolved, with the last external word still "investigating"
+ * (or any state but resolved), the resolved announcement is owed like any
+ * other update, for an hour after resolution. A published report (which
+ * needs the incident resolved) says it is over too. A drill announces its
+ * own. */
+static bool s_owes_resolved(const tc_state_t *st, const tc_incident_t *inc, int64_t now_ms)
+{
+    if (tc_policy_rules(st->policy) < 3 || inc->state != TC_INC_RESOLVED || !inc->is_public ||
+        inc->drill || !tc_state__disclosure_cleared(inc) ||
+        now_ms - inc->resolved_ms > S_RESOLVED_NOTICE_MS)
+        return false;
+    const tc_update_t *u = s_last_external(st, inc);
+    return u && !tc_update_is_report(u) && strcmp(u->state, "resolved") != 0;
+}
+
 /* The cadence of external updates: a declared incident whose severity owes
  * customers updates gets its first reminder update_first after declaration,
- * until an update is published; resolution ends it. */
+ * until an update is published; resolution ends it, once customers are
+ * told of it (s_owes_resolved). */
 void tc_state__cadence(const tc_state_t *st, tc_incident_t *inc, int64_t now_ms)
 {
+    if (s_owes_resolved(st, inc, now_ms)) {
+        /* Due update_first after the resolution, or sooner if the last
+         * update promised the next one sooner; set once, at resolution
+         * (or when the last update published was not the resolved one),
+         * so a note on the resolved incident does not move it. */
+        int64_t by = inc->resolved_ms + st->policy->update_first_ms;
+        if (!inc->next_update_due_ms ||
+            (now_ms == inc->resolved_ms && inc->next_update_due_ms > by))
+            inc->next_update_due_ms = by;
+        return;
+    }
     /* Resolved, or a security incident not cleared for disclosure: no
      * external update is owed (one held is not late). */
     if (inc->state == TC_INC_RESOLVED || !tc_state__disclosure_cleared(inc)) {
@@ -887,8 +930,13 @@ int tc_state__fire_update_reminder(tc_state_t *st, tc_incident_t *inc, const tc_
                                    tc_state_out_t *out)
 {
     const tc_timer_t *tm = &rec->event.u.timer;
-    if (inc->state == TC_INC_RESOLVED || inc->next_update_due_ms != tm->due_ms)
+    if (inc->next_update_due_ms != tm->due_ms)
         return 0;
+    bool closing = inc->state == TC_INC_RESOLVED;
+    if (closing && !s_owes_resolved(st, inc, rec->time_ms)) {
+        inc->next_update_due_ms = 0; /* announced meanwhile, or too late now */
+        return 0;
+    }
     /* The Customer Liaison writes them; a security incident's liaison is
      * outside the need-to-know group, so its IC is reminded instead. */
     const char *liaison = NULL;
@@ -896,13 +944,23 @@ int tc_state__fire_update_reminder(tc_state_t *st, tc_incident_t *inc, const tc_
         if (!strcmp(inc->roles[i].role, inc->security ? "commander" : "customer_liaison"))
             liaison = inc->roles[i].person;
     char text[TC_TEXT_MAX], last[40];
-    tc_state__text(text, sizeof text,
-                   "%sexternal update due for incident %llu (%s); last one: %s; "
-                   "draft it with tocsinctl update %llu draft --external",
-                   inc->drill ? "DRILL: " : "", (unsigned long long)inc->id, inc->service,
-                   inc->last_external_ms ? tc_time_format(inc->last_external_ms, last, sizeof last)
-                                         : "none yet",
-                   (unsigned long long)inc->id);
+    if (closing)
+        tc_state__text(text, sizeof text,
+                       "incident %llu (%s) is resolved, but customers were last told \"%s\" "
+                       "(%s); announce the resolution with tocsinctl update %llu draft "
+                       "--external --state resolved",
+                       (unsigned long long)inc->id, inc->service, s_last_external(st, inc)->state,
+                       tc_time_format(inc->last_external_ms, last, sizeof last),
+                       (unsigned long long)inc->id);
+    else
+        tc_state__text(text, sizeof text,
+                       "%sexternal update due for incident %llu (%s); last one: %s; "
+                       "draft it with tocsinctl update %llu draft --external",
+                       inc->drill ? "DRILL: " : "", (unsigned long long)inc->id, inc->service,
+                       inc->last_external_ms
+                           ? tc_time_format(inc->last_external_ms, last, sizeof last)
+                           : "none yet",
+                       (unsigned long long)inc->id);
     tc_broadcast_t *b = tc_state__emit(out, TC_BCAST_REMINDER, rec->seq, inc);
     if (b) {
         snprintf(b->topic, sizeof b->topic, liaison ? "page.%s" : "reminder.update",

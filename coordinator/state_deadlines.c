@@ -77,6 +77,9 @@ bool tc_state_next_deadline(const tc_state_t *st, tc_timer_t *out)
         if (done && done->postmortem_due_ms && !done->postmortem_done_ms &&
             !done->postmortem_reminded)
             s_earliest(out, &found, done->id, done->postmortem_due_ms, "postmortem");
+        /* Customers not yet told it is over (state_comms.c). */
+        if (done && done->next_update_due_ms)
+            s_earliest(out, &found, done->id, done->next_update_due_ms, "update");
         const tc_incident_t *inc = svc->open;
         if (inc && inc->next_update_due_ms)
             s_earliest(out, &found, inc->id, inc->next_update_due_ms, "update");

@@ -158,6 +158,19 @@ class CommsTest(h.TocsinTestCase):
         self.ok(c, "resolve", iid, "--force")
         self.wait_until(lambda: self.component(c, "public-api")["status"] == "operational",
                         what="the component back to operational")
+        # Customers were last told "investigating": they are still owed the
+        # resolution, and the liaison is reminded of it.
+        shown = c.ctl("show", iid)
+        self.assertIsNotNone(shown["next_update_due_at"])
+        # (carol's page went unanswered: the role escalated meanwhile.)
+        liaison = shown["roles"]["customer_liaison"]
+        reminders = c.subscribe(name="reminders", topic="page." + liaison,
+                                frm=c.status()["broadcast_seq"] + 1)
+        self.ok(c, "clock", "advance", "6m")
+        line = self.wait_lines(reminders, lambda l: "is resolved, but customers" in l["detail"],
+                               "the reminder to announce the resolution")
+        self.assertIn('last told "investigating"', line["detail"])
+        self.assertIn("--state resolved", line["detail"])
         # The resolution is announced after the fact.
         r = self.ok(c, "--json", "update", iid, "draft", "--state", "resolved")
         n = str(h.json.loads(r.stdout)["pending_update"])
@@ -166,6 +179,7 @@ class CommsTest(h.TocsinTestCase):
         self.ok(c, "update", iid, "approve", n)
         self.ok(c, "update", iid, "publish", n)
         self.wait_lines(external, lambda l: l["update"]["state"] == "resolved", "resolved")
+        self.assertIsNone(c.ctl("show", iid)["next_update_due_at"])
 
     def test_maintenance_window(self):
         c = self.start(agent=False)

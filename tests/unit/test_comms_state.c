@@ -336,9 +336,89 @@ static void test_cadence(void **state)
     free(r);
     s_check(f, 30 * MIN, "api-01", "api", TC_STATE_OK);
     assert_int_equal(tc_state_incident(f->st, 1)->state, TC_INC_RESOLVED);
+    /* Customers were last told "investigating": the resolved announcement
+     * is owed, update_first after resolution (sooner than the 40 minutes
+     * the last update promised). */
+    assert_int_equal(tc_state_incident(f->st, 1)->next_update_due_ms, 35 * MIN);
+    /* A change to the resolved incident (its broadcast re-reads the
+     * cadence) does not move the due time. */
+    assert_int_equal(s_act(f, 33 * MIN, "alice", 1, "postmortem", "owner", "carol", why), 0);
+    assert_non_null(s_find_out(f, TC_BCAST_INCIDENT_UPDATED));
+    assert_int_equal(tc_state_incident(f->st, 1)->next_update_due_ms, 35 * MIN);
+    s_fire(f, 35 * MIN);
+    b = s_find_out(f, TC_BCAST_REMINDER);
+    assert_non_null(b);
+    assert_string_equal(b->topic, "page.bob");
+    assert_non_null(strstr(b->detail, "is resolved, but customers were last told "
+                                      "\"investigating\""));
+    assert_non_null(strstr(b->detail, "--state resolved"));
+    assert_int_equal(tc_state_incident(f->st, 1)->next_update_due_ms, 55 * MIN);
+    /* An update that is not the resolution keeps it owed; the resolved
+     * announcement ends it. */
+    assert_int_equal(s_draft(f, 36 * MIN, "bob", 1, true, "monitoring", "Watching.", why), 0);
+    assert_int_equal(s_act(f, 36 * MIN, "bob", 1, "update", "approve", "2", why), 0);
+    assert_int_equal(s_act(f, 36 * MIN, "bob", 1, "update", "publish", "2", why), 0);
+    assert_int_equal(tc_state_incident(f->st, 1)->next_update_due_ms, 35 * MIN);
+    s_fire(f, 37 * MIN);
+    assert_non_null(s_find_out(f, TC_BCAST_REMINDER));
+    assert_non_null(strstr(s_find_out(f, TC_BCAST_REMINDER)->detail, "\"monitoring\""));
+    assert_int_equal(s_draft(f, 38 * MIN, "bob", 1, true, "resolved", "Fixed.", why), 0);
+    assert_int_equal(s_act(f, 38 * MIN, "bob", 1, "update", "approve", "3", why), 0);
+    assert_int_equal(s_act(f, 38 * MIN, "bob", 1, "update", "publish", "3", why), 0);
     assert_int_equal(tc_state_incident(f->st, 1)->next_update_due_ms, 0);
-    /* After resolution the resolved announcement is still possible. */
-    assert_int_equal(s_draft(f, 31 * MIN, "bob", 1, true, "resolved", "Fixed.", why), 0);
+    assert_true(tc_state_next_deadline(f->st, &due));
+    assert_string_not_equal(due.kind, "update");
+}
+
+/* Nobody announces the resolution: the reminders stop an hour after it,
+ * and an incident nobody outside heard of owes nothing when it resolves. */
+static void test_resolved_notice_gives_up(void **state)
+{
+    fx_t *f = *state;
+    char why[256];
+    s_check(f, 0, "api-01", "api", TC_STATE_CRITICAL);
+    assert_int_equal(s_act(f, 1 * MIN, "alice", 1, "sev", "2", NULL, why), 0);
+    assert_int_equal(s_act(f, 1 * MIN, "alice", 1, "declare", NULL, NULL, why), 0);
+    assert_int_equal(s_act(f, 1 * MIN, "alice", 1, "assign", "customer_liaison", "bob", why), 0);
+    assert_int_equal(s_draft(f, 2 * MIN, "bob", 1, true, "investigating", "We look.", why), 0);
+    assert_int_equal(s_act(f, 2 * MIN, "bob", 1, "update", "approve", "1", why), 0);
+    assert_int_equal(s_act(f, 2 * MIN, "bob", 1, "update", "publish", "1", why), 0);
+    s_check(f, 10 * MIN, "api-01", "api", TC_STATE_OK);
+    assert_int_equal(tc_state_incident(f->st, 1)->next_update_due_ms, 15 * MIN);
+    /* At 15, 35 and 55 minutes; due again at 75, past the hour: dropped. */
+    for (int64_t at = 15 * MIN; at <= 55 * MIN; at += 20 * MIN) {
+        s_fire(f, at);
+        assert_non_null(s_find_out(f, TC_BCAST_REMINDER));
+        assert_int_equal(tc_state_incident(f->st, 1)->next_update_due_ms, at + 20 * MIN);
+    }
+    s_fire(f, 75 * MIN);
+    assert_null(s_find_out(f, TC_BCAST_REMINDER));
+    assert_int_equal(tc_state_incident(f->st, 1)->next_update_due_ms, 0);
+
+    /* Never public: resolution owes nothing. */
+    s_check(f, 80 * MIN, "api-01", "db", TC_STATE_CRITICAL);
+    const tc_incident_t *db = tc_state_incident(f->st, 2);
+    assert_non_null(db);
+    assert_int_equal(s_act(f, 81 * MIN, "alice", 2, "sev", "2", NULL, why), 0);
+    assert_int_equal(s_act(f, 81 * MIN, "alice", 2, "declare", NULL, NULL, why), 0);
+    s_check(f, 82 * MIN, "api-01", "db", TC_STATE_OK);
+    assert_int_equal(tc_state_incident(f->st, 2)->state, TC_INC_RESOLVED);
+    assert_int_equal(tc_state_incident(f->st, 2)->next_update_due_ms, 0);
+
+    /* A log written under rules 2 replays as it was: resolution ended the
+     * cadence then. */
+    f->policy.rules = 2;
+    assert_int_equal(tc_state_configure(f->st, &f->policy, NULL, NULL, NULL), 0);
+    s_check(f, 90 * MIN, "api-01", "web", TC_STATE_CRITICAL);
+    assert_int_equal(s_act(f, 91 * MIN, "alice", 3, "sev", "2", NULL, why), 0);
+    assert_int_equal(s_act(f, 91 * MIN, "alice", 3, "declare", NULL, NULL, why), 0);
+    assert_int_equal(s_draft(f, 92 * MIN, "bob", 3, true, "investigating", "We look.", why), 0);
+    assert_int_equal(s_act(f, 92 * MIN, "alice", 3, "update", "approve", "1", why), 0);
+    assert_int_equal(s_act(f, 92 * MIN, "bob", 3, "update", "publish", "1", why), 0);
+    assert_true(tc_state_incident(f->st, 3)->is_public);
+    s_check(f, 95 * MIN, "api-01", "web", TC_STATE_OK);
+    assert_int_equal(tc_state_incident(f->st, 3)->state, TC_INC_RESOLVED);
+    assert_int_equal(tc_state_incident(f->st, 3)->next_update_due_ms, 0);
 }
 
 /* A reminder missed for a day (coordinator down, or the clock jumped)
@@ -642,6 +722,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_auto_publish, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_components, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cadence, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_resolved_notice_gives_up, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_missed_reminder_fires_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_maintenance, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_incident_in_window_is_marked, s_setup, s_teardown),

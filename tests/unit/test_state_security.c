@@ -223,7 +223,9 @@ static void test_clear_after_resolution(void **state)
     assert_int_equal(fx_act(f, 22 * MIN, "carol", 1, "security", "clear", NULL, NULL, NULL), 0);
     assert_int_equal(fx_act(f, 22 * MIN, "grace", 1, "security", "clear", NULL, NULL, NULL), 0);
     assert_int_equal(fx_act(f, 23 * MIN, "carol", 1, "update", "publish", "1", NULL, NULL), 0);
-    assert_int_equal(fx_inc(f, 1)->next_update_due_ms, 0); /* resolved: nothing more is owed */
+    /* That update said "investigating": customers are still owed the
+     * resolution, update_first after it (rules 3). */
+    assert_int_equal(fx_inc(f, 1)->next_update_due_ms, 25 * MIN);
     /* Flagging a resolved incident still needs it reopened. */
     assert_int_equal(fx_act(f, 24 * MIN, "carol", 1, "security", NULL, NULL, NULL, NULL),
                      TC_EINVAL);
