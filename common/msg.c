@@ -103,6 +103,19 @@ static const char *const s_report_headings[TC_REPORT_PARTS] = {"Summary", "Impac
 static const char *const s_report_keys[TC_REPORT_PARTS] = {"summary", "impact", "root_cause",
                                                            "actions"};
 
+bool tc_api_is_action(const char *command)
+{
+    static const char *const actions[] = {
+        "ack",         "state", "resolve",  "reopen",      "declare",  "undeclare",
+        "sev",         "users", "security", "assign",      "handoff",  "note",
+        "postmortem",  "item",  "features", "update",      "delivery", "component",
+        "maintenance", "drill", "plan",     "pagedelivery"};
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (!strcmp(command, actions[i]))
+            return true;
+    return false;
+}
+
 bool tc_update_is_report(const tc_update_t *u)
 {
     return !strcmp(u->scenario, TC_REPORT_SCENARIO);

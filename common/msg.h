@@ -497,6 +497,12 @@ const char *tc_update_status_name(tc_update_status_t s);       /* "draft"... */
 /* True if `u` is a public post-mortem report, not a status update. */
 bool tc_update_is_report(const tc_update_t *u);
 
+/* True if API `command` changes incidents, components or windows (each
+ * becomes an OperatorAction record), false for queries. The coordinator
+ * authorizes by it; tocsinctl warns by it that an action it got no answer
+ * for may still take effect. */
+bool tc_api_is_action(const char *command);
+
 /* The heading of part `k` as customers read it ("Root cause"). */
 const char *tc_report_heading(tc_report_part_t k);
 

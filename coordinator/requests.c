@@ -49,26 +49,11 @@ static void s_last_window(tc_coord_t *c, tc_maintenance_t *out)
     tc_state_each_maintenance(c->state, s_keep_last, out);
 }
 
-/* Commands that change incidents; each becomes an OperatorAction record. */
-static const char *const s_actions[] = {
-    "ack",         "state", "resolve",  "reopen",      "declare",  "undeclare",
-    "sev",         "users", "security", "assign",      "handoff",  "note",
-    "postmortem",  "item",  "features", "update",      "delivery", "component",
-    "maintenance", "drill", "plan",     "pagedelivery"};
-
 /* Actions on no incident: components, maintenance windows, drills. */
 static bool s_is_global(const char *command)
 {
     return !strcmp(command, "component") || !strcmp(command, "maintenance") ||
            !strcmp(command, "drill");
-}
-
-static bool s_is_action(const char *command)
-{
-    for (size_t i = 0; i < sizeof s_actions / sizeof s_actions[0]; i++)
-        if (!strcmp(command, s_actions[i]))
-            return true;
-    return false;
 }
 
 /* Queries need an operator key, actions (and the test clock) a read-write
@@ -85,8 +70,8 @@ static bool s_api_allowed(const tc_key_t *key, const char *command)
         return !strcmp(command, "link");
     if (key->cls == TC_KEY_OPERATOR_RW)
         return strcmp(command, "link") != 0;
-    if (key->cls == TC_KEY_OPERATOR_RO && !s_is_action(command) && strcmp(command, "clock") != 0 &&
-        strcmp(command, "link") != 0)
+    if (key->cls == TC_KEY_OPERATOR_RO && !tc_api_is_action(command) &&
+        strcmp(command, "clock") != 0 && strcmp(command, "link") != 0)
         return true;
     /* Subscribers catch up, read what a status page shows, and notifiers
      * read how people are paged and report their deliveries. */
@@ -538,7 +523,7 @@ int tc_coord__on_api(zloop_t *loop, zsock_t *sock, void *arg)
          * reads once per key and command an hour, so that a health probe or
          * a drill's polling does not write a row every few seconds. */
         if (strcmp(q->command, "broadcasts") != 0 && strcmp(q->command, "link") != 0 &&
-            !s_is_action(q->command) &&
+            !tc_api_is_action(q->command) &&
             s_read_audit_due(c, key ? key->name : "plaintext", q->command)) {
             char detail[TC_TEXT_MAX];
             tc_coord__audit(c, key, user, q->command, true, "%s",
@@ -562,7 +547,7 @@ int tc_coord__on_api(zloop_t *loop, zsock_t *sock, void *arg)
                  : !strcmp(q->command, "oncall")   ? s_api_oncall(c, q, reply)
                  : !strcmp(q->command, "link")     ? tc_coord__api_link(c, key, user, q, reply)
                  : !strcmp(q->command, "contacts") ? tc_coord__api_contacts(c, reply)
-                 : s_is_action(q->command)         ? s_api_action_audited(c, key, user, q, reply)
+                 : tc_api_is_action(q->command)    ? s_api_action_audited(c, key, user, q, reply)
                  : !strcmp(q->command, "clock")    ? s_api_clock(c, q, reply)
                                                 : tc_api_handle(c->store, c->state, &env, q, reply);
         if (rc) {

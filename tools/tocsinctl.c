@@ -943,8 +943,15 @@ int main(int argc, char **argv)
     int rc = tc_client_call(client, &req, o.timeout_ms, &reply);
     if (rc == TC_ETIMEOUT) {
         char dur[32];
-        s_fail(&o, "no answer from %s within %s (is tocsin-coordinator running?)", o.api,
-               tc_duration_compact(o.timeout_ms, dur, sizeof dur));
+        /* The request may have arrived: a coordinator whose commit waits on
+         * a slow disk answers after it is stored. Repeating an action
+         * blindly could do it twice (a second note, a second page). */
+        s_fail(&o, "no answer from %s within %s (is tocsin-coordinator running?)%s", o.api,
+               tc_duration_compact(o.timeout_ms, dur, sizeof dur),
+               tc_api_is_action(req.command)
+                   ? "; if it is only slow the action may still take effect: check (show, "
+                     "updates, timeline) before repeating it, or allow longer with --timeout"
+                   : "");
         goto done_client;
     }
     if (rc == TC_EAUTH) {

@@ -106,6 +106,15 @@ class CliTest(h.TocsinTestCase):
         # A clear message names where it looked.
         self.assertIn(api, line)
         self.assertEqual(r.stdout, "")
+        self.assertNotIn("may still take effect", line)  # a query: nothing to undo
+        # An action without an answer may still have arrived: the message
+        # says to check before repeating it.
+        r = self.sh([h.binary(h.CTL), "--insecure", "--api", api, "--timeout", "300ms", "note",
+                     "1", "-m", "rolled back"], timeout=20)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        line = self.one_line(r.stderr, "tocsinctl")
+        self.assertIn("the action may still take effect", line)
+        self.assertIn("before repeating it", line)
 
     def test_clients_need_a_key_or_insecure(self):
         for name, args in ((h.CTL, ["status"]), (h.SUB, [])):
