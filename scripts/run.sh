@@ -307,6 +307,25 @@ fail() {
     exit 1
 }
 
+# Waits until daemon NAME (PID, logging to LOG) says it is ready (PATTERN,
+# the line it logs once it listens), up to 30 s: "tocsin is running" is
+# printed only when every address it lists answers. A slow disk can hold a
+# daemon's start for a second or more; a fixed pause was not enough.
+wait_ready() {
+    pid=$1 log=$2 pattern=$3 name=$4
+    i=0
+    while ! grep -q "$pattern" "$log" 2>/dev/null; do
+        if ! alive "$pid"; then
+            wait "$pid" 2>/dev/null
+            log_tail "$log"
+            fail "$name exited at start: $(reason "$log")"
+        fi
+        i=$((i + 1))
+        [ $i -lt 300 ] || fail "$name did not start within 30 s; see $log"
+        sleep 0.1
+    done
+}
+
 trap 'say ""; say "stopping..."; stop_all; say "stopped"; exit 0' INT TERM
 
 "$BIN/tocsin-coordinator" --config "$VAR/coordinator.yaml" --keys "$KEYS" --data "$VAR/coordinator" \
@@ -350,11 +369,7 @@ fi
     --out "$VAR/statuspage/site" --state "$VAR/statuspage/state" --http "$STATUS_HTTP" \
     </dev/null >"$STATUS_LOG" 2>&1 &
 SPID=$!
-sleep 0.5
-if ! alive "$SPID"; then
-    log_tail "$STATUS_LOG"
-    fail "tocsin-statuspage exited at start: $(reason "$STATUS_LOG")"
-fi
+wait_ready "$SPID" "$STATUS_LOG" "serving the status page on" tocsin-statuspage
 
 "$BIN/tocsin-gateway" --listen "$GATEWAY_HTTP" --agents "$AGENTS_EP" --api "$API_EP" \
     --key "$KEYS/private/gateway.gateway.cert" --server-key "$KEYS/coordinator.cert" \
@@ -362,11 +377,7 @@ fi
     --integrations "$KEYS/integrations" \
     </dev/null >"$GATEWAY_LOG" 2>&1 &
 GPID=$!
-sleep 0.5
-if ! alive "$GPID"; then
-    log_tail "$GATEWAY_LOG"
-    fail "tocsin-gateway exited at start: $(reason "$GATEWAY_LOG")"
-fi
+wait_ready "$GPID" "$GATEWAY_LOG" "tocsin-gateway: listening on" tocsin-gateway
 
 # The inbox first, so that the first mail finds it; ready when it says so.
 python3 "$SINK" "$INBOX_SMTP" "$INBOX" </dev/null >"$INBOX_LOG" 2>&1 &
@@ -386,11 +397,7 @@ done
 # shellcheck disable=SC2086
 "$BIN/tocsin-notify" $NOTIFY_ARGS </dev/null >"$NOTIFY_LOG" 2>&1 &
 NPID=$!
-sleep 0.5
-if ! alive "$NPID"; then
-    log_tail "$NOTIFY_LOG"
-    fail "tocsin-notify exited at start: $(reason "$NOTIFY_LOG")"
-fi
+wait_ready "$NPID" "$NOTIFY_LOG" "tocsin-notify: started: " tocsin-notify
 
 # Other ports than the tools' defaults: the hints say where.
 TCTL="$BIN/tocsinctl"
