@@ -382,17 +382,7 @@ wait_ready "$GPID" "$GATEWAY_LOG" "tocsin-gateway: listening on" tocsin-gateway
 # The inbox first, so that the first mail finds it; ready when it says so.
 python3 "$SINK" "$INBOX_SMTP" "$INBOX" </dev/null >"$INBOX_LOG" 2>&1 &
 IPID=$!
-i=0
-while ! grep -q "^inbox on smtp://$INBOX_SMTP" "$INBOX_LOG" 2>/dev/null; do
-    if ! alive "$IPID"; then
-        wait "$IPID" 2>/dev/null
-        log_tail "$INBOX_LOG"
-        fail "the inbox (smtp-sink.py) exited at start: $(reason "$INBOX_LOG")"
-    fi
-    i=$((i + 1))
-    [ $i -lt 100 ] || fail "the inbox (smtp-sink.py) does not start; see $INBOX_LOG"
-    sleep 0.1
-done
+wait_ready "$IPID" "$INBOX_LOG" "^inbox on smtp://$INBOX_SMTP" "the inbox (smtp-sink.py)"
 
 # shellcheck disable=SC2086
 "$BIN/tocsin-notify" $NOTIFY_ARGS </dev/null >"$NOTIFY_LOG" 2>&1 &
